@@ -1,0 +1,99 @@
+/*
+ * log.h - one partition's log: an ordered sequence of record batches kept
+ * in segment files in the partition's directory (TOPIC-PARTITION/):
+ *
+ *   00000000000000000000.log        batches exactly as appended (offsets assigned)
+ *   00000000000000000000.index      sparse offset -> file position index
+ *   00000000000000000000.timeindex  sparse timestamp -> offset index
+ *   00000000000000001234.log ...    next segment, named by its base offset
+ *
+ * The log assigns offsets by rewriting each appended batch's base offset,
+ * and never reorders or re-encodes batches. Opening a log recovers it:
+ * every batch after the recovery point is checked (sizes, CRC-32C) and a
+ * torn or corrupt tail is truncated to the last good batch.
+ *
+ * Memory: a kp_log owns its file descriptors and index state; callers own
+ * every buffer they pass in. Not thread-safe: one thread per log.
+ */
+#ifndef KP_LOG_LOG_H
+#define KP_LOG_LOG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/buf.h"
+#include "util/error.h"
+
+struct kp_log_config {
+	int64_t segment_bytes;        /* log.segment.bytes: roll when the active segment would exceed it (default 1 GiB) */
+	int64_t segment_ms;           /* log.roll.ms: roll when the active segment is older (default 7 days) */
+	int32_t index_interval_bytes; /* log.index.interval.bytes: bytes between index entries (default 4096) */
+	int32_t max_index_bytes;      /* log.index.size.max.bytes: index file capacity (default 10 MiB) */
+	int64_t flush_messages;       /* log.flush.interval.messages: fsync after this many records (default INT64_MAX: never) */
+};
+
+/* kp_log_config_default - Kafka's defaults for every field of `cfg`. */
+void kp_log_config_default(struct kp_log_config *cfg);
+
+typedef struct kp_log kp_log;
+
+/*
+ * kp_log_open - open (creating `dir` if missing) the partition log in
+ * `dir`, recovering it as described above. `cfg` is copied. Returns 0 and
+ * *out, or -1 with KP_EIO (filesystem) or KP_ECORRUPT (unrecoverable
+ * layout) in `err`.
+ */
+int kp_log_open(const char *dir, const struct kp_log_config *cfg, kp_log **out, kp_error *err);
+
+/* kp_log_close - flush and close `log` (NULL is fine); marks a clean shutdown. */
+void kp_log_close(kp_log *log);
+
+/* kp_log_start_offset / kp_log_end_offset - first offset kept; next offset to assign. */
+int64_t kp_log_start_offset(const kp_log *log);
+int64_t kp_log_end_offset(const kp_log *log);
+/* kp_log_size_bytes - total bytes of all segments. */
+int64_t kp_log_size_bytes(const kp_log *log);
+
+/*
+ * kp_log_append - append the record batches in `len` bytes at `batches`
+ * (one or more v2 batches, as in a Produce request's Records field).
+ * Every batch is validated first (kp_batch_validate); if any fails,
+ * nothing is written and -1 is returned with KP_ECORRUPT (CRC: Kafka's
+ * CORRUPT_MESSAGE) or KP_EPROTO (bad framing: INVALID_RECORD). Otherwise
+ * each batch's base offset is rewritten in place (the buffer is modified)
+ * to the next offsets and its partition leader epoch set to
+ * `leader_epoch`, the bytes are written to the active segment (rolling
+ * first if needed), and *base_offset (may be NULL) gets the first
+ * assigned offset; *last_offset (may be NULL) the last. The data is in
+ * the page cache on return; fsync follows the flush policy.
+ */
+int kp_log_append(kp_log *log, uint8_t *batches, size_t len, int32_t leader_epoch,
+		  int64_t *base_offset, int64_t *last_offset, kp_error *err);
+
+/*
+ * kp_log_read - append to `out` whole batches starting with the one that
+ * contains `offset`, stopping before any batch whose base offset is at or
+ * past `max_offset` (exclusive; the high watermark, or INT64_MAX), and once
+ * `max_bytes` would be exceeded, except that the first batch is always
+ * returned whole even if larger (KIP-74). Appends nothing when `offset`
+ * equals the log end offset. Returns 0, or -1 with KP_ERANGE (offset below
+ * the log start offset or above the log end offset: Kafka's
+ * OFFSET_OUT_OF_RANGE) or KP_EIO.
+ */
+int kp_log_read(kp_log *log, int64_t offset, int64_t max_offset, size_t max_bytes,
+		kp_buf *out, kp_error *err);
+
+/*
+ * kp_log_offset_for_timestamp - the first offset whose batch's max
+ * timestamp is >= `timestamp_ms` (ListOffsets by time, KIP-79), or -1 when
+ * there is none. Sets *found_timestamp (may be NULL) to that batch's max
+ * timestamp.
+ */
+int64_t kp_log_offset_for_timestamp(kp_log *log, int64_t timestamp_ms, int64_t *found_timestamp,
+				    kp_error *err);
+
+/* kp_log_flush - fsync the active segment and indexes. Returns 0 or -1 (KP_EIO). */
+int kp_log_flush(kp_log *log, kp_error *err);
+
+#endif

@@ -1,0 +1,99 @@
+/*
+ * batch.h - RecordBatch v2 (magic 2) headers: parsing, validation and the
+ * in-place rewrites the broker does on append (KIP-98; protocol guide,
+ * "Record Batch").
+ *
+ *   offset  size  field
+ *        0     8  baseOffset
+ *        8     4  batchLength            (bytes after this field)
+ *       12     4  partitionLeaderEpoch
+ *       16     1  magic (2)
+ *       17     4  crc (CRC-32C of attributes .. end of batch)
+ *       21     2  attributes             bits 0-2 compression, 3 timestamp type,
+ *                                        4 transactional, 5 control
+ *       23     4  lastOffsetDelta
+ *       27     8  baseTimestamp
+ *       35     8  maxTimestamp
+ *       43     8  producerId
+ *       51     2  producerEpoch
+ *       53     4  baseSequence
+ *       57     4  recordCount
+ *       61     -  records (possibly compressed)
+ */
+#ifndef KP_RECORD_BATCH_H
+#define KP_RECORD_BATCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/error.h"
+
+#define KP_BATCH_HEADER_SIZE 61   /* bytes from baseOffset to the first record */
+#define KP_BATCH_LOG_OVERHEAD 12  /* baseOffset + batchLength */
+#define KP_BATCH_CRC_OFFSET 17
+#define KP_BATCH_ATTRIBUTES_OFFSET 21
+
+#define KP_BATCH_COMPRESSION_MASK 0x07
+#define KP_BATCH_TIMESTAMP_TYPE 0x08
+#define KP_BATCH_TRANSACTIONAL 0x10
+#define KP_BATCH_CONTROL 0x20
+
+enum kp_compression {
+	KP_COMPRESSION_NONE = 0,
+	KP_COMPRESSION_GZIP = 1,
+	KP_COMPRESSION_SNAPPY = 2,
+	KP_COMPRESSION_LZ4 = 3,
+	KP_COMPRESSION_ZSTD = 4,
+};
+
+struct kp_batch_header {
+	int64_t base_offset;
+	int32_t batch_length;
+	int32_t partition_leader_epoch;
+	int8_t magic;
+	uint32_t crc;
+	int16_t attributes;
+	int32_t last_offset_delta;
+	int64_t base_timestamp;
+	int64_t max_timestamp;
+	int64_t producer_id;
+	int16_t producer_epoch;
+	int32_t base_sequence;
+	int32_t record_count;
+};
+
+/*
+ * kp_crc32c - CRC-32C (Castagnoli) of `n` bytes at `p`, continuing from
+ * `crc` (0 to start). kp_crc32c(0, "123456789", 9) == 0xe3069283.
+ */
+uint32_t kp_crc32c(uint32_t crc, const void *p, size_t n);
+
+/*
+ * kp_batch_header_parse - parse the fixed header at `p` (`len` bytes
+ * available, at least KP_BATCH_HEADER_SIZE) into `h`. Checks only that the
+ * bytes are there and magic is 2. Returns 0, or -1 with KP_EPROTO
+ * (too short, or another magic: h->magic is still filled when len >= 17).
+ */
+int kp_batch_header_parse(const uint8_t *p, size_t len, struct kp_batch_header *h, kp_error *err);
+
+/*
+ * kp_batch_validate - check the batch at `p` completely: header parses,
+ * batchLength covers at least the header and fits in `len`, the CRC-32C
+ * matches, lastOffsetDelta and recordCount are not negative. On success
+ * fills `h` (may be NULL) and returns the batch's total size in bytes
+ * (KP_BATCH_LOG_OVERHEAD + batchLength). Returns -1 with KP_ECORRUPT (CRC
+ * mismatch: Kafka's CORRUPT_MESSAGE) or KP_EPROTO (bad sizes, magic) in
+ * `err`.
+ */
+long kp_batch_validate(const uint8_t *p, size_t len, struct kp_batch_header *h, kp_error *err);
+
+/*
+ * kp_batch_set_base_offset / kp_batch_set_partition_leader_epoch - rewrite
+ * those header fields of the batch at `p` in place. Neither is covered by
+ * the CRC, so the batch stays valid (CLIENT-NOTES rule 10).
+ */
+void kp_batch_set_base_offset(uint8_t *p, int64_t base_offset);
+void kp_batch_set_partition_leader_epoch(uint8_t *p, int32_t epoch);
+
+#endif
