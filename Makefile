@@ -1,7 +1,8 @@
 # kpipe - a Kafka-protocol event streaming platform as a C library and Unix tools.
 #
 #   make                 build lib (static + shared) and the programs into $(BUILD)
-#   make check           build, then run the whole test suite (tests/run)
+#   make check           ASan/UBSan build + clang build, then the whole test suite (tests/run)
+#   make run             install deps, build, start a single-node kbroker
 #   make SANITIZE=1 ...  the same with AddressSanitizer and UBSan (own build dir)
 #   make deps            install the Debian packages the build and tests need (idempotent)
 #   make gen             regenerate the protocol codec from ../shared/kafka-protocol
@@ -49,7 +50,7 @@ UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 STATIC   := $(BUILD)/libkpipe.a
 SHARED   := $(BUILD)/libkpipe.so
 
-.PHONY: all check unit deps gen bench install clean
+.PHONY: all check run unit deps gen bench install clean
 all: $(STATIC) $(SHARED) $(PROGRAMS) $(UNIT_BIN)
 
 $(BUILD)/%.o: %.c
@@ -72,8 +73,15 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(STATIC)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(STATIC) $(LDLIBS) -lcmocka
 
-check: all
-	KP_BUILD=$(abspath $(BUILD)) tests/run
+# The test suite runs once, on the AddressSanitizer/UBSan build; clang must
+# also compile everything warning-free.
+check:
+	$(MAKE) SANITIZE=1 all
+	$(MAKE) CC=clang BUILD=build-clang all
+	KP_BUILD=$(abspath build-asan) tests/run
+
+run: deps all
+	$(BUILD)/bin/kbroker
 
 unit: all
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
@@ -103,6 +111,6 @@ install: all
 	for m in man/*.1; do [ -f "$$m" ] && install -m 644 $$m $(DESTDIR)$(MANDIR)/man1/; done; true
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-clang
 
 -include $(LIB_OBJ:.o=.d) $(CMD_SRC:%.c=$(BUILD)/%.d) $(UNIT_SRC:%.c=$(BUILD)/%.d)

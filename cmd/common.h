@@ -1,0 +1,82 @@
+/*
+ * common.h - what every program in cmd/ shares: one declarative option
+ * table per program that drives parsing, -h and shell completion, and the
+ * conventions for messages and exit codes.
+ *
+ * Exit codes, the same for every program:
+ *   0  success
+ *   1  failure at run time (the message says what failed)
+ *   2  bad usage: unknown option, missing or malformed argument
+ *
+ * Messages go to stderr as "PROG: message", lowercase, no full stop; data
+ * goes to stdout.
+ */
+#ifndef KP_CMD_COMMON_H
+#define KP_CMD_COMMON_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define KP_EXIT_OK 0
+#define KP_EXIT_FAILURE 1
+#define KP_EXIT_USAGE 2
+
+struct kp_opt {
+	int id;                /* short option letter, or a value >= 256 for long-only */
+	const char *long_name; /* without dashes; NULL for none */
+	const char *arg;       /* argument name shown in usage ("TOPIC"); NULL for a flag */
+	const char *help;      /* one line, lowercase */
+	const char *complete;  /* completion: "file", "dir", or words "a b c"; NULL for none */
+	bool required;         /* shown without brackets in the synopsis */
+};
+
+struct kp_cmd {
+	const char *name;          /* program name */
+	const char *summary;       /* one line: what the program does */
+	const char *operands;      /* trailing operands for the synopsis, or NULL */
+	const struct kp_opt *opts; /* terminated by an entry with id 0 */
+};
+
+/*
+ * The option handler gets each option's id and argument (NULL for flags)
+ * and returns 0, or -1 after calling kp_usage_error() for a bad value.
+ */
+typedef int (*kp_opt_handler)(int id, const char *arg, void *ctx);
+
+/*
+ * kp_opt_parse - parse argv against cmd's table, calling `handler` for each
+ * option in order. -h/--help prints the help to stdout and exits 0; the
+ * hidden --list-options prints one option per line for the completion
+ * scripts ("-b --broker HOST:PORT file") and exits 0. An unknown option or
+ * a missing argument prints usage to stderr and exits 2. Returns the index
+ * of the first operand in argv.
+ */
+int kp_opt_parse(const struct kp_cmd *cmd, int argc, char **argv,
+		 kp_opt_handler handler, void *ctx);
+
+/* kp_usage_error - print "PROG: message" and the synopsis to stderr; exits 2. */
+_Noreturn void kp_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* kp_die - print "PROG: message" to stderr and exit 1. */
+_Noreturn void kp_die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* kp_warn - print "PROG: message" to stderr. */
+void kp_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* kp_print_synopsis - write "usage: PROG [-x ARG] ..." (one line) to `f` (a FILE *). */
+void kp_print_synopsis(const struct kp_cmd *cmd, void *f);
+
+/*
+ * kp_diag_to_stderr - install a diag sink printing
+ * "2026-11-20T23:05:31.123Z LEVEL PROG: line" to stderr, at `level`.
+ */
+void kp_diag_to_stderr(int level);
+
+/*
+ * Value parsers for option arguments: each returns 0 and stores the value,
+ * or -1 when `s` is not a whole number in [min, max].
+ */
+int kp_parse_int64(const char *s, int64_t min, int64_t max, int64_t *out);
+int kp_parse_int32(const char *s, int32_t min, int32_t max, int32_t *out);
+
+extern const char *kp_progname;
+
+#endif
