@@ -1,0 +1,59 @@
+/*
+ * compress.h - the record batch compression codecs (internal to
+ * lib/record, used by the batch builder, the record iterator and the
+ * legacy converters; also usable by the broker to re-check batches).
+ *
+ * Codec ids are enum kp_compression (batch.h), the values of attribute
+ * bits 0-2 of a v2 batch or of a legacy message (protocol guide,
+ * "Record Batch", "Message Sets"). Wire formats are those of the Java
+ * client and librdkafka:
+ *
+ *   gzip    RFC 1952 gzip member(s) (zlib); decoding also accepts zlib
+ *           streams and concatenated gzip members
+ *   snappy  xerial "snappy-java" framing:
+ *             +--------------------+---------+--------+
+ *             | 82 'SNAPPY' 00 (8) | ver (4) | compat |   header, ints big-endian
+ *             +--------------------+---------+--------+
+ *             [ length (4, BE) | raw snappy block ] ...  one per 32 KiB of input
+ *           decoding also accepts a single raw snappy block
+ *   lz4     LZ4 frame format, independent 64 KiB blocks (KIP-57; the
+ *           broken header checksum of magic 0 messages is not handled)
+ *   zstd    zstd frame(s), content size optional (KIP-110)
+ */
+#ifndef KP_RECORD_COMPRESS_H
+#define KP_RECORD_COMPRESS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "record/batch.h"
+#include "util/buf.h"
+#include "util/error.h"
+
+/* Default output limit for decompressing one batch: a guard against bombs. */
+#define KP_DECOMPRESS_LIMIT ((size_t)256 << 20)
+
+/*
+ * kp_compress - compress `len` bytes at `in` with `codec` (enum
+ * kp_compression; KP_COMPRESSION_NONE copies) and append the result to
+ * `out` (caller-owned; on failure its length is restored). Returns 0, or
+ * -1 with KP_EINVAL (unknown codec), KP_ENOMEM or KP_ERANGE (input over
+ * 4 GiB) in `err`.
+ */
+int kp_compress(int codec, const uint8_t *in, size_t len, kp_buf *out, kp_error *err);
+
+/*
+ * kp_decompress - decompress `len` bytes at `in` compressed with `codec`
+ * and append the result to `out` (caller-owned; on failure its length is
+ * restored). At most `limit` bytes are produced (KP_DECOMPRESS_LIMIT is a
+ * sensible value). Returns 0, or -1 with KP_EINVAL (unknown codec),
+ * KP_ECORRUPT (malformed or truncated input), KP_ERANGE (the output would
+ * exceed `limit`) or KP_ENOMEM in `err`.
+ */
+int kp_decompress(int codec, const uint8_t *in, size_t len, size_t limit, kp_buf *out,
+		  kp_error *err);
+
+/* kp_compression_name - "none", "gzip", "snappy", "lz4", "zstd" or "unknown". */
+const char *kp_compression_name(int codec);
+
+#endif
