@@ -2,7 +2,7 @@
  * codec.h - encoding and decoding of every Kafka protocol message.
  *
  * The messages are defined by the official JSON schemas (Kafka's
- * clients/src/main/resources/common/message/*.json). tools/gen (see
+ * clients/src/main/resources/common/message/NAME.json). tools/gen (see
  * lib/protocol/gen/kpgen.py) turns them into:
  *
  *   messages_gen.h   one C struct per message and per nested struct,
