@@ -42,7 +42,7 @@ typedef struct kp_log kp_log;
  * kp_log_open - open (creating `dir` if missing) the partition log in
  * `dir`, recovering it as described above. `cfg` is copied. Returns 0 and
  * *out, or -1 with KP_EIO (filesystem) or KP_ECORRUPT (unrecoverable
- * layout) in `err`.
+ * layout) in `err` (KP_EINVAL for an invalid `cfg`).
  */
 int kp_log_open(const char *dir, const struct kp_log_config *cfg, kp_log **out, kp_error *err);
 
@@ -88,12 +88,24 @@ int kp_log_read(kp_log *log, int64_t offset, int64_t max_offset, size_t max_byte
  * kp_log_offset_for_timestamp - the first offset whose batch's max
  * timestamp is >= `timestamp_ms` (ListOffsets by time, KIP-79), or -1 when
  * there is none. Sets *found_timestamp (may be NULL) to that batch's max
- * timestamp.
+ * timestamp. A read error also returns -1, with err->code set (KP_EIO,
+ * KP_ECORRUPT); "none" leaves err->code KP_EOK.
  */
 int64_t kp_log_offset_for_timestamp(kp_log *log, int64_t timestamp_ms, int64_t *found_timestamp,
 				    kp_error *err);
 
 /* kp_log_flush - fsync the active segment and indexes. Returns 0 or -1 (KP_EIO). */
 int kp_log_flush(kp_log *log, kp_error *err);
+
+/*
+ * kp_log_truncate_to - remove every batch at or past `offset` (a follower
+ * truncating to its leader's epoch boundary; Kafka's UnifiedLog.truncateTo).
+ * Batches are never split: a batch containing `offset` goes entirely, so
+ * the log end offset afterwards is <= `offset`. Later segments are
+ * deleted. Does nothing when `offset` >= the log end offset. Returns 0,
+ * or -1 with KP_ERANGE (`offset` below the log start offset), KP_EIO or
+ * KP_ECORRUPT.
+ */
+int kp_log_truncate_to(kp_log *log, int64_t offset, kp_error *err);
 
 #endif

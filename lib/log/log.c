@@ -1,0 +1,252 @@
+/*
+ * log.c - the public partition log API of log.h over the segment list:
+ * append (validate, assign offsets, roll, write), read, lookup by
+ * timestamp, flush, close and truncation.
+ *
+ *   segs[0]            segs[1]                 segs[nsegs-1] (active)
+ *   +----------------+ +---------------------+ +------------------+
+ *   | base 0         | | base 1000           | | base 2417        |  <- appends
+ *   +----------------+ +---------------------+ +------------------+
+ *   ^ log start offset                                            ^ log end offset
+ *
+ * A read finds its segment by binary search over base offsets, then its
+ * batch through the segment's offset index, and may continue into the
+ * following segments while max_bytes allows.
+ */
+#include "log/log_internal.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/diag.h"
+
+static struct kp_segment *active(const kp_log *log)
+{
+	return &log->segs[log->nsegs - 1];
+}
+
+int64_t kp_log_start_offset(const kp_log *log)
+{
+	return log->start_offset;
+}
+
+int64_t kp_log_end_offset(const kp_log *log)
+{
+	return active(log)->next_offset;
+}
+
+int64_t kp_log_size_bytes(const kp_log *log)
+{
+	int64_t n = 0;
+
+	for (size_t i = 0; i < log->nsegs; i++)
+		n += log->segs[i].size;
+	return n;
+}
+
+/* what an append carries, gathered while validating */
+struct append_info {
+	int64_t offsets; /* offsets to assign: sum of lastOffsetDelta + 1 */
+	int64_t records; /* sum of recordCount */
+	int64_t max_ts;  /* largest maxTimestamp */
+};
+
+/* validate_all - kp_batch_validate every batch of the buffer; all or nothing. */
+static int validate_all(const uint8_t *p, size_t len, struct append_info *ai, kp_error *err)
+{
+	struct kp_batch_header h;
+	size_t off = 0;
+	long n;
+
+	memset(ai, 0, sizeof *ai);
+	ai->max_ts = -1;
+	if (len == 0)
+		return kp_error_set(err, KP_EPROTO, "no record batches to append");
+	if (len > INT32_MAX)
+		return kp_error_set(err, KP_EPROTO, "append of %zu bytes is too large", len);
+	while (off < len) {
+		n = kp_batch_validate(p + off, len - off, &h, err);
+		if (n < 0)
+			return -1;
+		ai->offsets += (int64_t)h.last_offset_delta + 1;
+		ai->records += h.record_count;
+		if (h.max_timestamp > ai->max_ts)
+			ai->max_ts = h.max_timestamp;
+		off += (size_t)n;
+	}
+	return 0;
+}
+
+/* assign - rewrite base offsets from `next` on and set the leader epoch. */
+static void assign(uint8_t *p, size_t len, int64_t next, int32_t leader_epoch)
+{
+	size_t off = 0;
+
+	while (off < len) {
+		uint8_t *b = p + off;
+
+		kp_batch_set_base_offset(b, next);
+		kp_batch_set_partition_leader_epoch(b, leader_epoch);
+		next += (int64_t)(int32_t)kp_load_u32(b + 23) + 1;
+		off += KP_BATCH_LOG_OVERHEAD + (size_t)(int32_t)kp_load_u32(b + 8);
+	}
+}
+
+/*
+ * should_roll - Kafka's LogSegment.shouldRoll: the active segment is not
+ * empty and would outgrow segment_bytes, its index is full, the relative
+ * offsets would overflow, or it is older than segment_ms (measured in
+ * message time when its first batch has a timestamp, as Kafka does).
+ */
+static bool should_roll(const kp_log *log, size_t len, const struct append_info *ai)
+{
+	const struct kp_segment *s = active(log);
+	int64_t waited;
+
+	if (s->size == 0)
+		return false;
+	if (s->size + (int64_t)len > log->cfg.segment_bytes || kp_segment_index_full(s) ||
+	    s->next_offset + ai->offsets - 1 - s->base > INT32_MAX)
+		return true;
+	waited = s->roll_ts >= 0 ? ai->max_ts - s->roll_ts : kp_log_now_ms() - s->created_ms;
+	return waited > log->cfg.segment_ms;
+}
+
+/* roll - seal the active segment and start a new one at the log end offset. */
+static int roll(kp_log *log, kp_error *err)
+{
+	int64_t base = kp_log_end_offset(log);
+
+	kp_segment_seal(active(log));
+	return kp_log_add_segment(log, base, true, err);
+}
+
+int kp_log_append(kp_log *log, uint8_t *batches, size_t len, int32_t leader_epoch,
+		  int64_t *base_offset, int64_t *last_offset, kp_error *err)
+{
+	struct append_info ai;
+	int64_t base;
+
+	if (validate_all(batches, len, &ai, err) < 0)
+		return -1;
+	if (should_roll(log, len, &ai) && roll(log, err) < 0)
+		return -1;
+	base = kp_log_end_offset(log);
+	assign(batches, len, base, leader_epoch);
+	if (kp_segment_append(active(log), batches, len, &log->cfg, err) < 0)
+		return -1;
+	if (base_offset)
+		*base_offset = base;
+	if (last_offset)
+		*last_offset = base + ai.offsets - 1;
+	log->unflushed += ai.records;
+	if (log->unflushed >= log->cfg.flush_messages)
+		return kp_log_flush(log, err);
+	return 0;
+}
+
+int kp_log_read(kp_log *log, int64_t offset, int64_t max_offset, size_t max_bytes,
+		kp_buf *out, kp_error *err)
+{
+	int64_t end = kp_log_end_offset(log), pos;
+	size_t i = kp_log_find_segment(log, offset), taken = 0, len0 = out->len;
+	int rc = 0;
+
+	if (offset < log->start_offset || offset > end)
+		return kp_error_set(err, KP_ERANGE, "%s: offset %" PRId64 " out of range [%" PRId64
+				    ", %" PRId64 "]", log->dir, offset, log->start_offset, end);
+	if (offset == end)
+		return 0;
+	if (kp_segment_find(&log->segs[i], offset, &pos, err) < 0)
+		goto fail;
+	for (; i < log->nsegs; i++, pos = 0) {
+		rc = kp_segment_read(&log->segs[i], pos, max_offset, max_bytes, &taken, out, err);
+		if (rc < 0)
+			goto fail;
+		if (rc == 1)
+			break;
+	}
+	return 0;
+fail:
+	out->len = len0;
+	return -1;
+}
+
+int64_t kp_log_offset_for_timestamp(kp_log *log, int64_t timestamp_ms, int64_t *found_timestamp,
+				    kp_error *err)
+{
+	int64_t off = -1;
+
+	kp_error_clear(err);
+	for (size_t i = 0; i < log->nsegs; i++) {
+		if (log->segs[i].max_ts < timestamp_ms)
+			continue;
+		if (kp_segment_find_timestamp(&log->segs[i], timestamp_ms, &off, found_timestamp, err) < 0)
+			return -1;
+		if (off >= 0)
+			return off;
+	}
+	return -1;
+}
+
+int kp_log_flush(kp_log *log, kp_error *err)
+{
+	int64_t end = kp_log_end_offset(log);
+
+	for (size_t i = kp_log_find_segment(log, log->recovery_point); i < log->nsegs; i++)
+		if (kp_segment_sync(&log->segs[i], err) < 0)
+			return -1;
+	log->unflushed = 0;
+	if (end == log->recovery_point)
+		return 0;
+	log->recovery_point = end;
+	return kp_log_write_recovery_point(log, err);
+}
+
+/*
+ * kp_log_truncate_to - remove every batch at or past `offset` (a follower
+ * truncating to its leader's epoch boundary; Kafka's UnifiedLog.truncateTo).
+ * Batches are never split: a batch containing `offset` goes entirely,
+ * so the log end offset afterwards is <= `offset`. Segments past it are
+ * deleted; the first segment is kept (possibly empty). Does nothing when
+ * `offset` >= the log end offset. Returns 0, or -1 with KP_ERANGE
+ * (`offset` below the log start offset), KP_EIO or KP_ECORRUPT.
+ */
+int kp_log_truncate_to(kp_log *log, int64_t offset, kp_error *err)
+{
+	size_t i = kp_log_find_segment(log, offset);
+
+	if (offset < log->start_offset)
+		return kp_error_set(err, KP_ERANGE, "%s: cannot truncate to %" PRId64 " below the log start %"
+				    PRId64, log->dir, offset, log->start_offset);
+	if (offset >= kp_log_end_offset(log))
+		return 0;
+	if (i > 0 && log->segs[i].base == offset)
+		i--;
+	if (kp_log_drop_segments(log, i + 1, err) < 0 ||
+	    kp_segment_truncate_to(&log->segs[i], offset, &log->cfg, err) < 0)
+		return -1;
+	if (log->recovery_point <= kp_log_end_offset(log))
+		return 0;
+	log->recovery_point = kp_log_end_offset(log);
+	return kp_log_write_recovery_point(log, err);
+}
+
+void kp_log_close(kp_log *log)
+{
+	kp_error err;
+
+	if (!log)
+		return;
+	if (log->nsegs > 0) {
+		kp_segment_seal(active(log));
+		if (kp_log_flush(log, &err) < 0)
+			kp_diag_warn("%s", err.msg);
+	}
+	for (size_t i = 0; i < log->nsegs; i++)
+		kp_segment_close(&log->segs[i]);
+	free(log->segs);
+	free(log->dir);
+	free(log);
+}

@@ -1,0 +1,299 @@
+/*
+ * log_dir.c - the partition directory: listing segments, opening and
+ * recovering the log, the segment list and the recovery-point file.
+ *
+ *   TOPIC-PARTITION/
+ *   |-- 00000000000000000000.log / .index / .timeindex   segment 0
+ *   |-- 00000000000000001000.log / .index / .timeindex   segment 1
+ *   |-- ...                                              active segment last
+ *   `-- recovery-point      "<offset>\n": everything below was fsynced
+ *                           (written via recovery-point.tmp + rename)
+ *
+ * Recovery on open (Kafka's LogLoader): segments are sorted by base
+ * offset; segments at or after the recovery point are fully validated
+ * (kp_segment_recover), earlier ones only from their last index entry;
+ * at the first torn or corrupt batch that segment is cut and every later
+ * segment is deleted. Without a recovery-point file everything is
+ * validated.
+ */
+#include "log/log_internal.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util/diag.h"
+
+#define RECOVERY_POINT "recovery-point"
+
+void kp_log_config_default(struct kp_log_config *cfg)
+{
+	cfg->segment_bytes = 1073741824;
+	cfg->segment_ms = 7LL * 24 * 60 * 60 * 1000;
+	cfg->index_interval_bytes = 4096;
+	cfg->max_index_bytes = 10485760;
+	cfg->flush_messages = INT64_MAX;
+}
+
+/* kp_log_find_segment - index of the last segment whose base offset is <= `offset` (0 if none). */
+size_t kp_log_find_segment(const kp_log *log, int64_t offset)
+{
+	size_t lo = 0, hi = log->nsegs;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (log->segs[mid].base <= offset)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo ? lo - 1 : 0;
+}
+
+/* kp_log_add_segment - open the segment at `base` (emptied if `create`) as the last one. */
+int kp_log_add_segment(kp_log *log, int64_t base, bool create, kp_error *err)
+{
+	struct kp_segment *s;
+
+	if (log->nsegs == log->cap) {
+		s = realloc(log->segs, (log->cap ? log->cap * 2 : 8) * sizeof *s);
+		if (!s)
+			return kp_error_set(err, KP_ENOMEM, "%s: out of memory", log->dir);
+		log->segs = s;
+		log->cap = log->cap ? log->cap * 2 : 8;
+	}
+	if (kp_segment_open(&log->segs[log->nsegs], log->dir, base, create, &log->cfg, err) < 0)
+		return -1;
+	log->nsegs++;
+	return 0;
+}
+
+/* kp_log_drop_segments - delete the files of segments `from` .. last. */
+int kp_log_drop_segments(kp_log *log, size_t from, kp_error *err)
+{
+	int rc = 0;
+
+	while (log->nsegs > from) {
+		struct kp_segment *s = &log->segs[--log->nsegs];
+
+		kp_diag_warn("%s: deleting segment", s->path);
+		if (kp_segment_unlink(s, err) < 0)
+			rc = -1;
+	}
+	return rc;
+}
+
+/* parse_name - base offset from "<20 digits>.log", or -1. */
+static int64_t parse_name(const char *name)
+{
+	int64_t v = 0;
+	int i;
+
+	if (strlen(name) != 24 || strcmp(name + 20, ".log") != 0)
+		return -1;
+	for (i = 0; i < 20; i++) {
+		if (name[i] < '0' || name[i] > '9' || v > (INT64_MAX - 9) / 10)
+			return -1;
+		v = v * 10 + (name[i] - '0');
+	}
+	return v;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* list_segments - sorted base offsets of the *.log files in `dir` (*bases: free()). */
+static int list_segments(const char *dir, int64_t **bases, size_t *n, kp_error *err)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	size_t cap = 0;
+	int64_t *v = NULL, *nv, b;
+
+	*n = 0;
+	if (!d)
+		return kp_error_errno(err, "%s: opendir", dir);
+	while ((de = readdir(d))) {
+		if ((b = parse_name(de->d_name)) < 0)
+			continue;
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 16;
+			if (!(nv = realloc(v, cap * sizeof *v))) {
+				closedir(d);
+				free(v);
+				return kp_error_set(err, KP_ENOMEM, "%s: out of memory", dir);
+			}
+			v = nv;
+		}
+		v[(*n)++] = b;
+	}
+	closedir(d);
+	if (*n)
+		qsort(v, *n, sizeof *v, cmp_i64);
+	*bases = v;
+	return 0;
+}
+
+/* read_recovery_point - the offset in `dir`/recovery-point, or -1 when absent or unreadable. */
+static int64_t read_recovery_point(const char *dir)
+{
+	char path[4096], text[32] = "", *end;
+	long long v;
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/%s", dir, RECOVERY_POINT);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	if (!fgets(text, sizeof text, f))
+		text[0] = 0;
+	fclose(f);
+	errno = 0;
+	v = strtoll(text, &end, 10);
+	if (errno || end == text || (*end && *end != '\n') || v < 0) {
+		kp_diag_warn("%s: ignoring malformed recovery point", path);
+		return -1;
+	}
+	return v;
+}
+
+/*
+ * fsync_dir - fsync the partition directory so that created, renamed
+ * and deleted files survive a power loss.
+ */
+static int fsync_dir(const char *dir, kp_error *err)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = 0;
+
+	if (fd < 0 || fsync(fd) < 0)
+		rc = kp_error_errno(err, "%s: fsync", dir);
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+/* kp_log_write_recovery_point - store log->recovery_point durably (tmp file, fsync, rename). */
+int kp_log_write_recovery_point(kp_log *log, kp_error *err)
+{
+	char *path = NULL, *tmp = NULL, text[32];
+	int fd = -1, n, rc = -1;
+
+	n = snprintf(text, sizeof text, "%" PRId64 "\n", log->recovery_point);
+	if (asprintf(&path, "%s/%s", log->dir, RECOVERY_POINT) < 0)
+		path = NULL;
+	if (asprintf(&tmp, "%s/%s.tmp", log->dir, RECOVERY_POINT) < 0)
+		tmp = NULL;
+	if (!path || !tmp) {
+		kp_error_set(err, KP_ENOMEM, "%s: out of memory", log->dir);
+		goto out;
+	}
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		kp_error_errno(err, "%s: open", tmp);
+		goto out;
+	}
+	if (write(fd, text, (size_t)n) != n || fsync(fd) < 0) {
+		kp_error_errno(err, "%s: write", tmp);
+		goto out;
+	}
+	if (rename(tmp, path) < 0) {
+		kp_error_errno(err, "%s: rename", tmp);
+		goto out;
+	}
+	rc = fsync_dir(log->dir, err);
+out:
+	if (fd >= 0)
+		close(fd);
+	free(path);
+	free(tmp);
+	return rc;
+}
+
+/* recover_all - recover every segment; cut the log at the first bad batch. */
+static int recover_all(kp_log *log, int64_t rp, kp_error *err)
+{
+	int64_t trust = rp < 0 ? INT64_MIN : rp;
+	bool cut = false;
+	size_t i;
+
+	for (i = 0; i < log->nsegs && !cut; i++) {
+		struct kp_segment *s = &log->segs[i];
+
+		if (i > 0 && s->base < s[-1].next_offset)
+			return kp_error_set(err, KP_ECORRUPT, "%s: base offset below the end %" PRId64
+					    " of the previous segment", s->path, s[-1].next_offset);
+		if (kp_segment_recover(s, trust, &log->cfg, &cut, err) < 0)
+			return -1;
+	}
+	return kp_log_drop_segments(log, i, err);
+}
+
+static int check_config(const struct kp_log_config *c, kp_error *err)
+{
+	if (c->segment_bytes < KP_BATCH_HEADER_SIZE || c->segment_ms < 1 || c->index_interval_bytes < 0 ||
+	    c->max_index_bytes < 12 || c->flush_messages < 1)
+		return kp_error_set(err, KP_EINVAL, "invalid log configuration");
+	return 0;
+}
+
+/* open_segments - open every listed segment, or create segment 0 in an empty directory. */
+static int open_segments(kp_log *log, kp_error *err)
+{
+	int64_t *bases = NULL;
+	size_t n, i;
+	int rc = 0;
+
+	if (list_segments(log->dir, &bases, &n, err) < 0)
+		return -1;
+	for (i = 0; i < n && rc == 0; i++)
+		rc = kp_log_add_segment(log, bases[i], false, err);
+	free(bases);
+	if (rc == 0 && n == 0)
+		rc = kp_log_add_segment(log, 0, true, err);
+	return rc;
+}
+
+int kp_log_open(const char *dir, const struct kp_log_config *cfg, kp_log **out, kp_error *err)
+{
+	kp_log *log;
+	int64_t rp, end;
+
+	*out = NULL;
+	if (check_config(cfg, err) < 0)
+		return -1;
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		return kp_error_errno(err, "%s: mkdir", dir);
+	log = calloc(1, sizeof *log);
+	if (!log || !(log->dir = strdup(dir))) {
+		free(log);
+		return kp_error_set(err, KP_ENOMEM, "%s: out of memory", dir);
+	}
+	log->cfg = *cfg;
+	if (log->cfg.segment_bytes > INT32_MAX)
+		log->cfg.segment_bytes = INT32_MAX;
+	rp = read_recovery_point(dir);
+	if (open_segments(log, err) < 0 || recover_all(log, rp, err) < 0)
+		goto fail;
+	log->start_offset = log->segs[0].base;
+	end = kp_log_end_offset(log);
+	log->recovery_point = rp < log->start_offset ? log->start_offset : rp > end ? end : rp;
+	*out = log;
+	return 0;
+fail:
+	for (size_t i = 0; i < log->nsegs; i++)
+		kp_segment_close(&log->segs[i]);
+	log->nsegs = 0;
+	kp_log_close(log);
+	return -1;
+}

@@ -1,0 +1,131 @@
+/*
+ * log_internal.h - declarations shared by the files of lib/log (index.c,
+ * segment.c, recover.c, log_dir.c, log.c); not part of the public API.
+ * Each function is documented where it is defined.
+ *
+ * A partition directory holds one triple of files per segment, each named
+ * by the segment's base offset as 20 zero-padded digits:
+ *
+ *   TOPIC-PARTITION/
+ *     00000000000000000000.log        batches, back to back, as appended
+ *     00000000000000000000.index      offset index  (8-byte entries)
+ *     00000000000000000000.timeindex  time index   (12-byte entries)
+ *     00000000000000004711.log ...    the next segment (base offset 4711)
+ *     recovery-point                  "<offset>\n": data below is fsynced
+ *
+ * Index files hold only whole entries (no preallocation), big-endian:
+ *
+ *   .index      | relativeOffset int32 | position int32 |
+ *   .timeindex  | timestamp int64 | relativeOffset int32 |
+ *
+ * relativeOffset is absolute offset - segment base offset. An offset
+ * index entry (lastOffset of a batch, position of that batch) is added
+ * when a batch starts more than log.index.interval.bytes after the batch
+ * of the previous entry (Kafka's LogSegment rule); a time index entry
+ * (largest timestamp so far, last offset of the batch holding it) is
+ * added at the same moment when the timestamp grew.
+ */
+#ifndef KP_LOG_LOG_INTERNAL_H
+#define KP_LOG_LOG_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "log/log.h"
+#include "record/batch.h"
+#include "util/error.h"
+
+enum kp_index_kind {
+	KP_INDEX_OFFSET = 0, /* key: absolute offset, val: file position */
+	KP_INDEX_TIME = 1,   /* key: timestamp (ms), val: absolute offset */
+};
+
+struct kp_index_entry {
+	int64_t key;
+	int64_t val;
+};
+
+struct kp_index {
+	int kind;                  /* enum kp_index_kind */
+	int fd;                    /* -1 when closed */
+	char *path;                /* owned */
+	bool created;              /* the file did not exist when opened */
+	int64_t base;              /* segment base offset */
+	size_t max_entries;        /* from log.index.size.max.bytes */
+	struct kp_index_entry *e;  /* owned, n used of cap */
+	size_t n, cap;
+};
+
+/* index.c */
+int kp_index_open(struct kp_index *ix, int kind, const char *path, int64_t base,
+		  int32_t max_bytes, kp_error *err);
+void kp_index_close(struct kp_index *ix);
+bool kp_index_sane(const struct kp_index *ix, int64_t log_size);
+int kp_index_truncate(struct kp_index *ix, size_t n, kp_error *err);
+int kp_index_append(struct kp_index *ix, int64_t key, int64_t val, kp_error *err);
+bool kp_index_full(const struct kp_index *ix);
+long kp_index_floor(const struct kp_index *ix, int64_t key);
+int kp_index_sync(struct kp_index *ix, kp_error *err);
+
+struct kp_segment {
+	int64_t base;           /* base offset, the name of the files */
+	int64_t next_offset;    /* offset after the last batch; base when empty */
+	int64_t size;           /* bytes in the .log file */
+	int64_t max_ts;         /* largest batch maxTimestamp, -1 when none */
+	int64_t max_ts_offset;  /* last offset of the batch holding max_ts */
+	int64_t roll_ts;        /* first batch's maxTimestamp, -1 when none */
+	int64_t created_ms;     /* wall clock when created or loaded */
+	int64_t last_index_pos; /* position of the last offset index entry, 0 when none */
+	int fd;                 /* the .log file, -1 when closed */
+	char *path;             /* owned path of the .log file */
+	struct kp_index oix, tix;
+};
+
+/* segment.c */
+int kp_segment_open(struct kp_segment *seg, const char *dir, int64_t base, bool create,
+		    const struct kp_log_config *cfg, kp_error *err);
+void kp_segment_close(struct kp_segment *seg);
+void kp_segment_reset(struct kp_segment *seg);
+void kp_segment_note_batch(struct kp_segment *seg, int64_t pos, const struct kp_batch_header *h,
+			   const struct kp_log_config *cfg);
+int kp_segment_unlink(struct kp_segment *seg, kp_error *err);
+int kp_segment_append(struct kp_segment *seg, const uint8_t *buf, size_t len,
+		      const struct kp_log_config *cfg, kp_error *err);
+int kp_segment_read_header(struct kp_segment *seg, int64_t pos, struct kp_batch_header *h,
+			   kp_error *err);
+int kp_segment_find(struct kp_segment *seg, int64_t offset, int64_t *pos, kp_error *err);
+int kp_segment_read(struct kp_segment *seg, int64_t pos, int64_t max_offset, size_t max_bytes,
+		    size_t *taken, kp_buf *out, kp_error *err);
+int kp_segment_find_timestamp(struct kp_segment *seg, int64_t ts, int64_t *offset, int64_t *found_ts,
+			      kp_error *err);
+void kp_segment_seal(struct kp_segment *seg);
+int kp_segment_sync(struct kp_segment *seg, kp_error *err);
+bool kp_segment_index_full(const struct kp_segment *seg);
+
+/* recover.c */
+int kp_segment_recover(struct kp_segment *seg, int64_t trust_below, const struct kp_log_config *cfg,
+		       bool *truncated, kp_error *err);
+int kp_segment_truncate_to(struct kp_segment *seg, int64_t offset, const struct kp_log_config *cfg,
+			   kp_error *err);
+
+/* kp_log_now_ms - wall clock in milliseconds since the epoch. */
+int64_t kp_log_now_ms(void);
+
+struct kp_log {
+	char *dir;                  /* owned */
+	struct kp_log_config cfg;
+	struct kp_segment *segs;    /* owned, sorted by base offset, nsegs >= 1 */
+	size_t nsegs, cap;
+	int64_t start_offset;
+	int64_t recovery_point;     /* data below is fsynced */
+	int64_t unflushed;          /* records appended since the last flush */
+};
+
+/* log_dir.c */
+int kp_log_add_segment(kp_log *log, int64_t base, bool create, kp_error *err);
+int kp_log_drop_segments(kp_log *log, size_t from, kp_error *err);
+int kp_log_write_recovery_point(kp_log *log, kp_error *err);
+size_t kp_log_find_segment(const kp_log *log, int64_t offset);
+
+#endif

@@ -1,0 +1,380 @@
+/*
+ * segment.c - one log segment: a .log file of record batches plus its
+ * offset and time indexes (Kafka's LogSegment).
+ *
+ *   0000000000000000BASE.log
+ *   +-----------------+-----------------+-----+-----------------+
+ *   | batch (base=B)  | batch           | ... | batch           |  <- size
+ *   +-----------------+-----------------+-----+-----------------+
+ *   ^ pos 0           ^ pos p1                                    new
+ *                                                                 appends
+ *   each batch: | baseOffset int64 | batchLength int32 | ... batchLength bytes |
+ *
+ *   .index      (lastOffset-BASE, position) every > index.interval.bytes
+ *   .timeindex  (max timestamp so far, its batch's lastOffset-BASE)
+ *
+ * Appends write whole buffers with pwrite(2) at the end of the file and
+ * then add index entries; the indexes are therefore never ahead of the
+ * log after a process kill, and a short index is completed on recovery
+ * by scanning forward from its last entry. Reads use pread(2) only.
+ */
+#include "log/log_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util/buf.h"
+#include "util/diag.h"
+
+int64_t kp_log_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* pread_full - read exactly `n` bytes at `off` of `path`; a short file is KP_EIO. */
+static int pread_full(int fd, void *buf, size_t n, int64_t off, const char *path, kp_error *err)
+{
+	uint8_t *p = buf;
+	ssize_t got;
+
+	while (n > 0) {
+		got = pread(fd, p, n, (off_t)off);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0)
+			return kp_error_errno(err, "%s: read at %" PRId64, path, off);
+		if (got == 0)
+			return kp_error_set(err, KP_EIO, "%s: unexpected end of file at %" PRId64, path, off);
+		p += got;
+		off += got;
+		n -= (size_t)got;
+	}
+	return 0;
+}
+
+/* pwrite_full - write all `n` bytes at `off`, retrying short writes. */
+static int pwrite_full(int fd, const uint8_t *p, size_t n, int64_t off, const char *path, kp_error *err)
+{
+	ssize_t put;
+
+	while (n > 0) {
+		put = pwrite(fd, p, n, (off_t)off);
+		if (put < 0 && errno == EINTR)
+			continue;
+		if (put <= 0) {
+			if (put == 0)
+				errno = ENOSPC;
+			return kp_error_errno(err, "%s: write at %" PRId64, path, off);
+		}
+		p += put;
+		off += put;
+		n -= (size_t)put;
+	}
+	return 0;
+}
+
+static char *file_path(const char *dir, int64_t base, const char *ext)
+{
+	char *p = NULL;
+
+	if (asprintf(&p, "%s/%020" PRId64 "%s", dir, base, ext) < 0)
+		return NULL;
+	return p;
+}
+
+/* kp_segment_reset - forget what is known of the segment's batches (offsets, timestamps, index position). */
+void kp_segment_reset(struct kp_segment *seg)
+{
+	seg->next_offset = seg->base;
+	seg->max_ts = -1;
+	seg->max_ts_offset = seg->base;
+	seg->roll_ts = -1;
+	seg->last_index_pos = 0;
+}
+
+/*
+ * kp_segment_open - open the segment with base offset `base` in `dir`:
+ * its .log, .index and .timeindex files (created when missing; emptied
+ * when `create`). Sizes come from the files; offsets and timestamps are
+ * only known after kp_segment_recover (or, for a new segment, at once).
+ * Returns 0, or -1 (KP_EIO, KP_ENOMEM) with `seg` closed.
+ */
+int kp_segment_open(struct kp_segment *seg, const char *dir, int64_t base, bool create,
+		    const struct kp_log_config *cfg, kp_error *err)
+{
+	char *ipath = NULL, *tpath = NULL;
+	struct stat st;
+	int rc = -1;
+
+	memset(seg, 0, sizeof *seg);
+	seg->fd = seg->oix.fd = seg->tix.fd = -1;
+	seg->base = base;
+	seg->created_ms = kp_log_now_ms();
+	kp_segment_reset(seg);
+	seg->path = file_path(dir, base, ".log");
+	ipath = file_path(dir, base, ".index");
+	tpath = file_path(dir, base, ".timeindex");
+	if (!seg->path || !ipath || !tpath) {
+		kp_error_set(err, KP_ENOMEM, "%s: out of memory", dir);
+		goto out;
+	}
+	seg->fd = open(seg->path, O_RDWR | O_CREAT | O_CLOEXEC | (create ? O_TRUNC : 0), 0644);
+	if (seg->fd < 0 || fstat(seg->fd, &st) < 0) {
+		kp_error_errno(err, "%s: open", seg->path);
+		goto out;
+	}
+	seg->size = st.st_size;
+	if (kp_index_open(&seg->oix, KP_INDEX_OFFSET, ipath, base, cfg->max_index_bytes, err) < 0 ||
+	    kp_index_open(&seg->tix, KP_INDEX_TIME, tpath, base, cfg->max_index_bytes, err) < 0)
+		goto out;
+	if (create && (kp_index_truncate(&seg->oix, 0, err) < 0 || kp_index_truncate(&seg->tix, 0, err) < 0))
+		goto out;
+	if (create)
+		seg->oix.created = seg->tix.created = false;
+	rc = 0;
+out:
+	free(ipath);
+	free(tpath);
+	if (rc < 0)
+		kp_segment_close(seg);
+	return rc;
+}
+
+/* kp_segment_close - close the files and free the memory of `seg` (idempotent). */
+void kp_segment_close(struct kp_segment *seg)
+{
+	if (seg->fd >= 0)
+		close(seg->fd);
+	seg->fd = -1;
+	kp_index_close(&seg->oix);
+	kp_index_close(&seg->tix);
+	free(seg->path);
+	seg->path = NULL;
+}
+
+static int unlink_quiet(const char *path, kp_error *err)
+{
+	if (path && unlink(path) < 0 && errno != ENOENT)
+		return kp_error_errno(err, "%s: unlink", path);
+	return 0;
+}
+
+/* kp_segment_unlink - delete the three files of `seg`, then close it. */
+int kp_segment_unlink(struct kp_segment *seg, kp_error *err)
+{
+	int rc = 0;
+
+	if (unlink_quiet(seg->oix.path, err) < 0 || unlink_quiet(seg->tix.path, err) < 0 ||
+	    unlink_quiet(seg->path, err) < 0)
+		rc = -1;
+	kp_segment_close(seg);
+	return rc;
+}
+
+/*
+ * kp_segment_note_batch - account for the batch `h` of `total` bytes at `pos`:
+ * offsets, largest timestamp and, per Kafka's interval rule, index
+ * entries. Index write failures only make the index sparser (recovery
+ * rebuilds it), so they are reported as a warning, not an error.
+ */
+void kp_segment_note_batch(struct kp_segment *seg, int64_t pos, const struct kp_batch_header *h,
+		       const struct kp_log_config *cfg)
+{
+	int64_t last = h->base_offset + h->last_offset_delta;
+	struct kp_index *t = &seg->tix;
+	kp_error e;
+
+	if (pos == 0)
+		seg->roll_ts = h->max_timestamp;
+	if (h->max_timestamp > seg->max_ts) {
+		seg->max_ts = h->max_timestamp;
+		seg->max_ts_offset = last;
+	}
+	seg->next_offset = last + 1;
+	if (pos - seg->last_index_pos <= cfg->index_interval_bytes || kp_index_full(&seg->oix))
+		return;
+	if (kp_index_append(&seg->oix, last, pos, &e) < 0)
+		goto fail;
+	seg->last_index_pos = pos;
+	if (seg->max_ts > (t->n ? t->e[t->n - 1].key : -1) && !kp_index_full(t) &&
+	    kp_index_append(t, seg->max_ts, seg->max_ts_offset, &e) < 0)
+		goto fail;
+	return;
+fail:
+	kp_diag_warn("%s", e.msg);
+}
+
+/*
+ * kp_segment_append - write the `len` bytes of already validated batches
+ * at `buf` (offsets assigned) at the end of the segment and index them.
+ * On a write error the file is cut back to its old size. Returns 0 or -1
+ * (KP_EIO).
+ */
+int kp_segment_append(struct kp_segment *seg, const uint8_t *buf, size_t len,
+		      const struct kp_log_config *cfg, kp_error *err)
+{
+	int64_t pos0 = seg->size;
+	struct kp_batch_header h;
+	size_t off = 0;
+
+	if (pwrite_full(seg->fd, buf, len, pos0, seg->path, err) < 0) {
+		if (ftruncate(seg->fd, (off_t)pos0) < 0)
+			kp_diag_warn("%s: cannot cut back a failed write: %s", seg->path, strerror(errno));
+		return -1;
+	}
+	seg->size = pos0 + (int64_t)len;
+	while (off < len && kp_batch_header_parse(buf + off, len - off, &h, NULL) == 0) {
+		kp_segment_note_batch(seg, pos0 + (int64_t)off, &h, cfg);
+		off += KP_BATCH_LOG_OVERHEAD + (size_t)h.batch_length;
+	}
+	return 0;
+}
+
+/*
+ * kp_segment_read_header - parse the header of the batch at `pos` and
+ * check that the whole batch lies inside the segment. Returns 0 or -1
+ * (KP_EIO, KP_ECORRUPT).
+ */
+int kp_segment_read_header(struct kp_segment *seg, int64_t pos, struct kp_batch_header *h,
+			   kp_error *err)
+{
+	uint8_t raw[KP_BATCH_HEADER_SIZE];
+
+	if (seg->size - pos < KP_BATCH_HEADER_SIZE)
+		return kp_error_set(err, KP_ECORRUPT, "%s: batch header at %" PRId64 " past end of file",
+				    seg->path, pos);
+	if (pread_full(seg->fd, raw, sizeof raw, pos, seg->path, err) < 0)
+		return -1;
+	if (kp_batch_header_parse(raw, sizeof raw, h, err) < 0 ||
+	    h->batch_length < KP_BATCH_HEADER_SIZE - KP_BATCH_LOG_OVERHEAD ||
+	    h->batch_length > seg->size - pos - KP_BATCH_LOG_OVERHEAD)
+		return kp_error_set(err, KP_ECORRUPT, "%s: bad batch header at %" PRId64, seg->path, pos);
+	return 0;
+}
+
+/*
+ * kp_segment_find - *pos gets the position of the first batch whose last
+ * offset is >= `offset` (seg->size when there is none), found through
+ * the offset index and a forward scan of batch headers.
+ */
+int kp_segment_find(struct kp_segment *seg, int64_t offset, int64_t *pos, kp_error *err)
+{
+	long i = kp_index_floor(&seg->oix, offset);
+	int64_t p = i >= 0 ? seg->oix.e[i].val : 0;
+	struct kp_batch_header h;
+
+	while (p < seg->size) {
+		if (kp_segment_read_header(seg, p, &h, err) < 0)
+			return -1;
+		if (h.base_offset + h.last_offset_delta >= offset)
+			break;
+		p += KP_BATCH_LOG_OVERHEAD + h.batch_length;
+	}
+	*pos = p;
+	return 0;
+}
+
+/*
+ * kp_segment_read - append to `out` the whole batches from `pos` on,
+ * stopping before a batch with base offset >= `max_offset` or one that
+ * would take *taken (bytes already returned by this fetch, updated) past
+ * `max_bytes` unless *taken is 0 (KIP-74). Returns 1 when a limit
+ * stopped it, 0 at the end of the segment, -1 on error (KP_EIO,
+ * KP_ECORRUPT, KP_ENOMEM).
+ */
+int kp_segment_read(struct kp_segment *seg, int64_t pos, int64_t max_offset, size_t max_bytes,
+		    size_t *taken, kp_buf *out, kp_error *err)
+{
+	struct kp_batch_header h;
+	int64_t end = pos;
+	int stopped = 0;
+	size_t total;
+
+	while (end < seg->size) {
+		if (kp_segment_read_header(seg, end, &h, err) < 0)
+			return -1;
+		total = KP_BATCH_LOG_OVERHEAD + (size_t)h.batch_length;
+		if (h.base_offset >= max_offset || (*taken > 0 && *taken + total > max_bytes)) {
+			stopped = 1;
+			break;
+		}
+		*taken += total;
+		end += (int64_t)total;
+	}
+	if (end == pos)
+		return stopped;
+	if (!kp_buf_reserve(out, (size_t)(end - pos)))
+		return kp_error_set(err, KP_ENOMEM, "%s: out of memory for %" PRId64 " bytes", seg->path,
+				    end - pos);
+	if (pread_full(seg->fd, out->data + out->len, (size_t)(end - pos), pos, seg->path, err) < 0)
+		return -1;
+	out->len += (size_t)(end - pos);
+	return stopped;
+}
+
+/*
+ * kp_segment_find_timestamp - *offset gets the base offset of the first
+ * batch with maxTimestamp >= `ts` (-1 when none) and *found_ts (may be
+ * NULL) its maxTimestamp. Starts from the last time index entry below
+ * `ts`: every batch up to the one holding it has smaller timestamps.
+ */
+int kp_segment_find_timestamp(struct kp_segment *seg, int64_t ts, int64_t *offset, int64_t *found_ts,
+			      kp_error *err)
+{
+	long i = ts == INT64_MIN ? -1 : kp_index_floor(&seg->tix, ts - 1);
+	int64_t from = i >= 0 ? seg->tix.e[i].val : seg->base;
+	long j = kp_index_floor(&seg->oix, from);
+	int64_t p = j >= 0 ? seg->oix.e[j].val : 0;
+	struct kp_batch_header h;
+
+	*offset = -1;
+	for (; p < seg->size; p += KP_BATCH_LOG_OVERHEAD + h.batch_length) {
+		if (kp_segment_read_header(seg, p, &h, err) < 0)
+			return -1;
+		if (h.max_timestamp >= ts) {
+			*offset = h.base_offset;
+			if (found_ts)
+				*found_ts = h.max_timestamp;
+			break;
+		}
+	}
+	return 0;
+}
+
+/* kp_segment_seal - on roll: a last time index entry for the largest timestamp (Kafka's onBecomeInactiveSegment). */
+void kp_segment_seal(struct kp_segment *seg)
+{
+	struct kp_index *t = &seg->tix;
+	kp_error e;
+
+	if (seg->max_ts > (t->n ? t->e[t->n - 1].key : -1) && !kp_index_full(t) &&
+	    kp_index_append(t, seg->max_ts, seg->max_ts_offset, &e) < 0)
+		kp_diag_warn("%s", e.msg);
+}
+
+/* kp_segment_sync - fsync the .log, .index and .timeindex files. */
+int kp_segment_sync(struct kp_segment *seg, kp_error *err)
+{
+	if (fsync(seg->fd) < 0)
+		return kp_error_errno(err, "%s: fsync", seg->path);
+	if (kp_index_sync(&seg->oix, err) < 0 || kp_index_sync(&seg->tix, err) < 0)
+		return -1;
+	return 0;
+}
+
+/* kp_segment_index_full - whether either index reached log.index.size.max.bytes. */
+bool kp_segment_index_full(const struct kp_segment *seg)
+{
+	return kp_index_full(&seg->oix) || kp_index_full(&seg->tix);
+}
