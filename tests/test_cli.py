@@ -1,0 +1,179 @@
+"""Command-line surface: -h, --list-options, man pages and shell completion agree."""
+import re
+import subprocess
+
+import pytest
+
+from conftest import BIN, ROOT
+
+PROGRAMS = ["kbroker", "kproduce", "kconsume"]
+
+
+def list_options(kp, prog):
+    """Parse PROG --list-options: [(short or None, long or None, arg or None, complete or None)]."""
+    p = kp.run(prog, "--list-options", timeout=15)
+    assert p.returncode == 0, p.err
+    opts = []
+    for line in p.stdout.decode().splitlines():
+        parts = line.split(None, 3)
+        assert len(parts) == 4, f"bad --list-options line {line!r}"
+        short, long_, arg, complete = (None if x == "-" else x for x in parts)
+        assert short is None or re.fullmatch(r"-[A-Za-z0-9]", short), line
+        assert long_ is None or re.fullmatch(r"--[a-z0-9][a-z0-9-]*", long_), line
+        assert short or long_, line
+        opts.append((short, long_, arg, complete))
+    return opts
+
+
+def roff_section(text, name):
+    """The source lines of section `.SH NAME` of a man page."""
+    out, inside = [], False
+    for line in text.splitlines():
+        if line.startswith(".SH"):
+            inside = line[3:].strip().strip('"').upper() == name
+            continue
+        if inside:
+            out.append(line)
+    return out
+
+
+def synopsis_options(page):
+    """Options written in bold in the man page SYNOPSIS (\\fB\\-x\\fR, .B \\-x, .OP \\-x ...)."""
+    bold = []
+    for line in roff_section(page, "SYNOPSIS"):
+        if line.startswith((".B ", ".OP ")):
+            bold.append(line.split(None, 1)[1])
+        elif line.startswith((".BR ", ".BI ")):
+            bold.extend(line.split()[1::2])  # alternating fonts, bold first
+        elif line.startswith((".RB ", ".IB ")):
+            bold.extend(line.split()[2::2])
+        bold += re.findall(r"\\fB(.*?)\\f[RIP]", line)
+    found = set()
+    for span in bold:
+        span = span.replace("\\-", "-").replace('"', "")
+        for tok in re.split(r"[\s\[\]|=]+", span):
+            if re.fullmatch(r"--?[A-Za-z0-9][A-Za-z0-9-]*", tok):
+                found.add(tok)
+    return found
+
+
+@pytest.mark.parametrize("prog", PROGRAMS)
+def test_help_prints_usage_and_exits_0(kp, prog):
+    """PROG -h exits 0 and prints "usage: PROG ..." as its first line on stdout."""
+    p = kp.run(prog, "-h", timeout=15)
+    assert p.returncode == 0, p.err
+    out = p.stdout.decode()
+    assert out.splitlines()[0].startswith(f"usage: {prog} "), out
+    for short, long_, _, _ in list_options(kp, prog):
+        assert (short or long_) in out, f"{short or long_} missing from -h"
+
+
+@pytest.mark.parametrize("prog", PROGRAMS)
+def test_man_synopsis_matches_option_table(kp, prog):
+    """Every option of PROG --list-options is in man/PROG.1's SYNOPSIS and vice versa."""
+    page = (ROOT / "man" / f"{prog}.1").read_text()
+    assert page.count(".SH") >= 7, "man page sections missing"
+    for sec in ["NAME", "SYNOPSIS", "DESCRIPTION", "OPTIONS", "EXIT STATUS", "EXAMPLES",
+                "SEE ALSO"]:
+        assert roff_section(page, sec), f"no {sec} section"
+    in_man = synopsis_options(page)
+    opts = list_options(kp, prog)
+    for short, long_, _, _ in opts:
+        assert short in in_man or long_ in in_man, \
+            f"{short or long_} of {prog} missing from man SYNOPSIS"
+    known = {x for o in opts for x in o[:2] if x}
+    extra = in_man - known
+    assert not extra, f"man SYNOPSIS of {prog} has options {prog} does not have: {extra}"
+
+
+@pytest.mark.parametrize("prog", PROGRAMS)
+def test_man_options_section_documents_every_option(kp, prog):
+    """man/PROG.1's OPTIONS section describes every option of the table."""
+    page = (ROOT / "man" / f"{prog}.1").read_text()
+    text = "\n".join(roff_section(page, "OPTIONS")).replace("\\-", "-")
+    for short, long_, _, _ in list_options(kp, prog):
+        for name in (short, long_):
+            if name:
+                assert re.search(re.escape(name) + r"(?![A-Za-z0-9-])", text), \
+                    f"{name} not described in OPTIONS of {prog}.1"
+
+
+@pytest.mark.parametrize("page", ["kbroker.1", "kproduce.1", "kconsume.1",
+                                  "kbroker.properties.5"])
+def test_man_page_renders_cleanly(page):
+    """man -l renders the page without groff warnings."""
+    p = subprocess.run(["man", "--warnings", "-l", str(ROOT / "man" / page)],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30,
+                       env={"MANWIDTH": "80", "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"})
+    assert p.returncode == 0, p.stderr
+    assert not p.stderr.strip(), p.stderr.decode()
+    assert b"NAME" in p.stdout and b"SYNOPSIS" in p.stdout
+
+
+def bash_complete(words, cword):
+    script = (f"source {ROOT / 'completions' / 'kpipe.bash'}; "
+              f"COMP_WORDS=({' '.join(words)}); COMP_CWORD={cword}; "
+              "COMP_LINE=\"${COMP_WORDS[*]}\"; COMP_POINT=${#COMP_LINE}; "
+              "_kpipe_complete; printf '%s\\n' \"${COMPREPLY[@]}\"")
+    p = subprocess.run(["bash", "--norc", "--noprofile", "-c", script],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30, cwd=str(ROOT),
+                       env={"PATH": f"{BIN}:/usr/bin:/bin", "HOME": "/nonexistent"})
+    assert p.returncode == 0, p.stderr
+    return p.stdout.decode().split()
+
+
+def test_bash_completion_long_option(bin_dir):
+    """`kproduce --to<TAB>` completes to --topic."""
+    assert bash_complete(["kproduce", "--to"], 1) == ["--topic"]
+
+
+def test_bash_completion_all_options(kp):
+    """`kconsume -<TAB>` offers every option of the table."""
+    got = set(bash_complete(["kconsume", "-"], 1))
+    want = {x for o in list_options(kp, "kconsume") for x in o[:2] if x}
+    assert want <= got, want - got
+
+
+def test_bash_completion_argument_words(kp):
+    """Arguments complete from the table's word list (kproduce --compression z -> zstd)."""
+    opts = list_options(kp, "kproduce")
+    comp = [o for o in opts if o[1] == "--compression"]
+    assert comp and comp[0][3] and "zstd" in comp[0][3].split(), comp
+    assert bash_complete(["kproduce", "--compression", "z"], 2) == ["zstd"]
+    assert bash_complete(["kproduce", "-z", "z"], 2) == ["zstd"]
+
+
+def test_completions_registered_for_all_programs():
+    """bash registers _kpipe_complete for all programs; zsh and fish files exist and name them."""
+    p = subprocess.run(["bash", "--norc", "-c",
+                        f"source {ROOT / 'completions' / 'kpipe.bash'}; complete -p"],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
+    out = p.stdout.decode()
+    for prog in PROGRAMS:
+        assert re.search(rf"-F _kpipe_complete .*\b{prog}\b|-F _kpipe_complete {prog}$",
+                         out, re.M), out
+        assert prog in (ROOT / "completions" / "_kpipe").read_text()
+        assert prog in (ROOT / "completions" / "kpipe.fish").read_text()
+
+
+def test_kbroker_config_file_and_overrides(broker, kp, topic, tmp_path):
+    """kbroker -c FILE reads Kafka keys from a properties file; -o KEY=VALUE overrides it."""
+    conf = tmp_path / "server.properties"
+    conf.write_text("# test\n! also a comment\nnum.partitions=2\nauto.create.topics.enable=true\n")
+    b = broker(config=conf)
+    kp.produce(b.bootstrap, topic, input=b"x\n")
+    b2 = broker("num.partitions=4", config=conf)
+    kp.produce(b2.bootstrap, topic, input=b"x\n")
+    for br, want in ((b, 2), (b2, 4)):
+        p = kp.run("kcat", "-L", "-b", br.bootstrap, "-t", topic, timeout=30,
+                   check_sanitizer=False)
+        assert p.returncode == 0, p.err
+        m = re.search(rf'topic "{re.escape(topic)}" with (\d+) partitions', p.stdout.decode())
+        assert m and int(m.group(1)) == want, p.stdout.decode()
+
+
+def test_example_server_properties_is_accepted(broker, kp, topic):
+    """share/server.properties starts a broker without warnings about unknown keys."""
+    b = broker(config=ROOT / "share" / "server.properties")
+    kp.produce(b.bootstrap, topic, input=b"x\n")
+    assert "unknown configuration key" not in b.stderr, b.stderr
