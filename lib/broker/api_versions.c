@@ -1,0 +1,69 @@
+/*
+ * api_versions.c - ApiVersions (key 18), versions 0-3 (KIP-35, KIP-511).
+ *
+ * The answer lists exactly the dispatch table (every API from v0; see
+ * CLIENT-NOTES rule 1). The response header is always v0 (the codec
+ * handles that). A request at a version we do not serve gets error 35
+ * UNSUPPORTED_VERSION with a v0 body listing our ApiVersions range, so
+ * the client retries at a version we serve.
+ */
+#include "broker/internal.h"
+
+/* fill_api_keys - the served table into resp (arena memory). */
+static int fill_api_keys(struct kp_request *rq, struct kp_api_versions_response *resp)
+{
+	struct kp_api_versions_response_api_version *keys =
+		kp_request_alloc(rq, sizeof(*keys) * (size_t)kp_api_entry_count);
+	struct kp_api_entry e;
+	int n = 0;
+
+	if (!keys)
+		return -1;
+	for (int i = 0; i < kp_api_entry_count; i++) {
+		if (!kp_api_served(kp_api_entries[i].api_key, &e))
+			continue;
+		keys[n].api_key = e.api_key;
+		keys[n].min_version = e.min_version;
+		keys[n].max_version = e.max_version;
+		n++;
+	}
+	resp->api_keys = keys;
+	resp->api_keys_count = n;
+	return 0;
+}
+
+int kp_handle_api_versions(struct kp_request *rq, kp_error *err)
+{
+	struct kp_api_versions_response *resp = kp_request_alloc(rq, sizeof(*resp));
+
+	if (!resp || (kp_msg_init(&kp_api_versions_response_desc, resp), fill_api_keys(rq, resp) < 0))
+		return kp_error_set(err, KP_ENOMEM, "out of memory");
+	resp->error_code = KP_ERR_NONE;
+	resp->throttle_time_ms = 0;
+	resp->supported_features_count = 0;
+	resp->finalized_features_count = 0;
+	resp->finalized_features_epoch = -1;
+	kp_request_respond(rq, resp);
+	return 0;
+}
+
+void kp_api_versions_unsupported(struct kp_request *rq)
+{
+	struct kp_api_versions_response *resp = kp_request_alloc(rq, sizeof(*resp));
+	struct kp_api_versions_response_api_version *key = kp_request_alloc(rq, sizeof(*key));
+	struct kp_api_entry e;
+
+	if (!resp || !key || !kp_api_served(18, &e)) {
+		kp_request_finish(rq);
+		return;
+	}
+	kp_msg_init(&kp_api_versions_response_desc, resp);
+	resp->error_code = KP_ERR_UNSUPPORTED_VERSION;
+	key->api_key = 18;
+	key->min_version = e.min_version;
+	key->max_version = e.max_version;
+	resp->api_keys = key;
+	resp->api_keys_count = 1;
+	rq->version = 0;
+	kp_request_respond(rq, resp);
+}

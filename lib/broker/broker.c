@@ -1,0 +1,196 @@
+/*
+ * broker.c - the broker's lifecycle: create from a kp_config, start the
+ * listeners, run the event loop, stop cleanly on SIGINT/SIGTERM; see
+ * broker.h. Topic creation (auto or by CreateTopics) is here too, as it
+ * touches both the registry and the log.
+ *
+ * Stopping: stop accepting -> answer parked fetches -> drain (write every
+ * pending response, close connections) -> flush and close every log ->
+ * "stopped".
+ */
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "broker/internal.h"
+#include "broker/meta_properties.h"
+#include "util/diag.h"
+
+static int open_log_dirs(kp_broker *b, kp_error *err)
+{
+	for (int i = 0; i < b->cfg.log_dir_count; i++) {
+		const char *dir = b->cfg.log_dirs[i];
+
+		if (kp_mkdir_p(dir, err) < 0 ||
+		    kp_meta_properties_ensure(dir, b->cfg.node_id, b->cluster_id,
+					      sizeof(b->cluster_id), err) < 0)
+			return -1;
+	}
+	b->topics = kp_topics_new(b->cfg.log_dirs[0], &b->cfg.log);
+	if (!b->topics)
+		return kp_error_set(err, KP_ENOMEM, "out of memory");
+	for (int i = 0; i < b->cfg.log_dir_count; i++)
+		if (kp_topics_load(b->topics, b->cfg.log_dirs[i], err) < 0)
+			return -1;
+	return 0;
+}
+
+kp_broker *kp_broker_new(const kp_config *cfg, kp_error *err)
+{
+	kp_broker *b = calloc(1, sizeof(*b));
+
+	if (!b) {
+		kp_error_set(err, KP_ENOMEM, "out of memory");
+		return NULL;
+	}
+	if (kp_broker_config_parse(cfg, &b->cfg, err) < 0) {
+		free(b);
+		return NULL;
+	}
+	if (open_log_dirs(b, err) < 0)
+		goto fail;
+	b->base = event_base_new();
+	if (!b->base) {
+		kp_error_set(err, KP_EIO, "cannot create the event loop");
+		goto fail;
+	}
+	kp_diag_info("node id %d, cluster id %s, log dir %s", b->cfg.node_id, b->cluster_id,
+		     b->cfg.log_dirs[0]);
+	kp_diag_info("loaded %zu topic(s)", kp_topics_count(b->topics));
+	for (size_t i = 0; i < kp_topics_count(b->topics); i++) {
+		struct kp_topic *t = kp_topics_at(b->topics, i);
+
+		kp_diag_debug("topic %s: %d partition(s)", t->name, t->partition_count);
+	}
+	return b;
+fail:
+	kp_broker_free(b);
+	return NULL;
+}
+
+int kp_broker_start(kp_broker *b, kp_error *err)
+{
+	struct kp_net_config ncfg = {
+		.max_request_bytes = b->cfg.socket_request_max_bytes,
+		.idle_ms = b->cfg.connections_max_idle_ms,
+	};
+	struct kp_net_callbacks cb = {
+		.on_frame = kp_broker_on_frame,
+		.on_close = kp_broker_on_close,
+		.opaque = b,
+	};
+
+	b->net = kp_net_new(b->base, &ncfg, &cb);
+	if (!b->net)
+		return kp_error_set(err, KP_ENOMEM, "out of memory");
+	for (int i = 0; i < b->cfg.listener_count; i++) {
+		const struct kp_broker_listener *l = &b->cfg.listeners[i];
+
+		if (kp_net_listen(b->net, l->host, l->port, l->proto, err) < 0)
+			return -1;
+		kp_diag_info("listening on %s://%s:%d", l->name, l->host, l->port);
+	}
+	for (int i = 0; i < b->cfg.advertised_count; i++) {
+		const struct kp_broker_listener *l = &b->cfg.advertised[i];
+
+		kp_diag_info("advertising %s://%s:%d", l->name, l->host, l->port);
+	}
+	return 0;
+}
+
+static void drained_cb(void *arg)
+{
+	kp_broker *b = arg;
+
+	kp_topics_flush(b->topics);
+	event_base_loopexit(b->base, NULL);
+}
+
+void kp_broker_stop(kp_broker *b)
+{
+	if (b->stopping)
+		return;
+	b->stopping = true;
+	kp_diag_info("stopping");
+	kp_net_stop_accepting(b->net);
+	kp_fetch_answer_all(b);
+	kp_net_drain(b->net, 5000, drained_cb, b);
+}
+
+static void signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	kp_diag_info("got signal %d", (int)sig);
+	kp_broker_stop(arg);
+}
+
+int kp_broker_run(kp_broker *b, kp_error *err)
+{
+	b->sigint = evsignal_new(b->base, SIGINT, signal_cb, b);
+	b->sigterm = evsignal_new(b->base, SIGTERM, signal_cb, b);
+	if (!b->sigint || !b->sigterm || evsignal_add(b->sigint, NULL) < 0 ||
+	    evsignal_add(b->sigterm, NULL) < 0)
+		return kp_error_set(err, KP_EIO, "cannot install signal handlers");
+	if (event_base_dispatch(b->base) < 0)
+		return kp_error_set(err, KP_EIO, "event loop failed");
+	kp_net_free(b->net);
+	b->net = NULL;
+	kp_topics_free(b->topics);
+	b->topics = NULL;
+	kp_diag_info("stopped");
+	return 0;
+}
+
+void kp_broker_free(kp_broker *b)
+{
+	if (!b)
+		return;
+	kp_net_free(b->net); /* drops parked fetches through on_close */
+	kp_topics_free(b->topics);
+	if (b->sigint)
+		event_free(b->sigint);
+	if (b->sigterm)
+		event_free(b->sigterm);
+	if (b->base)
+		event_base_free(b->base);
+	kp_broker_config_clear(&b->cfg);
+	free(b);
+}
+
+struct kp_topic *kp_broker_create_topic(struct kp_broker *b, const char *name, int32_t partitions,
+					int16_t *error_code)
+{
+	struct kp_topic *t = NULL;
+	kp_error err;
+
+	if (kp_topics_create(b->topics, name, partitions, &t, &err) < 0) {
+		*error_code = err.code == KP_EKAFKA ? (int16_t)err.kafka_code
+						    : (int16_t)KP_ERR_KAFKA_STORAGE_ERROR;
+		if (err.code != KP_EKAFKA)
+			kp_diag_error("cannot create topic %s: %s", name, err.msg);
+		return NULL;
+	}
+	kp_diag_info("created topic %s with %d partition(s)", name, partitions);
+	*error_code = KP_ERR_NONE;
+	return t;
+}
+
+struct kp_topic *kp_broker_auto_create(struct kp_broker *b, const char *name, bool create,
+				       int16_t *error_code)
+{
+	struct kp_topic *t = kp_topics_find(b->topics, name);
+
+	*error_code = KP_ERR_NONE;
+	if (t)
+		return t;
+	if (!kp_topic_name_valid(name)) {
+		*error_code = KP_ERR_INVALID_TOPIC_EXCEPTION;
+		return NULL;
+	}
+	if (!create || !b->cfg.auto_create_topics) {
+		*error_code = KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+		return NULL;
+	}
+	return kp_broker_create_topic(b, name, b->cfg.num_partitions, error_code);
+}

@@ -1,0 +1,193 @@
+/*
+ * config.c - broker settings from Kafka-named properties; see config.h.
+ */
+#include "broker/config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "net/net.h"
+#include "util/diag.h"
+
+static const char *const known_keys[] = {
+	"node.id", "broker.id", "listeners", "advertised.listeners", "log.dirs", "log.dir",
+	"num.partitions", "auto.create.topics.enable", "default.replication.factor",
+	"message.max.bytes", "socket.request.max.bytes", "log.segment.bytes", "log.roll.ms",
+	"log.index.interval.bytes", "log.index.size.max.bytes", "log.flush.interval.messages",
+	"connections.max.idle.ms", NULL,
+};
+
+static bool key_known(const char *key)
+{
+	for (int i = 0; known_keys[i]; i++)
+		if (strcmp(known_keys[i], key) == 0)
+			return true;
+	return false;
+}
+
+int kp_broker_listener_parse(const char *s, struct kp_broker_listener *l, kp_error *err)
+{
+	const char *sep = strstr(s, "://");
+
+	memset(l, 0, sizeof(*l));
+	if (!sep || sep == s || (size_t)(sep - s) >= sizeof(l->name))
+		return kp_error_set(err, KP_EINVAL, "bad listener '%s': expected NAME://HOST:PORT", s);
+	memcpy(l->name, s, (size_t)(sep - s));
+	if (strcmp(l->name, "PLAINTEXT") != 0)
+		return kp_error_set(err, KP_EINVAL, "listener '%s': security protocol %s is not supported",
+				    s, l->name);
+	l->proto = KP_SECURITY_PLAINTEXT;
+	const char *hp = sep + 3, *colon;
+
+	if (*hp == '[') {
+		const char *close = strchr(hp, ']');
+
+		if (!close || close[1] != ':')
+			return kp_error_set(err, KP_EINVAL, "bad listener '%s'", s);
+		if ((size_t)(close - hp - 1) >= sizeof(l->host))
+			return kp_error_set(err, KP_EINVAL, "bad listener '%s'", s);
+		memcpy(l->host, hp + 1, (size_t)(close - hp - 1));
+		colon = close + 1;
+	} else {
+		colon = strrchr(hp, ':');
+		if (!colon || (size_t)(colon - hp) >= sizeof(l->host))
+			return kp_error_set(err, KP_EINVAL, "bad listener '%s': expected NAME://HOST:PORT", s);
+		memcpy(l->host, hp, (size_t)(colon - hp));
+	}
+	char *end;
+	long port = strtol(colon + 1, &end, 10);
+
+	if (colon[1] == '\0' || *end || port < 0 || port > 65535)
+		return kp_error_set(err, KP_EINVAL, "bad port in listener '%s'", s);
+	l->port = (int)port;
+	return 0;
+}
+
+/* parse_listeners - a comma-separated list into `out` (at most KP_BROKER_MAX_LISTENERS). */
+static int parse_listeners(const char *key, const char *value, struct kp_broker_listener *out,
+			   int *count, kp_error *err)
+{
+	char *copy = strdup(value), *save = NULL;
+
+	if (!copy)
+		return kp_error_set(err, KP_ENOMEM, "out of memory");
+	*count = 0;
+	for (char *tok = strtok_r(copy, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save)) {
+		if (*count == KP_BROKER_MAX_LISTENERS || kp_broker_listener_parse(tok, &out[*count], err) < 0) {
+			if (*count == KP_BROKER_MAX_LISTENERS)
+				kp_error_set(err, KP_EINVAL, "%s: too many listeners", key);
+			free(copy);
+			return -1;
+		}
+		(*count)++;
+	}
+	free(copy);
+	if (*count == 0)
+		return kp_error_set(err, KP_EINVAL, "%s: no listener given", key);
+	return 0;
+}
+
+static int parse_log_dirs(const char *value, struct kp_broker_config *out, kp_error *err)
+{
+	char *copy = strdup(value), *save = NULL;
+
+	if (!copy)
+		return kp_error_set(err, KP_ENOMEM, "out of memory");
+	for (char *tok = strtok_r(copy, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save)) {
+		if (out->log_dir_count == KP_BROKER_MAX_LOG_DIRS) {
+			free(copy);
+			return kp_error_set(err, KP_EINVAL, "log.dirs: too many directories");
+		}
+		out->log_dirs[out->log_dir_count] = strdup(tok);
+		if (!out->log_dirs[out->log_dir_count]) {
+			free(copy);
+			return kp_error_set(err, KP_ENOMEM, "out of memory");
+		}
+		out->log_dir_count++;
+	}
+	free(copy);
+	if (out->log_dir_count == 0)
+		return kp_error_set(err, KP_EINVAL, "log.dirs: no directory given");
+	return 0;
+}
+
+static int parse_numbers(const kp_config *c, struct kp_broker_config *o, kp_error *err)
+{
+	int64_t v;
+
+	const char *idkey = kp_config_get(c, "node.id") ? "node.id" : "broker.id";
+	if (kp_config_get_int64(c, idkey, 1, 0, INT32_MAX, &v, err) < 0)
+		return -1;
+	o->node_id = (int32_t)v;
+	if (kp_config_get_int64(c, "num.partitions", 1, 1, 1000000, &v, err) < 0)
+		return -1;
+	o->num_partitions = (int32_t)v;
+	if (kp_config_get_int64(c, "default.replication.factor", 1, 1, INT16_MAX, &v, err) < 0)
+		return -1;
+	o->default_replication_factor = (int16_t)v;
+	if (kp_config_get_int64(c, "message.max.bytes", 1048588, 0, INT32_MAX, &v, err) < 0)
+		return -1;
+	o->message_max_bytes = (int32_t)v;
+	if (kp_config_get_int64(c, "socket.request.max.bytes", 104857600, 1, INT32_MAX,
+				&o->socket_request_max_bytes, err) < 0)
+		return -1;
+	if (kp_config_get_int64(c, "connections.max.idle.ms", 600000, -1, INT64_MAX / 2,
+				&o->connections_max_idle_ms, err) < 0)
+		return -1;
+	return kp_config_get_bool(c, "auto.create.topics.enable", true, &o->auto_create_topics, err);
+}
+
+static int parse_log_config(const kp_config *c, struct kp_log_config *l, kp_error *err)
+{
+	int64_t v;
+
+	kp_log_config_default(l);
+	if (kp_config_get_int64(c, "log.segment.bytes", l->segment_bytes, 14, INT32_MAX,
+				&l->segment_bytes, err) < 0 ||
+	    kp_config_get_int64(c, "log.roll.ms", l->segment_ms, 1, INT64_MAX, &l->segment_ms, err) < 0 ||
+	    kp_config_get_int64(c, "log.flush.interval.messages", l->flush_messages, 1, INT64_MAX,
+				&l->flush_messages, err) < 0)
+		return -1;
+	if (kp_config_get_int64(c, "log.index.interval.bytes", l->index_interval_bytes, 0, INT32_MAX,
+				&v, err) < 0)
+		return -1;
+	l->index_interval_bytes = (int32_t)v;
+	if (kp_config_get_int64(c, "log.index.size.max.bytes", l->max_index_bytes, 4, INT32_MAX,
+				&v, err) < 0)
+		return -1;
+	l->max_index_bytes = (int32_t)v;
+	return 0;
+}
+
+int kp_broker_config_parse(const kp_config *c, struct kp_broker_config *out, kp_error *err)
+{
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < kp_config_count(c); i++)
+		if (!key_known(kp_config_key(c, i)))
+			kp_diag_warn("unknown configuration key '%s' ignored", kp_config_key(c, i));
+	if (parse_numbers(c, out, err) < 0 || parse_log_config(c, &out->log, err) < 0)
+		goto fail;
+	const char *ls = kp_config_get_str(c, "listeners", "PLAINTEXT://127.0.0.1:9092");
+
+	if (parse_listeners("listeners", ls, out->listeners, &out->listener_count, err) < 0 ||
+	    parse_listeners("advertised.listeners", kp_config_get_str(c, "advertised.listeners", ls),
+			    out->advertised, &out->advertised_count, err) < 0)
+		goto fail;
+	const char *dirs = kp_config_get(c, "log.dirs");
+
+	if (!dirs)
+		dirs = kp_config_get_str(c, "log.dir", "/tmp/kpipe-logs");
+	if (parse_log_dirs(dirs, out, err) < 0)
+		goto fail;
+	return 0;
+fail:
+	kp_broker_config_clear(out);
+	return -1;
+}
+
+void kp_broker_config_clear(struct kp_broker_config *cfg)
+{
+	for (int i = 0; i < cfg->log_dir_count; i++)
+		free(cfg->log_dirs[i]);
+	cfg->log_dir_count = 0;
+}

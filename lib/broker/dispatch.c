@@ -1,0 +1,165 @@
+/*
+ * dispatch.c - from a frame to an API handler, and from a response struct
+ * back to a frame.
+ *
+ * The table below is the single source of truth for what the broker
+ * serves: ApiVersions answers from it, and a request outside it closes
+ * the connection (except ApiVersions itself, which gets
+ * UNSUPPORTED_VERSION so the client can retry lower; KIP-511).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "broker/internal.h"
+#include "util/diag.h"
+
+/* Versions served; the max is clamped to the schema's (kp_api_lookup). */
+const struct kp_api_entry kp_api_entries[] = {
+	{ 0, 0, 11, kp_handle_produce },        /* Produce */
+	{ 1, 0, 17, kp_handle_fetch },          /* Fetch */
+	{ 2, 0, 10, kp_handle_list_offsets },   /* ListOffsets */
+	{ 3, 0, 12, kp_handle_metadata },       /* Metadata */
+	{ 18, 0, 3, kp_handle_api_versions },   /* ApiVersions */
+	{ 19, 0, 7, kp_handle_create_topics },  /* CreateTopics */
+};
+const int kp_api_entry_count = (int)(sizeof(kp_api_entries) / sizeof(kp_api_entries[0]));
+
+const struct kp_api_entry *kp_api_served(int16_t api_key, struct kp_api_entry *out)
+{
+	const struct kp_api_info *info = kp_api_lookup(api_key);
+
+	if (!info)
+		return NULL;
+	for (int i = 0; i < kp_api_entry_count; i++) {
+		if (kp_api_entries[i].api_key != api_key)
+			continue;
+		*out = kp_api_entries[i];
+		if (out->max_version > info->max_version)
+			out->max_version = info->max_version;
+		return out;
+	}
+	return NULL;
+}
+
+void kp_request_free(struct kp_request *rq)
+{
+	if (!rq)
+		return;
+	kp_arena_free(&rq->arena);
+	free(rq->frame);
+	free(rq);
+}
+
+void kp_request_finish(struct kp_request *rq)
+{
+	kp_conn *conn = rq->conn;
+
+	kp_request_free(rq);
+	kp_conn_done(conn);
+}
+
+void *kp_request_alloc(struct kp_request *rq, size_t n)
+{
+	return kp_arena_alloc(&rq->arena, n);
+}
+
+void kp_request_respond(struct kp_request *rq, const void *resp)
+{
+	kp_conn *conn = rq->conn;
+	kp_error err;
+	kp_buf out;
+
+	kp_buf_init(&out);
+	if (kp_response_encode(rq->api_key, rq->version, rq->hdr.correlation_id, resp, &out, &err) < 0) {
+		kp_diag_error("cannot encode response to api %d v%d from %s: %s", rq->api_key,
+			      rq->version, kp_conn_peer(conn), err.msg);
+		kp_buf_reset(&out);
+	}
+	kp_request_free(rq);
+	kp_conn_reply(conn, &out);
+	kp_buf_free(&out);
+}
+
+/* request_new - take ownership of `frame` and decode its header; NULL and err on failure. */
+static struct kp_request *request_new(struct kp_broker *b, kp_conn *conn, uint8_t *frame, size_t len,
+				      kp_reader *r, kp_error *err)
+{
+	struct kp_request *rq = calloc(1, sizeof(*rq));
+
+	if (!rq) {
+		free(frame);
+		kp_error_set(err, KP_ENOMEM, "out of memory");
+		return NULL;
+	}
+	rq->broker = b;
+	rq->conn = conn;
+	rq->frame = frame;
+	rq->len = len;
+	kp_arena_init(&rq->arena);
+	kp_reader_init(r, frame, len);
+	if (kp_request_header_decode(r, &rq->arena, &rq->hdr, err) < 0) {
+		kp_error_set(err, KP_EPROTO, "cannot decode request header of a %zu-byte frame", len);
+		kp_request_free(rq);
+		return NULL;
+	}
+	rq->api_key = rq->hdr.request_api_key;
+	rq->version = rq->hdr.request_api_version;
+	return rq;
+}
+
+static int request_decode_body(struct kp_request *rq, kp_reader *r, kp_error *err)
+{
+	const struct kp_api_info *info = kp_api_lookup(rq->api_key);
+	kp_error derr;
+
+	rq->body = kp_arena_alloc(&rq->arena, kp_msg_size(info->request));
+	if (!rq->body)
+		return kp_error_set(err, KP_ENOMEM, "out of memory");
+	if (kp_msg_decode(info->request, rq->version, r, &rq->arena, rq->body, &derr) < 0)
+		return kp_error_set(err, KP_EPROTO, "cannot decode %s v%d request: %s", info->name,
+				    rq->version, derr.msg);
+	return 0;
+}
+
+int kp_broker_on_frame(kp_conn *conn, uint8_t *frame, size_t len, void *opaque, kp_error *err)
+{
+	struct kp_broker *b = opaque;
+	struct kp_api_entry entry;
+	kp_reader r;
+	struct kp_request *rq = request_new(b, conn, frame, len, &r, err);
+
+	if (!rq)
+		return -1;
+	const struct kp_api_entry *e = kp_api_served(rq->api_key, &entry);
+
+	if (!e || rq->version < e->min_version || rq->version > e->max_version) {
+		if (rq->api_key == 18) {
+			kp_api_versions_unsupported(rq);
+			return 0;
+		}
+		if (e)
+			kp_error_set(err, KP_EPROTO, "unsupported version %d of api key %d",
+				     rq->version, rq->api_key);
+		else
+			kp_error_set(err, KP_EPROTO, "unknown api key %d (version %d)", rq->api_key,
+				     rq->version);
+		kp_request_free(rq);
+		return -1;
+	}
+	if (request_decode_body(rq, &r, err) < 0) {
+		kp_request_free(rq);
+		return -1;
+	}
+	kp_diag_debug("%s: api %d v%d correlation id %d", kp_conn_peer(conn), rq->api_key,
+		      rq->version, rq->hdr.correlation_id);
+	if (e->handler(rq, err) < 0) {
+		kp_request_free(rq);
+		return -1;
+	}
+	return 0;
+}
+
+void kp_broker_on_close(kp_conn *conn, void *opaque)
+{
+	kp_fetch_drop_conn(opaque, conn);
+}

@@ -1,0 +1,332 @@
+/*
+ * fetch.c - Fetch (key 1), versions 0-17, with long polling.
+ *
+ * Each partition is read with kp_log_read from the fetch offset up to the
+ * high watermark, at most partition_max_bytes, within the response's
+ * max_bytes (v3+, KIP-74: the first batch is returned whole even if it is
+ * larger). v0-1 get magic 0 and v2-3 magic 1 message sets converted with
+ * kp_batch_to_legacy; v4+ get the stored v2 batches as they are.
+ * v13+ name topics by topic id (KIP-516). Fetch sessions (v7+, KIP-227)
+ * are answered sessionless: session_id 0.
+ *
+ * Long poll: when fewer than min_bytes are available, no partition has an
+ * error and max_wait_ms > 0, the request is parked on a timer. An append
+ * to a partition it asks for (kp_fetch_wake) activates the timer early;
+ * the callback re-counts and responds once min_bytes are there or the
+ * deadline has passed. The connection holds its later requests meanwhile.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/event.h>
+
+#include "broker/internal.h"
+#include "record/legacy.h"
+#include "util/diag.h"
+
+typedef struct kp_fetch_response_fetchable_topic_response fr_topic;
+typedef struct kp_fetch_response_partition_data fr_partition;
+
+struct kp_fetch_park {
+	struct kp_request *rq;
+	struct event *timer;
+	int64_t deadline_ms; /* CLOCK_MONOTONIC */
+	struct kp_fetch_park *next;
+};
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static struct kp_topic *fetch_topic(struct kp_request *rq, const struct kp_fetch_request_fetch_topic *ft)
+{
+	if (rq->version >= 13)
+		return kp_topics_find_id(rq->broker->topics, &ft->topic_id);
+	return kp_topics_find(rq->broker->topics, ft->topic);
+}
+
+/* partition_init - an empty answer for partition `index` with the schema's defaults. */
+static void partition_init(fr_partition *out, int32_t index)
+{
+	memset(out, 0, sizeof(*out));
+	out->partition_index = index;
+	out->high_watermark = -1;
+	out->last_stable_offset = -1;
+	out->log_start_offset = -1;
+	out->diverging_epoch.epoch = -1;
+	out->diverging_epoch.end_offset = -1;
+	out->current_leader.leader_id = -1;
+	out->current_leader.leader_epoch = -1;
+	out->snapshot_id.end_offset = -1;
+	out->snapshot_id.epoch = -1;
+	out->aborted_transactions_count = 0;
+	out->preferred_read_replica = -1;
+	out->records.data = (const uint8_t *)"";
+	out->records.len = 0;
+}
+
+struct fetch_budget {
+	int64_t left;   /* response max_bytes still unused */
+	bool got_data;  /* some partition already returned bytes */
+	size_t total;   /* bytes of records collected */
+	bool error;     /* some partition has an error */
+};
+
+/* read_partition - read (and convert for v0-3) one partition's records into `out`. */
+static int read_partition(struct kp_request *rq, struct kp_partition *p,
+			  const struct kp_fetch_request_fetch_partition *fp, struct fetch_budget *bud,
+			  kp_buf *out, kp_error *err)
+{
+	int64_t hw = kp_partition_high_watermark(p);
+	size_t max = fp->partition_max_bytes > 0 ? (size_t)fp->partition_max_bytes : 0;
+
+	if (bud->got_data && (int64_t)max > bud->left)
+		max = bud->left > 0 ? (size_t)bud->left : 0;
+	if (max == 0 && bud->got_data)
+		return 0;
+	if (max == 0)
+		max = 1; /* still return the first batch whole (KIP-74) */
+	if (kp_log_read(p->log, fp->fetch_offset, hw, max, out, err) < 0)
+		return -1;
+	if (rq->version <= 3 && out->len > 0) {
+		kp_buf legacy;
+
+		kp_buf_init(&legacy);
+		if (kp_batch_to_legacy(out->data, out->len, rq->version <= 1 ? 0 : 1, &legacy, err) < 0) {
+			kp_buf_free(&legacy);
+			return -1;
+		}
+		kp_buf_free(out);
+		*out = legacy;
+	}
+	return 0;
+}
+
+/*
+ * fetch_partition - answer one partition into `out` (may be NULL to only
+ * count bytes). Records are copied into the request's arena.
+ */
+static int fetch_partition(struct kp_request *rq, struct kp_topic *t, int16_t topic_error,
+			   const struct kp_fetch_request_fetch_partition *fp, struct fetch_budget *bud,
+			   fr_partition *out)
+{
+	fr_partition tmp;
+	struct kp_partition *p = kp_topic_partition(t, fp->partition);
+	kp_buf recs;
+	kp_error err;
+
+	if (!out)
+		out = &tmp;
+	partition_init(out, fp->partition);
+	if (!p) {
+		out->error_code = t ? KP_ERR_UNKNOWN_TOPIC_OR_PARTITION : topic_error;
+		bud->error = true;
+		return 0;
+	}
+	out->high_watermark = kp_partition_high_watermark(p);
+	out->last_stable_offset = out->high_watermark;
+	out->log_start_offset = kp_log_start_offset(p->log);
+	kp_buf_init(&recs);
+	if (read_partition(rq, p, fp, bud, &recs, &err) < 0) {
+		out->error_code = err.code == KP_ERANGE ? KP_ERR_OFFSET_OUT_OF_RANGE
+							: KP_ERR_KAFKA_STORAGE_ERROR;
+		if (err.code != KP_ERANGE)
+			kp_diag_error("fetch from %s-%d: %s", t->name, p->index, err.msg);
+		bud->error = true;
+		goto done;
+	}
+	if (recs.len > 0) {
+		bud->got_data = true;
+		bud->left -= (int64_t)recs.len;
+		bud->total += recs.len;
+		if (out != &tmp) {
+			out->records.data = kp_arena_memdup(&rq->arena, recs.data, recs.len);
+			out->records.len = (int32_t)recs.len;
+			if (!out->records.data) {
+				kp_buf_free(&recs);
+				return -1;
+			}
+		}
+	}
+done:
+	kp_buf_free(&recs);
+	return 0;
+}
+
+/* fetch_collect - run the whole fetch; with resp, fill it; always count bytes into bud. */
+static int fetch_collect(struct kp_request *rq, struct kp_fetch_response *resp, struct fetch_budget *bud)
+{
+	const struct kp_fetch_request *req = rq->body;
+	int32_t nt = req->topics_count > 0 ? req->topics_count : 0;
+	fr_topic *topics = NULL;
+
+	bud->left = req->max_bytes > 0 ? req->max_bytes : 0;
+	if (resp && !(topics = kp_request_alloc(rq, sizeof(*topics) * (size_t)(nt ? nt : 1))))
+		return -1;
+	for (int32_t i = 0; i < nt; i++) {
+		const struct kp_fetch_request_fetch_topic *ft = &req->topics[i];
+		struct kp_topic *t = fetch_topic(rq, ft);
+		int16_t terr = rq->version >= 13 ? KP_ERR_UNKNOWN_TOPIC_ID : KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+		int32_t np = ft->partitions_count > 0 ? ft->partitions_count : 0;
+		fr_partition *ps = NULL;
+
+		if (resp) {
+			ps = kp_request_alloc(rq, sizeof(*ps) * (size_t)(np ? np : 1));
+			if (!ps)
+				return -1;
+			topics[i].topic = ft->topic;
+			topics[i].topic_id = ft->topic_id;
+			topics[i].partitions = ps;
+			topics[i].partitions_count = np;
+		}
+		for (int32_t j = 0; j < np; j++)
+			if (fetch_partition(rq, t, terr, &ft->partitions[j], bud, ps ? &ps[j] : NULL) < 0)
+				return -1;
+	}
+	if (resp) {
+		resp->responses = topics;
+		resp->responses_count = nt;
+	}
+	return 0;
+}
+
+/* fetch_respond - build the response and send it; frees rq. */
+static void fetch_respond(struct kp_request *rq)
+{
+	struct kp_fetch_response *resp = kp_request_alloc(rq, sizeof(*resp));
+	struct fetch_budget bud = { 0 };
+
+	if (!resp) {
+		kp_request_finish(rq);
+		return;
+	}
+	kp_msg_init(&kp_fetch_response_desc, resp);
+	resp->throttle_time_ms = 0;
+	resp->error_code = KP_ERR_NONE;
+	resp->session_id = 0;
+	if (fetch_collect(rq, resp, &bud) < 0) {
+		kp_diag_error("fetch from %s: out of memory", kp_conn_peer(rq->conn));
+		kp_request_finish(rq);
+		return;
+	}
+	kp_request_respond(rq, resp);
+}
+
+static void park_unlink(struct kp_broker *b, struct kp_fetch_park *park)
+{
+	for (struct kp_fetch_park **pp = &b->parked; *pp; pp = &(*pp)->next)
+		if (*pp == park) {
+			*pp = park->next;
+			break;
+		}
+	event_free(park->timer);
+}
+
+static void park_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct kp_fetch_park *park = arg;
+	struct kp_request *rq = park->rq;
+	const struct kp_fetch_request *req = rq->body;
+	struct fetch_budget bud = { 0 };
+	int64_t left = park->deadline_ms - now_ms();
+
+	if (left > 0 && !rq->broker->stopping && fetch_collect(rq, NULL, &bud) == 0 &&
+	    !bud.error && bud.total < (size_t)req->min_bytes) {
+		struct timeval tv = { left / 1000, (left % 1000) * 1000 };
+
+		evtimer_add(park->timer, &tv);
+		return;
+	}
+	park_unlink(rq->broker, park);
+	free(park);
+	fetch_respond(rq);
+}
+
+static int fetch_park(struct kp_request *rq, kp_error *err)
+{
+	const struct kp_fetch_request *req = rq->body;
+	struct kp_fetch_park *park = calloc(1, sizeof(*park));
+	struct timeval tv = { req->max_wait_ms / 1000, (req->max_wait_ms % 1000) * 1000 };
+
+	if (!park)
+		return kp_error_set(err, KP_ENOMEM, "out of memory");
+	park->timer = evtimer_new(rq->broker->base, park_timer_cb, park);
+	if (!park->timer) {
+		free(park);
+		return kp_error_set(err, KP_ENOMEM, "out of memory");
+	}
+	park->rq = rq;
+	park->deadline_ms = now_ms() + req->max_wait_ms;
+	park->next = rq->broker->parked;
+	rq->broker->parked = park;
+	evtimer_add(park->timer, &tv);
+	return 0;
+}
+
+int kp_handle_fetch(struct kp_request *rq, kp_error *err)
+{
+	const struct kp_fetch_request *req = rq->body;
+	struct fetch_budget bud = { 0 };
+
+	if (req->max_wait_ms > 0 && req->min_bytes > 0 && !rq->broker->stopping) {
+		if (fetch_collect(rq, NULL, &bud) < 0)
+			return kp_error_set(err, KP_ENOMEM, "out of memory");
+		if (!bud.error && bud.total < (size_t)req->min_bytes)
+			return fetch_park(rq, err);
+	}
+	fetch_respond(rq);
+	return 0;
+}
+
+/* fetch_wants - whether the fetch in `rq` asks for topic/partition. */
+static bool fetch_wants(const struct kp_request *rq, const struct kp_topic *t, int32_t partition)
+{
+	const struct kp_fetch_request *req = rq->body;
+
+	for (int32_t i = 0; i < req->topics_count; i++) {
+		const struct kp_fetch_request_fetch_topic *ft = &req->topics[i];
+		bool same = rq->version >= 13 ? memcmp(&ft->topic_id, &t->id, sizeof(t->id)) == 0
+					      : (ft->topic && strcmp(ft->topic, t->name) == 0);
+
+		for (int32_t j = 0; same && j < ft->partitions_count; j++)
+			if (ft->partitions[j].partition == partition)
+				return true;
+	}
+	return false;
+}
+
+void kp_fetch_wake(struct kp_broker *b, const struct kp_topic *topic, int32_t partition)
+{
+	for (struct kp_fetch_park *p = b->parked; p; p = p->next)
+		if (fetch_wants(p->rq, topic, partition))
+			event_active(p->timer, EV_TIMEOUT, 1);
+}
+
+void kp_fetch_answer_all(struct kp_broker *b)
+{
+	while (b->parked) {
+		struct kp_fetch_park *park = b->parked;
+		struct kp_request *rq = park->rq;
+
+		park_unlink(b, park);
+		free(park);
+		fetch_respond(rq);
+	}
+}
+
+void kp_fetch_drop_conn(struct kp_broker *b, kp_conn *conn)
+{
+	for (struct kp_fetch_park *p = b->parked; p; p = p->next) {
+		if (p->rq->conn != conn)
+			continue;
+		park_unlink(b, p);
+		kp_request_free(p->rq);
+		free(p);
+		return;
+	}
+}

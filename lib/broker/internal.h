@@ -1,0 +1,123 @@
+/*
+ * internal.h - what the broker's files share: the broker object, one
+ * in-flight request, and the API handler table. Not installed.
+ *
+ * A request's life: net hands dispatch.c a frame; dispatch decodes the
+ * header and body into the request's arena and calls the API's handler;
+ * the handler fills a response struct (in the arena) and calls
+ * kp_request_respond, which encodes it, queues it on the connection and
+ * frees the request. A handler that must wait (long-poll Fetch) keeps the
+ * request and responds later; the connection holds later requests.
+ */
+#ifndef KP_BROKER_INTERNAL_H
+#define KP_BROKER_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "broker/broker.h"
+#include "broker/config.h"
+#include "broker/topics.h"
+#include "net/net.h"
+#include "protocol/codec.h"
+#include "protocol/errors.h"
+#include "util/arena.h"
+
+struct event_base;
+struct event;
+struct kp_fetch_park;
+
+struct kp_broker {
+	struct kp_broker_config cfg;
+	struct event_base *base;
+	kp_net *net;
+	kp_topics *topics;
+	char cluster_id[32];
+	struct kp_fetch_park *parked; /* long-poll fetches waiting for data */
+	struct event *sigint, *sigterm;
+	bool stopping;
+};
+
+struct kp_request {
+	struct kp_broker *broker;
+	kp_conn *conn;
+	uint8_t *frame; /* owned; request kp_bytes point into it */
+	size_t len;
+	kp_arena arena; /* the decoded request and the response */
+	struct kp_request_header hdr;
+	int16_t api_key, version;
+	void *body;     /* decoded request body */
+};
+
+typedef int (*kp_api_handler)(struct kp_request *rq, kp_error *err);
+
+struct kp_api_entry {
+	int16_t api_key;
+	int16_t min_version, max_version; /* served; max clamped to the schema's */
+	kp_api_handler handler;
+};
+
+/* kp_api_entries / kp_api_entry_count - the dispatch table, sorted by key. */
+extern const struct kp_api_entry kp_api_entries[];
+extern const int kp_api_entry_count;
+
+/* kp_api_served - the entry for `api_key` with its max clamped to the schema, or NULL. */
+const struct kp_api_entry *kp_api_served(int16_t api_key, struct kp_api_entry *out);
+
+/*
+ * kp_broker_on_frame / kp_broker_on_close - the net callbacks (dispatch.c):
+ * decode and dispatch one frame; drop a closing connection's parked fetch.
+ */
+int kp_broker_on_frame(kp_conn *conn, uint8_t *frame, size_t len, void *opaque, kp_error *err);
+void kp_broker_on_close(kp_conn *conn, void *opaque);
+
+/*
+ * kp_request_respond - encode `resp` (the response struct of rq's API) at
+ * rq's version, queue it on the connection and free `rq`. On an encoding
+ * failure the request is answered with nothing and the failure logged at
+ * ERROR (the client will time out), since the broker cannot do better.
+ */
+void kp_request_respond(struct kp_request *rq, const void *resp);
+/* kp_request_finish - free `rq` and let its connection go on without a response. */
+void kp_request_finish(struct kp_request *rq);
+/* kp_request_free - free `rq` without touching its connection. */
+void kp_request_free(struct kp_request *rq);
+
+/* kp_request_alloc - `n` zeroed bytes in rq's arena; NULL when memory runs out. */
+void *kp_request_alloc(struct kp_request *rq, size_t n);
+
+/*
+ * kp_broker_auto_create - find topic `name`, creating it with
+ * num.partitions when `create` and auto.create.topics.enable allow it.
+ * Returns the topic, or NULL with *error_code set (UNKNOWN_TOPIC_OR_PARTITION,
+ * INVALID_TOPIC_EXCEPTION, or UNKNOWN_SERVER_ERROR for a storage failure).
+ */
+struct kp_topic *kp_broker_auto_create(struct kp_broker *b, const char *name, bool create,
+				       int16_t *error_code);
+
+/*
+ * kp_broker_create_topic - create `name` with `partitions`, logging it at
+ * INFO. Returns the topic or NULL with a Kafka error in *error_code.
+ */
+struct kp_topic *kp_broker_create_topic(struct kp_broker *b, const char *name, int32_t partitions,
+					int16_t *error_code);
+
+/* kp_fetch_wake - data was appended to topic/partition: re-run parked fetches asking for it. */
+void kp_fetch_wake(struct kp_broker *b, const struct kp_topic *topic, int32_t partition);
+/* kp_fetch_answer_all - answer every parked fetch now (shutdown). */
+void kp_fetch_answer_all(struct kp_broker *b);
+/* kp_fetch_drop_conn - forget the parked fetch of a closing connection. */
+void kp_fetch_drop_conn(struct kp_broker *b, kp_conn *conn);
+
+/* The API handlers, one file each. */
+int kp_handle_api_versions(struct kp_request *rq, kp_error *err);
+int kp_handle_metadata(struct kp_request *rq, kp_error *err);
+int kp_handle_produce(struct kp_request *rq, kp_error *err);
+int kp_handle_fetch(struct kp_request *rq, kp_error *err);
+int kp_handle_list_offsets(struct kp_request *rq, kp_error *err);
+int kp_handle_create_topics(struct kp_request *rq, kp_error *err);
+
+/* kp_api_versions_unsupported - answer an ApiVersions at a version we lack (error 35, v0 body). */
+void kp_api_versions_unsupported(struct kp_request *rq);
+
+#endif

@@ -1,0 +1,118 @@
+/*
+ * list_offsets.c - ListOffsets (key 2), versions 0-10 (KIP-79, KIP-734).
+ *
+ * A partition's timestamp asks for:
+ *   -1 latest           the high watermark (= last stable offset here)
+ *   -2 earliest         the log start offset
+ *   -3 max timestamp    (v7+) not tracked yet: offset -1, timestamp -1
+ *   -4 earliest local   (v8+) the log start offset (no tiered storage)
+ *   -5 latest tiered    (v9+) -1 (no tiered storage)
+ *   T >= 0              the first offset whose batch's max timestamp >= T
+ *                       (kp_log_offset_for_timestamp), or -1 if none
+ * v0 answers in old_style_offsets (an array of at most max_num_offsets);
+ * v1+ in timestamp and offset; v4+ add the leader epoch.
+ */
+#include "broker/internal.h"
+#include "util/diag.h"
+
+typedef struct kp_list_offsets_response_list_offsets_topic_response lo_topic;
+typedef struct kp_list_offsets_response_list_offsets_partition_response lo_partition;
+
+/* lookup - the offset (and timestamp) for `ts` in `p`; -1 with a Kafka error code on failure. */
+static int16_t lookup(struct kp_partition *p, int64_t ts, int64_t *offset, int64_t *timestamp)
+{
+	kp_error err;
+
+	kp_error_clear(&err);
+	*timestamp = -1;
+	switch (ts) {
+	case -1:
+		*offset = kp_partition_high_watermark(p);
+		return KP_ERR_NONE;
+	case -2:
+	case -4:
+		*offset = kp_log_start_offset(p->log);
+		return KP_ERR_NONE;
+	case -3:
+	case -5:
+		*offset = -1;
+		return KP_ERR_NONE;
+	default:
+		break;
+	}
+	if (ts < 0) {
+		*offset = -1;
+		return KP_ERR_INVALID_REQUEST;
+	}
+	*offset = kp_log_offset_for_timestamp(p->log, ts, timestamp, &err);
+	if (*offset < 0 && err.code != KP_EOK && err.code != KP_ENOTFOUND) {
+		kp_diag_error("list offsets by time: %s", err.msg);
+		return KP_ERR_KAFKA_STORAGE_ERROR;
+	}
+	if (*offset < 0)
+		*timestamp = -1;
+	return KP_ERR_NONE;
+}
+
+static int answer_partition(struct kp_request *rq, struct kp_topic *t,
+			    const struct kp_list_offsets_request_list_offsets_partition *rp,
+			    lo_partition *out)
+{
+	struct kp_partition *p = kp_topic_partition(t, rp->partition_index);
+	int64_t offset = -1, timestamp = -1;
+
+	out->partition_index = rp->partition_index;
+	out->offset = -1;
+	out->timestamp = -1;
+	out->leader_epoch = -1;
+	out->old_style_offsets_count = 0;
+	if (!p) {
+		out->error_code = KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+		return 0;
+	}
+	out->error_code = lookup(p, rp->timestamp, &offset, &timestamp);
+	if (out->error_code != KP_ERR_NONE)
+		return 0;
+	out->offset = offset;
+	out->timestamp = timestamp;
+	out->leader_epoch = p->leader_epoch;
+	if (rq->version == 0 && offset >= 0 && rp->max_num_offsets > 0) {
+		out->old_style_offsets = kp_request_alloc(rq, sizeof(int64_t));
+		if (!out->old_style_offsets)
+			return -1;
+		out->old_style_offsets[0] = offset;
+		out->old_style_offsets_count = 1;
+	}
+	return 0;
+}
+
+int kp_handle_list_offsets(struct kp_request *rq, kp_error *err)
+{
+	const struct kp_list_offsets_request *req = rq->body;
+	struct kp_list_offsets_response *resp = kp_request_alloc(rq, sizeof(*resp));
+	int32_t nt = req->topics_count > 0 ? req->topics_count : 0;
+	lo_topic *topics = kp_request_alloc(rq, sizeof(*topics) * (size_t)(nt ? nt : 1));
+
+	if (!resp || !topics)
+		return kp_error_set(err, KP_ENOMEM, "out of memory");
+	kp_msg_init(&kp_list_offsets_response_desc, resp);
+	for (int32_t i = 0; i < nt; i++) {
+		const struct kp_list_offsets_request_list_offsets_topic *rt = &req->topics[i];
+		struct kp_topic *t = kp_topics_find(rq->broker->topics, rt->name);
+		int32_t np = rt->partitions_count > 0 ? rt->partitions_count : 0;
+
+		topics[i].name = rt->name;
+		topics[i].partitions = kp_request_alloc(rq, sizeof(lo_partition) * (size_t)(np ? np : 1));
+		if (!topics[i].partitions)
+			return kp_error_set(err, KP_ENOMEM, "out of memory");
+		topics[i].partitions_count = np;
+		for (int32_t j = 0; j < np; j++)
+			if (answer_partition(rq, t, &rt->partitions[j], &topics[i].partitions[j]) < 0)
+				return kp_error_set(err, KP_ENOMEM, "out of memory");
+	}
+	resp->throttle_time_ms = 0;
+	resp->topics = topics;
+	resp->topics_count = nt;
+	kp_request_respond(rq, resp);
+	return 0;
+}

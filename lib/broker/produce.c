@@ -1,0 +1,154 @@
+/*
+ * produce.c - Produce (key 0), versions 0-11.
+ *
+ * v0-2 carry legacy message sets (magic 0/1), converted to one v2 batch
+ * with kp_legacy_to_batch so the log holds a single format; v3+ carry v2
+ * record batches, appended exactly as received (offsets assigned by
+ * rewriting the base offset, CLIENT-NOTES rule 10). A partition's append
+ * is all-or-nothing. acks=0 gets no response (CLIENT-NOTES rule 4);
+ * acks=1 and acks=-1 are the same on one node. v5+ report the log start
+ * offset (KIP-107); v8+ accept per-batch errors, which we never set.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "broker/internal.h"
+#include "record/batch.h"
+#include "record/legacy.h"
+#include "util/diag.h"
+
+typedef struct kp_produce_response_topic_produce_response pr_topic;
+typedef struct kp_produce_response_partition_produce_response pr_partition;
+
+/* batches_fit - whether every v2 batch in data is at most `max` bytes (message.max.bytes). */
+static bool batches_fit(const uint8_t *data, size_t len, int32_t max)
+{
+	size_t pos = 0;
+
+	while (pos + KP_BATCH_LOG_OVERHEAD <= len) {
+		int32_t blen = (int32_t)kp_load_u32(data + pos + 8);
+
+		if (blen < 0)
+			return true; /* malformed: the append's validation reports it */
+		if ((int64_t)blen + KP_BATCH_LOG_OVERHEAD > max)
+			return false;
+		pos += KP_BATCH_LOG_OVERHEAD + (size_t)blen;
+	}
+	return true;
+}
+
+/* append_error - the Kafka error code for a failed append or conversion. */
+static int16_t append_error(const kp_error *err, int16_t version)
+{
+	switch (err->code) {
+	case KP_ECORRUPT:
+		return KP_ERR_CORRUPT_MESSAGE;
+	case KP_EPROTO:
+		return version >= 8 ? KP_ERR_INVALID_RECORD : KP_ERR_CORRUPT_MESSAGE;
+	case KP_EINVAL:
+		return KP_ERR_UNSUPPORTED_COMPRESSION_TYPE;
+	case KP_ERANGE:
+		return KP_ERR_MESSAGE_TOO_LARGE;
+	default:
+		return KP_ERR_KAFKA_STORAGE_ERROR;
+	}
+}
+
+/* append_records - validate and append one partition's records; fills out's error and offsets. */
+static void append_records(struct kp_request *rq, struct kp_topic *t, struct kp_partition *p,
+			   const kp_bytes *records, pr_partition *out)
+{
+	int32_t max = rq->broker->cfg.message_max_bytes;
+	uint8_t *data = (uint8_t *)records->data; /* points into rq->frame, which we own */
+	size_t len = records->len > 0 ? (size_t)records->len : 0;
+	kp_buf legacy;
+	kp_error err;
+
+	kp_buf_init(&legacy);
+	if (len == 0) {
+		out->error_code = KP_ERR_CORRUPT_MESSAGE;
+		return;
+	}
+	if (rq->version <= 2) {
+		if (kp_legacy_to_batch(data, len, &legacy, &err) < 0) {
+			out->error_code = append_error(&err, rq->version);
+			goto done;
+		}
+		data = legacy.data;
+		len = legacy.len;
+	}
+	if (!batches_fit(data, len, max)) {
+		out->error_code = KP_ERR_MESSAGE_TOO_LARGE;
+		goto done;
+	}
+	if (kp_log_append(p->log, data, len, p->leader_epoch, &out->base_offset, NULL, &err) < 0) {
+		kp_diag_debug("produce to %s-%d from %s rejected: %s", t->name, p->index,
+			      kp_conn_peer(rq->conn), err.msg);
+		out->error_code = append_error(&err, rq->version);
+		goto done;
+	}
+	out->log_start_offset = kp_log_start_offset(p->log);
+	kp_fetch_wake(rq->broker, t, p->index);
+done:
+	kp_buf_free(&legacy);
+}
+
+static int produce_topic(struct kp_request *rq, const struct kp_produce_request_topic_produce_data *td,
+			 int16_t acks_error, pr_topic *out)
+{
+	struct kp_topic *t = kp_topics_find(rq->broker->topics, td->name);
+	int32_t n = td->partition_data_count > 0 ? td->partition_data_count : 0;
+
+	out->name = td->name;
+	out->partition_responses = kp_request_alloc(rq, sizeof(pr_partition) * (size_t)(n ? n : 1));
+	if (!out->partition_responses)
+		return -1;
+	out->partition_responses_count = n;
+	for (int32_t i = 0; i < n; i++) {
+		const struct kp_produce_request_partition_produce_data *pd = &td->partition_data[i];
+		pr_partition *pr = &out->partition_responses[i];
+		struct kp_partition *p = kp_topic_partition(t, pd->index);
+
+		pr->index = pd->index;
+		pr->base_offset = -1;
+		pr->log_append_time_ms = -1;
+		pr->log_start_offset = -1;
+		pr->current_leader.leader_id = -1;
+		pr->current_leader.leader_epoch = -1;
+		if (acks_error)
+			pr->error_code = acks_error;
+		else if (!p)
+			pr->error_code = KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+		else
+			append_records(rq, t, p, &pd->records, pr);
+	}
+	return 0;
+}
+
+int kp_handle_produce(struct kp_request *rq, kp_error *err)
+{
+	const struct kp_produce_request *req = rq->body;
+	int16_t acks_error = KP_ERR_NONE;
+	int32_t n = req->topic_data_count > 0 ? req->topic_data_count : 0;
+
+	if (req->acks != 0 && req->acks != 1 && req->acks != -1)
+		acks_error = KP_ERR_INVALID_REQUIRED_ACKS;
+	struct kp_produce_response *resp = kp_request_alloc(rq, sizeof(*resp));
+	pr_topic *topics = kp_request_alloc(rq, sizeof(*topics) * (size_t)(n ? n : 1));
+
+	if (!resp || !topics)
+		return kp_error_set(err, KP_ENOMEM, "out of memory");
+	kp_msg_init(&kp_produce_response_desc, resp);
+	for (int32_t i = 0; i < n; i++)
+		if (produce_topic(rq, &req->topic_data[i], acks_error, &topics[i]) < 0)
+			return kp_error_set(err, KP_ENOMEM, "out of memory");
+	if (req->acks == 0) {
+		kp_request_finish(rq);
+		return 0;
+	}
+	resp->responses = topics;
+	resp->responses_count = n;
+	resp->throttle_time_ms = 0;
+	kp_request_respond(rq, resp);
+	return 0;
+}

@@ -1,0 +1,139 @@
+/*
+ * test_broker_config.c - broker settings: Kafka's defaults, aliases
+ * (broker.id, log.dir), listener parsing and rejected values.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "broker/config.h"
+#include "broker/topics.h"
+#include "broker/uuid.h"
+
+static kp_config *config_of(const char *const *pairs)
+{
+	kp_config *c = kp_config_new();
+
+	assert_non_null(c);
+	for (; *pairs; pairs++)
+		assert_int_equal(kp_config_set_pair(c, *pairs, NULL), 0);
+	return c;
+}
+
+static void test_defaults(void **state)
+{
+	const char *none[] = { NULL };
+	kp_config *c = config_of(none);
+	struct kp_broker_config cfg;
+
+	assert_int_equal(kp_broker_config_parse(c, &cfg, NULL), 0);
+	assert_int_equal(cfg.node_id, 1);
+	assert_int_equal(cfg.listener_count, 1);
+	assert_string_equal(cfg.listeners[0].name, "PLAINTEXT");
+	assert_string_equal(cfg.listeners[0].host, "127.0.0.1");
+	assert_int_equal(cfg.listeners[0].port, 9092);
+	assert_int_equal(cfg.advertised_count, 1);
+	assert_int_equal(cfg.advertised[0].port, 9092);
+	assert_int_equal(cfg.log_dir_count, 1);
+	assert_string_equal(cfg.log_dirs[0], "/tmp/kpipe-logs");
+	assert_int_equal(cfg.num_partitions, 1);
+	assert_true(cfg.auto_create_topics);
+	assert_int_equal(cfg.default_replication_factor, 1);
+	assert_int_equal(cfg.message_max_bytes, 1048588);
+	assert_int_equal(cfg.socket_request_max_bytes, 104857600);
+	assert_int_equal(cfg.connections_max_idle_ms, 600000);
+	kp_broker_config_clear(&cfg);
+	kp_config_free(c);
+}
+
+static void test_aliases_and_overrides(void **state)
+{
+	const char *pairs[] = { "broker.id=7", "log.dir=/x/y", "num.partitions=3",
+				"listeners=PLAINTEXT://:19092,PLAINTEXT://[::1]:19093",
+				"advertised.listeners=PLAINTEXT://example.com:9092",
+				"auto.create.topics.enable=false", NULL };
+	kp_config *c = config_of(pairs);
+	struct kp_broker_config cfg;
+
+	assert_int_equal(kp_broker_config_parse(c, &cfg, NULL), 0);
+	assert_int_equal(cfg.node_id, 7);
+	assert_string_equal(cfg.log_dirs[0], "/x/y");
+	assert_int_equal(cfg.num_partitions, 3);
+	assert_int_equal(cfg.listener_count, 2);
+	assert_string_equal(cfg.listeners[0].host, "");
+	assert_string_equal(cfg.listeners[1].host, "::1");
+	assert_int_equal(cfg.listeners[1].port, 19093);
+	assert_string_equal(cfg.advertised[0].host, "example.com");
+	assert_false(cfg.auto_create_topics);
+	kp_broker_config_clear(&cfg);
+	kp_config_free(c);
+}
+
+static void expect_bad(const char *pair)
+{
+	const char *pairs[] = { pair, NULL };
+	kp_config *c = config_of(pairs);
+	struct kp_broker_config cfg;
+	kp_error err;
+
+	assert_int_equal(kp_broker_config_parse(c, &cfg, &err), -1);
+	assert_int_equal(err.code, KP_EINVAL);
+	kp_config_free(c);
+}
+
+static void test_bad_values(void **state)
+{
+	expect_bad("node.id=abc");
+	expect_bad("num.partitions=0");
+	expect_bad("listeners=SSL://127.0.0.1:9093");
+	expect_bad("listeners=PLAINTEXT://127.0.0.1");
+	expect_bad("listeners=PLAINTEXT://127.0.0.1:99999");
+	expect_bad("auto.create.topics.enable=maybe");
+	expect_bad("socket.request.max.bytes=-1");
+}
+
+static void test_topic_names(void **state)
+{
+	char long_name[251];
+
+	assert_true(kp_topic_name_valid("a.b_c-D9"));
+	assert_false(kp_topic_name_valid(""));
+	assert_false(kp_topic_name_valid("."));
+	assert_false(kp_topic_name_valid(".."));
+	assert_false(kp_topic_name_valid("a/b"));
+	memset(long_name, 'x', 250);
+	long_name[250] = '\0';
+	assert_false(kp_topic_name_valid(long_name));
+	long_name[249] = '\0';
+	assert_true(kp_topic_name_valid(long_name));
+}
+
+static void test_uuid_text(void **state)
+{
+	kp_uuid u, back;
+	char text[KP_UUID_STR_LEN + 1];
+
+	assert_int_equal(kp_uuid_random(&u, NULL), 0);
+	kp_uuid_format(&u, text);
+	assert_int_equal(strlen(text), 22);
+	assert_true(kp_uuid_parse(text, &back));
+	assert_memory_equal(&u, &back, sizeof(u));
+	assert_false(kp_uuid_parse("short", &back));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_aliases_and_overrides),
+		cmocka_unit_test(test_bad_values),
+		cmocka_unit_test(test_topic_names),
+		cmocka_unit_test(test_uuid_text),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
