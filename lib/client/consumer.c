@@ -1,0 +1,431 @@
+/*
+ * consumer.c - assignment, start-offset lookup (ListOffsets) and the
+ * Fetch loop; see consumer.h.
+ *
+ * Each partition keeps its next offset ("position"; -1 until resolved),
+ * the last high watermark, its own partition_max_bytes and whether its end
+ * was reached. A poll sends one Fetch to every leader before reading any
+ * response, so the long-poll waits of several brokers overlap.
+ */
+#include "client/consumer.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "protocol/codec.h"
+#include "protocol/errors.h"
+#include "util/diag.h"
+
+#define MAX_PARTITION_BYTES (64 * 1024 * 1024)
+
+struct cpart {
+	char *topic;
+	int32_t partition;
+	int whence;
+	int64_t value;
+	int64_t position;  /* -1: resolve with ListOffsets */
+	int64_t hw;
+	int32_t max_bytes;
+	bool at_end;
+};
+
+struct kp_consumer {
+	kp_cluster *cluster;
+	int max_wait_ms;
+	int32_t max_bytes;
+	int32_t partition_max_bytes;
+	struct cpart *parts;
+	size_t nparts;
+	int64_t failing_since; /* first of consecutive connection failures, or 0 */
+};
+
+kp_consumer *kp_consumer_new(kp_cluster *cluster, const kp_config *cfg, kp_error *err)
+{
+	kp_consumer *c = calloc(1, sizeof *c);
+	int64_t w = 500, mb = 52428800, pmb = 1048576;
+
+	if (!c) {
+		kp_error_set(err, KP_ENOMEM, "out of memory");
+		return NULL;
+	}
+	if (cfg && (kp_config_get_int64(cfg, "fetch.max.wait.ms", w, 0, 60000, &w, err) < 0 ||
+		    kp_config_get_int64(cfg, "fetch.max.bytes", mb, 1024, INT32_MAX, &mb, err) < 0 ||
+		    kp_config_get_int64(cfg, "max.partition.fetch.bytes", pmb, 1024, INT32_MAX, &pmb,
+					err) < 0)) {
+		free(c);
+		return NULL;
+	}
+	c->cluster = cluster;
+	c->max_wait_ms = (int)w;
+	c->max_bytes = (int32_t)mb;
+	c->partition_max_bytes = (int32_t)pmb;
+	return c;
+}
+
+void kp_consumer_free(kp_consumer *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->nparts; i++)
+		free(c->parts[i].topic);
+	free(c->parts);
+	free(c);
+}
+
+static int add_part(kp_consumer *c, const char *topic, int32_t partition, int whence,
+		    int64_t value, kp_error *err)
+{
+	struct cpart *p = realloc(c->parts, (c->nparts + 1) * sizeof *p);
+
+	if (!p)
+		return kp_error_set(err, KP_ENOMEM, "out of memory");
+	c->parts = p;
+	p = &c->parts[c->nparts];
+	*p = (struct cpart){ .partition = partition, .whence = whence, .value = value,
+			     .position = -1, .hw = -1, .max_bytes = c->partition_max_bytes };
+	if (!(p->topic = strdup(topic)))
+		return kp_error_set(err, KP_ENOMEM, "out of memory");
+	if (whence == KP_SEEK_OFFSET && value >= 0)
+		p->position = value;
+	c->nparts++;
+	return 0;
+}
+
+int kp_consumer_assign(kp_consumer *c, const char *topic, int32_t partition, int whence,
+		       int64_t value, kp_error *err)
+{
+	int32_t n;
+
+	if (kp_cluster_topic(c->cluster, topic, &n, err) < 0)
+		return -1;
+	if (partition >= n)
+		return kp_error_set(err, KP_EINVAL, "topic '%s' has no partition %d (it has %d)", topic,
+				    (int)partition, (int)n);
+	if (partition >= 0)
+		return add_part(c, topic, partition, whence, value, err);
+	for (int32_t i = 0; i < n; i++)
+		if (add_part(c, topic, i, whence, value, err) < 0)
+			return -1;
+	return 0;
+}
+
+bool kp_consumer_at_end(const kp_consumer *c)
+{
+	for (size_t i = 0; i < c->nparts; i++)
+		if (!c->parts[i].at_end)
+			return false;
+	return true;
+}
+
+/* ListOffsets for one partition at `timestamp` (-1 latest, -2 earliest). */
+static int list_offset(kp_consumer *c, const struct cpart *p, int64_t timestamp, int64_t *out,
+		       kp_error *err)
+{
+	struct kp_list_offsets_request req;
+	struct kp_list_offsets_response resp;
+	struct kp_list_offsets_request_list_offsets_topic t = { .name = p->topic };
+	struct kp_list_offsets_request_list_offsets_partition lp = {
+		.partition_index = p->partition, .current_leader_epoch = -1,
+		.timestamp = timestamp, .max_num_offsets = 1,
+	};
+	int32_t leader = kp_cluster_leader(c->cluster, p->topic, p->partition);
+	kp_conn *conn;
+	kp_arena arena;
+	int v, rc = -1;
+
+	if (leader < 0)
+		return kp_error_kafka(err, KP_ERR_LEADER_NOT_AVAILABLE, "topic %s partition %d",
+				      p->topic, (int)p->partition);
+	if (!(conn = kp_cluster_conn(c->cluster, leader, err)) ||
+	    (v = kp_conn_pick_version(conn, KP_API_LIST_OFFSETS, 0, KP_CLIENT_LIST_OFFSETS_MAX, err)) < 0)
+		return -1;
+	t.partitions = &lp;
+	t.partitions_count = 1;
+	kp_msg_init(&kp_list_offsets_request_desc, &req);
+	req.replica_id = -1;
+	req.topics = &t;
+	req.topics_count = 1;
+	kp_arena_init(&arena);
+	if (kp_conn_call(conn, KP_API_LIST_OFFSETS, (int16_t)v, &req, &arena, &resp,
+			 kp_cluster_config(c->cluster)->request_timeout_ms, err) < 0)
+		goto out;
+	if (resp.topics_count != 1 || resp.topics[0].partitions_count != 1) {
+		kp_error_set(err, KP_EPROTO, "bad ListOffsets response from %s", kp_conn_name(conn));
+		goto out;
+	}
+	const struct kp_list_offsets_response_list_offsets_partition_response *r =
+		&resp.topics[0].partitions[0];
+	if (r->error_code) {
+		kp_error_kafka(err, r->error_code, "cannot look up offsets of topic %s partition %d",
+			       p->topic, (int)p->partition);
+		goto out;
+	}
+	*out = v == 0 ? (r->old_style_offsets_count > 0 ? r->old_style_offsets[0] : 0) : r->offset;
+	rc = 0;
+out:
+	kp_arena_free(&arena);
+	return rc;
+}
+
+static int resolve(kp_consumer *c, struct cpart *p, kp_error *err)
+{
+	int64_t begin, end;
+
+	if (list_offset(c, p, -2, &begin, err) < 0)
+		return -1;
+	if (p->whence == KP_SEEK_BEGINNING) {
+		p->position = begin;
+		return 0;
+	}
+	if (list_offset(c, p, -1, &end, err) < 0)
+		return -1;
+	p->position = p->whence == KP_SEEK_OFFSET ? end + p->value : end - p->value; /* OFFSET < 0 */
+	if (p->position < begin)
+		p->position = begin;
+	return 0;
+}
+
+/* Deliver the records of one partition's fetch data; 1 if cb stopped. */
+static int deliver(struct cpart *p, const struct kp_fetch_response_partition_data *d,
+		   kp_record_cb cb, void *opaque, kp_error *err)
+{
+	kp_record_iter *it;
+	struct kp_record rec;
+	int r, rc = 0;
+
+	if (d->records.len <= 0)
+		return 0;
+	if (!(it = kp_record_iter_new(d->records.data, (size_t)d->records.len, p->position)))
+		return kp_error_set(err, KP_ENOMEM, "out of memory");
+	while ((r = kp_record_iter_next(it, &rec, err)) == 1) {
+		p->position = rec.offset + 1;
+		if (cb(p->topic, p->partition, &rec, opaque)) {
+			rc = 1;
+			break;
+		}
+	}
+	if (r < 0) {
+		rc = -1;
+	} else if (rc == 0) {
+		int64_t next = kp_record_iter_next_offset(it);
+		if (next > p->position)
+			p->position = next;
+		else if (next == p->position && d->records.len >= p->max_bytes / 2 &&
+			 p->max_bytes < MAX_PARTITION_BYTES)
+			p->max_bytes *= 2; /* a batch larger than partition_max_bytes */
+	}
+	kp_record_iter_free(it);
+	return rc;
+}
+
+/* Apply one partition's fetch result. Returns 0, 1 (stop) or -1. */
+static int partition_result(kp_consumer *c, struct cpart *p,
+			    const struct kp_fetch_response_partition_data *d, kp_record_cb cb,
+			    void *opaque, bool *refresh, kp_error *err)
+{
+	int rc;
+
+	if (d->error_code == KP_ERR_OFFSET_OUT_OF_RANGE) {
+		kp_diag_warn("offset %lld is out of range for topic %s partition %d; "
+			     "resetting to the earliest offset", (long long)p->position, p->topic,
+			     (int)p->partition);
+		p->whence = KP_SEEK_BEGINNING;
+		p->position = -1;
+		return 0;
+	}
+	if (d->error_code && kp_retriable(d->error_code)) {
+		*refresh = true;
+		return 0;
+	}
+	if (d->error_code)
+		return kp_error_kafka(err, d->error_code, "cannot fetch topic %s partition %d",
+				      p->topic, (int)p->partition);
+	if ((rc = deliver(p, d, cb, opaque, err)) != 0)
+		return rc;
+	p->hw = d->high_watermark;
+	if (p->position >= p->hw)
+		p->at_end = true;
+	return 0;
+}
+
+static struct cpart *part_find(kp_consumer *c, const char *topic, int32_t partition)
+{
+	for (size_t i = 0; i < c->nparts; i++)
+		if (c->parts[i].partition == partition && strcmp(c->parts[i].topic, topic) == 0)
+			return &c->parts[i];
+	return NULL;
+}
+
+/* Build the Fetch request for `leader` in `arena`; false if it has no partitions. */
+static bool build_fetch(kp_consumer *c, int32_t leader, kp_arena *arena,
+			struct kp_fetch_request *req)
+{
+	kp_msg_init(&kp_fetch_request_desc, req);
+	req->replica_id = -1;
+	req->max_wait_ms = c->max_wait_ms;
+	req->min_bytes = 1;
+	req->max_bytes = c->max_bytes;
+	req->isolation_level = 0;
+	req->session_id = 0;
+	req->session_epoch = -1;
+	req->topics = kp_arena_alloc(arena, c->nparts * sizeof *req->topics);
+	if (!req->topics)
+		return false;
+	for (size_t i = 0; i < c->nparts; i++) {
+		struct cpart *p = &c->parts[i];
+		struct kp_fetch_request_fetch_topic *t = NULL;
+		if (p->position < 0 || kp_cluster_leader(c->cluster, p->topic, p->partition) != leader)
+			continue;
+		for (int32_t j = 0; j < req->topics_count; j++)
+			if (strcmp(req->topics[j].topic, p->topic) == 0)
+				t = &req->topics[j];
+		if (!t) {
+			t = &req->topics[req->topics_count++];
+			t->topic = p->topic;
+			t->partitions = kp_arena_alloc(arena, c->nparts * sizeof *t->partitions);
+			if (!t->partitions)
+				return false;
+		}
+		t->partitions[t->partitions_count++] = (struct kp_fetch_request_fetch_partition){
+			.partition = p->partition, .current_leader_epoch = -1,
+			.fetch_offset = p->position, .last_fetched_epoch = -1,
+			.log_start_offset = -1, .partition_max_bytes = p->max_bytes,
+		};
+	}
+	return req->topics_count > 0;
+}
+
+struct pending {
+	int32_t leader;
+	int32_t corr;
+	int16_t version;
+	kp_conn *conn;
+};
+
+/* Note a connection-level failure; fatal once they persist. */
+static int conn_failure(kp_consumer *c, int32_t leader, bool *refresh, kp_error *err)
+{
+	int64_t now = kp_now_ms();
+
+	kp_cluster_drop_conn(c->cluster, leader);
+	*refresh = true;
+	if (!c->failing_since)
+		c->failing_since = now;
+	if (now - c->failing_since > kp_cluster_config(c->cluster)->request_timeout_ms)
+		return -1;
+	return 0;
+}
+
+static int read_responses(kp_consumer *c, struct pending *pend, size_t np, kp_record_cb cb,
+			  void *opaque, bool *refresh, kp_error *err)
+{
+	int rc = 0;
+	int timeout = kp_cluster_config(c->cluster)->request_timeout_ms + c->max_wait_ms;
+
+	for (size_t k = 0; k < np; k++) {
+		struct kp_fetch_response resp;
+		kp_arena arena;
+		kp_arena_init(&arena);
+		if (rc != 0 || !pend[k].conn) {
+			/* already stopped: drain nothing, the connection is dropped below */
+		} else if (kp_conn_recv(pend[k].conn, KP_API_FETCH, pend[k].version, pend[k].corr, &arena,
+					&resp, timeout, err) < 0) {
+			if (conn_failure(c, pend[k].leader, refresh, err) < 0)
+				rc = -1;
+		} else if (resp.error_code) {
+			rc = kp_error_kafka(err, resp.error_code, "fetch from %s failed",
+					    kp_conn_name(pend[k].conn));
+		} else {
+			c->failing_since = 0;
+			for (int32_t t = 0; t < resp.responses_count && rc == 0; t++)
+				for (int32_t j = 0; j < resp.responses[t].partitions_count && rc == 0; j++) {
+					const struct kp_fetch_response_partition_data *d =
+						&resp.responses[t].partitions[j];
+					struct cpart *p = part_find(c, resp.responses[t].topic,
+								    d->partition_index);
+					if (p)
+						rc = partition_result(c, p, d, cb, opaque, refresh, err);
+				}
+		}
+		kp_arena_free(&arena);
+		/* after a stop, later responses are left unread: drop their connections */
+		if (rc != 0)
+			for (size_t m = k + 1; m < np; m++)
+				if (pend[m].conn) {
+					kp_cluster_drop_conn(c->cluster, pend[m].leader);
+					pend[m].conn = NULL;
+				}
+	}
+	return rc;
+}
+
+int kp_consumer_poll(kp_consumer *c, kp_record_cb cb, void *opaque, kp_error *err)
+{
+	struct pending *pend = calloc(c->nparts + 1, sizeof *pend);
+	kp_arena arena;
+	size_t np = 0;
+	bool refresh = false;
+	int rc = 0;
+
+	if (!pend)
+		return kp_error_set(err, KP_ENOMEM, "out of memory");
+	kp_arena_init(&arena);
+	for (size_t i = 0; i < c->nparts; i++) {
+		struct cpart *p = &c->parts[i];
+		int32_t leader = kp_cluster_leader(c->cluster, p->topic, p->partition);
+		if (p->position < 0 && resolve(c, p, err) < 0) {
+			if (err && err->code == KP_EKAFKA && !kp_retriable(err->kafka_code)) {
+				rc = -1;
+				goto out;
+			}
+			refresh = true;
+			continue;
+		}
+		size_t k;
+		for (k = 0; k < np && pend[k].leader != leader; k++)
+			;
+		if (leader < 0) {
+			refresh = true;
+		} else if (k == np) {
+			pend[np++].leader = leader;
+		}
+	}
+	for (size_t k = 0; k < np; k++) {
+		struct kp_fetch_request req;
+		int v;
+		if (!build_fetch(c, pend[k].leader, &arena, &req))
+			continue;
+		if (!(pend[k].conn = kp_cluster_conn(c->cluster, pend[k].leader, err))) {
+			if (conn_failure(c, pend[k].leader, &refresh, err) < 0) {
+				rc = -1;
+				goto out;
+			}
+			continue;
+		}
+		if ((v = kp_conn_pick_version(pend[k].conn, KP_API_FETCH, 4, KP_CLIENT_FETCH_MAX, err)) < 0) {
+			rc = -1;
+			goto out;
+		}
+		pend[k].version = (int16_t)v;
+		if (kp_conn_send(pend[k].conn, KP_API_FETCH, (int16_t)v, &req, &pend[k].corr,
+				 kp_cluster_config(c->cluster)->request_timeout_ms, err) < 0) {
+			pend[k].conn = NULL;
+			if (conn_failure(c, pend[k].leader, &refresh, err) < 0) {
+				rc = -1;
+				goto out;
+			}
+		}
+	}
+	rc = read_responses(c, pend, np, cb, opaque, &refresh, err);
+	if (rc == 0 && refresh) {
+		int ms = kp_cluster_config(c->cluster)->retry_backoff_ms;
+		struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
+		nanosleep(&ts, NULL);
+		kp_cluster_refresh(c->cluster, NULL);
+	}
+out:
+	kp_arena_free(&arena);
+	free(pend);
+	return rc;
+}

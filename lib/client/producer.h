@@ -1,0 +1,85 @@
+/*
+ * producer.h - a batching producer on top of kp_cluster.
+ *
+ * Records are accumulated per partition into v2 record batches
+ * (kp_batch_builder); a batch is sealed when it reaches batch.size and sent
+ * in a Produce request that may carry one batch for each of several
+ * partitions led by the same broker. One request is in flight per broker
+ * connection, so records of a partition are acknowledged in order even
+ * with retries. Retriable errors (leader moved, topic being created) are
+ * retried after a metadata refresh until delivery.timeout.ms; other errors
+ * are fatal and reported by the next call.
+ *
+ * Configuration (Java producer names): acks (all, -1, 0, 1; default all),
+ * compression.type (none, gzip, snappy, lz4, zstd), batch.size (bytes,
+ * default and cap 1000000, below the broker's message.max.bytes),
+ * linger.ms (0; read by the caller, see kp_producer_linger_ms),
+ * delivery.timeout.ms (120000), max.request.size (4194304), plus the
+ * cluster's keys (cluster.h).
+ */
+#ifndef KP_CLIENT_PRODUCER_H
+#define KP_CLIENT_PRODUCER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "client/cluster.h"
+#include "record/records.h"
+#include "util/config.h"
+#include "util/error.h"
+
+typedef struct kp_producer kp_producer;
+
+/*
+ * kp_producer_new - a producer sending through `cluster` (borrowed; must
+ * outlive the producer). `cfg` (may be NULL) is read, not kept. Returns NULL
+ * with KP_EINVAL naming a bad setting, or KP_ENOMEM.
+ */
+kp_producer *kp_producer_new(kp_cluster *cluster, const kp_config *cfg, kp_error *err);
+
+/* kp_producer_free - free `p` and any unsent records (NULL is fine). */
+void kp_producer_free(kp_producer *p);
+
+/*
+ * kp_producer_send - queue a copy of `rec` for `topic`. `partition` >= 0
+ * chooses the partition; -1 lets the producer choose: a non-null key goes
+ * where the Java client puts it (murmur2, KIP-480 keeps keyed placement),
+ * a null key to the current sticky partition, which moves round robin each
+ * time its batch fills. `tag` is the caller's label for the record (a line
+ * number), reported by kp_producer_failed_tag if its batch fails. May block
+ * sending full batches. Returns 0, or -1 with an earlier delivery failure,
+ * KP_EINVAL (partition out of range), or a metadata/connection error.
+ */
+int kp_producer_send(kp_producer *p, const char *topic, int32_t partition,
+		     const struct kp_record *rec, int64_t tag, kp_error *err);
+
+/*
+ * kp_producer_flush - send every queued record and wait until each is
+ * acknowledged (acks=0: written to the socket). Returns 0, or -1 with the
+ * first failure: KP_EKAFKA "rejected by HOST:PORT: NAME (topic T, partition
+ * P)", KP_ETIMEDOUT after delivery.timeout.ms, or a connection error.
+ */
+int kp_producer_flush(kp_producer *p, kp_error *err);
+
+/* kp_producer_failed_tag - tag of the first record of the failed batch, or -1. */
+int64_t kp_producer_failed_tag(const kp_producer *p);
+
+/* kp_producer_linger_ms - the configured linger.ms. */
+int kp_producer_linger_ms(const kp_producer *p);
+
+/*
+ * kp_compression_parse - "none", "gzip", "snappy", "lz4", "zstd" to enum
+ * kp_compression; -1 for anything else.
+ */
+int kp_compression_parse(const char *name);
+
+/*
+ * kp_split_key - split `len` bytes at `line` at the first occurrence of
+ * `delim` (`dlen` > 0 bytes): *key and *klen get the bytes before it, *value
+ * and *vlen those after. Without `delim` in the line, *key is NULL, *klen -1
+ * and the value is the whole line (kcat -K). Pointers borrow `line`.
+ */
+void kp_split_key(const uint8_t *line, size_t len, const char *delim, size_t dlen,
+		  const uint8_t **key, int32_t *klen, const uint8_t **value, int32_t *vlen);
+
+#endif
