@@ -47,11 +47,13 @@ CMD_COMMON_OBJ := $(CMD_COMMON:%.c=$(BUILD)/%.o)
 PROGRAMS := $(patsubst cmd/%.c,$(BUILD)/bin/%,$(CMD_MAIN))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+TOOL_SRC := $(sort $(wildcard tests/tools/*.c))
+TOOL_BIN := $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(TOOL_SRC))
 STATIC   := $(BUILD)/libkpipe.a
 SHARED   := $(BUILD)/libkpipe.so
 
 .PHONY: all check run unit deps gen bench install clean
-all: $(STATIC) $(SHARED) $(PROGRAMS) $(UNIT_BIN)
+all: $(STATIC) $(SHARED) $(PROGRAMS) $(UNIT_BIN) $(TOOL_BIN)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -72,6 +74,11 @@ $(BUILD)/bin/%: $(BUILD)/cmd/%.o $(CMD_COMMON_OBJ) $(STATIC)
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(STATIC)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(STATIC) $(LDLIBS) -lcmocka
+
+# Helper programs the integration tests drive (not installed).
+$(BUILD)/tests/tools/%: $(BUILD)/tests/tools/%.o $(STATIC)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(STATIC) $(LDLIBS)
 
 # The test suite runs once, on the AddressSanitizer/UBSan build; clang must
 # also compile everything warning-free.
@@ -111,6 +118,6 @@ install: all
 	for m in man/*.1; do [ -f "$$m" ] && install -m 644 $$m $(DESTDIR)$(MANDIR)/man1/; done; true
 
 clean:
-	rm -rf build build-asan build-clang
+	rm -rf build build-asan build-clang build-*/
 
--include $(LIB_OBJ:.o=.d) $(CMD_SRC:%.c=$(BUILD)/%.d) $(UNIT_SRC:%.c=$(BUILD)/%.d)
+-include $(LIB_OBJ:.o=.d) $(CMD_SRC:%.c=$(BUILD)/%.d) $(UNIT_SRC:%.c=$(BUILD)/%.d) $(TOOL_SRC:%.c=$(BUILD)/%.d)
