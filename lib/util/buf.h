@@ -37,6 +37,12 @@ bool kp_buf_reserve(kp_buf *b, size_t n);
  */
 uint8_t *kp_buf_steal(kp_buf *b, size_t *len);
 
+/*
+ * Writers: append `n` bytes at `p` (kp_buf_append) or one value in the
+ * protocol's encoding (big-endian fixed width; f64 as IEEE 754 bits). On
+ * allocation failure they set b->oom and write nothing more; check oom
+ * once after a run of writes.
+ */
 void kp_buf_append(kp_buf *b, const void *p, size_t n);
 void kp_buf_put_i8(kp_buf *b, int8_t v);
 void kp_buf_put_i16(kp_buf *b, int16_t v);
@@ -92,6 +98,12 @@ static inline size_t kp_reader_left(const kp_reader *r) { return r->failed ? 0 :
 /* kp_reader_fail - mark `r` failed; returns false for convenience. */
 bool kp_reader_fail(kp_reader *r);
 
+/*
+ * Readers: the next value in the protocol's encoding (big-endian fixed
+ * width; uvarint = unsigned LEB128 of at most 5 bytes; varint/varlong =
+ * zigzag LEB128 of at most 5/10 bytes). On a short read or an over-long
+ * varint they return 0 and set r->failed, which stays set.
+ */
 int8_t kp_read_i8(kp_reader *r);
 int16_t kp_read_i16(kp_reader *r);
 uint16_t kp_read_u16(kp_reader *r);
