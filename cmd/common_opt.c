@@ -60,7 +60,10 @@ static void print_help(const struct kp_cmd *cmd)
 		else
 			snprintf(left, sizeof left, "    --%s%s%s", o->long_name, o->arg ? "=" : "",
 				 o->arg ? o->arg : "");
-		printf("  %-28s %s\n", left, o->help);
+		if (strlen(left) > 28)
+			printf("  %s\n  %-28s %s\n", left, "", o->help);
+		else
+			printf("  %-28s %s\n", left, o->help);
 	}
 	printf("  %-28s %s\n", "-h, --help", "show this help and exit");
 }
