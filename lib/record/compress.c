@@ -12,6 +12,7 @@
 
 #define ZLIB_CONST
 #include <limits.h>
+#include <stdbool.h>
 #include <lz4frame.h>
 #include <snappy-c.h>
 #include <string.h>
@@ -233,15 +234,79 @@ static int lz4_compress(const uint8_t *in, size_t len, kp_buf *out, kp_error *er
 	return 0;
 }
 
-static int lz4_decompress(const uint8_t *in, size_t len, size_t limit, kp_buf *out, kp_error *err)
+/*
+ * KIP-57: Kafka before 0.10 computed the lz4 frame header checksum over the
+ * frame magic number as well, and clients still write it that way in magic
+ * 0 messages (librdkafka, kafka-python). Like the Java broker, which does
+ * not check it for magic 0, such frames are read by recomputing the
+ * checksum: xxh32 (seed 0) of the frame descriptor, second byte.
+ */
+#define LZ4_HEADER_MAX 19 /* magic 4, FLG, BD, content size 8, dict id 4, HC */
+
+static uint32_t rotl32(uint32_t x, int r)
+{
+	return (x << r) | (x >> (32 - r));
+}
+
+/* xxh32_short - XXH32 with seed 0 of len < 16 bytes. */
+static uint32_t xxh32_short(const uint8_t *p, size_t len)
+{
+	const uint32_t p1 = 2654435761U, p2 = 2246822519U, p3 = 3266489917U;
+	const uint32_t p4 = 668265263U, p5 = 374761393U;
+	uint32_t h = p5 + (uint32_t)len;
+	size_t i = 0;
+
+	for (; i + 4 <= len; i += 4)
+		h = rotl32(h + ((uint32_t)p[i] | (uint32_t)p[i + 1] << 8 | (uint32_t)p[i + 2] << 16 |
+				(uint32_t)p[i + 3] << 24) * p3, 17) * p4;
+	for (; i < len; i++)
+		h = rotl32(h + p[i] * p5, 11) * p1;
+	h ^= h >> 15;
+	h *= p2;
+	h ^= h >> 13;
+	h *= p3;
+	return h ^ (h >> 16);
+}
+
+/* lz4_fixed_header - copy the frame header of `in` to `hdr` with a correct checksum; its size or 0. */
+static size_t lz4_fixed_header(const uint8_t *in, size_t len, uint8_t hdr[LZ4_HEADER_MAX])
+{
+	static const uint8_t magic[4] = { 0x04, 0x22, 0x4d, 0x18 };
+	size_t dlen;
+
+	if (len < 7 || memcmp(in, magic, 4) != 0)
+		return 0;
+	dlen = 2 + ((in[4] & 0x08) ? 8 : 0) + ((in[4] & 0x01) ? 4 : 0);
+	if (len < 4 + dlen + 1)
+		return 0;
+	memcpy(hdr, in, 4 + dlen);
+	hdr[4 + dlen] = (uint8_t)(xxh32_short(in + 4, dlen) >> 8);
+	return 4 + dlen + 1;
+}
+
+static int lz4_decompress(const uint8_t *in, size_t len, size_t limit, bool legacy_hc, kp_buf *out,
+			  kp_error *err)
 {
 	LZ4F_dctx *dctx = NULL;
 	size_t pos = 0, produced = 0, n, src, hint = 1;
-	uint8_t *dst;
+	uint8_t *dst, hdr[LZ4_HEADER_MAX];
+	size_t hlen = legacy_hc ? lz4_fixed_header(in, len, hdr) : 0;
 	int rc = -1;
 
 	if (LZ4F_isError(LZ4F_createDecompressionContext(&dctx, LZ4F_VERSION)))
 		return nomem(err, KP_COMPRESSION_LZ4);
+	if (hlen) {
+		/* the fixed header alone: decoded whole, no output (dst size 0) */
+		src = hlen;
+		n = 0;
+		hint = LZ4F_decompress(dctx, hdr, &n, hdr, &src, NULL);
+		if (LZ4F_isError(hint) || src != hlen) {
+			corrupt(err, KP_COMPRESSION_LZ4, LZ4F_isError(hint) ? LZ4F_getErrorName(hint)
+									   : "bad frame header");
+			goto out;
+		}
+		pos = hlen;
+	}
 	while (pos < len || hint != 0) {
 		if (!(dst = room(out, produced, limit, &n))) {
 			nomem(err, KP_COMPRESSION_LZ4);
@@ -354,8 +419,8 @@ int kp_compress(int codec, const uint8_t *in, size_t len, kp_buf *out, kp_error 
 	return rc;
 }
 
-int kp_decompress(int codec, const uint8_t *in, size_t len, size_t limit, kp_buf *out,
-		  kp_error *err)
+static int decompress(int codec, bool legacy_hc, const uint8_t *in, size_t len, size_t limit,
+		      kp_buf *out, kp_error *err)
 {
 	size_t start = out->len;
 	int rc;
@@ -373,11 +438,23 @@ int kp_decompress(int codec, const uint8_t *in, size_t len, size_t limit, kp_buf
 		break;
 	case KP_COMPRESSION_GZIP: rc = gzip_decompress(in, len, limit, out, err); break;
 	case KP_COMPRESSION_SNAPPY: rc = snappy_decompress(in, len, limit, out, err); break;
-	case KP_COMPRESSION_LZ4: rc = lz4_decompress(in, len, limit, out, err); break;
+	case KP_COMPRESSION_LZ4: rc = lz4_decompress(in, len, limit, legacy_hc, out, err); break;
 	case KP_COMPRESSION_ZSTD: rc = zstd_decompress(in, len, limit, out, err); break;
 	default: return kp_error_set(err, KP_EINVAL, "unsupported compression codec %d", codec);
 	}
 	if (rc < 0 && out->len > start)
 		out->len = start;
 	return rc;
+}
+
+int kp_decompress(int codec, const uint8_t *in, size_t len, size_t limit, kp_buf *out,
+		  kp_error *err)
+{
+	return decompress(codec, false, in, len, limit, out, err);
+}
+
+int kp_decompress_v0(int codec, const uint8_t *in, size_t len, size_t limit, kp_buf *out,
+		     kp_error *err)
+{
+	return decompress(codec, true, in, len, limit, out, err);
 }

@@ -16,8 +16,8 @@
  *             +--------------------+---------+--------+
  *             [ length (4, BE) | raw snappy block ] ...  one per 32 KiB of input
  *           decoding also accepts a single raw snappy block
- *   lz4     LZ4 frame format, independent 64 KiB blocks (KIP-57; the
- *           broken header checksum of magic 0 messages is not handled)
+ *   lz4     LZ4 frame format, independent 64 KiB blocks (KIP-57); in magic 0
+ *           messages the header checksum is not checked (kp_decompress_v0)
  *   zstd    zstd frame(s), content size optional (KIP-110)
  */
 #ifndef KP_RECORD_COMPRESS_H
@@ -52,6 +52,15 @@ int kp_compress(int codec, const uint8_t *in, size_t len, kp_buf *out, kp_error 
  */
 int kp_decompress(int codec, const uint8_t *in, size_t len, size_t limit, kp_buf *out,
 		  kp_error *err);
+
+/*
+ * kp_decompress_v0 - kp_decompress for the value of a compressed magic 0
+ * legacy message, whose lz4 frame header checksum may be the pre-KIP-57
+ * one computed over the frame magic too (librdkafka and kafka-python still
+ * write it so): the checksum is not checked, as in the Java broker.
+ */
+int kp_decompress_v0(int codec, const uint8_t *in, size_t len, size_t limit, kp_buf *out,
+		     kp_error *err);
 
 /* kp_compression_name - "none", "gzip", "snappy", "lz4", "zstd" or "unknown". */
 const char *kp_compression_name(int codec);

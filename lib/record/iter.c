@@ -320,13 +320,15 @@ static int last_inner_offset(const uint8_t *p, size_t len, int64_t *last, kp_err
 /* open_wrapper - decompress a legacy wrapper's inner set and set it up. */
 static int open_wrapper(kp_record_iter *it, const struct legacy_msg *m, kp_error *err)
 {
+	int codec = m->attributes & KP_BATCH_COMPRESSION_MASK;
 	int64_t last;
 
 	if (!m->value)
 		return kp_error_set(err, KP_ECORRUPT, "compressed legacy message without value");
 	kp_buf_reset(&it->dbuf);
-	if (kp_decompress(m->attributes & KP_BATCH_COMPRESSION_MASK, m->value, (size_t)m->value_len,
-			  KP_DECOMPRESS_LIMIT, &it->dbuf, err) < 0)
+	/* magic 0 lz4 may carry the pre-KIP-57 frame header checksum */
+	if ((m->magic == 0 ? kp_decompress_v0 : kp_decompress)(codec, m->value, (size_t)m->value_len,
+								KP_DECOMPRESS_LIMIT, &it->dbuf, err) < 0)
 		return -1;
 	if (last_inner_offset(it->dbuf.data, it->dbuf.len, &last, err) < 0)
 		return -1;
