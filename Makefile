@@ -19,7 +19,7 @@ PKG_CONFIG ?= pkg-config
 PYTHON  ?= python3
 VERSION := 0.1.0
 
-PKGS := libevent libevent_openssl openssl jansson zlib libzstd liblz4 snappy libsasl2 libisal
+PKGS := libevent libevent_openssl openssl jansson zlib libzstd liblz4 libxxhash snappy libsasl2 libisal
 
 ifeq ($(SANITIZE),1)
 BUILD   ?= build-asan
@@ -103,7 +103,8 @@ bench: all
 	KP_BUILD=$(abspath $(BUILD)) tests/bench/run
 
 install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCDIR) $(DESTDIR)$(MANDIR)/man1
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCDIR) $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(MANDIR)/man5
 	install -m 755 $(PROGRAMS) $(DESTDIR)$(BINDIR)/
 	install -m 644 $(STATIC) $(DESTDIR)$(LIBDIR)/
 	install -m 755 $(SHARED) $(DESTDIR)$(LIBDIR)/libkpipe.so.$(VERSION)
@@ -116,6 +117,7 @@ install: all
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCDIR@|$(INCDIR)|' \
 		-e 's|@VERSION@|$(VERSION)|' share/kpipe.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/kpipe.pc
 	for m in man/*.1; do [ -f "$$m" ] && install -m 644 $$m $(DESTDIR)$(MANDIR)/man1/; done; true
+	for m in man/*.5; do [ -f "$$m" ] && install -m 644 $$m $(DESTDIR)$(MANDIR)/man5/; done; true
 
 clean:
 	rm -rf build build-asan build-clang build-*/

@@ -7,7 +7,10 @@
  * each of its partitions; before a second request goes to a broker the
  * first one's response is read (complete()). A partition's head batch is
  * only removed when acknowledged, so a retried batch is resent before any
- * later batch of its partition.
+ * later batch of its partition. A batch of several records rejected with
+ * MESSAGE_TOO_LARGE is split into one batch per record, resent in order
+ * (the Java producer's splitAndReenqueue): the records that fit are
+ * delivered and the failure names the record that does not (its tag).
  */
 #include "client/producer.h"
 
@@ -23,12 +26,15 @@ struct batch {
 	struct batch *next;
 	kp_buf data;
 	int64_t first_tag;
+	int64_t *tags;     /* every record's tag, in order (owned) */
+	int32_t ntags;
 	int64_t created_ms;
 };
 
 struct part {
 	kp_batch_builder *builder;
-	int64_t open_tag;  /* tag of the open batch's first record */
+	int64_t *tags;     /* tags of the open batch's records (owned) */
+	size_t ntags, tag_cap;
 	struct batch *head, *tail;
 	bool in_flight;
 };
@@ -154,6 +160,7 @@ kp_producer *kp_producer_new(kp_cluster *cluster, const kp_config *cfg, kp_error
 static void batch_free(struct batch *b)
 {
 	kp_buf_free(&b->data);
+	free(b->tags);
 	free(b);
 }
 
@@ -165,6 +172,7 @@ void kp_producer_free(kp_producer *p)
 		struct ptopic *t = &p->topics[i];
 		for (int32_t j = 0; j < t->count; j++) {
 			kp_batch_builder_free(t->parts[j].builder);
+			free(t->parts[j].tags);
 			for (struct batch *b = t->parts[j].head, *n; b; b = n) {
 				n = b->next;
 				batch_free(b);
@@ -247,7 +255,11 @@ static int seal(kp_producer *p, struct part *pt, kp_error *err)
 		batch_free(b);
 		return -1;
 	}
-	b->first_tag = pt->open_tag;
+	b->tags = pt->tags;
+	b->ntags = (int32_t)pt->ntags;
+	b->first_tag = b->tags[0];
+	pt->tags = NULL;
+	pt->ntags = pt->tag_cap = 0;
 	b->created_ms = kp_now_ms();
 	if (pt->tail)
 		pt->tail->next = b;
@@ -285,7 +297,58 @@ static void request_release(struct request *r)
 	r->node = -1;
 }
 
-/* Handle one partition's answer: ack, retry or fatal. */
+/*
+ * Replace `b`, the head batch of `pt`, by one batch per record. Returns 0,
+ * or -1 with `b` left in place (out of memory, undecodable batch).
+ */
+static int split(kp_producer *p, struct part *pt, struct batch *b)
+{
+	kp_record_iter *it = kp_record_iter_new(b->data.data, b->data.len, 0);
+	kp_batch_builder *bld = kp_batch_builder_new(p->compression, -1, -1, NULL);
+	struct batch *first = NULL, *last = NULL, *nb;
+	struct kp_record rec;
+	kp_error e;
+	int32_t n = 0;
+	int rc = -1;
+
+	while (it && bld && (rc = kp_record_iter_next(it, &rec, &e)) == 1) {
+		rc = -1;
+		if (n == b->ntags || !(nb = calloc(1, sizeof *nb)))
+			break;
+		kp_buf_init(&nb->data);
+		if (last)
+			last->next = nb;
+		else
+			first = nb;
+		last = nb;
+		if (!(nb->tags = malloc(sizeof *nb->tags)) || kp_batch_builder_add(bld, &rec, &e) < 0 ||
+		    kp_batch_builder_finish(bld, -1, &nb->data, &e) < 0)
+			break;
+		nb->tags[0] = nb->first_tag = b->tags[n++];
+		nb->ntags = 1;
+		nb->created_ms = b->created_ms;
+	}
+	if (rc == 0 && n == b->ntags) {
+		last->next = b->next;
+		pt->head = first;
+		if (pt->tail == b)
+			pt->tail = last;
+		batch_free(b);
+		first = NULL;
+	} else {
+		rc = -1;
+	}
+	while (first) {
+		nb = first->next;
+		batch_free(first);
+		first = nb;
+	}
+	kp_batch_builder_free(bld);
+	kp_record_iter_free(it);
+	return rc;
+}
+
+/* Handle one partition's answer: ack, retry, split or fatal. */
 static int partition_result(kp_producer *p, struct request *r, struct entry *e, int16_t code,
 			    kp_error *err)
 {
@@ -304,6 +367,8 @@ static int partition_result(kp_producer *p, struct request *r, struct entry *e, 
 		p->need_refresh = true;
 		return 0;
 	}
+	if (code == KP_ERR_MESSAGE_TOO_LARGE && b->ntags > 1 && split(p, pt, b) == 0)
+		return 0;
 	kp_error_set(&ke, KP_EKAFKA, "rejected by %s: %s (topic %s, partition %d)", r->broker,
 		     kp_kafka_error_name(code), e->topic->name, (int)e->partition);
 	ke.kafka_code = code;
@@ -531,12 +596,19 @@ int kp_producer_send(kp_producer *p, const char *topic, int32_t partition,
 	}
 	if (!pt->builder && !(pt->builder = kp_batch_builder_new(p->compression, -1, -1, err)))
 		return -1;
-	if (kp_batch_builder_count(pt->builder) == 0)
-		pt->open_tag = tag;
+	if (pt->ntags == pt->tag_cap) {
+		size_t ncap = pt->tag_cap ? pt->tag_cap * 2 : 64;
+		int64_t *nt = realloc(pt->tags, ncap * sizeof *nt);
+		if (!nt)
+			return kp_error_set(err, KP_ENOMEM, "out of memory");
+		pt->tags = nt;
+		pt->tag_cap = ncap;
+	}
 	if (copy.timestamp <= 0)
 		copy.timestamp = wall_ms();
 	if (kp_batch_builder_add(pt->builder, &copy, err) < 0)
 		return -1;
+	pt->tags[pt->ntags++] = tag;
 	if (!sealed)
 		return 0;
 	if (p->need_refresh && backoff_refresh(p, err) < 0)

@@ -7,8 +7,10 @@
  * partitions led by the same broker. One request is in flight per broker
  * connection, so records of a partition are acknowledged in order even
  * with retries. Retriable errors (leader moved, topic being created) are
- * retried after a metadata refresh until delivery.timeout.ms; other errors
- * are fatal and reported by the next call.
+ * retried after a metadata refresh until delivery.timeout.ms; a batch of
+ * several records rejected with MESSAGE_TOO_LARGE is resent as one batch
+ * per record, so only a record that is too large by itself fails; other
+ * errors are fatal and reported by the next call.
  *
  * Configuration (Java producer names): acks (all, -1, 0, 1; default all),
  * compression.type (none, gzip, snappy, lz4, zstd), batch.size (bytes,
@@ -61,7 +63,8 @@ int kp_producer_send(kp_producer *p, const char *topic, int32_t partition,
  */
 int kp_producer_flush(kp_producer *p, kp_error *err);
 
-/* kp_producer_failed_tag - tag of the first record of the failed batch, or -1. */
+/* kp_producer_failed_tag - tag of the first record of the failed batch, or -1 (a record
+ * rejected with MESSAGE_TOO_LARGE is alone in its batch). */
 int64_t kp_producer_failed_tag(const kp_producer *p);
 
 /* kp_producer_linger_ms - the configured linger.ms. */

@@ -14,6 +14,7 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <lz4frame.h>
+#include <xxhash.h>
 #include <snappy-c.h>
 #include <string.h>
 #include <zlib.h>
@@ -243,31 +244,6 @@ static int lz4_compress(const uint8_t *in, size_t len, kp_buf *out, kp_error *er
  */
 #define LZ4_HEADER_MAX 19 /* magic 4, FLG, BD, content size 8, dict id 4, HC */
 
-static uint32_t rotl32(uint32_t x, int r)
-{
-	return (x << r) | (x >> (32 - r));
-}
-
-/* xxh32_short - XXH32 with seed 0 of len < 16 bytes. */
-static uint32_t xxh32_short(const uint8_t *p, size_t len)
-{
-	const uint32_t p1 = 2654435761U, p2 = 2246822519U, p3 = 3266489917U;
-	const uint32_t p4 = 668265263U, p5 = 374761393U;
-	uint32_t h = p5 + (uint32_t)len;
-	size_t i = 0;
-
-	for (; i + 4 <= len; i += 4)
-		h = rotl32(h + ((uint32_t)p[i] | (uint32_t)p[i + 1] << 8 | (uint32_t)p[i + 2] << 16 |
-				(uint32_t)p[i + 3] << 24) * p3, 17) * p4;
-	for (; i < len; i++)
-		h = rotl32(h + p[i] * p5, 11) * p1;
-	h ^= h >> 15;
-	h *= p2;
-	h ^= h >> 13;
-	h *= p3;
-	return h ^ (h >> 16);
-}
-
 /* lz4_fixed_header - copy the frame header of `in` to `hdr` with a correct checksum; its size or 0. */
 static size_t lz4_fixed_header(const uint8_t *in, size_t len, uint8_t hdr[LZ4_HEADER_MAX])
 {
@@ -280,7 +256,7 @@ static size_t lz4_fixed_header(const uint8_t *in, size_t len, uint8_t hdr[LZ4_HE
 	if (len < 4 + dlen + 1)
 		return 0;
 	memcpy(hdr, in, 4 + dlen);
-	hdr[4 + dlen] = (uint8_t)(xxh32_short(in + 4, dlen) >> 8);
+	hdr[4 + dlen] = (uint8_t)(XXH32(in + 4, dlen, 0) >> 8);
 	return 4 + dlen + 1;
 }
 
