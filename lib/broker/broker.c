@@ -16,6 +16,7 @@
 
 #include "broker/internal.h"
 #include "broker/meta_properties.h"
+#include "util/file.h"
 #include "util/diag.h"
 
 static int open_log_dirs(kp_broker *b, kp_error *err)
@@ -78,6 +79,7 @@ int kp_broker_start(kp_broker *b, kp_error *err)
 	};
 	struct kp_net_callbacks cb = {
 		.on_frame = kp_broker_on_frame,
+		.on_hangup = kp_broker_on_hangup,
 		.on_close = kp_broker_on_close,
 		.opaque = b,
 	};

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "broker/topics.h"
 #include "net/net.h"
 #include "util/diag.h"
 
@@ -119,7 +120,7 @@ static int parse_numbers(const kp_config *c, struct kp_broker_config *o, kp_erro
 	if (kp_config_get_int64(c, idkey, 1, 0, INT32_MAX, &v, err) < 0)
 		return -1;
 	o->node_id = (int32_t)v;
-	if (kp_config_get_int64(c, "num.partitions", 1, 1, 1000000, &v, err) < 0)
+	if (kp_config_get_int64(c, "num.partitions", 1, 1, KP_TOPIC_MAX_PARTITIONS, &v, err) < 0)
 		return -1;
 	o->num_partitions = (int32_t)v;
 	if (kp_config_get_int64(c, "default.replication.factor", 1, 1, INT16_MAX, &v, err) < 0)

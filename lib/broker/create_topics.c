@@ -6,10 +6,12 @@
  * INVALID_REPLICATION_FACTOR, and a manual assignment must place each
  * partition on this node alone. num_partitions -1 (v4+) means
  * num.partitions, replication_factor -1 default.replication.factor.
- * validate_only (v1+) checks without creating. Topic configs are accepted
+ * validate_only (v1+) checks without creating. A topic named twice in one
+ * request is INVALID_REQUEST for each entry. Topic configs are accepted
  * and not yet applied (per-topic configs come with ktopics). v5+ report
  * partitions and replication factor; v7+ the topic id.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "broker/internal.h"
@@ -17,41 +19,87 @@
 typedef struct kp_create_topics_request_creatable_topic ct_req;
 typedef struct kp_create_topics_response_creatable_topic_result ct_result;
 
-/* check_assignments - partition count from a manual assignment, or -1 when invalid. */
-static int32_t check_assignments(struct kp_broker *b, const ct_req *ct)
+/*
+ * check_assignments - the partition count of a manual assignment, or -1
+ * unless it names partitions 0..n-1 once each, every one on this broker
+ * alone (Kafka: INVALID_REPLICA_ASSIGNMENT).
+ */
+static int32_t check_assignments(struct kp_request *rq, const ct_req *ct)
 {
-	for (int32_t i = 0; i < ct->assignments_count; i++) {
+	int32_t n = ct->assignments_count;
+	bool *seen = kp_request_alloc(rq, (size_t)n);
+
+	if (!seen)
+		return -1;
+	for (int32_t i = 0; i < n; i++) {
 		const struct kp_create_topics_request_creatable_replica_assignment *a = &ct->assignments[i];
 
-		if (a->partition_index < 0 || a->partition_index >= ct->assignments_count ||
-		    a->broker_ids_count != 1 || a->broker_ids[0] != b->cfg.node_id)
+		if (a->partition_index < 0 || a->partition_index >= n || seen[a->partition_index] ||
+		    a->broker_ids_count != 1 || a->broker_ids[0] != rq->broker->cfg.node_id)
 			return -1;
+		seen[a->partition_index] = true;
 	}
-	return ct->assignments_count;
+	return n;
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+	const ct_req *x = *(const ct_req *const *)a, *y = *(const ct_req *const *)b;
+
+	if (!x->name || !y->name)
+		return !!x->name - !!y->name;
+	return strcmp(x->name, y->name);
+}
+
+/*
+ * mark_duplicates - dup[i] tells whether another of the `n` entries of
+ * `req` names topic i too: Kafka answers every such entry INVALID_REQUEST
+ * and creates none. Sorted, so a request of many topics stays cheap.
+ * Returns the array (rq's arena), or NULL when memory runs out.
+ */
+static bool *mark_duplicates(struct kp_request *rq, const struct kp_create_topics_request *req,
+			     int32_t n)
+{
+	bool *dup = kp_request_alloc(rq, (size_t)(n ? n : 1));
+	const ct_req **v = kp_request_alloc(rq, sizeof(*v) * (size_t)(n ? n : 1));
+
+	if (!dup || !v)
+		return NULL;
+	for (int32_t i = 0; i < n; i++)
+		v[i] = &req->topics[i];
+	qsort(v, (size_t)n, sizeof(*v), cmp_name);
+	for (int32_t i = 1; i < n; i++)
+		if (v[i]->name && v[i - 1]->name && strcmp(v[i]->name, v[i - 1]->name) == 0)
+			dup[v[i] - req->topics] = dup[v[i - 1] - req->topics] = true;
+	return dup;
 }
 
 /* validate - the Kafka error for creating `ct`; *partitions and *rf get the effective values. */
-static int16_t validate(struct kp_broker *b, const ct_req *ct, int32_t *partitions, int16_t *rf,
-			const char **msg)
+static int16_t validate(struct kp_request *rq, const ct_req *ct, bool duplicate, int32_t *partitions,
+			int16_t *rf, const char **msg)
 {
+	struct kp_broker *b = rq->broker;
+
 	*partitions = ct->num_partitions == -1 ? b->cfg.num_partitions : ct->num_partitions;
 	*rf = ct->replication_factor == -1 ? b->cfg.default_replication_factor : ct->replication_factor;
 	if (!ct->name || !kp_topic_name_valid(ct->name))
 		return *msg = "invalid topic name", KP_ERR_INVALID_TOPIC_EXCEPTION;
+	if (duplicate)
+		return *msg = "duplicate topic name in the request", KP_ERR_INVALID_REQUEST;
 	if (kp_topics_find(b->topics, ct->name))
 		return *msg = "topic already exists", KP_ERR_TOPIC_ALREADY_EXISTS;
 	if (ct->assignments_count > 0) {
 		if (ct->num_partitions != -1 || ct->replication_factor != -1)
 			return *msg = "both assignments and partitions/replication factor given",
 			       KP_ERR_INVALID_REQUEST;
-		*partitions = check_assignments(b, ct);
+		*partitions = check_assignments(rq, ct);
 		*rf = 1;
 		if (*partitions < 0)
 			return *msg = "replicas must be exactly this broker", KP_ERR_INVALID_REPLICA_ASSIGNMENT;
 		return KP_ERR_NONE;
 	}
-	if (*partitions < 1 || *partitions > 100000)
-		return *msg = "number of partitions must be at least 1", KP_ERR_INVALID_PARTITIONS;
+	if (*partitions < 1 || *partitions > KP_TOPIC_MAX_PARTITIONS)
+		return *msg = "number of partitions out of range", KP_ERR_INVALID_PARTITIONS;
 	if (*rf < 1 || *rf > 1)
 		return *msg = "replication factor must be 1: there is one broker",
 		       KP_ERR_INVALID_REPLICATION_FACTOR;
@@ -59,7 +107,7 @@ static int16_t validate(struct kp_broker *b, const ct_req *ct, int32_t *partitio
 }
 
 static void create_one(struct kp_request *rq, const struct kp_create_topics_request *req,
-		       const ct_req *ct, ct_result *out)
+		       const ct_req *ct, bool duplicate, ct_result *out)
 {
 	int32_t partitions = -1;
 	int16_t rf = -1;
@@ -69,7 +117,7 @@ static void create_one(struct kp_request *rq, const struct kp_create_topics_requ
 	out->name = ct->name;
 	out->num_partitions = -1;
 	out->replication_factor = -1;
-	out->error_code = validate(rq->broker, ct, &partitions, &rf, &msg);
+	out->error_code = validate(rq, ct, duplicate, &partitions, &rf, &msg);
 	if (out->error_code == KP_ERR_NONE && !req->validate_only) {
 		struct kp_topic *t = kp_broker_create_topic(rq->broker, ct->name, partitions,
 							    &out->error_code);
@@ -93,12 +141,13 @@ int kp_handle_create_topics(struct kp_request *rq, kp_error *err)
 	struct kp_create_topics_response *resp = kp_request_alloc(rq, sizeof(*resp));
 	int32_t n = req->topics_count > 0 ? req->topics_count : 0;
 	ct_result *topics = kp_request_alloc(rq, sizeof(*topics) * (size_t)(n ? n : 1));
+	bool *dup = mark_duplicates(rq, req, n);
 
-	if (!resp || !topics)
+	if (!resp || !topics || !dup)
 		return kp_error_set(err, KP_ENOMEM, "out of memory");
 	kp_msg_init(&kp_create_topics_response_desc, resp);
 	for (int32_t i = 0; i < n; i++)
-		create_one(rq, req, &req->topics[i], &topics[i]);
+		create_one(rq, req, &req->topics[i], dup[i], &topics[i]);
 	resp->throttle_time_ms = 0;
 	resp->topics = topics;
 	resp->topics_count = n;

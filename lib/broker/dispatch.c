@@ -52,10 +52,10 @@ void kp_request_free(struct kp_request *rq)
 
 void kp_request_finish(struct kp_request *rq)
 {
-	kp_conn *conn = rq->conn;
+	kp_net_conn *conn = rq->conn;
 
 	kp_request_free(rq);
-	kp_conn_done(conn);
+	kp_net_conn_done(conn);
 }
 
 void *kp_request_alloc(struct kp_request *rq, size_t n)
@@ -65,23 +65,23 @@ void *kp_request_alloc(struct kp_request *rq, size_t n)
 
 void kp_request_respond(struct kp_request *rq, const void *resp)
 {
-	kp_conn *conn = rq->conn;
+	kp_net_conn *conn = rq->conn;
 	kp_error err;
 	kp_buf out;
 
 	kp_buf_init(&out);
 	if (kp_response_encode(rq->api_key, rq->version, rq->hdr.correlation_id, resp, &out, &err) < 0) {
 		kp_diag_error("cannot encode response to api %d v%d from %s: %s", rq->api_key,
-			      rq->version, kp_conn_peer(conn), err.msg);
+			      rq->version, kp_net_conn_peer(conn), err.msg);
 		kp_buf_reset(&out);
 	}
 	kp_request_free(rq);
-	kp_conn_reply(conn, &out);
+	kp_net_conn_reply(conn, &out);
 	kp_buf_free(&out);
 }
 
 /* request_new - take ownership of `frame` and decode its header; NULL and err on failure. */
-static struct kp_request *request_new(struct kp_broker *b, kp_conn *conn, uint8_t *frame, size_t len,
+static struct kp_request *request_new(struct kp_broker *b, kp_net_conn *conn, uint8_t *frame, size_t len,
 				      kp_reader *r, kp_error *err)
 {
 	struct kp_request *rq = calloc(1, sizeof(*rq));
@@ -121,7 +121,7 @@ static int request_decode_body(struct kp_request *rq, kp_reader *r, kp_error *er
 	return 0;
 }
 
-int kp_broker_on_frame(kp_conn *conn, uint8_t *frame, size_t len, void *opaque, kp_error *err)
+int kp_broker_on_frame(kp_net_conn *conn, uint8_t *frame, size_t len, void *opaque, kp_error *err)
 {
 	struct kp_broker *b = opaque;
 	struct kp_api_entry entry;
@@ -150,7 +150,7 @@ int kp_broker_on_frame(kp_conn *conn, uint8_t *frame, size_t len, void *opaque, 
 		kp_request_free(rq);
 		return -1;
 	}
-	kp_diag_debug("%s: api %d v%d correlation id %d", kp_conn_peer(conn), rq->api_key,
+	kp_diag_debug("%s: api %d v%d correlation id %d", kp_net_conn_peer(conn), rq->api_key,
 		      rq->version, rq->hdr.correlation_id);
 	if (e->handler(rq, err) < 0) {
 		kp_request_free(rq);
@@ -159,7 +159,12 @@ int kp_broker_on_frame(kp_conn *conn, uint8_t *frame, size_t len, void *opaque, 
 	return 0;
 }
 
-void kp_broker_on_close(kp_conn *conn, void *opaque)
+void kp_broker_on_hangup(kp_net_conn *conn, void *opaque)
+{
+	kp_fetch_hangup(opaque, conn);
+}
+
+void kp_broker_on_close(kp_net_conn *conn, void *opaque)
 {
 	kp_fetch_drop_conn(opaque, conn);
 }

@@ -77,22 +77,26 @@ struct fetch_budget {
 	bool error;     /* some partition has an error */
 };
 
-/* read_partition - read (and convert for v0-3) one partition's records into `out`. */
+/*
+ * read_partition - read (and convert for v0-3) one partition's records
+ * into `out`, at most min(partition_max_bytes, what is left of max_bytes).
+ * The first partition with data returns its first batch whole even when
+ * larger (KIP-74); a later partition whose next batch does not fit
+ * returns nothing, so the response stays within max_bytes.
+ */
 static int read_partition(struct kp_request *rq, struct kp_partition *p,
 			  const struct kp_fetch_request_fetch_partition *fp, struct fetch_budget *bud,
 			  kp_buf *out, kp_error *err)
 {
 	int64_t hw = kp_partition_high_watermark(p);
-	size_t max = fp->partition_max_bytes > 0 ? (size_t)fp->partition_max_bytes : 0;
+	int64_t max = fp->partition_max_bytes < bud->left ? fp->partition_max_bytes : bud->left;
 
-	if (bud->got_data && (int64_t)max > bud->left)
-		max = bud->left > 0 ? (size_t)bud->left : 0;
-	if (max == 0 && bud->got_data)
+	if (max <= 0 && bud->got_data)
 		return 0;
-	if (max == 0)
-		max = 1; /* still return the first batch whole (KIP-74) */
-	if (kp_log_read(p->log, fp->fetch_offset, hw, max, out, err) < 0)
+	if (kp_log_read(p->log, fp->fetch_offset, hw, max > 0 ? (size_t)max : 1, out, err) < 0)
 		return -1;
+	if (bud->got_data && (int64_t)out->len > max)
+		out->len = 0;
 	if (rq->version <= 3 && out->len > 0) {
 		kp_buf legacy;
 
@@ -195,38 +199,54 @@ static int fetch_collect(struct kp_request *rq, struct kp_fetch_response *resp, 
 	return 0;
 }
 
-/* fetch_respond - build the response and send it; frees rq. */
-static void fetch_respond(struct kp_request *rq)
+/* fetch_build - the whole response in rq's arena (bytes counted into bud); NULL without memory. */
+static struct kp_fetch_response *fetch_build(struct kp_request *rq, struct fetch_budget *bud)
 {
 	struct kp_fetch_response *resp = kp_request_alloc(rq, sizeof(*resp));
-	struct fetch_budget bud = { 0 };
 
-	if (!resp) {
-		kp_request_finish(rq);
-		return;
-	}
+	if (!resp)
+		return NULL;
 	kp_msg_init(&kp_fetch_response_desc, resp);
 	resp->throttle_time_ms = 0;
 	resp->error_code = KP_ERR_NONE;
 	resp->session_id = 0;
-	if (fetch_collect(rq, resp, &bud) < 0) {
-		kp_diag_error("fetch from %s: out of memory", kp_conn_peer(rq->conn));
+	return fetch_collect(rq, resp, bud) < 0 ? NULL : resp;
+}
+
+/* fetch_respond - build the response and send it; frees rq. */
+static void fetch_respond(struct kp_request *rq)
+{
+	struct fetch_budget bud = { 0 };
+	struct kp_fetch_response *resp = fetch_build(rq, &bud);
+
+	if (!resp) {
+		kp_diag_error("fetch from %s: out of memory", kp_net_conn_peer(rq->conn));
 		kp_request_finish(rq);
 		return;
 	}
 	kp_request_respond(rq, resp);
 }
 
-static void park_unlink(struct kp_broker *b, struct kp_fetch_park *park)
+/* park_free - unlink `park` from the broker, free it and its timer; returns its request. */
+static struct kp_request *park_free(struct kp_broker *b, struct kp_fetch_park *park)
 {
+	struct kp_request *rq = park->rq;
+
 	for (struct kp_fetch_park **pp = &b->parked; *pp; pp = &(*pp)->next)
 		if (*pp == park) {
 			*pp = park->next;
 			break;
 		}
 	event_free(park->timer);
+	free(park);
+	return rq;
 }
 
+/*
+ * park_timer_cb - the deadline passed, data arrived (kp_fetch_wake) or
+ * the client hung up (deadline set to 0): respond if min_bytes are
+ * there or waiting is over, else wait on.
+ */
 static void park_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct kp_fetch_park *park = arg;
@@ -242,9 +262,7 @@ static void park_timer_cb(evutil_socket_t fd, short what, void *arg)
 		evtimer_add(park->timer, &tv);
 		return;
 	}
-	park_unlink(rq->broker, park);
-	free(park);
-	fetch_respond(rq);
+	fetch_respond(park_free(rq->broker, park));
 }
 
 static int fetch_park(struct kp_request *rq, kp_error *err)
@@ -268,18 +286,24 @@ static int fetch_park(struct kp_request *rq, kp_error *err)
 	return 0;
 }
 
+/*
+ * kp_handle_fetch - answer at once when min_bytes are available, a
+ * partition has an error or max_wait_ms is 0; else park. The response is
+ * built first so the common case reads each partition once; a parked
+ * request leaves that (smaller than min_bytes) draft in its arena.
+ */
 int kp_handle_fetch(struct kp_request *rq, kp_error *err)
 {
 	const struct kp_fetch_request *req = rq->body;
 	struct fetch_budget bud = { 0 };
+	struct kp_fetch_response *resp = fetch_build(rq, &bud);
 
-	if (req->max_wait_ms > 0 && req->min_bytes > 0 && !rq->broker->stopping) {
-		if (fetch_collect(rq, NULL, &bud) < 0)
-			return kp_error_set(err, KP_ENOMEM, "out of memory");
-		if (!bud.error && bud.total < (size_t)req->min_bytes)
-			return fetch_park(rq, err);
-	}
-	fetch_respond(rq);
+	if (!resp)
+		return kp_error_set(err, KP_ENOMEM, "out of memory");
+	if (req->max_wait_ms > 0 && req->min_bytes > 0 && !rq->broker->stopping && !bud.error &&
+	    bud.total < (size_t)req->min_bytes)
+		return fetch_park(rq, err);
+	kp_request_respond(rq, resp);
 	return 0;
 }
 
@@ -309,24 +333,33 @@ void kp_fetch_wake(struct kp_broker *b, const struct kp_topic *topic, int32_t pa
 
 void kp_fetch_answer_all(struct kp_broker *b)
 {
-	while (b->parked) {
-		struct kp_fetch_park *park = b->parked;
-		struct kp_request *rq = park->rq;
+	while (b->parked)
+		fetch_respond(park_free(b, b->parked));
+}
 
-		park_unlink(b, park);
-		free(park);
-		fetch_respond(rq);
+/* park_of - the parked fetch of `conn`, or NULL (a connection has at most one request). */
+static struct kp_fetch_park *park_of(struct kp_broker *b, const kp_net_conn *conn)
+{
+	for (struct kp_fetch_park *p = b->parked; p; p = p->next)
+		if (p->rq->conn == conn)
+			return p;
+	return NULL;
+}
+
+void kp_fetch_hangup(struct kp_broker *b, kp_net_conn *conn)
+{
+	struct kp_fetch_park *p = park_of(b, conn);
+
+	if (p) {
+		p->deadline_ms = 0;
+		event_active(p->timer, EV_TIMEOUT, 1);
 	}
 }
 
-void kp_fetch_drop_conn(struct kp_broker *b, kp_conn *conn)
+void kp_fetch_drop_conn(struct kp_broker *b, kp_net_conn *conn)
 {
-	for (struct kp_fetch_park *p = b->parked; p; p = p->next) {
-		if (p->rq->conn != conn)
-			continue;
-		park_unlink(b, p);
-		kp_request_free(p->rq);
-		free(p);
-		return;
-	}
+	struct kp_fetch_park *p = park_of(b, conn);
+
+	if (p)
+		kp_request_free(park_free(b, p));
 }

@@ -40,7 +40,7 @@ struct kp_broker {
 
 struct kp_request {
 	struct kp_broker *broker;
-	kp_conn *conn;
+	kp_net_conn *conn;
 	uint8_t *frame; /* owned; request kp_bytes point into it */
 	size_t len;
 	kp_arena arena; /* the decoded request and the response */
@@ -65,11 +65,13 @@ extern const int kp_api_entry_count;
 const struct kp_api_entry *kp_api_served(int16_t api_key, struct kp_api_entry *out);
 
 /*
- * kp_broker_on_frame / kp_broker_on_close - the net callbacks (dispatch.c):
- * decode and dispatch one frame; drop a closing connection's parked fetch.
+ * kp_broker_on_frame / kp_broker_on_hangup / kp_broker_on_close - the net
+ * callbacks (dispatch.c): decode and dispatch one frame; answer the parked
+ * fetch of a client that hung up; drop a closing connection's parked fetch.
  */
-int kp_broker_on_frame(kp_conn *conn, uint8_t *frame, size_t len, void *opaque, kp_error *err);
-void kp_broker_on_close(kp_conn *conn, void *opaque);
+int kp_broker_on_frame(kp_net_conn *conn, uint8_t *frame, size_t len, void *opaque, kp_error *err);
+void kp_broker_on_hangup(kp_net_conn *conn, void *opaque);
+void kp_broker_on_close(kp_net_conn *conn, void *opaque);
 
 /*
  * kp_request_respond - encode `resp` (the response struct of rq's API) at
@@ -90,7 +92,7 @@ void *kp_request_alloc(struct kp_request *rq, size_t n);
  * kp_broker_auto_create - find topic `name`, creating it with
  * num.partitions when `create` and auto.create.topics.enable allow it.
  * Returns the topic, or NULL with *error_code set (UNKNOWN_TOPIC_OR_PARTITION,
- * INVALID_TOPIC_EXCEPTION, or UNKNOWN_SERVER_ERROR for a storage failure).
+ * INVALID_TOPIC_EXCEPTION, or KAFKA_STORAGE_ERROR for a storage failure).
  */
 struct kp_topic *kp_broker_auto_create(struct kp_broker *b, const char *name, bool create,
 				       int16_t *error_code);
@@ -106,8 +108,10 @@ struct kp_topic *kp_broker_create_topic(struct kp_broker *b, const char *name, i
 void kp_fetch_wake(struct kp_broker *b, const struct kp_topic *topic, int32_t partition);
 /* kp_fetch_answer_all - answer every parked fetch now (shutdown). */
 void kp_fetch_answer_all(struct kp_broker *b);
+/* kp_fetch_hangup - answer the parked fetch of `conn` (if any) soon, from the event loop. */
+void kp_fetch_hangup(struct kp_broker *b, kp_net_conn *conn);
 /* kp_fetch_drop_conn - forget the parked fetch of a closing connection. */
-void kp_fetch_drop_conn(struct kp_broker *b, kp_conn *conn);
+void kp_fetch_drop_conn(struct kp_broker *b, kp_net_conn *conn);
 
 /* The API handlers, one file each. */
 int kp_handle_api_versions(struct kp_request *rq, kp_error *err);

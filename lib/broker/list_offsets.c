@@ -4,13 +4,15 @@
  * A partition's timestamp asks for:
  *   -1 latest           the high watermark (= last stable offset here)
  *   -2 earliest         the log start offset
- *   -3 max timestamp    (v7+) not tracked yet: offset -1, timestamp -1
+ *   -3 max timestamp    (v7+) the largest batch max timestamp and the last
+ *                       offset of its batch (kp_log_max_timestamp)
  *   -4 earliest local   (v8+) the log start offset (no tiered storage)
  *   -5 latest tiered    (v9+) -1 (no tiered storage)
  *   T >= 0              the first offset whose batch's max timestamp >= T
  *                       (kp_log_offset_for_timestamp), or -1 if none
  * v0 answers in old_style_offsets (an array of at most max_num_offsets);
- * v1+ in timestamp and offset; v4+ add the leader epoch.
+ * v1+ in timestamp and offset; v4+ add the leader epoch (-1 when no
+ * offset was found, as Kafka's TimestampAndOffset without an epoch).
  */
 #include "broker/internal.h"
 #include "util/diag.h"
@@ -18,7 +20,11 @@
 typedef struct kp_list_offsets_response_list_offsets_topic_response lo_topic;
 typedef struct kp_list_offsets_response_list_offsets_partition_response lo_partition;
 
-/* lookup - the offset (and timestamp) for `ts` in `p`; -1 with a Kafka error code on failure. */
+/*
+ * lookup - *offset (-1: none) and *timestamp (-1: none) for the requested
+ * timestamp `ts` in `p`. Returns KP_ERR_NONE or the partition's Kafka
+ * error (INVALID_REQUEST for an unknown negative `ts`, KAFKA_STORAGE_ERROR).
+ */
 static int16_t lookup(struct kp_partition *p, int64_t ts, int64_t *offset, int64_t *timestamp)
 {
 	kp_error err;
@@ -34,6 +40,9 @@ static int16_t lookup(struct kp_partition *p, int64_t ts, int64_t *offset, int64
 		*offset = kp_log_start_offset(p->log);
 		return KP_ERR_NONE;
 	case -3:
+		if (!kp_log_max_timestamp(p->log, timestamp, offset))
+			*offset = -1;
+		return KP_ERR_NONE;
 	case -5:
 		*offset = -1;
 		return KP_ERR_NONE;
@@ -75,7 +84,7 @@ static int answer_partition(struct kp_request *rq, struct kp_topic *t,
 		return 0;
 	out->offset = offset;
 	out->timestamp = timestamp;
-	out->leader_epoch = p->leader_epoch;
+	out->leader_epoch = offset >= 0 ? p->leader_epoch : -1;
 	if (rq->version == 0 && offset >= 0 && rp->max_num_offsets > 0) {
 		out->old_style_offsets = kp_request_alloc(rq, sizeof(int64_t));
 		if (!out->old_style_offsets)

@@ -18,25 +18,7 @@
 
 #include "broker/meta_properties.h"
 #include "broker/uuid.h"
-
-int kp_mkdir_p(const char *dir, kp_error *err)
-{
-	char path[PATH_MAX];
-
-	if (snprintf(path, sizeof(path), "%s", dir) >= (int)sizeof(path))
-		return kp_error_set(err, KP_EINVAL, "path too long: %s", dir);
-	for (char *p = path + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(path, 0755) < 0 && errno != EEXIST)
-			return kp_error_errno(err, "cannot create %s", path);
-		*p = '/';
-	}
-	if (mkdir(path, 0755) < 0 && errno != EEXIST)
-		return kp_error_errno(err, "cannot create %s", path);
-	return 0;
-}
+#include "util/file.h"
 
 /* read_meta - node.id and cluster.id from an existing file; 1 if read, 0 if absent, -1 on error. */
 static int read_meta(const char *path, int32_t *node_id, char *cluster_id, size_t len, kp_error *err)
@@ -70,25 +52,14 @@ fail:
 	return -1;
 }
 
+/* write_meta - DIR/meta.properties, atomically (kp_write_file_atomic). */
 static int write_meta(const char *path, int32_t node_id, const char *cluster_id, kp_error *err)
 {
-	char tmp[PATH_MAX + 8];
+	char text[256];
 
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	FILE *f = fopen(tmp, "w");
-
-	if (!f)
-		return kp_error_errno(err, "cannot write %s", tmp);
-	fprintf(f, "#\n#written by kbroker\nnode.id=%d\nversion=1\ncluster.id=%s\n", node_id,
-		cluster_id);
-	if (fflush(f) != 0 || fsync(fileno(f)) != 0) {
-		fclose(f);
-		return kp_error_errno(err, "cannot write %s", tmp);
-	}
-	fclose(f);
-	if (rename(tmp, path) < 0)
-		return kp_error_errno(err, "cannot rename %s", tmp);
-	return 0;
+	snprintf(text, sizeof(text), "#\n#written by kbroker\nnode.id=%d\nversion=1\ncluster.id=%s\n",
+		 node_id, cluster_id);
+	return kp_write_file_atomic(path, text, err);
 }
 
 int kp_meta_properties_ensure(const char *dir, int32_t node_id, char *cluster_id, size_t len,

@@ -21,7 +21,4 @@
 int kp_meta_properties_ensure(const char *dir, int32_t node_id, char *cluster_id, size_t len,
 			      kp_error *err);
 
-/* kp_mkdir_p - create `dir` and its missing parents (mode 0755). Returns 0 or -1 (KP_EIO). */
-int kp_mkdir_p(const char *dir, kp_error *err);
-
 #endif

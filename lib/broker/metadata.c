@@ -8,6 +8,9 @@
  *           as v0 (kafka-python relies on this, CLIENT-NOTES rule 5)
  *   v4+     auto-create only with allow_auto_topic_creation
  *   v10+    topics carry topic ids; requests may name topics by id
+ *   v8+     authorized operations: INT32_MIN unless asked for (KIP-430);
+ *           asked for, every operation Kafka supports on the resource,
+ *           as Kafka answers without an authorizer
  * This node is the only broker, the controller, and every partition's
  * leader, sole replica and ISR.
  */
@@ -17,6 +20,23 @@
 
 typedef struct kp_metadata_response_metadata_response_topic md_topic;
 typedef struct kp_metadata_response_metadata_response_partition md_partition;
+
+/*
+ * Kafka's AclEntry.supportedOperations as bit fields (bit = AclOperation
+ * code): TOPIC READ 3, WRITE 4, CREATE 5, DELETE 6, ALTER 7, DESCRIBE 8,
+ * DESCRIBE_CONFIGS 10, ALTER_CONFIGS 11; CLUSTER CREATE 5, ALTER 7,
+ * DESCRIBE 8, CLUSTER_ACTION 9, DESCRIBE_CONFIGS 10, ALTER_CONFIGS 11,
+ * IDEMPOTENT_WRITE 12.
+ */
+#define TOPIC_OPERATIONS 0x0df8
+#define CLUSTER_OPERATIONS 0x1fa0
+#define OPERATIONS_NOT_ASKED INT32_MIN
+
+/* is_internal - Kafka's internal topics (Topic.isInternal), not every "__" name. */
+static bool is_internal(const char *name)
+{
+	return strcmp(name, "__consumer_offsets") == 0 || strcmp(name, "__transaction_state") == 0;
+}
 
 /* advertised - the first advertised listener, with an empty host replaced by loopback. */
 static void advertised(struct kp_broker *b, const char **host, int *port)
@@ -56,14 +76,17 @@ static int fill_partitions(struct kp_request *rq, struct kp_topic *t, md_topic *
 static int fill_topic(struct kp_request *rq, struct kp_topic *t, const char *name, int16_t error,
 		      md_topic *out)
 {
+	const struct kp_metadata_request *req = rq->body;
+
 	memset(out, 0, sizeof(*out));
-	out->topic_authorized_operations = INT32_MIN;
+	out->topic_authorized_operations =
+		req->include_topic_authorized_operations ? TOPIC_OPERATIONS : OPERATIONS_NOT_ASKED;
 	out->error_code = error;
 	out->name = t ? t->name : (char *)name;
 	if (!t)
 		return 0;
 	out->topic_id = t->id;
-	out->is_internal = t->name[0] == '_' && t->name[1] == '_';
+	out->is_internal = is_internal(t->name);
 	return fill_partitions(rq, t, out);
 }
 
@@ -134,7 +157,8 @@ int kp_handle_metadata(struct kp_request *rq, kp_error *err)
 	resp->brokers_count = 1;
 	resp->cluster_id = rq->broker->cluster_id;
 	resp->controller_id = rq->broker->cfg.node_id;
-	resp->cluster_authorized_operations = INT32_MIN;
+	resp->cluster_authorized_operations =
+		req->include_cluster_authorized_operations ? CLUSTER_OPERATIONS : OPERATIONS_NOT_ASKED;
 	bool all = req->topics_count < 0 || (rq->version == 0 && req->topics_count == 0);
 	int rc = all ? fill_all_topics(rq, resp) : fill_requested_topics(rq, req, resp);
 

@@ -5,7 +5,9 @@
  * with kp_legacy_to_batch so the log holds a single format; v3+ carry v2
  * record batches, appended exactly as received (offsets assigned by
  * rewriting the base offset, CLIENT-NOTES rule 10). A partition's append
- * is all-or-nothing. acks=0 gets no response (CLIENT-NOTES rule 4);
+ * is all-or-nothing. acks=0 gets no response (CLIENT-NOTES rule 4), so
+ * when any partition failed the connection is closed instead, as Kafka
+ * does, for the producer to notice and refresh its metadata;
  * acks=1 and acks=-1 are the same on one node. v5+ report the log start
  * offset (KIP-107); v8+ accept per-batch errors, which we never set.
  */
@@ -83,7 +85,7 @@ static void append_records(struct kp_request *rq, struct kp_topic *t, struct kp_
 	}
 	if (kp_log_append(p->log, data, len, p->leader_epoch, &out->base_offset, NULL, &err) < 0) {
 		kp_diag_debug("produce to %s-%d from %s rejected: %s", t->name, p->index,
-			      kp_conn_peer(rq->conn), err.msg);
+			      kp_net_conn_peer(rq->conn), err.msg);
 		out->error_code = append_error(&err, rq->version);
 		goto done;
 	}
@@ -125,6 +127,20 @@ static int produce_topic(struct kp_request *rq, const struct kp_produce_request_
 	return 0;
 }
 
+/* acks0_failure - for acks=0: fill err and return -1 (close) when some partition failed. */
+static int acks0_failure(const pr_topic *topics, int32_t n, kp_error *err)
+{
+	for (int32_t i = 0; i < n; i++)
+		for (int32_t j = 0; j < topics[i].partition_responses_count; j++) {
+			const pr_partition *p = &topics[i].partition_responses[j];
+
+			if (p->error_code != KP_ERR_NONE)
+				return kp_error_kafka(err, p->error_code, "produce with acks=0 to "
+						      "%s-%d failed", topics[i].name, p->index);
+		}
+	return 0;
+}
+
 int kp_handle_produce(struct kp_request *rq, kp_error *err)
 {
 	const struct kp_produce_request *req = rq->body;
@@ -143,6 +159,8 @@ int kp_handle_produce(struct kp_request *rq, kp_error *err)
 		if (produce_topic(rq, &req->topic_data[i], acks_error, &topics[i]) < 0)
 			return kp_error_set(err, KP_ENOMEM, "out of memory");
 	if (req->acks == 0) {
+		if (acks0_failure(topics, n, err) < 0)
+			return -1;
 		kp_request_finish(rq);
 		return 0;
 	}

@@ -13,11 +13,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "broker/uuid.h"
 #include "protocol/errors.h"
 #include "util/diag.h"
+#include "util/file.h"
+
+/* The suffix of a partition directory being created (see kp_topics_create). */
+#define STAGED_SUFFIX ".creating"
 
 struct kp_topics {
 	char *dir;
@@ -158,27 +163,25 @@ static struct kp_topic *topic_alloc(const char *name, int32_t partitions)
 	return topic;
 }
 
-/* write_partition_metadata - LOGDIR/TOPIC-N/partition.metadata, as Kafka writes it. */
+/* partition_dir - "DIR/TOPIC-N", or the staging name "DIR/.TOPIC-N.creating", into `out`. */
+static void partition_dir(const char *dir, const char *topic, int32_t i, bool staged, char *out,
+			  size_t outlen)
+{
+	if (staged)
+		snprintf(out, outlen, "%s/.%s-%d%s", dir, topic, (int)i, STAGED_SUFFIX);
+	else
+		snprintf(out, outlen, "%s/%s-%d", dir, topic, (int)i);
+}
+
+/* write_partition_metadata - PDIR/partition.metadata as Kafka writes it, atomically. */
 static int write_partition_metadata(const char *pdir, const kp_uuid *id, kp_error *err)
 {
-	char path[PATH_MAX + 32], tmp[PATH_MAX + 32], text[KP_UUID_STR_LEN + 1];
+	char path[PATH_MAX + 32], text[64], idtext[KP_UUID_STR_LEN + 1];
 
-	kp_uuid_format(id, text);
+	kp_uuid_format(id, idtext);
 	snprintf(path, sizeof(path), "%s/partition.metadata", pdir);
-	snprintf(tmp, sizeof(tmp), "%s/partition.metadata.tmp", pdir);
-	FILE *f = fopen(tmp, "w");
-
-	if (!f)
-		return kp_error_errno(err, "cannot write %s", tmp);
-	fprintf(f, "version: 0\ntopic_id: %s\n", text);
-	if (fflush(f) != 0 || fsync(fileno(f)) != 0) {
-		fclose(f);
-		return kp_error_errno(err, "cannot write %s", tmp);
-	}
-	fclose(f);
-	if (rename(tmp, path) < 0)
-		return kp_error_errno(err, "cannot rename %s", tmp);
-	return 0;
+	snprintf(text, sizeof(text), "version: 0\ntopic_id: %s\n", idtext);
+	return kp_write_file_atomic(path, text, err);
 }
 
 /* read_partition_metadata - the topic id in `pdir`'s partition.metadata; -1 if absent/bad. */
@@ -207,17 +210,115 @@ static int read_partition_metadata(const char *pdir, kp_uuid *id)
 	return rc;
 }
 
-static int partition_open(const kp_topics *t, const char *dir, struct kp_topic *topic, int32_t i,
-			  bool create, kp_error *err)
+/* open_partitions - open (recover) the log of every partition of `topic` in `dir`. */
+static int open_partitions(const kp_topics *t, const char *dir, struct kp_topic *topic,
+			   kp_error *err)
 {
 	char pdir[PATH_MAX];
 
-	snprintf(pdir, sizeof(pdir), "%s/%s-%d", dir, topic->name, i);
-	if (create && mkdir(pdir, 0755) < 0 && errno != EEXIST)
-		return kp_error_errno(err, "cannot create %s", pdir);
-	if (create && write_partition_metadata(pdir, &topic->id, err) < 0)
+	for (int32_t i = 0; i < topic->partition_count; i++) {
+		partition_dir(dir, topic->name, i, false, pdir, sizeof(pdir));
+		if (kp_log_open(pdir, &t->logcfg, &topic->partitions[i].log, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * Creating a topic must not leave a topic with fewer partitions behind
+ * when it fails or the broker dies half way, since a topic is loaded
+ * from whatever TOPIC-N directories exist. So:
+ *   1. stage:   DIR/.TOPIC-N.creating/partition.metadata for every N
+ *               (hidden: kp_topics_load skips and later removes them)
+ *   2. commit:  rename them to DIR/TOPIC-N from the last partition down
+ *               to 0; kp_topics_load starts a topic from TOPIC-0, so that
+ *               last rename is the commit point
+ *   3. open the partition logs
+ * A failure undoes the steps, partition 0 first. Directories the renames
+ * find in their way (left by an interrupted attempt, or a topic that
+ * could not be loaded) are moved aside to TOPIC-N.<ms>-stray, not deleted.
+ */
+
+/* stage_partitions - step 1, ending with an fsync of the log dir. */
+static int stage_partitions(const kp_topics *t, const struct kp_topic *topic, kp_error *err)
+{
+	char pdir[PATH_MAX];
+
+	for (int32_t i = 0; i < topic->partition_count; i++) {
+		partition_dir(t->dir, topic->name, i, true, pdir, sizeof(pdir));
+		if (kp_remove_dir_files(pdir, err) < 0)
+			return -1;
+		if (mkdir(pdir, 0755) < 0)
+			return kp_error_errno(err, "cannot create %s", pdir);
+		if (write_partition_metadata(pdir, &topic->id, err) < 0)
+			return -1;
+	}
+	return kp_fsync_dir(t->dir, err);
+}
+
+/* move_aside - rename directory `path` to PATH.<ms>-stray, with a WARN. */
+static int move_aside(const char *path, kp_error *err)
+{
+	char stray[PATH_MAX + 40];
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	snprintf(stray, sizeof(stray), "%s.%lld%03ld-stray", path, (long long)ts.tv_sec,
+		 ts.tv_nsec / 1000000);
+	if (rename(path, stray) < 0)
+		return kp_error_errno(err, "cannot move %s aside", path);
+	kp_diag_warn("moved %s, in the way of a new topic, to %s", path, stray);
+	return 0;
+}
+
+/* commit_one - rename staged partition `i` into place. */
+static int commit_one(const kp_topics *t, const struct kp_topic *topic, int32_t i, kp_error *err)
+{
+	char staged[PATH_MAX], final[PATH_MAX];
+
+	partition_dir(t->dir, topic->name, i, true, staged, sizeof(staged));
+	partition_dir(t->dir, topic->name, i, false, final, sizeof(final));
+	if (rename(staged, final) == 0)
+		return 0;
+	if (errno != ENOTEMPTY && errno != EEXIST)
+		return kp_error_errno(err, "cannot rename %s to %s", staged, final);
+	if (move_aside(final, err) < 0)
 		return -1;
-	return kp_log_open(pdir, &t->logcfg, &topic->partitions[i].log, err);
+	if (rename(staged, final) < 0)
+		return kp_error_errno(err, "cannot rename %s to %s", staged, final);
+	return 0;
+}
+
+/* commit_partitions - step 2; *renamed_from gets the lowest partition renamed so far. */
+static int commit_partitions(const kp_topics *t, const struct kp_topic *topic,
+			     int32_t *renamed_from, kp_error *err)
+{
+	for (int32_t i = topic->partition_count - 1; i >= 1; i--) {
+		if (commit_one(t, topic, i, err) < 0)
+			return -1;
+		*renamed_from = i;
+	}
+	if (kp_fsync_dir(t->dir, err) < 0 || commit_one(t, topic, 0, err) < 0)
+		return -1;
+	*renamed_from = 0;
+	return kp_fsync_dir(t->dir, err);
+}
+
+/* abandon_partitions - undo a failed creation: close logs, remove its directories, 0 first. */
+static void abandon_partitions(const kp_topics *t, struct kp_topic *topic, int32_t renamed_from)
+{
+	char pdir[PATH_MAX];
+	kp_error err;
+
+	for (int32_t i = 0; i < topic->partition_count; i++) {
+		kp_log_close(topic->partitions[i].log);
+		topic->partitions[i].log = NULL;
+		partition_dir(t->dir, topic->name, i, i < renamed_from, pdir, sizeof(pdir));
+		if (kp_remove_dir_files(pdir, &err) < 0)
+			kp_diag_warn("after failing to create topic %s: %s", topic->name, err.msg);
+	}
+	if (kp_fsync_dir(t->dir, &err) < 0)
+		kp_diag_warn("after failing to create topic %s: %s", topic->name, err.msg);
 }
 
 int kp_topics_create(kp_topics *t, const char *name, int32_t partitions, struct kp_topic **out,
@@ -227,22 +328,21 @@ int kp_topics_create(kp_topics *t, const char *name, int32_t partitions, struct 
 		return kp_error_kafka(err, KP_ERR_INVALID_TOPIC_EXCEPTION, "invalid topic name '%s'", name);
 	if (kp_topics_find(t, name))
 		return kp_error_kafka(err, KP_ERR_TOPIC_ALREADY_EXISTS, "topic '%s' already exists", name);
-	if (partitions < 1 || partitions > 100000)
+	if (partitions < 1 || partitions > KP_TOPIC_MAX_PARTITIONS)
 		return kp_error_kafka(err, KP_ERR_INVALID_PARTITIONS, "invalid partition count %d", partitions);
 	struct kp_topic *topic = topic_alloc(name, partitions);
+	int32_t renamed_from = partitions;
 
 	if (!topic)
 		return kp_error_set(err, KP_ENOMEM, "out of memory");
-	if (kp_uuid_random(&topic->id, err) < 0)
-		goto fail;
-	for (int32_t i = 0; i < partitions; i++)
-		if (partition_open(t, t->dir, topic, i, true, err) < 0)
-			goto fail;
-	if (topics_add(t, topic, err) < 0)
+	if (kp_uuid_random(&topic->id, err) < 0 || stage_partitions(t, topic, err) < 0 ||
+	    commit_partitions(t, topic, &renamed_from, err) < 0 ||
+	    open_partitions(t, t->dir, topic, err) < 0 || topics_add(t, topic, err) < 0)
 		goto fail;
 	*out = topic;
 	return 0;
 fail:
+	abandon_partitions(t, topic, renamed_from);
 	topic_free(topic);
 	return -1;
 }
@@ -257,7 +357,7 @@ static bool split_dir_name(const char *d, char *name, size_t namelen, int32_t *p
 		return false;
 	long p = strtol(dash + 1, &end, 10);
 
-	if (*end || p < 0 || p > 100000)
+	if (*end || p < 0 || p >= KP_TOPIC_MAX_PARTITIONS)
 		return false;
 	memcpy(name, d, (size_t)(dash - d));
 	name[dash - d] = '\0';
@@ -283,34 +383,76 @@ static int32_t count_partitions(const char *dir, const char *topic)
 	return max;
 }
 
+/* read_topic_id - the topic id all partition directories of `topic` agree on; -1 (WARN) if none. */
+static int read_topic_id(const char *dir, struct kp_topic *topic)
+{
+	char pdir[PATH_MAX];
+	kp_uuid id;
+
+	for (int32_t i = 0; i < topic->partition_count; i++) {
+		partition_dir(dir, topic->name, i, false, pdir, sizeof(pdir));
+		if (read_partition_metadata(pdir, &id) < 0) {
+			kp_diag_warn("skipping topic %s: %s has no valid partition.metadata", topic->name,
+				     pdir);
+			return -1;
+		}
+		if (i > 0 && memcmp(&id, &topic->id, sizeof(id)) != 0) {
+			kp_diag_warn("skipping topic %s: %s has another topic id than partition 0",
+				     topic->name, pdir);
+			return -1;
+		}
+		topic->id = id;
+	}
+	return 0;
+}
+
 static int topic_load(kp_topics *t, const char *dir, const char *name, kp_error *err)
 {
-	int32_t n = count_partitions(dir, name);
-	struct kp_topic *topic = topic_alloc(name, n);
-	char pdir[PATH_MAX];
+	struct kp_topic *topic = topic_alloc(name, count_partitions(dir, name));
 
 	if (!topic)
 		return kp_error_set(err, KP_ENOMEM, "out of memory");
-	for (int32_t i = 0; i < n; i++) {
-		kp_uuid id;
-
-		snprintf(pdir, sizeof(pdir), "%s/%s-%d", dir, name, i);
-		if (read_partition_metadata(pdir, &id) < 0) {
-			kp_diag_warn("skipping topic %s: %s has no valid partition.metadata", name, pdir);
-			topic_free(topic);
-			return 0;
-		}
-		if (i == 0)
-			topic->id = id;
-		if (partition_open(t, dir, topic, i, false, err) < 0)
-			goto fail;
+	if (read_topic_id(dir, topic) < 0) {
+		topic_free(topic);
+		return 0;
 	}
-	if (topics_add(t, topic, err) < 0)
-		goto fail;
+	if (open_partitions(t, dir, topic, err) < 0 || topics_add(t, topic, err) < 0) {
+		topic_free(topic);
+		return -1;
+	}
 	return 0;
-fail:
-	topic_free(topic);
-	return -1;
+}
+
+/* remove_staged - remove DIR/NAME, a staging directory of an interrupted topic creation. */
+static void remove_staged(const char *dir, const char *name)
+{
+	char p[PATH_MAX];
+	kp_error err;
+
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	if (kp_remove_dir_files(p, &err) < 0)
+		kp_diag_warn("%s", err.msg);
+	else
+		kp_diag_info("removed %s, left by an interrupted topic creation", p);
+}
+
+/* is_staged - whether a directory entry is a staging directory (".TOPIC-N.creating"). */
+static bool is_staged(const char *name)
+{
+	size_t len = strlen(name), slen = strlen(STAGED_SUFFIX);
+
+	return name[0] == '.' && len > slen + 1 && strcmp(name + len - slen, STAGED_SUFFIX) == 0;
+}
+
+/* warn_if_dir - WARN about DIR/NAME when it is a directory that is not TOPIC-N. */
+static void warn_if_dir(const char *dir, const char *name)
+{
+	struct stat st;
+	char p[PATH_MAX];
+
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	if (stat(p, &st) == 0 && S_ISDIR(st.st_mode))
+		kp_diag_warn("ignoring directory %s: not TOPIC-PARTITION", p);
 }
 
 int kp_topics_load(kp_topics *t, const char *dir, kp_error *err)
@@ -324,20 +466,14 @@ int kp_topics_load(kp_topics *t, const char *dir, kp_error *err)
 	if (!dh)
 		return errno == ENOENT ? 0 : kp_error_errno(err, "cannot read %s", dir);
 	while (rc == 0 && (de = readdir(dh))) {
-		if (de->d_name[0] == '.')
+		if (is_staged(de->d_name))
+			remove_staged(dir, de->d_name);
+		else if (de->d_name[0] == '.')
 			continue;
-		if (!split_dir_name(de->d_name, name, sizeof(name), &part)) {
-			struct stat st;
-			char p[PATH_MAX];
-
-			snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
-			if (stat(p, &st) == 0 && S_ISDIR(st.st_mode))
-				kp_diag_warn("ignoring directory %s: not TOPIC-PARTITION", p);
-			continue;
-		}
-		if (part != 0 || kp_topics_find(t, name))
-			continue;
-		rc = topic_load(t, dir, name, err);
+		else if (!split_dir_name(de->d_name, name, sizeof(name), &part))
+			warn_if_dir(dir, de->d_name);
+		else if (part == 0 && !kp_topics_find(t, name))
+			rc = topic_load(t, dir, name, err);
 	}
 	closedir(dh);
 	return rc;

@@ -8,6 +8,11 @@
  *   LOGDIR/TOPIC-0/00000000000000000000.log ...
  *   LOGDIR/TOPIC-1/...
  *
+ * A topic is loaded from its TOPIC-0 directory: creation builds hidden
+ * staging directories (.TOPIC-N.creating) and renames partition 0 into
+ * place last, so a failed or interrupted creation leaves no topic with
+ * fewer partitions behind (see kp_topics_create).
+ *
  * On a single node every partition is led by this broker at leader epoch
  * 0, and the high watermark equals the log end offset.
  */
@@ -21,6 +26,9 @@
 #include "log/log.h"
 #include "protocol/codec.h"
 #include "util/error.h"
+
+/* The most partitions a topic may have (and the largest N in a TOPIC-N directory plus one). */
+#define KP_TOPIC_MAX_PARTITIONS 100000
 
 struct kp_partition {
 	int32_t index;
@@ -47,19 +55,23 @@ kp_topics *kp_topics_new(const char *dir, const struct kp_log_config *cfg);
 void kp_topics_free(kp_topics *t);
 
 /*
- * kp_topics_load - scan `dir` for TOPIC-PARTITION directories and open
- * (recover) each partition's log. A topic must have partitions 0..n-1 and
- * one topic id; other directories are logged at WARN and skipped. Returns
- * 0, or -1 with the error of a log that cannot be opened.
+ * kp_topics_load - scan `dir` for TOPIC-0 directories and open (recover)
+ * the log of each partition 0..n-1 of those topics. A topic missing a
+ * partition.metadata or with differing topic ids is skipped with a WARN,
+ * as are directories not named TOPIC-N; staging directories of an
+ * interrupted creation are removed (INFO). Returns 0, or -1 with the
+ * error of a log that cannot be opened.
  */
 int kp_topics_load(kp_topics *t, const char *dir, kp_error *err);
 
 /*
  * kp_topics_create - create topic `name` with `partitions` partitions and
- * a fresh topic id: directories, partition.metadata files, empty logs.
- * Returns 0 and *out (owned by `t`), or -1 with KP_EKAFKA
- * (TOPIC_ALREADY_EXISTS, INVALID_TOPIC_EXCEPTION, INVALID_PARTITIONS) or
- * KP_EIO in `err`.
+ * a fresh topic id: directories, partition.metadata files, empty logs,
+ * all or nothing (a failure removes what it made; directories in the way
+ * are renamed TOPIC-N.<ms>-stray with a WARN). Returns 0 and *out (owned
+ * by `t`), or -1 with KP_EKAFKA (TOPIC_ALREADY_EXISTS,
+ * INVALID_TOPIC_EXCEPTION, INVALID_PARTITIONS), KP_ENOMEM or KP_EIO in
+ * `err`.
  */
 int kp_topics_create(kp_topics *t, const char *name, int32_t partitions, struct kp_topic **out,
 		     kp_error *err);

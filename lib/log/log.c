@@ -190,6 +190,20 @@ int64_t kp_log_offset_for_timestamp(kp_log *log, int64_t timestamp_ms, int64_t *
 	return -1;
 }
 
+bool kp_log_max_timestamp(const kp_log *log, int64_t *timestamp_ms, int64_t *offset)
+{
+	const struct kp_segment *best = NULL;
+
+	for (size_t i = 0; i < log->nsegs; i++)
+		if (log->segs[i].max_ts >= 0 && (!best || log->segs[i].max_ts > best->max_ts))
+			best = &log->segs[i];
+	if (!best)
+		return false;
+	*timestamp_ms = best->max_ts;
+	*offset = best->max_ts_offset;
+	return true;
+}
+
 int kp_log_flush(kp_log *log, kp_error *err)
 {
 	int64_t end = kp_log_end_offset(log);

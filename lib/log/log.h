@@ -94,6 +94,14 @@ int kp_log_read(kp_log *log, int64_t offset, int64_t max_offset, size_t max_byte
 int64_t kp_log_offset_for_timestamp(kp_log *log, int64_t timestamp_ms, int64_t *found_timestamp,
 				    kp_error *err);
 
+/*
+ * kp_log_max_timestamp - the largest batch max timestamp in the log
+ * (*timestamp_ms) and the last offset of the (first) batch holding it
+ * (*offset): ListOffsets MAX_TIMESTAMP (-3, KIP-734). Returns false, with
+ * both left alone, when no batch carries a timestamp (an empty log).
+ */
+bool kp_log_max_timestamp(const kp_log *log, int64_t *timestamp_ms, int64_t *offset);
+
 /* kp_log_flush - fsync the active segment and indexes. Returns 0 or -1 (KP_EIO). */
 int kp_log_flush(kp_log *log, kp_error *err);
 

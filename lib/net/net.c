@@ -8,10 +8,15 @@
  *                          \__ wait until 4 + size bytes are buffered,
  *                              then remove them and hand the body over
  *
- * While the owner works on a frame (`busy`), EV_READ is disabled, so later
- * frames wait in the kernel and the input evbuffer; responses therefore
- * leave in request order. A bad frame closes only its own connection,
- * with a WARN naming the peer.
+ * A connection's state after each event (conn_settle):
+ *
+ *   owner free, output <= OUTPUT_HIGH   take the next whole frame; read
+ *   owner busy (request outstanding)    read ahead up to READ_AHEAD only
+ *   output > OUTPUT_HIGH                stop reading; the write callback
+ *                                       (low watermark OUTPUT_HIGH) resumes
+ *   peer EOF, nothing left to answer    closing: free once output is sent
+ *
+ * A bad frame closes only its own connection, with a WARN naming the peer.
  */
 #include "net/net.h"
 
@@ -30,20 +35,25 @@
 #include "util/diag.h"
 
 struct kp_listener {
+	kp_net *net;
 	struct evconnlistener *lev;
+	struct event *resume; /* re-enables accepting after a failed accept */
+	bool failing;         /* the last accept failed: WARN once per episode */
 	int proto;
+	char name[300];       /* "HOST:PORT", for logs */
 	struct kp_listener *next;
 };
 
-struct kp_conn {
+struct kp_net_conn {
 	kp_net *net;
 	struct bufferevent *bev;
 	char peer[96];
 	bool busy;        /* the owner holds the current frame */
 	bool in_dispatch; /* inside conn_process, to avoid recursion */
+	bool peer_eof;    /* the client shut down its sending side */
 	bool closing;     /* close once the output buffer is written */
 	void *data;
-	struct kp_conn *prev, *next;
+	struct kp_net_conn *prev, *next;
 };
 
 struct kp_net {
@@ -51,14 +61,24 @@ struct kp_net {
 	struct kp_net_config cfg;
 	struct kp_net_callbacks cb;
 	struct kp_listener *listeners;
-	struct kp_conn *conns;
+	struct kp_net_conn *conns;
 	bool draining;
 	struct event *drain_timer;
 	void (*drain_done)(void *);
 	void *drain_opaque;
 };
 
-static void conn_process(kp_conn *c);
+static void conn_process(kp_net_conn *c);
+
+/* libevent_log - libevent's own messages (normally printed on stderr) to kp_diag. */
+static void libevent_log(int severity, const char *msg)
+{
+	int level = severity >= EVENT_LOG_ERR ? KP_DIAG_ERROR
+		    : severity == EVENT_LOG_WARN ? KP_DIAG_WARN
+		    : severity == EVENT_LOG_MSG ? KP_DIAG_INFO : KP_DIAG_DEBUG;
+
+	kp_diag(level, "libevent: %s", msg);
+}
 
 kp_net *kp_net_new(struct event_base *base, const struct kp_net_config *cfg,
 		   const struct kp_net_callbacks *cb)
@@ -67,10 +87,21 @@ kp_net *kp_net_new(struct event_base *base, const struct kp_net_config *cfg,
 
 	if (!n)
 		return NULL;
+	event_set_log_callback(libevent_log);
 	n->base = base;
 	n->cfg = *cfg;
 	n->cb = *cb;
 	return n;
+}
+
+static size_t out_len(const kp_net_conn *c)
+{
+	return evbuffer_get_length(bufferevent_get_output(c->bev));
+}
+
+static size_t in_len(const kp_net_conn *c)
+{
+	return evbuffer_get_length(bufferevent_get_input(c->bev));
 }
 
 static void drain_check(kp_net *n)
@@ -85,7 +116,7 @@ static void drain_check(kp_net *n)
 	done(n->drain_opaque);
 }
 
-static void conn_free(kp_conn *c)
+static void conn_free(kp_net_conn *c)
 {
 	kp_net *n = c->net;
 
@@ -103,13 +134,34 @@ static void conn_free(kp_conn *c)
 }
 
 /* conn_close_warn - log why at WARN and drop the connection at once. */
-static void conn_close_warn(kp_conn *c, const char *why)
+static void conn_close_warn(kp_net_conn *c, const char *why)
 {
 	kp_diag_warn("closing connection from %s: %s", c->peer, why);
 	conn_free(c);
 }
 
-void kp_conn_reply(kp_conn *c, const kp_buf *out)
+/* conn_wants_read - whether to read from the socket now (see the table at the top). */
+static bool conn_wants_read(const kp_net_conn *c)
+{
+	if (c->closing || c->peer_eof || c->net->draining || out_len(c) > KP_NET_OUTPUT_HIGH)
+		return false;
+	return !c->busy || in_len(c) < KP_NET_READ_AHEAD;
+}
+
+/* conn_settle - free a closing connection with nothing left to send, else (un)pause reading. */
+static void conn_settle(kp_net_conn *c)
+{
+	if (c->closing && !c->busy && out_len(c) == 0) {
+		conn_free(c);
+		return;
+	}
+	if (conn_wants_read(c))
+		bufferevent_enable(c->bev, EV_READ);
+	else
+		bufferevent_disable(c->bev, EV_READ);
+}
+
+void kp_net_conn_reply(kp_net_conn *c, const kp_buf *out)
 {
 	if (out && out->len)
 		bufferevent_write(c->bev, out->data, out->len);
@@ -123,7 +175,7 @@ void kp_conn_reply(kp_conn *c, const kp_buf *out)
  * 1 with *frame and *len, 0 when more bytes are needed, -1 (reason in `why`)
  * for a frame that must close the connection.
  */
-static int conn_next_frame(kp_conn *c, uint8_t **frame, size_t *len, char *why, size_t whylen)
+static int conn_next_frame(kp_net_conn *c, uint8_t **frame, size_t *len, char *why, size_t whylen)
 {
 	struct evbuffer *in = bufferevent_get_input(c->bev);
 	uint8_t hdr[4];
@@ -157,42 +209,52 @@ static int conn_next_frame(kp_conn *c, uint8_t **frame, size_t *len, char *why, 
 	return 1;
 }
 
-/* conn_process - hand buffered frames to the owner, one at a time. */
-static void conn_process(kp_conn *c)
+/*
+ * conn_take_frames - hand whole frames to the owner while it is free and
+ * the output is not backed up. Returns 0 when no whole frame is left in
+ * the input, 1 when it stopped for another reason, -1 when the connection
+ * was closed (and freed).
+ */
+static int conn_take_frames(kp_net_conn *c)
 {
 	kp_net *n = c->net;
 	char why[256];
 
-	if (c->in_dispatch)
-		return;
-	c->in_dispatch = true;
-	while (!c->busy && !c->closing) {
+	while (!c->busy && !c->closing && out_len(c) <= KP_NET_OUTPUT_HIGH) {
 		uint8_t *frame = NULL;
 		size_t len = 0;
 		int rc = conn_next_frame(c, &frame, &len, why, sizeof(why));
 
-		if (rc < 0) {
+		if (rc < 0)
 			conn_close_warn(c, why);
-			return;
-		}
-		if (rc == 0)
-			break;
+		if (rc <= 0)
+			return rc;
 		kp_error err;
 
 		kp_error_clear(&err);
 		c->busy = true;
 		if (n->cb.on_frame(c, frame, len, n->cb.opaque, &err) < 0) {
 			conn_close_warn(c, err.msg[0] ? err.msg : "bad request");
-			return;
+			return -1;
 		}
 	}
-	c->in_dispatch = false;
-	if (c->closing)
+	return 1;
+}
+
+/* conn_process - hand buffered frames to the owner, one at a time, then settle. */
+static void conn_process(kp_net_conn *c)
+{
+	if (c->in_dispatch)
 		return;
-	if (c->busy)
-		bufferevent_disable(c->bev, EV_READ);
-	else if (!n->draining)
-		bufferevent_enable(c->bev, EV_READ);
+	c->in_dispatch = true;
+	int rc = conn_take_frames(c);
+
+	if (rc < 0)
+		return;
+	c->in_dispatch = false;
+	if (rc == 0 && c->peer_eof && !c->busy)
+		c->closing = true; /* everything the client sent is answered */
+	conn_settle(c);
 }
 
 static void conn_read_cb(struct bufferevent *bev, void *arg)
@@ -200,27 +262,66 @@ static void conn_read_cb(struct bufferevent *bev, void *arg)
 	conn_process(arg);
 }
 
+/* conn_write_cb - output fell to OUTPUT_HIGH or below: take more frames, or finish closing. */
 static void conn_write_cb(struct bufferevent *bev, void *arg)
 {
-	kp_conn *c = arg;
+	kp_net_conn *c = arg;
 
-	if (c->closing && evbuffer_get_length(bufferevent_get_output(bev)) == 0)
-		conn_free(c);
+	if (!c->busy)
+		conn_process(c);
+}
+
+/* conn_hangup - the client shut down its sending side: answer what it sent, then close. */
+static void conn_hangup(kp_net_conn *c)
+{
+	kp_net *n = c->net;
+
+	kp_diag_debug("connection from %s closed by peer", c->peer);
+	c->peer_eof = true;
+	if (c->busy && n->cb.on_hangup) {
+		c->in_dispatch = true; /* a reply from within on_hangup must not free c */
+		n->cb.on_hangup(c, n->cb.opaque);
+		c->in_dispatch = false;
+	}
+	conn_process(c);
+}
+
+/* conn_timeout - nothing read (or nothing written) for connections.max.idle.ms. */
+static void conn_timeout(kp_net_conn *c, short what)
+{
+	long long ms = (long long)c->net->cfg.idle_ms;
+
+	if ((what & BEV_EVENT_READING) && (c->busy || out_len(c) > 0)) {
+		conn_settle(c); /* waiting on us, not idle: libevent paused reading, resume */
+		return;
+	}
+	if (what & BEV_EVENT_WRITING)
+		kp_diag_info("closing connection from %s: it took none of %zu pending response "
+			     "bytes for %lld ms (connections.max.idle.ms)", c->peer, out_len(c), ms);
+	else
+		kp_diag_info("closing idle connection from %s (connections.max.idle.ms %lld)",
+			     c->peer, ms);
+	conn_free(c);
 }
 
 static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
 {
-	kp_conn *c = arg;
+	kp_net_conn *c = arg;
 
 	if (what & BEV_EVENT_TIMEOUT) {
-		kp_diag_info("closing idle connection from %s (connections.max.idle.ms %lld)",
-			     c->peer, (long long)c->net->cfg.idle_ms);
-	} else if (what & BEV_EVENT_ERROR) {
-		kp_diag_debug("connection from %s: %s", c->peer,
-			      evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
-	} else {
-		kp_diag_debug("connection from %s closed by peer", c->peer);
+		conn_timeout(c, what);
+		return;
 	}
+	if ((what & BEV_EVENT_EOF) && (what & BEV_EVENT_READING) && !(what & BEV_EVENT_ERROR)) {
+		conn_hangup(c);
+		return;
+	}
+	if (what & BEV_EVENT_ERROR)
+		kp_diag_debug("connection from %s: %s while %s", c->peer,
+			      evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()),
+			      what & BEV_EVENT_WRITING ? "writing" : "reading");
+	else
+		kp_diag_debug("connection from %s closed by peer", c->peer);
 	conn_free(c);
 }
 
@@ -236,36 +337,76 @@ static void format_peer(const struct sockaddr *sa, socklen_t salen, char *out, s
 		snprintf(out, outlen, "%s:%s", host, port);
 }
 
-static void accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa,
-		      int salen, void *arg)
+/* conn_new - a connection for accepted socket `fd` (closed on failure), or NULL. */
+static kp_net_conn *conn_new(kp_net *n, evutil_socket_t fd, const char *peer)
 {
-	kp_net *n = arg;
-	kp_conn *c = calloc(1, sizeof(*c));
+	kp_net_conn *c = calloc(1, sizeof(*c));
 
-	if (!c) {
-		evutil_closesocket(fd);
-		return;
-	}
+	if (!c)
+		goto fail;
 	c->net = n;
-	format_peer(sa, (socklen_t)salen, c->peer, sizeof(c->peer));
+	snprintf(c->peer, sizeof(c->peer), "%s", peer);
 	c->bev = bufferevent_socket_new(n->base, fd, BEV_OPT_CLOSE_ON_FREE);
-	if (!c->bev) {
-		evutil_closesocket(fd);
-		free(c);
-		return;
-	}
+	if (!c->bev)
+		goto fail;
 	bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
+	bufferevent_setwatermark(c->bev, EV_WRITE, KP_NET_OUTPUT_HIGH, 0);
 	if (n->cfg.idle_ms > 0) {
 		struct timeval tv = { n->cfg.idle_ms / 1000, (n->cfg.idle_ms % 1000) * 1000 };
 
-		bufferevent_set_timeouts(c->bev, &tv, NULL);
+		bufferevent_set_timeouts(c->bev, &tv, &tv);
 	}
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	return c;
+fail:
+	kp_diag_warn("cannot accept connection from %s: out of memory", peer);
+	evutil_closesocket(fd);
+	free(c);
+	return NULL;
+}
+
+static void accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa,
+		      int salen, void *arg)
+{
+	struct kp_listener *l = arg;
+	kp_net *n = l->net;
+	char peer[96];
+
+	if (l->failing)
+		kp_diag_info("accepting connections on %s again", l->name);
+	l->failing = false;
+	format_peer(sa, (socklen_t)salen, peer, sizeof(peer));
+	kp_net_conn *c = conn_new(n, fd, peer);
+
+	if (!c)
+		return;
 	c->next = n->conns;
 	if (n->conns)
 		n->conns->prev = c;
 	n->conns = c;
 	kp_diag_debug("accepted connection from %s", c->peer);
+}
+
+/* accept_error_cb - accept(2) failed (EMFILE...): pause this listener instead of spinning. */
+static void accept_error_cb(struct evconnlistener *lev, void *arg)
+{
+	struct kp_listener *l = arg;
+	int e = EVUTIL_SOCKET_ERROR();
+	struct timeval tv = { 0, KP_NET_ACCEPT_BACKOFF_MS * 1000 };
+
+	if (!l->failing)
+		kp_diag_warn("cannot accept connections on %s: %s; retrying every %d ms", l->name,
+			     evutil_socket_error_to_string(e), KP_NET_ACCEPT_BACKOFF_MS);
+	l->failing = true;
+	evconnlistener_disable(lev);
+	evtimer_add(l->resume, &tv);
+}
+
+static void accept_resume_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct kp_listener *l = arg;
+
+	evconnlistener_enable(l->lev);
 }
 
 /* bind_socket - a listening, non-blocking socket for host:port, or -1 with err. */
@@ -300,6 +441,15 @@ fail:
 	return -1;
 }
 
+static void listener_free(struct kp_listener *l)
+{
+	if (l->lev)
+		evconnlistener_free(l->lev);
+	if (l->resume)
+		event_free(l->resume);
+	free(l);
+}
+
 int kp_net_listen(kp_net *n, const char *host, int port, int proto, kp_error *err)
 {
 	if (proto != KP_SECURITY_PLAINTEXT)
@@ -310,17 +460,21 @@ int kp_net_listen(kp_net *n, const char *host, int port, int proto, kp_error *er
 		return -1;
 	struct kp_listener *l = calloc(1, sizeof(*l));
 
-	if (!l) {
-		close(fd);
-		return kp_error_set(err, KP_ENOMEM, "out of memory");
-	}
-	l->lev = evconnlistener_new(n->base, accept_cb, n, LEV_OPT_CLOSE_ON_FREE, -1, fd);
-	if (!l->lev) {
+	if (!l || !(l->resume = evtimer_new(n->base, accept_resume_cb, l))) {
 		close(fd);
 		free(l);
+		return kp_error_set(err, KP_ENOMEM, "out of memory");
+	}
+	l->net = n;
+	l->proto = proto;
+	snprintf(l->name, sizeof(l->name), "%s:%d", host && *host ? host : "*", port);
+	l->lev = evconnlistener_new(n->base, accept_cb, l, LEV_OPT_CLOSE_ON_FREE, -1, fd);
+	if (!l->lev) {
+		close(fd);
+		listener_free(l);
 		return kp_error_set(err, KP_EIO, "cannot listen on %s:%d", host, port);
 	}
-	l->proto = proto;
+	evconnlistener_set_error_cb(l->lev, accept_error_cb);
 	l->next = n->listeners;
 	n->listeners = l;
 	return 0;
@@ -332,8 +486,7 @@ void kp_net_stop_accepting(kp_net *n)
 		struct kp_listener *l = n->listeners;
 
 		n->listeners = l->next;
-		evconnlistener_free(l->lev);
-		free(l);
+		listener_free(l);
 	}
 }
 
@@ -355,15 +508,13 @@ void kp_net_drain(kp_net *n, int timeout_ms, void (*done)(void *opaque), void *o
 	n->drain_timer = evtimer_new(n->base, drain_timeout_cb, n);
 	if (n->drain_timer)
 		evtimer_add(n->drain_timer, &tv);
-	kp_conn *c = n->conns;
+	kp_net_conn *c = n->conns;
 
 	while (c) {
-		kp_conn *next = c->next;
+		kp_net_conn *next = c->next;
 
-		bufferevent_disable(c->bev, EV_READ);
 		c->closing = true;
-		if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
-			conn_free(c);
+		conn_settle(c); /* frees c when nothing is left to send */
 		c = next;
 	}
 	drain_check(n);
@@ -382,17 +533,17 @@ void kp_net_free(kp_net *n)
 	free(n);
 }
 
-const char *kp_conn_peer(const kp_conn *c)
+const char *kp_net_conn_peer(const kp_net_conn *c)
 {
 	return c->peer;
 }
 
-void kp_conn_set_data(kp_conn *c, void *data)
+void kp_net_conn_set_data(kp_net_conn *c, void *data)
 {
 	c->data = data;
 }
 
-void *kp_conn_data(const kp_conn *c)
+void *kp_net_conn_data(const kp_net_conn *c)
 {
 	return c->data;
 }

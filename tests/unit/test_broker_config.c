@@ -1,18 +1,27 @@
 /*
  * test_broker_config.c - broker settings: Kafka's defaults, aliases
- * (broker.id, log.dir), listener parsing and rejected values.
+ * (broker.id, log.dir), listener parsing and rejected values; the
+ * crash-safe file steps of util/file.h; and that the broker's and the
+ * client's headers can be used together.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "broker/config.h"
 #include "broker/topics.h"
 #include "broker/uuid.h"
+#include "client/conn.h" /* once defined struct kp_conn, as net/net.h did */
+#include "net/net.h"
+#include "util/file.h"
 
 static kp_config *config_of(const char *const *pairs)
 {
@@ -89,6 +98,7 @@ static void test_bad_values(void **state)
 {
 	expect_bad("node.id=abc");
 	expect_bad("num.partitions=0");
+	expect_bad("num.partitions=100001"); /* more than a topic may have */
 	expect_bad("listeners=SSL://127.0.0.1:9093");
 	expect_bad("listeners=PLAINTEXT://127.0.0.1");
 	expect_bad("listeners=PLAINTEXT://127.0.0.1:99999");
@@ -125,6 +135,51 @@ static void test_uuid_text(void **state)
 	assert_false(kp_uuid_parse("short", &back));
 }
 
+static void test_net_and_client_headers(void **state)
+{
+	kp_net_conn *server_side = NULL;
+	kp_conn *client_side = NULL;
+
+	assert_null(server_side);
+	assert_null(client_side);
+}
+
+static char *read_text(const char *path)
+{
+	static char text[256];
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	assert_non_null(f);
+	n = fread(text, 1, sizeof(text) - 1, f);
+	text[n] = '\0';
+	fclose(f);
+	return text;
+}
+
+static void test_file_steps(void **state)
+{
+	char dir[] = "/tmp/kp-test-file-XXXXXX", path[128], sub[128];
+	struct stat st;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/a/b/meta", dir);
+	snprintf(sub, sizeof(sub), "%s/a/b", dir);
+	assert_int_equal(kp_mkdir_p(sub, NULL), 0);
+	assert_int_equal(kp_mkdir_p(sub, NULL), 0); /* existing is fine */
+	assert_int_equal(kp_write_file_atomic(path, "one\n", NULL), 0);
+	assert_int_equal(kp_write_file_atomic(path, "two\n", NULL), 0);
+	assert_string_equal(read_text(path), "two\n");
+	snprintf(path, sizeof(path), "%s/a/b/meta.tmp", dir);
+	assert_int_not_equal(stat(path, &st), 0); /* renamed into place */
+	assert_int_equal(kp_remove_dir_files(sub, NULL), 0);
+	assert_int_not_equal(stat(sub, &st), 0);
+	assert_int_equal(kp_remove_dir_files(sub, NULL), 0); /* absent is fine */
+	snprintf(sub, sizeof(sub), "%s/a", dir);
+	assert_int_equal(rmdir(sub), 0);
+	assert_int_equal(rmdir(dir), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -133,6 +188,8 @@ int main(void)
 		cmocka_unit_test(test_bad_values),
 		cmocka_unit_test(test_topic_names),
 		cmocka_unit_test(test_uuid_text),
+		cmocka_unit_test(test_net_and_client_headers),
+		cmocka_unit_test(test_file_steps),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
