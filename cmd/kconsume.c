@@ -10,9 +10,13 @@
  * line); with -k as key DELIM value (a null key as nothing). Without -p
  * every partition of the topic is read. -o: from the first retained
  * offset, from the end (the default: new records only), from OFFSET, or
- * from N records before the end of each partition. -e exits once every
- * partition's end is reached; -c after COUNT records. Output is buffered
- * and flushed whenever kconsume waits for the broker. -X sets consumer
+ * from N records before the end of each partition (an OFFSET outside the
+ * partition's offsets starts at its nearest end, with a warning). -e exits
+ * once every partition has reached the end it had when kconsume started,
+ * even if records keep arriving; -c after COUNT records. Output is
+ * buffered and flushed whenever kconsume waits for the broker; when
+ * standard output is a pipe whose reader has gone, kconsume notices it
+ * within fetch.max.wait.ms even if no record arrives. -X sets consumer
  * properties (fetch.max.wait.ms, max.partition.fetch.bytes, ...).
  *
  * EXIT CODES
@@ -22,27 +26,29 @@
  *   2  bad usage
  */
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "client/cluster.h"
 #include "client/consumer.h"
 #include "common.h"
+#include "common_client.h"
 #include "util/config.h"
-#include "util/diag.h"
 
 static const struct kp_opt opts[] = {
-	{ 'b', "broker", "HOST:PORT[,...]", "bootstrap brokers (default 127.0.0.1:9092)", NULL, false },
-	{ 't', "topic", "TOPIC", "topic to read", NULL, true },
-	{ 'p', "partition", "PARTITION", "read only this partition", NULL, false },
+	KP_OPT_BROKER,
+	KP_OPT_TOPIC("topic to read"),
+	KP_OPT_PARTITION("read only this partition"),
 	{ 'o', "offset", "beginning|end|OFFSET|-N", "where to start (default end)",
 	  "beginning end", false },
 	{ 'e', "exit", NULL, "exit when the end of every partition is reached", NULL, false },
 	{ 'c', "count", "COUNT", "exit after COUNT records", NULL, false },
-	{ 'k', "key-delimiter", "DELIM", "write key DELIM value", NULL, false },
-	{ 'X', "property", "KEY=VALUE", "set a consumer property (repeatable)", NULL, false },
+	KP_OPT_KEY_DELIMITER("write key DELIM value"),
+	KP_OPT_PROPERTY("set a consumer property (repeatable)"),
 	{ 0, NULL, NULL, NULL, NULL, false },
 };
 
@@ -51,15 +57,11 @@ static const struct kp_cmd cmd = {
 };
 
 struct args {
-	const char *brokers;
-	const char *topic;
-	int32_t partition;
+	struct kp_client_args c; /* -b -t -p -k -X */
 	int whence;
 	int64_t value;
 	bool exit_at_end;
 	int64_t count; /* -1: unlimited */
-	const char *delim;
-	kp_config *cfg;
 	int64_t seen;
 };
 
@@ -92,27 +94,15 @@ static void parse_offset(struct args *a, const char *s)
 static int on_opt(int id, const char *arg, void *ctx)
 {
 	struct args *a = ctx;
-	kp_error err;
 
+	if (kp_client_opt(&a->c, id, arg))
+		return 0;
 	switch (id) {
-	case 'b': a->brokers = arg; break;
-	case 't': a->topic = arg; break;
-	case 'p':
-		if (kp_parse_int32(arg, 0, INT32_MAX, &a->partition) < 0)
-			kp_usage_error("bad partition '%s'", arg);
-		break;
 	case 'o': parse_offset(a, arg); break;
 	case 'e': a->exit_at_end = true; break;
 	case 'c':
 		if (kp_parse_int64(arg, 0, INT64_MAX, &a->count) < 0)
 			kp_usage_error("bad count '%s'", arg);
-		break;
-	case 'k':
-		a->delim = arg;
-		break;
-	case 'X':
-		if (kp_config_set_pair(a->cfg, arg, &err) < 0)
-			kp_usage_error("%s", err.msg);
 		break;
 	default: return -1;
 	}
@@ -129,16 +119,29 @@ static void check_output(void)
 	kp_die("cannot write to standard output: %s", strerror(errno));
 }
 
+/*
+ * Exit quietly when standard output is a pipe or socket whose reader has
+ * gone (poll reports POLLERR), so that `kconsume | head -1` ends even
+ * while no record arrives to be written.
+ */
+static void check_reader(void)
+{
+	struct pollfd pfd = { .fd = STDOUT_FILENO, .events = 0 };
+
+	if (poll(&pfd, 1, 0) == 1 && (pfd.revents & (POLLERR | POLLHUP)))
+		_Exit(KP_EXIT_OK);
+}
+
 static int on_record(const char *topic, int32_t partition, const struct kp_record *rec, void *opaque)
 {
 	struct args *a = opaque;
 
 	(void)topic;
 	(void)partition;
-	if (a->delim) {
+	if (a->c.delim) {
 		if (rec->key_len > 0)
 			fwrite(rec->key, 1, (size_t)rec->key_len, stdout);
-		fputs(a->delim, stdout);
+		fputs(a->c.delim, stdout);
 	}
 	if (rec->value_len > 0)
 		fwrite(rec->value, 1, (size_t)rec->value_len, stdout);
@@ -160,55 +163,47 @@ static void install_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
-static int consume(struct args *a, kp_consumer *c)
+/* Poll until -e, -c, a signal or a failure (exit 1) ends it. */
+static void consume(struct args *a, kp_consumer *c)
 {
 	kp_error err;
-	int rc = 0;
 
-	while (!stop && rc == 0) {
+	while (!stop) {
 		if (a->count >= 0 && a->seen >= a->count)
 			break;
 		if (a->exit_at_end && kp_consumer_at_end(c))
 			break;
 		fflush(stdout);
 		check_output();
-		rc = kp_consumer_poll(c, on_record, a, &err);
-		if (rc < 0) {
+		check_reader();
+		if (kp_consumer_poll(c, on_record, a, &err) < 0) {
 			fflush(stdout);
 			kp_die("%s", err.msg);
 		}
-		rc = 0;
 	}
 	fflush(stdout);
 	check_output();
-	return 0;
 }
 
 int main(int argc, char **argv)
 {
-	struct args a = { .brokers = "127.0.0.1:9092", .partition = -1, .whence = KP_SEEK_END,
-			  .count = -1 };
+	struct args a = { .whence = KP_SEEK_END, .count = -1 };
 	static char obuf[1 << 20];
 	kp_cluster *cluster;
 	kp_consumer *c;
 	kp_error err;
 	int first;
 
-	if (!(a.cfg = kp_config_new()))
-		kp_die("out of memory");
+	kp_client_args_init(&a.c);
 	if ((first = kp_opt_parse(&cmd, argc, argv, on_opt, &a)) != argc)
 		kp_usage_error("unexpected operand '%s'", argv[first]);
-	if (!a.topic)
-		kp_usage_error("a topic (-t) is required");
 	setvbuf(stdout, obuf, _IOFBF, sizeof obuf);
 	install_signals();
-	kp_diag_to_stderr(KP_DIAG_WARN);
-	if (!(cluster = kp_cluster_new(a.brokers, a.cfg, &err)))
-		kp_die("%s", err.msg);
-	if (!(c = kp_consumer_new(cluster, a.cfg, &err)))
+	cluster = kp_client_connect(&a.c);
+	if (!(c = kp_consumer_new(cluster, a.c.cfg, &err)))
 		kp_usage_error("%s", err.msg);
-	kp_config_free(a.cfg);
-	if (kp_consumer_assign(c, a.topic, a.partition, a.whence, a.value, &err) < 0)
+	kp_config_free(a.c.cfg);
+	if (kp_consumer_assign(c, a.c.topic, a.c.partition, a.whence, a.value, &err) < 0)
 		kp_die("%s", err.msg);
 	if (a.count != 0)
 		consume(&a, c);

@@ -13,6 +13,9 @@
  * where the Java client puts them and unkeyed ones to a sticky partition.
  * -X sets Kafka producer properties (linger.ms, batch.size, acks, ...).
  * Batches are sent when full, and when input pauses for linger.ms (5).
+ * Input is streamed: memory holds the current line, the open batches and
+ * at most a few sealed ones per partition (buffer.memory bounds them while
+ * the broker is slow or unreachable), never the whole input.
  *
  * EXIT CODES
  *   0  every record was acknowledged (acks=0: written to the socket)
@@ -29,18 +32,18 @@
 #include "client/cluster.h"
 #include "client/producer.h"
 #include "common.h"
+#include "common_client.h"
 #include "util/config.h"
-#include "util/diag.h"
 
 static const struct kp_opt opts[] = {
-	{ 'b', "broker", "HOST:PORT[,...]", "bootstrap brokers (default 127.0.0.1:9092)", NULL, false },
-	{ 't', "topic", "TOPIC", "topic to write to", NULL, true },
-	{ 'p', "partition", "PARTITION", "write every record to this partition", NULL, false },
-	{ 'k', "key-delimiter", "DELIM", "split each line into key DELIM value", NULL, false },
+	KP_OPT_BROKER,
+	KP_OPT_TOPIC("topic to write to"),
+	KP_OPT_PARTITION("write every record to this partition"),
+	KP_OPT_KEY_DELIMITER("split each line into key DELIM value"),
 	{ 'a', "acks", "0|1|all", "acknowledgements to wait for (default all)", "0 1 all", false },
 	{ 'z', "compression", "CODEC", "none, gzip, snappy, lz4 or zstd (default none)",
 	  "none gzip snappy lz4 zstd", false },
-	{ 'X', "property", "KEY=VALUE", "set a producer property (repeatable)", NULL, false },
+	KP_OPT_PROPERTY("set a producer property (repeatable)"),
 	{ 0, NULL, NULL, NULL, NULL, false },
 };
 
@@ -48,31 +51,13 @@ static const struct kp_cmd cmd = {
 	"kproduce", "write the lines of standard input as records to a Kafka topic", NULL, opts,
 };
 
-struct args {
-	const char *brokers;
-	const char *topic;
-	int32_t partition;
-	const char *delim;
-	kp_config *cfg;
-};
-
 static int on_opt(int id, const char *arg, void *ctx)
 {
-	struct args *a = ctx;
-	kp_error err;
+	struct kp_client_args *a = ctx;
 
+	if (kp_client_opt(a, id, arg))
+		return 0;
 	switch (id) {
-	case 'b': a->brokers = arg; break;
-	case 't': a->topic = arg; break;
-	case 'p':
-		if (kp_parse_int32(arg, 0, INT32_MAX, &a->partition) < 0)
-			kp_usage_error("bad partition '%s'", arg);
-		break;
-	case 'k':
-		if (!*arg)
-			kp_usage_error("the key delimiter must not be empty");
-		a->delim = arg;
-		break;
 	case 'a':
 		if (strcmp(arg, "0") && strcmp(arg, "1") && strcmp(arg, "all") && strcmp(arg, "-1"))
 			kp_usage_error("--acks must be 0, 1 or all, not '%s'", arg);
@@ -82,10 +67,6 @@ static int on_opt(int id, const char *arg, void *ctx)
 		if (kp_compression_parse(arg) < 0)
 			kp_usage_error("unknown compression '%s'", arg);
 		kp_config_set(a->cfg, "compression.type", arg, NULL);
-		break;
-	case 'X':
-		if (kp_config_set_pair(a->cfg, arg, &err) < 0)
-			kp_usage_error("%s", err.msg);
 		break;
 	default: return -1;
 	}
@@ -100,20 +81,48 @@ struct input {
 	bool eof;
 };
 
-/* Whether more input arrives within `ms` milliseconds (true at EOF). */
-static bool input_wait(struct input *in, int ms)
+/*
+ * Wait until standard input is readable. When nothing arrives within
+ * linger.ms, first flush `p` (so that interactive lines are delivered
+ * while the writer pauses), then wait without a limit. Returns 0, or -1
+ * with the flush failure in `err`.
+ */
+static int input_wait(struct input *in, kp_producer *p, kp_error *err)
 {
 	struct pollfd pfd = { .fd = in->fd, .events = POLLIN };
 
-	return poll(&pfd, 1, ms) != 0;
+	if (poll(&pfd, 1, kp_producer_linger_ms(p)) != 0)
+		return 0;
+	if (kp_producer_flush(p, err) < 0)
+		return -1;
+	poll(&pfd, 1, -1);
+	return 0;
+}
+
+/* Make room for at least 64 KiB more input, keeping the unread bytes. */
+static void input_room(struct input *in)
+{
+	if (in->start > 0) {
+		memmove(in->buf, in->buf + in->start, in->end - in->start);
+		in->end -= in->start;
+		in->start = 0;
+	}
+	if (in->cap - in->end < 65536) {
+		size_t ncap = in->cap ? in->cap * 2 : 1 << 20;
+		uint8_t *nb = realloc(in->buf, ncap);
+		if (!nb)
+			kp_die("out of memory for a line of %zu bytes", in->end);
+		in->buf = nb;
+		in->cap = ncap;
+	}
 }
 
 /*
- * Next line into *line and *len (without "\n"): 1, 0 at the end, -1 on a read
- * error, -2 when the idle flush failed. Before blocking on a pipe that stays
- * empty for linger.ms, flushes `p` so that records go out promptly.
+ * Next line into *line and *len (without "\n", pointing into in->buf until
+ * the next call): 1, 0 at the end, -1 on a read error (errno), -2 when the
+ * idle flush failed (`err`).
  */
-static int input_line(struct input *in, kp_producer *p, uint8_t **line, size_t *len)
+static int input_line(struct input *in, kp_producer *p, uint8_t **line, size_t *len, kp_error *err)
 {
 	for (;;) {
 		uint8_t *nl = in->buf ? memchr(in->buf + in->start, '\n', in->end - in->start) : NULL;
@@ -125,26 +134,11 @@ static int input_line(struct input *in, kp_producer *p, uint8_t **line, size_t *
 		}
 		if (in->eof)
 			return 0;
-		if (in->start > 0) {
-			memmove(in->buf, in->buf + in->start, in->end - in->start);
-			in->end -= in->start;
-			in->start = 0;
-		}
-		if (in->cap - in->end < 65536) {
-			size_t ncap = in->cap ? in->cap * 2 : 1 << 20;
-			uint8_t *nb = realloc(in->buf, ncap);
-			if (!nb)
-				kp_die("out of memory for a line of %zu bytes", in->end);
-			in->buf = nb;
-			in->cap = ncap;
-		}
-		if (!input_wait(in, kp_producer_linger_ms(p))) {
-			kp_error err;
-			if (kp_producer_flush(p, &err) < 0)
-				return -2;
-		}
+		input_room(in);
+		if (input_wait(in, p, err) < 0)
+			return -2;
 		ssize_t n = read(in->fd, in->buf + in->end, in->cap - in->end);
-		if (n < 0 && errno == EINTR)
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (n < 0)
 			return -1;
@@ -163,7 +157,8 @@ static _Noreturn void die_failed(kp_producer *p, const kp_error *err)
 	kp_die("%s", err->msg);
 }
 
-static int produce(struct args *a, kp_producer *p)
+/* Send every line of standard input; exits 1 on any failure. */
+static void produce(const struct kp_client_args *a, kp_producer *p)
 {
 	struct input in = { .fd = 0 };
 	struct kp_record rec;
@@ -173,7 +168,7 @@ static int produce(struct args *a, kp_producer *p)
 	int rc;
 	kp_error err;
 
-	while ((rc = input_line(&in, p, &line, &len)) == 1) {
+	while ((rc = input_line(&in, p, &line, &len, &err)) == 1) {
 		lineno++;
 		if (len > INT32_MAX)
 			kp_die("line %lld is too long (%zu bytes)", (long long)lineno, len);
@@ -192,31 +187,23 @@ static int produce(struct args *a, kp_producer *p)
 	free(in.buf);
 	if (rc == -1)
 		kp_die("cannot read standard input: %s", strerror(errno));
-	if (rc == -2 || kp_producer_flush(p, &err) < 0) {
-		kp_producer_flush(p, &err);
+	if (rc == -2 || kp_producer_flush(p, &err) < 0)
 		die_failed(p, &err);
-	}
-	return 0;
 }
 
 int main(int argc, char **argv)
 {
-	struct args a = { .brokers = "127.0.0.1:9092", .partition = -1 };
+	struct kp_client_args a;
 	kp_cluster *cluster;
 	kp_producer *p;
 	kp_error err;
 	int first;
 
-	if (!(a.cfg = kp_config_new()))
-		kp_die("out of memory");
+	kp_client_args_init(&a);
 	kp_config_set(a.cfg, "linger.ms", "5", NULL); /* Kafka 4.0's default; -X may override */
 	if ((first = kp_opt_parse(&cmd, argc, argv, on_opt, &a)) != argc)
 		kp_usage_error("unexpected operand '%s'", argv[first]);
-	if (!a.topic)
-		kp_usage_error("a topic (-t) is required");
-	kp_diag_to_stderr(KP_DIAG_WARN);
-	if (!(cluster = kp_cluster_new(a.brokers, a.cfg, &err)))
-		kp_die("%s", err.msg);
+	cluster = kp_client_connect(&a);
 	if (!(p = kp_producer_new(cluster, a.cfg, &err)))
 		kp_usage_error("%s", err.msg);
 	kp_config_free(a.cfg);

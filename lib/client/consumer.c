@@ -3,9 +3,14 @@
  * Fetch loop; see consumer.h.
  *
  * Each partition keeps its next offset ("position"; -1 until resolved),
- * the last high watermark, its own partition_max_bytes and whether its end
- * was reached. A poll sends one Fetch to every leader before reading any
- * response, so the long-poll waits of several brokers overlap.
+ * the log end offset seen when it was first resolved ("stop_at", where -e
+ * ends even if records keep arriving), the last high watermark, its own
+ * partition_max_bytes and whether its end was reached. Resolving looks up
+ * the log start and end offsets (ListOffsets) and clamps the start
+ * position into that range; OFFSET_OUT_OF_RANGE from a Fetch resolves the
+ * partition again from its position. A poll sends one Fetch to every
+ * leader before reading any response, so the long-poll waits of several
+ * brokers overlap.
  */
 #include "client/consumer.h"
 
@@ -25,6 +30,7 @@ struct cpart {
 	int whence;
 	int64_t value;
 	int64_t position;  /* -1: resolve with ListOffsets */
+	int64_t stop_at;   /* log end offset at the first resolve; -1 before */
 	int64_t hw;
 	int32_t max_bytes;
 	bool at_end;
@@ -83,11 +89,10 @@ static int add_part(kp_consumer *c, const char *topic, int32_t partition, int wh
 	c->parts = p;
 	p = &c->parts[c->nparts];
 	*p = (struct cpart){ .partition = partition, .whence = whence, .value = value,
-			     .position = -1, .hw = -1, .max_bytes = c->partition_max_bytes };
+			     .position = -1, .stop_at = -1, .hw = -1,
+			     .max_bytes = c->partition_max_bytes };
 	if (!(p->topic = strdup(topic)))
 		return kp_error_set(err, KP_ENOMEM, "out of memory");
-	if (whence == KP_SEEK_OFFSET && value >= 0)
-		p->position = value;
 	c->nparts++;
 	return 0;
 }
@@ -168,21 +173,34 @@ out:
 	return rc;
 }
 
+/*
+ * Set the position of `p` from its whence/value and the log start and end
+ * offsets, clamped into [start, end]; an absolute offset outside that
+ * range is reported with a warning (Kafka: OFFSET_OUT_OF_RANGE, here
+ * resolved like auto.offset.reset=earliest below the start and =latest
+ * past the end).
+ */
 static int resolve(kp_consumer *c, struct cpart *p, kp_error *err)
 {
-	int64_t begin, end;
+	int64_t begin, end, want;
 
-	if (list_offset(c, p, -2, &begin, err) < 0)
+	if (list_offset(c, p, -2, &begin, err) < 0 || list_offset(c, p, -1, &end, err) < 0)
 		return -1;
-	if (p->whence == KP_SEEK_BEGINNING) {
-		p->position = begin;
-		return 0;
-	}
-	if (list_offset(c, p, -1, &end, err) < 0)
-		return -1;
-	p->position = p->whence == KP_SEEK_OFFSET ? end + p->value : end - p->value; /* OFFSET < 0 */
-	if (p->position < begin)
-		p->position = begin;
+	if (p->whence == KP_SEEK_BEGINNING)
+		want = begin;
+	else if (p->whence == KP_SEEK_END)
+		want = end - p->value;
+	else
+		want = p->value;
+	p->position = want < begin ? begin : want > end ? end : want;
+	if (p->whence == KP_SEEK_OFFSET && p->position != want)
+		kp_diag_warn("offset %lld is out of range for topic %s partition %d (log start offset %lld, "
+			     "log end offset %lld); reading from offset %lld", (long long)want, p->topic,
+			     (int)p->partition, (long long)begin, (long long)end, (long long)p->position);
+	if (p->stop_at < 0)
+		p->stop_at = end;
+	if (p->position >= p->stop_at)
+		p->at_end = true;
 	return 0;
 }
 
@@ -226,11 +244,9 @@ static int partition_result(kp_consumer *c, struct cpart *p,
 {
 	int rc;
 
-	if (d->error_code == KP_ERR_OFFSET_OUT_OF_RANGE) {
-		kp_diag_warn("offset %lld is out of range for topic %s partition %d; "
-			     "resetting to the earliest offset", (long long)p->position, p->topic,
-			     (int)p->partition);
-		p->whence = KP_SEEK_BEGINNING;
+	if (d->error_code == KP_ERR_OFFSET_OUT_OF_RANGE) { /* resolve() says where to go on */
+		p->whence = KP_SEEK_OFFSET;
+		p->value = p->position;
 		p->position = -1;
 		return 0;
 	}
@@ -244,7 +260,7 @@ static int partition_result(kp_consumer *c, struct cpart *p,
 	if ((rc = deliver(p, d, cb, opaque, err)) != 0)
 		return rc;
 	p->hw = d->high_watermark;
-	if (p->position >= p->hw)
+	if (p->position >= p->hw || p->position >= p->stop_at)
 		p->at_end = true;
 	return 0;
 }
@@ -360,62 +376,97 @@ static int read_responses(kp_consumer *c, struct pending *pend, size_t np, kp_re
 	return rc;
 }
 
-int kp_consumer_poll(kp_consumer *c, kp_record_cb cb, void *opaque, kp_error *err)
+/*
+ * Whether `e` is a failure to reach or hear from a broker, rather than an
+ * answer (KP_ENOTFOUND: the leader is missing from the broker list).
+ */
+static bool conn_error(const kp_error *e)
 {
-	struct pending *pend = calloc(c->nparts + 1, sizeof *pend);
-	kp_arena arena;
-	size_t np = 0;
-	bool refresh = false;
-	int rc = 0;
+	return e->code == KP_ECONN || e->code == KP_ETIMEDOUT || e->code == KP_ENOTFOUND;
+}
 
-	if (!pend)
-		return kp_error_set(err, KP_ENOMEM, "out of memory");
-	kp_arena_init(&arena);
+/*
+ * Resolve the partitions without a position and list in pend[] (*np
+ * entries) the leaders to fetch from. Returns 0, or -1 on a non-retriable
+ * error or connection failures lasting past request.timeout.ms.
+ */
+static int plan(kp_consumer *c, struct pending *pend, size_t *np, bool *refresh, kp_error *err)
+{
+	kp_error e;
+
 	for (size_t i = 0; i < c->nparts; i++) {
 		struct cpart *p = &c->parts[i];
 		int32_t leader = kp_cluster_leader(c->cluster, p->topic, p->partition);
-		if (p->position < 0 && resolve(c, p, err) < 0) {
-			if (err && err->code == KP_EKAFKA && !kp_retriable(err->kafka_code)) {
-				rc = -1;
-				goto out;
+		size_t k;
+		if (p->position < 0 && resolve(c, p, &e) < 0) {
+			if ((e.code == KP_EKAFKA && !kp_retriable(e.kafka_code)) ||
+			    (e.code != KP_EKAFKA && !conn_error(&e)) ||
+			    (conn_error(&e) && conn_failure(c, leader, refresh, &e) < 0)) {
+				if (err)
+					*err = e;
+				return -1;
 			}
-			refresh = true;
+			*refresh = true;
 			continue;
 		}
-		size_t k;
-		for (k = 0; k < np && pend[k].leader != leader; k++)
-			;
 		if (leader < 0) {
-			refresh = true;
-		} else if (k == np) {
-			pend[np++].leader = leader;
+			*refresh = true;
+			continue;
 		}
+		for (k = 0; k < *np && pend[k].leader != leader; k++)
+			;
+		if (k == *np)
+			pend[(*np)++].leader = leader;
 	}
+	return 0;
+}
+
+/* Send one Fetch to each leader of pend[] (conn NULL where none went out). */
+static int send_fetches(kp_consumer *c, struct pending *pend, size_t np, kp_arena *arena,
+			bool *refresh, kp_error *err)
+{
 	for (size_t k = 0; k < np; k++) {
 		struct kp_fetch_request req;
 		int v;
-		if (!build_fetch(c, pend[k].leader, &arena, &req))
+		if (!build_fetch(c, pend[k].leader, arena, &req))
 			continue;
 		if (!(pend[k].conn = kp_cluster_conn(c->cluster, pend[k].leader, err))) {
-			if (conn_failure(c, pend[k].leader, &refresh, err) < 0) {
-				rc = -1;
-				goto out;
-			}
+			if (conn_failure(c, pend[k].leader, refresh, err) < 0)
+				return -1;
 			continue;
 		}
-		if ((v = kp_conn_pick_version(pend[k].conn, KP_API_FETCH, 4, KP_CLIENT_FETCH_MAX, err)) < 0) {
-			rc = -1;
-			goto out;
-		}
+		if ((v = kp_conn_pick_version(pend[k].conn, KP_API_FETCH, 4, KP_CLIENT_FETCH_MAX, err)) < 0)
+			return -1;
 		pend[k].version = (int16_t)v;
 		if (kp_conn_send(pend[k].conn, KP_API_FETCH, (int16_t)v, &req, &pend[k].corr,
 				 kp_cluster_config(c->cluster)->request_timeout_ms, err) < 0) {
 			pend[k].conn = NULL;
-			if (conn_failure(c, pend[k].leader, &refresh, err) < 0) {
-				rc = -1;
-				goto out;
-			}
+			if (conn_failure(c, pend[k].leader, refresh, err) < 0)
+				return -1;
 		}
+	}
+	return 0;
+}
+
+int kp_consumer_poll(kp_consumer *c, kp_record_cb cb, void *opaque, kp_error *err)
+{
+	struct pending *pend = calloc(c->nparts + 1, sizeof *pend);
+	bool refresh = false, was_at_end = kp_consumer_at_end(c);
+	kp_arena arena;
+	size_t np = 0;
+	int rc = -1;
+
+	if (!pend)
+		return kp_error_set(err, KP_ENOMEM, "out of memory");
+	kp_arena_init(&arena);
+	if (plan(c, pend, &np, &refresh, err) < 0)
+		goto out;
+	rc = 0;
+	if (!was_at_end && kp_consumer_at_end(c))
+		goto out; /* resolved to the end: no need to wait in a Fetch first */
+	if (send_fetches(c, pend, np, &arena, &refresh, err) < 0) {
+		rc = -1;
+		goto out;
 	}
 	rc = read_responses(c, pend, np, cb, opaque, &refresh, err);
 	if (rc == 0 && refresh) {

@@ -7,9 +7,12 @@
  * Fetch is used at v4-v12 (v4 brings last_stable_offset; v13+ names topics
  * by id) with max_wait_ms 500, min_bytes 1, max_bytes 50 MiB and
  * partition_max_bytes 1 MiB, doubled for a partition whose next batch does
- * not fit. isolation_level is read_uncommitted. OFFSET_OUT_OF_RANGE resets
- * the partition to its earliest offset (auto.offset.reset=earliest) with a
- * warning through kp_diag.
+ * not fit. isolation_level is read_uncommitted. Start positions are
+ * resolved with ListOffsets (v0-v7) against the log start and end offsets:
+ * an absolute offset outside them, given or met as OFFSET_OUT_OF_RANGE in
+ * a Fetch, continues at the nearer end (the start when records were
+ * deleted, the end when it is past the end) with a warning through
+ * kp_diag.
  */
 #ifndef KP_CLIENT_CONSUMER_H
 #define KP_CLIENT_CONSUMER_H
@@ -61,16 +64,20 @@ int kp_consumer_assign(kp_consumer *c, const char *topic, int32_t partition, int
 /*
  * kp_consumer_poll - one fetch round: resolve start positions, fetch from
  * every leader (waiting at most fetch.max.wait.ms for data) and call `cb`
- * for each new record. Returns 0, 1 when `cb` asked to stop, or -1 with a
- * KP_EKAFKA error naming topic and partition, KP_ECORRUPT for bad data, or
- * a connection error that persisted past request.timeout.ms.
+ * for each new record. A round that resolves the last positions and finds
+ * every partition at its end (kp_consumer_at_end) returns before
+ * fetching. Returns 0, 1 when `cb` asked to stop, or -1 with a KP_EKAFKA
+ * error naming topic and partition, KP_ECORRUPT for bad data, KP_EPROTO,
+ * or a connection error that persisted past request.timeout.ms.
  */
 int kp_consumer_poll(kp_consumer *c, kp_record_cb cb, void *opaque, kp_error *err);
 
 /*
- * kp_consumer_at_end - whether every assigned partition has reached the
- * high watermark seen in the fetch that got there (at some point; later
- * appends do not clear it).
+ * kp_consumer_at_end - whether every assigned partition has reached its
+ * end: the log end offset when its position was first resolved, or an
+ * earlier high watermark seen in a Fetch. Records appended later do not
+ * move it, so a reader that keeps up only with difficulty still gets
+ * there; once true it stays true.
  */
 bool kp_consumer_at_end(const kp_consumer *c);
 

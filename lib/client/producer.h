@@ -6,18 +6,22 @@
  * in a Produce request that may carry one batch for each of several
  * partitions led by the same broker. One request is in flight per broker
  * connection, so records of a partition are acknowledged in order even
- * with retries. Retriable errors (leader moved, topic being created) are
- * retried after a metadata refresh until delivery.timeout.ms; a batch of
- * several records rejected with MESSAGE_TOO_LARGE is resent as one batch
- * per record, so only a record that is too large by itself fails; other
- * errors are fatal and reported by the next call.
+ * with retries; a new request to a broker first waits for the response to
+ * the previous one, which keeps the queue of sealed batches short when
+ * records come faster than the broker takes them. Retriable errors (leader
+ * moved, topic being created, connection lost) are retried after a
+ * metadata refresh until delivery.timeout.ms, counted from the sealing of
+ * the batch; a batch of several records rejected with MESSAGE_TOO_LARGE is
+ * resent as one batch per record, so only a record that is too large by
+ * itself fails; other errors are fatal and reported by the next call.
  *
  * Configuration (Java producer names): acks (all, -1, 0, 1; default all),
  * compression.type (none, gzip, snappy, lz4, zstd), batch.size (bytes,
  * default and cap 1000000, below the broker's message.max.bytes),
  * linger.ms (0; read by the caller, see kp_producer_linger_ms),
- * delivery.timeout.ms (120000), max.request.size (4194304), plus the
- * cluster's keys (cluster.h).
+ * delivery.timeout.ms (120000), max.request.size (4194304), buffer.memory
+ * (33554432: while more bytes of sealed batches wait, kp_producer_send
+ * blocks delivering them), plus the cluster's keys (cluster.h).
  */
 #ifndef KP_CLIENT_PRODUCER_H
 #define KP_CLIENT_PRODUCER_H
@@ -48,9 +52,14 @@ void kp_producer_free(kp_producer *p);
  * where the Java client puts it (murmur2, KIP-480 keeps keyed placement),
  * a null key to the current sticky partition, which moves round robin each
  * time its batch fills. `tag` is the caller's label for the record (a line
- * number), reported by kp_producer_failed_tag if its batch fails. May block
- * sending full batches. Returns 0, or -1 with an earlier delivery failure,
- * KP_EINVAL (partition out of range), or a metadata/connection error.
+ * number), reported by kp_producer_failed_tag if its batch fails. When
+ * the record fills a batch, blocks until the batch is sent (and the
+ * previous request to that broker answered), longer while buffer.memory is
+ * exceeded. A record larger than max.request.size fails the producer
+ * (KP_ERANGE, its tag reported) after the records before it are delivered.
+ * Returns 0, or -1 with a delivery failure (see kp_producer_flush),
+ * KP_ERANGE, KP_EINVAL (partition out of range), or a metadata/connection
+ * error.
  */
 int kp_producer_send(kp_producer *p, const char *topic, int32_t partition,
 		     const struct kp_record *rec, int64_t tag, kp_error *err);
@@ -59,7 +68,9 @@ int kp_producer_send(kp_producer *p, const char *topic, int32_t partition,
  * kp_producer_flush - send every queued record and wait until each is
  * acknowledged (acks=0: written to the socket). Returns 0, or -1 with the
  * first failure: KP_EKAFKA "rejected by HOST:PORT: NAME (topic T, partition
- * P)", KP_ETIMEDOUT after delivery.timeout.ms, or a connection error.
+ * P)", KP_ETIMEDOUT "not delivered to topic T partition P within
+ * delivery.timeout.ms (N ms): LAST RETRY REASON", KP_EPROTO (the broker
+ * serves no Produce version from 3 to 9) or KP_ENOMEM.
  */
 int kp_producer_flush(kp_producer *p, kp_error *err);
 

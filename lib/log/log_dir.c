@@ -20,15 +20,14 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "util/diag.h"
+#include "util/file.h"
 
 #define RECOVERY_POINT "recovery-point"
 
@@ -168,55 +167,17 @@ static int64_t read_recovery_point(const char *dir)
 	return v;
 }
 
-/*
- * fsync_dir - fsync the partition directory so that created, renamed
- * and deleted files survive a power loss.
- */
-static int fsync_dir(const char *dir, kp_error *err)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = 0;
-
-	if (fd < 0 || fsync(fd) < 0)
-		rc = kp_error_errno(err, "%s: fsync", dir);
-	if (fd >= 0)
-		close(fd);
-	return rc;
-}
-
-/* kp_log_write_recovery_point - store log->recovery_point durably (tmp file, fsync, rename). */
+/* kp_log_write_recovery_point - store log->recovery_point durably (kp_write_file_atomic). */
 int kp_log_write_recovery_point(kp_log *log, kp_error *err)
 {
-	char *path = NULL, *tmp = NULL, text[32];
-	int fd = -1, n, rc = -1;
+	char *path = NULL, text[32];
+	int rc;
 
-	n = snprintf(text, sizeof text, "%" PRId64 "\n", log->recovery_point);
+	snprintf(text, sizeof text, "%" PRId64 "\n", log->recovery_point);
 	if (asprintf(&path, "%s/%s", log->dir, RECOVERY_POINT) < 0)
-		path = NULL;
-	if (asprintf(&tmp, "%s/%s.tmp", log->dir, RECOVERY_POINT) < 0)
-		tmp = NULL;
-	if (!path || !tmp) {
-		kp_error_set(err, KP_ENOMEM, "%s: out of memory", log->dir);
-		goto out;
-	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		kp_error_errno(err, "%s: open", tmp);
-		goto out;
-	}
-	if (write(fd, text, (size_t)n) != n || fsync(fd) < 0) {
-		kp_error_errno(err, "%s: write", tmp);
-		goto out;
-	}
-	if (rename(tmp, path) < 0) {
-		kp_error_errno(err, "%s: rename", tmp);
-		goto out;
-	}
-	rc = fsync_dir(log->dir, err);
-out:
-	if (fd >= 0)
-		close(fd);
+		return kp_error_set(err, KP_ENOMEM, "%s: out of memory", log->dir);
+	rc = kp_write_file_atomic(path, text, err);
 	free(path);
-	free(tmp);
 	return rc;
 }
 

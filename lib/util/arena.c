@@ -46,13 +46,13 @@ void *kp_arena_alloc(kp_arena *a, size_t n)
 	size_t size;
 	void *p;
 
+	if (n > SIZE_MAX - sizeof *b - align)
+		return NULL; /* rounding up, or the block header, would overflow */
 	n = (n + align - 1) & ~(align - 1);
 	if (n == 0)
 		n = align;
 	if (!b || b->size - b->used < n) {
 		size = n > ARENA_BLOCK ? n : ARENA_BLOCK;
-		if (size > SIZE_MAX - sizeof *b)
-			return NULL;
 		b = malloc(sizeof *b + size);
 		if (!b)
 			return NULL;
@@ -70,7 +70,7 @@ void *kp_arena_alloc(kp_arena *a, size_t n)
 
 char *kp_arena_strndup(kp_arena *a, const char *s, size_t n)
 {
-	char *p = kp_arena_alloc(a, n + 1);
+	char *p = n < SIZE_MAX ? kp_arena_alloc(a, n + 1) : NULL;
 
 	if (!p)
 		return NULL;

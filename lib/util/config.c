@@ -95,78 +95,157 @@ static char *trim(char *s)
 	return s;
 }
 
-/* Split "key<sep>value" at the first '=' or ':' and set it. */
-static int config_set_line(kp_config *c, char *line, kp_error *err)
-{
-	char *sep = strpbrk(line, "=:");
-
-	if (!sep)
-		return kp_error_set(err, KP_EINVAL, "expected KEY=VALUE");
-	*sep = '\0';
-	line = trim(line);
-	if (!*line)
-		return kp_error_set(err, KP_EINVAL, "empty configuration key");
-	return kp_config_set(c, line, trim(sep + 1), err);
-}
-
 int kp_config_set_pair(kp_config *c, const char *pair, kp_error *err)
 {
-	char *copy = strdup(pair);
+	char *copy = strdup(pair), *eq;
 	int rc;
 
 	if (!copy)
 		return kp_error_set(err, KP_ENOMEM, "out of memory");
-	if (!strchr(copy, '='))
+	if (!(eq = strchr(copy, '='))) {
 		rc = kp_error_set(err, KP_EINVAL, "'%s' is not KEY=VALUE", pair);
-	else
-		rc = config_set_line(c, copy, err);
+	} else {
+		*eq = '\0';
+		rc = kp_config_set(c, trim(copy), trim(eq + 1), err);
+	}
 	free(copy);
 	return rc;
 }
 
-/* Append `line` to the logical line in `acc`; returns false on OOM. */
-static bool config_accumulate(char **acc, size_t *acclen, const char *line)
+/* Write code point `u` as UTF-8 at `out`; returns the bytes written (1-3). */
+static size_t put_utf8(char *out, unsigned u)
 {
-	size_t n = strlen(line);
+	if (u < 0x80) {
+		out[0] = (char)u;
+		return 1;
+	}
+	if (u < 0x800) {
+		out[0] = (char)(0xc0 | u >> 6);
+		out[1] = (char)(0x80 | (u & 0x3f));
+		return 2;
+	}
+	out[0] = (char)(0xe0 | u >> 12);
+	out[1] = (char)(0x80 | ((u >> 6) & 0x3f));
+	out[2] = (char)(0x80 | (u & 0x3f));
+	return 3;
+}
+
+/* Decode java.util.Properties escapes in `s`, in place (the result is never longer). */
+static void unescape(char *s)
+{
+	static const char from[] = "tnrf", to[] = "\t\n\r\f";
+	char *out = s, *hit;
+	unsigned u;
+	int used;
+
+	while (*s) {
+		if (*s != '\\' || !s[1]) {
+			*out++ = *s++;
+		} else if (s[1] == 'u' && sscanf(s + 2, "%4x%n", &u, &used) == 1 && used == 4) {
+			out += put_utf8(out, u);
+			s += 6;
+		} else {
+			hit = strchr(from, s[1]);
+			*out++ = hit ? to[hit - from] : s[1];
+			s += 2;
+		}
+	}
+	*out = '\0';
+}
+
+/*
+ * Set one logical line of a properties file: the key runs to the first
+ * unescaped '=', ':' or whitespace; whitespace, one '=' or ':', and
+ * whitespace follow; the rest is the value.
+ */
+static int config_set_line(kp_config *c, char *line, kp_error *err)
+{
+	char *p = line + strspn(line, " \t\f"), *key = p, *value;
+
+	while (*p && !strchr("=: \t\f", *p))
+		p += p[0] == '\\' && p[1] ? 2 : 1;
+	if (!*p)
+		return kp_error_set(err, KP_EINVAL, "expected KEY=VALUE");
+	value = p + strspn(p, " \t\f");
+	if (*value == '=' || *value == ':')
+		value++;
+	*p = '\0';
+	value += strspn(value, " \t\f");
+	unescape(key);
+	unescape(value);
+	if (!*key)
+		return kp_error_set(err, KP_EINVAL, "empty configuration key");
+	return kp_config_set(c, key, trim(value), err);
+}
+
+/* Whether `line` (`n` bytes) ends in an odd number of backslashes. */
+static bool continues(const char *line, size_t n)
+{
+	size_t k = 0;
+
+	while (k < n && line[n - 1 - k] == '\\')
+		k++;
+	return k % 2 == 1;
+}
+
+/* Append `n` bytes of `line` to the logical line in `acc`; returns false on OOM. */
+static bool config_accumulate(char **acc, size_t *acclen, const char *line, size_t n)
+{
 	char *p = realloc(*acc, *acclen + n + 1);
 
 	if (!p)
 		return false;
-	memcpy(p + *acclen, line, n + 1);
+	memcpy(p + *acclen, line, n);
+	p[*acclen + n] = '\0';
 	*acc = p;
 	*acclen += n;
 	return true;
+}
+
+/* Set the logical line in acc (if not blank); the message names path:lineno. */
+static int config_finish_line(kp_config *c, char *acc, const char *path, size_t lineno,
+			      kp_error *err)
+{
+	kp_error e;
+
+	if (!*trim(acc) || config_set_line(c, acc, &e) == 0)
+		return 0;
+	if (e.code == KP_EINVAL)
+		return kp_error_set(err, KP_EINVAL, "%s:%zu: %s", path, lineno, e.msg);
+	if (err)
+		*err = e;
+	return -1;
 }
 
 int kp_config_load(kp_config *c, const char *path, kp_error *err)
 {
 	FILE *f = fopen(path, "re");
 	char *line = NULL, *acc = NULL, *t;
-	size_t cap = 0, acclen = 0, lineno = 0;
-	ssize_t n;
+	size_t cap = 0, acclen = 0, lineno = 0, n;
+	bool cont = false;
+	ssize_t got;
 	int rc = -1;
 
 	if (!f)
 		return kp_error_errno(err, "cannot read %s", path);
-	while ((n = getline(&line, &cap, f)) >= 0) {
+	while ((got = getline(&line, &cap, f)) >= 0) {
 		lineno++;
+		n = (size_t)got;
 		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
 			line[--n] = '\0';
-		t = acclen ? trim(line) : line;
-		bool cont = n > 0 && line[n - 1] == '\\';
-		if (cont)
-			line[n - 1] = '\0';
-		if (!config_accumulate(&acc, &acclen, t)) {
+		t = line + strspn(line, " \t\f");
+		n -= (size_t)(t - line);
+		if (!cont && (*t == '#' || *t == '!'))
+			continue; /* a comment, never continued */
+		cont = continues(t, n);
+		if (!config_accumulate(&acc, &acclen, t, n - cont)) {
 			kp_error_set(err, KP_ENOMEM, "out of memory");
 			goto out;
 		}
 		if (cont)
 			continue;
-		t = trim(acc);
-		if (*t && *t != '#' && *t != '!' && config_set_line(c, t, err) < 0) {
-			kp_error_set(err, KP_EINVAL, "%s:%zu: expected KEY=VALUE", path, lineno);
+		if (config_finish_line(c, acc, path, lineno, err) < 0)
 			goto out;
-		}
 		acclen = 0;
 		acc[0] = '\0';
 	}
@@ -174,7 +253,7 @@ int kp_config_load(kp_config *c, const char *path, kp_error *err)
 		kp_error_errno(err, "cannot read %s", path);
 		goto out;
 	}
-	rc = 0;
+	rc = acclen ? config_finish_line(c, acc, path, lineno, err) : 0;
 out:
 	free(line);
 	free(acc);

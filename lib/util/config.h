@@ -1,10 +1,18 @@
 /*
- * config.h - Kafka-style configuration: `key=value` properties files
- * (java.util.Properties syntax, the common subset: '#' and '!' comment
- * lines, '=' or ':' separator, surrounding whitespace trimmed, a trailing
- * backslash continues the line) and `KEY=VALUE` overrides from the command
- * line. Later settings replace earlier ones. Keys are Kafka's names
- * (log.dirs, num.partitions, listeners, ...).
+ * config.h - Kafka-style configuration: `key=value` properties files and
+ * `KEY=VALUE` overrides from the command line. Later settings replace
+ * earlier ones. Keys are Kafka's names (log.dirs, num.partitions, ...).
+ *
+ * Properties files follow java.util.Properties.load: '#' and '!' start
+ * comment lines (which never continue); a line ending in an odd number of
+ * backslashes continues on the next one, whose leading whitespace is
+ * skipped; the key ends at the first unescaped '=', ':' or whitespace
+ * (whitespace may surround the separator); escapes \t \n \r \f,
+ * \uXXXX (written as UTF-8) and backslash before any other character (that
+ * character: "\=", "\:", "\ ", "\\") are decoded in keys and values.
+ * Unlike Java, trailing whitespace of a value is dropped and a line with
+ * neither separator nor whitespace after its key is an error, not a key
+ * with an empty value.
  *
  * A kp_config owns copies of all its keys and values.
  */
@@ -30,14 +38,16 @@ void kp_config_free(kp_config *c);
  */
 int kp_config_set(kp_config *c, const char *key, const char *value, kp_error *err);
 /*
- * kp_config_set_pair - set from "KEY=VALUE" text as given to -o. Returns 0
- * or -1 with KP_EINVAL when there is no '=' or the key is empty.
+ * kp_config_set_pair - set from "KEY=VALUE" text as given to -o: split at
+ * the first '=', whitespace around key and value dropped, no escapes.
+ * Returns 0 or -1 with KP_EINVAL when there is no '=' or the key is empty.
  */
 int kp_config_set_pair(kp_config *c, const char *pair, kp_error *err);
 /*
- * kp_config_load - read a properties file at `path` into `c`. Returns 0 or
- * -1 with KP_EIO (cannot read; message names the file) or KP_EINVAL (a
- * line without a separator; message gives "path:line").
+ * kp_config_load - read a properties file at `path` into `c` (syntax
+ * above). Returns 0 or -1 with KP_EIO (cannot read; message names the
+ * file), KP_EINVAL (a line without a separator; message gives "path:line"
+ * of the line's last physical line) or KP_ENOMEM.
  */
 int kp_config_load(kp_config *c, const char *path, kp_error *err);
 

@@ -47,6 +47,7 @@ int kp_error_errno(kp_error *err, const char *fmt, ...)
 
 int kp_error_kafka(kp_error *err, int kafka_code, const char *fmt, ...)
 {
+	const char *name;
 	va_list ap;
 	size_t n;
 
@@ -57,8 +58,12 @@ int kp_error_kafka(kp_error *err, int kafka_code, const char *fmt, ...)
 	va_end(ap);
 	err->kafka_code = kafka_code;
 	n = strlen(err->msg);
-	snprintf(err->msg + n, sizeof err->msg - n, "%s%s", n ? ": " : "",
-		 kp_kafka_error_name(kafka_code));
+	name = kp_kafka_error_name(kafka_code);
+	if (strcmp(name, "UNKNOWN_ERROR_CODE") == 0) /* newer than our table: keep the number */
+		snprintf(err->msg + n, sizeof err->msg - n, "%skafka error %d", n ? ": " : "",
+			 kafka_code);
+	else
+		snprintf(err->msg + n, sizeof err->msg - n, "%s%s", n ? ": " : "", name);
 	return -1;
 }
 

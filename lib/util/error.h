@@ -53,7 +53,9 @@ int kp_error_errno(kp_error *err, const char *fmt, ...)
 
 /*
  * kp_error_kafka - fill `err` with KP_EKAFKA, the Kafka error code
- * `kafka_code` and a message naming it. Returns -1.
+ * `kafka_code` and the printf-style message followed by ": " and Kafka's
+ * name for the code ("NOT_LEADER_OR_FOLLOWER"; "kafka error N" for a code
+ * newer than protocol/errors.h knows). Returns -1.
  */
 int kp_error_kafka(kp_error *err, int kafka_code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -538,6 +538,160 @@ static void test_flush_policy(void **state)
 	kp_log_close(log);
 }
 
+/* touch - create an empty file at `path`. */
+static void touch(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+	assert_true(fd >= 0);
+	close(fd);
+}
+
+static void write_text(const char *path, const char *text)
+{
+	FILE *fp = fopen(path, "w");
+
+	assert_non_null(fp);
+	fputs(text, fp);
+	fclose(fp);
+}
+
+/* a crash right after a roll: the new active segment's files exist but are empty */
+static void test_crash_empty_active_segment(void **state)
+{
+	struct fx *f = *state;
+	struct kp_log_config cfg;
+	int64_t bases[8];
+	kp_log *log;
+
+	small_config(&cfg);
+	crash_append(f, &cfg, 3); /* 3 batches of 85 bytes fill segment 0 */
+	touch(seg_file(f, 6, ".log"));
+	touch(seg_file(f, 6, ".index"));
+	log = open_log(f, &cfg);
+	assert_int_equal(kp_log_end_offset(log), 6);
+	assert_int_equal(append_n(log, 2, 50), 6);
+	assert_int_equal(read_bases(log, 0, INT64_MAX, 1 << 20, bases, NULL), 4);
+	assert_int_equal(bases[3], 6);
+	kp_log_close(log);
+	/* and with only the .log left of it (index files never created) */
+	unlink(seg_file(f, 6, ".index"));
+	unlink(seg_file(f, 6, ".timeindex"));
+	touch(seg_file(f, 8, ".log"));
+	log = open_log(f, &cfg);
+	assert_int_equal(kp_log_end_offset(log), 8);
+	assert_int_equal(read_bases(log, 5, INT64_MAX, 1 << 20, bases, NULL), 2);
+	assert_int_equal(append_n(log, 1, 60), 8);
+	kp_log_close(log);
+}
+
+/*
+ * An empty segment in the middle of the log is skipped by reads; a later
+ * segment whose first batch is bad is cut to nothing but kept, so its base
+ * offset stays the log end offset (offsets are never handed out twice).
+ */
+static void test_empty_middle_segment(void **state)
+{
+	struct fx *f = *state;
+	struct kp_log_config cfg;
+	int64_t bases[8];
+	char from[256];
+	kp_log *log;
+
+	small_config(&cfg);
+	crash_append(f, &cfg, 4); /* segments 0 (offsets 0-5) and 6 (6-7) */
+	snprintf(from, sizeof from, "%s", seg_file(f, 6, ".log"));
+	assert_int_equal(rename(from, seg_file(f, 20, ".log")), 0);
+	unlink(seg_file(f, 6, ".index"));
+	unlink(seg_file(f, 6, ".timeindex"));
+	touch(seg_file(f, 6, ".log")); /* 6: empty; 20: a batch whose offsets (6-7) are below its base */
+	log = open_log(f, &cfg);
+	assert_int_equal(kp_log_end_offset(log), 20);
+	assert_int_equal(file_size(seg_file(f, 20, ".log")), 0);
+	assert_int_equal(append_n(log, 1, 70), 20);
+	assert_int_equal(read_bases(log, 4, INT64_MAX, 1 << 20, bases, NULL), 2);
+	assert_int_equal(bases[0], 4);
+	assert_int_equal(bases[1], 20);
+	kp_log_close(log);
+}
+
+/* a recovery point past the end of the data (the tail was lost) */
+static void test_recovery_point_beyond_end(void **state)
+{
+	struct fx *f = *state;
+	struct kp_log_config cfg;
+	char path[160];
+	kp_log *log;
+
+	small_config(&cfg);
+	cfg.segment_bytes = 1 << 20;
+	log = open_log(f, &cfg);
+	for (int i = 0; i < 5; i++)
+		append_n(log, 2, 10 + i);
+	kp_log_close(log);
+	assert_int_equal(truncate(seg_file(f, 0, ".log"), 3 * 85), 0);
+	snprintf(path, sizeof path, "%s/recovery-point", f->dir);
+	write_text(path, "1000\n");
+	log = open_log(f, &cfg);
+	assert_int_equal(kp_log_end_offset(log), 6);
+	assert_int_equal(append_n(log, 1, 80), 6);
+	assert_int_equal(kp_log_flush(log, NULL), 0);
+	kp_log_close(log);
+	reopen_expect(f, &cfg, 7, -1);
+}
+
+/* a segment may fill up to exactly log.segment.bytes; the next batch rolls */
+static void test_roll_exactly_at_size(void **state)
+{
+	struct fx *f = *state;
+	struct kp_log_config cfg;
+	kp_log *log;
+
+	small_config(&cfg);
+	cfg.segment_bytes = 3 * 85;
+	log = open_log(f, &cfg);
+	for (int i = 0; i < 7; i++)
+		append_n(log, 2, 100 + i);
+	assert_int_equal(file_size(seg_file(f, 0, ".log")), 3 * 85);
+	assert_int_equal(file_size(seg_file(f, 6, ".log")), 3 * 85);
+	assert_int_equal(file_size(seg_file(f, 12, ".log")), 85);
+	kp_log_close(log);
+}
+
+/* a full index rolls the segment; reads and reopen see every batch across the segments */
+static void test_index_full_rolls(void **state)
+{
+	struct fx *f = *state;
+	struct kp_log_config cfg;
+	int64_t bases[32];
+	size_t bytes;
+	kp_log *log;
+	int i;
+
+	kp_log_config_default(&cfg);
+	cfg.index_interval_bytes = 0;
+	cfg.max_index_bytes = 24; /* 3 offset entries, 2 time entries */
+	log = open_log(f, &cfg);
+	for (i = 0; i < 12; i++)
+		assert_int_equal(append_n(log, 2, 100 + i), 2 * i);
+	assert_true(file_size(seg_file(f, 0, ".timeindex")) <= 24);
+	assert_int_equal(file_size(seg_file(f, 0, ".log")), 3 * 85); /* rolled when the time index filled */
+	for (int reopen = 0; reopen < 2; reopen++) {
+		for (i = 0; i < 24; i++) {
+			assert_int_equal(read_bases(log, i, INT64_MAX, 1, bases, NULL), 1);
+			assert_int_equal(bases[0], i & ~1);
+		}
+		/* one read crossing segment boundaries, cut by max_bytes and by max_offset */
+		assert_int_equal(read_bases(log, 3, INT64_MAX, 1 << 20, bases, &bytes), 11);
+		assert_int_equal(read_bases(log, 3, INT64_MAX, 5 * 85, bases, NULL), 5);
+		assert_int_equal(bases[4], 10);
+		assert_int_equal(read_bases(log, 3, 14, 1 << 20, bases, NULL), 6);
+		kp_log_close(log);
+		log = open_log(f, &cfg);
+	}
+	kp_log_close(log);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -554,6 +708,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_offset_for_timestamp, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_truncate_to, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flush_policy, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_crash_empty_active_segment, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_empty_middle_segment, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_recovery_point_beyond_end, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_roll_exactly_at_size, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_index_full_rolls, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
