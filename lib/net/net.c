@@ -22,6 +22,8 @@
 
 #include <errno.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -341,9 +343,12 @@ static void format_peer(const struct sockaddr *sa, socklen_t salen, char *out, s
 static kp_net_conn *conn_new(kp_net *n, evutil_socket_t fd, const char *peer)
 {
 	kp_net_conn *c = calloc(1, sizeof(*c));
+	int one = 1;
 
 	if (!c)
 		goto fail;
+	/* Responses go out as soon as they are ready, as Kafka's SocketServer does. */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	c->net = n;
 	snprintf(c->peer, sizeof(c->peer), "%s", peer);
 	c->bev = bufferevent_socket_new(n->base, fd, BEV_OPT_CLOSE_ON_FREE);
