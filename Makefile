@@ -1,7 +1,8 @@
 # kpipe - a Kafka-protocol event streaming platform as a C library and Unix tools.
 #
 #   make                 build lib (static + shared) and the programs into $(BUILD)
-#   make check           ASan/UBSan build + clang build, then the whole test suite (tests/run)
+#   make check           ASan/UBSan build + clang build + fuzz build, then the whole test suite (tests/run)
+#   make fuzz            the libFuzzer targets tests/fuzz/*.c (clang, ASan/UBSan) into build-fuzz/fuzz
 #   make run             install deps, build, start a single-node kbroker
 #   make SANITIZE=1 ...  the same with AddressSanitizer and UBSan (own build dir)
 #   make deps            install the Debian packages the build and tests need (idempotent)
@@ -49,10 +50,14 @@ UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 TOOL_SRC := $(sort $(wildcard tests/tools/*.c))
 TOOL_BIN := $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(TOOL_SRC))
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/*.c))
+FUZZ_BIN := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
+FUZZ_SANFLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined \
+	-fno-omit-frame-pointer
 STATIC   := $(BUILD)/libkpipe.a
 SHARED   := $(BUILD)/libkpipe.so
 
-.PHONY: all check run unit deps gen bench install clean
+.PHONY: all check fuzz fuzz-bin run unit deps gen bench install clean
 all: $(STATIC) $(SHARED) $(PROGRAMS) $(UNIT_BIN) $(TOOL_BIN)
 
 $(BUILD)/%.o: %.c
@@ -80,12 +85,24 @@ $(BUILD)/tests/tools/%: $(BUILD)/tests/tools/%.o $(STATIC)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(STATIC) $(LDLIBS)
 
+# libFuzzer targets (tests/test_fuzz.py runs them): the library instrumented
+# for coverage with ASan/UBSan, linked with libFuzzer's main, in build-fuzz.
+$(BUILD)/fuzz/%: $(BUILD)/tests/fuzz/%.o $(STATIC)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< $(STATIC) $(LDLIBS)
+
+fuzz:
+	$(MAKE) CC=clang BUILD=build-fuzz OPT="-O1 -g" SANFLAGS="$(FUZZ_SANFLAGS)" fuzz-bin
+
+fuzz-bin: $(FUZZ_BIN)
+
 # The test suite runs once, on the AddressSanitizer/UBSan build; clang must
-# also compile everything warning-free.
+# also compile everything warning-free; tests/test_fuzz.py runs the fuzz build.
 check:
 	$(MAKE) SANITIZE=1 all
 	$(MAKE) CC=clang BUILD=build-clang all
-	KP_BUILD=$(abspath build-asan) tests/run
+	$(MAKE) fuzz
+	KP_BUILD=$(abspath build-asan) KP_FUZZ_BUILD=$(abspath build-fuzz) tests/run
 
 run: deps all
 	$(BUILD)/bin/kbroker
@@ -122,4 +139,5 @@ install: all
 clean:
 	rm -rf build build-asan build-clang build-*/
 
--include $(LIB_OBJ:.o=.d) $(CMD_SRC:%.c=$(BUILD)/%.d) $(UNIT_SRC:%.c=$(BUILD)/%.d) $(TOOL_SRC:%.c=$(BUILD)/%.d)
+-include $(LIB_OBJ:.o=.d) $(CMD_SRC:%.c=$(BUILD)/%.d) $(UNIT_SRC:%.c=$(BUILD)/%.d) $(TOOL_SRC:%.c=$(BUILD)/%.d) \
+	$(FUZZ_SRC:%.c=$(BUILD)/%.d)

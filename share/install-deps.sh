@@ -7,7 +7,7 @@
 set -e
 here=$(CDPATH='' cd -- "$(dirname -- "$0")" && pwd)
 js="$here/../tests/js"
-PKGS="build-essential clang pkg-config python3 ca-certificates
+PKGS="build-essential clang libclang-rt-dev pkg-config python3 ca-certificates
 libevent-dev libssl-dev libsasl2-dev libjansson-dev libisal-dev libxxhash-dev
 zlib1g-dev libsnappy-dev liblz4-dev libzstd-dev libcmocka-dev
 kcat python3-pytest python3-confluent-kafka python3-kafka"

@@ -75,6 +75,9 @@ static int validate_all(const uint8_t *p, size_t len, struct append_info *ai, kp
 			ai->max_ts = h.max_timestamp;
 		off += (size_t)n;
 	}
+	/* one segment must hold it: relative offsets are int32 (should_roll does the rest) */
+	if (ai->offsets - 1 > INT32_MAX)
+		return kp_error_set(err, KP_EPROTO, "append of %" PRId64 " offsets is too large", ai->offsets);
 	return 0;
 }
 

@@ -60,8 +60,9 @@ int64_t kp_log_size_bytes(const kp_log *log);
  * (one or more v2 batches, as in a Produce request's Records field).
  * Every batch is validated first (kp_batch_validate); if any fails,
  * nothing is written and -1 is returned with KP_ECORRUPT (CRC: Kafka's
- * CORRUPT_MESSAGE) or KP_EPROTO (bad framing: INVALID_RECORD). Otherwise
- * each batch's base offset is rewritten in place (the buffer is modified)
+ * CORRUPT_MESSAGE) or KP_EPROTO (bad framing, or lastOffsetDeltas adding
+ * up to more than 2^31 offsets, which no segment can hold: INVALID_RECORD).
+ * Otherwise each batch's base offset is rewritten in place (the buffer is modified)
  * to the next offsets and its partition leader epoch set to
  * `leader_epoch`, the bytes are written to the active segment (rolling
  * first if needed), and *base_offset (may be NULL) gets the first

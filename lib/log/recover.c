@@ -103,9 +103,20 @@ static int cut(struct kp_segment *seg, int64_t pos, const kp_error *why, kp_erro
 }
 
 /*
+ * wrapping_last - the batch's last offset, wrapping on overflow (a corrupt
+ * header can overflow it; the wrapped value is negative, so it never
+ * equals a valid offset).
+ */
+static int64_t wrapping_last(const struct kp_batch_header *h)
+{
+	return (int64_t)((uint64_t)h->base_offset + (uint64_t)h->last_offset_delta);
+}
+
+/*
  * scan - validate and index every batch from `pos` to the end. When
- * `expect_last` >= 0 the first batch must end at that offset (it is the
- * last trusted index entry); returns 1 if not. Returns 0 or -1.
+ * `expect_last` >= 0 the first batch must be valid and end at that offset
+ * (it is the last trusted index entry); returns 1 if not, so that a bad
+ * index never cuts the log. Returns 0 or -1.
  */
 static int scan(struct kp_segment *seg, int64_t pos, int64_t expect_last, const struct kp_log_config *cfg,
 		bool *truncated, kp_error *err)
@@ -122,12 +133,12 @@ static int scan(struct kp_segment *seg, int64_t pos, int64_t expect_last, const 
 		ok = read_batch(seg, pos, &buf, &cap, &h, &why, err);
 		if (ok < 0)
 			goto out;
-		if (ok && expect_last >= 0 && h.base_offset + h.last_offset_delta != expect_last) {
+		if (expect_last >= 0 && (!ok || wrapping_last(&h) != expect_last)) {
 			rc = 1;
 			goto out;
 		}
 		if (ok && (h.base_offset < seg->next_offset ||
-			   h.base_offset + h.last_offset_delta - seg->base > INT32_MAX))
+			   h.base_offset - seg->base > INT32_MAX - h.last_offset_delta))
 			ok = kp_error_set(&why, KP_ECORRUPT, "batch base offset %" PRId64 " out of order",
 					  h.base_offset) + 1;
 		if (!ok) {

@@ -461,6 +461,8 @@ static int decode_value(const struct kp_field_desc *f, uint8_t kind, void *p, kp
 	case KP_F_STRING:
 		if (read_len(f, r, compact, false, nullable, &n, x) < 0)
 			return -1;
+		if (n > INT16_MAX) /* compact lengths can say more; Kafka refuses that too */
+			return malformed(f, r, x, "string longer than 32767 bytes");
 		*(char **)p = NULL;
 		if (n >= 0) {
 			b = kp_read_bytes(r, (size_t)n);

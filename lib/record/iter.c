@@ -390,10 +390,14 @@ static int open_legacy(kp_record_iter *it, size_t total, struct kp_record *rec, 
 /* open_entry - the next top-level entry: 1 record, 0 continue, 2 end, -1. */
 static int open_entry(kp_record_iter *it, struct kp_record *rec, kp_error *err)
 {
-	const uint8_t *p = it->data + it->pos;
-	size_t total = entry_size(p, it->len - it->pos);
+	const uint8_t *p;
+	size_t total;
 	int8_t magic;
 
+	if (it->pos >= it->len)
+		return 2; /* end (data may be NULL) */
+	p = it->data + it->pos;
+	total = entry_size(p, it->len - it->pos);
 	if (total == 0)
 		return 2; /* end, or a partial trailing entry */
 	magic = (int8_t)p[16];

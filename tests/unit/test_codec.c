@@ -585,6 +585,42 @@ static void test_produce_v3(void **state)
 	kp_buf_free(&b);
 }
 
+/* A compact string's length can exceed 32767, which Kafka refuses (and we cannot re-encode). */
+static void test_long_compact_string(void **state)
+{
+	struct kp_metadata_request m;
+	size_t len, n;
+	kp_arena a;
+	kp_error err;
+	kp_reader r;
+	kp_buf b;
+
+	(void)state;
+	kp_arena_init(&a);
+	kp_buf_init(&b);
+	for (len = INT16_MAX; len <= (size_t)INT16_MAX + 1; len++) {
+		kp_buf_reset(&b);
+		kp_buf_put_uvarint(&b, 2);                 /* Metadata v12: 1 topic */
+		kp_buf_append(&b, "0123456789abcdef", 16); /* topic id */
+		kp_buf_put_uvarint(&b, (uint32_t)len + 1); /* name */
+		n = b.len;
+		assert_true(kp_buf_reserve(&b, len));
+		memset(b.data + n, 'a', len);
+		b.len += len;
+		kp_buf_append(&b, "\0\1\0\0", 4);       /* no tags, allow auto create, false, no tags */
+		kp_reader_init(&r, b.data, b.len);
+		if (len == INT16_MAX) {
+			assert_int_equal(kp_msg_decode(&kp_metadata_request_desc, 12, &r, &a, &m, &err), 0);
+			assert_int_equal(strlen(m.topics[0].name), len);
+		} else {
+			assert_int_equal(kp_msg_decode(&kp_metadata_request_desc, 12, &r, &a, &m, &err), -1);
+			assert_int_equal(err.code, KP_EPROTO);
+		}
+	}
+	kp_buf_free(&b);
+	kp_arena_free(&a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -595,6 +631,7 @@ int main(void)
 		cmocka_unit_test(test_metadata_v1_topics),
 		cmocka_unit_test(test_request_header_v2),
 		cmocka_unit_test(test_produce_v3),
+		cmocka_unit_test(test_long_compact_string),
 		cmocka_unit_test(test_roundtrip_all),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
