@@ -76,14 +76,16 @@ def kstr(s):
     return struct.pack(">h", len(b)) + b
 
 
-def record_batch(values, ts=None):
-    """One uncompressed RecordBatch v2 (base offset 0) holding `values`, null keys."""
+def record_batch(values, ts=None, attributes=0):
+    """One RecordBatch v2 (base offset 0) holding `values` uncompressed, null keys, with the
+    given attributes (codec bits, control bit: set them only to test rejections)."""
     ts = int(time.time() * 1000) if ts is None else ts
     recs = b""
     for i, v in enumerate(values):
         body = b"\0" + varint(0) + varint(i) + varint(-1) + varint(len(v)) + v + varint(0)
         recs += varint(len(body)) + body
-    after_crc = struct.pack(">hiqqqhii", 0, len(values) - 1, ts, ts, -1, -1, -1, len(values)) + recs
+    after_crc = struct.pack(">hiqqqhii", attributes, len(values) - 1, ts, ts, -1, -1, -1,
+                            len(values)) + recs
     crc = crc32c(after_crc)
     return struct.pack(">qiibI", 0, 4 + 1 + 4 + len(after_crc), -1, 2, crc) + after_crc
 
@@ -296,6 +298,24 @@ def test_produce_with_bad_crc_is_corrupt_message(broker, kp, topic):
         assert list_offsets_latest(s, 5, topic) == (0, 6)
     assert kp.consume_all(b.bootstrap, topic) == b"seed\n" + b"".join(v + b"\n" for v in values)
     assert not error_lines(b.stderr), b.stderr[-3000:]
+
+
+@pytest.mark.parametrize("attributes,code", [
+    (7, 76),     # compression codec 7: UNSUPPORTED_COMPRESSION_TYPE
+    (0x20, 2),   # a control batch from a client: CORRUPT_MESSAGE before Produce v8
+])
+def test_produce_refuses_batches_the_log_must_not_hold(broker, kp, topic, attributes, code):
+    """A batch with a valid CRC but an unknown codec, or a control batch (only the transaction
+    coordinator writes those), is refused before it reaches the log, so no consumer ever
+    meets it; the connection stays usable and a plain batch is then accepted."""
+    b = broker(partitions=1)
+    kp.produce(b.bootstrap, topic, input=b"seed\n")
+    values = [b"v-%d" % i for i in range(3)]
+    with socket.create_connection(("127.0.0.1", b.port), timeout=10 * SLOW) as s:
+        assert produce_v3(s, 1, topic, record_batch(values, attributes=attributes)) == (code, -1)
+        assert list_offsets_latest(s, 2, topic) == (0, 1)
+        assert produce_v3(s, 3, topic, record_batch(values)) == (0, 1)
+    assert kp.consume_all(b.bootstrap, topic) == b"seed\n" + b"".join(v + b"\n" for v in values)
 
 
 # ---------------------------------------------------------------- 3. MESSAGE_TOO_LARGE

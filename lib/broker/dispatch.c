@@ -7,6 +7,7 @@
  * the connection (except ApiVersions itself, which gets
  * UNSUPPORTED_VERSION so the client can retry lower; KIP-511).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -71,12 +72,17 @@ void kp_request_respond(struct kp_request *rq, const void *resp)
 
 	kp_buf_init(&out);
 	if (kp_response_encode(rq->api_key, rq->version, rq->hdr.correlation_id, resp, &out, &err) < 0) {
-		kp_diag_error("cannot encode response to api %d v%d from %s: %s", rq->api_key,
-			      rq->version, kp_net_conn_peer(conn), err.msg);
-		kp_buf_reset(&out);
+		char why[384];
+
+		snprintf(why, sizeof(why), "cannot encode response to api %d v%d: %s", rq->api_key,
+			 rq->version, err.msg);
+		kp_request_free(rq);
+		kp_net_conn_fail(conn, why);
+		goto out;
 	}
 	kp_request_free(rq);
 	kp_net_conn_reply(conn, &out);
+out:
 	kp_buf_free(&out);
 }
 

@@ -22,21 +22,34 @@
 typedef struct kp_produce_response_topic_produce_response pr_topic;
 typedef struct kp_produce_response_partition_produce_response pr_partition;
 
-/* batches_fit - whether every v2 batch in data is at most `max` bytes (message.max.bytes). */
-static bool batches_fit(const uint8_t *data, size_t len, int32_t max)
+/*
+ * batches_check - the Kafka error for batches a broker must refuse before
+ * appending, or KP_ERR_NONE: a batch over `max` bytes (message.max.bytes)
+ * is MESSAGE_TOO_LARGE; a compression codec other than none, gzip, snappy,
+ * lz4 or zstd is UNSUPPORTED_COMPRESSION_TYPE; a control batch is
+ * INVALID_RECORD (clients may not write control records: only the
+ * transaction coordinator does, KIP-98). Malformed framing is left to
+ * kp_log_append's validation, which reports it with the CRC check.
+ */
+static int16_t batches_check(const uint8_t *data, size_t len, int32_t max, int16_t version)
 {
 	size_t pos = 0;
 
-	while (pos + KP_BATCH_LOG_OVERHEAD <= len) {
+	while (pos + KP_BATCH_HEADER_SIZE <= len) {
 		int32_t blen = (int32_t)kp_load_u32(data + pos + 8);
+		uint16_t attr = kp_load_u16(data + pos + KP_BATCH_ATTRIBUTES_OFFSET);
 
 		if (blen < 0)
-			return true; /* malformed: the append's validation reports it */
+			return KP_ERR_NONE;
 		if ((int64_t)blen + KP_BATCH_LOG_OVERHEAD > max)
-			return false;
+			return KP_ERR_MESSAGE_TOO_LARGE;
+		if ((attr & KP_BATCH_COMPRESSION_MASK) > KP_COMPRESSION_ZSTD)
+			return KP_ERR_UNSUPPORTED_COMPRESSION_TYPE;
+		if (attr & KP_BATCH_CONTROL)
+			return version >= 8 ? KP_ERR_INVALID_RECORD : KP_ERR_CORRUPT_MESSAGE;
 		pos += KP_BATCH_LOG_OVERHEAD + (size_t)blen;
 	}
-	return true;
+	return KP_ERR_NONE;
 }
 
 /* append_error - the Kafka error code for a failed append or conversion. */
@@ -79,10 +92,9 @@ static void append_records(struct kp_request *rq, struct kp_topic *t, struct kp_
 		data = legacy.data;
 		len = legacy.len;
 	}
-	if (!batches_fit(data, len, max)) {
-		out->error_code = KP_ERR_MESSAGE_TOO_LARGE;
+	out->error_code = batches_check(data, len, max, rq->version);
+	if (out->error_code != KP_ERR_NONE)
 		goto done;
-	}
 	if (kp_log_append(p->log, data, len, p->leader_epoch, &out->base_offset, NULL, &err) < 0) {
 		kp_diag_debug("produce to %s-%d from %s rejected: %s", t->name, p->index,
 			      kp_net_conn_peer(rq->conn), err.msg);

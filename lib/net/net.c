@@ -172,6 +172,15 @@ void kp_net_conn_reply(kp_net_conn *c, const kp_buf *out)
 		conn_process(c);
 }
 
+void kp_net_conn_fail(kp_net_conn *c, const char *why)
+{
+	kp_diag_warn("closing connection from %s: %s", c->peer, why);
+	c->closing = true;
+	c->busy = false;
+	if (!c->in_dispatch)
+		conn_process(c);
+}
+
 /*
  * conn_next_frame - take one whole frame out of the input buffer. Returns
  * 1 with *frame and *len, 0 when more bytes are needed, -1 (reason in `why`)

@@ -133,6 +133,13 @@ void kp_net_free(kp_net *n);
  * do not use `c` afterwards.
  */
 void kp_net_conn_reply(kp_net_conn *c, const kp_buf *out);
+/*
+ * kp_net_conn_fail - finish the current request without a response and
+ * close `c` once the responses already queued are written, logging `why`
+ * at WARN with the peer's address (a response that cannot be produced must
+ * not leave the client waiting). Like kp_net_conn_reply it may free `c`.
+ */
+void kp_net_conn_fail(kp_net_conn *c, const char *why);
 /* kp_net_conn_done - finish the current request without a response (as kp_net_conn_reply). */
 static inline void kp_net_conn_done(kp_net_conn *c) { kp_net_conn_reply(c, NULL); }
 
