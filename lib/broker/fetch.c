@@ -5,7 +5,12 @@
  * high watermark, at most partition_max_bytes, within the response's
  * max_bytes (v3+, KIP-74: the first batch is returned whole even if it is
  * larger). v0-1 get magic 0 and v2-3 magic 1 message sets converted with
- * kp_batch_to_legacy; v4+ get the stored v2 batches as they are.
+ * kp_batch_to_legacy; v4+ get the stored v2 batches as they are, never
+ * read into memory: kp_log_read_ranges names their file ranges, the
+ * response carries them as external records (kp_msg_encode_ext) and the
+ * connection sends them from the page cache with sendfile(2)
+ * (kp_net_conn_reply_files). The segment fds stay open while the broker
+ * runs (see kp_log_read_ranges for the constraint on future retention).
  * v13+ name topics by topic id (KIP-516). Fetch sessions (v7+, KIP-227)
  * are answered sessionless: session_id 0.
  *
@@ -70,15 +75,82 @@ static void partition_init(fr_partition *out, int32_t index)
 	out->records.len = 0;
 }
 
+#define FETCH_MAX_RANGES 64 /* segments one partition's answer may span */
+
+/* The file ranges of one partition's external records, in the request's arena. */
+struct fetch_file {
+	struct fetch_file *next;
+	size_t n;
+	struct kp_log_range r[];
+};
+
 struct fetch_budget {
 	int64_t left;   /* response max_bytes still unused */
 	bool got_data;  /* some partition already returned bytes */
 	size_t total;   /* bytes of records collected */
 	bool error;     /* some partition has an error */
+	struct fetch_file *files, **tail; /* external records in response order (v4+) */
+	size_t nfiles;
 };
 
+/* budget_init - an empty budget. */
+static void budget_init(struct fetch_budget *bud)
+{
+	memset(bud, 0, sizeof(*bud));
+	bud->tail = &bud->files;
+}
+
 /*
- * read_partition - read (and convert for v0-3) one partition's records
+ * partition_max - the byte limit for the next partition: 0 and false when
+ * it must return nothing (max_bytes used up by earlier partitions).
+ */
+static bool partition_max(const struct kp_fetch_request_fetch_partition *fp,
+			  const struct fetch_budget *bud, size_t *max)
+{
+	int64_t m = fp->partition_max_bytes < bud->left ? fp->partition_max_bytes : bud->left;
+
+	*max = m > 0 ? (size_t)m : 1;
+	return m > 0 || !bud->got_data;
+}
+
+/*
+ * read_ranges - v4+: the file ranges of one partition's records (limits as
+ * read_partition); *len gets their total. With `keep`, they are copied
+ * into the arena and appended to bud->files.
+ */
+static int read_ranges(struct kp_request *rq, struct kp_partition *p,
+		       const struct kp_fetch_request_fetch_partition *fp, struct fetch_budget *bud,
+		       bool keep, size_t *len, kp_error *err)
+{
+	struct kp_log_range r[FETCH_MAX_RANGES];
+	struct fetch_file *ff;
+	size_t max, n = 0;
+
+	*len = 0;
+	if (!partition_max(fp, bud, &max))
+		return 0;
+	if (kp_log_read_ranges(p->log, fp->fetch_offset, kp_partition_high_watermark(p), max, r,
+			       FETCH_MAX_RANGES, &n, err) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		*len += (size_t)r[i].len;
+	if ((bud->got_data && *len > max) || *len > INT32_MAX)
+		*len = n = 0;
+	if (!keep || n == 0)
+		return 0;
+	if (!(ff = kp_request_alloc(rq, sizeof(*ff) + n * sizeof(r[0]))))
+		return kp_error_set(err, KP_ENOMEM, "out of memory");
+	ff->next = NULL;
+	ff->n = n;
+	memcpy(ff->r, r, n * sizeof(r[0]));
+	*bud->tail = ff;
+	bud->tail = &ff->next;
+	bud->nfiles++;
+	return 0;
+}
+
+/*
+ * read_partition - v0-3: read and convert one partition's records
  * into `out`, at most min(partition_max_bytes, what is left of max_bytes).
  * The first partition with data returns its first batch whole even when
  * larger (KIP-74); a later partition whose next batch does not fit
@@ -89,15 +161,15 @@ static int read_partition(struct kp_request *rq, struct kp_partition *p,
 			  kp_buf *out, kp_error *err)
 {
 	int64_t hw = kp_partition_high_watermark(p);
-	int64_t max = fp->partition_max_bytes < bud->left ? fp->partition_max_bytes : bud->left;
+	size_t max;
 
-	if (max <= 0 && bud->got_data)
+	if (!partition_max(fp, bud, &max))
 		return 0;
-	if (kp_log_read(p->log, fp->fetch_offset, hw, max > 0 ? (size_t)max : 1, out, err) < 0)
+	if (kp_log_read(p->log, fp->fetch_offset, hw, max, out, err) < 0)
 		return -1;
-	if (bud->got_data && (int64_t)out->len > max)
+	if (bud->got_data && out->len > max)
 		out->len = 0;
-	if (rq->version <= 3 && out->len > 0) {
+	if (out->len > 0) {
 		kp_buf legacy;
 
 		kp_buf_init(&legacy);
@@ -113,7 +185,8 @@ static int read_partition(struct kp_request *rq, struct kp_partition *p,
 
 /*
  * fetch_partition - answer one partition into `out` (may be NULL to only
- * count bytes). Records are copied into the request's arena.
+ * count bytes). v0-3 records are copied into the request's arena; v4+
+ * records are external (data NULL), their ranges in bud->files.
  */
 static int fetch_partition(struct kp_request *rq, struct kp_topic *t, int16_t topic_error,
 			   const struct kp_fetch_request_fetch_partition *fp, struct fetch_budget *bud,
@@ -122,6 +195,7 @@ static int fetch_partition(struct kp_request *rq, struct kp_topic *t, int16_t to
 	fr_partition tmp;
 	struct kp_partition *p = kp_topic_partition(t, fp->partition);
 	kp_buf recs;
+	size_t ext = 0;
 	kp_error err;
 
 	if (!out)
@@ -136,7 +210,8 @@ static int fetch_partition(struct kp_request *rq, struct kp_topic *t, int16_t to
 	out->last_stable_offset = out->high_watermark;
 	out->log_start_offset = kp_log_start_offset(p->log);
 	kp_buf_init(&recs);
-	if (read_partition(rq, p, fp, bud, &recs, &err) < 0) {
+	if (rq->version >= 4 ? read_ranges(rq, p, fp, bud, out != &tmp, &ext, &err)
+			     : read_partition(rq, p, fp, bud, &recs, &err)) {
 		out->error_code = err.code == KP_ERANGE ? KP_ERR_OFFSET_OUT_OF_RANGE
 							: KP_ERR_KAFKA_STORAGE_ERROR;
 		if (err.code != KP_ERANGE)
@@ -144,7 +219,13 @@ static int fetch_partition(struct kp_request *rq, struct kp_topic *t, int16_t to
 		bud->error = true;
 		goto done;
 	}
-	if (recs.len > 0) {
+	if (ext > 0) {
+		bud->got_data = true;
+		bud->left -= (int64_t)ext;
+		bud->total += ext;
+		out->records.data = NULL; /* external: its ranges are in bud->files */
+		out->records.len = (int32_t)ext;
+	} else if (recs.len > 0) {
 		bud->got_data = true;
 		bud->left -= (int64_t)recs.len;
 		bud->total += recs.len;
@@ -199,6 +280,67 @@ static int fetch_collect(struct kp_request *rq, struct kp_fetch_response *resp, 
 	return 0;
 }
 
+/*
+ * file_parts - the kp_net_file_part list of the external records noted in
+ * `refs` (one per bud->files entry, same order); malloc'ed, NULL without
+ * memory. *n gets its length.
+ */
+static struct kp_net_file_part *file_parts(const struct fetch_budget *bud, const struct kp_ext_ref *refs,
+					   size_t *n)
+{
+	struct kp_net_file_part *parts;
+	size_t k = 0, i = 0;
+
+	for (const struct fetch_file *f = bud->files; f; f = f->next)
+		k += f->n;
+	if (!(parts = malloc(sizeof(*parts) * (k ? k : 1))))
+		return NULL;
+	for (const struct fetch_file *f = bud->files; f; f = f->next, i++)
+		for (size_t j = 0; j < f->n; j++)
+			parts[(*n)++] = (struct kp_net_file_part){ refs[i].pos, f->r[j].fd, f->r[j].pos,
+								   f->r[j].len };
+	return parts;
+}
+
+/*
+ * fetch_send - encode `resp` with its external records and queue it with
+ * their file ranges (kp_net_conn_reply_files); frees rq. Without external
+ * records it is kp_request_respond.
+ */
+static void fetch_send(struct kp_request *rq, const struct kp_fetch_response *resp,
+		       const struct fetch_budget *bud)
+{
+	kp_net_conn *conn = rq->conn;
+	struct kp_ext_sink sink = { NULL, bud->nfiles, 0 };
+	struct kp_net_file_part *parts = NULL;
+	size_t n = 0;
+	kp_error err;
+	kp_buf out;
+
+	if (bud->nfiles == 0) {
+		kp_request_respond(rq, resp);
+		return;
+	}
+	kp_buf_init(&out);
+	sink.refs = malloc(sizeof(*sink.refs) * bud->nfiles);
+	if (!sink.refs)
+		kp_error_set(&err, KP_ENOMEM, "out of memory");
+	else if (kp_response_encode_ext(rq->api_key, rq->version, rq->hdr.correlation_id, resp, &out,
+					&sink, &err) == 0 && sink.n != bud->nfiles)
+		kp_error_set(&err, KP_EINVAL, "%zu external records encoded, %zu expected", sink.n,
+			     bud->nfiles);
+	else if (sink.n == bud->nfiles && !(parts = file_parts(bud, sink.refs, &n)))
+		kp_error_set(&err, KP_ENOMEM, "out of memory");
+	kp_request_free(rq);
+	if (parts)
+		kp_net_conn_reply_files(conn, &out, parts, n);
+	else
+		kp_net_conn_fail(conn, err.msg);
+	free(parts);
+	free(sink.refs);
+	kp_buf_free(&out);
+}
+
 /* fetch_build - the whole response in rq's arena (bytes counted into bud); NULL without memory. */
 static struct kp_fetch_response *fetch_build(struct kp_request *rq, struct fetch_budget *bud)
 {
@@ -216,7 +358,9 @@ static struct kp_fetch_response *fetch_build(struct kp_request *rq, struct fetch
 /* fetch_respond - build the response and send it; frees rq. */
 static void fetch_respond(struct kp_request *rq)
 {
-	struct fetch_budget bud = { 0 };
+	struct fetch_budget bud;
+
+	budget_init(&bud);
 	struct kp_fetch_response *resp = fetch_build(rq, &bud);
 
 	if (!resp) {
@@ -224,7 +368,7 @@ static void fetch_respond(struct kp_request *rq)
 		kp_request_finish(rq);
 		return;
 	}
-	kp_request_respond(rq, resp);
+	fetch_send(rq, resp, &bud);
 }
 
 /* park_free - unlink `park` from the broker, free it and its timer; returns its request. */
@@ -252,7 +396,9 @@ static void park_timer_cb(evutil_socket_t fd, short what, void *arg)
 	struct kp_fetch_park *park = arg;
 	struct kp_request *rq = park->rq;
 	const struct kp_fetch_request *req = rq->body;
-	struct fetch_budget bud = { 0 };
+	struct fetch_budget bud;
+
+	budget_init(&bud);
 	int64_t left = park->deadline_ms - now_ms();
 
 	if (left > 0 && !rq->broker->stopping && fetch_collect(rq, NULL, &bud) == 0 &&
@@ -295,7 +441,9 @@ static int fetch_park(struct kp_request *rq, kp_error *err)
 int kp_handle_fetch(struct kp_request *rq, kp_error *err)
 {
 	const struct kp_fetch_request *req = rq->body;
-	struct fetch_budget bud = { 0 };
+	struct fetch_budget bud;
+
+	budget_init(&bud);
 	struct kp_fetch_response *resp = fetch_build(rq, &bud);
 
 	if (!resp)
@@ -303,7 +451,7 @@ int kp_handle_fetch(struct kp_request *rq, kp_error *err)
 	if (req->max_wait_ms > 0 && req->min_bytes > 0 && !rq->broker->stopping && !bud.error &&
 	    bud.total < (size_t)req->min_bytes)
 		return fetch_park(rq, err);
-	kp_request_respond(rq, resp);
+	fetch_send(rq, resp, &bud);
 	return 0;
 }
 

@@ -176,6 +176,36 @@ fail:
 	return -1;
 }
 
+int kp_log_read_ranges(kp_log *log, int64_t offset, int64_t max_offset, size_t max_bytes,
+		       struct kp_log_range *out, size_t max_ranges, size_t *n, kp_error *err)
+{
+	int64_t end = kp_log_end_offset(log), pos, stop;
+	size_t i = kp_log_find_segment(log, offset), taken = 0;
+	int rc = 0;
+
+	*n = 0;
+	if (offset < log->start_offset || offset > end)
+		return kp_error_set(err, KP_ERANGE, "%s: offset %" PRId64 " out of range [%" PRId64
+				    ", %" PRId64 "]", log->dir, offset, log->start_offset, end);
+	if (offset == end)
+		return 0;
+	if (kp_segment_find(&log->segs[i], offset, &pos, err) < 0)
+		goto fail;
+	for (; i < log->nsegs && *n < max_ranges; i++, pos = 0) {
+		rc = kp_segment_scan(&log->segs[i], pos, max_offset, max_bytes, &taken, &stop, err);
+		if (rc < 0)
+			goto fail;
+		if (stop > pos)
+			out[(*n)++] = (struct kp_log_range){ log->segs[i].fd, pos, stop - pos };
+		if (rc == 1)
+			break;
+	}
+	return 0;
+fail:
+	*n = 0;
+	return -1;
+}
+
 int64_t kp_log_offset_for_timestamp(kp_log *log, int64_t timestamp_ms, int64_t *found_timestamp,
 				    kp_error *err)
 {

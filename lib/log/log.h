@@ -85,6 +85,29 @@ int kp_log_append(kp_log *log, uint8_t *batches, size_t len, int32_t leader_epoc
 int kp_log_read(kp_log *log, int64_t offset, int64_t max_offset, size_t max_bytes,
 		kp_buf *out, kp_error *err);
 
+/* One contiguous byte range of a segment file (kp_log_read_ranges). */
+struct kp_log_range {
+	int fd;      /* the segment's .log file; borrowed from the log, do not close */
+	int64_t pos; /* file position of the first byte */
+	int64_t len; /* bytes, > 0 */
+};
+
+/*
+ * kp_log_read_ranges - like kp_log_read, but instead of copying the bytes
+ * it fills out[0..*n) with the file ranges that hold them, one per segment
+ * touched, in log order (at most `max_ranges`; the read stops early at a
+ * segment boundary when they run out, which only shortens the answer).
+ * *n is 0 when there is nothing to return. Errors as kp_log_read.
+ *
+ * The fds stay owned by the log. A range is valid while the log is open
+ * and the segment is neither deleted nor truncated below pos + len: today
+ * only kp_log_truncate_to (unused by the broker) and kp_log_close do that.
+ * Whoever adds retention or deletion must keep a segment's fd open while
+ * a queued response still references it (e.g. by refcounting segments).
+ */
+int kp_log_read_ranges(kp_log *log, int64_t offset, int64_t max_offset, size_t max_bytes,
+		       struct kp_log_range *out, size_t max_ranges, size_t *n, kp_error *err);
+
 /*
  * kp_log_offset_for_timestamp - the first offset whose batch's max
  * timestamp is >= `timestamp_ms` (ListOffsets by time, KIP-79), or -1 when

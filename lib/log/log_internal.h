@@ -97,6 +97,8 @@ int kp_segment_read_header(struct kp_segment *seg, int64_t pos, struct kp_batch_
 int kp_segment_find(struct kp_segment *seg, int64_t offset, int64_t *pos, kp_error *err);
 int kp_segment_read(struct kp_segment *seg, int64_t pos, int64_t max_offset, size_t max_bytes,
 		    size_t *taken, kp_buf *out, kp_error *err);
+int kp_segment_scan(struct kp_segment *seg, int64_t pos, int64_t max_offset, size_t max_bytes,
+		    size_t *taken, int64_t *end, kp_error *err);
 int kp_segment_find_timestamp(struct kp_segment *seg, int64_t ts, int64_t *offset, int64_t *found_ts,
 			      kp_error *err);
 void kp_segment_seal(struct kp_segment *seg);

@@ -286,33 +286,43 @@ int kp_segment_find(struct kp_segment *seg, int64_t offset, int64_t *pos, kp_err
 }
 
 /*
- * kp_segment_read - append to `out` the whole batches from `pos` on,
- * stopping before a batch with base offset >= `max_offset` or one that
- * would take *taken (bytes already returned by this fetch, updated) past
- * `max_bytes` unless *taken is 0 (KIP-74). Returns 1 when a limit
- * stopped it, 0 at the end of the segment, -1 on error (KP_EIO,
- * KP_ECORRUPT, KP_ENOMEM).
+ * kp_segment_scan - walk the whole batches from `pos` on, stopping before
+ * a batch with base offset >= `max_offset` or one that would take *taken
+ * (bytes already returned by this fetch, updated) past `max_bytes` unless
+ * *taken is 0 (KIP-74); *end gets the file position after the last batch
+ * taken (`pos` when none). Returns 1 when a limit stopped it, 0 at the
+ * end of the segment, -1 on error (KP_EIO, KP_ECORRUPT).
+ */
+int kp_segment_scan(struct kp_segment *seg, int64_t pos, int64_t max_offset, size_t max_bytes,
+		    size_t *taken, int64_t *end, kp_error *err)
+{
+	struct kp_batch_header h;
+	size_t total;
+
+	*end = pos;
+	while (*end < seg->size) {
+		if (kp_segment_read_header(seg, *end, &h, err) < 0)
+			return -1;
+		total = KP_BATCH_LOG_OVERHEAD + (size_t)h.batch_length;
+		if (h.base_offset >= max_offset || (*taken > 0 && *taken + total > max_bytes))
+			return 1;
+		*taken += total;
+		*end += (int64_t)total;
+	}
+	return 0;
+}
+
+/*
+ * kp_segment_read - append to `out` the batches kp_segment_scan selects
+ * from `pos` on. Returns as kp_segment_scan, or -1 with KP_ENOMEM.
  */
 int kp_segment_read(struct kp_segment *seg, int64_t pos, int64_t max_offset, size_t max_bytes,
 		    size_t *taken, kp_buf *out, kp_error *err)
 {
-	struct kp_batch_header h;
-	int64_t end = pos;
-	int stopped = 0;
-	size_t total;
+	int64_t end;
+	int stopped = kp_segment_scan(seg, pos, max_offset, max_bytes, taken, &end, err);
 
-	while (end < seg->size) {
-		if (kp_segment_read_header(seg, end, &h, err) < 0)
-			return -1;
-		total = KP_BATCH_LOG_OVERHEAD + (size_t)h.batch_length;
-		if (h.base_offset >= max_offset || (*taken > 0 && *taken + total > max_bytes)) {
-			stopped = 1;
-			break;
-		}
-		*taken += total;
-		end += (int64_t)total;
-	}
-	if (end == pos)
+	if (stopped < 0 || end == pos)
 		return stopped;
 	if (!kp_buf_reserve(out, (size_t)(end - pos)))
 		return kp_error_set(err, KP_ENOMEM, "%s: out of memory for %" PRId64 " bytes", seg->path,

@@ -172,6 +172,58 @@ void kp_net_conn_reply(kp_net_conn *c, const kp_buf *out)
 		conn_process(c);
 }
 
+/* add_file - append `len` bytes of `fd` at `pos` to `buf` as a file segment; -1 on failure. */
+static int add_file(struct evbuffer *buf, int fd, int64_t pos, int64_t len)
+{
+	struct evbuffer_file_segment *seg = evbuffer_file_segment_new(fd, pos, len,
+								      EVBUF_FS_DISABLE_LOCKING);
+	int rc;
+
+	if (!seg)
+		return -1;
+	rc = evbuffer_add_file_segment(buf, seg, 0, len);
+	evbuffer_file_segment_free(seg); /* the chain keeps its own reference */
+	return rc;
+}
+
+/* frame_with_files - build the frame of kp_net_conn_reply_files in `buf`; -1 on failure. */
+static int frame_with_files(struct evbuffer *buf, const kp_buf *out, const struct kp_net_file_part *parts,
+			    size_t n)
+{
+	size_t done = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (parts[i].at < done || parts[i].at > out->len)
+			return -1;
+		if (parts[i].at > done && evbuffer_add(buf, out->data + done, parts[i].at - done) < 0)
+			return -1;
+		done = parts[i].at;
+		if (add_file(buf, parts[i].fd, parts[i].pos, parts[i].len) < 0)
+			return -1;
+	}
+	if (out->len > done && evbuffer_add(buf, out->data + done, out->len - done) < 0)
+		return -1;
+	return 0;
+}
+
+void kp_net_conn_reply_files(kp_net_conn *c, const kp_buf *out, const struct kp_net_file_part *parts,
+			     size_t n)
+{
+	struct evbuffer *buf = evbuffer_new();
+
+	/* without DRAINS_TO_FD libevent would map the file segments into memory */
+	if (!buf || evbuffer_set_flags(buf, EVBUFFER_FLAG_DRAINS_TO_FD) < 0 ||
+	    frame_with_files(buf, out, parts, n) < 0 ||
+	    evbuffer_add_buffer(bufferevent_get_output(c->bev), buf) < 0) {
+		if (buf)
+			evbuffer_free(buf);
+		kp_net_conn_fail(c, "cannot queue a response with file segments");
+		return;
+	}
+	evbuffer_free(buf);
+	kp_net_conn_reply(c, NULL);
+}
+
 void kp_net_conn_fail(kp_net_conn *c, const char *why)
 {
 	kp_diag_warn("closing connection from %s: %s", c->peer, why);

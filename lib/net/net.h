@@ -133,6 +133,25 @@ void kp_net_free(kp_net *n);
  * do not use `c` afterwards.
  */
 void kp_net_conn_reply(kp_net_conn *c, const kp_buf *out);
+/* File bytes spliced into a response (kp_net_conn_reply_files). */
+struct kp_net_file_part {
+	size_t at;   /* position in the response kp_buf the bytes go before */
+	int fd;      /* borrowed: must stay open until the connection has sent them */
+	int64_t pos; /* file position */
+	int64_t len; /* bytes, > 0 */
+};
+
+/*
+ * kp_net_conn_reply_files - kp_net_conn_reply for a response whose frame
+ * is the bytes of `out` with parts[0..n) inserted (their `at` in
+ * nondecreasing order, at most out->len). The file bytes are not read
+ * into memory: they go to the socket with sendfile(2) (libevent file
+ * segments) and count as unsent output for flow control. The fds are not
+ * closed by the connection. When a file segment cannot be set up, nothing
+ * is queued and the connection fails (as kp_net_conn_fail). May free `c`.
+ */
+void kp_net_conn_reply_files(kp_net_conn *c, const kp_buf *out, const struct kp_net_file_part *parts,
+			     size_t n);
 /*
  * kp_net_conn_fail - finish the current request without a response and
  * close `c` once the responses already queued are written, logging `why`

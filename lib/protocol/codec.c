@@ -204,6 +204,7 @@ struct enc {
 	int16_t v;      /* version being encoded */
 	kp_buf *out;
 	kp_error *err;
+	struct kp_ext_sink *ext; /* NULL: external bytes are an error */
 };
 
 static int encode_struct(const struct kp_msg_desc *d, const void *msg, struct enc *e);
@@ -237,6 +238,20 @@ static int encode_string(const struct kp_field_desc *f, const char *s, bool comp
 	return 0;
 }
 
+/* encode_external - the length prefix of external bytes `b`, noting them in e->ext. */
+static int encode_external(const struct kp_field_desc *f, const kp_bytes *b, bool compact,
+			   struct enc *e)
+{
+	if (!e->ext)
+		return kp_error_set(e->err, KP_EINVAL, "field %s: %d bytes at NULL", f->name, b->len);
+	if (e->ext->n >= e->ext->max)
+		return kp_error_set(e->err, KP_EINVAL, "field %s: more than %zu external values",
+				    f->name, e->ext->max);
+	put_len(e->out, compact, true, b->len);
+	e->ext->refs[e->ext->n++] = (struct kp_ext_ref){ e->out->len, b->len };
+	return 0;
+}
+
 static int encode_bytes(const struct kp_field_desc *f, const kp_bytes *b, bool compact,
 			bool nullable, struct enc *e)
 {
@@ -248,7 +263,7 @@ static int encode_bytes(const struct kp_field_desc *f, const kp_bytes *b, bool c
 		return 0;
 	}
 	if (b->len > 0 && !b->data)
-		return kp_error_set(e->err, KP_EINVAL, "field %s: %d bytes at NULL", f->name, b->len);
+		return encode_external(f, b, compact, e);
 	put_len(e->out, compact, true, b->len);
 	kp_buf_append(e->out, b->data, (size_t)b->len);
 	return 0;
@@ -342,7 +357,7 @@ static int encode_tags(const struct kp_msg_desc *d, const void *msg, struct enc 
 	kp_buf_put_uvarint(e->out, (uint32_t)n);
 	kp_buf_init(&tmp);
 	for (size_t i = 0; i < n; i++) {
-		struct enc sub = { e->v, &tmp, e->err };
+		struct enc sub = { e->v, &tmp, e->err, NULL };
 		kp_buf_reset(&tmp);
 		if (encode_field(&d->fields[idx[i]], msg, true, &sub) < 0)
 			goto out;
@@ -374,11 +389,11 @@ static int encode_struct(const struct kp_msg_desc *d, const void *msg, struct en
 	return flex ? encode_tags(d, msg, e) : 0;
 }
 
-int kp_msg_encode(const struct kp_msg_desc *d, int16_t version, const void *msg,
-		  kp_buf *out, kp_error *err)
+int kp_msg_encode_ext(const struct kp_msg_desc *d, int16_t version, const void *msg,
+		      kp_buf *out, struct kp_ext_sink *ext, kp_error *err)
 {
-	struct enc e = { version, out, err };
-	size_t start = out->len;
+	struct enc e = { version, out, err, ext };
+	size_t start = out->len, n0 = ext ? ext->n : 0;
 
 	if (version < d->ver_min || version > d->ver_max)
 		return kp_error_set(err, KP_EINVAL, "%s: version %d outside %d-%d", d->name,
@@ -393,7 +408,15 @@ int kp_msg_encode(const struct kp_msg_desc *d, int16_t version, const void *msg,
 fail:
 	if (out->len > start)
 		out->len = start;
+	if (ext)
+		ext->n = n0;
 	return -1;
+}
+
+int kp_msg_encode(const struct kp_msg_desc *d, int16_t version, const void *msg,
+		  kp_buf *out, kp_error *err)
+{
+	return kp_msg_encode_ext(d, version, msg, out, NULL, err);
 }
 
 /* ---- decoding ---------------------------------------------------------- */

@@ -123,6 +123,38 @@ int kp_msg_decode(const struct kp_msg_desc *d, int16_t version, kp_reader *r,
 int kp_msg_encode(const struct kp_msg_desc *d, int16_t version, const void *msg,
 		  kp_buf *out, kp_error *err);
 
+/*
+ * External bytes: a `bytes` or `records` kp_bytes with data == NULL and
+ * len > 0 stands for len bytes that are not in memory (a Fetch response's
+ * records served from segment files with sendfile). kp_msg_encode rejects
+ * it (KP_EINVAL); kp_msg_encode_ext and kp_response_encode_ext write its
+ * length prefix only and note where its bytes belong, so the caller can
+ * splice them into the output stream. Not allowed in tagged fields.
+ */
+struct kp_ext_ref {
+	size_t pos;  /* position in the output kp_buf where the bytes belong */
+	int32_t len; /* the kp_bytes' len */
+};
+
+/* Where kp_msg_encode_ext notes external bytes: refs[0..n) of max, in encoding order. */
+struct kp_ext_sink {
+	struct kp_ext_ref *refs; /* caller's array */
+	size_t max;              /* its capacity */
+	size_t n;                /* used; the caller sets it to 0 first */
+};
+
+/*
+ * kp_msg_encode_ext - kp_msg_encode, also accepting external bytes: each
+ * one's length prefix is written and a kp_ext_ref appended to `ext`, in
+ * encoding order (fields in schema order, arrays element by element,
+ * depth first). The bytes appended to `out` plus every ref's len, each
+ * inserted at its pos, make the encoding. Errors as kp_msg_encode, plus
+ * KP_EINVAL when `ext` is full or an external value is in a tagged field;
+ * on error `out` and ext->n are as they were.
+ */
+int kp_msg_encode_ext(const struct kp_msg_desc *d, int16_t version, const void *msg,
+		      kp_buf *out, struct kp_ext_sink *ext, kp_error *err);
+
 #include "protocol/messages_gen.h"
 
 /*
@@ -158,6 +190,14 @@ int kp_request_encode(int16_t api_key, int16_t version, int32_t correlation_id,
  */
 int kp_response_encode(int16_t api_key, int16_t version, int32_t correlation_id,
 		       const void *msg, kp_buf *out, kp_error *err);
+
+/*
+ * kp_response_encode_ext - kp_response_encode for a body with external
+ * bytes (see kp_msg_encode_ext): the size prefix counts them. Refs are
+ * appended to `ext` with positions in `out`.
+ */
+int kp_response_encode_ext(int16_t api_key, int16_t version, int32_t correlation_id,
+			   const void *msg, kp_buf *out, struct kp_ext_sink *ext, kp_error *err);
 
 /*
  * kp_response_decode - read a response header (version from

@@ -106,19 +106,22 @@ static const struct kp_api_info *frame_api(int16_t api_key, int16_t version, kp_
 	return api;
 }
 
-/* Patch the size prefix at `start`, or undo the frame on failure. */
-static int frame_finish(kp_buf *out, size_t start, int rc, kp_error *err)
+/*
+ * Patch the size prefix at `start` (counting `extra` bytes not in `out`),
+ * or undo the frame on failure.
+ */
+static int frame_finish(kp_buf *out, size_t start, int64_t extra, int rc, kp_error *err)
 {
 	if (rc == 0 && out->oom)
 		rc = kp_error_set(err, KP_ENOMEM, "out of memory encoding frame");
-	if (rc == 0 && out->len - start - 4 > INT32_MAX)
+	if (rc == 0 && (int64_t)(out->len - start - 4) + extra > INT32_MAX)
 		rc = kp_error_set(err, KP_ERANGE, "frame too large");
 	if (rc < 0) {
 		if (out->len > start)
 			out->len = start;
 		return -1;
 	}
-	kp_buf_set_i32(out, start, (int32_t)(out->len - start - 4));
+	kp_buf_set_i32(out, start, (int32_t)((int64_t)(out->len - start - 4) + extra));
 	return 0;
 }
 
@@ -142,15 +145,16 @@ int kp_request_encode(int16_t api_key, int16_t version, int32_t correlation_id,
 	rc = kp_msg_encode(&kp_request_header_desc, (int16_t)hv, &h, out, err);
 	if (rc == 0)
 		rc = kp_msg_encode(api->request, version, msg, out, err);
-	return frame_finish(out, start, rc, err);
+	return frame_finish(out, start, 0, rc, err);
 }
 
-int kp_response_encode(int16_t api_key, int16_t version, int32_t correlation_id,
-		       const void *msg, kp_buf *out, kp_error *err)
+int kp_response_encode_ext(int16_t api_key, int16_t version, int32_t correlation_id,
+			   const void *msg, kp_buf *out, struct kp_ext_sink *ext, kp_error *err)
 {
 	const struct kp_api_info *api = frame_api(api_key, version, err);
 	struct kp_response_header h;
-	size_t start = out->len;
+	size_t start = out->len, n0 = ext ? ext->n : 0;
+	int64_t extra = 0;
 	int hv, rc;
 
 	if (!api)
@@ -161,8 +165,19 @@ int kp_response_encode(int16_t api_key, int16_t version, int32_t correlation_id,
 	kp_buf_put_i32(out, 0);
 	rc = kp_msg_encode(&kp_response_header_desc, (int16_t)hv, &h, out, err);
 	if (rc == 0)
-		rc = kp_msg_encode(api->response, version, msg, out, err);
-	return frame_finish(out, start, rc, err);
+		rc = kp_msg_encode_ext(api->response, version, msg, out, ext, err);
+	for (size_t i = n0; rc == 0 && ext && i < ext->n; i++)
+		extra += ext->refs[i].len;
+	rc = frame_finish(out, start, extra, rc, err);
+	if (rc < 0 && ext)
+		ext->n = n0;
+	return rc;
+}
+
+int kp_response_encode(int16_t api_key, int16_t version, int32_t correlation_id,
+		       const void *msg, kp_buf *out, kp_error *err)
+{
+	return kp_response_encode_ext(api_key, version, correlation_id, msg, out, NULL, err);
 }
 
 int kp_response_decode(int16_t api_key, int16_t version, const uint8_t *body, size_t len,
