@@ -11,11 +11,13 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <event2/event.h>
 
 #include "broker/internal.h"
 #include "broker/meta_properties.h"
+#include "log/flusher.h"
 #include "util/file.h"
 #include "util/diag.h"
 
@@ -38,6 +40,83 @@ static int open_log_dirs(kp_broker *b, kp_error *err)
 	return 0;
 }
 
+/* flush_done_cb - the flusher finished jobs: advance the logs' recovery points. */
+static void flush_done_cb(evutil_socket_t fd, short what, void *arg)
+{
+	kp_broker *b = arg;
+
+	kp_flusher_poll(b->flusher);
+}
+
+/* flush_tick_cb - log.flush.interval.ms: flush every log with data that old. */
+static void flush_tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	kp_broker *b = arg;
+	struct timespec ts;
+	int64_t now;
+	kp_error err;
+
+	clock_gettime(CLOCK_REALTIME, &ts); /* the log's clock (wall, ms) */
+	now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+
+	for (size_t i = 0; b->topics && i < kp_topics_count(b->topics); i++) {
+		struct kp_topic *t = kp_topics_at(b->topics, i);
+
+		for (int32_t j = 0; j < t->partition_count; j++)
+			if (t->partitions[j].log &&
+			    kp_log_flush_tick(t->partitions[j].log, now, &err) < 0)
+				kp_diag_error("cannot flush %s-%d: %s", t->name, j, err.msg);
+	}
+}
+
+/*
+ * start_flusher - with a flush policy set (log.flush.interval.messages or
+ * .ms), the fsync thread every log hands its flushes to. Without one
+ * nothing is fsynced before shutdown, as in Kafka by default.
+ */
+static int start_flusher(kp_broker *b, kp_error *err)
+{
+	if (b->cfg.log.flush_messages == INT64_MAX && b->cfg.log.flush_ms == INT64_MAX)
+		return 0;
+	if (kp_flusher_new(&b->flusher, err) < 0)
+		return -1;
+	b->cfg.log.flusher = b->flusher;
+	return 0;
+}
+
+/*
+ * watch_flusher - the loop's side of the flusher: its completion pipe and,
+ * for log.flush.interval.ms, a timer every min(log.flush.interval.ms,
+ * log.flush.scheduler.interval.ms) (Kafka checks only every
+ * log.flush.scheduler.interval.ms, whose default means never).
+ */
+static int watch_flusher(kp_broker *b, kp_error *err)
+{
+	int64_t ms = b->cfg.log.flush_ms;
+	struct timeval tv;
+
+	if (!b->flusher)
+		return 0;
+	b->flush_done = event_new(b->base, kp_flusher_fd(b->flusher), EV_READ | EV_PERSIST,
+				  flush_done_cb, b);
+	if (!b->flush_done || event_add(b->flush_done, NULL) < 0)
+		return kp_error_set(err, KP_EIO, "cannot watch the flusher");
+	if (ms == INT64_MAX)
+		return 0;
+	if (b->cfg.flush_scheduler_ms < ms)
+		ms = b->cfg.flush_scheduler_ms;
+	if (ms > 86400000)
+		ms = 86400000;
+	if (ms < 1)
+		ms = 1;
+	tv.tv_sec = (time_t)(ms / 1000);
+	tv.tv_usec = (suseconds_t)(ms % 1000 * 1000);
+	b->flush_tick = event_new(b->base, -1, EV_PERSIST, flush_tick_cb, b);
+	if (!b->flush_tick || event_add(b->flush_tick, &tv) < 0)
+		return kp_error_set(err, KP_EIO, "cannot start the flush timer");
+	return 0;
+}
+
 kp_broker *kp_broker_new(const kp_config *cfg, kp_error *err)
 {
 	kp_broker *b = calloc(1, sizeof(*b));
@@ -50,13 +129,15 @@ kp_broker *kp_broker_new(const kp_config *cfg, kp_error *err)
 		free(b);
 		return NULL;
 	}
-	if (open_log_dirs(b, err) < 0)
+	if (start_flusher(b, err) < 0 || open_log_dirs(b, err) < 0)
 		goto fail;
 	b->base = event_base_new();
 	if (!b->base) {
 		kp_error_set(err, KP_EIO, "cannot create the event loop");
 		goto fail;
 	}
+	if (watch_flusher(b, err) < 0)
+		goto fail;
 	kp_diag_info("node id %d, cluster id %s, log dir %s", b->cfg.node_id, b->cluster_id,
 		     b->cfg.log_dirs[0]);
 	kp_diag_info("loaded %zu topic(s)", kp_topics_count(b->topics));
@@ -149,7 +230,12 @@ void kp_broker_free(kp_broker *b)
 	if (!b)
 		return;
 	kp_net_free(b->net); /* drops parked fetches through on_close */
-	kp_topics_free(b->topics);
+	kp_topics_free(b->topics); /* closing the logs waits for their flushes */
+	kp_flusher_free(b->flusher);
+	if (b->flush_done)
+		event_free(b->flush_done);
+	if (b->flush_tick)
+		event_free(b->flush_tick);
 	if (b->sigint)
 		event_free(b->sigint);
 	if (b->sigterm)

@@ -15,7 +15,7 @@ static const char *const known_keys[] = {
 	"num.partitions", "auto.create.topics.enable", "default.replication.factor",
 	"message.max.bytes", "socket.request.max.bytes", "log.segment.bytes", "log.roll.ms",
 	"log.index.interval.bytes", "log.index.size.max.bytes", "log.flush.interval.messages",
-	"connections.max.idle.ms", NULL,
+	"log.flush.interval.ms", "log.flush.scheduler.interval.ms", "connections.max.idle.ms", NULL,
 };
 
 static bool key_known(const char *key)
@@ -133,7 +133,9 @@ static int parse_numbers(const kp_config *c, struct kp_broker_config *o, kp_erro
 				&o->socket_request_max_bytes, err) < 0)
 		return -1;
 	if (kp_config_get_int64(c, "connections.max.idle.ms", 600000, -1, INT64_MAX / 2,
-				&o->connections_max_idle_ms, err) < 0)
+				&o->connections_max_idle_ms, err) < 0 ||
+	    kp_config_get_int64(c, "log.flush.scheduler.interval.ms", INT64_MAX, 1, INT64_MAX,
+				&o->flush_scheduler_ms, err) < 0)
 		return -1;
 	return kp_config_get_bool(c, "auto.create.topics.enable", true, &o->auto_create_topics, err);
 }
@@ -147,7 +149,9 @@ static int parse_log_config(const kp_config *c, struct kp_log_config *l, kp_erro
 				&l->segment_bytes, err) < 0 ||
 	    kp_config_get_int64(c, "log.roll.ms", l->segment_ms, 1, INT64_MAX, &l->segment_ms, err) < 0 ||
 	    kp_config_get_int64(c, "log.flush.interval.messages", l->flush_messages, 1, INT64_MAX,
-				&l->flush_messages, err) < 0)
+				&l->flush_messages, err) < 0 ||
+	    kp_config_get_int64(c, "log.flush.interval.ms", l->flush_ms, 0, INT64_MAX,
+				&l->flush_ms, err) < 0)
 		return -1;
 	if (kp_config_get_int64(c, "log.index.interval.bytes", l->index_interval_bytes, 0, INT32_MAX,
 				&v, err) < 0)

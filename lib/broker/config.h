@@ -39,6 +39,7 @@ struct kp_broker_config {
 	int32_t message_max_bytes;          /* message.max.bytes (1048588) */
 	int64_t socket_request_max_bytes;   /* socket.request.max.bytes (104857600) */
 	int64_t connections_max_idle_ms;    /* connections.max.idle.ms (600000) */
+	int64_t flush_scheduler_ms;         /* log.flush.scheduler.interval.ms (INT64_MAX: never) */
 	struct kp_log_config log;           /* log.segment.bytes, log.roll.ms, ... */
 };
 

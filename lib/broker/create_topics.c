@@ -7,9 +7,10 @@
  * partition on this node alone. num_partitions -1 (v4+) means
  * num.partitions, replication_factor -1 default.replication.factor.
  * validate_only (v1+) checks without creating. A topic named twice in one
- * request is INVALID_REQUEST for each entry. Topic configs are accepted
- * and not yet applied (per-topic configs come with ktopics). v5+ report
- * partitions and replication factor; v7+ the topic id.
+ * request is INVALID_REQUEST for each entry. Topic configs are validated
+ * against Kafka's topic config names, types and ranges (INVALID_CONFIG,
+ * topic_config.c) but not yet applied (per-topic configs come with
+ * ktopics). v5+ report partitions and replication factor; v7+ the topic id.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -96,14 +97,14 @@ static int16_t validate(struct kp_request *rq, const ct_req *ct, bool duplicate,
 		*rf = 1;
 		if (*partitions < 0)
 			return *msg = "replicas must be exactly this broker", KP_ERR_INVALID_REPLICA_ASSIGNMENT;
-		return KP_ERR_NONE;
+		return kp_topic_configs_check(rq, ct->configs, ct->configs_count, msg);
 	}
 	if (*partitions < 1 || *partitions > KP_TOPIC_MAX_PARTITIONS)
 		return *msg = "number of partitions out of range", KP_ERR_INVALID_PARTITIONS;
 	if (*rf < 1 || *rf > 1)
 		return *msg = "replication factor must be 1: there is one broker",
 		       KP_ERR_INVALID_REPLICATION_FACTOR;
-	return KP_ERR_NONE;
+	return kp_topic_configs_check(rq, ct->configs, ct->configs_count, msg);
 }
 
 static void create_one(struct kp_request *rq, const struct kp_create_topics_request *req,

@@ -206,6 +206,11 @@ static int fetch_partition(struct kp_request *rq, struct kp_topic *t, int16_t to
 		bud->error = true;
 		return 0;
 	}
+	if (!kp_partition_online(p)) {
+		out->error_code = KP_ERR_KAFKA_STORAGE_ERROR;
+		bud->error = true;
+		return 0;
+	}
 	out->high_watermark = kp_partition_high_watermark(p);
 	out->last_stable_offset = out->high_watermark;
 	out->log_start_offset = kp_log_start_offset(p->log);

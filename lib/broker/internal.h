@@ -36,6 +36,9 @@ struct kp_broker {
 	struct kp_fetch_park *parked; /* long-poll fetches waiting for data */
 	struct event *sigint, *sigterm;
 	bool stopping;
+	struct kp_flusher *flusher;   /* the fsync thread of the flush policy, or NULL (none set) */
+	struct event *flush_done;     /* its completion pipe (kp_flusher_poll) */
+	struct event *flush_tick;     /* log.flush.interval.ms checks, or NULL */
 };
 
 struct kp_request {
@@ -103,6 +106,16 @@ struct kp_topic *kp_broker_auto_create(struct kp_broker *b, const char *name, bo
  */
 struct kp_topic *kp_broker_create_topic(struct kp_broker *b, const char *name, int32_t partitions,
 					int16_t *error_code);
+
+/*
+ * kp_topic_configs_check - validate the `n` topic configs of a CreateTopics
+ * topic against Kafka's topic config names, types and ranges
+ * (topic_config.c). Returns KP_ERR_NONE, or INVALID_CONFIG with *msg (in
+ * rq's arena) naming the first bad config. They are not applied yet.
+ */
+int16_t kp_topic_configs_check(struct kp_request *rq,
+			       const struct kp_create_topics_request_creatable_topic_config *cfgs,
+			       int32_t n, const char **msg);
 
 /* kp_fetch_wake - data was appended to topic/partition: re-run parked fetches asking for it. */
 void kp_fetch_wake(struct kp_broker *b, const struct kp_topic *topic, int32_t partition);

@@ -7,12 +7,16 @@
  *   v1-3    a null list means all topics, an empty one none; auto-create
  *           as v0 (kafka-python relies on this, CLIENT-NOTES rule 5)
  *   v4+     auto-create only with allow_auto_topic_creation
- *   v10+    topics carry topic ids; requests may name topics by id
+ *   v10+    topics carry topic ids; requests may name topics by id; a
+ *           null name with an unknown or zero id is UNKNOWN_TOPIC_ID, the
+ *           name null (v12+; "" before, where names are not nullable)
  *   v8+     authorized operations: INT32_MIN unless asked for (KIP-430);
  *           asked for, every operation Kafka supports on the resource,
  *           as Kafka answers without an authorizer
  * This node is the only broker, the controller, and every partition's
- * leader, sole replica and ISR.
+ * leader, sole replica and ISR, except for an offline partition (its log
+ * could not be opened): KAFKA_STORAGE_ERROR, leader -1, empty ISR, this
+ * node in offline_replicas.
  */
 #include <string.h>
 
@@ -66,6 +70,14 @@ static int fill_partitions(struct kp_request *rq, struct kp_topic *t, md_topic *
 		ps[i].isr_nodes_count = 1;
 		ps[i].offline_replicas = NULL;
 		ps[i].offline_replicas_count = 0;
+		if (!kp_partition_online(&t->partitions[i])) {
+			/* as Kafka shows a partition whose only replica's log dir failed */
+			ps[i].error_code = KP_ERR_KAFKA_STORAGE_ERROR;
+			ps[i].leader_id = -1;
+			ps[i].isr_nodes_count = 0;
+			ps[i].offline_replicas = node;
+			ps[i].offline_replicas_count = 1;
+		}
 	}
 	out->partitions = ps;
 	out->partitions_count = t->partition_count;

@@ -2,7 +2,9 @@
  * produce.c - Produce (key 0), versions 0-11.
  *
  * v0-2 carry legacy message sets (magic 0/1), converted to one v2 batch
- * with kp_legacy_to_batch so the log holds a single format; v3+ carry v2
+ * with kp_legacy_to_batch so the log holds a single format;
+ * message.max.bytes applies to each legacy message (or compressed
+ * wrapper), not to the converted batch, as in Kafka; v3+ carry v2
  * record batches, appended exactly as received (offsets assigned by
  * rewriting the base offset, CLIENT-NOTES rule 10). A partition's append
  * is all-or-nothing. acks=0 gets no response (CLIENT-NOTES rule 4), so
@@ -18,6 +20,9 @@
 #include "record/batch.h"
 #include "record/legacy.h"
 #include "util/diag.h"
+
+/* The offset and size fields before each legacy message (Kafka's LOG_OVERHEAD). */
+#define LEGACY_LOG_OVERHEAD 12
 
 typedef struct kp_produce_response_topic_produce_response pr_topic;
 typedef struct kp_produce_response_partition_produce_response pr_partition;
@@ -48,6 +53,30 @@ static int16_t batches_check(const uint8_t *data, size_t len, int32_t max, int16
 		if (attr & KP_BATCH_CONTROL)
 			return version >= 8 ? KP_ERR_INVALID_RECORD : KP_ERR_CORRUPT_MESSAGE;
 		pos += KP_BATCH_LOG_OVERHEAD + (size_t)blen;
+	}
+	return KP_ERR_NONE;
+}
+
+/*
+ * legacy_check - MESSAGE_TOO_LARGE when one entry of the legacy message
+ * set (a message, or the wrapper of a compressed set) is over `max` bytes
+ * with its offset and size fields, as Kafka checks each shallow entry;
+ * else KP_ERR_NONE. The converted batch is not checked: 50 small messages
+ * may add up to more than message.max.bytes. Malformed framing is left to
+ * kp_legacy_to_batch.
+ */
+static int16_t legacy_check(const uint8_t *data, size_t len, int32_t max)
+{
+	size_t pos = 0;
+
+	while (pos + LEGACY_LOG_OVERHEAD <= len) {
+		int32_t size = (int32_t)kp_load_u32(data + pos + 8);
+
+		if (size < 0)
+			return KP_ERR_NONE;
+		if ((int64_t)size + LEGACY_LOG_OVERHEAD > max)
+			return KP_ERR_MESSAGE_TOO_LARGE;
+		pos += LEGACY_LOG_OVERHEAD + (size_t)size;
 	}
 	return KP_ERR_NONE;
 }
@@ -85,12 +114,16 @@ static void append_records(struct kp_request *rq, struct kp_topic *t, struct kp_
 		return;
 	}
 	if (rq->version <= 2) {
+		out->error_code = legacy_check(data, len, max);
+		if (out->error_code != KP_ERR_NONE)
+			goto done;
 		if (kp_legacy_to_batch(data, len, &legacy, &err) < 0) {
 			out->error_code = append_error(&err, rq->version);
 			goto done;
 		}
 		data = legacy.data;
 		len = legacy.len;
+		max = INT32_MAX; /* checked per message above */
 	}
 	out->error_code = batches_check(data, len, max, rq->version);
 	if (out->error_code != KP_ERR_NONE)
@@ -133,6 +166,8 @@ static int produce_topic(struct kp_request *rq, const struct kp_produce_request_
 			pr->error_code = acks_error;
 		else if (!p)
 			pr->error_code = KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+		else if (!kp_partition_online(p))
+			pr->error_code = KP_ERR_KAFKA_STORAGE_ERROR;
 		else
 			append_records(rq, t, p, &pd->records, pr);
 	}

@@ -91,6 +91,8 @@ struct kp_topic *kp_topics_find(const kp_topics *t, const char *name)
 
 struct kp_topic *kp_topics_find_id(const kp_topics *t, const kp_uuid *id)
 {
+	if (kp_uuid_is_zero(id))
+		return NULL;
 	for (size_t i = 0; i < t->n; i++)
 		if (memcmp(&t->v[i]->id, id, sizeof(*id)) == 0)
 			return t->v[i];
@@ -116,7 +118,12 @@ struct kp_topic *kp_topics_at(const kp_topics *t, size_t i)
 
 int64_t kp_partition_high_watermark(const struct kp_partition *p)
 {
-	return kp_log_end_offset(p->log);
+	return p->log ? kp_log_end_offset(p->log) : -1;
+}
+
+bool kp_partition_online(const struct kp_partition *p)
+{
+	return p->log != NULL;
 }
 
 void kp_topics_flush(kp_topics *t)
@@ -125,7 +132,7 @@ void kp_topics_flush(kp_topics *t)
 		for (int32_t j = 0; j < t->v[i]->partition_count; j++) {
 			kp_error err;
 
-			if (kp_log_flush(t->v[i]->partitions[j].log, &err) < 0)
+			if (t->v[i]->partitions[j].log && kp_log_flush(t->v[i]->partitions[j].log, &err) < 0)
 				kp_diag_error("cannot flush %s-%d: %s", t->v[i]->name, j, err.msg);
 		}
 }
@@ -210,16 +217,25 @@ static int read_partition_metadata(const char *pdir, kp_uuid *id)
 	return rc;
 }
 
-/* open_partitions - open (recover) the log of every partition of `topic` in `dir`. */
+/*
+ * open_partitions - open (recover) the log of every partition of `topic`
+ * in `dir`. With `offline_ok` (loading at startup), a log that cannot be
+ * opened is logged at ERROR and its partition left offline (log NULL) so
+ * that the broker serves everything else; otherwise it fails.
+ */
 static int open_partitions(const kp_topics *t, const char *dir, struct kp_topic *topic,
-			   kp_error *err)
+			   bool offline_ok, kp_error *err)
 {
 	char pdir[PATH_MAX];
 
 	for (int32_t i = 0; i < topic->partition_count; i++) {
 		partition_dir(dir, topic->name, i, false, pdir, sizeof(pdir));
-		if (kp_log_open(pdir, &t->logcfg, &topic->partitions[i].log, err) < 0)
+		if (kp_log_open(pdir, &t->logcfg, &topic->partitions[i].log, err) == 0)
+			continue;
+		if (!offline_ok || err->code == KP_ENOMEM)
 			return -1;
+		kp_diag_error("partition %s is offline: cannot open its log: %s", pdir, err->msg);
+		topic->partitions[i].log = NULL;
 	}
 	return 0;
 }
@@ -337,7 +353,7 @@ int kp_topics_create(kp_topics *t, const char *name, int32_t partitions, struct 
 		return kp_error_set(err, KP_ENOMEM, "out of memory");
 	if (kp_uuid_random(&topic->id, err) < 0 || stage_partitions(t, topic, err) < 0 ||
 	    commit_partitions(t, topic, &renamed_from, err) < 0 ||
-	    open_partitions(t, t->dir, topic, err) < 0 || topics_add(t, topic, err) < 0)
+	    open_partitions(t, t->dir, topic, false, err) < 0 || topics_add(t, topic, err) < 0)
 		goto fail;
 	*out = topic;
 	return 0;
@@ -416,7 +432,7 @@ static int topic_load(kp_topics *t, const char *dir, const char *name, kp_error 
 		topic_free(topic);
 		return 0;
 	}
-	if (open_partitions(t, dir, topic, err) < 0 || topics_add(t, topic, err) < 0) {
+	if (open_partitions(t, dir, topic, true, err) < 0 || topics_add(t, topic, err) < 0) {
 		topic_free(topic);
 		return -1;
 	}

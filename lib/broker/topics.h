@@ -33,7 +33,7 @@
 struct kp_partition {
 	int32_t index;
 	int32_t leader_epoch;
-	kp_log *log;
+	kp_log *log; /* NULL: offline, the log could not be opened (kp_partition_online) */
 };
 
 struct kp_topic {
@@ -59,8 +59,9 @@ void kp_topics_free(kp_topics *t);
  * the log of each partition 0..n-1 of those topics. A topic missing a
  * partition.metadata or with differing topic ids is skipped with a WARN,
  * as are directories not named TOPIC-N; staging directories of an
- * interrupted creation are removed (INFO). Returns 0, or -1 with the
- * error of a log that cannot be opened.
+ * interrupted creation are removed (INFO). A partition whose log cannot
+ * be opened is logged at ERROR and left offline (log NULL). Returns 0, or
+ * -1 with the error (out of memory).
  */
 int kp_topics_load(kp_topics *t, const char *dir, kp_error *err);
 
@@ -78,7 +79,11 @@ int kp_topics_create(kp_topics *t, const char *name, int32_t partitions, struct 
 
 /* kp_topics_find - the topic named `name`, or NULL. */
 struct kp_topic *kp_topics_find(const kp_topics *t, const char *name);
-/* kp_topics_find_id - the topic with id `id`, or NULL. */
+/*
+ * kp_topics_find_id - the topic with id `id`, or NULL. The zero id
+ * (Uuid.ZERO_UUID, "no id") never names a topic, even one whose
+ * partition.metadata holds it.
+ */
 struct kp_topic *kp_topics_find_id(const kp_topics *t, const kp_uuid *id);
 /* kp_topic_partition - partition `index` of `topic` (may be NULL), or NULL. */
 struct kp_partition *kp_topic_partition(struct kp_topic *topic, int32_t index);
@@ -93,8 +98,15 @@ struct kp_topic *kp_topics_at(const kp_topics *t, size_t i);
  */
 bool kp_topic_name_valid(const char *name);
 
-/* kp_partition_high_watermark - on one node, the log end offset. */
+/* kp_partition_high_watermark - on one node, the log end offset; -1 when offline. */
 int64_t kp_partition_high_watermark(const struct kp_partition *p);
+
+/*
+ * kp_partition_online - whether `p` has an open log. A partition whose log
+ * could not be opened at startup is offline: requests for it are answered
+ * KAFKA_STORAGE_ERROR, and Metadata shows it with leader -1.
+ */
+bool kp_partition_online(const struct kp_partition *p);
 
 /* kp_topics_flush - flush every log; logs failures at ERROR. */
 void kp_topics_flush(kp_topics *t);

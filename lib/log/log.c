@@ -125,6 +125,37 @@ static int roll(kp_log *log, kp_error *err)
 	return kp_log_add_segment(log, base, true, err);
 }
 
+/*
+ * request_flush - the flush policy triggered: hand the flush to the
+ * flusher (or, while one is in flight, ask for another after it), or
+ * flush inline without one.
+ */
+static int request_flush(kp_log *log, kp_error *err)
+{
+	log->unflushed = 0;
+	log->last_flush_ms = kp_log_now_ms();
+	if (!log->cfg.flusher)
+		return kp_log_flush(log, err);
+	if (log->flushing) {
+		log->flush_again = true;
+		return 0;
+	}
+	return kp_flusher_submit(log->cfg.flusher, log, err);
+}
+
+int kp_log_flush_tick(kp_log *log, int64_t now_ms, kp_error *err)
+{
+	if (log->cfg.flush_ms == INT64_MAX || kp_log_end_offset(log) <= log->recovery_point ||
+	    now_ms - log->last_flush_ms < log->cfg.flush_ms)
+		return 0;
+	return request_flush(log, err);
+}
+
+int64_t kp_log_recovery_point(const kp_log *log)
+{
+	return log->recovery_point;
+}
+
 int kp_log_append(kp_log *log, uint8_t *batches, size_t len, int32_t leader_epoch,
 		  int64_t *base_offset, int64_t *last_offset, kp_error *err)
 {
@@ -145,7 +176,7 @@ int kp_log_append(kp_log *log, uint8_t *batches, size_t len, int32_t leader_epoc
 		*last_offset = base + ai.offsets - 1;
 	log->unflushed += ai.records;
 	if (log->unflushed >= log->cfg.flush_messages)
-		return kp_log_flush(log, err);
+		return request_flush(log, err);
 	return 0;
 }
 
@@ -241,6 +272,10 @@ int kp_log_flush(kp_log *log, kp_error *err)
 {
 	int64_t end = kp_log_end_offset(log);
 
+	if (log->cfg.flusher)
+		kp_flusher_wait(log->cfg.flusher, log);
+	log->flush_again = false;
+	log->last_flush_ms = kp_log_now_ms();
 	for (size_t i = kp_log_find_segment(log, log->recovery_point); i < log->nsegs; i++)
 		if (kp_segment_sync(&log->segs[i], err) < 0)
 			return -1;
@@ -269,6 +304,8 @@ int kp_log_truncate_to(kp_log *log, int64_t offset, kp_error *err)
 				    PRId64, log->dir, offset, log->start_offset);
 	if (offset >= kp_log_end_offset(log))
 		return 0;
+	if (log->cfg.flusher) /* its recovery-point write must not follow ours */
+		kp_flusher_wait(log->cfg.flusher, log);
 	if (i > 0 && log->segs[i].base == offset)
 		i--;
 	if (kp_log_drop_segments(log, i + 1, err) < 0 ||

@@ -31,6 +31,8 @@ struct kp_log_config {
 	int32_t index_interval_bytes; /* log.index.interval.bytes: bytes between index entries (default 4096) */
 	int32_t max_index_bytes;      /* log.index.size.max.bytes: index file capacity (default 10 MiB) */
 	int64_t flush_messages;       /* log.flush.interval.messages: fsync after this many records (default INT64_MAX: never) */
+	int64_t flush_ms;             /* log.flush.interval.ms: fsync unflushed data this old, via kp_log_flush_tick (default INT64_MAX: never) */
+	struct kp_flusher *flusher;   /* borrowed (flusher.h): policy fsyncs run there; NULL: inline in kp_log_append */
 };
 
 /* kp_log_config_default - Kafka's defaults for every field of `cfg`. */
@@ -126,8 +128,29 @@ int64_t kp_log_offset_for_timestamp(kp_log *log, int64_t timestamp_ms, int64_t *
  */
 bool kp_log_max_timestamp(const kp_log *log, int64_t *timestamp_ms, int64_t *offset);
 
-/* kp_log_flush - fsync the active segment and indexes. Returns 0 or -1 (KP_EIO). */
+/*
+ * kp_log_flush - fsync every segment and index at or past the recovery
+ * point, now, on the calling thread, then advance the recovery point to
+ * the log end offset (Kafka's UnifiedLog.flush). Waits first for a flush
+ * in flight on the flusher. For shutdown and tests, not the hot path.
+ * Returns 0 or -1 (KP_EIO).
+ */
 int kp_log_flush(kp_log *log, kp_error *err);
+
+/*
+ * kp_log_flush_tick - the time policy (Kafka's LogManager.flushDirtyLogs):
+ * when the log has unflushed data and log.flush.interval.ms (cfg.flush_ms)
+ * have passed since its last flush at wall clock `now_ms`, request a
+ * flush (on the flusher when configured, else inline). Returns 0 or -1
+ * (KP_EIO, KP_ENOMEM).
+ */
+int kp_log_flush_tick(kp_log *log, int64_t now_ms, kp_error *err);
+
+/*
+ * kp_log_recovery_point - the offset below which the data is known to be
+ * on disk (fsynced); what the recovery-point file holds.
+ */
+int64_t kp_log_recovery_point(const kp_log *log);
 
 /*
  * kp_log_truncate_to - remove every batch at or past `offset` (a follower

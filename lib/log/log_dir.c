@@ -38,6 +38,8 @@ void kp_log_config_default(struct kp_log_config *cfg)
 	cfg->index_interval_bytes = 4096;
 	cfg->max_index_bytes = 10485760;
 	cfg->flush_messages = INT64_MAX;
+	cfg->flush_ms = INT64_MAX;
+	cfg->flusher = NULL;
 }
 
 /* kp_log_find_segment - index of the last segment whose base offset is <= `offset` (0 if none). */
@@ -203,7 +205,7 @@ static int recover_all(kp_log *log, int64_t rp, kp_error *err)
 static int check_config(const struct kp_log_config *c, kp_error *err)
 {
 	if (c->segment_bytes < KP_BATCH_HEADER_SIZE || c->segment_ms < 1 || c->index_interval_bytes < 0 ||
-	    c->max_index_bytes < 12 || c->flush_messages < 1)
+	    c->max_index_bytes < 12 || c->flush_messages < 1 || c->flush_ms < 0)
 		return kp_error_set(err, KP_EINVAL, "invalid log configuration");
 	return 0;
 }
@@ -249,6 +251,7 @@ int kp_log_open(const char *dir, const struct kp_log_config *cfg, kp_log **out, 
 	log->start_offset = log->segs[0].base;
 	end = kp_log_end_offset(log);
 	log->recovery_point = rp < log->start_offset ? log->start_offset : rp > end ? end : rp;
+	log->last_flush_ms = kp_log_now_ms();
 	*out = log;
 	return 0;
 fail:

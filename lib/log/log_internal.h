@@ -122,7 +122,15 @@ struct kp_log {
 	int64_t start_offset;
 	int64_t recovery_point;     /* data below is fsynced */
 	int64_t unflushed;          /* records appended since the last flush */
+	int64_t last_flush_ms;      /* wall clock of the last flush (request), for flush_ms */
+	struct kp_flush_job *flushing; /* the job in flight (flusher.c), or NULL */
+	bool flush_again;           /* a flush was asked for while one was in flight */
 };
+
+/* flusher.c */
+struct kp_flusher;
+int kp_flusher_submit(struct kp_flusher *f, kp_log *log, kp_error *err);
+void kp_flusher_wait(struct kp_flusher *f, kp_log *log);
 
 /* log_dir.c */
 int kp_log_add_segment(kp_log *log, int64_t base, bool create, kp_error *err);

@@ -16,6 +16,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "log/flusher.h"
 #include "log/log.h"
 #include "record/batch.h"
 #include "util/buf.h"
@@ -538,6 +540,87 @@ static void test_flush_policy(void **state)
 	kp_log_close(log);
 }
 
+/* read_rp - the recovery-point file's offset, or -1 when it is absent. */
+static long long read_rp(struct fx *f)
+{
+	char path[160], text[32] = "";
+	FILE *fp;
+
+	snprintf(path, sizeof path, "%s/recovery-point", f->dir);
+	if (!(fp = fopen(path, "r")))
+		return -1;
+	assert_non_null(fgets(text, sizeof text, fp));
+	fclose(fp);
+	return atoll(text);
+}
+
+/* await_rp - run the loop side of `fl` until `log`'s recovery point reaches `want`. */
+static void await_rp(kp_flusher *fl, kp_log *log, int64_t want)
+{
+	struct pollfd p = { .fd = kp_flusher_fd(fl), .events = POLLIN };
+
+	for (int i = 0; i < 100 && kp_log_recovery_point(log) < want; i++) {
+		assert_true(poll(&p, 1, 100) >= 0);
+		kp_flusher_poll(fl);
+	}
+	assert_int_equal(kp_log_recovery_point(log), want);
+}
+
+/* with a flusher the message policy fsyncs on its thread; the recovery point follows on poll */
+static void test_flush_async(void **state)
+{
+	struct fx *f = *state;
+	struct kp_log_config cfg;
+	kp_flusher *fl;
+	kp_error err;
+	kp_log *log;
+
+	assert_int_equal(kp_flusher_new(&fl, &err), 0);
+	small_config(&cfg);
+	cfg.flush_messages = 2;
+	cfg.flusher = fl;
+	log = open_log(f, &cfg);
+	append_n(log, 1, 1);
+	assert_int_equal(kp_log_recovery_point(log), 0);
+	for (int i = 0; i < 40; i++) /* rolls, and flushes asked for while one is in flight */
+		append_n(log, 3, 2 + i);
+	assert_int_equal(kp_log_recovery_point(log) < 121, 1);
+	await_rp(fl, log, 121);
+	assert_int_equal(read_rp(f), 121);
+	append_n(log, 5, 100); /* in flight (or done) when closed: close waits and flushes */
+	kp_log_close(log);
+	assert_int_equal(read_rp(f), 126);
+	log = open_log(f, &cfg);
+	assert_int_equal(kp_log_end_offset(log), 126);
+	kp_log_close(log);
+	kp_flusher_free(fl);
+}
+
+/* log.flush.interval.ms: kp_log_flush_tick flushes data older than flush_ms */
+static void test_flush_tick(void **state)
+{
+	struct fx *f = *state;
+	struct kp_log_config cfg;
+	kp_flusher *fl;
+	kp_error err;
+	kp_log *log;
+
+	assert_int_equal(kp_flusher_new(&fl, &err), 0);
+	kp_log_config_default(&cfg);
+	cfg.flush_ms = 60000;
+	cfg.flusher = fl;
+	log = open_log(f, &cfg);
+	append_n(log, 4, 1);
+	assert_int_equal(kp_log_flush_tick(log, 0, &err), 0); /* not due */
+	assert_int_equal(kp_log_flush_tick(log, INT64_MAX / 2, &err), 0);
+	await_rp(fl, log, 4);
+	assert_int_equal(read_rp(f), 4);
+	assert_int_equal(kp_log_truncate_to(log, 2, &err), 0);
+	assert_int_equal(read_rp(f), 0);
+	kp_log_close(log);
+	kp_flusher_free(fl);
+}
+
 /* touch - create an empty file at `path`. */
 static void touch(const char *path)
 {
@@ -708,6 +791,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_offset_for_timestamp, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_truncate_to, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flush_policy, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_flush_async, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_flush_tick, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crash_empty_active_segment, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_empty_middle_segment, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_recovery_point_beyond_end, setup, teardown),

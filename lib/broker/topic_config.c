@@ -1,0 +1,189 @@
+/*
+ * topic_config.c - validation of topic-level configs (CreateTopics), by
+ * Kafka's LogConfig definitions: names, types and ranges. Values are
+ * trimmed, as Kafka's ConfigDef does; booleans are true/false in any case.
+ *
+ * The configs are validated only, not applied yet: every topic uses the
+ * broker's log settings (per-topic configs come with ktopics).
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "broker/internal.h"
+
+enum config_type { CT_LONG, CT_INT, CT_DOUBLE, CT_BOOLEAN, CT_STRING, CT_LIST };
+
+struct topic_config {
+	const char *name;
+	enum config_type type;
+	double min, max;       /* numbers: the valid range */
+	const char *const *in; /* strings and list elements: the valid values */
+};
+
+#define LMAX 9223372036854775807.0
+#define IMAX 2147483647.0
+
+static const char *const compression_types[] = { "uncompressed", "zstd", "lz4", "snappy",
+						 "gzip", "producer", NULL };
+static const char *const cleanup_policies[] = { "compact", "delete", NULL };
+static const char *const timestamp_types[] = { "CreateTime", "LogAppendTime", NULL };
+
+/* Kafka's topic configs (LogConfig), sorted by name. */
+static const struct topic_config configs[] = {
+	{ "cleanup.policy", CT_LIST, 0, 0, cleanup_policies },
+	{ "compression.type", CT_STRING, 0, 0, compression_types },
+	{ "delete.retention.ms", CT_LONG, 0, LMAX, NULL },
+	{ "file.delete.delay.ms", CT_LONG, 0, LMAX, NULL },
+	{ "flush.messages", CT_LONG, 1, LMAX, NULL },
+	{ "flush.ms", CT_LONG, 0, LMAX, NULL },
+	{ "index.interval.bytes", CT_INT, 0, IMAX, NULL },
+	{ "local.retention.bytes", CT_LONG, -2, LMAX, NULL },
+	{ "local.retention.ms", CT_LONG, -2, LMAX, NULL },
+	{ "max.compaction.lag.ms", CT_LONG, 1, LMAX, NULL },
+	{ "max.message.bytes", CT_INT, 0, IMAX, NULL },
+	{ "message.downconversion.enable", CT_BOOLEAN, 0, 0, NULL },
+	{ "message.timestamp.difference.max.ms", CT_LONG, 0, LMAX, NULL },
+	{ "message.timestamp.type", CT_STRING, 0, 0, timestamp_types },
+	{ "min.cleanable.dirty.ratio", CT_DOUBLE, 0, 1, NULL },
+	{ "min.compaction.lag.ms", CT_LONG, 0, LMAX, NULL },
+	{ "min.insync.replicas", CT_INT, 1, IMAX, NULL },
+	{ "preallocate", CT_BOOLEAN, 0, 0, NULL },
+	{ "remote.storage.enable", CT_BOOLEAN, 0, 0, NULL },
+	{ "retention.bytes", CT_LONG, -LMAX - 1, LMAX, NULL },
+	{ "retention.ms", CT_LONG, -1, LMAX, NULL },
+	{ "segment.bytes", CT_INT, 14, IMAX, NULL },
+	{ "segment.index.bytes", CT_INT, 4, IMAX, NULL },
+	{ "segment.jitter.ms", CT_LONG, 0, LMAX, NULL },
+	{ "segment.ms", CT_LONG, 1, LMAX, NULL },
+	{ "unclean.leader.election.enable", CT_BOOLEAN, 0, 0, NULL },
+};
+
+static const struct topic_config *find_config(const char *name)
+{
+	for (size_t i = 0; i < sizeof(configs) / sizeof(configs[0]); i++)
+		if (strcmp(configs[i].name, name) == 0)
+			return &configs[i];
+	return NULL;
+}
+
+/* trim - `s` (n bytes) without leading and trailing white space, as [*start, *start + *n). */
+static void trim(const char *s, size_t n, const char **start, size_t *len)
+{
+	while (n > 0 && isspace((unsigned char)*s))
+		s++, n--;
+	while (n > 0 && isspace((unsigned char)s[n - 1]))
+		n--;
+	*start = s;
+	*len = n;
+}
+
+/* one_of - whether s[0..n) is one of the NULL-terminated `in`. */
+static bool one_of(const char *s, size_t n, const char *const *in)
+{
+	for (; *in; in++)
+		if (strlen(*in) == n && strncmp(*in, s, n) == 0)
+			return true;
+	return false;
+}
+
+/* check_list - a comma-separated list of `in` values (Kafka: no empty elements). */
+static const char *check_list(const char *v, const char *const *in)
+{
+	const char *s;
+	size_t n;
+
+	for (;;) {
+		const char *end = strchr(v, ',');
+
+		trim(v, end ? (size_t)(end - v) : strlen(v), &s, &n);
+		if (!one_of(s, n, in))
+			return "not a list of valid values";
+		if (!end)
+			return NULL;
+		v = end + 1;
+	}
+}
+
+/* check_number - NULL, or why `v` is not a number of c's type within c's range. */
+static const char *check_number(const struct topic_config *c, const char *v)
+{
+	char *end;
+	double d;
+
+	errno = 0;
+	if (c->type == CT_DOUBLE) {
+		d = strtod(v, &end);
+	} else {
+		long long l = strtoll(v, &end, 10);
+
+		d = (double)l;
+		if (c->type == CT_INT && (l < INT32_MIN || l > INT32_MAX))
+			errno = ERANGE;
+	}
+	if (end == v || *end || errno)
+		return c->type == CT_LONG ? "not a number of type LONG"
+		     : c->type == CT_INT  ? "not a number of type INT"
+					  : "not a number of type DOUBLE";
+	if (d < c->min || d > c->max)
+		return "value out of range";
+	return NULL;
+}
+
+/* check_value - NULL, or why `value` (trimmed) is invalid for `c`. */
+static const char *check_value(const struct topic_config *c, const char *value)
+{
+	const char *s;
+	size_t n;
+
+	trim(value, strlen(value), &s, &n);
+	switch (c->type) {
+	case CT_BOOLEAN:
+		if ((n == 4 && strncasecmp(s, "true", 4) == 0) ||
+		    (n == 5 && strncasecmp(s, "false", 5) == 0))
+			return NULL;
+		return "expected value to be either true or false";
+	case CT_STRING:
+		return one_of(s, n, c->in) ? NULL : "not one of the valid values";
+	case CT_LIST:
+		return check_list(value, c->in);
+	default: {
+		char num[64];
+
+		if (n >= sizeof(num))
+			return "not a number";
+		memcpy(num, s, n);
+		num[n] = '\0';
+		return check_number(c, num);
+	}
+	}
+}
+
+int16_t kp_topic_configs_check(struct kp_request *rq,
+			       const struct kp_create_topics_request_creatable_topic_config *cfgs,
+			       int32_t n, const char **msg)
+{
+	for (int32_t i = 0; i < n; i++) {
+		const char *name = cfgs[i].name ? cfgs[i].name : "";
+		const struct topic_config *c = find_config(name);
+		const char *why = NULL;
+		char buf[512];
+
+		if (!c)
+			snprintf(buf, sizeof(buf), "Unknown topic config name: %s", name);
+		else if (!cfgs[i].value)
+			snprintf(buf, sizeof(buf), "Null value not supported for topic config: %s", name);
+		else if ((why = check_value(c, cfgs[i].value)))
+			snprintf(buf, sizeof(buf), "Invalid value %.200s for configuration %s: %s",
+				 cfgs[i].value, name, why);
+		else
+			continue;
+		*msg = kp_arena_strndup(&rq->arena, buf, strlen(buf));
+		if (!*msg)
+			*msg = "invalid topic config";
+		return KP_ERR_INVALID_CONFIG;
+	}
+	return KP_ERR_NONE;
+}
