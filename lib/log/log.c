@@ -180,20 +180,34 @@ int kp_log_append(kp_log *log, uint8_t *batches, size_t len, int32_t leader_epoc
 	return 0;
 }
 
-int kp_log_read(kp_log *log, int64_t offset, int64_t max_offset, size_t max_bytes,
-		kp_buf *out, kp_error *err)
+/*
+ * log_read_start - where a read of `offset` begins: *seg gets the segment
+ * index and *pos the file position of the batch holding `offset`. Returns
+ * 0, 1 when there is nothing to read (offset is the log end offset), or -1
+ * with KP_ERANGE (outside [log start offset, log end offset]) or KP_EIO.
+ */
+static int log_read_start(kp_log *log, int64_t offset, size_t *seg, int64_t *pos, kp_error *err)
 {
-	int64_t end = kp_log_end_offset(log), pos;
-	size_t i = kp_log_find_segment(log, offset), taken = 0, len0 = out->len;
-	int rc = 0;
+	int64_t end = kp_log_end_offset(log);
 
 	if (offset < log->start_offset || offset > end)
 		return kp_error_set(err, KP_ERANGE, "%s: offset %" PRId64 " out of range [%" PRId64
 				    ", %" PRId64 "]", log->dir, offset, log->start_offset, end);
 	if (offset == end)
-		return 0;
-	if (kp_segment_find(&log->segs[i], offset, &pos, err) < 0)
-		goto fail;
+		return 1;
+	*seg = kp_log_find_segment(log, offset);
+	return kp_segment_find(&log->segs[*seg], offset, pos, err);
+}
+
+int kp_log_read(kp_log *log, int64_t offset, int64_t max_offset, size_t max_bytes,
+		kp_buf *out, kp_error *err)
+{
+	size_t i = 0, taken = 0, len0 = out->len;
+	int64_t pos = 0;
+	int rc = log_read_start(log, offset, &i, &pos, err);
+
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
 	for (; i < log->nsegs; i++, pos = 0) {
 		rc = kp_segment_read(&log->segs[i], pos, max_offset, max_bytes, &taken, out, err);
 		if (rc < 0)
@@ -210,18 +224,14 @@ fail:
 int kp_log_read_ranges(kp_log *log, int64_t offset, int64_t max_offset, size_t max_bytes,
 		       struct kp_log_range *out, size_t max_ranges, size_t *n, kp_error *err)
 {
-	int64_t end = kp_log_end_offset(log), pos, stop;
-	size_t i = kp_log_find_segment(log, offset), taken = 0;
-	int rc = 0;
+	size_t i = 0, taken = 0;
+	int64_t pos = 0, stop;
+	int rc;
 
 	*n = 0;
-	if (offset < log->start_offset || offset > end)
-		return kp_error_set(err, KP_ERANGE, "%s: offset %" PRId64 " out of range [%" PRId64
-				    ", %" PRId64 "]", log->dir, offset, log->start_offset, end);
-	if (offset == end)
-		return 0;
-	if (kp_segment_find(&log->segs[i], offset, &pos, err) < 0)
-		goto fail;
+	rc = log_read_start(log, offset, &i, &pos, err);
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
 	for (; i < log->nsegs && *n < max_ranges; i++, pos = 0) {
 		rc = kp_segment_scan(&log->segs[i], pos, max_offset, max_bytes, &taken, &stop, err);
 		if (rc < 0)
