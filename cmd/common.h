@@ -27,8 +27,11 @@ struct kp_opt {
 	const char *arg;       /* argument name shown in usage ("TOPIC"); NULL for a flag */
 	const char *help;      /* one line, lowercase */
 	const char *complete;  /* completion: "file", "dir", or words "a b c"; NULL for none */
-	bool required;         /* shown without brackets in the synopsis */
+	unsigned flags;        /* KP_OPT_REQUIRED, KP_OPT_REPEAT */
 };
+
+#define KP_OPT_REQUIRED 0x1 /* shown without brackets in the synopsis */
+#define KP_OPT_REPEAT 0x2   /* may be given more than once: "[-o KEY=VALUE]..." */
 
 struct kp_cmd {
 	const char *name;          /* program name */

@@ -14,11 +14,11 @@
 
 /* Option rows for a kp_cmd table; `help` is the program's own wording. */
 #define KP_OPT_BROKER \
-	{ 'b', "broker", "HOST:PORT[,...]", "bootstrap brokers (default 127.0.0.1:9092)", NULL, false }
-#define KP_OPT_TOPIC(help) { 't', "topic", "TOPIC", help, NULL, true }
-#define KP_OPT_PARTITION(help) { 'p', "partition", "PARTITION", help, NULL, false }
-#define KP_OPT_KEY_DELIMITER(help) { 'k', "key-delimiter", "DELIM", help, NULL, false }
-#define KP_OPT_PROPERTY(help) { 'X', "property", "KEY=VALUE", help, NULL, false }
+	{ 'b', "broker", "HOST:PORT[,...]", "bootstrap brokers (default 127.0.0.1:9092)", NULL, 0 }
+#define KP_OPT_TOPIC(help) { 't', "topic", "TOPIC", help, NULL, KP_OPT_REQUIRED }
+#define KP_OPT_PARTITION(help) { 'p', "partition", "PARTITION", help, NULL, 0 }
+#define KP_OPT_KEY_DELIMITER(help) { 'k', "key-delimiter", "DELIM", help, NULL, 0 }
+#define KP_OPT_PROPERTY(help) { 'X', "property", "KEY=VALUE", help, NULL, KP_OPT_REPEAT }
 
 struct kp_client_args {
 	const char *brokers; /* -b: bootstrap list, default "127.0.0.1:9092" */

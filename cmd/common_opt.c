@@ -23,14 +23,16 @@ static const struct kp_cmd *current_cmd;
 
 static void print_opt_usage(FILE *f, const struct kp_opt *o)
 {
-	const char *open = o->required ? "" : "[";
-	const char *close = o->required ? "" : "]";
+	const char *open = (o->flags & KP_OPT_REQUIRED) ? "" : "[";
+	const char *close = (o->flags & KP_OPT_REQUIRED) ? "" : "]";
 
 	if (o->id < 256)
 		fprintf(f, " %s-%c%s%s%s", open, o->id, o->arg ? " " : "", o->arg ? o->arg : "", close);
 	else
 		fprintf(f, " %s--%s%s%s%s", open, o->long_name, o->arg ? "=" : "",
 			o->arg ? o->arg : "", close);
+	if (o->flags & KP_OPT_REPEAT)
+		fputs("...", f);
 }
 
 void kp_print_synopsis(const struct kp_cmd *cmd, void *fp)

@@ -26,11 +26,11 @@
 #include "util/diag.h"
 
 static const struct kp_opt opts[] = {
-	{ 'c', "config", "FILE", "read broker settings from a properties file", "file", false },
-	{ 'o', "override", "KEY=VALUE", "set one setting, after the file (repeatable)", NULL, false },
+	{ 'c', "config", "FILE", "read broker settings from a properties file", "file", 0 },
+	{ 'o', "override", "KEY=VALUE", "set one setting, after the file (repeatable)", NULL, KP_OPT_REPEAT },
 	{ 'l', "log-level", "LEVEL", "log level: error, warn, info (default), debug",
-	  "error warn info debug", false },
-	{ 0, NULL, NULL, NULL, NULL, false },
+	  "error warn info debug", 0 },
+	{ 0, NULL, NULL, NULL, NULL, 0 },
 };
 
 static const struct kp_cmd cmd = {

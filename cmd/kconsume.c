@@ -44,12 +44,12 @@ static const struct kp_opt opts[] = {
 	KP_OPT_TOPIC("topic to read"),
 	KP_OPT_PARTITION("read only this partition"),
 	{ 'o', "offset", "beginning|end|OFFSET|-N", "where to start (default end)",
-	  "beginning end", false },
-	{ 'e', "exit", NULL, "exit when the end of every partition is reached", NULL, false },
-	{ 'c', "count", "COUNT", "exit after COUNT records", NULL, false },
+	  "beginning end", 0 },
+	{ 'e', "exit", NULL, "exit when the end of every partition is reached", NULL, 0 },
+	{ 'c', "count", "COUNT", "exit after COUNT records", NULL, 0 },
 	KP_OPT_KEY_DELIMITER("write key DELIM value"),
 	KP_OPT_PROPERTY("set a consumer property (repeatable)"),
-	{ 0, NULL, NULL, NULL, NULL, false },
+	{ 0, NULL, NULL, NULL, NULL, 0 },
 };
 
 static const struct kp_cmd cmd = {

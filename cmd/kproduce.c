@@ -40,11 +40,11 @@ static const struct kp_opt opts[] = {
 	KP_OPT_TOPIC("topic to write to"),
 	KP_OPT_PARTITION("write every record to this partition"),
 	KP_OPT_KEY_DELIMITER("split each line into key DELIM value"),
-	{ 'a', "acks", "0|1|all", "acknowledgements to wait for (default all)", "0 1 all", false },
+	{ 'a', "acks", "0|1|all", "acknowledgements to wait for (default all)", "0 1 all", 0 },
 	{ 'z', "compression", "CODEC", "none, gzip, snappy, lz4 or zstd (default none)",
-	  "none gzip snappy lz4 zstd", false },
+	  "none gzip snappy lz4 zstd", 0 },
 	KP_OPT_PROPERTY("set a producer property (repeatable)"),
-	{ 0, NULL, NULL, NULL, NULL, false },
+	{ 0, NULL, NULL, NULL, NULL, 0 },
 };
 
 static const struct kp_cmd cmd = {

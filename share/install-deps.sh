@@ -10,7 +10,7 @@ js="$here/../tests/js"
 PKGS="build-essential clang libclang-rt-dev pkg-config python3 ca-certificates
 libevent-dev libssl-dev libsasl2-dev libjansson-dev libisal-dev libxxhash-dev
 zlib1g-dev libsnappy-dev liblz4-dev libzstd-dev libcmocka-dev
-kcat python3-pytest python3-confluent-kafka python3-kafka"
+kcat python3-pytest python3-confluent-kafka python3-kafka man-db"
 command -v node >/dev/null 2>&1 || PKGS="$PKGS nodejs npm"
 SUDO=
 [ "$(id -u)" -eq 0 ] || SUDO=sudo

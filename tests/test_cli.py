@@ -1,4 +1,5 @@
 """Command-line surface: -h, --list-options, man pages and shell completion agree."""
+import os
 import re
 import subprocess
 
@@ -84,6 +85,21 @@ def test_man_synopsis_matches_option_table(kp, prog):
     known = {x for o in opts for x in o[:2] if x}
     extra = in_man - known
     assert not extra, f"man SYNOPSIS of {prog} has options {prog} does not have: {extra}"
+
+
+@pytest.mark.parametrize("prog", PROGRAMS)
+def test_man_synopsis_reads_like_help_usage(kp, prog):
+    """The rendered man SYNOPSIS is word for word PROG -h's usage line (plus [-h]): the same
+    argument names, brackets and "..." for repeatable options."""
+    env = dict(os.environ, MANWIDTH="2000")
+    page = subprocess.run(["man", "-l", str(ROOT / "man" / f"{prog}.1")], env=env,
+                          capture_output=True, timeout=30, check=True).stdout.decode()
+    lines = page.splitlines()
+    start = lines.index("SYNOPSIS") + 1
+    end = next(i for i in range(start, len(lines)) if lines[i] and not lines[i][0].isspace())
+    synopsis = " ".join(" ".join(lines[start:end]).split())
+    usage = kp.run(prog, "-h").stdout.decode().splitlines()[0]
+    assert synopsis == usage.removeprefix("usage: ") + " [-h]"
 
 
 @pytest.mark.parametrize("prog", PROGRAMS)
