@@ -328,14 +328,19 @@ static void fetch_send(struct kp_request *rq, const struct kp_fetch_response *re
 	}
 	kp_buf_init(&out);
 	sink.refs = malloc(sizeof(*sink.refs) * bud->nfiles);
-	if (!sink.refs)
+	if (!sink.refs) {
 		kp_error_set(&err, KP_ENOMEM, "out of memory");
-	else if (kp_response_encode_ext(rq->api_key, rq->version, rq->hdr.correlation_id, resp, &out,
-					&sink, &err) == 0 && sink.n != bud->nfiles)
+		goto send;
+	}
+	if (kp_response_encode_ext(rq->api_key, rq->version, rq->hdr.correlation_id, resp, &out,
+				   &sink, &err) < 0)
+		goto send;
+	if (sink.n != bud->nfiles)
 		kp_error_set(&err, KP_EINVAL, "%zu external records encoded, %zu expected", sink.n,
 			     bud->nfiles);
-	else if (sink.n == bud->nfiles && !(parts = file_parts(bud, sink.refs, &n)))
+	else if (!(parts = file_parts(bud, sink.refs, &n)))
 		kp_error_set(&err, KP_ENOMEM, "out of memory");
+send:
 	kp_request_free(rq);
 	if (parts)
 		kp_net_conn_reply_files(conn, &out, parts, n);
@@ -369,8 +374,10 @@ static void fetch_respond(struct kp_request *rq)
 	struct kp_fetch_response *resp = fetch_build(rq, &bud);
 
 	if (!resp) {
-		kp_diag_error("fetch from %s: out of memory", kp_net_conn_peer(rq->conn));
-		kp_request_finish(rq);
+		kp_net_conn *conn = rq->conn;
+
+		kp_request_free(rq);
+		kp_net_conn_fail(conn, "out of memory building a fetch response");
 		return;
 	}
 	fetch_send(rq, resp, &bud);
