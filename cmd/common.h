@@ -61,8 +61,6 @@ int kp_opt_parse(const struct kp_cmd *cmd, int argc, char **argv,
 _Noreturn void kp_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* kp_die - print "PROG: message" to stderr and exit 1. */
 _Noreturn void kp_die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* kp_warn - print "PROG: message" to stderr. */
-void kp_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* kp_print_synopsis - write "usage: PROG [-x ARG] ..." (one line) to `f` (a FILE *). */
 void kp_print_synopsis(const struct kp_cmd *cmd, void *f);

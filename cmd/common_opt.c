@@ -162,15 +162,6 @@ void kp_die(const char *fmt, ...)
 	exit(KP_EXIT_FAILURE);
 }
 
-void kp_warn(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vmessage(fmt, ap);
-	va_end(ap);
-}
-
 static void diag_sink(int level, const char *line, void *opaque)
 {
 	struct timeval tv;

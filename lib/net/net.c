@@ -54,7 +54,6 @@ struct kp_net_conn {
 	bool in_dispatch; /* inside conn_process, to avoid recursion */
 	bool peer_eof;    /* the client shut down its sending side */
 	bool closing;     /* close once the output buffer is written */
-	void *data;
 	struct kp_net_conn *prev, *next;
 };
 
@@ -602,14 +601,4 @@ void kp_net_free(kp_net *n)
 const char *kp_net_conn_peer(const kp_net_conn *c)
 {
 	return c->peer;
-}
-
-void kp_net_conn_set_data(kp_net_conn *c, void *data)
-{
-	c->data = data;
-}
-
-void *kp_net_conn_data(const kp_net_conn *c)
-{
-	return c->data;
 }

@@ -164,8 +164,5 @@ static inline void kp_net_conn_done(kp_net_conn *c) { kp_net_conn_reply(c, NULL)
 
 /* kp_net_conn_peer - "HOST:PORT" of the client (owned by the connection). */
 const char *kp_net_conn_peer(const kp_net_conn *c);
-/* kp_net_conn_set_data / kp_net_conn_data - one owner pointer per connection. */
-void kp_net_conn_set_data(kp_net_conn *c, void *data);
-void *kp_net_conn_data(const kp_net_conn *c);
 
 #endif

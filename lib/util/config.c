@@ -310,4 +310,3 @@ int kp_config_get_bool(const kp_config *c, const char *key, bool def, bool *out,
 
 size_t kp_config_count(const kp_config *c) { return c->count; }
 const char *kp_config_key(const kp_config *c, size_t i) { return c->entries[i].key; }
-const char *kp_config_value(const kp_config *c, size_t i) { return c->entries[i].value; }

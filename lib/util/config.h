@@ -68,9 +68,8 @@ int kp_config_get_int64(const kp_config *c, const char *key, int64_t def, int64_
  */
 int kp_config_get_bool(const kp_config *c, const char *key, bool def, bool *out, kp_error *err);
 
-/* kp_config_count / kp_config_key / kp_config_value - iterate entries in insertion order. */
+/* kp_config_count / kp_config_key - iterate keys in insertion order (values: kp_config_get). */
 size_t kp_config_count(const kp_config *c);
 const char *kp_config_key(const kp_config *c, size_t i);
-const char *kp_config_value(const kp_config *c, size_t i);
 
 #endif
