@@ -60,16 +60,12 @@ static void job_free(struct kp_flush_job *j)
 /* run_job - on the thread: make the job's files durable, then record the recovery point. */
 static int run_job(struct kp_flush_job *j, kp_error *err)
 {
-	char path[4096], text[32];
-
 	for (size_t i = 0; i < j->nfds; i++)
 		if (fdatasync(j->fds[i]) < 0)
 			return kp_error_errno(err, "%s: fdatasync", j->dir);
 	if (j->sync_dir && kp_fsync_dir(j->dir, err) < 0)
 		return -1;
-	snprintf(text, sizeof text, "%" PRId64 "\n", j->target);
-	snprintf(path, sizeof path, "%s/recovery-point", j->dir);
-	return kp_write_file_atomic(path, text, err);
+	return kp_write_recovery_point(j->dir, j->target, err);
 }
 
 static void *thread_main(void *arg)

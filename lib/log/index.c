@@ -16,6 +16,7 @@
  * with pwrite(2). Files hold only whole entries; nothing is preallocated.
  */
 #include "log/log_internal.h"
+#include "util/file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -194,17 +195,12 @@ int kp_index_append(struct kp_index *ix, int64_t key, int64_t val, kp_error *err
 {
 	size_t es = entry_size(ix);
 	uint8_t raw[12];
-	ssize_t put;
 
 	if (reserve(ix, ix->n + 1, err) < 0)
 		return -1;
 	encode(ix, key, val, raw);
-	put = pwrite(ix->fd, raw, es, (off_t)(ix->n * es));
-	if (put != (ssize_t)es) {
-		if (put >= 0)
-			errno = ENOSPC;
-		return kp_error_errno(err, "%s: write", ix->path);
-	}
+	if (kp_pwrite_full(ix->fd, raw, es, (int64_t)(ix->n * es), ix->path, err) < 0)
+		return -1;
 	ix->e[ix->n].key = key;
 	ix->e[ix->n].val = val;
 	ix->n++;

@@ -286,12 +286,14 @@ int kp_log_flush(kp_log *log, kp_error *err)
 		kp_flusher_wait(log->cfg.flusher, log);
 	log->flush_again = false;
 	log->last_flush_ms = kp_log_now_ms();
+	if (end == log->recovery_point) {
+		log->unflushed = 0; /* everything below the recovery point is durable already */
+		return 0;
+	}
 	for (size_t i = kp_log_find_segment(log, log->recovery_point); i < log->nsegs; i++)
 		if (kp_segment_sync(&log->segs[i], err) < 0)
 			return -1;
 	log->unflushed = 0;
-	if (end == log->recovery_point)
-		return 0;
 	log->recovery_point = end;
 	return kp_log_write_recovery_point(log, err);
 }

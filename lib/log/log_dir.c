@@ -21,6 +21,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -169,18 +170,24 @@ static int64_t read_recovery_point(const char *dir)
 	return v;
 }
 
-/* kp_log_write_recovery_point - store log->recovery_point durably (kp_write_file_atomic). */
+/*
+ * kp_write_recovery_point - store `rp` in DIR/recovery-point durably
+ * (kp_write_file_atomic). Touches no kp_log, so the flusher thread may call it.
+ */
+int kp_write_recovery_point(const char *dir, int64_t rp, kp_error *err)
+{
+	char path[PATH_MAX], text[32];
+
+	snprintf(text, sizeof text, "%" PRId64 "\n", rp);
+	if (snprintf(path, sizeof path, "%s/%s", dir, RECOVERY_POINT) >= (int)sizeof path)
+		return kp_error_set(err, KP_EINVAL, "%s: path too long", dir);
+	return kp_write_file_atomic(path, text, err);
+}
+
+/* kp_log_write_recovery_point - store log->recovery_point durably. */
 int kp_log_write_recovery_point(kp_log *log, kp_error *err)
 {
-	char *path = NULL, text[32];
-	int rc;
-
-	snprintf(text, sizeof text, "%" PRId64 "\n", log->recovery_point);
-	if (asprintf(&path, "%s/%s", log->dir, RECOVERY_POINT) < 0)
-		return kp_error_set(err, KP_ENOMEM, "%s: out of memory", log->dir);
-	rc = kp_write_file_atomic(path, text, err);
-	free(path);
-	return rc;
+	return kp_write_recovery_point(log->dir, log->recovery_point, err);
 }
 
 /* recover_all - recover every segment; cut the log at the first bad batch. */

@@ -26,6 +26,7 @@
 
 #include "util/buf.h"
 #include "util/diag.h"
+#include "util/file.h"
 
 /* trusted_entries - how many offset index entries may be kept: those below `trust_below`. */
 static size_t trusted_entries(struct kp_segment *seg, int64_t trust_below)
@@ -72,8 +73,8 @@ static int read_batch(struct kp_segment *seg, int64_t pos, uint8_t **buf, size_t
 
 	if (left < KP_BATCH_HEADER_SIZE)
 		return kp_error_set(why, KP_ECORRUPT, "torn batch header (%" PRId64 " bytes)", left) + 1;
-	if (pread(seg->fd, *buf, KP_BATCH_LOG_OVERHEAD, (off_t)pos) != KP_BATCH_LOG_OVERHEAD)
-		return kp_error_errno(err, "%s: read at %" PRId64, seg->path, pos);
+	if (kp_pread_full(seg->fd, *buf, KP_BATCH_LOG_OVERHEAD, pos, seg->path, err) < 0)
+		return -1;
 	total = KP_BATCH_LOG_OVERHEAD + (size_t)(int32_t)kp_load_u32(*buf + 8);
 	if ((int32_t)kp_load_u32(*buf + 8) < KP_BATCH_HEADER_SIZE - KP_BATCH_LOG_OVERHEAD || (int64_t)total > left)
 		return kp_error_set(why, KP_ECORRUPT, "torn or bad batch length") + 1;
@@ -84,8 +85,8 @@ static int read_batch(struct kp_segment *seg, int64_t pos, uint8_t **buf, size_t
 		*buf = p;
 		*cap = total;
 	}
-	if (pread(seg->fd, *buf, total, (off_t)pos) != (ssize_t)total)
-		return kp_error_errno(err, "%s: read at %" PRId64, seg->path, pos);
+	if (kp_pread_full(seg->fd, *buf, total, pos, seg->path, err) < 0)
+		return -1;
 	if (kp_batch_validate(*buf, total, h, why) < 0)
 		return 0;
 	return 1;

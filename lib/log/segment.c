@@ -33,6 +33,7 @@
 
 #include "util/buf.h"
 #include "util/diag.h"
+#include "util/file.h"
 
 int64_t kp_log_now_ms(void)
 {
@@ -40,48 +41,6 @@ int64_t kp_log_now_ms(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* pread_full - read exactly `n` bytes at `off` of `path`; a short file is KP_EIO. */
-static int pread_full(int fd, void *buf, size_t n, int64_t off, const char *path, kp_error *err)
-{
-	uint8_t *p = buf;
-	ssize_t got;
-
-	while (n > 0) {
-		got = pread(fd, p, n, (off_t)off);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0)
-			return kp_error_errno(err, "%s: read at %" PRId64, path, off);
-		if (got == 0)
-			return kp_error_set(err, KP_EIO, "%s: unexpected end of file at %" PRId64, path, off);
-		p += got;
-		off += got;
-		n -= (size_t)got;
-	}
-	return 0;
-}
-
-/* pwrite_full - write all `n` bytes at `off`, retrying short writes. */
-static int pwrite_full(int fd, const uint8_t *p, size_t n, int64_t off, const char *path, kp_error *err)
-{
-	ssize_t put;
-
-	while (n > 0) {
-		put = pwrite(fd, p, n, (off_t)off);
-		if (put < 0 && errno == EINTR)
-			continue;
-		if (put <= 0) {
-			if (put == 0)
-				errno = ENOSPC;
-			return kp_error_errno(err, "%s: write at %" PRId64, path, off);
-		}
-		p += put;
-		off += put;
-		n -= (size_t)put;
-	}
-	return 0;
 }
 
 static char *file_path(const char *dir, int64_t base, const char *ext)
@@ -183,6 +142,21 @@ int kp_segment_unlink(struct kp_segment *seg, kp_error *err)
 }
 
 /*
+ * tix_catch_up - append a time index entry for the segment's largest
+ * timestamp when it is newer than the last entry and the index has room
+ * (a failed write only makes the index sparser: logged, not returned).
+ */
+static void tix_catch_up(struct kp_segment *seg)
+{
+	struct kp_index *t = &seg->tix;
+	kp_error e;
+
+	if (seg->max_ts > (t->n ? t->e[t->n - 1].key : -1) && !kp_index_full(t) &&
+	    kp_index_append(t, seg->max_ts, seg->max_ts_offset, &e) < 0)
+		kp_diag_warn("%s", e.msg);
+}
+
+/*
  * kp_segment_note_batch - account for the batch `h` of `total` bytes at `pos`:
  * offsets, largest timestamp and, per Kafka's interval rule, index
  * entries. Index write failures only make the index sparser (recovery
@@ -192,7 +166,6 @@ void kp_segment_note_batch(struct kp_segment *seg, int64_t pos, const struct kp_
 		       const struct kp_log_config *cfg)
 {
 	int64_t last = h->base_offset + h->last_offset_delta;
-	struct kp_index *t = &seg->tix;
 	kp_error e;
 
 	if (pos == 0)
@@ -207,9 +180,7 @@ void kp_segment_note_batch(struct kp_segment *seg, int64_t pos, const struct kp_
 	if (kp_index_append(&seg->oix, last, pos, &e) < 0)
 		goto fail;
 	seg->last_index_pos = pos;
-	if (seg->max_ts > (t->n ? t->e[t->n - 1].key : -1) && !kp_index_full(t) &&
-	    kp_index_append(t, seg->max_ts, seg->max_ts_offset, &e) < 0)
-		goto fail;
+	tix_catch_up(seg);
 	return;
 fail:
 	kp_diag_warn("%s", e.msg);
@@ -228,7 +199,7 @@ int kp_segment_append(struct kp_segment *seg, const uint8_t *buf, size_t len,
 	struct kp_batch_header h;
 	size_t off = 0;
 
-	if (pwrite_full(seg->fd, buf, len, pos0, seg->path, err) < 0) {
+	if (kp_pwrite_full(seg->fd, buf, len, pos0, seg->path, err) < 0) {
 		if (ftruncate(seg->fd, (off_t)pos0) < 0)
 			kp_diag_warn("%s: cannot cut back a failed write: %s", seg->path, strerror(errno));
 		return -1;
@@ -254,7 +225,7 @@ int kp_segment_read_header(struct kp_segment *seg, int64_t pos, struct kp_batch_
 	if (seg->size - pos < KP_BATCH_HEADER_SIZE)
 		return kp_error_set(err, KP_ECORRUPT, "%s: batch header at %" PRId64 " past end of file",
 				    seg->path, pos);
-	if (pread_full(seg->fd, raw, sizeof raw, pos, seg->path, err) < 0)
+	if (kp_pread_full(seg->fd, raw, sizeof raw, pos, seg->path, err) < 0)
 		return -1;
 	if (kp_batch_header_parse(raw, sizeof raw, h, err) < 0 ||
 	    h->batch_length < KP_BATCH_HEADER_SIZE - KP_BATCH_LOG_OVERHEAD ||
@@ -327,7 +298,7 @@ int kp_segment_read(struct kp_segment *seg, int64_t pos, int64_t max_offset, siz
 	if (!kp_buf_reserve(out, (size_t)(end - pos)))
 		return kp_error_set(err, KP_ENOMEM, "%s: out of memory for %" PRId64 " bytes", seg->path,
 				    end - pos);
-	if (pread_full(seg->fd, out->data + out->len, (size_t)(end - pos), pos, seg->path, err) < 0)
+	if (kp_pread_full(seg->fd, out->data + out->len, (size_t)(end - pos), pos, seg->path, err) < 0)
 		return -1;
 	out->len += (size_t)(end - pos);
 	return stopped;
@@ -365,12 +336,7 @@ int kp_segment_find_timestamp(struct kp_segment *seg, int64_t ts, int64_t *offse
 /* kp_segment_seal - on roll: a last time index entry for the largest timestamp (Kafka's onBecomeInactiveSegment). */
 void kp_segment_seal(struct kp_segment *seg)
 {
-	struct kp_index *t = &seg->tix;
-	kp_error e;
-
-	if (seg->max_ts > (t->n ? t->e[t->n - 1].key : -1) && !kp_index_full(t) &&
-	    kp_index_append(t, seg->max_ts, seg->max_ts_offset, &e) < 0)
-		kp_diag_warn("%s", e.msg);
+	tix_catch_up(seg);
 }
 
 /* kp_segment_sync - fsync the .log, .index and .timeindex files. */

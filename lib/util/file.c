@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -104,4 +105,44 @@ int kp_remove_dir_files(const char *dir, kp_error *err)
 	if (rc == 0 && rmdir(dir) < 0)
 		rc = kp_error_errno(err, "cannot remove %s", dir);
 	return rc;
+}
+
+int kp_pread_full(int fd, void *buf, size_t n, int64_t off, const char *path, kp_error *err)
+{
+	uint8_t *p = buf;
+	ssize_t got;
+
+	while (n > 0) {
+		got = pread(fd, p, n, (off_t)off);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0)
+			return kp_error_errno(err, "%s: read at %" PRId64, path, off);
+		if (got == 0)
+			return kp_error_set(err, KP_EIO, "%s: unexpected end of file at %" PRId64, path, off);
+		p += got;
+		off += got;
+		n -= (size_t)got;
+	}
+	return 0;
+}
+
+int kp_pwrite_full(int fd, const uint8_t *p, size_t n, int64_t off, const char *path, kp_error *err)
+{
+	ssize_t put;
+
+	while (n > 0) {
+		put = pwrite(fd, p, n, (off_t)off);
+		if (put < 0 && errno == EINTR)
+			continue;
+		if (put <= 0) {
+			if (put == 0)
+				errno = ENOSPC;
+			return kp_error_errno(err, "%s: write at %" PRId64, path, off);
+		}
+		p += put;
+		off += put;
+		n -= (size_t)put;
+	}
+	return 0;
 }

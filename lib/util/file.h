@@ -10,6 +10,9 @@
 #ifndef KP_UTIL_FILE_H
 #define KP_UTIL_FILE_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include "util/error.h"
 
 /* kp_mkdir_p - create `dir` and missing parents (mode 0755). 0 or -1 (KP_EIO, KP_EINVAL). */
@@ -33,5 +36,19 @@ int kp_write_file_atomic(const char *path, const char *text, kp_error *err);
  * `dir` is success. Returns 0 or -1 (KP_EIO).
  */
 int kp_remove_dir_files(const char *dir, kp_error *err);
+
+/*
+ * kp_pread_full - read exactly `n` bytes at byte offset `off` of `fd`,
+ * retrying short and interrupted reads. `path` only names the file in
+ * errors. Returns 0, or -1 with KP_EIO (read failed, with errno text; or
+ * the file ends before `n` bytes: "unexpected end of file").
+ */
+int kp_pread_full(int fd, void *buf, size_t n, int64_t off, const char *path, kp_error *err);
+/*
+ * kp_pwrite_full - write all `n` bytes at byte offset `off` of `fd`,
+ * retrying short and interrupted writes. Returns 0, or -1 with KP_EIO
+ * (ENOSPC when the disk takes nothing).
+ */
+int kp_pwrite_full(int fd, const uint8_t *p, size_t n, int64_t off, const char *path, kp_error *err);
 
 #endif
