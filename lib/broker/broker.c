@@ -18,6 +18,7 @@
 #include "broker/internal.h"
 #include "broker/meta_properties.h"
 #include "log/flusher.h"
+#include "util/clock.h"
 #include "util/file.h"
 #include "util/diag.h"
 
@@ -52,12 +53,8 @@ static void flush_done_cb(evutil_socket_t fd, short what, void *arg)
 static void flush_tick_cb(evutil_socket_t fd, short what, void *arg)
 {
 	kp_broker *b = arg;
-	struct timespec ts;
-	int64_t now;
+	int64_t now = kp_wall_ms(); /* the log's clock */
 	kp_error err;
-
-	clock_gettime(CLOCK_REALTIME, &ts); /* the log's clock (wall, ms) */
-	now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 
 	for (size_t i = 0; b->topics && i < kp_topics_count(b->topics); i++) {
 		struct kp_topic *t = kp_topics_at(b->topics, i);

@@ -28,6 +28,7 @@
 
 #include "broker/internal.h"
 #include "record/legacy.h"
+#include "util/clock.h"
 #include "util/diag.h"
 
 typedef struct kp_fetch_response_fetchable_topic_response fr_topic;
@@ -39,14 +40,6 @@ struct kp_fetch_park {
 	int64_t deadline_ms; /* CLOCK_MONOTONIC */
 	struct kp_fetch_park *next;
 };
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static struct kp_topic *fetch_topic(struct kp_request *rq, const struct kp_fetch_request_fetch_topic *ft)
 {
@@ -411,7 +404,7 @@ static void park_timer_cb(evutil_socket_t fd, short what, void *arg)
 	struct fetch_budget bud;
 
 	budget_init(&bud);
-	int64_t left = park->deadline_ms - now_ms();
+	int64_t left = park->deadline_ms - kp_mono_ms();
 
 	if (left > 0 && !rq->broker->stopping && fetch_collect(rq, NULL, &bud) == 0 &&
 	    !bud.error && bud.total < (size_t)req->min_bytes) {
@@ -437,7 +430,7 @@ static int fetch_park(struct kp_request *rq, kp_error *err)
 		return kp_error_set(err, KP_ENOMEM, "out of memory");
 	}
 	park->rq = rq;
-	park->deadline_ms = now_ms() + req->max_wait_ms;
+	park->deadline_ms = kp_mono_ms() + req->max_wait_ms;
 	park->next = rq->broker->parked;
 	rq->broker->parked = park;
 	evtimer_add(park->timer, &tv);

@@ -8,6 +8,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@
 
 #include "broker/uuid.h"
 #include "protocol/errors.h"
+#include "util/clock.h"
 #include "util/diag.h"
 #include "util/file.h"
 
@@ -276,11 +278,8 @@ static int stage_partitions(const kp_topics *t, const struct kp_topic *topic, kp
 static int move_aside(const char *path, kp_error *err)
 {
 	char stray[PATH_MAX + 40];
-	struct timespec ts;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	snprintf(stray, sizeof(stray), "%s.%lld%03ld-stray", path, (long long)ts.tv_sec,
-		 ts.tv_nsec / 1000000);
+	snprintf(stray, sizeof(stray), "%s.%" PRId64 "-stray", path, kp_wall_ms());
 	if (rename(path, stray) < 0)
 		return kp_error_errno(err, "cannot move %s aside", path);
 	kp_diag_warn("moved %s, in the way of a new topic, to %s", path, stray);

@@ -16,6 +16,7 @@
 
 #include "protocol/codec.h"
 #include "protocol/errors.h"
+#include "util/clock.h"
 
 struct broker {
 	int32_t node_id;
@@ -41,13 +42,6 @@ struct kp_cluster {
 	struct topic *topics;
 	size_t ntopics;
 };
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
-
-	nanosleep(&ts, NULL);
-}
 
 static int cfg_int(const kp_config *cfg, const char *key, int def, int *out, kp_error *err)
 {
@@ -142,11 +136,11 @@ kp_cluster *kp_cluster_new(const char *bootstrap, const kp_config *cfg, kp_error
 		if (kp_bootstrap_entry(bootstrap, i, c->boot_host, sizeof c->boot_host,
 				       &c->boot_port, err) < 0)
 			goto fail;
-	deadline = kp_now_ms() + c->cfg.connect_timeout_ms;
+	deadline = kp_mono_ms() + c->cfg.connect_timeout_ms;
 	backoff = c->cfg.retry_backoff_ms;
 	for (;;) {
 		for (int i = 0; i < n; i++) {
-			int64_t left = deadline - kp_now_ms();
+			int64_t left = deadline - kp_mono_ms();
 			kp_bootstrap_entry(bootstrap, i, c->boot_host, sizeof c->boot_host,
 					   &c->boot_port, NULL);
 			c->boot = kp_conn_open(c->boot_host, c->boot_port, c->cfg.client_id,
@@ -156,9 +150,9 @@ kp_cluster *kp_cluster_new(const char *bootstrap, const kp_config *cfg, kp_error
 			if (err && err->code != KP_ECONN && err->code != KP_ETIMEDOUT)
 				goto fail;
 		}
-		if (kp_now_ms() + backoff >= deadline)
+		if (kp_mono_ms() + backoff >= deadline)
 			goto fail;
-		sleep_ms(backoff);
+		kp_sleep_ms(backoff);
 		backoff = backoff * 2 > 1000 ? 1000 : backoff * 2;
 	}
 fail:
@@ -356,7 +350,7 @@ static bool topic_ready(const struct topic *t)
 int kp_cluster_topic(kp_cluster *c, const char *topic, int32_t *partitions, kp_error *err)
 {
 	struct topic *t = topic_find(c, topic);
-	int64_t start = kp_now_ms(), deadline = start + c->cfg.max_block_ms;
+	int64_t start = kp_mono_ms(), deadline = start + c->cfg.max_block_ms;
 	int64_t unknown_deadline = start + (c->cfg.auto_create ? 2000 : 1000);
 
 	if (!t && !(t = topic_add(c, topic, err)))
@@ -369,7 +363,7 @@ int kp_cluster_topic(kp_cluster *c, const char *topic, int32_t *partitions, kp_e
 		}
 		if (topic_ready(t))
 			break;
-		int64_t now = kp_now_ms();
+		int64_t now = kp_mono_ms();
 		if (t->error == KP_ERR_UNKNOWN_TOPIC_OR_PARTITION && now >= unknown_deadline)
 			return kp_error_set(err, KP_ENOTFOUND,
 					    "topic '%s' does not exist and the broker did not create it"
@@ -383,7 +377,7 @@ int kp_cluster_topic(kp_cluster *c, const char *topic, int32_t *partitions, kp_e
 					      "no metadata for topic '%s' after %d ms", topic,
 					      c->cfg.max_block_ms);
 		}
-		sleep_ms(c->cfg.retry_backoff_ms);
+		kp_sleep_ms(c->cfg.retry_backoff_ms);
 	}
 	*partitions = t->count;
 	return 0;

@@ -23,6 +23,7 @@
 
 #include "protocol/codec.h"
 #include "protocol/errors.h"
+#include "util/clock.h"
 #include "util/buf.h"
 
 #define MAX_FRAME (256 * 1024 * 1024)
@@ -41,17 +42,9 @@ struct kp_conn {
 	struct api_range apis[128];
 };
 
-int64_t kp_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int ms_left(int64_t deadline)
 {
-	int64_t left = deadline - kp_now_ms();
+	int64_t left = deadline - kp_mono_ms();
 
 	return left < 0 ? 0 : left > 1000000000 ? 1000000000 : (int)left;
 }
@@ -230,7 +223,7 @@ int kp_conn_send(kp_conn *c, int16_t api_key, int16_t version, const void *req, 
 		return -1;
 	if (c->out.oom)
 		return kp_error_set(err, KP_ENOMEM, "out of memory encoding a request");
-	if (write_all(c, c->out.data, c->out.len, kp_now_ms() + timeout_ms, err) < 0)
+	if (write_all(c, c->out.data, c->out.len, kp_mono_ms() + timeout_ms, err) < 0)
 		return -1;
 	c->next_corr = id == INT32_MAX ? 0 : id + 1;
 	if (corr)
@@ -242,7 +235,7 @@ int kp_conn_send(kp_conn *c, int16_t api_key, int16_t version, const void *req, 
 static int read_frame(kp_conn *c, kp_arena *arena, uint8_t **body, size_t *len, int timeout_ms,
 		      kp_error *err)
 {
-	int64_t deadline = kp_now_ms() + timeout_ms;
+	int64_t deadline = kp_mono_ms() + timeout_ms;
 	uint8_t hdr[4];
 	uint32_t size;
 
@@ -336,7 +329,7 @@ out:
 kp_conn *kp_conn_open(const char *host, int port, const char *client_id, int timeout_ms,
 		      kp_error *err)
 {
-	int64_t deadline = kp_now_ms() + timeout_ms;
+	int64_t deadline = kp_mono_ms() + timeout_ms;
 	kp_conn *c = calloc(1, sizeof *c);
 	int rc;
 

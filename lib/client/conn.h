@@ -95,7 +95,5 @@ int kp_conn_call(kp_conn *c, int16_t api_key, int16_t version, const void *req, 
 int kp_hostport_parse(const char *s, size_t len, char *host, size_t host_size, int *port,
 		      kp_error *err);
 
-/* kp_now_ms - monotonic clock in milliseconds, for deadlines. */
-int64_t kp_now_ms(void);
 
 #endif

@@ -20,6 +20,7 @@
 
 #include "protocol/codec.h"
 #include "protocol/errors.h"
+#include "util/clock.h"
 #include "util/diag.h"
 
 #define MAX_PARTITION_BYTES (64 * 1024 * 1024)
@@ -322,7 +323,7 @@ struct pending {
 /* Note a connection-level failure; fatal once they persist. */
 static int conn_failure(kp_consumer *c, int32_t leader, bool *refresh, kp_error *err)
 {
-	int64_t now = kp_now_ms();
+	int64_t now = kp_mono_ms();
 
 	kp_cluster_drop_conn(c->cluster, leader);
 	*refresh = true;
@@ -470,9 +471,7 @@ int kp_consumer_poll(kp_consumer *c, kp_record_cb cb, void *opaque, kp_error *er
 	}
 	rc = read_responses(c, pend, np, cb, opaque, &refresh, err);
 	if (rc == 0 && refresh) {
-		int ms = kp_cluster_config(c->cluster)->retry_backoff_ms;
-		struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
-		nanosleep(&ts, NULL);
+		kp_sleep_ms(kp_cluster_config(c->cluster)->retry_backoff_ms);
 		kp_cluster_refresh(c->cluster, NULL);
 	}
 out:

@@ -23,6 +23,7 @@
 
 #include "protocol/codec.h"
 #include "protocol/errors.h"
+#include "util/clock.h"
 
 static struct request *request_slot(kp_producer *p, int32_t node)
 {
@@ -146,7 +147,7 @@ static int partition_result(kp_producer *p, struct request *r, struct entry *e, 
 	kp_error_set(&ke, KP_EKAFKA, "rejected by %s: %s (topic %s, partition %d)", r->broker,
 		     kp_kafka_error_name(code), e->topic->name, (int)e->partition);
 	ke.kafka_code = code;
-	if (kp_retriable(code) && kp_now_ms() - b->created_ms < p->delivery_timeout_ms) {
+	if (kp_retriable(code) && kp_mono_ms() - b->created_ms < p->delivery_timeout_ms) {
 		retry_because(p, &ke);
 		return 0;
 	}
@@ -178,7 +179,7 @@ static int16_t response_code(const struct kp_produce_response *resp, const struc
  */
 static int response_wait_ms(const kp_producer *p, const struct request *r)
 {
-	int64_t wait = kp_cluster_config(p->cluster)->request_timeout_ms, now = kp_now_ms();
+	int64_t wait = kp_cluster_config(p->cluster)->request_timeout_ms, now = kp_mono_ms();
 
 	for (int32_t i = 0; i < r->n; i++) {
 		const struct batch *b = r->entries[i].topic->parts[r->entries[i].partition].head;
@@ -330,7 +331,7 @@ static int check_expired(kp_producer *p, const struct ptopic *t, int32_t j, kp_e
 	const struct batch *b = t->parts[j].head;
 	kp_error e;
 
-	if (kp_now_ms() - b->created_ms < p->delivery_timeout_ms)
+	if (kp_mono_ms() - b->created_ms < p->delivery_timeout_ms)
 		return 0;
 	kp_error_set(&e, KP_ETIMEDOUT, "not delivered to topic %s partition %d within "
 		     "delivery.timeout.ms (%d ms)%s%s", t->name, (int)j, p->delivery_timeout_ms,
@@ -397,13 +398,11 @@ int kp_producer_complete_all(kp_producer *p, kp_error *err)
 
 int kp_producer_backoff_refresh(kp_producer *p, kp_error *err)
 {
-	int ms = kp_cluster_config(p->cluster)->retry_backoff_ms;
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
 	kp_error e;
 
 	if (kp_producer_complete_all(p, err) < 0)
 		return -1;
-	nanosleep(&ts, NULL);
+	kp_sleep_ms(kp_cluster_config(p->cluster)->retry_backoff_ms);
 	p->need_refresh = false;
 	if (kp_cluster_refresh(p->cluster, &e) < 0)
 		p->retry_why = e;

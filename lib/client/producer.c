@@ -13,14 +13,7 @@
 
 #include "protocol/codec.h"
 #include "protocol/errors.h"
-
-static int64_t wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+#include "util/clock.h"
 
 int kp_compression_parse(const char *name)
 {
@@ -173,7 +166,7 @@ static struct ptopic *topic_get(kp_producer *p, const char *name, kp_error *err)
 		goto oom;
 	}
 	t->count = n;
-	t->sticky = (int32_t)(wall_ms() % n);
+	t->sticky = (int32_t)(kp_wall_ms() % n);
 	p->ntopics++;
 	return t;
 oom:
@@ -201,7 +194,7 @@ static int seal(kp_producer *p, struct part *pt, kp_error *err)
 	b->first_tag = b->tags[0];
 	pt->tags = NULL;
 	pt->ntags = pt->tag_cap = 0;
-	b->created_ms = kp_now_ms();
+	b->created_ms = kp_mono_ms();
 	if (pt->tail)
 		pt->tail->next = b;
 	else
@@ -241,7 +234,7 @@ static int add(kp_producer *p, struct part *pt, const struct kp_record *rec, int
 		pt->tag_cap = ncap;
 	}
 	if (copy.timestamp <= 0)
-		copy.timestamp = wall_ms();
+		copy.timestamp = kp_wall_ms();
 	if (kp_batch_builder_add(pt->builder, &copy, err) < 0)
 		return -1;
 	pt->tags[pt->ntags++] = tag;

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/clock.h"
 #include "util/diag.h"
 
 static struct kp_segment *active(const kp_log *log)
@@ -112,7 +113,7 @@ static bool should_roll(const kp_log *log, size_t len, const struct append_info 
 	if (s->size + (int64_t)len > log->cfg.segment_bytes || kp_segment_index_full(s) ||
 	    s->next_offset + ai->offsets - 1 - s->base > INT32_MAX)
 		return true;
-	waited = s->roll_ts >= 0 ? ai->max_ts - s->roll_ts : kp_log_now_ms() - s->created_ms;
+	waited = s->roll_ts >= 0 ? ai->max_ts - s->roll_ts : kp_wall_ms() - s->created_ms;
 	return waited > log->cfg.segment_ms;
 }
 
@@ -133,7 +134,7 @@ static int roll(kp_log *log, kp_error *err)
 static int request_flush(kp_log *log, kp_error *err)
 {
 	log->unflushed = 0;
-	log->last_flush_ms = kp_log_now_ms();
+	log->last_flush_ms = kp_wall_ms();
 	if (!log->cfg.flusher)
 		return kp_log_flush(log, err);
 	if (log->flushing) {
@@ -285,7 +286,7 @@ int kp_log_flush(kp_log *log, kp_error *err)
 	if (log->cfg.flusher)
 		kp_flusher_wait(log->cfg.flusher, log);
 	log->flush_again = false;
-	log->last_flush_ms = kp_log_now_ms();
+	log->last_flush_ms = kp_wall_ms();
 	if (end == log->recovery_point) {
 		log->unflushed = 0; /* everything below the recovery point is durable already */
 		return 0;

@@ -27,6 +27,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "util/clock.h"
 #include "util/diag.h"
 #include "util/file.h"
 
@@ -258,7 +259,7 @@ int kp_log_open(const char *dir, const struct kp_log_config *cfg, kp_log **out, 
 	log->start_offset = log->segs[0].base;
 	end = kp_log_end_offset(log);
 	log->recovery_point = rp < log->start_offset ? log->start_offset : rp > end ? end : rp;
-	log->last_flush_ms = kp_log_now_ms();
+	log->last_flush_ms = kp_wall_ms();
 	*out = log;
 	return 0;
 fail:

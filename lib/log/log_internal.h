@@ -111,8 +111,6 @@ int kp_segment_recover(struct kp_segment *seg, int64_t trust_below, const struct
 int kp_segment_truncate_to(struct kp_segment *seg, int64_t offset, const struct kp_log_config *cfg,
 			   kp_error *err);
 
-/* kp_log_now_ms - wall clock in milliseconds since the epoch. */
-int64_t kp_log_now_ms(void);
 
 struct kp_log {
 	char *dir;                  /* owned */

@@ -31,17 +31,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util/clock.h"
 #include "util/buf.h"
 #include "util/diag.h"
 #include "util/file.h"
-
-int64_t kp_log_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static char *file_path(const char *dir, int64_t base, const char *ext)
 {
@@ -79,7 +72,7 @@ int kp_segment_open(struct kp_segment *seg, const char *dir, int64_t base, bool 
 	memset(seg, 0, sizeof *seg);
 	seg->fd = seg->oix.fd = seg->tix.fd = -1;
 	seg->base = base;
-	seg->created_ms = kp_log_now_ms();
+	seg->created_ms = kp_wall_ms();
 	kp_segment_reset(seg);
 	seg->path = file_path(dir, base, ".log");
 	ipath = file_path(dir, base, ".index");
