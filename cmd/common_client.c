@@ -53,6 +53,8 @@ kp_cluster *kp_client_connect(struct kp_client_args *a)
 	if (!(cluster = kp_cluster_new(a->brokers, a->cfg, &err))) {
 		if (err.code == KP_EINVAL) /* a malformed -b or -X value */
 			kp_usage_error("%s", err.msg);
+		if (err.code == KP_ECONN)
+			kp_die("%s (is a broker running there? -b HOST:PORT names another)", err.msg);
 		kp_die("%s", err.msg);
 	}
 	return cluster;
