@@ -8,7 +8,22 @@ Fixtures:
   bin_dir  -- path of the programs (also put first on PATH)
   broker   -- factory: broker(*overrides, partitions=N) starts a kbroker on a
               free port in its own log directory and returns a Broker
+              (with KP_TARGET=kafka: an Apache Kafka node instead, see below)
+  kafka    -- factory: kafka(*overrides, partitions=N, fresh=False) returns a
+              running Apache Kafka node (tests/peers/kafka_peer.py), shared by
+              every test asking for the same overrides unless fresh=True
+  target   -- factory like broker, parametrized: each test using it runs
+              twice, as test[kbroker] and test[kafka]
   kp       -- helpers to run kproduce / kconsume / any program with timeouts
+
+A Broker and a KafkaServer have the same interface: .kind ("kbroker" or
+"kafka"), .bootstrap, .port, .logdir, .stderr, .running, .stop(), .kill9(),
+.restart(), .check_sanitizer().
+
+KP_TARGET=kafka runs any test against Apache Kafka instead of kbroker: the
+broker fixture then hands out Kafka nodes (one per distinct set of
+overrides, kept for the session, since a node takes seconds to start). Tests
+that read kbroker's own files or log lines are kbroker-only and will fail.
 """
 import os
 import re
@@ -16,6 +31,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -23,6 +39,12 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests" / "peers"))
+import kafka_peer  # noqa: E402  (tests/peers, on the path just above)
+
+TARGET = os.environ.get("KP_TARGET", "kbroker")
+if TARGET not in ("kbroker", "kafka"):
+    raise SystemExit(f"KP_TARGET must be kbroker or kafka, not {TARGET!r}")
 
 
 def _default_build():
@@ -143,6 +165,8 @@ def kp(bin_dir):
 class Broker:
     """A kbroker process on 127.0.0.1:port with its own log directory."""
 
+    kind = "kbroker"
+
     def __init__(self, overrides, logdir, port=None, config=None):
         self.port = port or free_port()
         self.config = config
@@ -230,16 +254,90 @@ class Broker:
             pytest.fail(f"sanitizer report from kbroker:\n{rep[:6000]}")
 
 
+def _overrides(overrides, partitions):
+    extra = list(overrides)
+    if partitions is not None:
+        extra.append(f"num.partitions={partitions}")
+    return extra
+
+
+class KafkaPool:
+    """Apache Kafka nodes for the session, one per distinct set of overrides."""
+
+    def __init__(self, root):
+        self.root = Path(root)
+        self.shared = {}
+        self.all = []
+
+    def get(self, overrides, fresh=False):
+        key = tuple(sorted(overrides))
+        if not fresh and key in self.shared and self.shared[key].running:
+            return self.shared[key]
+        d = tempfile.mkdtemp(prefix="kafka-", dir=self.root)
+        try:
+            k = kafka_peer.KafkaServer(d, overrides)
+        except kafka_peer.PeerError as e:
+            pytest.fail(f"Apache Kafka peer: {e}")
+        self.all.append(k)
+        if not fresh:
+            self.shared[key] = k
+        return k
+
+    def stop_all(self):
+        for k in self.all:
+            k.stop()
+
+
+@pytest.fixture(scope="session")
+def kafka_pool(tmp_path_factory):
+    pool = KafkaPool(tmp_path_factory.mktemp("kafka"))
+    yield pool
+    pool.stop_all()
+
+
 @pytest.fixture
-def broker(bin_dir, tmp_path):
+def kafka(kafka_pool):
+    """Factory: kafka("num.partitions=3", ..., partitions=N, fresh=False) -> running KafkaServer.
+    Shared nodes live for the session; a fresh one is stopped at this test's teardown."""
+    mine = []
+
+    def make(*overrides, partitions=None, fresh=False):
+        k = kafka_pool.get(_overrides(overrides, partitions), fresh=fresh)
+        if fresh:
+            mine.append(k)
+        return k
+
+    yield make
+    for k in mine:
+        k.stop()
+
+
+@pytest.fixture(params=["kbroker", "kafka"])
+def target(request, bin_dir, tmp_path):
+    """Factory like broker, run once against kbroker and once against Apache Kafka."""
+    if request.param == "kafka":
+        return request.getfixturevalue("kafka")
+    return request.getfixturevalue("kbroker_factory")
+
+
+@pytest.fixture
+def broker(request, bin_dir, tmp_path):
     """Factory: broker("num.partitions=3", ..., partitions=N, config=FILE) -> running Broker
-    (kbroker [-c FILE] -o listeners=... -o log.dirs=... -o OVERRIDE...); stopped at teardown."""
+    (kbroker [-c FILE] -o listeners=... -o log.dirs=... -o OVERRIDE...); stopped at teardown.
+    With KP_TARGET=kafka, an Apache Kafka node with the same overrides (config is ignored)."""
+    if TARGET == "kafka":
+        k = request.getfixturevalue("kafka")
+        return lambda *overrides, partitions=None, config=None: k(*overrides, partitions=partitions)
+    return request.getfixturevalue("kbroker_factory")
+
+
+@pytest.fixture
+def kbroker_factory(bin_dir, tmp_path):
+    """The kbroker factory behind broker and target."""
     started = []
 
     def make(*overrides, partitions=None, config=None):
-        extra = list(overrides)
-        if partitions is not None:
-            extra.append(f"num.partitions={partitions}")
+        extra = _overrides(overrides, partitions)
         d = tmp_path / f"logs{len(started)}"
         d.mkdir()
         b = Broker(extra, d, config=config)
