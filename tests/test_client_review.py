@@ -1,6 +1,6 @@
 """kproduce and kconsume edge cases: streaming memory, delivery when the broker goes away,
 slow and binary input, -e while records keep arriving, out-of-range offsets, readers that
-go away, and large records."""
+go away, and large records. The client-side ones run against kbroker and Apache Kafka."""
 import os
 import re
 import signal
@@ -43,10 +43,10 @@ def vm_hwm_kb(pid):
 # ---------------------------------------------------------------- kproduce
 
 
-def test_kproduce_streams_input_in_bounded_memory(broker, kp, topic):
+def test_kproduce_streams_input_in_bounded_memory(target, kp, topic):
     """200 MB through a pipe: kproduce keeps sending while it reads (it used to hold every
     batch after the first until EOF), so its peak RSS stays far below the input size."""
-    b = broker(partitions=1)
+    b = target(partitions=1)
     env = dict(os.environ)
     if ASAN:  # freed batches would otherwise sit in ASan's 256 MB quarantine
         env["ASAN_OPTIONS"] = env.get("ASAN_OPTIONS", "") + ":quarantine_size_mb=8"
@@ -66,9 +66,9 @@ def test_kproduce_streams_input_in_bounded_memory(broker, kp, topic):
     assert last.stdout == b"%d " % (nblocks * 1024 - 1) + block.splitlines(keepends=True)[-1]
 
 
-def test_kproduce_slow_pipe_delivers_each_line(broker, kp, topic):
+def test_kproduce_slow_pipe_delivers_each_line(target, kp, topic):
     """Lines that trickle in are sent after linger.ms, while kproduce still waits for more."""
-    b = broker(partitions=1)
+    b = target(partitions=1)
     p = popen("kproduce", "-b", b.bootstrap, "-t", topic)
     try:
         for i in range(3):
@@ -105,12 +105,12 @@ def test_kproduce_broker_gone_mid_stream(broker, kp, topic):
     assert "delivery.timeout.ms (2000 ms)" in err and b.bootstrap in err, err
 
 
-def test_kproduce_binary_long_lines_and_key_edges(broker, kp, topic):
+def test_kproduce_binary_long_lines_and_key_edges(target, kp, topic):
     """NUL, 0xff and CR bytes pass through; a 3 MB line is one record (message.max.bytes
     raised) that kconsume reads even with a 1 KiB max.partition.fetch.bytes; -k with a
     multi-byte delimiter at the start, at the end, missing and repeated; a line larger than
     max.request.size fails at once (after the lines before it are delivered)."""
-    b = broker("message.max.bytes=5000000", partitions=1)
+    b = target("message.max.bytes=5000000", partitions=1)
     big = bytes(range(256)).replace(b"\n", b"").replace(b"=", b"") * (3_000_000 // 254)
     data = (b"k1=>v1\n" b"=>empty key\n" b"no key\n" b"k2=>\n" b"=>=>x\n" b"a\0b=>\xff\r\n"
             + big + b"\n" b"last")
@@ -134,10 +134,10 @@ def test_kproduce_binary_long_lines_and_key_edges(broker, kp, topic):
 # ---------------------------------------------------------------- kconsume
 
 
-def test_kconsume_exit_at_end_while_records_keep_arriving(broker, kp, topic):
+def test_kconsume_exit_at_end_while_records_keep_arriving(target, kp, topic):
     """-e stops at the end each partition had when kconsume started, even though a
     producer keeps appending faster than the (slowly read) output drains."""
-    b = broker(partitions=1)
+    b = target(partitions=1)
     line = b"x" * 200 + b"\n"
     kp.produce(b.bootstrap, topic, input=line * 10000)  # 2 MB before kconsume starts
     prod = popen("kproduce", "-b", b.bootstrap, "-t", topic)
@@ -178,9 +178,9 @@ def test_kconsume_exit_at_end_while_records_keep_arriving(broker, kp, topic):
         finish(prod, 60)
 
 
-def test_kconsume_exits_without_waiting_when_at_end(broker, kp, topic):
+def test_kconsume_exits_without_waiting_when_at_end(target, kp, topic):
     """With -e, an empty topic and -o end exit at once, not after a long-poll Fetch."""
-    b = broker(partitions=2)
+    b = target(partitions=2)
     slow_fetch = ["-X", "fetch.max.wait.ms=10000"]
     for args in (["-o", "beginning"], ["-o", "end"], ["-o", "-5"]):
         t0 = time.monotonic()
@@ -193,11 +193,11 @@ def test_kconsume_exits_without_waiting_when_at_end(broker, kp, topic):
     assert time.monotonic() - t0 < 8
 
 
-def test_kconsume_offsets_out_of_range_and_counts(broker, kp, topic):
+def test_kconsume_offsets_out_of_range_and_counts(target, kp, topic):
     """-o OFFSET past the end starts at the end with a warning naming the range (it used to
     reset to the beginning and print everything); -o -N past the start is the start; -c
     stops across partitions; -k '' is a usage error."""
-    b = broker(partitions=3)
+    b = target(partitions=3)
     data = b"".join(b"r%02d\n" % i for i in range(30))
     kp.produce(b.bootstrap, topic, "-p", "0", input=data)
     p = kp.consume(b.bootstrap, topic, "-p", "0", "-o", "1000", "-e")
@@ -212,9 +212,9 @@ def test_kconsume_offsets_out_of_range_and_counts(broker, kp, topic):
     assert p.returncode == 2 and "key delimiter" in p.err, p.err
 
 
-def test_kconsume_reader_gone_while_idle(broker, kp, topic):
+def test_kconsume_reader_gone_while_idle(target, kp, topic):
     """`kconsume | head -1` ends quietly soon after head exits, even with no new records."""
-    b = broker(partitions=1)
+    b = target(partitions=1)
     kp.produce(b.bootstrap, topic, input=b"a\nb\n")
     p = popen("kconsume", "-b", b.bootstrap, "-t", topic, "-o", "beginning")
     p.stdin.close()
@@ -414,12 +414,12 @@ def test_tools_against_an_older_broker(kp, topic):
         fb.close()
 
 
-def test_producer_second_topic_while_request_in_flight(broker, kp, topic):
+def test_producer_second_topic_while_request_in_flight(target, kp, topic):
     """A producer that meets a new topic while a Produce request is in flight reads that
     response before asking for the topic's metadata on the same connection (it used to
     read the Produce response as the Metadata one and fail, and could then touch request
     entries the topic list's realloc had moved)."""
-    b = broker(partitions=1)
+    b = target(partitions=1)
     tool = BUILD / "tests" / "tools" / "produce_topics"
     p = kp.run(tool, b.bootstrap, topic + "-a", topic + "-b", timeout=60)
     assert p.returncode == 0, p.err

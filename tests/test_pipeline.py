@@ -1,4 +1,5 @@
-"""kproduce -> kbroker -> kconsume pipelines with real files."""
+"""kproduce -> broker -> kconsume pipelines with real files, each run against kbroker and
+against Apache Kafka (the target fixture): our tools work against any Kafka cluster."""
 from collections import defaultdict
 
 from kafka.partitioner.default import murmur2
@@ -20,34 +21,34 @@ def dpkg_key(line: bytes) -> bytes:
     return fields[2] if len(fields) > 2 else b"-"
 
 
-def test_dpkg_log_round_trip_is_byte_identical(broker, kp, topic, dpkg_log):
+def test_dpkg_log_round_trip_is_byte_identical(target, kp, topic, dpkg_log):
     """/var/log/dpkg.log through a 1-partition topic comes back byte for byte."""
-    b = broker(partitions=1)
+    b = target(partitions=1)
     kp.produce(b.bootstrap, topic, input=dpkg_log)
     assert kp.consume_all(b.bootstrap, topic) == as_lines_output(dpkg_log)
 
 
-def test_dpkg_status_with_empty_lines_round_trip(broker, kp, topic, dpkg_status):
+def test_dpkg_status_with_empty_lines_round_trip(target, kp, topic, dpkg_status):
     """/var/lib/dpkg/status (empty lines become empty records) comes back byte for byte."""
-    b = broker(partitions=1)
+    b = target(partitions=1)
     kp.produce(b.bootstrap, topic, input=dpkg_status)
     out = kp.consume_all(b.bootstrap, topic)
     assert out.count(b"\n") == as_lines_output(dpkg_status).count(b"\n")
     assert out == as_lines_output(dpkg_status)
 
 
-def test_empty_lines_are_empty_records(broker, kp, topic):
+def test_empty_lines_are_empty_records(target, kp, topic):
     """Empty input lines are produced as empty records and consumed as empty lines."""
-    b = broker()
+    b = target()
     data = b"a\n\n\nb\n\n"
     kp.produce(b.bootstrap, topic, input=data)
     assert kp.consume_all(b.bootstrap, topic) == data
 
 
-def test_keyed_three_partitions_keep_per_key_order(broker, kp, topic, dpkg_log):
+def test_keyed_three_partitions_keep_per_key_order(target, kp, topic, dpkg_log):
     """Keyed dpkg.log lines in 3 partitions: same multiset back, each key's lines in order,
     each key in exactly the partition the Java murmur2 partitioner picks."""
-    b = broker(partitions=3)
+    b = target(partitions=3)
     lines = dpkg_log.rstrip(b"\n").split(b"\n")
     keyed = [dpkg_key(l) + b"\t" + l for l in lines]
     kp.produce(b.bootstrap, topic, "-k", "\t", input=b"\n".join(keyed) + b"\n")
@@ -80,17 +81,17 @@ def test_keyed_three_partitions_keep_per_key_order(broker, kp, topic, dpkg_log):
     assert used == {0, 1, 2}, "keys should spread over all 3 partitions"
 
 
-def test_count_stops_after_count(broker, kp, topic):
+def test_count_stops_after_count(target, kp, topic):
     """kconsume -c 10 prints exactly 10 records and exits 0 without -e."""
-    b = broker()
+    b = target()
     kp.produce(b.bootstrap, topic, input=b"".join(b"r%d\n" % i for i in range(100)))
     out = kp.consume(b.bootstrap, topic, "-o", "beginning", "-c", "10", timeout=30).stdout
     assert out == b"".join(b"r%d\n" % i for i in range(10))
 
 
-def test_offset_options(broker, kp, topic):
+def test_offset_options(target, kp, topic):
     """-o OFFSET starts at that offset, -o -N prints the last N, -o end -e prints nothing."""
-    b = broker()
+    b = target()
     kp.produce(b.bootstrap, topic, input=b"".join(b"r%d\n" % i for i in range(100)))
     out = kp.consume(b.bootstrap, topic, "-o", "40", "-e").stdout
     assert out == b"".join(b"r%d\n" % i for i in range(40, 100))
@@ -100,17 +101,17 @@ def test_offset_options(broker, kp, topic):
     assert out == b""
 
 
-def test_empty_input_produces_nothing(broker, kp, topic):
+def test_empty_input_produces_nothing(target, kp, topic):
     """kproduce with empty stdin exits 0 and adds no record."""
-    b = broker()
+    b = target()
     kp.produce(b.bootstrap, topic, input=b"one\ntwo\nthree\n")
     p = kp.produce(b.bootstrap, topic, input=b"")
     assert p.stdout == b""
     assert kp.consume_all(b.bootstrap, topic) == b"one\ntwo\nthree\n"
 
 
-def test_last_line_without_newline(broker, kp, topic):
+def test_last_line_without_newline(target, kp, topic):
     """A final line without a trailing newline is still a record."""
-    b = broker()
+    b = target()
     kp.produce(b.bootstrap, topic, input=b"x\ny")
     assert kp.consume_all(b.bootstrap, topic) == b"x\ny\n"
