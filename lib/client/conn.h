@@ -19,17 +19,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "protocol/codec.h" /* enum kp_api_key (generated): KP_API_PRODUCE ... */
 #include "util/arena.h"
 #include "util/error.h"
-
-/* API keys the client speaks (protocol guide, "Api Keys"). */
-enum {
-	KP_API_PRODUCE = 0,
-	KP_API_FETCH = 1,
-	KP_API_LIST_OFFSETS = 2,
-	KP_API_METADATA = 3,
-	KP_API_API_VERSIONS = 18,
-};
 
 typedef struct kp_conn kp_conn;
 

@@ -149,6 +149,18 @@ void kp_msg_init(const struct kp_msg_desc *d, void *msg)
 	init_struct(d, msg, false);
 }
 
+void *kp_msg_new(const struct kp_msg_desc *d, kp_arena *arena, size_t n)
+{
+	uint8_t *p;
+
+	if (n > SIZE_MAX / d->size)
+		return NULL;
+	p = kp_arena_alloc(arena, n * d->size);
+	for (size_t i = 0; p && i < n; i++)
+		init_struct(d, p + i * d->size, false);
+	return p;
+}
+
 static bool struct_is_default(const struct kp_msg_desc *d, const void *msg);
 
 /* Whether field `f` of `msg` holds its default (so a tagged field is not sent). */

@@ -102,6 +102,15 @@ const char *kp_msg_name(const struct kp_msg_desc *d);
 void kp_msg_init(const struct kp_msg_desc *d, void *msg);
 
 /*
+ * kp_msg_new - `n` structs described by `d` (kp_msg_size(d) bytes each) in
+ * `arena`, each initialised by kp_msg_init; the arena owns them. Returns
+ * NULL when memory runs out (or n is so large the size overflows); n == 0
+ * returns a valid, unusable non-NULL pointer. The generated kp_S_new(a, n)
+ * are typed wrappers.
+ */
+void *kp_msg_new(const struct kp_msg_desc *d, kp_arena *arena, size_t n);
+
+/*
  * kp_msg_decode - decode a message body of `d` at `version` from `r` into
  * `msg` (kp_msg_size(d) bytes, initialised by this call). Strings, arrays
  * and structs are allocated in `arena`; kp_bytes point into r's data, so

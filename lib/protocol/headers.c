@@ -21,9 +21,6 @@
 #include "protocol/codec.h"
 #include "protocol/codec_internal.h"
 
-#define KP_API_CONTROLLED_SHUTDOWN 7
-#define KP_API_API_VERSIONS 18
-
 const struct kp_api_info *kp_api_lookup(int16_t api_key)
 {
 	size_t lo = 0, hi = kp_api_count;

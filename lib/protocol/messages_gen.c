@@ -33,7 +33,7 @@ static const struct kp_field_desc kp_add_partitions_to_txn_request_add_partition
 	{ "Partitions", KP_F_ARRAY, KP_F_INT32, offsetof(struct kp_add_partitions_to_txn_request_add_partitions_to_txn_topic, partitions), offsetof(struct kp_add_partitions_to_txn_request_add_partitions_to_txn_topic, partitions_count), NULL, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_add_partitions_to_txn_request_add_partitions_to_txn_topic_desc = {
+const struct kp_msg_desc kp_add_partitions_to_txn_request_add_partitions_to_txn_topic_desc = {
 	"AddPartitionsToTxnTopic", sizeof(struct kp_add_partitions_to_txn_request_add_partitions_to_txn_topic), 0, 5, 3, kp_add_partitions_to_txn_request_add_partitions_to_txn_topic_fields, 2,
 };
 
@@ -45,7 +45,7 @@ static const struct kp_field_desc kp_add_partitions_to_txn_request_add_partition
 	{ "Topics", KP_F_ARRAY, KP_F_STRUCT, offsetof(struct kp_add_partitions_to_txn_request_add_partitions_to_txn_transaction, topics), offsetof(struct kp_add_partitions_to_txn_request_add_partitions_to_txn_transaction, topics_count), &kp_add_partitions_to_txn_request_add_partitions_to_txn_topic_desc, 4, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_add_partitions_to_txn_request_add_partitions_to_txn_transaction_desc = {
+const struct kp_msg_desc kp_add_partitions_to_txn_request_add_partitions_to_txn_transaction_desc = {
 	"AddPartitionsToTxnTransaction", sizeof(struct kp_add_partitions_to_txn_request_add_partitions_to_txn_transaction), 0, 5, 3, kp_add_partitions_to_txn_request_add_partitions_to_txn_transaction_fields, 5,
 };
 
@@ -66,7 +66,7 @@ static const struct kp_field_desc kp_add_partitions_to_txn_response_add_partitio
 	{ "PartitionErrorCode", KP_F_INT16, 0, offsetof(struct kp_add_partitions_to_txn_response_add_partitions_to_txn_partition_result, partition_error_code), 0, NULL, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_add_partitions_to_txn_response_add_partitions_to_txn_partition_result_desc = {
+const struct kp_msg_desc kp_add_partitions_to_txn_response_add_partitions_to_txn_partition_result_desc = {
 	"AddPartitionsToTxnPartitionResult", sizeof(struct kp_add_partitions_to_txn_response_add_partitions_to_txn_partition_result), 0, 5, 3, kp_add_partitions_to_txn_response_add_partitions_to_txn_partition_result_fields, 2,
 };
 
@@ -75,7 +75,7 @@ static const struct kp_field_desc kp_add_partitions_to_txn_response_add_partitio
 	{ "ResultsByPartition", KP_F_ARRAY, KP_F_STRUCT, offsetof(struct kp_add_partitions_to_txn_response_add_partitions_to_txn_topic_result, results_by_partition), offsetof(struct kp_add_partitions_to_txn_response_add_partitions_to_txn_topic_result, results_by_partition_count), &kp_add_partitions_to_txn_response_add_partitions_to_txn_partition_result_desc, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_add_partitions_to_txn_response_add_partitions_to_txn_topic_result_desc = {
+const struct kp_msg_desc kp_add_partitions_to_txn_response_add_partitions_to_txn_topic_result_desc = {
 	"AddPartitionsToTxnTopicResult", sizeof(struct kp_add_partitions_to_txn_response_add_partitions_to_txn_topic_result), 0, 5, 3, kp_add_partitions_to_txn_response_add_partitions_to_txn_topic_result_fields, 2,
 };
 
@@ -84,7 +84,7 @@ static const struct kp_field_desc kp_add_partitions_to_txn_response_add_partitio
 	{ "TopicResults", KP_F_ARRAY, KP_F_STRUCT, offsetof(struct kp_add_partitions_to_txn_response_add_partitions_to_txn_result, topic_results), offsetof(struct kp_add_partitions_to_txn_response_add_partitions_to_txn_result, topic_results_count), &kp_add_partitions_to_txn_response_add_partitions_to_txn_topic_result_desc, 4, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_add_partitions_to_txn_response_add_partitions_to_txn_result_desc = {
+const struct kp_msg_desc kp_add_partitions_to_txn_response_add_partitions_to_txn_result_desc = {
 	"AddPartitionsToTxnResult", sizeof(struct kp_add_partitions_to_txn_response_add_partitions_to_txn_result), 0, 5, 3, kp_add_partitions_to_txn_response_add_partitions_to_txn_result_fields, 2,
 };
 
@@ -105,7 +105,7 @@ static const struct kp_field_desc kp_add_raft_voter_request_listener_fields[] = 
 	{ "Port", KP_F_UINT16, 0, offsetof(struct kp_add_raft_voter_request_listener, port), 0, NULL, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_add_raft_voter_request_listener_desc = {
+const struct kp_msg_desc kp_add_raft_voter_request_listener_desc = {
 	"Listener", sizeof(struct kp_add_raft_voter_request_listener), 0, 0, 0, kp_add_raft_voter_request_listener_fields, 3,
 };
 
@@ -156,7 +156,7 @@ static const struct kp_field_desc kp_alter_client_quotas_request_entity_data_fie
 	{ "EntityName", KP_F_STRING, 0, offsetof(struct kp_alter_client_quotas_request_entity_data, entity_name), 0, NULL, 0, 32767, 0, 32767, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_alter_client_quotas_request_entity_data_desc = {
+const struct kp_msg_desc kp_alter_client_quotas_request_entity_data_desc = {
 	"EntityData", sizeof(struct kp_alter_client_quotas_request_entity_data), 0, 1, 1, kp_alter_client_quotas_request_entity_data_fields, 2,
 };
 
@@ -166,7 +166,7 @@ static const struct kp_field_desc kp_alter_client_quotas_request_op_data_fields[
 	{ "Remove", KP_F_BOOL, 0, offsetof(struct kp_alter_client_quotas_request_op_data, remove), 0, NULL, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_alter_client_quotas_request_op_data_desc = {
+const struct kp_msg_desc kp_alter_client_quotas_request_op_data_desc = {
 	"OpData", sizeof(struct kp_alter_client_quotas_request_op_data), 0, 1, 1, kp_alter_client_quotas_request_op_data_fields, 3,
 };
 
@@ -175,7 +175,7 @@ static const struct kp_field_desc kp_alter_client_quotas_request_entry_data_fiel
 	{ "Ops", KP_F_ARRAY, KP_F_STRUCT, offsetof(struct kp_alter_client_quotas_request_entry_data, ops), offsetof(struct kp_alter_client_quotas_request_entry_data, ops_count), &kp_alter_client_quotas_request_op_data_desc, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_alter_client_quotas_request_entry_data_desc = {
+const struct kp_msg_desc kp_alter_client_quotas_request_entry_data_desc = {
 	"EntryData", sizeof(struct kp_alter_client_quotas_request_entry_data), 0, 1, 1, kp_alter_client_quotas_request_entry_data_fields, 2,
 };
 
@@ -193,7 +193,7 @@ static const struct kp_field_desc kp_alter_client_quotas_response_entity_data_fi
 	{ "EntityName", KP_F_STRING, 0, offsetof(struct kp_alter_client_quotas_response_entity_data, entity_name), 0, NULL, 0, 32767, 0, 32767, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_alter_client_quotas_response_entity_data_desc = {
+const struct kp_msg_desc kp_alter_client_quotas_response_entity_data_desc = {
 	"EntityData", sizeof(struct kp_alter_client_quotas_response_entity_data), 0, 1, 1, kp_alter_client_quotas_response_entity_data_fields, 2,
 };
 
@@ -203,7 +203,7 @@ static const struct kp_field_desc kp_alter_client_quotas_response_entry_data_fie
 	{ "Entity", KP_F_ARRAY, KP_F_STRUCT, offsetof(struct kp_alter_client_quotas_response_entry_data, entity), offsetof(struct kp_alter_client_quotas_response_entry_data, entity_count), &kp_alter_client_quotas_response_entity_data_desc, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_alter_client_quotas_response_entry_data_desc = {
+const struct kp_msg_desc kp_alter_client_quotas_response_entry_data_desc = {
 	"EntryData", sizeof(struct kp_alter_client_quotas_response_entry_data), 0, 1, 1, kp_alter_client_quotas_response_entry_data_fields, 3,
 };
 
@@ -221,7 +221,7 @@ static const struct kp_field_desc kp_alter_configs_request_alterable_config_fiel
 	{ "Value", KP_F_STRING, 0, offsetof(struct kp_alter_configs_request_alterable_config, value), 0, NULL, 0, 32767, 0, 32767, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_alter_configs_request_alterable_config_desc = {
+const struct kp_msg_desc kp_alter_configs_request_alterable_config_desc = {
 	"AlterableConfig", sizeof(struct kp_alter_configs_request_alterable_config), 0, 2, 2, kp_alter_configs_request_alterable_config_fields, 2,
 };
 
@@ -231,7 +231,7 @@ static const struct kp_field_desc kp_alter_configs_request_alter_configs_resourc
 	{ "Configs", KP_F_ARRAY, KP_F_STRUCT, offsetof(struct kp_alter_configs_request_alter_configs_resource, configs), offsetof(struct kp_alter_configs_request_alter_configs_resource, configs_count), &kp_alter_configs_request_alterable_config_desc, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_alter_configs_request_alter_configs_resource_desc = {
+const struct kp_msg_desc kp_alter_configs_request_alter_configs_resource_desc = {
 	"AlterConfigsResource", sizeof(struct kp_alter_configs_request_alter_configs_resource), 0, 2, 2, kp_alter_configs_request_alter_configs_resource_fields, 3,
 };
 
@@ -251,7 +251,7 @@ static const struct kp_field_desc kp_alter_configs_response_alter_configs_resour
 	{ "ResourceName", KP_F_STRING, 0, offsetof(struct kp_alter_configs_response_alter_configs_resource_response, resource_name), 0, NULL, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_alter_configs_response_alter_configs_resource_response_desc = {
+const struct kp_msg_desc kp_alter_configs_response_alter_configs_resource_response_desc = {
 	"AlterConfigsResourceResponse", sizeof(struct kp_alter_configs_response_alter_configs_resource_response), 0, 2, 2, kp_alter_configs_response_alter_configs_resource_response_fields, 4,
 };
 
@@ -269,7 +269,7 @@ static const struct kp_field_desc kp_alter_partition_reassignments_request_reass
 	{ "Replicas", KP_F_ARRAY, KP_F_INT32, offsetof(struct kp_alter_partition_reassignments_request_reassignable_partition, replicas), offsetof(struct kp_alter_partition_reassignments_request_reassignable_partition, replicas_count), NULL, 0, 32767, 0, 32767, -1, -1, -1, -2, -2, true, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_alter_partition_reassignments_request_reassignable_partition_desc = {
+const struct kp_msg_desc kp_alter_partition_reassignments_request_reassignable_partition_desc = {
 	"ReassignablePartition", sizeof(struct kp_alter_partition_reassignments_request_reassignable_partition), 0, 0, 0, kp_alter_partition_reassignments_request_reassignable_partition_fields, 2,
 };
 
@@ -278,7 +278,7 @@ static const struct kp_field_desc kp_alter_partition_reassignments_request_reass
 	{ "Partitions", KP_F_ARRAY, KP_F_STRUCT, offsetof(struct kp_alter_partition_reassignments_request_reassignable_topic, partitions), offsetof(struct kp_alter_partition_reassignments_request_reassignable_topic, partitions_count), &kp_alter_partition_reassignments_request_reassignable_partition_desc, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_alter_partition_reassignments_request_reassignable_topic_desc = {
+const struct kp_msg_desc kp_alter_partition_reassignments_request_reassignable_topic_desc = {
 	"ReassignableTopic", sizeof(struct kp_alter_partition_reassignments_request_reassignable_topic), 0, 0, 0, kp_alter_partition_reassignments_request_reassignable_topic_fields, 2,
 };
 
@@ -297,7 +297,7 @@ static const struct kp_field_desc kp_alter_partition_reassignments_response_reas
 	{ "ErrorMessage", KP_F_STRING, 0, offsetof(struct kp_alter_partition_reassignments_response_reassignable_partition_response, error_message), 0, NULL, 0, 32767, 0, 32767, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_alter_partition_reassignments_response_reassignable_partition_response_desc = {
+const struct kp_msg_desc kp_alter_partition_reassignments_response_reassignable_partition_response_desc = {
 	"ReassignablePartitionResponse", sizeof(struct kp_alter_partition_reassignments_response_reassignable_partition_response), 0, 0, 0, kp_alter_partition_reassignments_response_reassignable_partition_response_fields, 3,
 };
 
@@ -306,7 +306,7 @@ static const struct kp_field_desc kp_alter_partition_reassignments_response_reas
 	{ "Partitions", KP_F_ARRAY, KP_F_STRUCT, offsetof(struct kp_alter_partition_reassignments_response_reassignable_topic_response, partitions), offsetof(struct kp_alter_partition_reassignments_response_reassignable_topic_response, partitions_count), &kp_alter_partition_reassignments_response_reassignable_partition_response_desc, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_alter_partition_reassignments_response_reassignable_topic_response_desc = {
+const struct kp_msg_desc kp_alter_partition_reassignments_response_reassignable_topic_response_desc = {
 	"ReassignableTopicResponse", sizeof(struct kp_alter_partition_reassignments_response_reassignable_topic_response), 0, 0, 0, kp_alter_partition_reassignments_response_reassignable_topic_response_fields, 2,
 };
 
@@ -326,7 +326,7 @@ static const struct kp_field_desc kp_alter_partition_request_broker_state_fields
 	{ "BrokerEpoch", KP_F_INT64, 0, offsetof(struct kp_alter_partition_request_broker_state, broker_epoch), 0, NULL, 3, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, -1LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_alter_partition_request_broker_state_desc = {
+const struct kp_msg_desc kp_alter_partition_request_broker_state_desc = {
 	"BrokerState", sizeof(struct kp_alter_partition_request_broker_state), 0, 3, 0, kp_alter_partition_request_broker_state_fields, 2,
 };
 
@@ -339,7 +339,7 @@ static const struct kp_field_desc kp_alter_partition_request_partition_data_fiel
 	{ "PartitionEpoch", KP_F_INT32, 0, offsetof(struct kp_alter_partition_request_partition_data, partition_epoch), 0, NULL, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_alter_partition_request_partition_data_desc = {
+const struct kp_msg_desc kp_alter_partition_request_partition_data_desc = {
 	"PartitionData", sizeof(struct kp_alter_partition_request_partition_data), 0, 3, 0, kp_alter_partition_request_partition_data_fields, 6,
 };
 
@@ -349,7 +349,7 @@ static const struct kp_field_desc kp_alter_partition_request_topic_data_fields[]
 	{ "Partitions", KP_F_ARRAY, KP_F_STRUCT, offsetof(struct kp_alter_partition_request_topic_data, partitions), offsetof(struct kp_alter_partition_request_topic_data, partitions_count), &kp_alter_partition_request_partition_data_desc, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_alter_partition_request_topic_data_desc = {
+const struct kp_msg_desc kp_alter_partition_request_topic_data_desc = {
 	"TopicData", sizeof(struct kp_alter_partition_request_topic_data), 0, 3, 0, kp_alter_partition_request_topic_data_fields, 3,
 };
 
@@ -373,7 +373,7 @@ static const struct kp_field_desc kp_alter_partition_response_partition_data_fie
 	{ "PartitionEpoch", KP_F_INT32, 0, offsetof(struct kp_alter_partition_response_partition_data, partition_epoch), 0, NULL, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_alter_partition_response_partition_data_desc = {
+const struct kp_msg_desc kp_alter_partition_response_partition_data_desc = {
 	"PartitionData", sizeof(struct kp_alter_partition_response_partition_data), 0, 3, 0, kp_alter_partition_response_partition_data_fields, 7,
 };
 
@@ -383,7 +383,7 @@ static const struct kp_field_desc kp_alter_partition_response_topic_data_fields[
 	{ "Partitions", KP_F_ARRAY, KP_F_STRUCT, offsetof(struct kp_alter_partition_response_topic_data, partitions), offsetof(struct kp_alter_partition_response_topic_data, partitions_count), &kp_alter_partition_response_partition_data_desc, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_alter_partition_response_topic_data_desc = {
+const struct kp_msg_desc kp_alter_partition_response_topic_data_desc = {
 	"TopicData", sizeof(struct kp_alter_partition_response_topic_data), 0, 3, 0, kp_alter_partition_response_topic_data_fields, 3,
 };
 
@@ -402,7 +402,7 @@ static const struct kp_field_desc kp_alter_replica_log_dirs_request_alter_replic
 	{ "Partitions", KP_F_ARRAY, KP_F_INT32, offsetof(struct kp_alter_replica_log_dirs_request_alter_replica_log_dir_topic, partitions), offsetof(struct kp_alter_replica_log_dirs_request_alter_replica_log_dir_topic, partitions_count), NULL, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_alter_replica_log_dirs_request_alter_replica_log_dir_topic_desc = {
+const struct kp_msg_desc kp_alter_replica_log_dirs_request_alter_replica_log_dir_topic_desc = {
 	"AlterReplicaLogDirTopic", sizeof(struct kp_alter_replica_log_dirs_request_alter_replica_log_dir_topic), 0, 2, 2, kp_alter_replica_log_dirs_request_alter_replica_log_dir_topic_fields, 2,
 };
 
@@ -411,7 +411,7 @@ static const struct kp_field_desc kp_alter_replica_log_dirs_request_alter_replic
 	{ "Topics", KP_F_ARRAY, KP_F_STRUCT, offsetof(struct kp_alter_replica_log_dirs_request_alter_replica_log_dir, topics), offsetof(struct kp_alter_replica_log_dirs_request_alter_replica_log_dir, topics_count), &kp_alter_replica_log_dirs_request_alter_replica_log_dir_topic_desc, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_alter_replica_log_dirs_request_alter_replica_log_dir_desc = {
+const struct kp_msg_desc kp_alter_replica_log_dirs_request_alter_replica_log_dir_desc = {
 	"AlterReplicaLogDir", sizeof(struct kp_alter_replica_log_dirs_request_alter_replica_log_dir), 0, 2, 2, kp_alter_replica_log_dirs_request_alter_replica_log_dir_fields, 2,
 };
 
@@ -428,7 +428,7 @@ static const struct kp_field_desc kp_alter_replica_log_dirs_response_alter_repli
 	{ "ErrorCode", KP_F_INT16, 0, offsetof(struct kp_alter_replica_log_dirs_response_alter_replica_log_dir_partition_result, error_code), 0, NULL, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_alter_replica_log_dirs_response_alter_replica_log_dir_partition_result_desc = {
+const struct kp_msg_desc kp_alter_replica_log_dirs_response_alter_replica_log_dir_partition_result_desc = {
 	"AlterReplicaLogDirPartitionResult", sizeof(struct kp_alter_replica_log_dirs_response_alter_replica_log_dir_partition_result), 0, 2, 2, kp_alter_replica_log_dirs_response_alter_replica_log_dir_partition_result_fields, 2,
 };
 
@@ -437,7 +437,7 @@ static const struct kp_field_desc kp_alter_replica_log_dirs_response_alter_repli
 	{ "Partitions", KP_F_ARRAY, KP_F_STRUCT, offsetof(struct kp_alter_replica_log_dirs_response_alter_replica_log_dir_topic_result, partitions), offsetof(struct kp_alter_replica_log_dirs_response_alter_replica_log_dir_topic_result, partitions_count), &kp_alter_replica_log_dirs_response_alter_replica_log_dir_partition_result_desc, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_alter_replica_log_dirs_response_alter_replica_log_dir_topic_result_desc = {
+const struct kp_msg_desc kp_alter_replica_log_dirs_response_alter_replica_log_dir_topic_result_desc = {
 	"AlterReplicaLogDirTopicResult", sizeof(struct kp_alter_replica_log_dirs_response_alter_replica_log_dir_topic_result), 0, 2, 2, kp_alter_replica_log_dirs_response_alter_replica_log_dir_topic_result_fields, 2,
 };
 
@@ -455,7 +455,7 @@ static const struct kp_field_desc kp_alter_user_scram_credentials_request_scram_
 	{ "Mechanism", KP_F_INT8, 0, offsetof(struct kp_alter_user_scram_credentials_request_scram_credential_deletion, mechanism), 0, NULL, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_alter_user_scram_credentials_request_scram_credential_deletion_desc = {
+const struct kp_msg_desc kp_alter_user_scram_credentials_request_scram_credential_deletion_desc = {
 	"ScramCredentialDeletion", sizeof(struct kp_alter_user_scram_credentials_request_scram_credential_deletion), 0, 0, 0, kp_alter_user_scram_credentials_request_scram_credential_deletion_fields, 2,
 };
 
@@ -467,7 +467,7 @@ static const struct kp_field_desc kp_alter_user_scram_credentials_request_scram_
 	{ "SaltedPassword", KP_F_BYTES, 0, offsetof(struct kp_alter_user_scram_credentials_request_scram_credential_upsertion, salted_password), 0, NULL, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_alter_user_scram_credentials_request_scram_credential_upsertion_desc = {
+const struct kp_msg_desc kp_alter_user_scram_credentials_request_scram_credential_upsertion_desc = {
 	"ScramCredentialUpsertion", sizeof(struct kp_alter_user_scram_credentials_request_scram_credential_upsertion), 0, 0, 0, kp_alter_user_scram_credentials_request_scram_credential_upsertion_fields, 5,
 };
 
@@ -486,7 +486,7 @@ static const struct kp_field_desc kp_alter_user_scram_credentials_response_alter
 	{ "ErrorMessage", KP_F_STRING, 0, offsetof(struct kp_alter_user_scram_credentials_response_alter_user_scram_credentials_result, error_message), 0, NULL, 0, 32767, 0, 32767, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_alter_user_scram_credentials_response_alter_user_scram_credentials_result_desc = {
+const struct kp_msg_desc kp_alter_user_scram_credentials_response_alter_user_scram_credentials_result_desc = {
 	"AlterUserScramCredentialsResult", sizeof(struct kp_alter_user_scram_credentials_response_alter_user_scram_credentials_result), 0, 0, 0, kp_alter_user_scram_credentials_response_alter_user_scram_credentials_result_fields, 3,
 };
 
@@ -514,7 +514,7 @@ static const struct kp_field_desc kp_api_versions_response_api_version_fields[] 
 	{ "MaxVersion", KP_F_INT16, 0, offsetof(struct kp_api_versions_response_api_version, max_version), 0, NULL, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_api_versions_response_api_version_desc = {
+const struct kp_msg_desc kp_api_versions_response_api_version_desc = {
 	"ApiVersion", sizeof(struct kp_api_versions_response_api_version), 0, 4, 3, kp_api_versions_response_api_version_fields, 3,
 };
 
@@ -524,7 +524,7 @@ static const struct kp_field_desc kp_api_versions_response_supported_feature_key
 	{ "MaxVersion", KP_F_INT16, 0, offsetof(struct kp_api_versions_response_supported_feature_key, max_version), 0, NULL, 3, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_api_versions_response_supported_feature_key_desc = {
+const struct kp_msg_desc kp_api_versions_response_supported_feature_key_desc = {
 	"SupportedFeatureKey", sizeof(struct kp_api_versions_response_supported_feature_key), 0, 4, 3, kp_api_versions_response_supported_feature_key_fields, 3,
 };
 
@@ -534,7 +534,7 @@ static const struct kp_field_desc kp_api_versions_response_finalized_feature_key
 	{ "MinVersionLevel", KP_F_INT16, 0, offsetof(struct kp_api_versions_response_finalized_feature_key, min_version_level), 0, NULL, 3, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_api_versions_response_finalized_feature_key_desc = {
+const struct kp_msg_desc kp_api_versions_response_finalized_feature_key_desc = {
 	"FinalizedFeatureKey", sizeof(struct kp_api_versions_response_finalized_feature_key), 0, 4, 3, kp_api_versions_response_finalized_feature_key_fields, 3,
 };
 
@@ -556,7 +556,7 @@ static const struct kp_field_desc kp_assign_replicas_to_dirs_request_partition_d
 	{ "PartitionIndex", KP_F_INT32, 0, offsetof(struct kp_assign_replicas_to_dirs_request_partition_data, partition_index), 0, NULL, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_assign_replicas_to_dirs_request_partition_data_desc = {
+const struct kp_msg_desc kp_assign_replicas_to_dirs_request_partition_data_desc = {
 	"PartitionData", sizeof(struct kp_assign_replicas_to_dirs_request_partition_data), 0, 0, 0, kp_assign_replicas_to_dirs_request_partition_data_fields, 1,
 };
 
@@ -565,7 +565,7 @@ static const struct kp_field_desc kp_assign_replicas_to_dirs_request_topic_data_
 	{ "Partitions", KP_F_ARRAY, KP_F_STRUCT, offsetof(struct kp_assign_replicas_to_dirs_request_topic_data, partitions), offsetof(struct kp_assign_replicas_to_dirs_request_topic_data, partitions_count), &kp_assign_replicas_to_dirs_request_partition_data_desc, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_assign_replicas_to_dirs_request_topic_data_desc = {
+const struct kp_msg_desc kp_assign_replicas_to_dirs_request_topic_data_desc = {
 	"TopicData", sizeof(struct kp_assign_replicas_to_dirs_request_topic_data), 0, 0, 0, kp_assign_replicas_to_dirs_request_topic_data_fields, 2,
 };
 
@@ -574,7 +574,7 @@ static const struct kp_field_desc kp_assign_replicas_to_dirs_request_directory_d
 	{ "Topics", KP_F_ARRAY, KP_F_STRUCT, offsetof(struct kp_assign_replicas_to_dirs_request_directory_data, topics), offsetof(struct kp_assign_replicas_to_dirs_request_directory_data, topics_count), &kp_assign_replicas_to_dirs_request_topic_data_desc, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_assign_replicas_to_dirs_request_directory_data_desc = {
+const struct kp_msg_desc kp_assign_replicas_to_dirs_request_directory_data_desc = {
 	"DirectoryData", sizeof(struct kp_assign_replicas_to_dirs_request_directory_data), 0, 0, 0, kp_assign_replicas_to_dirs_request_directory_data_fields, 2,
 };
 
@@ -593,7 +593,7 @@ static const struct kp_field_desc kp_assign_replicas_to_dirs_response_partition_
 	{ "ErrorCode", KP_F_INT16, 0, offsetof(struct kp_assign_replicas_to_dirs_response_partition_data, error_code), 0, NULL, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_assign_replicas_to_dirs_response_partition_data_desc = {
+const struct kp_msg_desc kp_assign_replicas_to_dirs_response_partition_data_desc = {
 	"PartitionData", sizeof(struct kp_assign_replicas_to_dirs_response_partition_data), 0, 0, 0, kp_assign_replicas_to_dirs_response_partition_data_fields, 2,
 };
 
@@ -602,7 +602,7 @@ static const struct kp_field_desc kp_assign_replicas_to_dirs_response_topic_data
 	{ "Partitions", KP_F_ARRAY, KP_F_STRUCT, offsetof(struct kp_assign_replicas_to_dirs_response_topic_data, partitions), offsetof(struct kp_assign_replicas_to_dirs_response_topic_data, partitions_count), &kp_assign_replicas_to_dirs_response_partition_data_desc, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_assign_replicas_to_dirs_response_topic_data_desc = {
+const struct kp_msg_desc kp_assign_replicas_to_dirs_response_topic_data_desc = {
 	"TopicData", sizeof(struct kp_assign_replicas_to_dirs_response_topic_data), 0, 0, 0, kp_assign_replicas_to_dirs_response_topic_data_fields, 2,
 };
 
@@ -611,7 +611,7 @@ static const struct kp_field_desc kp_assign_replicas_to_dirs_response_directory_
 	{ "Topics", KP_F_ARRAY, KP_F_STRUCT, offsetof(struct kp_assign_replicas_to_dirs_response_directory_data, topics), offsetof(struct kp_assign_replicas_to_dirs_response_directory_data, topics_count), &kp_assign_replicas_to_dirs_response_topic_data_desc, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_assign_replicas_to_dirs_response_directory_data_desc = {
+const struct kp_msg_desc kp_assign_replicas_to_dirs_response_directory_data_desc = {
 	"DirectoryData", sizeof(struct kp_assign_replicas_to_dirs_response_directory_data), 0, 0, 0, kp_assign_replicas_to_dirs_response_directory_data_fields, 2,
 };
 
@@ -632,7 +632,7 @@ static const struct kp_field_desc kp_begin_quorum_epoch_request_partition_data_f
 	{ "LeaderEpoch", KP_F_INT32, 0, offsetof(struct kp_begin_quorum_epoch_request_partition_data, leader_epoch), 0, NULL, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_begin_quorum_epoch_request_partition_data_desc = {
+const struct kp_msg_desc kp_begin_quorum_epoch_request_partition_data_desc = {
 	"PartitionData", sizeof(struct kp_begin_quorum_epoch_request_partition_data), 0, 1, 1, kp_begin_quorum_epoch_request_partition_data_fields, 4,
 };
 
@@ -641,7 +641,7 @@ static const struct kp_field_desc kp_begin_quorum_epoch_request_topic_data_field
 	{ "Partitions", KP_F_ARRAY, KP_F_STRUCT, offsetof(struct kp_begin_quorum_epoch_request_topic_data, partitions), offsetof(struct kp_begin_quorum_epoch_request_topic_data, partitions_count), &kp_begin_quorum_epoch_request_partition_data_desc, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_begin_quorum_epoch_request_topic_data_desc = {
+const struct kp_msg_desc kp_begin_quorum_epoch_request_topic_data_desc = {
 	"TopicData", sizeof(struct kp_begin_quorum_epoch_request_topic_data), 0, 1, 1, kp_begin_quorum_epoch_request_topic_data_fields, 2,
 };
 
@@ -651,7 +651,7 @@ static const struct kp_field_desc kp_begin_quorum_epoch_request_leader_endpoint_
 	{ "Port", KP_F_UINT16, 0, offsetof(struct kp_begin_quorum_epoch_request_leader_endpoint, port), 0, NULL, 1, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_begin_quorum_epoch_request_leader_endpoint_desc = {
+const struct kp_msg_desc kp_begin_quorum_epoch_request_leader_endpoint_desc = {
 	"LeaderEndpoint", sizeof(struct kp_begin_quorum_epoch_request_leader_endpoint), 0, 1, 1, kp_begin_quorum_epoch_request_leader_endpoint_fields, 3,
 };
 
@@ -673,7 +673,7 @@ static const struct kp_field_desc kp_begin_quorum_epoch_response_partition_data_
 	{ "LeaderEpoch", KP_F_INT32, 0, offsetof(struct kp_begin_quorum_epoch_response_partition_data, leader_epoch), 0, NULL, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_begin_quorum_epoch_response_partition_data_desc = {
+const struct kp_msg_desc kp_begin_quorum_epoch_response_partition_data_desc = {
 	"PartitionData", sizeof(struct kp_begin_quorum_epoch_response_partition_data), 0, 1, 1, kp_begin_quorum_epoch_response_partition_data_fields, 4,
 };
 
@@ -682,7 +682,7 @@ static const struct kp_field_desc kp_begin_quorum_epoch_response_topic_data_fiel
 	{ "Partitions", KP_F_ARRAY, KP_F_STRUCT, offsetof(struct kp_begin_quorum_epoch_response_topic_data, partitions), offsetof(struct kp_begin_quorum_epoch_response_topic_data, partitions_count), &kp_begin_quorum_epoch_response_partition_data_desc, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_begin_quorum_epoch_response_topic_data_desc = {
+const struct kp_msg_desc kp_begin_quorum_epoch_response_topic_data_desc = {
 	"TopicData", sizeof(struct kp_begin_quorum_epoch_response_topic_data), 0, 1, 1, kp_begin_quorum_epoch_response_topic_data_fields, 2,
 };
 
@@ -692,7 +692,7 @@ static const struct kp_field_desc kp_begin_quorum_epoch_response_node_endpoint_f
 	{ "Port", KP_F_UINT16, 0, offsetof(struct kp_begin_quorum_epoch_response_node_endpoint, port), 0, NULL, 1, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_begin_quorum_epoch_response_node_endpoint_desc = {
+const struct kp_msg_desc kp_begin_quorum_epoch_response_node_endpoint_desc = {
 	"NodeEndpoint", sizeof(struct kp_begin_quorum_epoch_response_node_endpoint), 0, 1, 1, kp_begin_quorum_epoch_response_node_endpoint_fields, 3,
 };
 
@@ -738,7 +738,7 @@ static const struct kp_field_desc kp_broker_registration_request_listener_fields
 	{ "SecurityProtocol", KP_F_INT16, 0, offsetof(struct kp_broker_registration_request_listener, security_protocol), 0, NULL, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_broker_registration_request_listener_desc = {
+const struct kp_msg_desc kp_broker_registration_request_listener_desc = {
 	"Listener", sizeof(struct kp_broker_registration_request_listener), 0, 4, 0, kp_broker_registration_request_listener_fields, 4,
 };
 
@@ -748,7 +748,7 @@ static const struct kp_field_desc kp_broker_registration_request_feature_fields[
 	{ "MaxSupportedVersion", KP_F_INT16, 0, offsetof(struct kp_broker_registration_request_feature, max_supported_version), 0, NULL, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_broker_registration_request_feature_desc = {
+const struct kp_msg_desc kp_broker_registration_request_feature_desc = {
 	"Feature", sizeof(struct kp_broker_registration_request_feature), 0, 4, 0, kp_broker_registration_request_feature_fields, 3,
 };
 
@@ -793,7 +793,7 @@ static const struct kp_field_desc kp_consumer_group_describe_response_topic_part
 	{ "Partitions", KP_F_ARRAY, KP_F_INT32, offsetof(struct kp_consumer_group_describe_response_topic_partitions, partitions), offsetof(struct kp_consumer_group_describe_response_topic_partitions, partitions_count), NULL, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_consumer_group_describe_response_topic_partitions_desc = {
+const struct kp_msg_desc kp_consumer_group_describe_response_topic_partitions_desc = {
 	"TopicPartitions", sizeof(struct kp_consumer_group_describe_response_topic_partitions), 0, 0, 0, kp_consumer_group_describe_response_topic_partitions_fields, 3,
 };
 
@@ -801,7 +801,7 @@ static const struct kp_field_desc kp_consumer_group_describe_response_assignment
 	{ "TopicPartitions", KP_F_ARRAY, KP_F_STRUCT, offsetof(struct kp_consumer_group_describe_response_assignment, topic_partitions), offsetof(struct kp_consumer_group_describe_response_assignment, topic_partitions_count), &kp_consumer_group_describe_response_topic_partitions_desc, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_consumer_group_describe_response_assignment_desc = {
+const struct kp_msg_desc kp_consumer_group_describe_response_assignment_desc = {
 	"Assignment", sizeof(struct kp_consumer_group_describe_response_assignment), 0, 0, 0, kp_consumer_group_describe_response_assignment_fields, 1,
 };
 
@@ -818,7 +818,7 @@ static const struct kp_field_desc kp_consumer_group_describe_response_member_fie
 	{ "TargetAssignment", KP_F_STRUCT, 0, offsetof(struct kp_consumer_group_describe_response_member, target_assignment), 0, &kp_consumer_group_describe_response_assignment_desc, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_consumer_group_describe_response_member_desc = {
+const struct kp_msg_desc kp_consumer_group_describe_response_member_desc = {
 	"Member", sizeof(struct kp_consumer_group_describe_response_member), 0, 0, 0, kp_consumer_group_describe_response_member_fields, 10,
 };
 
@@ -834,7 +834,7 @@ static const struct kp_field_desc kp_consumer_group_describe_response_described_
 	{ "AuthorizedOperations", KP_F_INT32, 0, offsetof(struct kp_consumer_group_describe_response_described_group, authorized_operations), 0, NULL, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, -2147483648LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_consumer_group_describe_response_described_group_desc = {
+const struct kp_msg_desc kp_consumer_group_describe_response_described_group_desc = {
 	"DescribedGroup", sizeof(struct kp_consumer_group_describe_response_described_group), 0, 0, 0, kp_consumer_group_describe_response_described_group_fields, 9,
 };
 
@@ -852,7 +852,7 @@ static const struct kp_field_desc kp_consumer_group_heartbeat_request_topic_part
 	{ "Partitions", KP_F_ARRAY, KP_F_INT32, offsetof(struct kp_consumer_group_heartbeat_request_topic_partitions, partitions), offsetof(struct kp_consumer_group_heartbeat_request_topic_partitions, partitions_count), NULL, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_consumer_group_heartbeat_request_topic_partitions_desc = {
+const struct kp_msg_desc kp_consumer_group_heartbeat_request_topic_partitions_desc = {
 	"TopicPartitions", sizeof(struct kp_consumer_group_heartbeat_request_topic_partitions), 0, 1, 0, kp_consumer_group_heartbeat_request_topic_partitions_fields, 2,
 };
 
@@ -878,7 +878,7 @@ static const struct kp_field_desc kp_consumer_group_heartbeat_response_topic_par
 	{ "Partitions", KP_F_ARRAY, KP_F_INT32, offsetof(struct kp_consumer_group_heartbeat_response_topic_partitions, partitions), offsetof(struct kp_consumer_group_heartbeat_response_topic_partitions, partitions_count), NULL, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_consumer_group_heartbeat_response_topic_partitions_desc = {
+const struct kp_msg_desc kp_consumer_group_heartbeat_response_topic_partitions_desc = {
 	"TopicPartitions", sizeof(struct kp_consumer_group_heartbeat_response_topic_partitions), 0, 1, 0, kp_consumer_group_heartbeat_response_topic_partitions_fields, 2,
 };
 
@@ -886,7 +886,7 @@ static const struct kp_field_desc kp_consumer_group_heartbeat_response_assignmen
 	{ "TopicPartitions", KP_F_ARRAY, KP_F_STRUCT, offsetof(struct kp_consumer_group_heartbeat_response_assignment, topic_partitions), offsetof(struct kp_consumer_group_heartbeat_response_assignment, topic_partitions_count), &kp_consumer_group_heartbeat_response_topic_partitions_desc, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_consumer_group_heartbeat_response_assignment_desc = {
+const struct kp_msg_desc kp_consumer_group_heartbeat_response_assignment_desc = {
 	"Assignment", sizeof(struct kp_consumer_group_heartbeat_response_assignment), 0, 1, 0, kp_consumer_group_heartbeat_response_assignment_fields, 1,
 };
 
@@ -909,7 +909,7 @@ static const struct kp_field_desc kp_consumer_protocol_assignment_topic_partitio
 	{ "Partitions", KP_F_ARRAY, KP_F_INT32, offsetof(struct kp_consumer_protocol_assignment_topic_partition, partitions), offsetof(struct kp_consumer_protocol_assignment_topic_partition, partitions_count), NULL, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_consumer_protocol_assignment_topic_partition_desc = {
+const struct kp_msg_desc kp_consumer_protocol_assignment_topic_partition_desc = {
 	"TopicPartition", sizeof(struct kp_consumer_protocol_assignment_topic_partition), 0, 3, -1, kp_consumer_protocol_assignment_topic_partition_fields, 2,
 };
 
@@ -927,7 +927,7 @@ static const struct kp_field_desc kp_consumer_protocol_subscription_topic_partit
 	{ "Partitions", KP_F_ARRAY, KP_F_INT32, offsetof(struct kp_consumer_protocol_subscription_topic_partition, partitions), offsetof(struct kp_consumer_protocol_subscription_topic_partition, partitions_count), NULL, 1, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_consumer_protocol_subscription_topic_partition_desc = {
+const struct kp_msg_desc kp_consumer_protocol_subscription_topic_partition_desc = {
 	"TopicPartition", sizeof(struct kp_consumer_protocol_subscription_topic_partition), 0, 3, -1, kp_consumer_protocol_subscription_topic_partition_fields, 2,
 };
 
@@ -957,7 +957,7 @@ static const struct kp_field_desc kp_controlled_shutdown_response_remaining_part
 	{ "PartitionIndex", KP_F_INT32, 0, offsetof(struct kp_controlled_shutdown_response_remaining_partition, partition_index), 0, NULL, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_controlled_shutdown_response_remaining_partition_desc = {
+const struct kp_msg_desc kp_controlled_shutdown_response_remaining_partition_desc = {
 	"RemainingPartition", sizeof(struct kp_controlled_shutdown_response_remaining_partition), 0, 3, 3, kp_controlled_shutdown_response_remaining_partition_fields, 2,
 };
 
@@ -977,7 +977,7 @@ static const struct kp_field_desc kp_controller_registration_request_listener_fi
 	{ "SecurityProtocol", KP_F_INT16, 0, offsetof(struct kp_controller_registration_request_listener, security_protocol), 0, NULL, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_controller_registration_request_listener_desc = {
+const struct kp_msg_desc kp_controller_registration_request_listener_desc = {
 	"Listener", sizeof(struct kp_controller_registration_request_listener), 0, 0, 0, kp_controller_registration_request_listener_fields, 4,
 };
 
@@ -987,7 +987,7 @@ static const struct kp_field_desc kp_controller_registration_request_feature_fie
 	{ "MaxSupportedVersion", KP_F_INT16, 0, offsetof(struct kp_controller_registration_request_feature, max_supported_version), 0, NULL, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_controller_registration_request_feature_desc = {
+const struct kp_msg_desc kp_controller_registration_request_feature_desc = {
 	"Feature", sizeof(struct kp_controller_registration_request_feature), 0, 0, 0, kp_controller_registration_request_feature_fields, 3,
 };
 
@@ -1023,7 +1023,7 @@ static const struct kp_field_desc kp_create_acls_request_acl_creation_fields[] =
 	{ "PermissionType", KP_F_INT8, 0, offsetof(struct kp_create_acls_request_acl_creation, permission_type), 0, NULL, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_create_acls_request_acl_creation_desc = {
+const struct kp_msg_desc kp_create_acls_request_acl_creation_desc = {
 	"AclCreation", sizeof(struct kp_create_acls_request_acl_creation), 0, 3, 2, kp_create_acls_request_acl_creation_fields, 7,
 };
 
@@ -1040,7 +1040,7 @@ static const struct kp_field_desc kp_create_acls_response_acl_creation_result_fi
 	{ "ErrorMessage", KP_F_STRING, 0, offsetof(struct kp_create_acls_response_acl_creation_result, error_message), 0, NULL, 0, 32767, 0, 32767, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_create_acls_response_acl_creation_result_desc = {
+const struct kp_msg_desc kp_create_acls_response_acl_creation_result_desc = {
 	"AclCreationResult", sizeof(struct kp_create_acls_response_acl_creation_result), 0, 3, 2, kp_create_acls_response_acl_creation_result_fields, 2,
 };
 
@@ -1058,7 +1058,7 @@ static const struct kp_field_desc kp_create_delegation_token_request_creatable_r
 	{ "PrincipalName", KP_F_STRING, 0, offsetof(struct kp_create_delegation_token_request_creatable_renewers, principal_name), 0, NULL, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_create_delegation_token_request_creatable_renewers_desc = {
+const struct kp_msg_desc kp_create_delegation_token_request_creatable_renewers_desc = {
 	"CreatableRenewers", sizeof(struct kp_create_delegation_token_request_creatable_renewers), 0, 3, 2, kp_create_delegation_token_request_creatable_renewers_fields, 2,
 };
 
@@ -1095,7 +1095,7 @@ static const struct kp_field_desc kp_create_partitions_request_create_partitions
 	{ "BrokerIds", KP_F_ARRAY, KP_F_INT32, offsetof(struct kp_create_partitions_request_create_partitions_assignment, broker_ids), offsetof(struct kp_create_partitions_request_create_partitions_assignment, broker_ids_count), NULL, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_create_partitions_request_create_partitions_assignment_desc = {
+const struct kp_msg_desc kp_create_partitions_request_create_partitions_assignment_desc = {
 	"CreatePartitionsAssignment", sizeof(struct kp_create_partitions_request_create_partitions_assignment), 0, 3, 2, kp_create_partitions_request_create_partitions_assignment_fields, 1,
 };
 
@@ -1105,7 +1105,7 @@ static const struct kp_field_desc kp_create_partitions_request_create_partitions
 	{ "Assignments", KP_F_ARRAY, KP_F_STRUCT, offsetof(struct kp_create_partitions_request_create_partitions_topic, assignments), offsetof(struct kp_create_partitions_request_create_partitions_topic, assignments_count), &kp_create_partitions_request_create_partitions_assignment_desc, 0, 32767, 0, 32767, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_create_partitions_request_create_partitions_topic_desc = {
+const struct kp_msg_desc kp_create_partitions_request_create_partitions_topic_desc = {
 	"CreatePartitionsTopic", sizeof(struct kp_create_partitions_request_create_partitions_topic), 0, 3, 2, kp_create_partitions_request_create_partitions_topic_fields, 3,
 };
 
@@ -1125,7 +1125,7 @@ static const struct kp_field_desc kp_create_partitions_response_create_partition
 	{ "ErrorMessage", KP_F_STRING, 0, offsetof(struct kp_create_partitions_response_create_partitions_topic_result, error_message), 0, NULL, 0, 32767, 0, 32767, -1, -1, -1, -2, -2, true, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_create_partitions_response_create_partitions_topic_result_desc = {
+const struct kp_msg_desc kp_create_partitions_response_create_partitions_topic_result_desc = {
 	"CreatePartitionsTopicResult", sizeof(struct kp_create_partitions_response_create_partitions_topic_result), 0, 3, 2, kp_create_partitions_response_create_partitions_topic_result_fields, 3,
 };
 
@@ -1143,7 +1143,7 @@ static const struct kp_field_desc kp_create_topics_request_creatable_replica_ass
 	{ "BrokerIds", KP_F_ARRAY, KP_F_INT32, offsetof(struct kp_create_topics_request_creatable_replica_assignment, broker_ids), offsetof(struct kp_create_topics_request_creatable_replica_assignment, broker_ids_count), NULL, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_create_topics_request_creatable_replica_assignment_desc = {
+const struct kp_msg_desc kp_create_topics_request_creatable_replica_assignment_desc = {
 	"CreatableReplicaAssignment", sizeof(struct kp_create_topics_request_creatable_replica_assignment), 0, 7, 5, kp_create_topics_request_creatable_replica_assignment_fields, 2,
 };
 
@@ -1152,7 +1152,7 @@ static const struct kp_field_desc kp_create_topics_request_creatable_topic_confi
 	{ "Value", KP_F_STRING, 0, offsetof(struct kp_create_topics_request_creatable_topic_config, value), 0, NULL, 0, 32767, 0, 32767, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_create_topics_request_creatable_topic_config_desc = {
+const struct kp_msg_desc kp_create_topics_request_creatable_topic_config_desc = {
 	"CreatableTopicConfig", sizeof(struct kp_create_topics_request_creatable_topic_config), 0, 7, 5, kp_create_topics_request_creatable_topic_config_fields, 2,
 };
 
@@ -1164,7 +1164,7 @@ static const struct kp_field_desc kp_create_topics_request_creatable_topic_field
 	{ "Configs", KP_F_ARRAY, KP_F_STRUCT, offsetof(struct kp_create_topics_request_creatable_topic, configs), offsetof(struct kp_create_topics_request_creatable_topic, configs_count), &kp_create_topics_request_creatable_topic_config_desc, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_create_topics_request_creatable_topic_desc = {
+const struct kp_msg_desc kp_create_topics_request_creatable_topic_desc = {
 	"CreatableTopic", sizeof(struct kp_create_topics_request_creatable_topic), 0, 7, 5, kp_create_topics_request_creatable_topic_fields, 5,
 };
 
@@ -1186,7 +1186,7 @@ static const struct kp_field_desc kp_create_topics_response_creatable_topic_conf
 	{ "IsSensitive", KP_F_BOOL, 0, offsetof(struct kp_create_topics_response_creatable_topic_configs, is_sensitive), 0, NULL, 5, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_create_topics_response_creatable_topic_configs_desc = {
+const struct kp_msg_desc kp_create_topics_response_creatable_topic_configs_desc = {
 	"CreatableTopicConfigs", sizeof(struct kp_create_topics_response_creatable_topic_configs), 0, 7, 5, kp_create_topics_response_creatable_topic_configs_fields, 5,
 };
 
@@ -1201,7 +1201,7 @@ static const struct kp_field_desc kp_create_topics_response_creatable_topic_resu
 	{ "Configs", KP_F_ARRAY, KP_F_STRUCT, offsetof(struct kp_create_topics_response_creatable_topic_result, configs), offsetof(struct kp_create_topics_response_creatable_topic_result, configs_count), &kp_create_topics_response_creatable_topic_configs_desc, 5, 32767, 5, 32767, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_create_topics_response_creatable_topic_result_desc = {
+const struct kp_msg_desc kp_create_topics_response_creatable_topic_result_desc = {
 	"CreatableTopicResult", sizeof(struct kp_create_topics_response_creatable_topic_result), 0, 7, 5, kp_create_topics_response_creatable_topic_result_fields, 8,
 };
 
@@ -1234,7 +1234,7 @@ static const struct kp_field_desc kp_delete_acls_request_delete_acls_filter_fiel
 	{ "PermissionType", KP_F_INT8, 0, offsetof(struct kp_delete_acls_request_delete_acls_filter, permission_type), 0, NULL, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_delete_acls_request_delete_acls_filter_desc = {
+const struct kp_msg_desc kp_delete_acls_request_delete_acls_filter_desc = {
 	"DeleteAclsFilter", sizeof(struct kp_delete_acls_request_delete_acls_filter), 0, 3, 2, kp_delete_acls_request_delete_acls_filter_fields, 7,
 };
 
@@ -1258,7 +1258,7 @@ static const struct kp_field_desc kp_delete_acls_response_delete_acls_matching_a
 	{ "PermissionType", KP_F_INT8, 0, offsetof(struct kp_delete_acls_response_delete_acls_matching_acl, permission_type), 0, NULL, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_delete_acls_response_delete_acls_matching_acl_desc = {
+const struct kp_msg_desc kp_delete_acls_response_delete_acls_matching_acl_desc = {
 	"DeleteAclsMatchingAcl", sizeof(struct kp_delete_acls_response_delete_acls_matching_acl), 0, 3, 2, kp_delete_acls_response_delete_acls_matching_acl_fields, 9,
 };
 
@@ -1268,7 +1268,7 @@ static const struct kp_field_desc kp_delete_acls_response_delete_acls_filter_res
 	{ "MatchingAcls", KP_F_ARRAY, KP_F_STRUCT, offsetof(struct kp_delete_acls_response_delete_acls_filter_result, matching_acls), offsetof(struct kp_delete_acls_response_delete_acls_filter_result, matching_acls_count), &kp_delete_acls_response_delete_acls_matching_acl_desc, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_delete_acls_response_delete_acls_filter_result_desc = {
+const struct kp_msg_desc kp_delete_acls_response_delete_acls_filter_result_desc = {
 	"DeleteAclsFilterResult", sizeof(struct kp_delete_acls_response_delete_acls_filter_result), 0, 3, 2, kp_delete_acls_response_delete_acls_filter_result_fields, 3,
 };
 
@@ -1294,7 +1294,7 @@ static const struct kp_field_desc kp_delete_groups_response_deletable_group_resu
 	{ "ErrorCode", KP_F_INT16, 0, offsetof(struct kp_delete_groups_response_deletable_group_result, error_code), 0, NULL, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_delete_groups_response_deletable_group_result_desc = {
+const struct kp_msg_desc kp_delete_groups_response_deletable_group_result_desc = {
 	"DeletableGroupResult", sizeof(struct kp_delete_groups_response_deletable_group_result), 0, 2, 2, kp_delete_groups_response_deletable_group_result_fields, 2,
 };
 
@@ -1312,7 +1312,7 @@ static const struct kp_field_desc kp_delete_records_request_delete_records_parti
 	{ "Offset", KP_F_INT64, 0, offsetof(struct kp_delete_records_request_delete_records_partition, offset), 0, NULL, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_delete_records_request_delete_records_partition_desc = {
+const struct kp_msg_desc kp_delete_records_request_delete_records_partition_desc = {
 	"DeleteRecordsPartition", sizeof(struct kp_delete_records_request_delete_records_partition), 0, 2, 2, kp_delete_records_request_delete_records_partition_fields, 2,
 };
 
@@ -1321,7 +1321,7 @@ static const struct kp_field_desc kp_delete_records_request_delete_records_topic
 	{ "Partitions", KP_F_ARRAY, KP_F_STRUCT, offsetof(struct kp_delete_records_request_delete_records_topic, partitions), offsetof(struct kp_delete_records_request_delete_records_topic, partitions_count), &kp_delete_records_request_delete_records_partition_desc, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_delete_records_request_delete_records_topic_desc = {
+const struct kp_msg_desc kp_delete_records_request_delete_records_topic_desc = {
 	"DeleteRecordsTopic", sizeof(struct kp_delete_records_request_delete_records_topic), 0, 2, 2, kp_delete_records_request_delete_records_topic_fields, 2,
 };
 
@@ -1340,7 +1340,7 @@ static const struct kp_field_desc kp_delete_records_response_delete_records_part
 	{ "ErrorCode", KP_F_INT16, 0, offsetof(struct kp_delete_records_response_delete_records_partition_result, error_code), 0, NULL, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_delete_records_response_delete_records_partition_result_desc = {
+const struct kp_msg_desc kp_delete_records_response_delete_records_partition_result_desc = {
 	"DeleteRecordsPartitionResult", sizeof(struct kp_delete_records_response_delete_records_partition_result), 0, 2, 2, kp_delete_records_response_delete_records_partition_result_fields, 3,
 };
 
@@ -1349,7 +1349,7 @@ static const struct kp_field_desc kp_delete_records_response_delete_records_topi
 	{ "Partitions", KP_F_ARRAY, KP_F_STRUCT, offsetof(struct kp_delete_records_response_delete_records_topic_result, partitions), offsetof(struct kp_delete_records_response_delete_records_topic_result, partitions_count), &kp_delete_records_response_delete_records_partition_result_desc, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_delete_records_response_delete_records_topic_result_desc = {
+const struct kp_msg_desc kp_delete_records_response_delete_records_topic_result_desc = {
 	"DeleteRecordsTopicResult", sizeof(struct kp_delete_records_response_delete_records_topic_result), 0, 2, 2, kp_delete_records_response_delete_records_topic_result_fields, 2,
 };
 
@@ -1366,7 +1366,7 @@ static const struct kp_field_desc kp_delete_share_group_state_request_partition_
 	{ "Partition", KP_F_INT32, 0, offsetof(struct kp_delete_share_group_state_request_partition_data, partition), 0, NULL, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_delete_share_group_state_request_partition_data_desc = {
+const struct kp_msg_desc kp_delete_share_group_state_request_partition_data_desc = {
 	"PartitionData", sizeof(struct kp_delete_share_group_state_request_partition_data), 0, 0, 0, kp_delete_share_group_state_request_partition_data_fields, 1,
 };
 
@@ -1375,7 +1375,7 @@ static const struct kp_field_desc kp_delete_share_group_state_request_delete_sta
 	{ "Partitions", KP_F_ARRAY, KP_F_STRUCT, offsetof(struct kp_delete_share_group_state_request_delete_state_data, partitions), offsetof(struct kp_delete_share_group_state_request_delete_state_data, partitions_count), &kp_delete_share_group_state_request_partition_data_desc, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_delete_share_group_state_request_delete_state_data_desc = {
+const struct kp_msg_desc kp_delete_share_group_state_request_delete_state_data_desc = {
 	"DeleteStateData", sizeof(struct kp_delete_share_group_state_request_delete_state_data), 0, 0, 0, kp_delete_share_group_state_request_delete_state_data_fields, 2,
 };
 
@@ -1394,7 +1394,7 @@ static const struct kp_field_desc kp_delete_share_group_state_response_partition
 	{ "ErrorMessage", KP_F_STRING, 0, offsetof(struct kp_delete_share_group_state_response_partition_result, error_message), 0, NULL, 0, 32767, 0, 32767, -1, -1, -1, -2, -2, true, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_delete_share_group_state_response_partition_result_desc = {
+const struct kp_msg_desc kp_delete_share_group_state_response_partition_result_desc = {
 	"PartitionResult", sizeof(struct kp_delete_share_group_state_response_partition_result), 0, 0, 0, kp_delete_share_group_state_response_partition_result_fields, 3,
 };
 
@@ -1403,7 +1403,7 @@ static const struct kp_field_desc kp_delete_share_group_state_response_delete_st
 	{ "Partitions", KP_F_ARRAY, KP_F_STRUCT, offsetof(struct kp_delete_share_group_state_response_delete_state_result, partitions), offsetof(struct kp_delete_share_group_state_response_delete_state_result, partitions_count), &kp_delete_share_group_state_response_partition_result_desc, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_delete_share_group_state_response_delete_state_result_desc = {
+const struct kp_msg_desc kp_delete_share_group_state_response_delete_state_result_desc = {
 	"DeleteStateResult", sizeof(struct kp_delete_share_group_state_response_delete_state_result), 0, 0, 0, kp_delete_share_group_state_response_delete_state_result_fields, 2,
 };
 
@@ -1420,7 +1420,7 @@ static const struct kp_field_desc kp_delete_topics_request_delete_topic_state_fi
 	{ "TopicId", KP_F_UUID, 0, offsetof(struct kp_delete_topics_request_delete_topic_state, topic_id), 0, NULL, 6, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_delete_topics_request_delete_topic_state_desc = {
+const struct kp_msg_desc kp_delete_topics_request_delete_topic_state_desc = {
 	"DeleteTopicState", sizeof(struct kp_delete_topics_request_delete_topic_state), 0, 6, 4, kp_delete_topics_request_delete_topic_state_fields, 2,
 };
 
@@ -1441,7 +1441,7 @@ static const struct kp_field_desc kp_delete_topics_response_deletable_topic_resu
 	{ "ErrorMessage", KP_F_STRING, 0, offsetof(struct kp_delete_topics_response_deletable_topic_result, error_message), 0, NULL, 5, 32767, 5, 32767, -1, -1, -1, -2, -2, true, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_delete_topics_response_deletable_topic_result_desc = {
+const struct kp_msg_desc kp_delete_topics_response_deletable_topic_result_desc = {
 	"DeletableTopicResult", sizeof(struct kp_delete_topics_response_deletable_topic_result), 0, 6, 4, kp_delete_topics_response_deletable_topic_result_fields, 4,
 };
 
@@ -1475,7 +1475,7 @@ static const struct kp_field_desc kp_describe_acls_response_acl_description_fiel
 	{ "PermissionType", KP_F_INT8, 0, offsetof(struct kp_describe_acls_response_acl_description, permission_type), 0, NULL, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_describe_acls_response_acl_description_desc = {
+const struct kp_msg_desc kp_describe_acls_response_acl_description_desc = {
 	"AclDescription", sizeof(struct kp_describe_acls_response_acl_description), 0, 3, 2, kp_describe_acls_response_acl_description_fields, 4,
 };
 
@@ -1486,7 +1486,7 @@ static const struct kp_field_desc kp_describe_acls_response_describe_acls_resour
 	{ "Acls", KP_F_ARRAY, KP_F_STRUCT, offsetof(struct kp_describe_acls_response_describe_acls_resource, acls), offsetof(struct kp_describe_acls_response_describe_acls_resource, acls_count), &kp_describe_acls_response_acl_description_desc, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_describe_acls_response_describe_acls_resource_desc = {
+const struct kp_msg_desc kp_describe_acls_response_describe_acls_resource_desc = {
 	"DescribeAclsResource", sizeof(struct kp_describe_acls_response_describe_acls_resource), 0, 3, 2, kp_describe_acls_response_describe_acls_resource_fields, 4,
 };
 
@@ -1507,7 +1507,7 @@ static const struct kp_field_desc kp_describe_client_quotas_request_component_da
 	{ "Match", KP_F_STRING, 0, offsetof(struct kp_describe_client_quotas_request_component_data, match), 0, NULL, 0, 32767, 0, 32767, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_describe_client_quotas_request_component_data_desc = {
+const struct kp_msg_desc kp_describe_client_quotas_request_component_data_desc = {
 	"ComponentData", sizeof(struct kp_describe_client_quotas_request_component_data), 0, 1, 1, kp_describe_client_quotas_request_component_data_fields, 3,
 };
 
@@ -1525,7 +1525,7 @@ static const struct kp_field_desc kp_describe_client_quotas_response_entity_data
 	{ "EntityName", KP_F_STRING, 0, offsetof(struct kp_describe_client_quotas_response_entity_data, entity_name), 0, NULL, 0, 32767, 0, 32767, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_describe_client_quotas_response_entity_data_desc = {
+const struct kp_msg_desc kp_describe_client_quotas_response_entity_data_desc = {
 	"EntityData", sizeof(struct kp_describe_client_quotas_response_entity_data), 0, 1, 1, kp_describe_client_quotas_response_entity_data_fields, 2,
 };
 
@@ -1534,7 +1534,7 @@ static const struct kp_field_desc kp_describe_client_quotas_response_value_data_
 	{ "Value", KP_F_FLOAT64, 0, offsetof(struct kp_describe_client_quotas_response_value_data, value), 0, NULL, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_describe_client_quotas_response_value_data_desc = {
+const struct kp_msg_desc kp_describe_client_quotas_response_value_data_desc = {
 	"ValueData", sizeof(struct kp_describe_client_quotas_response_value_data), 0, 1, 1, kp_describe_client_quotas_response_value_data_fields, 2,
 };
 
@@ -1543,7 +1543,7 @@ static const struct kp_field_desc kp_describe_client_quotas_response_entry_data_
 	{ "Values", KP_F_ARRAY, KP_F_STRUCT, offsetof(struct kp_describe_client_quotas_response_entry_data, values), offsetof(struct kp_describe_client_quotas_response_entry_data, values_count), &kp_describe_client_quotas_response_value_data_desc, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_describe_client_quotas_response_entry_data_desc = {
+const struct kp_msg_desc kp_describe_client_quotas_response_entry_data_desc = {
 	"EntryData", sizeof(struct kp_describe_client_quotas_response_entry_data), 0, 1, 1, kp_describe_client_quotas_response_entry_data_fields, 2,
 };
 
@@ -1574,7 +1574,7 @@ static const struct kp_field_desc kp_describe_cluster_response_describe_cluster_
 	{ "Rack", KP_F_STRING, 0, offsetof(struct kp_describe_cluster_response_describe_cluster_broker, rack), 0, NULL, 0, 32767, 0, 32767, -1, -1, -1, -2, -2, true, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_describe_cluster_response_describe_cluster_broker_desc = {
+const struct kp_msg_desc kp_describe_cluster_response_describe_cluster_broker_desc = {
 	"DescribeClusterBroker", sizeof(struct kp_describe_cluster_response_describe_cluster_broker), 0, 1, 0, kp_describe_cluster_response_describe_cluster_broker_fields, 4,
 };
 
@@ -1599,7 +1599,7 @@ static const struct kp_field_desc kp_describe_configs_request_describe_configs_r
 	{ "ConfigurationKeys", KP_F_ARRAY, KP_F_STRING, offsetof(struct kp_describe_configs_request_describe_configs_resource, configuration_keys), offsetof(struct kp_describe_configs_request_describe_configs_resource, configuration_keys_count), NULL, 0, 32767, 0, 32767, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_describe_configs_request_describe_configs_resource_desc = {
+const struct kp_msg_desc kp_describe_configs_request_describe_configs_resource_desc = {
 	"DescribeConfigsResource", sizeof(struct kp_describe_configs_request_describe_configs_resource), 0, 4, 4, kp_describe_configs_request_describe_configs_resource_fields, 3,
 };
 
@@ -1619,7 +1619,7 @@ static const struct kp_field_desc kp_describe_configs_response_describe_configs_
 	{ "Source", KP_F_INT8, 0, offsetof(struct kp_describe_configs_response_describe_configs_synonym, source), 0, NULL, 1, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_describe_configs_response_describe_configs_synonym_desc = {
+const struct kp_msg_desc kp_describe_configs_response_describe_configs_synonym_desc = {
 	"DescribeConfigsSynonym", sizeof(struct kp_describe_configs_response_describe_configs_synonym), 0, 4, 4, kp_describe_configs_response_describe_configs_synonym_fields, 3,
 };
 
@@ -1635,7 +1635,7 @@ static const struct kp_field_desc kp_describe_configs_response_describe_configs_
 	{ "Documentation", KP_F_STRING, 0, offsetof(struct kp_describe_configs_response_describe_configs_resource_result, documentation), 0, NULL, 3, 32767, 0, 32767, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_describe_configs_response_describe_configs_resource_result_desc = {
+const struct kp_msg_desc kp_describe_configs_response_describe_configs_resource_result_desc = {
 	"DescribeConfigsResourceResult", sizeof(struct kp_describe_configs_response_describe_configs_resource_result), 0, 4, 4, kp_describe_configs_response_describe_configs_resource_result_fields, 9,
 };
 
@@ -1647,7 +1647,7 @@ static const struct kp_field_desc kp_describe_configs_response_describe_configs_
 	{ "Configs", KP_F_ARRAY, KP_F_STRUCT, offsetof(struct kp_describe_configs_response_describe_configs_result, configs), offsetof(struct kp_describe_configs_response_describe_configs_result, configs_count), &kp_describe_configs_response_describe_configs_resource_result_desc, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_describe_configs_response_describe_configs_result_desc = {
+const struct kp_msg_desc kp_describe_configs_response_describe_configs_result_desc = {
 	"DescribeConfigsResult", sizeof(struct kp_describe_configs_response_describe_configs_result), 0, 4, 4, kp_describe_configs_response_describe_configs_result_fields, 5,
 };
 
@@ -1665,7 +1665,7 @@ static const struct kp_field_desc kp_describe_delegation_token_request_describe_
 	{ "PrincipalName", KP_F_STRING, 0, offsetof(struct kp_describe_delegation_token_request_describe_delegation_token_owner, principal_name), 0, NULL, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_describe_delegation_token_request_describe_delegation_token_owner_desc = {
+const struct kp_msg_desc kp_describe_delegation_token_request_describe_delegation_token_owner_desc = {
 	"DescribeDelegationTokenOwner", sizeof(struct kp_describe_delegation_token_request_describe_delegation_token_owner), 0, 3, 2, kp_describe_delegation_token_request_describe_delegation_token_owner_fields, 2,
 };
 
@@ -1682,7 +1682,7 @@ static const struct kp_field_desc kp_describe_delegation_token_response_describe
 	{ "PrincipalName", KP_F_STRING, 0, offsetof(struct kp_describe_delegation_token_response_described_delegation_token_renewer, principal_name), 0, NULL, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_describe_delegation_token_response_described_delegation_token_renewer_desc = {
+const struct kp_msg_desc kp_describe_delegation_token_response_described_delegation_token_renewer_desc = {
 	"DescribedDelegationTokenRenewer", sizeof(struct kp_describe_delegation_token_response_described_delegation_token_renewer), 0, 3, 2, kp_describe_delegation_token_response_described_delegation_token_renewer_fields, 2,
 };
 
@@ -1699,7 +1699,7 @@ static const struct kp_field_desc kp_describe_delegation_token_response_describe
 	{ "Renewers", KP_F_ARRAY, KP_F_STRUCT, offsetof(struct kp_describe_delegation_token_response_described_delegation_token, renewers), offsetof(struct kp_describe_delegation_token_response_described_delegation_token, renewers_count), &kp_describe_delegation_token_response_described_delegation_token_renewer_desc, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_describe_delegation_token_response_described_delegation_token_desc = {
+const struct kp_msg_desc kp_describe_delegation_token_response_described_delegation_token_desc = {
 	"DescribedDelegationToken", sizeof(struct kp_describe_delegation_token_response_described_delegation_token), 0, 3, 2, kp_describe_delegation_token_response_described_delegation_token_fields, 10,
 };
 
@@ -1731,7 +1731,7 @@ static const struct kp_field_desc kp_describe_groups_response_described_group_me
 	{ "MemberAssignment", KP_F_BYTES, 0, offsetof(struct kp_describe_groups_response_described_group_member, member_assignment), 0, NULL, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_describe_groups_response_described_group_member_desc = {
+const struct kp_msg_desc kp_describe_groups_response_described_group_member_desc = {
 	"DescribedGroupMember", sizeof(struct kp_describe_groups_response_described_group_member), 0, 5, 5, kp_describe_groups_response_described_group_member_fields, 6,
 };
 
@@ -1745,7 +1745,7 @@ static const struct kp_field_desc kp_describe_groups_response_described_group_fi
 	{ "AuthorizedOperations", KP_F_INT32, 0, offsetof(struct kp_describe_groups_response_described_group, authorized_operations), 0, NULL, 3, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, -2147483648LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_describe_groups_response_described_group_desc = {
+const struct kp_msg_desc kp_describe_groups_response_described_group_desc = {
 	"DescribedGroup", sizeof(struct kp_describe_groups_response_described_group), 0, 5, 5, kp_describe_groups_response_described_group_fields, 7,
 };
 
@@ -1763,7 +1763,7 @@ static const struct kp_field_desc kp_describe_log_dirs_request_describable_log_d
 	{ "Partitions", KP_F_ARRAY, KP_F_INT32, offsetof(struct kp_describe_log_dirs_request_describable_log_dir_topic, partitions), offsetof(struct kp_describe_log_dirs_request_describable_log_dir_topic, partitions_count), NULL, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_describe_log_dirs_request_describable_log_dir_topic_desc = {
+const struct kp_msg_desc kp_describe_log_dirs_request_describable_log_dir_topic_desc = {
 	"DescribableLogDirTopic", sizeof(struct kp_describe_log_dirs_request_describable_log_dir_topic), 0, 4, 2, kp_describe_log_dirs_request_describable_log_dir_topic_fields, 2,
 };
 
@@ -1782,7 +1782,7 @@ static const struct kp_field_desc kp_describe_log_dirs_response_describe_log_dir
 	{ "IsFutureKey", KP_F_BOOL, 0, offsetof(struct kp_describe_log_dirs_response_describe_log_dirs_partition, is_future_key), 0, NULL, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_describe_log_dirs_response_describe_log_dirs_partition_desc = {
+const struct kp_msg_desc kp_describe_log_dirs_response_describe_log_dirs_partition_desc = {
 	"DescribeLogDirsPartition", sizeof(struct kp_describe_log_dirs_response_describe_log_dirs_partition), 0, 4, 2, kp_describe_log_dirs_response_describe_log_dirs_partition_fields, 4,
 };
 
@@ -1791,7 +1791,7 @@ static const struct kp_field_desc kp_describe_log_dirs_response_describe_log_dir
 	{ "Partitions", KP_F_ARRAY, KP_F_STRUCT, offsetof(struct kp_describe_log_dirs_response_describe_log_dirs_topic, partitions), offsetof(struct kp_describe_log_dirs_response_describe_log_dirs_topic, partitions_count), &kp_describe_log_dirs_response_describe_log_dirs_partition_desc, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_describe_log_dirs_response_describe_log_dirs_topic_desc = {
+const struct kp_msg_desc kp_describe_log_dirs_response_describe_log_dirs_topic_desc = {
 	"DescribeLogDirsTopic", sizeof(struct kp_describe_log_dirs_response_describe_log_dirs_topic), 0, 4, 2, kp_describe_log_dirs_response_describe_log_dirs_topic_fields, 2,
 };
 
@@ -1803,7 +1803,7 @@ static const struct kp_field_desc kp_describe_log_dirs_response_describe_log_dir
 	{ "UsableBytes", KP_F_INT64, 0, offsetof(struct kp_describe_log_dirs_response_describe_log_dirs_result, usable_bytes), 0, NULL, 4, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, -1LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_describe_log_dirs_response_describe_log_dirs_result_desc = {
+const struct kp_msg_desc kp_describe_log_dirs_response_describe_log_dirs_result_desc = {
 	"DescribeLogDirsResult", sizeof(struct kp_describe_log_dirs_response_describe_log_dirs_result), 0, 4, 2, kp_describe_log_dirs_response_describe_log_dirs_result_fields, 5,
 };
 
@@ -1822,7 +1822,7 @@ static const struct kp_field_desc kp_describe_producers_request_topic_request_fi
 	{ "PartitionIndexes", KP_F_ARRAY, KP_F_INT32, offsetof(struct kp_describe_producers_request_topic_request, partition_indexes), offsetof(struct kp_describe_producers_request_topic_request, partition_indexes_count), NULL, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_describe_producers_request_topic_request_desc = {
+const struct kp_msg_desc kp_describe_producers_request_topic_request_desc = {
 	"TopicRequest", sizeof(struct kp_describe_producers_request_topic_request), 0, 0, 0, kp_describe_producers_request_topic_request_fields, 2,
 };
 
@@ -1843,7 +1843,7 @@ static const struct kp_field_desc kp_describe_producers_response_producer_state_
 	{ "CurrentTxnStartOffset", KP_F_INT64, 0, offsetof(struct kp_describe_producers_response_producer_state, current_txn_start_offset), 0, NULL, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, -1LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_describe_producers_response_producer_state_desc = {
+const struct kp_msg_desc kp_describe_producers_response_producer_state_desc = {
 	"ProducerState", sizeof(struct kp_describe_producers_response_producer_state), 0, 0, 0, kp_describe_producers_response_producer_state_fields, 6,
 };
 
@@ -1854,7 +1854,7 @@ static const struct kp_field_desc kp_describe_producers_response_partition_respo
 	{ "ActiveProducers", KP_F_ARRAY, KP_F_STRUCT, offsetof(struct kp_describe_producers_response_partition_response, active_producers), offsetof(struct kp_describe_producers_response_partition_response, active_producers_count), &kp_describe_producers_response_producer_state_desc, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_describe_producers_response_partition_response_desc = {
+const struct kp_msg_desc kp_describe_producers_response_partition_response_desc = {
 	"PartitionResponse", sizeof(struct kp_describe_producers_response_partition_response), 0, 0, 0, kp_describe_producers_response_partition_response_fields, 4,
 };
 
@@ -1863,7 +1863,7 @@ static const struct kp_field_desc kp_describe_producers_response_topic_response_
 	{ "Partitions", KP_F_ARRAY, KP_F_STRUCT, offsetof(struct kp_describe_producers_response_topic_response, partitions), offsetof(struct kp_describe_producers_response_topic_response, partitions_count), &kp_describe_producers_response_partition_response_desc, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_describe_producers_response_topic_response_desc = {
+const struct kp_msg_desc kp_describe_producers_response_topic_response_desc = {
 	"TopicResponse", sizeof(struct kp_describe_producers_response_topic_response), 0, 0, 0, kp_describe_producers_response_topic_response_fields, 2,
 };
 
@@ -1880,7 +1880,7 @@ static const struct kp_field_desc kp_describe_quorum_request_partition_data_fiel
 	{ "PartitionIndex", KP_F_INT32, 0, offsetof(struct kp_describe_quorum_request_partition_data, partition_index), 0, NULL, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_describe_quorum_request_partition_data_desc = {
+const struct kp_msg_desc kp_describe_quorum_request_partition_data_desc = {
 	"PartitionData", sizeof(struct kp_describe_quorum_request_partition_data), 0, 2, 0, kp_describe_quorum_request_partition_data_fields, 1,
 };
 
@@ -1889,7 +1889,7 @@ static const struct kp_field_desc kp_describe_quorum_request_topic_data_fields[]
 	{ "Partitions", KP_F_ARRAY, KP_F_STRUCT, offsetof(struct kp_describe_quorum_request_topic_data, partitions), offsetof(struct kp_describe_quorum_request_topic_data, partitions_count), &kp_describe_quorum_request_partition_data_desc, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_describe_quorum_request_topic_data_desc = {
+const struct kp_msg_desc kp_describe_quorum_request_topic_data_desc = {
 	"TopicData", sizeof(struct kp_describe_quorum_request_topic_data), 0, 2, 0, kp_describe_quorum_request_topic_data_fields, 2,
 };
 
@@ -1909,7 +1909,7 @@ static const struct kp_field_desc kp_describe_quorum_response_replica_state_fiel
 	{ "LastCaughtUpTimestamp", KP_F_INT64, 0, offsetof(struct kp_describe_quorum_response_replica_state, last_caught_up_timestamp), 0, NULL, 1, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, -1LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_describe_quorum_response_replica_state_desc = {
+const struct kp_msg_desc kp_describe_quorum_response_replica_state_desc = {
 	"ReplicaState", sizeof(struct kp_describe_quorum_response_replica_state), 0, 2, 0, kp_describe_quorum_response_replica_state_fields, 5,
 };
 
@@ -1924,7 +1924,7 @@ static const struct kp_field_desc kp_describe_quorum_response_partition_data_fie
 	{ "Observers", KP_F_ARRAY, KP_F_STRUCT, offsetof(struct kp_describe_quorum_response_partition_data, observers), offsetof(struct kp_describe_quorum_response_partition_data, observers_count), &kp_describe_quorum_response_replica_state_desc, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_describe_quorum_response_partition_data_desc = {
+const struct kp_msg_desc kp_describe_quorum_response_partition_data_desc = {
 	"PartitionData", sizeof(struct kp_describe_quorum_response_partition_data), 0, 2, 0, kp_describe_quorum_response_partition_data_fields, 8,
 };
 
@@ -1933,7 +1933,7 @@ static const struct kp_field_desc kp_describe_quorum_response_topic_data_fields[
 	{ "Partitions", KP_F_ARRAY, KP_F_STRUCT, offsetof(struct kp_describe_quorum_response_topic_data, partitions), offsetof(struct kp_describe_quorum_response_topic_data, partitions_count), &kp_describe_quorum_response_partition_data_desc, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_describe_quorum_response_topic_data_desc = {
+const struct kp_msg_desc kp_describe_quorum_response_topic_data_desc = {
 	"TopicData", sizeof(struct kp_describe_quorum_response_topic_data), 0, 2, 0, kp_describe_quorum_response_topic_data_fields, 2,
 };
 
@@ -1943,7 +1943,7 @@ static const struct kp_field_desc kp_describe_quorum_response_listener_fields[] 
 	{ "Port", KP_F_UINT16, 0, offsetof(struct kp_describe_quorum_response_listener, port), 0, NULL, 2, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_describe_quorum_response_listener_desc = {
+const struct kp_msg_desc kp_describe_quorum_response_listener_desc = {
 	"Listener", sizeof(struct kp_describe_quorum_response_listener), 0, 2, 0, kp_describe_quorum_response_listener_fields, 3,
 };
 
@@ -1952,7 +1952,7 @@ static const struct kp_field_desc kp_describe_quorum_response_node_fields[] = {
 	{ "Listeners", KP_F_ARRAY, KP_F_STRUCT, offsetof(struct kp_describe_quorum_response_node, listeners), offsetof(struct kp_describe_quorum_response_node, listeners_count), &kp_describe_quorum_response_listener_desc, 2, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_describe_quorum_response_node_desc = {
+const struct kp_msg_desc kp_describe_quorum_response_node_desc = {
 	"Node", sizeof(struct kp_describe_quorum_response_node), 0, 2, 0, kp_describe_quorum_response_node_fields, 2,
 };
 
@@ -1971,7 +1971,7 @@ static const struct kp_field_desc kp_describe_topic_partitions_request_topic_req
 	{ "Name", KP_F_STRING, 0, offsetof(struct kp_describe_topic_partitions_request_topic_request, name), 0, NULL, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_describe_topic_partitions_request_topic_request_desc = {
+const struct kp_msg_desc kp_describe_topic_partitions_request_topic_request_desc = {
 	"TopicRequest", sizeof(struct kp_describe_topic_partitions_request_topic_request), 0, 0, 0, kp_describe_topic_partitions_request_topic_request_fields, 1,
 };
 
@@ -1980,7 +1980,7 @@ static const struct kp_field_desc kp_describe_topic_partitions_request_cursor_fi
 	{ "PartitionIndex", KP_F_INT32, 0, offsetof(struct kp_describe_topic_partitions_request_cursor, partition_index), 0, NULL, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_describe_topic_partitions_request_cursor_desc = {
+const struct kp_msg_desc kp_describe_topic_partitions_request_cursor_desc = {
 	"Cursor", sizeof(struct kp_describe_topic_partitions_request_cursor), 0, 0, 0, kp_describe_topic_partitions_request_cursor_fields, 2,
 };
 
@@ -2006,7 +2006,7 @@ static const struct kp_field_desc kp_describe_topic_partitions_response_describe
 	{ "OfflineReplicas", KP_F_ARRAY, KP_F_INT32, offsetof(struct kp_describe_topic_partitions_response_describe_topic_partitions_response_partition, offline_replicas), offsetof(struct kp_describe_topic_partitions_response_describe_topic_partitions_response_partition, offline_replicas_count), NULL, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_describe_topic_partitions_response_describe_topic_partitions_response_partition_desc = {
+const struct kp_msg_desc kp_describe_topic_partitions_response_describe_topic_partitions_response_partition_desc = {
 	"DescribeTopicPartitionsResponsePartition", sizeof(struct kp_describe_topic_partitions_response_describe_topic_partitions_response_partition), 0, 0, 0, kp_describe_topic_partitions_response_describe_topic_partitions_response_partition_fields, 9,
 };
 
@@ -2019,7 +2019,7 @@ static const struct kp_field_desc kp_describe_topic_partitions_response_describe
 	{ "TopicAuthorizedOperations", KP_F_INT32, 0, offsetof(struct kp_describe_topic_partitions_response_describe_topic_partitions_response_topic, topic_authorized_operations), 0, NULL, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, -2147483648LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_describe_topic_partitions_response_describe_topic_partitions_response_topic_desc = {
+const struct kp_msg_desc kp_describe_topic_partitions_response_describe_topic_partitions_response_topic_desc = {
 	"DescribeTopicPartitionsResponseTopic", sizeof(struct kp_describe_topic_partitions_response_describe_topic_partitions_response_topic), 0, 0, 0, kp_describe_topic_partitions_response_describe_topic_partitions_response_topic_fields, 6,
 };
 
@@ -2028,7 +2028,7 @@ static const struct kp_field_desc kp_describe_topic_partitions_response_cursor_f
 	{ "PartitionIndex", KP_F_INT32, 0, offsetof(struct kp_describe_topic_partitions_response_cursor, partition_index), 0, NULL, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_describe_topic_partitions_response_cursor_desc = {
+const struct kp_msg_desc kp_describe_topic_partitions_response_cursor_desc = {
 	"Cursor", sizeof(struct kp_describe_topic_partitions_response_cursor), 0, 0, 0, kp_describe_topic_partitions_response_cursor_fields, 2,
 };
 
@@ -2055,7 +2055,7 @@ static const struct kp_field_desc kp_describe_transactions_response_topic_data_f
 	{ "Partitions", KP_F_ARRAY, KP_F_INT32, offsetof(struct kp_describe_transactions_response_topic_data, partitions), offsetof(struct kp_describe_transactions_response_topic_data, partitions_count), NULL, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_describe_transactions_response_topic_data_desc = {
+const struct kp_msg_desc kp_describe_transactions_response_topic_data_desc = {
 	"TopicData", sizeof(struct kp_describe_transactions_response_topic_data), 0, 0, 0, kp_describe_transactions_response_topic_data_fields, 2,
 };
 
@@ -2070,7 +2070,7 @@ static const struct kp_field_desc kp_describe_transactions_response_transaction_
 	{ "Topics", KP_F_ARRAY, KP_F_STRUCT, offsetof(struct kp_describe_transactions_response_transaction_state, topics), offsetof(struct kp_describe_transactions_response_transaction_state, topics_count), &kp_describe_transactions_response_topic_data_desc, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_describe_transactions_response_transaction_state_desc = {
+const struct kp_msg_desc kp_describe_transactions_response_transaction_state_desc = {
 	"TransactionState", sizeof(struct kp_describe_transactions_response_transaction_state), 0, 0, 0, kp_describe_transactions_response_transaction_state_fields, 8,
 };
 
@@ -2087,7 +2087,7 @@ static const struct kp_field_desc kp_describe_user_scram_credentials_request_use
 	{ "Name", KP_F_STRING, 0, offsetof(struct kp_describe_user_scram_credentials_request_user_name, name), 0, NULL, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_describe_user_scram_credentials_request_user_name_desc = {
+const struct kp_msg_desc kp_describe_user_scram_credentials_request_user_name_desc = {
 	"UserName", sizeof(struct kp_describe_user_scram_credentials_request_user_name), 0, 0, 0, kp_describe_user_scram_credentials_request_user_name_fields, 1,
 };
 
@@ -2104,7 +2104,7 @@ static const struct kp_field_desc kp_describe_user_scram_credentials_response_cr
 	{ "Iterations", KP_F_INT32, 0, offsetof(struct kp_describe_user_scram_credentials_response_credential_info, iterations), 0, NULL, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_describe_user_scram_credentials_response_credential_info_desc = {
+const struct kp_msg_desc kp_describe_user_scram_credentials_response_credential_info_desc = {
 	"CredentialInfo", sizeof(struct kp_describe_user_scram_credentials_response_credential_info), 0, 0, 0, kp_describe_user_scram_credentials_response_credential_info_fields, 2,
 };
 
@@ -2115,7 +2115,7 @@ static const struct kp_field_desc kp_describe_user_scram_credentials_response_de
 	{ "CredentialInfos", KP_F_ARRAY, KP_F_STRUCT, offsetof(struct kp_describe_user_scram_credentials_response_describe_user_scram_credentials_result, credential_infos), offsetof(struct kp_describe_user_scram_credentials_response_describe_user_scram_credentials_result, credential_infos_count), &kp_describe_user_scram_credentials_response_credential_info_desc, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_describe_user_scram_credentials_response_describe_user_scram_credentials_result_desc = {
+const struct kp_msg_desc kp_describe_user_scram_credentials_response_describe_user_scram_credentials_result_desc = {
 	"DescribeUserScramCredentialsResult", sizeof(struct kp_describe_user_scram_credentials_response_describe_user_scram_credentials_result), 0, 0, 0, kp_describe_user_scram_credentials_response_describe_user_scram_credentials_result_fields, 4,
 };
 
@@ -2135,7 +2135,7 @@ static const struct kp_field_desc kp_elect_leaders_request_topic_partitions_fiel
 	{ "Partitions", KP_F_ARRAY, KP_F_INT32, offsetof(struct kp_elect_leaders_request_topic_partitions, partitions), offsetof(struct kp_elect_leaders_request_topic_partitions, partitions_count), NULL, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_elect_leaders_request_topic_partitions_desc = {
+const struct kp_msg_desc kp_elect_leaders_request_topic_partitions_desc = {
 	"TopicPartitions", sizeof(struct kp_elect_leaders_request_topic_partitions), 0, 2, 2, kp_elect_leaders_request_topic_partitions_fields, 2,
 };
 
@@ -2155,7 +2155,7 @@ static const struct kp_field_desc kp_elect_leaders_response_partition_result_fie
 	{ "ErrorMessage", KP_F_STRING, 0, offsetof(struct kp_elect_leaders_response_partition_result, error_message), 0, NULL, 0, 32767, 0, 32767, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_elect_leaders_response_partition_result_desc = {
+const struct kp_msg_desc kp_elect_leaders_response_partition_result_desc = {
 	"PartitionResult", sizeof(struct kp_elect_leaders_response_partition_result), 0, 2, 2, kp_elect_leaders_response_partition_result_fields, 3,
 };
 
@@ -2164,7 +2164,7 @@ static const struct kp_field_desc kp_elect_leaders_response_replica_election_res
 	{ "PartitionResult", KP_F_ARRAY, KP_F_STRUCT, offsetof(struct kp_elect_leaders_response_replica_election_result, partition_result), offsetof(struct kp_elect_leaders_response_replica_election_result, partition_result_count), &kp_elect_leaders_response_partition_result_desc, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_elect_leaders_response_replica_election_result_desc = {
+const struct kp_msg_desc kp_elect_leaders_response_replica_election_result_desc = {
 	"ReplicaElectionResult", sizeof(struct kp_elect_leaders_response_replica_election_result), 0, 2, 2, kp_elect_leaders_response_replica_election_result_fields, 2,
 };
 
@@ -2183,7 +2183,7 @@ static const struct kp_field_desc kp_end_quorum_epoch_request_replica_info_field
 	{ "CandidateDirectoryId", KP_F_UUID, 0, offsetof(struct kp_end_quorum_epoch_request_replica_info, candidate_directory_id), 0, NULL, 1, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_end_quorum_epoch_request_replica_info_desc = {
+const struct kp_msg_desc kp_end_quorum_epoch_request_replica_info_desc = {
 	"ReplicaInfo", sizeof(struct kp_end_quorum_epoch_request_replica_info), 0, 1, 1, kp_end_quorum_epoch_request_replica_info_fields, 2,
 };
 
@@ -2195,7 +2195,7 @@ static const struct kp_field_desc kp_end_quorum_epoch_request_partition_data_fie
 	{ "PreferredCandidates", KP_F_ARRAY, KP_F_STRUCT, offsetof(struct kp_end_quorum_epoch_request_partition_data, preferred_candidates), offsetof(struct kp_end_quorum_epoch_request_partition_data, preferred_candidates_count), &kp_end_quorum_epoch_request_replica_info_desc, 1, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_end_quorum_epoch_request_partition_data_desc = {
+const struct kp_msg_desc kp_end_quorum_epoch_request_partition_data_desc = {
 	"PartitionData", sizeof(struct kp_end_quorum_epoch_request_partition_data), 0, 1, 1, kp_end_quorum_epoch_request_partition_data_fields, 5,
 };
 
@@ -2204,7 +2204,7 @@ static const struct kp_field_desc kp_end_quorum_epoch_request_topic_data_fields[
 	{ "Partitions", KP_F_ARRAY, KP_F_STRUCT, offsetof(struct kp_end_quorum_epoch_request_topic_data, partitions), offsetof(struct kp_end_quorum_epoch_request_topic_data, partitions_count), &kp_end_quorum_epoch_request_partition_data_desc, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_end_quorum_epoch_request_topic_data_desc = {
+const struct kp_msg_desc kp_end_quorum_epoch_request_topic_data_desc = {
 	"TopicData", sizeof(struct kp_end_quorum_epoch_request_topic_data), 0, 1, 1, kp_end_quorum_epoch_request_topic_data_fields, 2,
 };
 
@@ -2214,7 +2214,7 @@ static const struct kp_field_desc kp_end_quorum_epoch_request_leader_endpoint_fi
 	{ "Port", KP_F_UINT16, 0, offsetof(struct kp_end_quorum_epoch_request_leader_endpoint, port), 0, NULL, 1, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_end_quorum_epoch_request_leader_endpoint_desc = {
+const struct kp_msg_desc kp_end_quorum_epoch_request_leader_endpoint_desc = {
 	"LeaderEndpoint", sizeof(struct kp_end_quorum_epoch_request_leader_endpoint), 0, 1, 1, kp_end_quorum_epoch_request_leader_endpoint_fields, 3,
 };
 
@@ -2235,7 +2235,7 @@ static const struct kp_field_desc kp_end_quorum_epoch_response_partition_data_fi
 	{ "LeaderEpoch", KP_F_INT32, 0, offsetof(struct kp_end_quorum_epoch_response_partition_data, leader_epoch), 0, NULL, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_end_quorum_epoch_response_partition_data_desc = {
+const struct kp_msg_desc kp_end_quorum_epoch_response_partition_data_desc = {
 	"PartitionData", sizeof(struct kp_end_quorum_epoch_response_partition_data), 0, 1, 1, kp_end_quorum_epoch_response_partition_data_fields, 4,
 };
 
@@ -2244,7 +2244,7 @@ static const struct kp_field_desc kp_end_quorum_epoch_response_topic_data_fields
 	{ "Partitions", KP_F_ARRAY, KP_F_STRUCT, offsetof(struct kp_end_quorum_epoch_response_topic_data, partitions), offsetof(struct kp_end_quorum_epoch_response_topic_data, partitions_count), &kp_end_quorum_epoch_response_partition_data_desc, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_end_quorum_epoch_response_topic_data_desc = {
+const struct kp_msg_desc kp_end_quorum_epoch_response_topic_data_desc = {
 	"TopicData", sizeof(struct kp_end_quorum_epoch_response_topic_data), 0, 1, 1, kp_end_quorum_epoch_response_topic_data_fields, 2,
 };
 
@@ -2254,7 +2254,7 @@ static const struct kp_field_desc kp_end_quorum_epoch_response_node_endpoint_fie
 	{ "Port", KP_F_UINT16, 0, offsetof(struct kp_end_quorum_epoch_response_node_endpoint, port), 0, NULL, 1, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_end_quorum_epoch_response_node_endpoint_desc = {
+const struct kp_msg_desc kp_end_quorum_epoch_response_node_endpoint_desc = {
 	"NodeEndpoint", sizeof(struct kp_end_quorum_epoch_response_node_endpoint), 0, 1, 1, kp_end_quorum_epoch_response_node_endpoint_fields, 3,
 };
 
@@ -2333,7 +2333,7 @@ static const struct kp_field_desc kp_fetch_request_replica_state_fields[] = {
 	{ "ReplicaEpoch", KP_F_INT64, 0, offsetof(struct kp_fetch_request_replica_state, replica_epoch), 0, NULL, 15, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, -1LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_fetch_request_replica_state_desc = {
+const struct kp_msg_desc kp_fetch_request_replica_state_desc = {
 	"ReplicaState", sizeof(struct kp_fetch_request_replica_state), 0, 17, 12, kp_fetch_request_replica_state_fields, 2,
 };
 
@@ -2347,7 +2347,7 @@ static const struct kp_field_desc kp_fetch_request_fetch_partition_fields[] = {
 	{ "ReplicaDirectoryId", KP_F_UUID, 0, offsetof(struct kp_fetch_request_fetch_partition, replica_directory_id), 0, NULL, 17, 32767, -1, -1, 17, 32767, 0, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_fetch_request_fetch_partition_desc = {
+const struct kp_msg_desc kp_fetch_request_fetch_partition_desc = {
 	"FetchPartition", sizeof(struct kp_fetch_request_fetch_partition), 0, 17, 12, kp_fetch_request_fetch_partition_fields, 7,
 };
 
@@ -2357,7 +2357,7 @@ static const struct kp_field_desc kp_fetch_request_fetch_topic_fields[] = {
 	{ "Partitions", KP_F_ARRAY, KP_F_STRUCT, offsetof(struct kp_fetch_request_fetch_topic, partitions), offsetof(struct kp_fetch_request_fetch_topic, partitions_count), &kp_fetch_request_fetch_partition_desc, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_fetch_request_fetch_topic_desc = {
+const struct kp_msg_desc kp_fetch_request_fetch_topic_desc = {
 	"FetchTopic", sizeof(struct kp_fetch_request_fetch_topic), 0, 17, 12, kp_fetch_request_fetch_topic_fields, 3,
 };
 
@@ -2367,7 +2367,7 @@ static const struct kp_field_desc kp_fetch_request_forgotten_topic_fields[] = {
 	{ "Partitions", KP_F_ARRAY, KP_F_INT32, offsetof(struct kp_fetch_request_forgotten_topic, partitions), offsetof(struct kp_fetch_request_forgotten_topic, partitions_count), NULL, 7, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_fetch_request_forgotten_topic_desc = {
+const struct kp_msg_desc kp_fetch_request_forgotten_topic_desc = {
 	"ForgottenTopic", sizeof(struct kp_fetch_request_forgotten_topic), 0, 17, 12, kp_fetch_request_forgotten_topic_fields, 3,
 };
 
@@ -2395,7 +2395,7 @@ static const struct kp_field_desc kp_fetch_response_epoch_end_offset_fields[] = 
 	{ "EndOffset", KP_F_INT64, 0, offsetof(struct kp_fetch_response_epoch_end_offset, end_offset), 0, NULL, 12, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, -1LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_fetch_response_epoch_end_offset_desc = {
+const struct kp_msg_desc kp_fetch_response_epoch_end_offset_desc = {
 	"EpochEndOffset", sizeof(struct kp_fetch_response_epoch_end_offset), 0, 17, 12, kp_fetch_response_epoch_end_offset_fields, 2,
 };
 
@@ -2404,7 +2404,7 @@ static const struct kp_field_desc kp_fetch_response_leader_id_and_epoch_fields[]
 	{ "LeaderEpoch", KP_F_INT32, 0, offsetof(struct kp_fetch_response_leader_id_and_epoch, leader_epoch), 0, NULL, 12, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, -1LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_fetch_response_leader_id_and_epoch_desc = {
+const struct kp_msg_desc kp_fetch_response_leader_id_and_epoch_desc = {
 	"LeaderIdAndEpoch", sizeof(struct kp_fetch_response_leader_id_and_epoch), 0, 17, 12, kp_fetch_response_leader_id_and_epoch_fields, 2,
 };
 
@@ -2413,7 +2413,7 @@ static const struct kp_field_desc kp_fetch_response_snapshot_id_fields[] = {
 	{ "Epoch", KP_F_INT32, 0, offsetof(struct kp_fetch_response_snapshot_id, epoch), 0, NULL, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, -1LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_fetch_response_snapshot_id_desc = {
+const struct kp_msg_desc kp_fetch_response_snapshot_id_desc = {
 	"SnapshotId", sizeof(struct kp_fetch_response_snapshot_id), 0, 17, 12, kp_fetch_response_snapshot_id_fields, 2,
 };
 
@@ -2422,7 +2422,7 @@ static const struct kp_field_desc kp_fetch_response_aborted_transaction_fields[]
 	{ "FirstOffset", KP_F_INT64, 0, offsetof(struct kp_fetch_response_aborted_transaction, first_offset), 0, NULL, 4, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_fetch_response_aborted_transaction_desc = {
+const struct kp_msg_desc kp_fetch_response_aborted_transaction_desc = {
 	"AbortedTransaction", sizeof(struct kp_fetch_response_aborted_transaction), 0, 17, 12, kp_fetch_response_aborted_transaction_fields, 2,
 };
 
@@ -2440,7 +2440,7 @@ static const struct kp_field_desc kp_fetch_response_partition_data_fields[] = {
 	{ "Records", KP_F_RECORDS, 0, offsetof(struct kp_fetch_response_partition_data, records), 0, NULL, 0, 32767, 0, 32767, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_fetch_response_partition_data_desc = {
+const struct kp_msg_desc kp_fetch_response_partition_data_desc = {
 	"PartitionData", sizeof(struct kp_fetch_response_partition_data), 0, 17, 12, kp_fetch_response_partition_data_fields, 11,
 };
 
@@ -2450,7 +2450,7 @@ static const struct kp_field_desc kp_fetch_response_fetchable_topic_response_fie
 	{ "Partitions", KP_F_ARRAY, KP_F_STRUCT, offsetof(struct kp_fetch_response_fetchable_topic_response, partitions), offsetof(struct kp_fetch_response_fetchable_topic_response, partitions_count), &kp_fetch_response_partition_data_desc, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_fetch_response_fetchable_topic_response_desc = {
+const struct kp_msg_desc kp_fetch_response_fetchable_topic_response_desc = {
 	"FetchableTopicResponse", sizeof(struct kp_fetch_response_fetchable_topic_response), 0, 17, 12, kp_fetch_response_fetchable_topic_response_fields, 3,
 };
 
@@ -2461,7 +2461,7 @@ static const struct kp_field_desc kp_fetch_response_node_endpoint_fields[] = {
 	{ "Rack", KP_F_STRING, 0, offsetof(struct kp_fetch_response_node_endpoint, rack), 0, NULL, 16, 32767, 16, 32767, -1, -1, -1, -2, -2, true, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_fetch_response_node_endpoint_desc = {
+const struct kp_msg_desc kp_fetch_response_node_endpoint_desc = {
 	"NodeEndpoint", sizeof(struct kp_fetch_response_node_endpoint), 0, 17, 12, kp_fetch_response_node_endpoint_fields, 4,
 };
 
@@ -2482,7 +2482,7 @@ static const struct kp_field_desc kp_fetch_snapshot_request_snapshot_id_fields[]
 	{ "Epoch", KP_F_INT32, 0, offsetof(struct kp_fetch_snapshot_request_snapshot_id, epoch), 0, NULL, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_fetch_snapshot_request_snapshot_id_desc = {
+const struct kp_msg_desc kp_fetch_snapshot_request_snapshot_id_desc = {
 	"SnapshotId", sizeof(struct kp_fetch_snapshot_request_snapshot_id), 0, 1, 0, kp_fetch_snapshot_request_snapshot_id_fields, 2,
 };
 
@@ -2494,7 +2494,7 @@ static const struct kp_field_desc kp_fetch_snapshot_request_partition_snapshot_f
 	{ "ReplicaDirectoryId", KP_F_UUID, 0, offsetof(struct kp_fetch_snapshot_request_partition_snapshot, replica_directory_id), 0, NULL, 1, 32767, -1, -1, 1, 32767, 0, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_fetch_snapshot_request_partition_snapshot_desc = {
+const struct kp_msg_desc kp_fetch_snapshot_request_partition_snapshot_desc = {
 	"PartitionSnapshot", sizeof(struct kp_fetch_snapshot_request_partition_snapshot), 0, 1, 0, kp_fetch_snapshot_request_partition_snapshot_fields, 5,
 };
 
@@ -2503,7 +2503,7 @@ static const struct kp_field_desc kp_fetch_snapshot_request_topic_snapshot_field
 	{ "Partitions", KP_F_ARRAY, KP_F_STRUCT, offsetof(struct kp_fetch_snapshot_request_topic_snapshot, partitions), offsetof(struct kp_fetch_snapshot_request_topic_snapshot, partitions_count), &kp_fetch_snapshot_request_partition_snapshot_desc, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_fetch_snapshot_request_topic_snapshot_desc = {
+const struct kp_msg_desc kp_fetch_snapshot_request_topic_snapshot_desc = {
 	"TopicSnapshot", sizeof(struct kp_fetch_snapshot_request_topic_snapshot), 0, 1, 0, kp_fetch_snapshot_request_topic_snapshot_fields, 2,
 };
 
@@ -2523,7 +2523,7 @@ static const struct kp_field_desc kp_fetch_snapshot_response_snapshot_id_fields[
 	{ "Epoch", KP_F_INT32, 0, offsetof(struct kp_fetch_snapshot_response_snapshot_id, epoch), 0, NULL, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_fetch_snapshot_response_snapshot_id_desc = {
+const struct kp_msg_desc kp_fetch_snapshot_response_snapshot_id_desc = {
 	"SnapshotId", sizeof(struct kp_fetch_snapshot_response_snapshot_id), 0, 1, 0, kp_fetch_snapshot_response_snapshot_id_fields, 2,
 };
 
@@ -2532,7 +2532,7 @@ static const struct kp_field_desc kp_fetch_snapshot_response_leader_id_and_epoch
 	{ "LeaderEpoch", KP_F_INT32, 0, offsetof(struct kp_fetch_snapshot_response_leader_id_and_epoch, leader_epoch), 0, NULL, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_fetch_snapshot_response_leader_id_and_epoch_desc = {
+const struct kp_msg_desc kp_fetch_snapshot_response_leader_id_and_epoch_desc = {
 	"LeaderIdAndEpoch", sizeof(struct kp_fetch_snapshot_response_leader_id_and_epoch), 0, 1, 0, kp_fetch_snapshot_response_leader_id_and_epoch_fields, 2,
 };
 
@@ -2546,7 +2546,7 @@ static const struct kp_field_desc kp_fetch_snapshot_response_partition_snapshot_
 	{ "UnalignedRecords", KP_F_RECORDS, 0, offsetof(struct kp_fetch_snapshot_response_partition_snapshot, unaligned_records), 0, NULL, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_fetch_snapshot_response_partition_snapshot_desc = {
+const struct kp_msg_desc kp_fetch_snapshot_response_partition_snapshot_desc = {
 	"PartitionSnapshot", sizeof(struct kp_fetch_snapshot_response_partition_snapshot), 0, 1, 0, kp_fetch_snapshot_response_partition_snapshot_fields, 7,
 };
 
@@ -2555,7 +2555,7 @@ static const struct kp_field_desc kp_fetch_snapshot_response_topic_snapshot_fiel
 	{ "Partitions", KP_F_ARRAY, KP_F_STRUCT, offsetof(struct kp_fetch_snapshot_response_topic_snapshot, partitions), offsetof(struct kp_fetch_snapshot_response_topic_snapshot, partitions_count), &kp_fetch_snapshot_response_partition_snapshot_desc, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_fetch_snapshot_response_topic_snapshot_desc = {
+const struct kp_msg_desc kp_fetch_snapshot_response_topic_snapshot_desc = {
 	"TopicSnapshot", sizeof(struct kp_fetch_snapshot_response_topic_snapshot), 0, 1, 0, kp_fetch_snapshot_response_topic_snapshot_fields, 2,
 };
 
@@ -2565,7 +2565,7 @@ static const struct kp_field_desc kp_fetch_snapshot_response_node_endpoint_field
 	{ "Port", KP_F_UINT16, 0, offsetof(struct kp_fetch_snapshot_response_node_endpoint, port), 0, NULL, 1, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_fetch_snapshot_response_node_endpoint_desc = {
+const struct kp_msg_desc kp_fetch_snapshot_response_node_endpoint_desc = {
 	"NodeEndpoint", sizeof(struct kp_fetch_snapshot_response_node_endpoint), 0, 1, 0, kp_fetch_snapshot_response_node_endpoint_fields, 3,
 };
 
@@ -2599,7 +2599,7 @@ static const struct kp_field_desc kp_find_coordinator_response_coordinator_field
 	{ "ErrorMessage", KP_F_STRING, 0, offsetof(struct kp_find_coordinator_response_coordinator, error_message), 0, NULL, 4, 32767, 4, 32767, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_find_coordinator_response_coordinator_desc = {
+const struct kp_msg_desc kp_find_coordinator_response_coordinator_desc = {
 	"Coordinator", sizeof(struct kp_find_coordinator_response_coordinator), 0, 6, 3, kp_find_coordinator_response_coordinator_fields, 6,
 };
 
@@ -2667,7 +2667,7 @@ static const struct kp_field_desc kp_incremental_alter_configs_request_alterable
 	{ "Value", KP_F_STRING, 0, offsetof(struct kp_incremental_alter_configs_request_alterable_config, value), 0, NULL, 0, 32767, 0, 32767, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_incremental_alter_configs_request_alterable_config_desc = {
+const struct kp_msg_desc kp_incremental_alter_configs_request_alterable_config_desc = {
 	"AlterableConfig", sizeof(struct kp_incremental_alter_configs_request_alterable_config), 0, 1, 1, kp_incremental_alter_configs_request_alterable_config_fields, 3,
 };
 
@@ -2677,7 +2677,7 @@ static const struct kp_field_desc kp_incremental_alter_configs_request_alter_con
 	{ "Configs", KP_F_ARRAY, KP_F_STRUCT, offsetof(struct kp_incremental_alter_configs_request_alter_configs_resource, configs), offsetof(struct kp_incremental_alter_configs_request_alter_configs_resource, configs_count), &kp_incremental_alter_configs_request_alterable_config_desc, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_incremental_alter_configs_request_alter_configs_resource_desc = {
+const struct kp_msg_desc kp_incremental_alter_configs_request_alter_configs_resource_desc = {
 	"AlterConfigsResource", sizeof(struct kp_incremental_alter_configs_request_alter_configs_resource), 0, 1, 1, kp_incremental_alter_configs_request_alter_configs_resource_fields, 3,
 };
 
@@ -2697,7 +2697,7 @@ static const struct kp_field_desc kp_incremental_alter_configs_response_alter_co
 	{ "ResourceName", KP_F_STRING, 0, offsetof(struct kp_incremental_alter_configs_response_alter_configs_resource_response, resource_name), 0, NULL, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_incremental_alter_configs_response_alter_configs_resource_response_desc = {
+const struct kp_msg_desc kp_incremental_alter_configs_response_alter_configs_resource_response_desc = {
 	"AlterConfigsResourceResponse", sizeof(struct kp_incremental_alter_configs_response_alter_configs_resource_response), 0, 1, 1, kp_incremental_alter_configs_response_alter_configs_resource_response_fields, 4,
 };
 
@@ -2738,7 +2738,7 @@ static const struct kp_field_desc kp_initialize_share_group_state_request_partit
 	{ "StartOffset", KP_F_INT64, 0, offsetof(struct kp_initialize_share_group_state_request_partition_data, start_offset), 0, NULL, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_initialize_share_group_state_request_partition_data_desc = {
+const struct kp_msg_desc kp_initialize_share_group_state_request_partition_data_desc = {
 	"PartitionData", sizeof(struct kp_initialize_share_group_state_request_partition_data), 0, 0, 0, kp_initialize_share_group_state_request_partition_data_fields, 3,
 };
 
@@ -2747,7 +2747,7 @@ static const struct kp_field_desc kp_initialize_share_group_state_request_initia
 	{ "Partitions", KP_F_ARRAY, KP_F_STRUCT, offsetof(struct kp_initialize_share_group_state_request_initialize_state_data, partitions), offsetof(struct kp_initialize_share_group_state_request_initialize_state_data, partitions_count), &kp_initialize_share_group_state_request_partition_data_desc, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_initialize_share_group_state_request_initialize_state_data_desc = {
+const struct kp_msg_desc kp_initialize_share_group_state_request_initialize_state_data_desc = {
 	"InitializeStateData", sizeof(struct kp_initialize_share_group_state_request_initialize_state_data), 0, 0, 0, kp_initialize_share_group_state_request_initialize_state_data_fields, 2,
 };
 
@@ -2766,7 +2766,7 @@ static const struct kp_field_desc kp_initialize_share_group_state_response_parti
 	{ "ErrorMessage", KP_F_STRING, 0, offsetof(struct kp_initialize_share_group_state_response_partition_result, error_message), 0, NULL, 0, 32767, 0, 32767, -1, -1, -1, -2, -2, true, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_initialize_share_group_state_response_partition_result_desc = {
+const struct kp_msg_desc kp_initialize_share_group_state_response_partition_result_desc = {
 	"PartitionResult", sizeof(struct kp_initialize_share_group_state_response_partition_result), 0, 0, 0, kp_initialize_share_group_state_response_partition_result_fields, 3,
 };
 
@@ -2775,7 +2775,7 @@ static const struct kp_field_desc kp_initialize_share_group_state_response_initi
 	{ "Partitions", KP_F_ARRAY, KP_F_STRUCT, offsetof(struct kp_initialize_share_group_state_response_initialize_state_result, partitions), offsetof(struct kp_initialize_share_group_state_response_initialize_state_result, partitions_count), &kp_initialize_share_group_state_response_partition_result_desc, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_initialize_share_group_state_response_initialize_state_result_desc = {
+const struct kp_msg_desc kp_initialize_share_group_state_response_initialize_state_result_desc = {
 	"InitializeStateResult", sizeof(struct kp_initialize_share_group_state_response_initialize_state_result), 0, 0, 0, kp_initialize_share_group_state_response_initialize_state_result_fields, 2,
 };
 
@@ -2792,7 +2792,7 @@ static const struct kp_field_desc kp_join_group_request_join_group_request_proto
 	{ "Metadata", KP_F_BYTES, 0, offsetof(struct kp_join_group_request_join_group_request_protocol, metadata), 0, NULL, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_join_group_request_join_group_request_protocol_desc = {
+const struct kp_msg_desc kp_join_group_request_join_group_request_protocol_desc = {
 	"JoinGroupRequestProtocol", sizeof(struct kp_join_group_request_join_group_request_protocol), 0, 9, 6, kp_join_group_request_join_group_request_protocol_fields, 2,
 };
 
@@ -2817,7 +2817,7 @@ static const struct kp_field_desc kp_join_group_response_join_group_response_mem
 	{ "Metadata", KP_F_BYTES, 0, offsetof(struct kp_join_group_response_join_group_response_member, metadata), 0, NULL, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_join_group_response_join_group_response_member_desc = {
+const struct kp_msg_desc kp_join_group_response_join_group_response_member_desc = {
 	"JoinGroupResponseMember", sizeof(struct kp_join_group_response_join_group_response_member), 0, 9, 6, kp_join_group_response_join_group_response_member_fields, 3,
 };
 
@@ -2861,7 +2861,7 @@ static const struct kp_field_desc kp_leader_and_isr_request_leader_and_isr_parti
 	{ "LeaderRecoveryState", KP_F_INT8, 0, offsetof(struct kp_leader_and_isr_request_leader_and_isr_partition_state, leader_recovery_state), 0, NULL, 6, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_leader_and_isr_request_leader_and_isr_partition_state_desc = {
+const struct kp_msg_desc kp_leader_and_isr_request_leader_and_isr_partition_state_desc = {
 	"LeaderAndIsrPartitionState", sizeof(struct kp_leader_and_isr_request_leader_and_isr_partition_state), 0, 7, 4, kp_leader_and_isr_request_leader_and_isr_partition_state_fields, 12,
 };
 
@@ -2871,7 +2871,7 @@ static const struct kp_field_desc kp_leader_and_isr_request_leader_and_isr_topic
 	{ "PartitionStates", KP_F_ARRAY, KP_F_STRUCT, offsetof(struct kp_leader_and_isr_request_leader_and_isr_topic_state, partition_states), offsetof(struct kp_leader_and_isr_request_leader_and_isr_topic_state, partition_states_count), &kp_leader_and_isr_request_leader_and_isr_partition_state_desc, 2, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_leader_and_isr_request_leader_and_isr_topic_state_desc = {
+const struct kp_msg_desc kp_leader_and_isr_request_leader_and_isr_topic_state_desc = {
 	"LeaderAndIsrTopicState", sizeof(struct kp_leader_and_isr_request_leader_and_isr_topic_state), 0, 7, 4, kp_leader_and_isr_request_leader_and_isr_topic_state_fields, 3,
 };
 
@@ -2881,7 +2881,7 @@ static const struct kp_field_desc kp_leader_and_isr_request_leader_and_isr_live_
 	{ "Port", KP_F_INT32, 0, offsetof(struct kp_leader_and_isr_request_leader_and_isr_live_leader, port), 0, NULL, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_leader_and_isr_request_leader_and_isr_live_leader_desc = {
+const struct kp_msg_desc kp_leader_and_isr_request_leader_and_isr_live_leader_desc = {
 	"LeaderAndIsrLiveLeader", sizeof(struct kp_leader_and_isr_request_leader_and_isr_live_leader), 0, 7, 4, kp_leader_and_isr_request_leader_and_isr_live_leader_fields, 3,
 };
 
@@ -2906,7 +2906,7 @@ static const struct kp_field_desc kp_leader_and_isr_response_leader_and_isr_part
 	{ "ErrorCode", KP_F_INT16, 0, offsetof(struct kp_leader_and_isr_response_leader_and_isr_partition_error, error_code), 0, NULL, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_leader_and_isr_response_leader_and_isr_partition_error_desc = {
+const struct kp_msg_desc kp_leader_and_isr_response_leader_and_isr_partition_error_desc = {
 	"LeaderAndIsrPartitionError", sizeof(struct kp_leader_and_isr_response_leader_and_isr_partition_error), 0, 7, 4, kp_leader_and_isr_response_leader_and_isr_partition_error_fields, 3,
 };
 
@@ -2915,7 +2915,7 @@ static const struct kp_field_desc kp_leader_and_isr_response_leader_and_isr_topi
 	{ "PartitionErrors", KP_F_ARRAY, KP_F_STRUCT, offsetof(struct kp_leader_and_isr_response_leader_and_isr_topic_error, partition_errors), offsetof(struct kp_leader_and_isr_response_leader_and_isr_topic_error, partition_errors_count), &kp_leader_and_isr_response_leader_and_isr_partition_error_desc, 5, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_leader_and_isr_response_leader_and_isr_topic_error_desc = {
+const struct kp_msg_desc kp_leader_and_isr_response_leader_and_isr_topic_error_desc = {
 	"LeaderAndIsrTopicError", sizeof(struct kp_leader_and_isr_response_leader_and_isr_topic_error), 0, 7, 4, kp_leader_and_isr_response_leader_and_isr_topic_error_fields, 2,
 };
 
@@ -2934,7 +2934,7 @@ static const struct kp_field_desc kp_leader_change_message_voter_fields[] = {
 	{ "VoterDirectoryId", KP_F_UUID, 0, offsetof(struct kp_leader_change_message_voter, voter_directory_id), 0, NULL, 1, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_leader_change_message_voter_desc = {
+const struct kp_msg_desc kp_leader_change_message_voter_desc = {
 	"Voter", sizeof(struct kp_leader_change_message_voter), 0, 1, 0, kp_leader_change_message_voter_fields, 2,
 };
 
@@ -2955,7 +2955,7 @@ static const struct kp_field_desc kp_leave_group_request_member_identity_fields[
 	{ "Reason", KP_F_STRING, 0, offsetof(struct kp_leave_group_request_member_identity, reason), 0, NULL, 5, 32767, 5, 32767, -1, -1, -1, -2, -2, true, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_leave_group_request_member_identity_desc = {
+const struct kp_msg_desc kp_leave_group_request_member_identity_desc = {
 	"MemberIdentity", sizeof(struct kp_leave_group_request_member_identity), 0, 5, 4, kp_leave_group_request_member_identity_fields, 3,
 };
 
@@ -2975,7 +2975,7 @@ static const struct kp_field_desc kp_leave_group_response_member_response_fields
 	{ "ErrorCode", KP_F_INT16, 0, offsetof(struct kp_leave_group_response_member_response, error_code), 0, NULL, 3, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_leave_group_response_member_response_desc = {
+const struct kp_msg_desc kp_leave_group_response_member_response_desc = {
 	"MemberResponse", sizeof(struct kp_leave_group_response_member_response), 0, 5, 4, kp_leave_group_response_member_response_fields, 3,
 };
 
@@ -2997,7 +2997,7 @@ static const struct kp_field_desc kp_list_client_metrics_resources_response_clie
 	{ "Name", KP_F_STRING, 0, offsetof(struct kp_list_client_metrics_resources_response_client_metrics_resource, name), 0, NULL, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_list_client_metrics_resources_response_client_metrics_resource_desc = {
+const struct kp_msg_desc kp_list_client_metrics_resources_response_client_metrics_resource_desc = {
 	"ClientMetricsResource", sizeof(struct kp_list_client_metrics_resources_response_client_metrics_resource), 0, 0, 0, kp_list_client_metrics_resources_response_client_metrics_resource_fields, 1,
 };
 
@@ -3027,7 +3027,7 @@ static const struct kp_field_desc kp_list_groups_response_listed_group_fields[] 
 	{ "GroupType", KP_F_STRING, 0, offsetof(struct kp_list_groups_response_listed_group, group_type), 0, NULL, 5, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_list_groups_response_listed_group_desc = {
+const struct kp_msg_desc kp_list_groups_response_listed_group_desc = {
 	"ListedGroup", sizeof(struct kp_list_groups_response_listed_group), 0, 5, 3, kp_list_groups_response_listed_group_fields, 4,
 };
 
@@ -3048,7 +3048,7 @@ static const struct kp_field_desc kp_list_offsets_request_list_offsets_partition
 	{ "MaxNumOffsets", KP_F_INT32, 0, offsetof(struct kp_list_offsets_request_list_offsets_partition, max_num_offsets), 0, NULL, 0, 0, -1, -1, -1, -1, -1, -2, -2, false, NULL, 1LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_list_offsets_request_list_offsets_partition_desc = {
+const struct kp_msg_desc kp_list_offsets_request_list_offsets_partition_desc = {
 	"ListOffsetsPartition", sizeof(struct kp_list_offsets_request_list_offsets_partition), 0, 10, 6, kp_list_offsets_request_list_offsets_partition_fields, 4,
 };
 
@@ -3057,7 +3057,7 @@ static const struct kp_field_desc kp_list_offsets_request_list_offsets_topic_fie
 	{ "Partitions", KP_F_ARRAY, KP_F_STRUCT, offsetof(struct kp_list_offsets_request_list_offsets_topic, partitions), offsetof(struct kp_list_offsets_request_list_offsets_topic, partitions_count), &kp_list_offsets_request_list_offsets_partition_desc, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_list_offsets_request_list_offsets_topic_desc = {
+const struct kp_msg_desc kp_list_offsets_request_list_offsets_topic_desc = {
 	"ListOffsetsTopic", sizeof(struct kp_list_offsets_request_list_offsets_topic), 0, 10, 6, kp_list_offsets_request_list_offsets_topic_fields, 2,
 };
 
@@ -3081,7 +3081,7 @@ static const struct kp_field_desc kp_list_offsets_response_list_offsets_partitio
 	{ "LeaderEpoch", KP_F_INT32, 0, offsetof(struct kp_list_offsets_response_list_offsets_partition_response, leader_epoch), 0, NULL, 4, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, -1LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_list_offsets_response_list_offsets_partition_response_desc = {
+const struct kp_msg_desc kp_list_offsets_response_list_offsets_partition_response_desc = {
 	"ListOffsetsPartitionResponse", sizeof(struct kp_list_offsets_response_list_offsets_partition_response), 0, 10, 6, kp_list_offsets_response_list_offsets_partition_response_fields, 6,
 };
 
@@ -3090,7 +3090,7 @@ static const struct kp_field_desc kp_list_offsets_response_list_offsets_topic_re
 	{ "Partitions", KP_F_ARRAY, KP_F_STRUCT, offsetof(struct kp_list_offsets_response_list_offsets_topic_response, partitions), offsetof(struct kp_list_offsets_response_list_offsets_topic_response, partitions_count), &kp_list_offsets_response_list_offsets_partition_response_desc, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_list_offsets_response_list_offsets_topic_response_desc = {
+const struct kp_msg_desc kp_list_offsets_response_list_offsets_topic_response_desc = {
 	"ListOffsetsTopicResponse", sizeof(struct kp_list_offsets_response_list_offsets_topic_response), 0, 10, 6, kp_list_offsets_response_list_offsets_topic_response_fields, 2,
 };
 
@@ -3108,7 +3108,7 @@ static const struct kp_field_desc kp_list_partition_reassignments_request_list_p
 	{ "PartitionIndexes", KP_F_ARRAY, KP_F_INT32, offsetof(struct kp_list_partition_reassignments_request_list_partition_reassignments_topics, partition_indexes), offsetof(struct kp_list_partition_reassignments_request_list_partition_reassignments_topics, partition_indexes_count), NULL, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_list_partition_reassignments_request_list_partition_reassignments_topics_desc = {
+const struct kp_msg_desc kp_list_partition_reassignments_request_list_partition_reassignments_topics_desc = {
 	"ListPartitionReassignmentsTopics", sizeof(struct kp_list_partition_reassignments_request_list_partition_reassignments_topics), 0, 0, 0, kp_list_partition_reassignments_request_list_partition_reassignments_topics_fields, 2,
 };
 
@@ -3128,7 +3128,7 @@ static const struct kp_field_desc kp_list_partition_reassignments_response_ongoi
 	{ "RemovingReplicas", KP_F_ARRAY, KP_F_INT32, offsetof(struct kp_list_partition_reassignments_response_ongoing_partition_reassignment, removing_replicas), offsetof(struct kp_list_partition_reassignments_response_ongoing_partition_reassignment, removing_replicas_count), NULL, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_list_partition_reassignments_response_ongoing_partition_reassignment_desc = {
+const struct kp_msg_desc kp_list_partition_reassignments_response_ongoing_partition_reassignment_desc = {
 	"OngoingPartitionReassignment", sizeof(struct kp_list_partition_reassignments_response_ongoing_partition_reassignment), 0, 0, 0, kp_list_partition_reassignments_response_ongoing_partition_reassignment_fields, 4,
 };
 
@@ -3137,7 +3137,7 @@ static const struct kp_field_desc kp_list_partition_reassignments_response_ongoi
 	{ "Partitions", KP_F_ARRAY, KP_F_STRUCT, offsetof(struct kp_list_partition_reassignments_response_ongoing_topic_reassignment, partitions), offsetof(struct kp_list_partition_reassignments_response_ongoing_topic_reassignment, partitions_count), &kp_list_partition_reassignments_response_ongoing_partition_reassignment_desc, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_list_partition_reassignments_response_ongoing_topic_reassignment_desc = {
+const struct kp_msg_desc kp_list_partition_reassignments_response_ongoing_topic_reassignment_desc = {
 	"OngoingTopicReassignment", sizeof(struct kp_list_partition_reassignments_response_ongoing_topic_reassignment), 0, 0, 0, kp_list_partition_reassignments_response_ongoing_topic_reassignment_fields, 2,
 };
 
@@ -3168,7 +3168,7 @@ static const struct kp_field_desc kp_list_transactions_response_transaction_stat
 	{ "TransactionState", KP_F_STRING, 0, offsetof(struct kp_list_transactions_response_transaction_state, transaction_state), 0, NULL, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_list_transactions_response_transaction_state_desc = {
+const struct kp_msg_desc kp_list_transactions_response_transaction_state_desc = {
 	"TransactionState", sizeof(struct kp_list_transactions_response_transaction_state), 0, 1, 0, kp_list_transactions_response_transaction_state_fields, 3,
 };
 
@@ -3188,7 +3188,7 @@ static const struct kp_field_desc kp_metadata_request_metadata_request_topic_fie
 	{ "Name", KP_F_STRING, 0, offsetof(struct kp_metadata_request_metadata_request_topic, name), 0, NULL, 0, 32767, 10, 32767, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_metadata_request_metadata_request_topic_desc = {
+const struct kp_msg_desc kp_metadata_request_metadata_request_topic_desc = {
 	"MetadataRequestTopic", sizeof(struct kp_metadata_request_metadata_request_topic), 0, 12, 9, kp_metadata_request_metadata_request_topic_fields, 2,
 };
 
@@ -3210,7 +3210,7 @@ static const struct kp_field_desc kp_metadata_response_metadata_response_broker_
 	{ "Rack", KP_F_STRING, 0, offsetof(struct kp_metadata_response_metadata_response_broker, rack), 0, NULL, 1, 32767, 1, 32767, -1, -1, -1, -2, -2, true, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_metadata_response_metadata_response_broker_desc = {
+const struct kp_msg_desc kp_metadata_response_metadata_response_broker_desc = {
 	"MetadataResponseBroker", sizeof(struct kp_metadata_response_metadata_response_broker), 0, 12, 9, kp_metadata_response_metadata_response_broker_fields, 4,
 };
 
@@ -3224,7 +3224,7 @@ static const struct kp_field_desc kp_metadata_response_metadata_response_partiti
 	{ "OfflineReplicas", KP_F_ARRAY, KP_F_INT32, offsetof(struct kp_metadata_response_metadata_response_partition, offline_replicas), offsetof(struct kp_metadata_response_metadata_response_partition, offline_replicas_count), NULL, 5, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_metadata_response_metadata_response_partition_desc = {
+const struct kp_msg_desc kp_metadata_response_metadata_response_partition_desc = {
 	"MetadataResponsePartition", sizeof(struct kp_metadata_response_metadata_response_partition), 0, 12, 9, kp_metadata_response_metadata_response_partition_fields, 7,
 };
 
@@ -3237,7 +3237,7 @@ static const struct kp_field_desc kp_metadata_response_metadata_response_topic_f
 	{ "TopicAuthorizedOperations", KP_F_INT32, 0, offsetof(struct kp_metadata_response_metadata_response_topic, topic_authorized_operations), 0, NULL, 8, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, -2147483648LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_metadata_response_metadata_response_topic_desc = {
+const struct kp_msg_desc kp_metadata_response_metadata_response_topic_desc = {
 	"MetadataResponseTopic", sizeof(struct kp_metadata_response_metadata_response_topic), 0, 12, 9, kp_metadata_response_metadata_response_topic_fields, 6,
 };
 
@@ -3262,7 +3262,7 @@ static const struct kp_field_desc kp_offset_commit_request_offset_commit_request
 	{ "CommittedMetadata", KP_F_STRING, 0, offsetof(struct kp_offset_commit_request_offset_commit_request_partition, committed_metadata), 0, NULL, 0, 32767, 0, 32767, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_offset_commit_request_offset_commit_request_partition_desc = {
+const struct kp_msg_desc kp_offset_commit_request_offset_commit_request_partition_desc = {
 	"OffsetCommitRequestPartition", sizeof(struct kp_offset_commit_request_offset_commit_request_partition), 0, 9, 8, kp_offset_commit_request_offset_commit_request_partition_fields, 5,
 };
 
@@ -3271,7 +3271,7 @@ static const struct kp_field_desc kp_offset_commit_request_offset_commit_request
 	{ "Partitions", KP_F_ARRAY, KP_F_STRUCT, offsetof(struct kp_offset_commit_request_offset_commit_request_topic, partitions), offsetof(struct kp_offset_commit_request_offset_commit_request_topic, partitions_count), &kp_offset_commit_request_offset_commit_request_partition_desc, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_offset_commit_request_offset_commit_request_topic_desc = {
+const struct kp_msg_desc kp_offset_commit_request_offset_commit_request_topic_desc = {
 	"OffsetCommitRequestTopic", sizeof(struct kp_offset_commit_request_offset_commit_request_topic), 0, 9, 8, kp_offset_commit_request_offset_commit_request_topic_fields, 2,
 };
 
@@ -3293,7 +3293,7 @@ static const struct kp_field_desc kp_offset_commit_response_offset_commit_respon
 	{ "ErrorCode", KP_F_INT16, 0, offsetof(struct kp_offset_commit_response_offset_commit_response_partition, error_code), 0, NULL, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_offset_commit_response_offset_commit_response_partition_desc = {
+const struct kp_msg_desc kp_offset_commit_response_offset_commit_response_partition_desc = {
 	"OffsetCommitResponsePartition", sizeof(struct kp_offset_commit_response_offset_commit_response_partition), 0, 9, 8, kp_offset_commit_response_offset_commit_response_partition_fields, 2,
 };
 
@@ -3302,7 +3302,7 @@ static const struct kp_field_desc kp_offset_commit_response_offset_commit_respon
 	{ "Partitions", KP_F_ARRAY, KP_F_STRUCT, offsetof(struct kp_offset_commit_response_offset_commit_response_topic, partitions), offsetof(struct kp_offset_commit_response_offset_commit_response_topic, partitions_count), &kp_offset_commit_response_offset_commit_response_partition_desc, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_offset_commit_response_offset_commit_response_topic_desc = {
+const struct kp_msg_desc kp_offset_commit_response_offset_commit_response_topic_desc = {
 	"OffsetCommitResponseTopic", sizeof(struct kp_offset_commit_response_offset_commit_response_topic), 0, 9, 8, kp_offset_commit_response_offset_commit_response_topic_fields, 2,
 };
 
@@ -3319,7 +3319,7 @@ static const struct kp_field_desc kp_offset_delete_request_offset_delete_request
 	{ "PartitionIndex", KP_F_INT32, 0, offsetof(struct kp_offset_delete_request_offset_delete_request_partition, partition_index), 0, NULL, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_offset_delete_request_offset_delete_request_partition_desc = {
+const struct kp_msg_desc kp_offset_delete_request_offset_delete_request_partition_desc = {
 	"OffsetDeleteRequestPartition", sizeof(struct kp_offset_delete_request_offset_delete_request_partition), 0, 0, -1, kp_offset_delete_request_offset_delete_request_partition_fields, 1,
 };
 
@@ -3328,7 +3328,7 @@ static const struct kp_field_desc kp_offset_delete_request_offset_delete_request
 	{ "Partitions", KP_F_ARRAY, KP_F_STRUCT, offsetof(struct kp_offset_delete_request_offset_delete_request_topic, partitions), offsetof(struct kp_offset_delete_request_offset_delete_request_topic, partitions_count), &kp_offset_delete_request_offset_delete_request_partition_desc, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_offset_delete_request_offset_delete_request_topic_desc = {
+const struct kp_msg_desc kp_offset_delete_request_offset_delete_request_topic_desc = {
 	"OffsetDeleteRequestTopic", sizeof(struct kp_offset_delete_request_offset_delete_request_topic), 0, 0, -1, kp_offset_delete_request_offset_delete_request_topic_fields, 2,
 };
 
@@ -3346,7 +3346,7 @@ static const struct kp_field_desc kp_offset_delete_response_offset_delete_respon
 	{ "ErrorCode", KP_F_INT16, 0, offsetof(struct kp_offset_delete_response_offset_delete_response_partition, error_code), 0, NULL, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_offset_delete_response_offset_delete_response_partition_desc = {
+const struct kp_msg_desc kp_offset_delete_response_offset_delete_response_partition_desc = {
 	"OffsetDeleteResponsePartition", sizeof(struct kp_offset_delete_response_offset_delete_response_partition), 0, 0, -1, kp_offset_delete_response_offset_delete_response_partition_fields, 2,
 };
 
@@ -3355,7 +3355,7 @@ static const struct kp_field_desc kp_offset_delete_response_offset_delete_respon
 	{ "Partitions", KP_F_ARRAY, KP_F_STRUCT, offsetof(struct kp_offset_delete_response_offset_delete_response_topic, partitions), offsetof(struct kp_offset_delete_response_offset_delete_response_topic, partitions_count), &kp_offset_delete_response_offset_delete_response_partition_desc, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_offset_delete_response_offset_delete_response_topic_desc = {
+const struct kp_msg_desc kp_offset_delete_response_offset_delete_response_topic_desc = {
 	"OffsetDeleteResponseTopic", sizeof(struct kp_offset_delete_response_offset_delete_response_topic), 0, 0, -1, kp_offset_delete_response_offset_delete_response_topic_fields, 2,
 };
 
@@ -3374,7 +3374,7 @@ static const struct kp_field_desc kp_offset_fetch_request_offset_fetch_request_t
 	{ "PartitionIndexes", KP_F_ARRAY, KP_F_INT32, offsetof(struct kp_offset_fetch_request_offset_fetch_request_topic, partition_indexes), offsetof(struct kp_offset_fetch_request_offset_fetch_request_topic, partition_indexes_count), NULL, 0, 7, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_offset_fetch_request_offset_fetch_request_topic_desc = {
+const struct kp_msg_desc kp_offset_fetch_request_offset_fetch_request_topic_desc = {
 	"OffsetFetchRequestTopic", sizeof(struct kp_offset_fetch_request_offset_fetch_request_topic), 0, 9, 6, kp_offset_fetch_request_offset_fetch_request_topic_fields, 2,
 };
 
@@ -3383,7 +3383,7 @@ static const struct kp_field_desc kp_offset_fetch_request_offset_fetch_request_t
 	{ "PartitionIndexes", KP_F_ARRAY, KP_F_INT32, offsetof(struct kp_offset_fetch_request_offset_fetch_request_topics, partition_indexes), offsetof(struct kp_offset_fetch_request_offset_fetch_request_topics, partition_indexes_count), NULL, 8, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_offset_fetch_request_offset_fetch_request_topics_desc = {
+const struct kp_msg_desc kp_offset_fetch_request_offset_fetch_request_topics_desc = {
 	"OffsetFetchRequestTopics", sizeof(struct kp_offset_fetch_request_offset_fetch_request_topics), 0, 9, 6, kp_offset_fetch_request_offset_fetch_request_topics_fields, 2,
 };
 
@@ -3394,7 +3394,7 @@ static const struct kp_field_desc kp_offset_fetch_request_offset_fetch_request_g
 	{ "Topics", KP_F_ARRAY, KP_F_STRUCT, offsetof(struct kp_offset_fetch_request_offset_fetch_request_group, topics), offsetof(struct kp_offset_fetch_request_offset_fetch_request_group, topics_count), &kp_offset_fetch_request_offset_fetch_request_topics_desc, 8, 32767, 8, 32767, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_offset_fetch_request_offset_fetch_request_group_desc = {
+const struct kp_msg_desc kp_offset_fetch_request_offset_fetch_request_group_desc = {
 	"OffsetFetchRequestGroup", sizeof(struct kp_offset_fetch_request_offset_fetch_request_group), 0, 9, 6, kp_offset_fetch_request_offset_fetch_request_group_fields, 4,
 };
 
@@ -3417,7 +3417,7 @@ static const struct kp_field_desc kp_offset_fetch_response_offset_fetch_response
 	{ "ErrorCode", KP_F_INT16, 0, offsetof(struct kp_offset_fetch_response_offset_fetch_response_partition, error_code), 0, NULL, 0, 7, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_offset_fetch_response_offset_fetch_response_partition_desc = {
+const struct kp_msg_desc kp_offset_fetch_response_offset_fetch_response_partition_desc = {
 	"OffsetFetchResponsePartition", sizeof(struct kp_offset_fetch_response_offset_fetch_response_partition), 0, 9, 6, kp_offset_fetch_response_offset_fetch_response_partition_fields, 5,
 };
 
@@ -3426,7 +3426,7 @@ static const struct kp_field_desc kp_offset_fetch_response_offset_fetch_response
 	{ "Partitions", KP_F_ARRAY, KP_F_STRUCT, offsetof(struct kp_offset_fetch_response_offset_fetch_response_topic, partitions), offsetof(struct kp_offset_fetch_response_offset_fetch_response_topic, partitions_count), &kp_offset_fetch_response_offset_fetch_response_partition_desc, 0, 7, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_offset_fetch_response_offset_fetch_response_topic_desc = {
+const struct kp_msg_desc kp_offset_fetch_response_offset_fetch_response_topic_desc = {
 	"OffsetFetchResponseTopic", sizeof(struct kp_offset_fetch_response_offset_fetch_response_topic), 0, 9, 6, kp_offset_fetch_response_offset_fetch_response_topic_fields, 2,
 };
 
@@ -3438,7 +3438,7 @@ static const struct kp_field_desc kp_offset_fetch_response_offset_fetch_response
 	{ "ErrorCode", KP_F_INT16, 0, offsetof(struct kp_offset_fetch_response_offset_fetch_response_partitions, error_code), 0, NULL, 8, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_offset_fetch_response_offset_fetch_response_partitions_desc = {
+const struct kp_msg_desc kp_offset_fetch_response_offset_fetch_response_partitions_desc = {
 	"OffsetFetchResponsePartitions", sizeof(struct kp_offset_fetch_response_offset_fetch_response_partitions), 0, 9, 6, kp_offset_fetch_response_offset_fetch_response_partitions_fields, 5,
 };
 
@@ -3447,7 +3447,7 @@ static const struct kp_field_desc kp_offset_fetch_response_offset_fetch_response
 	{ "Partitions", KP_F_ARRAY, KP_F_STRUCT, offsetof(struct kp_offset_fetch_response_offset_fetch_response_topics, partitions), offsetof(struct kp_offset_fetch_response_offset_fetch_response_topics, partitions_count), &kp_offset_fetch_response_offset_fetch_response_partitions_desc, 8, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_offset_fetch_response_offset_fetch_response_topics_desc = {
+const struct kp_msg_desc kp_offset_fetch_response_offset_fetch_response_topics_desc = {
 	"OffsetFetchResponseTopics", sizeof(struct kp_offset_fetch_response_offset_fetch_response_topics), 0, 9, 6, kp_offset_fetch_response_offset_fetch_response_topics_fields, 2,
 };
 
@@ -3457,7 +3457,7 @@ static const struct kp_field_desc kp_offset_fetch_response_offset_fetch_response
 	{ "ErrorCode", KP_F_INT16, 0, offsetof(struct kp_offset_fetch_response_offset_fetch_response_group, error_code), 0, NULL, 8, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_offset_fetch_response_offset_fetch_response_group_desc = {
+const struct kp_msg_desc kp_offset_fetch_response_offset_fetch_response_group_desc = {
 	"OffsetFetchResponseGroup", sizeof(struct kp_offset_fetch_response_offset_fetch_response_group), 0, 9, 6, kp_offset_fetch_response_offset_fetch_response_group_fields, 3,
 };
 
@@ -3478,7 +3478,7 @@ static const struct kp_field_desc kp_offset_for_leader_epoch_request_offset_for_
 	{ "LeaderEpoch", KP_F_INT32, 0, offsetof(struct kp_offset_for_leader_epoch_request_offset_for_leader_partition, leader_epoch), 0, NULL, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_offset_for_leader_epoch_request_offset_for_leader_partition_desc = {
+const struct kp_msg_desc kp_offset_for_leader_epoch_request_offset_for_leader_partition_desc = {
 	"OffsetForLeaderPartition", sizeof(struct kp_offset_for_leader_epoch_request_offset_for_leader_partition), 0, 4, 4, kp_offset_for_leader_epoch_request_offset_for_leader_partition_fields, 3,
 };
 
@@ -3487,7 +3487,7 @@ static const struct kp_field_desc kp_offset_for_leader_epoch_request_offset_for_
 	{ "Partitions", KP_F_ARRAY, KP_F_STRUCT, offsetof(struct kp_offset_for_leader_epoch_request_offset_for_leader_topic, partitions), offsetof(struct kp_offset_for_leader_epoch_request_offset_for_leader_topic, partitions_count), &kp_offset_for_leader_epoch_request_offset_for_leader_partition_desc, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_offset_for_leader_epoch_request_offset_for_leader_topic_desc = {
+const struct kp_msg_desc kp_offset_for_leader_epoch_request_offset_for_leader_topic_desc = {
 	"OffsetForLeaderTopic", sizeof(struct kp_offset_for_leader_epoch_request_offset_for_leader_topic), 0, 4, 4, kp_offset_for_leader_epoch_request_offset_for_leader_topic_fields, 2,
 };
 
@@ -3507,7 +3507,7 @@ static const struct kp_field_desc kp_offset_for_leader_epoch_response_epoch_end_
 	{ "EndOffset", KP_F_INT64, 0, offsetof(struct kp_offset_for_leader_epoch_response_epoch_end_offset, end_offset), 0, NULL, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, -1LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_offset_for_leader_epoch_response_epoch_end_offset_desc = {
+const struct kp_msg_desc kp_offset_for_leader_epoch_response_epoch_end_offset_desc = {
 	"EpochEndOffset", sizeof(struct kp_offset_for_leader_epoch_response_epoch_end_offset), 0, 4, 4, kp_offset_for_leader_epoch_response_epoch_end_offset_fields, 4,
 };
 
@@ -3516,7 +3516,7 @@ static const struct kp_field_desc kp_offset_for_leader_epoch_response_offset_for
 	{ "Partitions", KP_F_ARRAY, KP_F_STRUCT, offsetof(struct kp_offset_for_leader_epoch_response_offset_for_leader_topic_result, partitions), offsetof(struct kp_offset_for_leader_epoch_response_offset_for_leader_topic_result, partitions_count), &kp_offset_for_leader_epoch_response_epoch_end_offset_desc, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_offset_for_leader_epoch_response_offset_for_leader_topic_result_desc = {
+const struct kp_msg_desc kp_offset_for_leader_epoch_response_offset_for_leader_topic_result_desc = {
 	"OffsetForLeaderTopicResult", sizeof(struct kp_offset_for_leader_epoch_response_offset_for_leader_topic_result), 0, 4, 4, kp_offset_for_leader_epoch_response_offset_for_leader_topic_result_fields, 2,
 };
 
@@ -3534,7 +3534,7 @@ static const struct kp_field_desc kp_produce_request_partition_produce_data_fiel
 	{ "Records", KP_F_RECORDS, 0, offsetof(struct kp_produce_request_partition_produce_data, records), 0, NULL, 0, 32767, 0, 32767, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_produce_request_partition_produce_data_desc = {
+const struct kp_msg_desc kp_produce_request_partition_produce_data_desc = {
 	"PartitionProduceData", sizeof(struct kp_produce_request_partition_produce_data), 0, 11, 9, kp_produce_request_partition_produce_data_fields, 2,
 };
 
@@ -3543,7 +3543,7 @@ static const struct kp_field_desc kp_produce_request_topic_produce_data_fields[]
 	{ "PartitionData", KP_F_ARRAY, KP_F_STRUCT, offsetof(struct kp_produce_request_topic_produce_data, partition_data), offsetof(struct kp_produce_request_topic_produce_data, partition_data_count), &kp_produce_request_partition_produce_data_desc, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_produce_request_topic_produce_data_desc = {
+const struct kp_msg_desc kp_produce_request_topic_produce_data_desc = {
 	"TopicProduceData", sizeof(struct kp_produce_request_topic_produce_data), 0, 11, 9, kp_produce_request_topic_produce_data_fields, 2,
 };
 
@@ -3563,7 +3563,7 @@ static const struct kp_field_desc kp_produce_response_batch_index_and_error_mess
 	{ "BatchIndexErrorMessage", KP_F_STRING, 0, offsetof(struct kp_produce_response_batch_index_and_error_message, batch_index_error_message), 0, NULL, 8, 32767, 8, 32767, -1, -1, -1, -2, -2, true, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_produce_response_batch_index_and_error_message_desc = {
+const struct kp_msg_desc kp_produce_response_batch_index_and_error_message_desc = {
 	"BatchIndexAndErrorMessage", sizeof(struct kp_produce_response_batch_index_and_error_message), 0, 11, 9, kp_produce_response_batch_index_and_error_message_fields, 2,
 };
 
@@ -3572,7 +3572,7 @@ static const struct kp_field_desc kp_produce_response_leader_id_and_epoch_fields
 	{ "LeaderEpoch", KP_F_INT32, 0, offsetof(struct kp_produce_response_leader_id_and_epoch, leader_epoch), 0, NULL, 10, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, -1LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_produce_response_leader_id_and_epoch_desc = {
+const struct kp_msg_desc kp_produce_response_leader_id_and_epoch_desc = {
 	"LeaderIdAndEpoch", sizeof(struct kp_produce_response_leader_id_and_epoch), 0, 11, 9, kp_produce_response_leader_id_and_epoch_fields, 2,
 };
 
@@ -3587,7 +3587,7 @@ static const struct kp_field_desc kp_produce_response_partition_produce_response
 	{ "CurrentLeader", KP_F_STRUCT, 0, offsetof(struct kp_produce_response_partition_produce_response, current_leader), 0, &kp_produce_response_leader_id_and_epoch_desc, 10, 32767, -1, -1, 10, 32767, 0, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_produce_response_partition_produce_response_desc = {
+const struct kp_msg_desc kp_produce_response_partition_produce_response_desc = {
 	"PartitionProduceResponse", sizeof(struct kp_produce_response_partition_produce_response), 0, 11, 9, kp_produce_response_partition_produce_response_fields, 8,
 };
 
@@ -3596,7 +3596,7 @@ static const struct kp_field_desc kp_produce_response_topic_produce_response_fie
 	{ "PartitionResponses", KP_F_ARRAY, KP_F_STRUCT, offsetof(struct kp_produce_response_topic_produce_response, partition_responses), offsetof(struct kp_produce_response_topic_produce_response, partition_responses_count), &kp_produce_response_partition_produce_response_desc, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_produce_response_topic_produce_response_desc = {
+const struct kp_msg_desc kp_produce_response_topic_produce_response_desc = {
 	"TopicProduceResponse", sizeof(struct kp_produce_response_topic_produce_response), 0, 11, 9, kp_produce_response_topic_produce_response_fields, 2,
 };
 
@@ -3607,7 +3607,7 @@ static const struct kp_field_desc kp_produce_response_node_endpoint_fields[] = {
 	{ "Rack", KP_F_STRING, 0, offsetof(struct kp_produce_response_node_endpoint, rack), 0, NULL, 10, 32767, 10, 32767, -1, -1, -1, -2, -2, true, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_produce_response_node_endpoint_desc = {
+const struct kp_msg_desc kp_produce_response_node_endpoint_desc = {
 	"NodeEndpoint", sizeof(struct kp_produce_response_node_endpoint), 0, 11, 9, kp_produce_response_node_endpoint_fields, 4,
 };
 
@@ -3647,7 +3647,7 @@ static const struct kp_field_desc kp_read_share_group_state_request_partition_da
 	{ "LeaderEpoch", KP_F_INT32, 0, offsetof(struct kp_read_share_group_state_request_partition_data, leader_epoch), 0, NULL, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_read_share_group_state_request_partition_data_desc = {
+const struct kp_msg_desc kp_read_share_group_state_request_partition_data_desc = {
 	"PartitionData", sizeof(struct kp_read_share_group_state_request_partition_data), 0, 0, 0, kp_read_share_group_state_request_partition_data_fields, 2,
 };
 
@@ -3656,7 +3656,7 @@ static const struct kp_field_desc kp_read_share_group_state_request_read_state_d
 	{ "Partitions", KP_F_ARRAY, KP_F_STRUCT, offsetof(struct kp_read_share_group_state_request_read_state_data, partitions), offsetof(struct kp_read_share_group_state_request_read_state_data, partitions_count), &kp_read_share_group_state_request_partition_data_desc, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_read_share_group_state_request_read_state_data_desc = {
+const struct kp_msg_desc kp_read_share_group_state_request_read_state_data_desc = {
 	"ReadStateData", sizeof(struct kp_read_share_group_state_request_read_state_data), 0, 0, 0, kp_read_share_group_state_request_read_state_data_fields, 2,
 };
 
@@ -3676,7 +3676,7 @@ static const struct kp_field_desc kp_read_share_group_state_response_state_batch
 	{ "DeliveryCount", KP_F_INT16, 0, offsetof(struct kp_read_share_group_state_response_state_batch, delivery_count), 0, NULL, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_read_share_group_state_response_state_batch_desc = {
+const struct kp_msg_desc kp_read_share_group_state_response_state_batch_desc = {
 	"StateBatch", sizeof(struct kp_read_share_group_state_response_state_batch), 0, 0, 0, kp_read_share_group_state_response_state_batch_fields, 4,
 };
 
@@ -3689,7 +3689,7 @@ static const struct kp_field_desc kp_read_share_group_state_response_partition_r
 	{ "StateBatches", KP_F_ARRAY, KP_F_STRUCT, offsetof(struct kp_read_share_group_state_response_partition_result, state_batches), offsetof(struct kp_read_share_group_state_response_partition_result, state_batches_count), &kp_read_share_group_state_response_state_batch_desc, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_read_share_group_state_response_partition_result_desc = {
+const struct kp_msg_desc kp_read_share_group_state_response_partition_result_desc = {
 	"PartitionResult", sizeof(struct kp_read_share_group_state_response_partition_result), 0, 0, 0, kp_read_share_group_state_response_partition_result_fields, 6,
 };
 
@@ -3698,7 +3698,7 @@ static const struct kp_field_desc kp_read_share_group_state_response_read_state_
 	{ "Partitions", KP_F_ARRAY, KP_F_STRUCT, offsetof(struct kp_read_share_group_state_response_read_state_result, partitions), offsetof(struct kp_read_share_group_state_response_read_state_result, partitions_count), &kp_read_share_group_state_response_partition_result_desc, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_read_share_group_state_response_read_state_result_desc = {
+const struct kp_msg_desc kp_read_share_group_state_response_read_state_result_desc = {
 	"ReadStateResult", sizeof(struct kp_read_share_group_state_response_read_state_result), 0, 0, 0, kp_read_share_group_state_response_read_state_result_fields, 2,
 };
 
@@ -3715,7 +3715,7 @@ static const struct kp_field_desc kp_read_share_group_state_summary_request_part
 	{ "LeaderEpoch", KP_F_INT32, 0, offsetof(struct kp_read_share_group_state_summary_request_partition_data, leader_epoch), 0, NULL, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_read_share_group_state_summary_request_partition_data_desc = {
+const struct kp_msg_desc kp_read_share_group_state_summary_request_partition_data_desc = {
 	"PartitionData", sizeof(struct kp_read_share_group_state_summary_request_partition_data), 0, 0, 0, kp_read_share_group_state_summary_request_partition_data_fields, 2,
 };
 
@@ -3724,7 +3724,7 @@ static const struct kp_field_desc kp_read_share_group_state_summary_request_read
 	{ "Partitions", KP_F_ARRAY, KP_F_STRUCT, offsetof(struct kp_read_share_group_state_summary_request_read_state_summary_data, partitions), offsetof(struct kp_read_share_group_state_summary_request_read_state_summary_data, partitions_count), &kp_read_share_group_state_summary_request_partition_data_desc, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_read_share_group_state_summary_request_read_state_summary_data_desc = {
+const struct kp_msg_desc kp_read_share_group_state_summary_request_read_state_summary_data_desc = {
 	"ReadStateSummaryData", sizeof(struct kp_read_share_group_state_summary_request_read_state_summary_data), 0, 0, 0, kp_read_share_group_state_summary_request_read_state_summary_data_fields, 2,
 };
 
@@ -3745,7 +3745,7 @@ static const struct kp_field_desc kp_read_share_group_state_summary_response_par
 	{ "StartOffset", KP_F_INT64, 0, offsetof(struct kp_read_share_group_state_summary_response_partition_result, start_offset), 0, NULL, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_read_share_group_state_summary_response_partition_result_desc = {
+const struct kp_msg_desc kp_read_share_group_state_summary_response_partition_result_desc = {
 	"PartitionResult", sizeof(struct kp_read_share_group_state_summary_response_partition_result), 0, 0, 0, kp_read_share_group_state_summary_response_partition_result_fields, 5,
 };
 
@@ -3754,7 +3754,7 @@ static const struct kp_field_desc kp_read_share_group_state_summary_response_rea
 	{ "Partitions", KP_F_ARRAY, KP_F_STRUCT, offsetof(struct kp_read_share_group_state_summary_response_read_state_summary_result, partitions), offsetof(struct kp_read_share_group_state_summary_response_read_state_summary_result, partitions_count), &kp_read_share_group_state_summary_response_partition_result_desc, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_read_share_group_state_summary_response_read_state_summary_result_desc = {
+const struct kp_msg_desc kp_read_share_group_state_summary_response_read_state_summary_result_desc = {
 	"ReadStateSummaryResult", sizeof(struct kp_read_share_group_state_summary_response_read_state_summary_result), 0, 0, 0, kp_read_share_group_state_summary_response_read_state_summary_result_fields, 2,
 };
 
@@ -3866,7 +3866,7 @@ static const struct kp_field_desc kp_share_acknowledge_request_acknowledgement_b
 	{ "AcknowledgeTypes", KP_F_ARRAY, KP_F_INT8, offsetof(struct kp_share_acknowledge_request_acknowledgement_batch, acknowledge_types), offsetof(struct kp_share_acknowledge_request_acknowledgement_batch, acknowledge_types_count), NULL, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_share_acknowledge_request_acknowledgement_batch_desc = {
+const struct kp_msg_desc kp_share_acknowledge_request_acknowledgement_batch_desc = {
 	"AcknowledgementBatch", sizeof(struct kp_share_acknowledge_request_acknowledgement_batch), 0, 0, 0, kp_share_acknowledge_request_acknowledgement_batch_fields, 3,
 };
 
@@ -3875,7 +3875,7 @@ static const struct kp_field_desc kp_share_acknowledge_request_acknowledge_parti
 	{ "AcknowledgementBatches", KP_F_ARRAY, KP_F_STRUCT, offsetof(struct kp_share_acknowledge_request_acknowledge_partition, acknowledgement_batches), offsetof(struct kp_share_acknowledge_request_acknowledge_partition, acknowledgement_batches_count), &kp_share_acknowledge_request_acknowledgement_batch_desc, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_share_acknowledge_request_acknowledge_partition_desc = {
+const struct kp_msg_desc kp_share_acknowledge_request_acknowledge_partition_desc = {
 	"AcknowledgePartition", sizeof(struct kp_share_acknowledge_request_acknowledge_partition), 0, 0, 0, kp_share_acknowledge_request_acknowledge_partition_fields, 2,
 };
 
@@ -3884,7 +3884,7 @@ static const struct kp_field_desc kp_share_acknowledge_request_acknowledge_topic
 	{ "Partitions", KP_F_ARRAY, KP_F_STRUCT, offsetof(struct kp_share_acknowledge_request_acknowledge_topic, partitions), offsetof(struct kp_share_acknowledge_request_acknowledge_topic, partitions_count), &kp_share_acknowledge_request_acknowledge_partition_desc, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_share_acknowledge_request_acknowledge_topic_desc = {
+const struct kp_msg_desc kp_share_acknowledge_request_acknowledge_topic_desc = {
 	"AcknowledgeTopic", sizeof(struct kp_share_acknowledge_request_acknowledge_topic), 0, 0, 0, kp_share_acknowledge_request_acknowledge_topic_fields, 2,
 };
 
@@ -3904,7 +3904,7 @@ static const struct kp_field_desc kp_share_acknowledge_response_leader_id_and_ep
 	{ "LeaderEpoch", KP_F_INT32, 0, offsetof(struct kp_share_acknowledge_response_leader_id_and_epoch, leader_epoch), 0, NULL, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_share_acknowledge_response_leader_id_and_epoch_desc = {
+const struct kp_msg_desc kp_share_acknowledge_response_leader_id_and_epoch_desc = {
 	"LeaderIdAndEpoch", sizeof(struct kp_share_acknowledge_response_leader_id_and_epoch), 0, 0, 0, kp_share_acknowledge_response_leader_id_and_epoch_fields, 2,
 };
 
@@ -3915,7 +3915,7 @@ static const struct kp_field_desc kp_share_acknowledge_response_partition_data_f
 	{ "CurrentLeader", KP_F_STRUCT, 0, offsetof(struct kp_share_acknowledge_response_partition_data, current_leader), 0, &kp_share_acknowledge_response_leader_id_and_epoch_desc, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_share_acknowledge_response_partition_data_desc = {
+const struct kp_msg_desc kp_share_acknowledge_response_partition_data_desc = {
 	"PartitionData", sizeof(struct kp_share_acknowledge_response_partition_data), 0, 0, 0, kp_share_acknowledge_response_partition_data_fields, 4,
 };
 
@@ -3924,7 +3924,7 @@ static const struct kp_field_desc kp_share_acknowledge_response_share_acknowledg
 	{ "Partitions", KP_F_ARRAY, KP_F_STRUCT, offsetof(struct kp_share_acknowledge_response_share_acknowledge_topic_response, partitions), offsetof(struct kp_share_acknowledge_response_share_acknowledge_topic_response, partitions_count), &kp_share_acknowledge_response_partition_data_desc, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_share_acknowledge_response_share_acknowledge_topic_response_desc = {
+const struct kp_msg_desc kp_share_acknowledge_response_share_acknowledge_topic_response_desc = {
 	"ShareAcknowledgeTopicResponse", sizeof(struct kp_share_acknowledge_response_share_acknowledge_topic_response), 0, 0, 0, kp_share_acknowledge_response_share_acknowledge_topic_response_fields, 2,
 };
 
@@ -3935,7 +3935,7 @@ static const struct kp_field_desc kp_share_acknowledge_response_node_endpoint_fi
 	{ "Rack", KP_F_STRING, 0, offsetof(struct kp_share_acknowledge_response_node_endpoint, rack), 0, NULL, 0, 32767, 0, 32767, -1, -1, -1, -2, -2, true, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_share_acknowledge_response_node_endpoint_desc = {
+const struct kp_msg_desc kp_share_acknowledge_response_node_endpoint_desc = {
 	"NodeEndpoint", sizeof(struct kp_share_acknowledge_response_node_endpoint), 0, 0, 0, kp_share_acknowledge_response_node_endpoint_fields, 4,
 };
 
@@ -3957,7 +3957,7 @@ static const struct kp_field_desc kp_share_fetch_request_acknowledgement_batch_f
 	{ "AcknowledgeTypes", KP_F_ARRAY, KP_F_INT8, offsetof(struct kp_share_fetch_request_acknowledgement_batch, acknowledge_types), offsetof(struct kp_share_fetch_request_acknowledgement_batch, acknowledge_types_count), NULL, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_share_fetch_request_acknowledgement_batch_desc = {
+const struct kp_msg_desc kp_share_fetch_request_acknowledgement_batch_desc = {
 	"AcknowledgementBatch", sizeof(struct kp_share_fetch_request_acknowledgement_batch), 0, 0, 0, kp_share_fetch_request_acknowledgement_batch_fields, 3,
 };
 
@@ -3967,7 +3967,7 @@ static const struct kp_field_desc kp_share_fetch_request_fetch_partition_fields[
 	{ "AcknowledgementBatches", KP_F_ARRAY, KP_F_STRUCT, offsetof(struct kp_share_fetch_request_fetch_partition, acknowledgement_batches), offsetof(struct kp_share_fetch_request_fetch_partition, acknowledgement_batches_count), &kp_share_fetch_request_acknowledgement_batch_desc, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_share_fetch_request_fetch_partition_desc = {
+const struct kp_msg_desc kp_share_fetch_request_fetch_partition_desc = {
 	"FetchPartition", sizeof(struct kp_share_fetch_request_fetch_partition), 0, 0, 0, kp_share_fetch_request_fetch_partition_fields, 3,
 };
 
@@ -3976,7 +3976,7 @@ static const struct kp_field_desc kp_share_fetch_request_fetch_topic_fields[] = 
 	{ "Partitions", KP_F_ARRAY, KP_F_STRUCT, offsetof(struct kp_share_fetch_request_fetch_topic, partitions), offsetof(struct kp_share_fetch_request_fetch_topic, partitions_count), &kp_share_fetch_request_fetch_partition_desc, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_share_fetch_request_fetch_topic_desc = {
+const struct kp_msg_desc kp_share_fetch_request_fetch_topic_desc = {
 	"FetchTopic", sizeof(struct kp_share_fetch_request_fetch_topic), 0, 0, 0, kp_share_fetch_request_fetch_topic_fields, 2,
 };
 
@@ -3985,7 +3985,7 @@ static const struct kp_field_desc kp_share_fetch_request_forgotten_topic_fields[
 	{ "Partitions", KP_F_ARRAY, KP_F_INT32, offsetof(struct kp_share_fetch_request_forgotten_topic, partitions), offsetof(struct kp_share_fetch_request_forgotten_topic, partitions_count), NULL, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_share_fetch_request_forgotten_topic_desc = {
+const struct kp_msg_desc kp_share_fetch_request_forgotten_topic_desc = {
 	"ForgottenTopic", sizeof(struct kp_share_fetch_request_forgotten_topic), 0, 0, 0, kp_share_fetch_request_forgotten_topic_fields, 2,
 };
 
@@ -4009,7 +4009,7 @@ static const struct kp_field_desc kp_share_fetch_response_leader_id_and_epoch_fi
 	{ "LeaderEpoch", KP_F_INT32, 0, offsetof(struct kp_share_fetch_response_leader_id_and_epoch, leader_epoch), 0, NULL, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_share_fetch_response_leader_id_and_epoch_desc = {
+const struct kp_msg_desc kp_share_fetch_response_leader_id_and_epoch_desc = {
 	"LeaderIdAndEpoch", sizeof(struct kp_share_fetch_response_leader_id_and_epoch), 0, 0, 0, kp_share_fetch_response_leader_id_and_epoch_fields, 2,
 };
 
@@ -4019,7 +4019,7 @@ static const struct kp_field_desc kp_share_fetch_response_acquired_records_field
 	{ "DeliveryCount", KP_F_INT16, 0, offsetof(struct kp_share_fetch_response_acquired_records, delivery_count), 0, NULL, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_share_fetch_response_acquired_records_desc = {
+const struct kp_msg_desc kp_share_fetch_response_acquired_records_desc = {
 	"AcquiredRecords", sizeof(struct kp_share_fetch_response_acquired_records), 0, 0, 0, kp_share_fetch_response_acquired_records_fields, 3,
 };
 
@@ -4034,7 +4034,7 @@ static const struct kp_field_desc kp_share_fetch_response_partition_data_fields[
 	{ "AcquiredRecords", KP_F_ARRAY, KP_F_STRUCT, offsetof(struct kp_share_fetch_response_partition_data, acquired_records), offsetof(struct kp_share_fetch_response_partition_data, acquired_records_count), &kp_share_fetch_response_acquired_records_desc, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_share_fetch_response_partition_data_desc = {
+const struct kp_msg_desc kp_share_fetch_response_partition_data_desc = {
 	"PartitionData", sizeof(struct kp_share_fetch_response_partition_data), 0, 0, 0, kp_share_fetch_response_partition_data_fields, 8,
 };
 
@@ -4043,7 +4043,7 @@ static const struct kp_field_desc kp_share_fetch_response_share_fetchable_topic_
 	{ "Partitions", KP_F_ARRAY, KP_F_STRUCT, offsetof(struct kp_share_fetch_response_share_fetchable_topic_response, partitions), offsetof(struct kp_share_fetch_response_share_fetchable_topic_response, partitions_count), &kp_share_fetch_response_partition_data_desc, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_share_fetch_response_share_fetchable_topic_response_desc = {
+const struct kp_msg_desc kp_share_fetch_response_share_fetchable_topic_response_desc = {
 	"ShareFetchableTopicResponse", sizeof(struct kp_share_fetch_response_share_fetchable_topic_response), 0, 0, 0, kp_share_fetch_response_share_fetchable_topic_response_fields, 2,
 };
 
@@ -4054,7 +4054,7 @@ static const struct kp_field_desc kp_share_fetch_response_node_endpoint_fields[]
 	{ "Rack", KP_F_STRING, 0, offsetof(struct kp_share_fetch_response_node_endpoint, rack), 0, NULL, 0, 32767, 0, 32767, -1, -1, -1, -2, -2, true, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_share_fetch_response_node_endpoint_desc = {
+const struct kp_msg_desc kp_share_fetch_response_node_endpoint_desc = {
 	"NodeEndpoint", sizeof(struct kp_share_fetch_response_node_endpoint), 0, 0, 0, kp_share_fetch_response_node_endpoint_fields, 4,
 };
 
@@ -4085,7 +4085,7 @@ static const struct kp_field_desc kp_share_group_describe_response_topic_partiti
 	{ "Partitions", KP_F_ARRAY, KP_F_INT32, offsetof(struct kp_share_group_describe_response_topic_partitions, partitions), offsetof(struct kp_share_group_describe_response_topic_partitions, partitions_count), NULL, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_share_group_describe_response_topic_partitions_desc = {
+const struct kp_msg_desc kp_share_group_describe_response_topic_partitions_desc = {
 	"TopicPartitions", sizeof(struct kp_share_group_describe_response_topic_partitions), 0, 0, 0, kp_share_group_describe_response_topic_partitions_fields, 3,
 };
 
@@ -4093,7 +4093,7 @@ static const struct kp_field_desc kp_share_group_describe_response_assignment_fi
 	{ "TopicPartitions", KP_F_ARRAY, KP_F_STRUCT, offsetof(struct kp_share_group_describe_response_assignment, topic_partitions), offsetof(struct kp_share_group_describe_response_assignment, topic_partitions_count), &kp_share_group_describe_response_topic_partitions_desc, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_share_group_describe_response_assignment_desc = {
+const struct kp_msg_desc kp_share_group_describe_response_assignment_desc = {
 	"Assignment", sizeof(struct kp_share_group_describe_response_assignment), 0, 0, 0, kp_share_group_describe_response_assignment_fields, 1,
 };
 
@@ -4107,7 +4107,7 @@ static const struct kp_field_desc kp_share_group_describe_response_member_fields
 	{ "Assignment", KP_F_STRUCT, 0, offsetof(struct kp_share_group_describe_response_member, assignment), 0, &kp_share_group_describe_response_assignment_desc, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_share_group_describe_response_member_desc = {
+const struct kp_msg_desc kp_share_group_describe_response_member_desc = {
 	"Member", sizeof(struct kp_share_group_describe_response_member), 0, 0, 0, kp_share_group_describe_response_member_fields, 7,
 };
 
@@ -4123,7 +4123,7 @@ static const struct kp_field_desc kp_share_group_describe_response_described_gro
 	{ "AuthorizedOperations", KP_F_INT32, 0, offsetof(struct kp_share_group_describe_response_described_group, authorized_operations), 0, NULL, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, -2147483648LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_share_group_describe_response_described_group_desc = {
+const struct kp_msg_desc kp_share_group_describe_response_described_group_desc = {
 	"DescribedGroup", sizeof(struct kp_share_group_describe_response_described_group), 0, 0, 0, kp_share_group_describe_response_described_group_fields, 9,
 };
 
@@ -4153,7 +4153,7 @@ static const struct kp_field_desc kp_share_group_heartbeat_response_topic_partit
 	{ "Partitions", KP_F_ARRAY, KP_F_INT32, offsetof(struct kp_share_group_heartbeat_response_topic_partitions, partitions), offsetof(struct kp_share_group_heartbeat_response_topic_partitions, partitions_count), NULL, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_share_group_heartbeat_response_topic_partitions_desc = {
+const struct kp_msg_desc kp_share_group_heartbeat_response_topic_partitions_desc = {
 	"TopicPartitions", sizeof(struct kp_share_group_heartbeat_response_topic_partitions), 0, 0, 0, kp_share_group_heartbeat_response_topic_partitions_fields, 2,
 };
 
@@ -4161,7 +4161,7 @@ static const struct kp_field_desc kp_share_group_heartbeat_response_assignment_f
 	{ "TopicPartitions", KP_F_ARRAY, KP_F_STRUCT, offsetof(struct kp_share_group_heartbeat_response_assignment, topic_partitions), offsetof(struct kp_share_group_heartbeat_response_assignment, topic_partitions_count), &kp_share_group_heartbeat_response_topic_partitions_desc, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_share_group_heartbeat_response_assignment_desc = {
+const struct kp_msg_desc kp_share_group_heartbeat_response_assignment_desc = {
 	"Assignment", sizeof(struct kp_share_group_heartbeat_response_assignment), 0, 0, 0, kp_share_group_heartbeat_response_assignment_fields, 1,
 };
 
@@ -4201,7 +4201,7 @@ static const struct kp_field_desc kp_stop_replica_request_stop_replica_partition
 	{ "PartitionIndex", KP_F_INT32, 0, offsetof(struct kp_stop_replica_request_stop_replica_partition_v0, partition_index), 0, NULL, 0, 0, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_stop_replica_request_stop_replica_partition_v0_desc = {
+const struct kp_msg_desc kp_stop_replica_request_stop_replica_partition_v0_desc = {
 	"StopReplicaPartitionV0", sizeof(struct kp_stop_replica_request_stop_replica_partition_v0), 0, 4, 2, kp_stop_replica_request_stop_replica_partition_v0_fields, 2,
 };
 
@@ -4210,7 +4210,7 @@ static const struct kp_field_desc kp_stop_replica_request_stop_replica_topic_v1_
 	{ "PartitionIndexes", KP_F_ARRAY, KP_F_INT32, offsetof(struct kp_stop_replica_request_stop_replica_topic_v1, partition_indexes), offsetof(struct kp_stop_replica_request_stop_replica_topic_v1, partition_indexes_count), NULL, 1, 2, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_stop_replica_request_stop_replica_topic_v1_desc = {
+const struct kp_msg_desc kp_stop_replica_request_stop_replica_topic_v1_desc = {
 	"StopReplicaTopicV1", sizeof(struct kp_stop_replica_request_stop_replica_topic_v1), 0, 4, 2, kp_stop_replica_request_stop_replica_topic_v1_fields, 2,
 };
 
@@ -4220,7 +4220,7 @@ static const struct kp_field_desc kp_stop_replica_request_stop_replica_partition
 	{ "DeletePartition", KP_F_BOOL, 0, offsetof(struct kp_stop_replica_request_stop_replica_partition_state, delete_partition), 0, NULL, 3, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_stop_replica_request_stop_replica_partition_state_desc = {
+const struct kp_msg_desc kp_stop_replica_request_stop_replica_partition_state_desc = {
 	"StopReplicaPartitionState", sizeof(struct kp_stop_replica_request_stop_replica_partition_state), 0, 4, 2, kp_stop_replica_request_stop_replica_partition_state_fields, 3,
 };
 
@@ -4229,7 +4229,7 @@ static const struct kp_field_desc kp_stop_replica_request_stop_replica_topic_sta
 	{ "PartitionStates", KP_F_ARRAY, KP_F_STRUCT, offsetof(struct kp_stop_replica_request_stop_replica_topic_state, partition_states), offsetof(struct kp_stop_replica_request_stop_replica_topic_state, partition_states_count), &kp_stop_replica_request_stop_replica_partition_state_desc, 3, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_stop_replica_request_stop_replica_topic_state_desc = {
+const struct kp_msg_desc kp_stop_replica_request_stop_replica_topic_state_desc = {
 	"StopReplicaTopicState", sizeof(struct kp_stop_replica_request_stop_replica_topic_state), 0, 4, 2, kp_stop_replica_request_stop_replica_topic_state_fields, 2,
 };
 
@@ -4254,7 +4254,7 @@ static const struct kp_field_desc kp_stop_replica_response_stop_replica_partitio
 	{ "ErrorCode", KP_F_INT16, 0, offsetof(struct kp_stop_replica_response_stop_replica_partition_error, error_code), 0, NULL, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_stop_replica_response_stop_replica_partition_error_desc = {
+const struct kp_msg_desc kp_stop_replica_response_stop_replica_partition_error_desc = {
 	"StopReplicaPartitionError", sizeof(struct kp_stop_replica_response_stop_replica_partition_error), 0, 4, 2, kp_stop_replica_response_stop_replica_partition_error_fields, 3,
 };
 
@@ -4272,7 +4272,7 @@ static const struct kp_field_desc kp_sync_group_request_sync_group_request_assig
 	{ "Assignment", KP_F_BYTES, 0, offsetof(struct kp_sync_group_request_sync_group_request_assignment, assignment), 0, NULL, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_sync_group_request_sync_group_request_assignment_desc = {
+const struct kp_msg_desc kp_sync_group_request_sync_group_request_assignment_desc = {
 	"SyncGroupRequestAssignment", sizeof(struct kp_sync_group_request_sync_group_request_assignment), 0, 5, 4, kp_sync_group_request_sync_group_request_assignment_fields, 2,
 };
 
@@ -4309,7 +4309,7 @@ static const struct kp_field_desc kp_txn_offset_commit_request_txn_offset_commit
 	{ "CommittedMetadata", KP_F_STRING, 0, offsetof(struct kp_txn_offset_commit_request_txn_offset_commit_request_partition, committed_metadata), 0, NULL, 0, 32767, 0, 32767, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_txn_offset_commit_request_txn_offset_commit_request_partition_desc = {
+const struct kp_msg_desc kp_txn_offset_commit_request_txn_offset_commit_request_partition_desc = {
 	"TxnOffsetCommitRequestPartition", sizeof(struct kp_txn_offset_commit_request_txn_offset_commit_request_partition), 0, 4, 3, kp_txn_offset_commit_request_txn_offset_commit_request_partition_fields, 4,
 };
 
@@ -4318,7 +4318,7 @@ static const struct kp_field_desc kp_txn_offset_commit_request_txn_offset_commit
 	{ "Partitions", KP_F_ARRAY, KP_F_STRUCT, offsetof(struct kp_txn_offset_commit_request_txn_offset_commit_request_topic, partitions), offsetof(struct kp_txn_offset_commit_request_txn_offset_commit_request_topic, partitions_count), &kp_txn_offset_commit_request_txn_offset_commit_request_partition_desc, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_txn_offset_commit_request_txn_offset_commit_request_topic_desc = {
+const struct kp_msg_desc kp_txn_offset_commit_request_txn_offset_commit_request_topic_desc = {
 	"TxnOffsetCommitRequestTopic", sizeof(struct kp_txn_offset_commit_request_txn_offset_commit_request_topic), 0, 4, 3, kp_txn_offset_commit_request_txn_offset_commit_request_topic_fields, 2,
 };
 
@@ -4342,7 +4342,7 @@ static const struct kp_field_desc kp_txn_offset_commit_response_txn_offset_commi
 	{ "ErrorCode", KP_F_INT16, 0, offsetof(struct kp_txn_offset_commit_response_txn_offset_commit_response_partition, error_code), 0, NULL, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_txn_offset_commit_response_txn_offset_commit_response_partition_desc = {
+const struct kp_msg_desc kp_txn_offset_commit_response_txn_offset_commit_response_partition_desc = {
 	"TxnOffsetCommitResponsePartition", sizeof(struct kp_txn_offset_commit_response_txn_offset_commit_response_partition), 0, 4, 3, kp_txn_offset_commit_response_txn_offset_commit_response_partition_fields, 2,
 };
 
@@ -4351,7 +4351,7 @@ static const struct kp_field_desc kp_txn_offset_commit_response_txn_offset_commi
 	{ "Partitions", KP_F_ARRAY, KP_F_STRUCT, offsetof(struct kp_txn_offset_commit_response_txn_offset_commit_response_topic, partitions), offsetof(struct kp_txn_offset_commit_response_txn_offset_commit_response_topic, partitions_count), &kp_txn_offset_commit_response_txn_offset_commit_response_partition_desc, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_txn_offset_commit_response_txn_offset_commit_response_topic_desc = {
+const struct kp_msg_desc kp_txn_offset_commit_response_txn_offset_commit_response_topic_desc = {
 	"TxnOffsetCommitResponseTopic", sizeof(struct kp_txn_offset_commit_response_txn_offset_commit_response_topic), 0, 4, 3, kp_txn_offset_commit_response_txn_offset_commit_response_topic_fields, 2,
 };
 
@@ -4389,7 +4389,7 @@ static const struct kp_field_desc kp_update_features_request_feature_update_key_
 	{ "UpgradeType", KP_F_INT8, 0, offsetof(struct kp_update_features_request_feature_update_key, upgrade_type), 0, NULL, 1, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 1LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_update_features_request_feature_update_key_desc = {
+const struct kp_msg_desc kp_update_features_request_feature_update_key_desc = {
 	"FeatureUpdateKey", sizeof(struct kp_update_features_request_feature_update_key), 0, 2, 0, kp_update_features_request_feature_update_key_fields, 4,
 };
 
@@ -4409,7 +4409,7 @@ static const struct kp_field_desc kp_update_features_response_updatable_feature_
 	{ "ErrorMessage", KP_F_STRING, 0, offsetof(struct kp_update_features_response_updatable_feature_result, error_message), 0, NULL, 0, 32767, 0, 32767, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_update_features_response_updatable_feature_result_desc = {
+const struct kp_msg_desc kp_update_features_response_updatable_feature_result_desc = {
 	"UpdatableFeatureResult", sizeof(struct kp_update_features_response_updatable_feature_result), 0, 2, 0, kp_update_features_response_updatable_feature_result_fields, 3,
 };
 
@@ -4436,7 +4436,7 @@ static const struct kp_field_desc kp_update_metadata_request_update_metadata_par
 	{ "OfflineReplicas", KP_F_ARRAY, KP_F_INT32, offsetof(struct kp_update_metadata_request_update_metadata_partition_state, offline_replicas), offsetof(struct kp_update_metadata_request_update_metadata_partition_state, offline_replicas_count), NULL, 4, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_update_metadata_request_update_metadata_partition_state_desc = {
+const struct kp_msg_desc kp_update_metadata_request_update_metadata_partition_state_desc = {
 	"UpdateMetadataPartitionState", sizeof(struct kp_update_metadata_request_update_metadata_partition_state), 0, 8, 6, kp_update_metadata_request_update_metadata_partition_state_fields, 9,
 };
 
@@ -4446,7 +4446,7 @@ static const struct kp_field_desc kp_update_metadata_request_update_metadata_top
 	{ "PartitionStates", KP_F_ARRAY, KP_F_STRUCT, offsetof(struct kp_update_metadata_request_update_metadata_topic_state, partition_states), offsetof(struct kp_update_metadata_request_update_metadata_topic_state, partition_states_count), &kp_update_metadata_request_update_metadata_partition_state_desc, 5, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_update_metadata_request_update_metadata_topic_state_desc = {
+const struct kp_msg_desc kp_update_metadata_request_update_metadata_topic_state_desc = {
 	"UpdateMetadataTopicState", sizeof(struct kp_update_metadata_request_update_metadata_topic_state), 0, 8, 6, kp_update_metadata_request_update_metadata_topic_state_fields, 3,
 };
 
@@ -4457,7 +4457,7 @@ static const struct kp_field_desc kp_update_metadata_request_update_metadata_end
 	{ "SecurityProtocol", KP_F_INT16, 0, offsetof(struct kp_update_metadata_request_update_metadata_endpoint, security_protocol), 0, NULL, 1, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_update_metadata_request_update_metadata_endpoint_desc = {
+const struct kp_msg_desc kp_update_metadata_request_update_metadata_endpoint_desc = {
 	"UpdateMetadataEndpoint", sizeof(struct kp_update_metadata_request_update_metadata_endpoint), 0, 8, 6, kp_update_metadata_request_update_metadata_endpoint_fields, 4,
 };
 
@@ -4469,7 +4469,7 @@ static const struct kp_field_desc kp_update_metadata_request_update_metadata_bro
 	{ "Rack", KP_F_STRING, 0, offsetof(struct kp_update_metadata_request_update_metadata_broker, rack), 0, NULL, 2, 32767, 0, 32767, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_update_metadata_request_update_metadata_broker_desc = {
+const struct kp_msg_desc kp_update_metadata_request_update_metadata_broker_desc = {
 	"UpdateMetadataBroker", sizeof(struct kp_update_metadata_request_update_metadata_broker), 0, 8, 6, kp_update_metadata_request_update_metadata_broker_fields, 5,
 };
 
@@ -4502,7 +4502,7 @@ static const struct kp_field_desc kp_update_raft_voter_request_listener_fields[]
 	{ "Port", KP_F_UINT16, 0, offsetof(struct kp_update_raft_voter_request_listener, port), 0, NULL, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_update_raft_voter_request_listener_desc = {
+const struct kp_msg_desc kp_update_raft_voter_request_listener_desc = {
 	"Listener", sizeof(struct kp_update_raft_voter_request_listener), 0, 0, 0, kp_update_raft_voter_request_listener_fields, 3,
 };
 
@@ -4511,7 +4511,7 @@ static const struct kp_field_desc kp_update_raft_voter_request_kraft_version_fea
 	{ "MaxSupportedVersion", KP_F_INT16, 0, offsetof(struct kp_update_raft_voter_request_kraft_version_feature, max_supported_version), 0, NULL, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_update_raft_voter_request_kraft_version_feature_desc = {
+const struct kp_msg_desc kp_update_raft_voter_request_kraft_version_feature_desc = {
 	"KRaftVersionFeature", sizeof(struct kp_update_raft_voter_request_kraft_version_feature), 0, 0, 0, kp_update_raft_voter_request_kraft_version_feature_fields, 2,
 };
 
@@ -4535,7 +4535,7 @@ static const struct kp_field_desc kp_update_raft_voter_response_current_leader_f
 	{ "Port", KP_F_INT32, 0, offsetof(struct kp_update_raft_voter_response_current_leader, port), 0, NULL, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_update_raft_voter_response_current_leader_desc = {
+const struct kp_msg_desc kp_update_raft_voter_response_current_leader_desc = {
 	"CurrentLeader", sizeof(struct kp_update_raft_voter_response_current_leader), 0, 0, 0, kp_update_raft_voter_response_current_leader_fields, 4,
 };
 
@@ -4559,7 +4559,7 @@ static const struct kp_field_desc kp_vote_request_partition_data_fields[] = {
 	{ "LastOffset", KP_F_INT64, 0, offsetof(struct kp_vote_request_partition_data, last_offset), 0, NULL, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_vote_request_partition_data_desc = {
+const struct kp_msg_desc kp_vote_request_partition_data_desc = {
 	"PartitionData", sizeof(struct kp_vote_request_partition_data), 0, 1, 0, kp_vote_request_partition_data_fields, 7,
 };
 
@@ -4568,7 +4568,7 @@ static const struct kp_field_desc kp_vote_request_topic_data_fields[] = {
 	{ "Partitions", KP_F_ARRAY, KP_F_STRUCT, offsetof(struct kp_vote_request_topic_data, partitions), offsetof(struct kp_vote_request_topic_data, partitions_count), &kp_vote_request_partition_data_desc, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_vote_request_topic_data_desc = {
+const struct kp_msg_desc kp_vote_request_topic_data_desc = {
 	"TopicData", sizeof(struct kp_vote_request_topic_data), 0, 1, 0, kp_vote_request_topic_data_fields, 2,
 };
 
@@ -4590,7 +4590,7 @@ static const struct kp_field_desc kp_vote_response_partition_data_fields[] = {
 	{ "VoteGranted", KP_F_BOOL, 0, offsetof(struct kp_vote_response_partition_data, vote_granted), 0, NULL, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_vote_response_partition_data_desc = {
+const struct kp_msg_desc kp_vote_response_partition_data_desc = {
 	"PartitionData", sizeof(struct kp_vote_response_partition_data), 0, 1, 0, kp_vote_response_partition_data_fields, 5,
 };
 
@@ -4599,7 +4599,7 @@ static const struct kp_field_desc kp_vote_response_topic_data_fields[] = {
 	{ "Partitions", KP_F_ARRAY, KP_F_STRUCT, offsetof(struct kp_vote_response_topic_data, partitions), offsetof(struct kp_vote_response_topic_data, partitions_count), &kp_vote_response_partition_data_desc, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_vote_response_topic_data_desc = {
+const struct kp_msg_desc kp_vote_response_topic_data_desc = {
 	"TopicData", sizeof(struct kp_vote_response_topic_data), 0, 1, 0, kp_vote_response_topic_data_fields, 2,
 };
 
@@ -4609,7 +4609,7 @@ static const struct kp_field_desc kp_vote_response_node_endpoint_fields[] = {
 	{ "Port", KP_F_UINT16, 0, offsetof(struct kp_vote_response_node_endpoint, port), 0, NULL, 1, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_vote_response_node_endpoint_desc = {
+const struct kp_msg_desc kp_vote_response_node_endpoint_desc = {
 	"NodeEndpoint", sizeof(struct kp_vote_response_node_endpoint), 0, 1, 0, kp_vote_response_node_endpoint_fields, 3,
 };
 
@@ -4629,7 +4629,7 @@ static const struct kp_field_desc kp_voters_record_endpoint_fields[] = {
 	{ "Port", KP_F_UINT16, 0, offsetof(struct kp_voters_record_endpoint, port), 0, NULL, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_voters_record_endpoint_desc = {
+const struct kp_msg_desc kp_voters_record_endpoint_desc = {
 	"Endpoint", sizeof(struct kp_voters_record_endpoint), 0, 0, 0, kp_voters_record_endpoint_fields, 3,
 };
 
@@ -4638,7 +4638,7 @@ static const struct kp_field_desc kp_voters_record_kraft_version_feature_fields[
 	{ "MaxSupportedVersion", KP_F_INT16, 0, offsetof(struct kp_voters_record_kraft_version_feature, max_supported_version), 0, NULL, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_voters_record_kraft_version_feature_desc = {
+const struct kp_msg_desc kp_voters_record_kraft_version_feature_desc = {
 	"KRaftVersionFeature", sizeof(struct kp_voters_record_kraft_version_feature), 0, 0, 0, kp_voters_record_kraft_version_feature_fields, 2,
 };
 
@@ -4649,7 +4649,7 @@ static const struct kp_field_desc kp_voters_record_voter_fields[] = {
 	{ "KRaftVersionFeature", KP_F_STRUCT, 0, offsetof(struct kp_voters_record_voter, kraft_version_feature), 0, &kp_voters_record_kraft_version_feature_desc, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_voters_record_voter_desc = {
+const struct kp_msg_desc kp_voters_record_voter_desc = {
 	"Voter", sizeof(struct kp_voters_record_voter), 0, 0, 0, kp_voters_record_voter_fields, 4,
 };
 
@@ -4669,7 +4669,7 @@ static const struct kp_field_desc kp_write_share_group_state_request_state_batch
 	{ "DeliveryCount", KP_F_INT16, 0, offsetof(struct kp_write_share_group_state_request_state_batch, delivery_count), 0, NULL, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_write_share_group_state_request_state_batch_desc = {
+const struct kp_msg_desc kp_write_share_group_state_request_state_batch_desc = {
 	"StateBatch", sizeof(struct kp_write_share_group_state_request_state_batch), 0, 0, 0, kp_write_share_group_state_request_state_batch_fields, 4,
 };
 
@@ -4681,7 +4681,7 @@ static const struct kp_field_desc kp_write_share_group_state_request_partition_d
 	{ "StateBatches", KP_F_ARRAY, KP_F_STRUCT, offsetof(struct kp_write_share_group_state_request_partition_data, state_batches), offsetof(struct kp_write_share_group_state_request_partition_data, state_batches_count), &kp_write_share_group_state_request_state_batch_desc, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_write_share_group_state_request_partition_data_desc = {
+const struct kp_msg_desc kp_write_share_group_state_request_partition_data_desc = {
 	"PartitionData", sizeof(struct kp_write_share_group_state_request_partition_data), 0, 0, 0, kp_write_share_group_state_request_partition_data_fields, 5,
 };
 
@@ -4690,7 +4690,7 @@ static const struct kp_field_desc kp_write_share_group_state_request_write_state
 	{ "Partitions", KP_F_ARRAY, KP_F_STRUCT, offsetof(struct kp_write_share_group_state_request_write_state_data, partitions), offsetof(struct kp_write_share_group_state_request_write_state_data, partitions_count), &kp_write_share_group_state_request_partition_data_desc, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_write_share_group_state_request_write_state_data_desc = {
+const struct kp_msg_desc kp_write_share_group_state_request_write_state_data_desc = {
 	"WriteStateData", sizeof(struct kp_write_share_group_state_request_write_state_data), 0, 0, 0, kp_write_share_group_state_request_write_state_data_fields, 2,
 };
 
@@ -4709,7 +4709,7 @@ static const struct kp_field_desc kp_write_share_group_state_response_partition_
 	{ "ErrorMessage", KP_F_STRING, 0, offsetof(struct kp_write_share_group_state_response_partition_result, error_message), 0, NULL, 0, 32767, 0, 32767, -1, -1, -1, -2, -2, true, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_write_share_group_state_response_partition_result_desc = {
+const struct kp_msg_desc kp_write_share_group_state_response_partition_result_desc = {
 	"PartitionResult", sizeof(struct kp_write_share_group_state_response_partition_result), 0, 0, 0, kp_write_share_group_state_response_partition_result_fields, 3,
 };
 
@@ -4718,7 +4718,7 @@ static const struct kp_field_desc kp_write_share_group_state_response_write_stat
 	{ "Partitions", KP_F_ARRAY, KP_F_STRUCT, offsetof(struct kp_write_share_group_state_response_write_state_result, partitions), offsetof(struct kp_write_share_group_state_response_write_state_result, partitions_count), &kp_write_share_group_state_response_partition_result_desc, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_write_share_group_state_response_write_state_result_desc = {
+const struct kp_msg_desc kp_write_share_group_state_response_write_state_result_desc = {
 	"WriteStateResult", sizeof(struct kp_write_share_group_state_response_write_state_result), 0, 0, 0, kp_write_share_group_state_response_write_state_result_fields, 2,
 };
 
@@ -4735,7 +4735,7 @@ static const struct kp_field_desc kp_write_txn_markers_request_writable_txn_mark
 	{ "PartitionIndexes", KP_F_ARRAY, KP_F_INT32, offsetof(struct kp_write_txn_markers_request_writable_txn_marker_topic, partition_indexes), offsetof(struct kp_write_txn_markers_request_writable_txn_marker_topic, partition_indexes_count), NULL, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_write_txn_markers_request_writable_txn_marker_topic_desc = {
+const struct kp_msg_desc kp_write_txn_markers_request_writable_txn_marker_topic_desc = {
 	"WritableTxnMarkerTopic", sizeof(struct kp_write_txn_markers_request_writable_txn_marker_topic), 0, 1, 1, kp_write_txn_markers_request_writable_txn_marker_topic_fields, 2,
 };
 
@@ -4747,7 +4747,7 @@ static const struct kp_field_desc kp_write_txn_markers_request_writable_txn_mark
 	{ "CoordinatorEpoch", KP_F_INT32, 0, offsetof(struct kp_write_txn_markers_request_writable_txn_marker, coordinator_epoch), 0, NULL, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_write_txn_markers_request_writable_txn_marker_desc = {
+const struct kp_msg_desc kp_write_txn_markers_request_writable_txn_marker_desc = {
 	"WritableTxnMarker", sizeof(struct kp_write_txn_markers_request_writable_txn_marker), 0, 1, 1, kp_write_txn_markers_request_writable_txn_marker_fields, 5,
 };
 
@@ -4764,7 +4764,7 @@ static const struct kp_field_desc kp_write_txn_markers_response_writable_txn_mar
 	{ "ErrorCode", KP_F_INT16, 0, offsetof(struct kp_write_txn_markers_response_writable_txn_marker_partition_result, error_code), 0, NULL, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_write_txn_markers_response_writable_txn_marker_partition_result_desc = {
+const struct kp_msg_desc kp_write_txn_markers_response_writable_txn_marker_partition_result_desc = {
 	"WritableTxnMarkerPartitionResult", sizeof(struct kp_write_txn_markers_response_writable_txn_marker_partition_result), 0, 1, 1, kp_write_txn_markers_response_writable_txn_marker_partition_result_fields, 2,
 };
 
@@ -4773,7 +4773,7 @@ static const struct kp_field_desc kp_write_txn_markers_response_writable_txn_mar
 	{ "Partitions", KP_F_ARRAY, KP_F_STRUCT, offsetof(struct kp_write_txn_markers_response_writable_txn_marker_topic_result, partitions), offsetof(struct kp_write_txn_markers_response_writable_txn_marker_topic_result, partitions_count), &kp_write_txn_markers_response_writable_txn_marker_partition_result_desc, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_write_txn_markers_response_writable_txn_marker_topic_result_desc = {
+const struct kp_msg_desc kp_write_txn_markers_response_writable_txn_marker_topic_result_desc = {
 	"WritableTxnMarkerTopicResult", sizeof(struct kp_write_txn_markers_response_writable_txn_marker_topic_result), 0, 1, 1, kp_write_txn_markers_response_writable_txn_marker_topic_result_fields, 2,
 };
 
@@ -4782,7 +4782,7 @@ static const struct kp_field_desc kp_write_txn_markers_response_writable_txn_mar
 	{ "Topics", KP_F_ARRAY, KP_F_STRUCT, offsetof(struct kp_write_txn_markers_response_writable_txn_marker_result, topics), offsetof(struct kp_write_txn_markers_response_writable_txn_marker_result, topics_count), &kp_write_txn_markers_response_writable_txn_marker_topic_result_desc, 0, 32767, -1, -1, -1, -1, -1, -2, -2, false, NULL, 0LL, 0.0 },
 };
 
-static const struct kp_msg_desc kp_write_txn_markers_response_writable_txn_marker_result_desc = {
+const struct kp_msg_desc kp_write_txn_markers_response_writable_txn_marker_result_desc = {
 	"WritableTxnMarkerResult", sizeof(struct kp_write_txn_markers_response_writable_txn_marker_result), 0, 1, 1, kp_write_txn_markers_response_writable_txn_marker_result_fields, 2,
 };
 

@@ -16,16 +16,34 @@ struct kp_add_offsets_to_txn_request {
 	int16_t producer_epoch;
 	char *group_id;
 };
-
 extern const struct kp_msg_desc kp_add_offsets_to_txn_request_desc;
+/* kp_add_offsets_to_txn_request_init - every field of *m at its schema default. */
+static inline void kp_add_offsets_to_txn_request_init(struct kp_add_offsets_to_txn_request *m)
+{
+	kp_msg_init(&kp_add_offsets_to_txn_request_desc, m);
+}
+/* kp_add_offsets_to_txn_request_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_add_offsets_to_txn_request *kp_add_offsets_to_txn_request_new(kp_arena *a, size_t n)
+{
+	return (struct kp_add_offsets_to_txn_request *)kp_msg_new(&kp_add_offsets_to_txn_request_desc, a, n);
+}
 
 /* AddOffsetsToTxnResponse (response, versions 0-4, flexible 3+) */
 struct kp_add_offsets_to_txn_response {
 	int32_t throttle_time_ms;
 	int16_t error_code;
 };
-
 extern const struct kp_msg_desc kp_add_offsets_to_txn_response_desc;
+/* kp_add_offsets_to_txn_response_init - every field of *m at its schema default. */
+static inline void kp_add_offsets_to_txn_response_init(struct kp_add_offsets_to_txn_response *m)
+{
+	kp_msg_init(&kp_add_offsets_to_txn_response_desc, m);
+}
+/* kp_add_offsets_to_txn_response_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_add_offsets_to_txn_response *kp_add_offsets_to_txn_response_new(kp_arena *a, size_t n)
+{
+	return (struct kp_add_offsets_to_txn_response *)kp_msg_new(&kp_add_offsets_to_txn_response_desc, a, n);
+}
 
 /* AddPartitionsToTxnRequest (request, versions 0-5, flexible 3+) */
 struct kp_add_partitions_to_txn_request_add_partitions_to_txn_topic {
@@ -33,6 +51,17 @@ struct kp_add_partitions_to_txn_request_add_partitions_to_txn_topic {
 	int32_t *partitions;
 	int32_t partitions_count;
 };
+extern const struct kp_msg_desc kp_add_partitions_to_txn_request_add_partitions_to_txn_topic_desc;
+/* kp_add_partitions_to_txn_request_add_partitions_to_txn_topic_init - every field of *m at its schema default. */
+static inline void kp_add_partitions_to_txn_request_add_partitions_to_txn_topic_init(struct kp_add_partitions_to_txn_request_add_partitions_to_txn_topic *m)
+{
+	kp_msg_init(&kp_add_partitions_to_txn_request_add_partitions_to_txn_topic_desc, m);
+}
+/* kp_add_partitions_to_txn_request_add_partitions_to_txn_topic_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_add_partitions_to_txn_request_add_partitions_to_txn_topic *kp_add_partitions_to_txn_request_add_partitions_to_txn_topic_new(kp_arena *a, size_t n)
+{
+	return (struct kp_add_partitions_to_txn_request_add_partitions_to_txn_topic *)kp_msg_new(&kp_add_partitions_to_txn_request_add_partitions_to_txn_topic_desc, a, n);
+}
 
 struct kp_add_partitions_to_txn_request_add_partitions_to_txn_transaction {
 	char *transactional_id;
@@ -42,6 +71,17 @@ struct kp_add_partitions_to_txn_request_add_partitions_to_txn_transaction {
 	struct kp_add_partitions_to_txn_request_add_partitions_to_txn_topic *topics;
 	int32_t topics_count;
 };
+extern const struct kp_msg_desc kp_add_partitions_to_txn_request_add_partitions_to_txn_transaction_desc;
+/* kp_add_partitions_to_txn_request_add_partitions_to_txn_transaction_init - every field of *m at its schema default. */
+static inline void kp_add_partitions_to_txn_request_add_partitions_to_txn_transaction_init(struct kp_add_partitions_to_txn_request_add_partitions_to_txn_transaction *m)
+{
+	kp_msg_init(&kp_add_partitions_to_txn_request_add_partitions_to_txn_transaction_desc, m);
+}
+/* kp_add_partitions_to_txn_request_add_partitions_to_txn_transaction_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_add_partitions_to_txn_request_add_partitions_to_txn_transaction *kp_add_partitions_to_txn_request_add_partitions_to_txn_transaction_new(kp_arena *a, size_t n)
+{
+	return (struct kp_add_partitions_to_txn_request_add_partitions_to_txn_transaction *)kp_msg_new(&kp_add_partitions_to_txn_request_add_partitions_to_txn_transaction_desc, a, n);
+}
 
 struct kp_add_partitions_to_txn_request {
 	struct kp_add_partitions_to_txn_request_add_partitions_to_txn_transaction *transactions;
@@ -52,26 +92,68 @@ struct kp_add_partitions_to_txn_request {
 	struct kp_add_partitions_to_txn_request_add_partitions_to_txn_topic *v3_and_below_topics;
 	int32_t v3_and_below_topics_count;
 };
-
 extern const struct kp_msg_desc kp_add_partitions_to_txn_request_desc;
+/* kp_add_partitions_to_txn_request_init - every field of *m at its schema default. */
+static inline void kp_add_partitions_to_txn_request_init(struct kp_add_partitions_to_txn_request *m)
+{
+	kp_msg_init(&kp_add_partitions_to_txn_request_desc, m);
+}
+/* kp_add_partitions_to_txn_request_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_add_partitions_to_txn_request *kp_add_partitions_to_txn_request_new(kp_arena *a, size_t n)
+{
+	return (struct kp_add_partitions_to_txn_request *)kp_msg_new(&kp_add_partitions_to_txn_request_desc, a, n);
+}
 
 /* AddPartitionsToTxnResponse (response, versions 0-5, flexible 3+) */
 struct kp_add_partitions_to_txn_response_add_partitions_to_txn_partition_result {
 	int32_t partition_index;
 	int16_t partition_error_code;
 };
+extern const struct kp_msg_desc kp_add_partitions_to_txn_response_add_partitions_to_txn_partition_result_desc;
+/* kp_add_partitions_to_txn_response_add_partitions_to_txn_partition_result_init - every field of *m at its schema default. */
+static inline void kp_add_partitions_to_txn_response_add_partitions_to_txn_partition_result_init(struct kp_add_partitions_to_txn_response_add_partitions_to_txn_partition_result *m)
+{
+	kp_msg_init(&kp_add_partitions_to_txn_response_add_partitions_to_txn_partition_result_desc, m);
+}
+/* kp_add_partitions_to_txn_response_add_partitions_to_txn_partition_result_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_add_partitions_to_txn_response_add_partitions_to_txn_partition_result *kp_add_partitions_to_txn_response_add_partitions_to_txn_partition_result_new(kp_arena *a, size_t n)
+{
+	return (struct kp_add_partitions_to_txn_response_add_partitions_to_txn_partition_result *)kp_msg_new(&kp_add_partitions_to_txn_response_add_partitions_to_txn_partition_result_desc, a, n);
+}
 
 struct kp_add_partitions_to_txn_response_add_partitions_to_txn_topic_result {
 	char *name;
 	struct kp_add_partitions_to_txn_response_add_partitions_to_txn_partition_result *results_by_partition;
 	int32_t results_by_partition_count;
 };
+extern const struct kp_msg_desc kp_add_partitions_to_txn_response_add_partitions_to_txn_topic_result_desc;
+/* kp_add_partitions_to_txn_response_add_partitions_to_txn_topic_result_init - every field of *m at its schema default. */
+static inline void kp_add_partitions_to_txn_response_add_partitions_to_txn_topic_result_init(struct kp_add_partitions_to_txn_response_add_partitions_to_txn_topic_result *m)
+{
+	kp_msg_init(&kp_add_partitions_to_txn_response_add_partitions_to_txn_topic_result_desc, m);
+}
+/* kp_add_partitions_to_txn_response_add_partitions_to_txn_topic_result_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_add_partitions_to_txn_response_add_partitions_to_txn_topic_result *kp_add_partitions_to_txn_response_add_partitions_to_txn_topic_result_new(kp_arena *a, size_t n)
+{
+	return (struct kp_add_partitions_to_txn_response_add_partitions_to_txn_topic_result *)kp_msg_new(&kp_add_partitions_to_txn_response_add_partitions_to_txn_topic_result_desc, a, n);
+}
 
 struct kp_add_partitions_to_txn_response_add_partitions_to_txn_result {
 	char *transactional_id;
 	struct kp_add_partitions_to_txn_response_add_partitions_to_txn_topic_result *topic_results;
 	int32_t topic_results_count;
 };
+extern const struct kp_msg_desc kp_add_partitions_to_txn_response_add_partitions_to_txn_result_desc;
+/* kp_add_partitions_to_txn_response_add_partitions_to_txn_result_init - every field of *m at its schema default. */
+static inline void kp_add_partitions_to_txn_response_add_partitions_to_txn_result_init(struct kp_add_partitions_to_txn_response_add_partitions_to_txn_result *m)
+{
+	kp_msg_init(&kp_add_partitions_to_txn_response_add_partitions_to_txn_result_desc, m);
+}
+/* kp_add_partitions_to_txn_response_add_partitions_to_txn_result_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_add_partitions_to_txn_response_add_partitions_to_txn_result *kp_add_partitions_to_txn_response_add_partitions_to_txn_result_new(kp_arena *a, size_t n)
+{
+	return (struct kp_add_partitions_to_txn_response_add_partitions_to_txn_result *)kp_msg_new(&kp_add_partitions_to_txn_response_add_partitions_to_txn_result_desc, a, n);
+}
 
 struct kp_add_partitions_to_txn_response {
 	int32_t throttle_time_ms;
@@ -81,8 +163,17 @@ struct kp_add_partitions_to_txn_response {
 	struct kp_add_partitions_to_txn_response_add_partitions_to_txn_topic_result *results_by_topic_v3_and_below;
 	int32_t results_by_topic_v3_and_below_count;
 };
-
 extern const struct kp_msg_desc kp_add_partitions_to_txn_response_desc;
+/* kp_add_partitions_to_txn_response_init - every field of *m at its schema default. */
+static inline void kp_add_partitions_to_txn_response_init(struct kp_add_partitions_to_txn_response *m)
+{
+	kp_msg_init(&kp_add_partitions_to_txn_response_desc, m);
+}
+/* kp_add_partitions_to_txn_response_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_add_partitions_to_txn_response *kp_add_partitions_to_txn_response_new(kp_arena *a, size_t n)
+{
+	return (struct kp_add_partitions_to_txn_response *)kp_msg_new(&kp_add_partitions_to_txn_response_desc, a, n);
+}
 
 /* AddRaftVoterRequest (request, versions 0, flexible 0+) */
 struct kp_add_raft_voter_request_listener {
@@ -90,6 +181,17 @@ struct kp_add_raft_voter_request_listener {
 	char *host;
 	uint16_t port;
 };
+extern const struct kp_msg_desc kp_add_raft_voter_request_listener_desc;
+/* kp_add_raft_voter_request_listener_init - every field of *m at its schema default. */
+static inline void kp_add_raft_voter_request_listener_init(struct kp_add_raft_voter_request_listener *m)
+{
+	kp_msg_init(&kp_add_raft_voter_request_listener_desc, m);
+}
+/* kp_add_raft_voter_request_listener_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_add_raft_voter_request_listener *kp_add_raft_voter_request_listener_new(kp_arena *a, size_t n)
+{
+	return (struct kp_add_raft_voter_request_listener *)kp_msg_new(&kp_add_raft_voter_request_listener_desc, a, n);
+}
 
 struct kp_add_raft_voter_request {
 	char *cluster_id;
@@ -99,8 +201,17 @@ struct kp_add_raft_voter_request {
 	struct kp_add_raft_voter_request_listener *listeners;
 	int32_t listeners_count;
 };
-
 extern const struct kp_msg_desc kp_add_raft_voter_request_desc;
+/* kp_add_raft_voter_request_init - every field of *m at its schema default. */
+static inline void kp_add_raft_voter_request_init(struct kp_add_raft_voter_request *m)
+{
+	kp_msg_init(&kp_add_raft_voter_request_desc, m);
+}
+/* kp_add_raft_voter_request_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_add_raft_voter_request *kp_add_raft_voter_request_new(kp_arena *a, size_t n)
+{
+	return (struct kp_add_raft_voter_request *)kp_msg_new(&kp_add_raft_voter_request_desc, a, n);
+}
 
 /* AddRaftVoterResponse (response, versions 0, flexible 0+) */
 struct kp_add_raft_voter_response {
@@ -108,16 +219,34 @@ struct kp_add_raft_voter_response {
 	int16_t error_code;
 	char *error_message;
 };
-
 extern const struct kp_msg_desc kp_add_raft_voter_response_desc;
+/* kp_add_raft_voter_response_init - every field of *m at its schema default. */
+static inline void kp_add_raft_voter_response_init(struct kp_add_raft_voter_response *m)
+{
+	kp_msg_init(&kp_add_raft_voter_response_desc, m);
+}
+/* kp_add_raft_voter_response_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_add_raft_voter_response *kp_add_raft_voter_response_new(kp_arena *a, size_t n)
+{
+	return (struct kp_add_raft_voter_response *)kp_msg_new(&kp_add_raft_voter_response_desc, a, n);
+}
 
 /* AllocateProducerIdsRequest (request, versions 0, flexible 0+) */
 struct kp_allocate_producer_ids_request {
 	int32_t broker_id;
 	int64_t broker_epoch;
 };
-
 extern const struct kp_msg_desc kp_allocate_producer_ids_request_desc;
+/* kp_allocate_producer_ids_request_init - every field of *m at its schema default. */
+static inline void kp_allocate_producer_ids_request_init(struct kp_allocate_producer_ids_request *m)
+{
+	kp_msg_init(&kp_allocate_producer_ids_request_desc, m);
+}
+/* kp_allocate_producer_ids_request_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_allocate_producer_ids_request *kp_allocate_producer_ids_request_new(kp_arena *a, size_t n)
+{
+	return (struct kp_allocate_producer_ids_request *)kp_msg_new(&kp_allocate_producer_ids_request_desc, a, n);
+}
 
 /* AllocateProducerIdsResponse (response, versions 0, flexible 0+) */
 struct kp_allocate_producer_ids_response {
@@ -126,20 +255,51 @@ struct kp_allocate_producer_ids_response {
 	int64_t producer_id_start;
 	int32_t producer_id_len;
 };
-
 extern const struct kp_msg_desc kp_allocate_producer_ids_response_desc;
+/* kp_allocate_producer_ids_response_init - every field of *m at its schema default. */
+static inline void kp_allocate_producer_ids_response_init(struct kp_allocate_producer_ids_response *m)
+{
+	kp_msg_init(&kp_allocate_producer_ids_response_desc, m);
+}
+/* kp_allocate_producer_ids_response_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_allocate_producer_ids_response *kp_allocate_producer_ids_response_new(kp_arena *a, size_t n)
+{
+	return (struct kp_allocate_producer_ids_response *)kp_msg_new(&kp_allocate_producer_ids_response_desc, a, n);
+}
 
 /* AlterClientQuotasRequest (request, versions 0-1, flexible 1+) */
 struct kp_alter_client_quotas_request_entity_data {
 	char *entity_type;
 	char *entity_name;
 };
+extern const struct kp_msg_desc kp_alter_client_quotas_request_entity_data_desc;
+/* kp_alter_client_quotas_request_entity_data_init - every field of *m at its schema default. */
+static inline void kp_alter_client_quotas_request_entity_data_init(struct kp_alter_client_quotas_request_entity_data *m)
+{
+	kp_msg_init(&kp_alter_client_quotas_request_entity_data_desc, m);
+}
+/* kp_alter_client_quotas_request_entity_data_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_alter_client_quotas_request_entity_data *kp_alter_client_quotas_request_entity_data_new(kp_arena *a, size_t n)
+{
+	return (struct kp_alter_client_quotas_request_entity_data *)kp_msg_new(&kp_alter_client_quotas_request_entity_data_desc, a, n);
+}
 
 struct kp_alter_client_quotas_request_op_data {
 	char *key;
 	double value;
 	bool remove;
 };
+extern const struct kp_msg_desc kp_alter_client_quotas_request_op_data_desc;
+/* kp_alter_client_quotas_request_op_data_init - every field of *m at its schema default. */
+static inline void kp_alter_client_quotas_request_op_data_init(struct kp_alter_client_quotas_request_op_data *m)
+{
+	kp_msg_init(&kp_alter_client_quotas_request_op_data_desc, m);
+}
+/* kp_alter_client_quotas_request_op_data_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_alter_client_quotas_request_op_data *kp_alter_client_quotas_request_op_data_new(kp_arena *a, size_t n)
+{
+	return (struct kp_alter_client_quotas_request_op_data *)kp_msg_new(&kp_alter_client_quotas_request_op_data_desc, a, n);
+}
 
 struct kp_alter_client_quotas_request_entry_data {
 	struct kp_alter_client_quotas_request_entity_data *entity;
@@ -147,20 +307,51 @@ struct kp_alter_client_quotas_request_entry_data {
 	struct kp_alter_client_quotas_request_op_data *ops;
 	int32_t ops_count;
 };
+extern const struct kp_msg_desc kp_alter_client_quotas_request_entry_data_desc;
+/* kp_alter_client_quotas_request_entry_data_init - every field of *m at its schema default. */
+static inline void kp_alter_client_quotas_request_entry_data_init(struct kp_alter_client_quotas_request_entry_data *m)
+{
+	kp_msg_init(&kp_alter_client_quotas_request_entry_data_desc, m);
+}
+/* kp_alter_client_quotas_request_entry_data_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_alter_client_quotas_request_entry_data *kp_alter_client_quotas_request_entry_data_new(kp_arena *a, size_t n)
+{
+	return (struct kp_alter_client_quotas_request_entry_data *)kp_msg_new(&kp_alter_client_quotas_request_entry_data_desc, a, n);
+}
 
 struct kp_alter_client_quotas_request {
 	struct kp_alter_client_quotas_request_entry_data *entries;
 	int32_t entries_count;
 	bool validate_only;
 };
-
 extern const struct kp_msg_desc kp_alter_client_quotas_request_desc;
+/* kp_alter_client_quotas_request_init - every field of *m at its schema default. */
+static inline void kp_alter_client_quotas_request_init(struct kp_alter_client_quotas_request *m)
+{
+	kp_msg_init(&kp_alter_client_quotas_request_desc, m);
+}
+/* kp_alter_client_quotas_request_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_alter_client_quotas_request *kp_alter_client_quotas_request_new(kp_arena *a, size_t n)
+{
+	return (struct kp_alter_client_quotas_request *)kp_msg_new(&kp_alter_client_quotas_request_desc, a, n);
+}
 
 /* AlterClientQuotasResponse (response, versions 0-1, flexible 1+) */
 struct kp_alter_client_quotas_response_entity_data {
 	char *entity_type;
 	char *entity_name;
 };
+extern const struct kp_msg_desc kp_alter_client_quotas_response_entity_data_desc;
+/* kp_alter_client_quotas_response_entity_data_init - every field of *m at its schema default. */
+static inline void kp_alter_client_quotas_response_entity_data_init(struct kp_alter_client_quotas_response_entity_data *m)
+{
+	kp_msg_init(&kp_alter_client_quotas_response_entity_data_desc, m);
+}
+/* kp_alter_client_quotas_response_entity_data_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_alter_client_quotas_response_entity_data *kp_alter_client_quotas_response_entity_data_new(kp_arena *a, size_t n)
+{
+	return (struct kp_alter_client_quotas_response_entity_data *)kp_msg_new(&kp_alter_client_quotas_response_entity_data_desc, a, n);
+}
 
 struct kp_alter_client_quotas_response_entry_data {
 	int16_t error_code;
@@ -168,20 +359,51 @@ struct kp_alter_client_quotas_response_entry_data {
 	struct kp_alter_client_quotas_response_entity_data *entity;
 	int32_t entity_count;
 };
+extern const struct kp_msg_desc kp_alter_client_quotas_response_entry_data_desc;
+/* kp_alter_client_quotas_response_entry_data_init - every field of *m at its schema default. */
+static inline void kp_alter_client_quotas_response_entry_data_init(struct kp_alter_client_quotas_response_entry_data *m)
+{
+	kp_msg_init(&kp_alter_client_quotas_response_entry_data_desc, m);
+}
+/* kp_alter_client_quotas_response_entry_data_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_alter_client_quotas_response_entry_data *kp_alter_client_quotas_response_entry_data_new(kp_arena *a, size_t n)
+{
+	return (struct kp_alter_client_quotas_response_entry_data *)kp_msg_new(&kp_alter_client_quotas_response_entry_data_desc, a, n);
+}
 
 struct kp_alter_client_quotas_response {
 	int32_t throttle_time_ms;
 	struct kp_alter_client_quotas_response_entry_data *entries;
 	int32_t entries_count;
 };
-
 extern const struct kp_msg_desc kp_alter_client_quotas_response_desc;
+/* kp_alter_client_quotas_response_init - every field of *m at its schema default. */
+static inline void kp_alter_client_quotas_response_init(struct kp_alter_client_quotas_response *m)
+{
+	kp_msg_init(&kp_alter_client_quotas_response_desc, m);
+}
+/* kp_alter_client_quotas_response_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_alter_client_quotas_response *kp_alter_client_quotas_response_new(kp_arena *a, size_t n)
+{
+	return (struct kp_alter_client_quotas_response *)kp_msg_new(&kp_alter_client_quotas_response_desc, a, n);
+}
 
 /* AlterConfigsRequest (request, versions 0-2, flexible 2+) */
 struct kp_alter_configs_request_alterable_config {
 	char *name;
 	char *value;
 };
+extern const struct kp_msg_desc kp_alter_configs_request_alterable_config_desc;
+/* kp_alter_configs_request_alterable_config_init - every field of *m at its schema default. */
+static inline void kp_alter_configs_request_alterable_config_init(struct kp_alter_configs_request_alterable_config *m)
+{
+	kp_msg_init(&kp_alter_configs_request_alterable_config_desc, m);
+}
+/* kp_alter_configs_request_alterable_config_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_alter_configs_request_alterable_config *kp_alter_configs_request_alterable_config_new(kp_arena *a, size_t n)
+{
+	return (struct kp_alter_configs_request_alterable_config *)kp_msg_new(&kp_alter_configs_request_alterable_config_desc, a, n);
+}
 
 struct kp_alter_configs_request_alter_configs_resource {
 	int8_t resource_type;
@@ -189,14 +411,34 @@ struct kp_alter_configs_request_alter_configs_resource {
 	struct kp_alter_configs_request_alterable_config *configs;
 	int32_t configs_count;
 };
+extern const struct kp_msg_desc kp_alter_configs_request_alter_configs_resource_desc;
+/* kp_alter_configs_request_alter_configs_resource_init - every field of *m at its schema default. */
+static inline void kp_alter_configs_request_alter_configs_resource_init(struct kp_alter_configs_request_alter_configs_resource *m)
+{
+	kp_msg_init(&kp_alter_configs_request_alter_configs_resource_desc, m);
+}
+/* kp_alter_configs_request_alter_configs_resource_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_alter_configs_request_alter_configs_resource *kp_alter_configs_request_alter_configs_resource_new(kp_arena *a, size_t n)
+{
+	return (struct kp_alter_configs_request_alter_configs_resource *)kp_msg_new(&kp_alter_configs_request_alter_configs_resource_desc, a, n);
+}
 
 struct kp_alter_configs_request {
 	struct kp_alter_configs_request_alter_configs_resource *resources;
 	int32_t resources_count;
 	bool validate_only;
 };
-
 extern const struct kp_msg_desc kp_alter_configs_request_desc;
+/* kp_alter_configs_request_init - every field of *m at its schema default. */
+static inline void kp_alter_configs_request_init(struct kp_alter_configs_request *m)
+{
+	kp_msg_init(&kp_alter_configs_request_desc, m);
+}
+/* kp_alter_configs_request_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_alter_configs_request *kp_alter_configs_request_new(kp_arena *a, size_t n)
+{
+	return (struct kp_alter_configs_request *)kp_msg_new(&kp_alter_configs_request_desc, a, n);
+}
 
 /* AlterConfigsResponse (response, versions 0-2, flexible 2+) */
 struct kp_alter_configs_response_alter_configs_resource_response {
@@ -205,14 +447,34 @@ struct kp_alter_configs_response_alter_configs_resource_response {
 	int8_t resource_type;
 	char *resource_name;
 };
+extern const struct kp_msg_desc kp_alter_configs_response_alter_configs_resource_response_desc;
+/* kp_alter_configs_response_alter_configs_resource_response_init - every field of *m at its schema default. */
+static inline void kp_alter_configs_response_alter_configs_resource_response_init(struct kp_alter_configs_response_alter_configs_resource_response *m)
+{
+	kp_msg_init(&kp_alter_configs_response_alter_configs_resource_response_desc, m);
+}
+/* kp_alter_configs_response_alter_configs_resource_response_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_alter_configs_response_alter_configs_resource_response *kp_alter_configs_response_alter_configs_resource_response_new(kp_arena *a, size_t n)
+{
+	return (struct kp_alter_configs_response_alter_configs_resource_response *)kp_msg_new(&kp_alter_configs_response_alter_configs_resource_response_desc, a, n);
+}
 
 struct kp_alter_configs_response {
 	int32_t throttle_time_ms;
 	struct kp_alter_configs_response_alter_configs_resource_response *responses;
 	int32_t responses_count;
 };
-
 extern const struct kp_msg_desc kp_alter_configs_response_desc;
+/* kp_alter_configs_response_init - every field of *m at its schema default. */
+static inline void kp_alter_configs_response_init(struct kp_alter_configs_response *m)
+{
+	kp_msg_init(&kp_alter_configs_response_desc, m);
+}
+/* kp_alter_configs_response_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_alter_configs_response *kp_alter_configs_response_new(kp_arena *a, size_t n)
+{
+	return (struct kp_alter_configs_response *)kp_msg_new(&kp_alter_configs_response_desc, a, n);
+}
 
 /* AlterPartitionReassignmentsRequest (request, versions 0, flexible 0+) */
 struct kp_alter_partition_reassignments_request_reassignable_partition {
@@ -220,20 +482,51 @@ struct kp_alter_partition_reassignments_request_reassignable_partition {
 	int32_t *replicas;
 	int32_t replicas_count;
 };
+extern const struct kp_msg_desc kp_alter_partition_reassignments_request_reassignable_partition_desc;
+/* kp_alter_partition_reassignments_request_reassignable_partition_init - every field of *m at its schema default. */
+static inline void kp_alter_partition_reassignments_request_reassignable_partition_init(struct kp_alter_partition_reassignments_request_reassignable_partition *m)
+{
+	kp_msg_init(&kp_alter_partition_reassignments_request_reassignable_partition_desc, m);
+}
+/* kp_alter_partition_reassignments_request_reassignable_partition_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_alter_partition_reassignments_request_reassignable_partition *kp_alter_partition_reassignments_request_reassignable_partition_new(kp_arena *a, size_t n)
+{
+	return (struct kp_alter_partition_reassignments_request_reassignable_partition *)kp_msg_new(&kp_alter_partition_reassignments_request_reassignable_partition_desc, a, n);
+}
 
 struct kp_alter_partition_reassignments_request_reassignable_topic {
 	char *name;
 	struct kp_alter_partition_reassignments_request_reassignable_partition *partitions;
 	int32_t partitions_count;
 };
+extern const struct kp_msg_desc kp_alter_partition_reassignments_request_reassignable_topic_desc;
+/* kp_alter_partition_reassignments_request_reassignable_topic_init - every field of *m at its schema default. */
+static inline void kp_alter_partition_reassignments_request_reassignable_topic_init(struct kp_alter_partition_reassignments_request_reassignable_topic *m)
+{
+	kp_msg_init(&kp_alter_partition_reassignments_request_reassignable_topic_desc, m);
+}
+/* kp_alter_partition_reassignments_request_reassignable_topic_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_alter_partition_reassignments_request_reassignable_topic *kp_alter_partition_reassignments_request_reassignable_topic_new(kp_arena *a, size_t n)
+{
+	return (struct kp_alter_partition_reassignments_request_reassignable_topic *)kp_msg_new(&kp_alter_partition_reassignments_request_reassignable_topic_desc, a, n);
+}
 
 struct kp_alter_partition_reassignments_request {
 	int32_t timeout_ms;
 	struct kp_alter_partition_reassignments_request_reassignable_topic *topics;
 	int32_t topics_count;
 };
-
 extern const struct kp_msg_desc kp_alter_partition_reassignments_request_desc;
+/* kp_alter_partition_reassignments_request_init - every field of *m at its schema default. */
+static inline void kp_alter_partition_reassignments_request_init(struct kp_alter_partition_reassignments_request *m)
+{
+	kp_msg_init(&kp_alter_partition_reassignments_request_desc, m);
+}
+/* kp_alter_partition_reassignments_request_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_alter_partition_reassignments_request *kp_alter_partition_reassignments_request_new(kp_arena *a, size_t n)
+{
+	return (struct kp_alter_partition_reassignments_request *)kp_msg_new(&kp_alter_partition_reassignments_request_desc, a, n);
+}
 
 /* AlterPartitionReassignmentsResponse (response, versions 0, flexible 0+) */
 struct kp_alter_partition_reassignments_response_reassignable_partition_response {
@@ -241,12 +534,34 @@ struct kp_alter_partition_reassignments_response_reassignable_partition_response
 	int16_t error_code;
 	char *error_message;
 };
+extern const struct kp_msg_desc kp_alter_partition_reassignments_response_reassignable_partition_response_desc;
+/* kp_alter_partition_reassignments_response_reassignable_partition_response_init - every field of *m at its schema default. */
+static inline void kp_alter_partition_reassignments_response_reassignable_partition_response_init(struct kp_alter_partition_reassignments_response_reassignable_partition_response *m)
+{
+	kp_msg_init(&kp_alter_partition_reassignments_response_reassignable_partition_response_desc, m);
+}
+/* kp_alter_partition_reassignments_response_reassignable_partition_response_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_alter_partition_reassignments_response_reassignable_partition_response *kp_alter_partition_reassignments_response_reassignable_partition_response_new(kp_arena *a, size_t n)
+{
+	return (struct kp_alter_partition_reassignments_response_reassignable_partition_response *)kp_msg_new(&kp_alter_partition_reassignments_response_reassignable_partition_response_desc, a, n);
+}
 
 struct kp_alter_partition_reassignments_response_reassignable_topic_response {
 	char *name;
 	struct kp_alter_partition_reassignments_response_reassignable_partition_response *partitions;
 	int32_t partitions_count;
 };
+extern const struct kp_msg_desc kp_alter_partition_reassignments_response_reassignable_topic_response_desc;
+/* kp_alter_partition_reassignments_response_reassignable_topic_response_init - every field of *m at its schema default. */
+static inline void kp_alter_partition_reassignments_response_reassignable_topic_response_init(struct kp_alter_partition_reassignments_response_reassignable_topic_response *m)
+{
+	kp_msg_init(&kp_alter_partition_reassignments_response_reassignable_topic_response_desc, m);
+}
+/* kp_alter_partition_reassignments_response_reassignable_topic_response_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_alter_partition_reassignments_response_reassignable_topic_response *kp_alter_partition_reassignments_response_reassignable_topic_response_new(kp_arena *a, size_t n)
+{
+	return (struct kp_alter_partition_reassignments_response_reassignable_topic_response *)kp_msg_new(&kp_alter_partition_reassignments_response_reassignable_topic_response_desc, a, n);
+}
 
 struct kp_alter_partition_reassignments_response {
 	int32_t throttle_time_ms;
@@ -255,14 +570,34 @@ struct kp_alter_partition_reassignments_response {
 	struct kp_alter_partition_reassignments_response_reassignable_topic_response *responses;
 	int32_t responses_count;
 };
-
 extern const struct kp_msg_desc kp_alter_partition_reassignments_response_desc;
+/* kp_alter_partition_reassignments_response_init - every field of *m at its schema default. */
+static inline void kp_alter_partition_reassignments_response_init(struct kp_alter_partition_reassignments_response *m)
+{
+	kp_msg_init(&kp_alter_partition_reassignments_response_desc, m);
+}
+/* kp_alter_partition_reassignments_response_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_alter_partition_reassignments_response *kp_alter_partition_reassignments_response_new(kp_arena *a, size_t n)
+{
+	return (struct kp_alter_partition_reassignments_response *)kp_msg_new(&kp_alter_partition_reassignments_response_desc, a, n);
+}
 
 /* AlterPartitionRequest (request, versions 0-3, flexible 0+) */
 struct kp_alter_partition_request_broker_state {
 	int32_t broker_id;
 	int64_t broker_epoch;
 };
+extern const struct kp_msg_desc kp_alter_partition_request_broker_state_desc;
+/* kp_alter_partition_request_broker_state_init - every field of *m at its schema default. */
+static inline void kp_alter_partition_request_broker_state_init(struct kp_alter_partition_request_broker_state *m)
+{
+	kp_msg_init(&kp_alter_partition_request_broker_state_desc, m);
+}
+/* kp_alter_partition_request_broker_state_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_alter_partition_request_broker_state *kp_alter_partition_request_broker_state_new(kp_arena *a, size_t n)
+{
+	return (struct kp_alter_partition_request_broker_state *)kp_msg_new(&kp_alter_partition_request_broker_state_desc, a, n);
+}
 
 struct kp_alter_partition_request_partition_data {
 	int32_t partition_index;
@@ -274,6 +609,17 @@ struct kp_alter_partition_request_partition_data {
 	int8_t leader_recovery_state;
 	int32_t partition_epoch;
 };
+extern const struct kp_msg_desc kp_alter_partition_request_partition_data_desc;
+/* kp_alter_partition_request_partition_data_init - every field of *m at its schema default. */
+static inline void kp_alter_partition_request_partition_data_init(struct kp_alter_partition_request_partition_data *m)
+{
+	kp_msg_init(&kp_alter_partition_request_partition_data_desc, m);
+}
+/* kp_alter_partition_request_partition_data_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_alter_partition_request_partition_data *kp_alter_partition_request_partition_data_new(kp_arena *a, size_t n)
+{
+	return (struct kp_alter_partition_request_partition_data *)kp_msg_new(&kp_alter_partition_request_partition_data_desc, a, n);
+}
 
 struct kp_alter_partition_request_topic_data {
 	char *topic_name;
@@ -281,6 +627,17 @@ struct kp_alter_partition_request_topic_data {
 	struct kp_alter_partition_request_partition_data *partitions;
 	int32_t partitions_count;
 };
+extern const struct kp_msg_desc kp_alter_partition_request_topic_data_desc;
+/* kp_alter_partition_request_topic_data_init - every field of *m at its schema default. */
+static inline void kp_alter_partition_request_topic_data_init(struct kp_alter_partition_request_topic_data *m)
+{
+	kp_msg_init(&kp_alter_partition_request_topic_data_desc, m);
+}
+/* kp_alter_partition_request_topic_data_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_alter_partition_request_topic_data *kp_alter_partition_request_topic_data_new(kp_arena *a, size_t n)
+{
+	return (struct kp_alter_partition_request_topic_data *)kp_msg_new(&kp_alter_partition_request_topic_data_desc, a, n);
+}
 
 struct kp_alter_partition_request {
 	int32_t broker_id;
@@ -288,8 +645,17 @@ struct kp_alter_partition_request {
 	struct kp_alter_partition_request_topic_data *topics;
 	int32_t topics_count;
 };
-
 extern const struct kp_msg_desc kp_alter_partition_request_desc;
+/* kp_alter_partition_request_init - every field of *m at its schema default. */
+static inline void kp_alter_partition_request_init(struct kp_alter_partition_request *m)
+{
+	kp_msg_init(&kp_alter_partition_request_desc, m);
+}
+/* kp_alter_partition_request_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_alter_partition_request *kp_alter_partition_request_new(kp_arena *a, size_t n)
+{
+	return (struct kp_alter_partition_request *)kp_msg_new(&kp_alter_partition_request_desc, a, n);
+}
 
 /* AlterPartitionResponse (response, versions 0-3, flexible 0+) */
 struct kp_alter_partition_response_partition_data {
@@ -302,6 +668,17 @@ struct kp_alter_partition_response_partition_data {
 	int8_t leader_recovery_state;
 	int32_t partition_epoch;
 };
+extern const struct kp_msg_desc kp_alter_partition_response_partition_data_desc;
+/* kp_alter_partition_response_partition_data_init - every field of *m at its schema default. */
+static inline void kp_alter_partition_response_partition_data_init(struct kp_alter_partition_response_partition_data *m)
+{
+	kp_msg_init(&kp_alter_partition_response_partition_data_desc, m);
+}
+/* kp_alter_partition_response_partition_data_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_alter_partition_response_partition_data *kp_alter_partition_response_partition_data_new(kp_arena *a, size_t n)
+{
+	return (struct kp_alter_partition_response_partition_data *)kp_msg_new(&kp_alter_partition_response_partition_data_desc, a, n);
+}
 
 struct kp_alter_partition_response_topic_data {
 	char *topic_name;
@@ -309,6 +686,17 @@ struct kp_alter_partition_response_topic_data {
 	struct kp_alter_partition_response_partition_data *partitions;
 	int32_t partitions_count;
 };
+extern const struct kp_msg_desc kp_alter_partition_response_topic_data_desc;
+/* kp_alter_partition_response_topic_data_init - every field of *m at its schema default. */
+static inline void kp_alter_partition_response_topic_data_init(struct kp_alter_partition_response_topic_data *m)
+{
+	kp_msg_init(&kp_alter_partition_response_topic_data_desc, m);
+}
+/* kp_alter_partition_response_topic_data_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_alter_partition_response_topic_data *kp_alter_partition_response_topic_data_new(kp_arena *a, size_t n)
+{
+	return (struct kp_alter_partition_response_topic_data *)kp_msg_new(&kp_alter_partition_response_topic_data_desc, a, n);
+}
 
 struct kp_alter_partition_response {
 	int32_t throttle_time_ms;
@@ -316,8 +704,17 @@ struct kp_alter_partition_response {
 	struct kp_alter_partition_response_topic_data *topics;
 	int32_t topics_count;
 };
-
 extern const struct kp_msg_desc kp_alter_partition_response_desc;
+/* kp_alter_partition_response_init - every field of *m at its schema default. */
+static inline void kp_alter_partition_response_init(struct kp_alter_partition_response *m)
+{
+	kp_msg_init(&kp_alter_partition_response_desc, m);
+}
+/* kp_alter_partition_response_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_alter_partition_response *kp_alter_partition_response_new(kp_arena *a, size_t n)
+{
+	return (struct kp_alter_partition_response *)kp_msg_new(&kp_alter_partition_response_desc, a, n);
+}
 
 /* AlterReplicaLogDirsRequest (request, versions 0-2, flexible 2+) */
 struct kp_alter_replica_log_dirs_request_alter_replica_log_dir_topic {
@@ -325,45 +722,118 @@ struct kp_alter_replica_log_dirs_request_alter_replica_log_dir_topic {
 	int32_t *partitions;
 	int32_t partitions_count;
 };
+extern const struct kp_msg_desc kp_alter_replica_log_dirs_request_alter_replica_log_dir_topic_desc;
+/* kp_alter_replica_log_dirs_request_alter_replica_log_dir_topic_init - every field of *m at its schema default. */
+static inline void kp_alter_replica_log_dirs_request_alter_replica_log_dir_topic_init(struct kp_alter_replica_log_dirs_request_alter_replica_log_dir_topic *m)
+{
+	kp_msg_init(&kp_alter_replica_log_dirs_request_alter_replica_log_dir_topic_desc, m);
+}
+/* kp_alter_replica_log_dirs_request_alter_replica_log_dir_topic_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_alter_replica_log_dirs_request_alter_replica_log_dir_topic *kp_alter_replica_log_dirs_request_alter_replica_log_dir_topic_new(kp_arena *a, size_t n)
+{
+	return (struct kp_alter_replica_log_dirs_request_alter_replica_log_dir_topic *)kp_msg_new(&kp_alter_replica_log_dirs_request_alter_replica_log_dir_topic_desc, a, n);
+}
 
 struct kp_alter_replica_log_dirs_request_alter_replica_log_dir {
 	char *path;
 	struct kp_alter_replica_log_dirs_request_alter_replica_log_dir_topic *topics;
 	int32_t topics_count;
 };
+extern const struct kp_msg_desc kp_alter_replica_log_dirs_request_alter_replica_log_dir_desc;
+/* kp_alter_replica_log_dirs_request_alter_replica_log_dir_init - every field of *m at its schema default. */
+static inline void kp_alter_replica_log_dirs_request_alter_replica_log_dir_init(struct kp_alter_replica_log_dirs_request_alter_replica_log_dir *m)
+{
+	kp_msg_init(&kp_alter_replica_log_dirs_request_alter_replica_log_dir_desc, m);
+}
+/* kp_alter_replica_log_dirs_request_alter_replica_log_dir_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_alter_replica_log_dirs_request_alter_replica_log_dir *kp_alter_replica_log_dirs_request_alter_replica_log_dir_new(kp_arena *a, size_t n)
+{
+	return (struct kp_alter_replica_log_dirs_request_alter_replica_log_dir *)kp_msg_new(&kp_alter_replica_log_dirs_request_alter_replica_log_dir_desc, a, n);
+}
 
 struct kp_alter_replica_log_dirs_request {
 	struct kp_alter_replica_log_dirs_request_alter_replica_log_dir *dirs;
 	int32_t dirs_count;
 };
-
 extern const struct kp_msg_desc kp_alter_replica_log_dirs_request_desc;
+/* kp_alter_replica_log_dirs_request_init - every field of *m at its schema default. */
+static inline void kp_alter_replica_log_dirs_request_init(struct kp_alter_replica_log_dirs_request *m)
+{
+	kp_msg_init(&kp_alter_replica_log_dirs_request_desc, m);
+}
+/* kp_alter_replica_log_dirs_request_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_alter_replica_log_dirs_request *kp_alter_replica_log_dirs_request_new(kp_arena *a, size_t n)
+{
+	return (struct kp_alter_replica_log_dirs_request *)kp_msg_new(&kp_alter_replica_log_dirs_request_desc, a, n);
+}
 
 /* AlterReplicaLogDirsResponse (response, versions 0-2, flexible 2+) */
 struct kp_alter_replica_log_dirs_response_alter_replica_log_dir_partition_result {
 	int32_t partition_index;
 	int16_t error_code;
 };
+extern const struct kp_msg_desc kp_alter_replica_log_dirs_response_alter_replica_log_dir_partition_result_desc;
+/* kp_alter_replica_log_dirs_response_alter_replica_log_dir_partition_result_init - every field of *m at its schema default. */
+static inline void kp_alter_replica_log_dirs_response_alter_replica_log_dir_partition_result_init(struct kp_alter_replica_log_dirs_response_alter_replica_log_dir_partition_result *m)
+{
+	kp_msg_init(&kp_alter_replica_log_dirs_response_alter_replica_log_dir_partition_result_desc, m);
+}
+/* kp_alter_replica_log_dirs_response_alter_replica_log_dir_partition_result_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_alter_replica_log_dirs_response_alter_replica_log_dir_partition_result *kp_alter_replica_log_dirs_response_alter_replica_log_dir_partition_result_new(kp_arena *a, size_t n)
+{
+	return (struct kp_alter_replica_log_dirs_response_alter_replica_log_dir_partition_result *)kp_msg_new(&kp_alter_replica_log_dirs_response_alter_replica_log_dir_partition_result_desc, a, n);
+}
 
 struct kp_alter_replica_log_dirs_response_alter_replica_log_dir_topic_result {
 	char *topic_name;
 	struct kp_alter_replica_log_dirs_response_alter_replica_log_dir_partition_result *partitions;
 	int32_t partitions_count;
 };
+extern const struct kp_msg_desc kp_alter_replica_log_dirs_response_alter_replica_log_dir_topic_result_desc;
+/* kp_alter_replica_log_dirs_response_alter_replica_log_dir_topic_result_init - every field of *m at its schema default. */
+static inline void kp_alter_replica_log_dirs_response_alter_replica_log_dir_topic_result_init(struct kp_alter_replica_log_dirs_response_alter_replica_log_dir_topic_result *m)
+{
+	kp_msg_init(&kp_alter_replica_log_dirs_response_alter_replica_log_dir_topic_result_desc, m);
+}
+/* kp_alter_replica_log_dirs_response_alter_replica_log_dir_topic_result_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_alter_replica_log_dirs_response_alter_replica_log_dir_topic_result *kp_alter_replica_log_dirs_response_alter_replica_log_dir_topic_result_new(kp_arena *a, size_t n)
+{
+	return (struct kp_alter_replica_log_dirs_response_alter_replica_log_dir_topic_result *)kp_msg_new(&kp_alter_replica_log_dirs_response_alter_replica_log_dir_topic_result_desc, a, n);
+}
 
 struct kp_alter_replica_log_dirs_response {
 	int32_t throttle_time_ms;
 	struct kp_alter_replica_log_dirs_response_alter_replica_log_dir_topic_result *results;
 	int32_t results_count;
 };
-
 extern const struct kp_msg_desc kp_alter_replica_log_dirs_response_desc;
+/* kp_alter_replica_log_dirs_response_init - every field of *m at its schema default. */
+static inline void kp_alter_replica_log_dirs_response_init(struct kp_alter_replica_log_dirs_response *m)
+{
+	kp_msg_init(&kp_alter_replica_log_dirs_response_desc, m);
+}
+/* kp_alter_replica_log_dirs_response_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_alter_replica_log_dirs_response *kp_alter_replica_log_dirs_response_new(kp_arena *a, size_t n)
+{
+	return (struct kp_alter_replica_log_dirs_response *)kp_msg_new(&kp_alter_replica_log_dirs_response_desc, a, n);
+}
 
 /* AlterUserScramCredentialsRequest (request, versions 0, flexible 0+) */
 struct kp_alter_user_scram_credentials_request_scram_credential_deletion {
 	char *name;
 	int8_t mechanism;
 };
+extern const struct kp_msg_desc kp_alter_user_scram_credentials_request_scram_credential_deletion_desc;
+/* kp_alter_user_scram_credentials_request_scram_credential_deletion_init - every field of *m at its schema default. */
+static inline void kp_alter_user_scram_credentials_request_scram_credential_deletion_init(struct kp_alter_user_scram_credentials_request_scram_credential_deletion *m)
+{
+	kp_msg_init(&kp_alter_user_scram_credentials_request_scram_credential_deletion_desc, m);
+}
+/* kp_alter_user_scram_credentials_request_scram_credential_deletion_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_alter_user_scram_credentials_request_scram_credential_deletion *kp_alter_user_scram_credentials_request_scram_credential_deletion_new(kp_arena *a, size_t n)
+{
+	return (struct kp_alter_user_scram_credentials_request_scram_credential_deletion *)kp_msg_new(&kp_alter_user_scram_credentials_request_scram_credential_deletion_desc, a, n);
+}
 
 struct kp_alter_user_scram_credentials_request_scram_credential_upsertion {
 	char *name;
@@ -372,6 +842,17 @@ struct kp_alter_user_scram_credentials_request_scram_credential_upsertion {
 	kp_bytes salt;
 	kp_bytes salted_password;
 };
+extern const struct kp_msg_desc kp_alter_user_scram_credentials_request_scram_credential_upsertion_desc;
+/* kp_alter_user_scram_credentials_request_scram_credential_upsertion_init - every field of *m at its schema default. */
+static inline void kp_alter_user_scram_credentials_request_scram_credential_upsertion_init(struct kp_alter_user_scram_credentials_request_scram_credential_upsertion *m)
+{
+	kp_msg_init(&kp_alter_user_scram_credentials_request_scram_credential_upsertion_desc, m);
+}
+/* kp_alter_user_scram_credentials_request_scram_credential_upsertion_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_alter_user_scram_credentials_request_scram_credential_upsertion *kp_alter_user_scram_credentials_request_scram_credential_upsertion_new(kp_arena *a, size_t n)
+{
+	return (struct kp_alter_user_scram_credentials_request_scram_credential_upsertion *)kp_msg_new(&kp_alter_user_scram_credentials_request_scram_credential_upsertion_desc, a, n);
+}
 
 struct kp_alter_user_scram_credentials_request {
 	struct kp_alter_user_scram_credentials_request_scram_credential_deletion *deletions;
@@ -379,8 +860,17 @@ struct kp_alter_user_scram_credentials_request {
 	struct kp_alter_user_scram_credentials_request_scram_credential_upsertion *upsertions;
 	int32_t upsertions_count;
 };
-
 extern const struct kp_msg_desc kp_alter_user_scram_credentials_request_desc;
+/* kp_alter_user_scram_credentials_request_init - every field of *m at its schema default. */
+static inline void kp_alter_user_scram_credentials_request_init(struct kp_alter_user_scram_credentials_request *m)
+{
+	kp_msg_init(&kp_alter_user_scram_credentials_request_desc, m);
+}
+/* kp_alter_user_scram_credentials_request_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_alter_user_scram_credentials_request *kp_alter_user_scram_credentials_request_new(kp_arena *a, size_t n)
+{
+	return (struct kp_alter_user_scram_credentials_request *)kp_msg_new(&kp_alter_user_scram_credentials_request_desc, a, n);
+}
 
 /* AlterUserScramCredentialsResponse (response, versions 0, flexible 0+) */
 struct kp_alter_user_scram_credentials_response_alter_user_scram_credentials_result {
@@ -388,22 +878,51 @@ struct kp_alter_user_scram_credentials_response_alter_user_scram_credentials_res
 	int16_t error_code;
 	char *error_message;
 };
+extern const struct kp_msg_desc kp_alter_user_scram_credentials_response_alter_user_scram_credentials_result_desc;
+/* kp_alter_user_scram_credentials_response_alter_user_scram_credentials_result_init - every field of *m at its schema default. */
+static inline void kp_alter_user_scram_credentials_response_alter_user_scram_credentials_result_init(struct kp_alter_user_scram_credentials_response_alter_user_scram_credentials_result *m)
+{
+	kp_msg_init(&kp_alter_user_scram_credentials_response_alter_user_scram_credentials_result_desc, m);
+}
+/* kp_alter_user_scram_credentials_response_alter_user_scram_credentials_result_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_alter_user_scram_credentials_response_alter_user_scram_credentials_result *kp_alter_user_scram_credentials_response_alter_user_scram_credentials_result_new(kp_arena *a, size_t n)
+{
+	return (struct kp_alter_user_scram_credentials_response_alter_user_scram_credentials_result *)kp_msg_new(&kp_alter_user_scram_credentials_response_alter_user_scram_credentials_result_desc, a, n);
+}
 
 struct kp_alter_user_scram_credentials_response {
 	int32_t throttle_time_ms;
 	struct kp_alter_user_scram_credentials_response_alter_user_scram_credentials_result *results;
 	int32_t results_count;
 };
-
 extern const struct kp_msg_desc kp_alter_user_scram_credentials_response_desc;
+/* kp_alter_user_scram_credentials_response_init - every field of *m at its schema default. */
+static inline void kp_alter_user_scram_credentials_response_init(struct kp_alter_user_scram_credentials_response *m)
+{
+	kp_msg_init(&kp_alter_user_scram_credentials_response_desc, m);
+}
+/* kp_alter_user_scram_credentials_response_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_alter_user_scram_credentials_response *kp_alter_user_scram_credentials_response_new(kp_arena *a, size_t n)
+{
+	return (struct kp_alter_user_scram_credentials_response *)kp_msg_new(&kp_alter_user_scram_credentials_response_desc, a, n);
+}
 
 /* ApiVersionsRequest (request, versions 0-4, flexible 3+) */
 struct kp_api_versions_request {
 	char *client_software_name;
 	char *client_software_version;
 };
-
 extern const struct kp_msg_desc kp_api_versions_request_desc;
+/* kp_api_versions_request_init - every field of *m at its schema default. */
+static inline void kp_api_versions_request_init(struct kp_api_versions_request *m)
+{
+	kp_msg_init(&kp_api_versions_request_desc, m);
+}
+/* kp_api_versions_request_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_api_versions_request *kp_api_versions_request_new(kp_arena *a, size_t n)
+{
+	return (struct kp_api_versions_request *)kp_msg_new(&kp_api_versions_request_desc, a, n);
+}
 
 /* ApiVersionsResponse (response, versions 0-4, flexible 3+) */
 struct kp_api_versions_response_api_version {
@@ -411,18 +930,51 @@ struct kp_api_versions_response_api_version {
 	int16_t min_version;
 	int16_t max_version;
 };
+extern const struct kp_msg_desc kp_api_versions_response_api_version_desc;
+/* kp_api_versions_response_api_version_init - every field of *m at its schema default. */
+static inline void kp_api_versions_response_api_version_init(struct kp_api_versions_response_api_version *m)
+{
+	kp_msg_init(&kp_api_versions_response_api_version_desc, m);
+}
+/* kp_api_versions_response_api_version_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_api_versions_response_api_version *kp_api_versions_response_api_version_new(kp_arena *a, size_t n)
+{
+	return (struct kp_api_versions_response_api_version *)kp_msg_new(&kp_api_versions_response_api_version_desc, a, n);
+}
 
 struct kp_api_versions_response_supported_feature_key {
 	char *name;
 	int16_t min_version;
 	int16_t max_version;
 };
+extern const struct kp_msg_desc kp_api_versions_response_supported_feature_key_desc;
+/* kp_api_versions_response_supported_feature_key_init - every field of *m at its schema default. */
+static inline void kp_api_versions_response_supported_feature_key_init(struct kp_api_versions_response_supported_feature_key *m)
+{
+	kp_msg_init(&kp_api_versions_response_supported_feature_key_desc, m);
+}
+/* kp_api_versions_response_supported_feature_key_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_api_versions_response_supported_feature_key *kp_api_versions_response_supported_feature_key_new(kp_arena *a, size_t n)
+{
+	return (struct kp_api_versions_response_supported_feature_key *)kp_msg_new(&kp_api_versions_response_supported_feature_key_desc, a, n);
+}
 
 struct kp_api_versions_response_finalized_feature_key {
 	char *name;
 	int16_t max_version_level;
 	int16_t min_version_level;
 };
+extern const struct kp_msg_desc kp_api_versions_response_finalized_feature_key_desc;
+/* kp_api_versions_response_finalized_feature_key_init - every field of *m at its schema default. */
+static inline void kp_api_versions_response_finalized_feature_key_init(struct kp_api_versions_response_finalized_feature_key *m)
+{
+	kp_msg_init(&kp_api_versions_response_finalized_feature_key_desc, m);
+}
+/* kp_api_versions_response_finalized_feature_key_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_api_versions_response_finalized_feature_key *kp_api_versions_response_finalized_feature_key_new(kp_arena *a, size_t n)
+{
+	return (struct kp_api_versions_response_finalized_feature_key *)kp_msg_new(&kp_api_versions_response_finalized_feature_key_desc, a, n);
+}
 
 struct kp_api_versions_response {
 	int16_t error_code;
@@ -436,25 +988,67 @@ struct kp_api_versions_response {
 	int32_t finalized_features_count;
 	bool zk_migration_ready;
 };
-
 extern const struct kp_msg_desc kp_api_versions_response_desc;
+/* kp_api_versions_response_init - every field of *m at its schema default. */
+static inline void kp_api_versions_response_init(struct kp_api_versions_response *m)
+{
+	kp_msg_init(&kp_api_versions_response_desc, m);
+}
+/* kp_api_versions_response_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_api_versions_response *kp_api_versions_response_new(kp_arena *a, size_t n)
+{
+	return (struct kp_api_versions_response *)kp_msg_new(&kp_api_versions_response_desc, a, n);
+}
 
 /* AssignReplicasToDirsRequest (request, versions 0, flexible 0+) */
 struct kp_assign_replicas_to_dirs_request_partition_data {
 	int32_t partition_index;
 };
+extern const struct kp_msg_desc kp_assign_replicas_to_dirs_request_partition_data_desc;
+/* kp_assign_replicas_to_dirs_request_partition_data_init - every field of *m at its schema default. */
+static inline void kp_assign_replicas_to_dirs_request_partition_data_init(struct kp_assign_replicas_to_dirs_request_partition_data *m)
+{
+	kp_msg_init(&kp_assign_replicas_to_dirs_request_partition_data_desc, m);
+}
+/* kp_assign_replicas_to_dirs_request_partition_data_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_assign_replicas_to_dirs_request_partition_data *kp_assign_replicas_to_dirs_request_partition_data_new(kp_arena *a, size_t n)
+{
+	return (struct kp_assign_replicas_to_dirs_request_partition_data *)kp_msg_new(&kp_assign_replicas_to_dirs_request_partition_data_desc, a, n);
+}
 
 struct kp_assign_replicas_to_dirs_request_topic_data {
 	kp_uuid topic_id;
 	struct kp_assign_replicas_to_dirs_request_partition_data *partitions;
 	int32_t partitions_count;
 };
+extern const struct kp_msg_desc kp_assign_replicas_to_dirs_request_topic_data_desc;
+/* kp_assign_replicas_to_dirs_request_topic_data_init - every field of *m at its schema default. */
+static inline void kp_assign_replicas_to_dirs_request_topic_data_init(struct kp_assign_replicas_to_dirs_request_topic_data *m)
+{
+	kp_msg_init(&kp_assign_replicas_to_dirs_request_topic_data_desc, m);
+}
+/* kp_assign_replicas_to_dirs_request_topic_data_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_assign_replicas_to_dirs_request_topic_data *kp_assign_replicas_to_dirs_request_topic_data_new(kp_arena *a, size_t n)
+{
+	return (struct kp_assign_replicas_to_dirs_request_topic_data *)kp_msg_new(&kp_assign_replicas_to_dirs_request_topic_data_desc, a, n);
+}
 
 struct kp_assign_replicas_to_dirs_request_directory_data {
 	kp_uuid id;
 	struct kp_assign_replicas_to_dirs_request_topic_data *topics;
 	int32_t topics_count;
 };
+extern const struct kp_msg_desc kp_assign_replicas_to_dirs_request_directory_data_desc;
+/* kp_assign_replicas_to_dirs_request_directory_data_init - every field of *m at its schema default. */
+static inline void kp_assign_replicas_to_dirs_request_directory_data_init(struct kp_assign_replicas_to_dirs_request_directory_data *m)
+{
+	kp_msg_init(&kp_assign_replicas_to_dirs_request_directory_data_desc, m);
+}
+/* kp_assign_replicas_to_dirs_request_directory_data_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_assign_replicas_to_dirs_request_directory_data *kp_assign_replicas_to_dirs_request_directory_data_new(kp_arena *a, size_t n)
+{
+	return (struct kp_assign_replicas_to_dirs_request_directory_data *)kp_msg_new(&kp_assign_replicas_to_dirs_request_directory_data_desc, a, n);
+}
 
 struct kp_assign_replicas_to_dirs_request {
 	int32_t broker_id;
@@ -462,26 +1056,68 @@ struct kp_assign_replicas_to_dirs_request {
 	struct kp_assign_replicas_to_dirs_request_directory_data *directories;
 	int32_t directories_count;
 };
-
 extern const struct kp_msg_desc kp_assign_replicas_to_dirs_request_desc;
+/* kp_assign_replicas_to_dirs_request_init - every field of *m at its schema default. */
+static inline void kp_assign_replicas_to_dirs_request_init(struct kp_assign_replicas_to_dirs_request *m)
+{
+	kp_msg_init(&kp_assign_replicas_to_dirs_request_desc, m);
+}
+/* kp_assign_replicas_to_dirs_request_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_assign_replicas_to_dirs_request *kp_assign_replicas_to_dirs_request_new(kp_arena *a, size_t n)
+{
+	return (struct kp_assign_replicas_to_dirs_request *)kp_msg_new(&kp_assign_replicas_to_dirs_request_desc, a, n);
+}
 
 /* AssignReplicasToDirsResponse (response, versions 0, flexible 0+) */
 struct kp_assign_replicas_to_dirs_response_partition_data {
 	int32_t partition_index;
 	int16_t error_code;
 };
+extern const struct kp_msg_desc kp_assign_replicas_to_dirs_response_partition_data_desc;
+/* kp_assign_replicas_to_dirs_response_partition_data_init - every field of *m at its schema default. */
+static inline void kp_assign_replicas_to_dirs_response_partition_data_init(struct kp_assign_replicas_to_dirs_response_partition_data *m)
+{
+	kp_msg_init(&kp_assign_replicas_to_dirs_response_partition_data_desc, m);
+}
+/* kp_assign_replicas_to_dirs_response_partition_data_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_assign_replicas_to_dirs_response_partition_data *kp_assign_replicas_to_dirs_response_partition_data_new(kp_arena *a, size_t n)
+{
+	return (struct kp_assign_replicas_to_dirs_response_partition_data *)kp_msg_new(&kp_assign_replicas_to_dirs_response_partition_data_desc, a, n);
+}
 
 struct kp_assign_replicas_to_dirs_response_topic_data {
 	kp_uuid topic_id;
 	struct kp_assign_replicas_to_dirs_response_partition_data *partitions;
 	int32_t partitions_count;
 };
+extern const struct kp_msg_desc kp_assign_replicas_to_dirs_response_topic_data_desc;
+/* kp_assign_replicas_to_dirs_response_topic_data_init - every field of *m at its schema default. */
+static inline void kp_assign_replicas_to_dirs_response_topic_data_init(struct kp_assign_replicas_to_dirs_response_topic_data *m)
+{
+	kp_msg_init(&kp_assign_replicas_to_dirs_response_topic_data_desc, m);
+}
+/* kp_assign_replicas_to_dirs_response_topic_data_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_assign_replicas_to_dirs_response_topic_data *kp_assign_replicas_to_dirs_response_topic_data_new(kp_arena *a, size_t n)
+{
+	return (struct kp_assign_replicas_to_dirs_response_topic_data *)kp_msg_new(&kp_assign_replicas_to_dirs_response_topic_data_desc, a, n);
+}
 
 struct kp_assign_replicas_to_dirs_response_directory_data {
 	kp_uuid id;
 	struct kp_assign_replicas_to_dirs_response_topic_data *topics;
 	int32_t topics_count;
 };
+extern const struct kp_msg_desc kp_assign_replicas_to_dirs_response_directory_data_desc;
+/* kp_assign_replicas_to_dirs_response_directory_data_init - every field of *m at its schema default. */
+static inline void kp_assign_replicas_to_dirs_response_directory_data_init(struct kp_assign_replicas_to_dirs_response_directory_data *m)
+{
+	kp_msg_init(&kp_assign_replicas_to_dirs_response_directory_data_desc, m);
+}
+/* kp_assign_replicas_to_dirs_response_directory_data_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_assign_replicas_to_dirs_response_directory_data *kp_assign_replicas_to_dirs_response_directory_data_new(kp_arena *a, size_t n)
+{
+	return (struct kp_assign_replicas_to_dirs_response_directory_data *)kp_msg_new(&kp_assign_replicas_to_dirs_response_directory_data_desc, a, n);
+}
 
 struct kp_assign_replicas_to_dirs_response {
 	int32_t throttle_time_ms;
@@ -489,8 +1125,17 @@ struct kp_assign_replicas_to_dirs_response {
 	struct kp_assign_replicas_to_dirs_response_directory_data *directories;
 	int32_t directories_count;
 };
-
 extern const struct kp_msg_desc kp_assign_replicas_to_dirs_response_desc;
+/* kp_assign_replicas_to_dirs_response_init - every field of *m at its schema default. */
+static inline void kp_assign_replicas_to_dirs_response_init(struct kp_assign_replicas_to_dirs_response *m)
+{
+	kp_msg_init(&kp_assign_replicas_to_dirs_response_desc, m);
+}
+/* kp_assign_replicas_to_dirs_response_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_assign_replicas_to_dirs_response *kp_assign_replicas_to_dirs_response_new(kp_arena *a, size_t n)
+{
+	return (struct kp_assign_replicas_to_dirs_response *)kp_msg_new(&kp_assign_replicas_to_dirs_response_desc, a, n);
+}
 
 /* BeginQuorumEpochRequest (request, versions 0-1, flexible 1+) */
 struct kp_begin_quorum_epoch_request_partition_data {
@@ -499,18 +1144,51 @@ struct kp_begin_quorum_epoch_request_partition_data {
 	int32_t leader_id;
 	int32_t leader_epoch;
 };
+extern const struct kp_msg_desc kp_begin_quorum_epoch_request_partition_data_desc;
+/* kp_begin_quorum_epoch_request_partition_data_init - every field of *m at its schema default. */
+static inline void kp_begin_quorum_epoch_request_partition_data_init(struct kp_begin_quorum_epoch_request_partition_data *m)
+{
+	kp_msg_init(&kp_begin_quorum_epoch_request_partition_data_desc, m);
+}
+/* kp_begin_quorum_epoch_request_partition_data_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_begin_quorum_epoch_request_partition_data *kp_begin_quorum_epoch_request_partition_data_new(kp_arena *a, size_t n)
+{
+	return (struct kp_begin_quorum_epoch_request_partition_data *)kp_msg_new(&kp_begin_quorum_epoch_request_partition_data_desc, a, n);
+}
 
 struct kp_begin_quorum_epoch_request_topic_data {
 	char *topic_name;
 	struct kp_begin_quorum_epoch_request_partition_data *partitions;
 	int32_t partitions_count;
 };
+extern const struct kp_msg_desc kp_begin_quorum_epoch_request_topic_data_desc;
+/* kp_begin_quorum_epoch_request_topic_data_init - every field of *m at its schema default. */
+static inline void kp_begin_quorum_epoch_request_topic_data_init(struct kp_begin_quorum_epoch_request_topic_data *m)
+{
+	kp_msg_init(&kp_begin_quorum_epoch_request_topic_data_desc, m);
+}
+/* kp_begin_quorum_epoch_request_topic_data_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_begin_quorum_epoch_request_topic_data *kp_begin_quorum_epoch_request_topic_data_new(kp_arena *a, size_t n)
+{
+	return (struct kp_begin_quorum_epoch_request_topic_data *)kp_msg_new(&kp_begin_quorum_epoch_request_topic_data_desc, a, n);
+}
 
 struct kp_begin_quorum_epoch_request_leader_endpoint {
 	char *name;
 	char *host;
 	uint16_t port;
 };
+extern const struct kp_msg_desc kp_begin_quorum_epoch_request_leader_endpoint_desc;
+/* kp_begin_quorum_epoch_request_leader_endpoint_init - every field of *m at its schema default. */
+static inline void kp_begin_quorum_epoch_request_leader_endpoint_init(struct kp_begin_quorum_epoch_request_leader_endpoint *m)
+{
+	kp_msg_init(&kp_begin_quorum_epoch_request_leader_endpoint_desc, m);
+}
+/* kp_begin_quorum_epoch_request_leader_endpoint_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_begin_quorum_epoch_request_leader_endpoint *kp_begin_quorum_epoch_request_leader_endpoint_new(kp_arena *a, size_t n)
+{
+	return (struct kp_begin_quorum_epoch_request_leader_endpoint *)kp_msg_new(&kp_begin_quorum_epoch_request_leader_endpoint_desc, a, n);
+}
 
 struct kp_begin_quorum_epoch_request {
 	char *cluster_id;
@@ -520,8 +1198,17 @@ struct kp_begin_quorum_epoch_request {
 	struct kp_begin_quorum_epoch_request_leader_endpoint *leader_endpoints;
 	int32_t leader_endpoints_count;
 };
-
 extern const struct kp_msg_desc kp_begin_quorum_epoch_request_desc;
+/* kp_begin_quorum_epoch_request_init - every field of *m at its schema default. */
+static inline void kp_begin_quorum_epoch_request_init(struct kp_begin_quorum_epoch_request *m)
+{
+	kp_msg_init(&kp_begin_quorum_epoch_request_desc, m);
+}
+/* kp_begin_quorum_epoch_request_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_begin_quorum_epoch_request *kp_begin_quorum_epoch_request_new(kp_arena *a, size_t n)
+{
+	return (struct kp_begin_quorum_epoch_request *)kp_msg_new(&kp_begin_quorum_epoch_request_desc, a, n);
+}
 
 /* BeginQuorumEpochResponse (response, versions 0-1, flexible 1+) */
 struct kp_begin_quorum_epoch_response_partition_data {
@@ -530,18 +1217,51 @@ struct kp_begin_quorum_epoch_response_partition_data {
 	int32_t leader_id;
 	int32_t leader_epoch;
 };
+extern const struct kp_msg_desc kp_begin_quorum_epoch_response_partition_data_desc;
+/* kp_begin_quorum_epoch_response_partition_data_init - every field of *m at its schema default. */
+static inline void kp_begin_quorum_epoch_response_partition_data_init(struct kp_begin_quorum_epoch_response_partition_data *m)
+{
+	kp_msg_init(&kp_begin_quorum_epoch_response_partition_data_desc, m);
+}
+/* kp_begin_quorum_epoch_response_partition_data_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_begin_quorum_epoch_response_partition_data *kp_begin_quorum_epoch_response_partition_data_new(kp_arena *a, size_t n)
+{
+	return (struct kp_begin_quorum_epoch_response_partition_data *)kp_msg_new(&kp_begin_quorum_epoch_response_partition_data_desc, a, n);
+}
 
 struct kp_begin_quorum_epoch_response_topic_data {
 	char *topic_name;
 	struct kp_begin_quorum_epoch_response_partition_data *partitions;
 	int32_t partitions_count;
 };
+extern const struct kp_msg_desc kp_begin_quorum_epoch_response_topic_data_desc;
+/* kp_begin_quorum_epoch_response_topic_data_init - every field of *m at its schema default. */
+static inline void kp_begin_quorum_epoch_response_topic_data_init(struct kp_begin_quorum_epoch_response_topic_data *m)
+{
+	kp_msg_init(&kp_begin_quorum_epoch_response_topic_data_desc, m);
+}
+/* kp_begin_quorum_epoch_response_topic_data_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_begin_quorum_epoch_response_topic_data *kp_begin_quorum_epoch_response_topic_data_new(kp_arena *a, size_t n)
+{
+	return (struct kp_begin_quorum_epoch_response_topic_data *)kp_msg_new(&kp_begin_quorum_epoch_response_topic_data_desc, a, n);
+}
 
 struct kp_begin_quorum_epoch_response_node_endpoint {
 	int32_t node_id;
 	char *host;
 	uint16_t port;
 };
+extern const struct kp_msg_desc kp_begin_quorum_epoch_response_node_endpoint_desc;
+/* kp_begin_quorum_epoch_response_node_endpoint_init - every field of *m at its schema default. */
+static inline void kp_begin_quorum_epoch_response_node_endpoint_init(struct kp_begin_quorum_epoch_response_node_endpoint *m)
+{
+	kp_msg_init(&kp_begin_quorum_epoch_response_node_endpoint_desc, m);
+}
+/* kp_begin_quorum_epoch_response_node_endpoint_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_begin_quorum_epoch_response_node_endpoint *kp_begin_quorum_epoch_response_node_endpoint_new(kp_arena *a, size_t n)
+{
+	return (struct kp_begin_quorum_epoch_response_node_endpoint *)kp_msg_new(&kp_begin_quorum_epoch_response_node_endpoint_desc, a, n);
+}
 
 struct kp_begin_quorum_epoch_response {
 	int16_t error_code;
@@ -550,8 +1270,17 @@ struct kp_begin_quorum_epoch_response {
 	struct kp_begin_quorum_epoch_response_node_endpoint *node_endpoints;
 	int32_t node_endpoints_count;
 };
-
 extern const struct kp_msg_desc kp_begin_quorum_epoch_response_desc;
+/* kp_begin_quorum_epoch_response_init - every field of *m at its schema default. */
+static inline void kp_begin_quorum_epoch_response_init(struct kp_begin_quorum_epoch_response *m)
+{
+	kp_msg_init(&kp_begin_quorum_epoch_response_desc, m);
+}
+/* kp_begin_quorum_epoch_response_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_begin_quorum_epoch_response *kp_begin_quorum_epoch_response_new(kp_arena *a, size_t n)
+{
+	return (struct kp_begin_quorum_epoch_response *)kp_msg_new(&kp_begin_quorum_epoch_response_desc, a, n);
+}
 
 /* BrokerHeartbeatRequest (request, versions 0-1, flexible 0+) */
 struct kp_broker_heartbeat_request {
@@ -563,8 +1292,17 @@ struct kp_broker_heartbeat_request {
 	kp_uuid *offline_log_dirs;
 	int32_t offline_log_dirs_count;
 };
-
 extern const struct kp_msg_desc kp_broker_heartbeat_request_desc;
+/* kp_broker_heartbeat_request_init - every field of *m at its schema default. */
+static inline void kp_broker_heartbeat_request_init(struct kp_broker_heartbeat_request *m)
+{
+	kp_msg_init(&kp_broker_heartbeat_request_desc, m);
+}
+/* kp_broker_heartbeat_request_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_broker_heartbeat_request *kp_broker_heartbeat_request_new(kp_arena *a, size_t n)
+{
+	return (struct kp_broker_heartbeat_request *)kp_msg_new(&kp_broker_heartbeat_request_desc, a, n);
+}
 
 /* BrokerHeartbeatResponse (response, versions 0-1, flexible 0+) */
 struct kp_broker_heartbeat_response {
@@ -574,8 +1312,17 @@ struct kp_broker_heartbeat_response {
 	bool is_fenced;
 	bool should_shut_down;
 };
-
 extern const struct kp_msg_desc kp_broker_heartbeat_response_desc;
+/* kp_broker_heartbeat_response_init - every field of *m at its schema default. */
+static inline void kp_broker_heartbeat_response_init(struct kp_broker_heartbeat_response *m)
+{
+	kp_msg_init(&kp_broker_heartbeat_response_desc, m);
+}
+/* kp_broker_heartbeat_response_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_broker_heartbeat_response *kp_broker_heartbeat_response_new(kp_arena *a, size_t n)
+{
+	return (struct kp_broker_heartbeat_response *)kp_msg_new(&kp_broker_heartbeat_response_desc, a, n);
+}
 
 /* BrokerRegistrationRequest (request, versions 0-4, flexible 0+) */
 struct kp_broker_registration_request_listener {
@@ -584,12 +1331,34 @@ struct kp_broker_registration_request_listener {
 	uint16_t port;
 	int16_t security_protocol;
 };
+extern const struct kp_msg_desc kp_broker_registration_request_listener_desc;
+/* kp_broker_registration_request_listener_init - every field of *m at its schema default. */
+static inline void kp_broker_registration_request_listener_init(struct kp_broker_registration_request_listener *m)
+{
+	kp_msg_init(&kp_broker_registration_request_listener_desc, m);
+}
+/* kp_broker_registration_request_listener_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_broker_registration_request_listener *kp_broker_registration_request_listener_new(kp_arena *a, size_t n)
+{
+	return (struct kp_broker_registration_request_listener *)kp_msg_new(&kp_broker_registration_request_listener_desc, a, n);
+}
 
 struct kp_broker_registration_request_feature {
 	char *name;
 	int16_t min_supported_version;
 	int16_t max_supported_version;
 };
+extern const struct kp_msg_desc kp_broker_registration_request_feature_desc;
+/* kp_broker_registration_request_feature_init - every field of *m at its schema default. */
+static inline void kp_broker_registration_request_feature_init(struct kp_broker_registration_request_feature *m)
+{
+	kp_msg_init(&kp_broker_registration_request_feature_desc, m);
+}
+/* kp_broker_registration_request_feature_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_broker_registration_request_feature *kp_broker_registration_request_feature_new(kp_arena *a, size_t n)
+{
+	return (struct kp_broker_registration_request_feature *)kp_msg_new(&kp_broker_registration_request_feature_desc, a, n);
+}
 
 struct kp_broker_registration_request {
 	int32_t broker_id;
@@ -605,8 +1374,17 @@ struct kp_broker_registration_request {
 	int32_t log_dirs_count;
 	int64_t previous_broker_epoch;
 };
-
 extern const struct kp_msg_desc kp_broker_registration_request_desc;
+/* kp_broker_registration_request_init - every field of *m at its schema default. */
+static inline void kp_broker_registration_request_init(struct kp_broker_registration_request *m)
+{
+	kp_msg_init(&kp_broker_registration_request_desc, m);
+}
+/* kp_broker_registration_request_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_broker_registration_request *kp_broker_registration_request_new(kp_arena *a, size_t n)
+{
+	return (struct kp_broker_registration_request *)kp_msg_new(&kp_broker_registration_request_desc, a, n);
+}
 
 /* BrokerRegistrationResponse (response, versions 0-4, flexible 0+) */
 struct kp_broker_registration_response {
@@ -614,8 +1392,17 @@ struct kp_broker_registration_response {
 	int16_t error_code;
 	int64_t broker_epoch;
 };
-
 extern const struct kp_msg_desc kp_broker_registration_response_desc;
+/* kp_broker_registration_response_init - every field of *m at its schema default. */
+static inline void kp_broker_registration_response_init(struct kp_broker_registration_response *m)
+{
+	kp_msg_init(&kp_broker_registration_response_desc, m);
+}
+/* kp_broker_registration_response_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_broker_registration_response *kp_broker_registration_response_new(kp_arena *a, size_t n)
+{
+	return (struct kp_broker_registration_response *)kp_msg_new(&kp_broker_registration_response_desc, a, n);
+}
 
 /* ConsumerGroupDescribeRequest (request, versions 0, flexible 0+) */
 struct kp_consumer_group_describe_request {
@@ -623,8 +1410,17 @@ struct kp_consumer_group_describe_request {
 	int32_t group_ids_count;
 	bool include_authorized_operations;
 };
-
 extern const struct kp_msg_desc kp_consumer_group_describe_request_desc;
+/* kp_consumer_group_describe_request_init - every field of *m at its schema default. */
+static inline void kp_consumer_group_describe_request_init(struct kp_consumer_group_describe_request *m)
+{
+	kp_msg_init(&kp_consumer_group_describe_request_desc, m);
+}
+/* kp_consumer_group_describe_request_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_consumer_group_describe_request *kp_consumer_group_describe_request_new(kp_arena *a, size_t n)
+{
+	return (struct kp_consumer_group_describe_request *)kp_msg_new(&kp_consumer_group_describe_request_desc, a, n);
+}
 
 /* ConsumerGroupDescribeResponse (response, versions 0, flexible 0+) */
 struct kp_consumer_group_describe_response_topic_partitions {
@@ -633,11 +1429,33 @@ struct kp_consumer_group_describe_response_topic_partitions {
 	int32_t *partitions;
 	int32_t partitions_count;
 };
+extern const struct kp_msg_desc kp_consumer_group_describe_response_topic_partitions_desc;
+/* kp_consumer_group_describe_response_topic_partitions_init - every field of *m at its schema default. */
+static inline void kp_consumer_group_describe_response_topic_partitions_init(struct kp_consumer_group_describe_response_topic_partitions *m)
+{
+	kp_msg_init(&kp_consumer_group_describe_response_topic_partitions_desc, m);
+}
+/* kp_consumer_group_describe_response_topic_partitions_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_consumer_group_describe_response_topic_partitions *kp_consumer_group_describe_response_topic_partitions_new(kp_arena *a, size_t n)
+{
+	return (struct kp_consumer_group_describe_response_topic_partitions *)kp_msg_new(&kp_consumer_group_describe_response_topic_partitions_desc, a, n);
+}
 
 struct kp_consumer_group_describe_response_assignment {
 	struct kp_consumer_group_describe_response_topic_partitions *topic_partitions;
 	int32_t topic_partitions_count;
 };
+extern const struct kp_msg_desc kp_consumer_group_describe_response_assignment_desc;
+/* kp_consumer_group_describe_response_assignment_init - every field of *m at its schema default. */
+static inline void kp_consumer_group_describe_response_assignment_init(struct kp_consumer_group_describe_response_assignment *m)
+{
+	kp_msg_init(&kp_consumer_group_describe_response_assignment_desc, m);
+}
+/* kp_consumer_group_describe_response_assignment_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_consumer_group_describe_response_assignment *kp_consumer_group_describe_response_assignment_new(kp_arena *a, size_t n)
+{
+	return (struct kp_consumer_group_describe_response_assignment *)kp_msg_new(&kp_consumer_group_describe_response_assignment_desc, a, n);
+}
 
 struct kp_consumer_group_describe_response_member {
 	char *member_id;
@@ -652,6 +1470,17 @@ struct kp_consumer_group_describe_response_member {
 	struct kp_consumer_group_describe_response_assignment assignment;
 	struct kp_consumer_group_describe_response_assignment target_assignment;
 };
+extern const struct kp_msg_desc kp_consumer_group_describe_response_member_desc;
+/* kp_consumer_group_describe_response_member_init - every field of *m at its schema default. */
+static inline void kp_consumer_group_describe_response_member_init(struct kp_consumer_group_describe_response_member *m)
+{
+	kp_msg_init(&kp_consumer_group_describe_response_member_desc, m);
+}
+/* kp_consumer_group_describe_response_member_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_consumer_group_describe_response_member *kp_consumer_group_describe_response_member_new(kp_arena *a, size_t n)
+{
+	return (struct kp_consumer_group_describe_response_member *)kp_msg_new(&kp_consumer_group_describe_response_member_desc, a, n);
+}
 
 struct kp_consumer_group_describe_response_described_group {
 	int16_t error_code;
@@ -665,14 +1494,34 @@ struct kp_consumer_group_describe_response_described_group {
 	int32_t members_count;
 	int32_t authorized_operations;
 };
+extern const struct kp_msg_desc kp_consumer_group_describe_response_described_group_desc;
+/* kp_consumer_group_describe_response_described_group_init - every field of *m at its schema default. */
+static inline void kp_consumer_group_describe_response_described_group_init(struct kp_consumer_group_describe_response_described_group *m)
+{
+	kp_msg_init(&kp_consumer_group_describe_response_described_group_desc, m);
+}
+/* kp_consumer_group_describe_response_described_group_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_consumer_group_describe_response_described_group *kp_consumer_group_describe_response_described_group_new(kp_arena *a, size_t n)
+{
+	return (struct kp_consumer_group_describe_response_described_group *)kp_msg_new(&kp_consumer_group_describe_response_described_group_desc, a, n);
+}
 
 struct kp_consumer_group_describe_response {
 	int32_t throttle_time_ms;
 	struct kp_consumer_group_describe_response_described_group *groups;
 	int32_t groups_count;
 };
-
 extern const struct kp_msg_desc kp_consumer_group_describe_response_desc;
+/* kp_consumer_group_describe_response_init - every field of *m at its schema default. */
+static inline void kp_consumer_group_describe_response_init(struct kp_consumer_group_describe_response *m)
+{
+	kp_msg_init(&kp_consumer_group_describe_response_desc, m);
+}
+/* kp_consumer_group_describe_response_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_consumer_group_describe_response *kp_consumer_group_describe_response_new(kp_arena *a, size_t n)
+{
+	return (struct kp_consumer_group_describe_response *)kp_msg_new(&kp_consumer_group_describe_response_desc, a, n);
+}
 
 /* ConsumerGroupHeartbeatRequest (request, versions 0-1, flexible 0+) */
 struct kp_consumer_group_heartbeat_request_topic_partitions {
@@ -680,6 +1529,17 @@ struct kp_consumer_group_heartbeat_request_topic_partitions {
 	int32_t *partitions;
 	int32_t partitions_count;
 };
+extern const struct kp_msg_desc kp_consumer_group_heartbeat_request_topic_partitions_desc;
+/* kp_consumer_group_heartbeat_request_topic_partitions_init - every field of *m at its schema default. */
+static inline void kp_consumer_group_heartbeat_request_topic_partitions_init(struct kp_consumer_group_heartbeat_request_topic_partitions *m)
+{
+	kp_msg_init(&kp_consumer_group_heartbeat_request_topic_partitions_desc, m);
+}
+/* kp_consumer_group_heartbeat_request_topic_partitions_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_consumer_group_heartbeat_request_topic_partitions *kp_consumer_group_heartbeat_request_topic_partitions_new(kp_arena *a, size_t n)
+{
+	return (struct kp_consumer_group_heartbeat_request_topic_partitions *)kp_msg_new(&kp_consumer_group_heartbeat_request_topic_partitions_desc, a, n);
+}
 
 struct kp_consumer_group_heartbeat_request {
 	char *group_id;
@@ -695,8 +1555,17 @@ struct kp_consumer_group_heartbeat_request {
 	struct kp_consumer_group_heartbeat_request_topic_partitions *topic_partitions;
 	int32_t topic_partitions_count;
 };
-
 extern const struct kp_msg_desc kp_consumer_group_heartbeat_request_desc;
+/* kp_consumer_group_heartbeat_request_init - every field of *m at its schema default. */
+static inline void kp_consumer_group_heartbeat_request_init(struct kp_consumer_group_heartbeat_request *m)
+{
+	kp_msg_init(&kp_consumer_group_heartbeat_request_desc, m);
+}
+/* kp_consumer_group_heartbeat_request_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_consumer_group_heartbeat_request *kp_consumer_group_heartbeat_request_new(kp_arena *a, size_t n)
+{
+	return (struct kp_consumer_group_heartbeat_request *)kp_msg_new(&kp_consumer_group_heartbeat_request_desc, a, n);
+}
 
 /* ConsumerGroupHeartbeatResponse (response, versions 0-1, flexible 0+) */
 struct kp_consumer_group_heartbeat_response_topic_partitions {
@@ -704,11 +1573,33 @@ struct kp_consumer_group_heartbeat_response_topic_partitions {
 	int32_t *partitions;
 	int32_t partitions_count;
 };
+extern const struct kp_msg_desc kp_consumer_group_heartbeat_response_topic_partitions_desc;
+/* kp_consumer_group_heartbeat_response_topic_partitions_init - every field of *m at its schema default. */
+static inline void kp_consumer_group_heartbeat_response_topic_partitions_init(struct kp_consumer_group_heartbeat_response_topic_partitions *m)
+{
+	kp_msg_init(&kp_consumer_group_heartbeat_response_topic_partitions_desc, m);
+}
+/* kp_consumer_group_heartbeat_response_topic_partitions_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_consumer_group_heartbeat_response_topic_partitions *kp_consumer_group_heartbeat_response_topic_partitions_new(kp_arena *a, size_t n)
+{
+	return (struct kp_consumer_group_heartbeat_response_topic_partitions *)kp_msg_new(&kp_consumer_group_heartbeat_response_topic_partitions_desc, a, n);
+}
 
 struct kp_consumer_group_heartbeat_response_assignment {
 	struct kp_consumer_group_heartbeat_response_topic_partitions *topic_partitions;
 	int32_t topic_partitions_count;
 };
+extern const struct kp_msg_desc kp_consumer_group_heartbeat_response_assignment_desc;
+/* kp_consumer_group_heartbeat_response_assignment_init - every field of *m at its schema default. */
+static inline void kp_consumer_group_heartbeat_response_assignment_init(struct kp_consumer_group_heartbeat_response_assignment *m)
+{
+	kp_msg_init(&kp_consumer_group_heartbeat_response_assignment_desc, m);
+}
+/* kp_consumer_group_heartbeat_response_assignment_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_consumer_group_heartbeat_response_assignment *kp_consumer_group_heartbeat_response_assignment_new(kp_arena *a, size_t n)
+{
+	return (struct kp_consumer_group_heartbeat_response_assignment *)kp_msg_new(&kp_consumer_group_heartbeat_response_assignment_desc, a, n);
+}
 
 struct kp_consumer_group_heartbeat_response {
 	int32_t throttle_time_ms;
@@ -720,8 +1611,17 @@ struct kp_consumer_group_heartbeat_response {
 	struct kp_consumer_group_heartbeat_response_assignment assignment;
 	bool assignment_is_null;
 };
-
 extern const struct kp_msg_desc kp_consumer_group_heartbeat_response_desc;
+/* kp_consumer_group_heartbeat_response_init - every field of *m at its schema default. */
+static inline void kp_consumer_group_heartbeat_response_init(struct kp_consumer_group_heartbeat_response *m)
+{
+	kp_msg_init(&kp_consumer_group_heartbeat_response_desc, m);
+}
+/* kp_consumer_group_heartbeat_response_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_consumer_group_heartbeat_response *kp_consumer_group_heartbeat_response_new(kp_arena *a, size_t n)
+{
+	return (struct kp_consumer_group_heartbeat_response *)kp_msg_new(&kp_consumer_group_heartbeat_response_desc, a, n);
+}
 
 /* ConsumerProtocolAssignment (data, versions 0-3, flexible none) */
 struct kp_consumer_protocol_assignment_topic_partition {
@@ -729,14 +1629,34 @@ struct kp_consumer_protocol_assignment_topic_partition {
 	int32_t *partitions;
 	int32_t partitions_count;
 };
+extern const struct kp_msg_desc kp_consumer_protocol_assignment_topic_partition_desc;
+/* kp_consumer_protocol_assignment_topic_partition_init - every field of *m at its schema default. */
+static inline void kp_consumer_protocol_assignment_topic_partition_init(struct kp_consumer_protocol_assignment_topic_partition *m)
+{
+	kp_msg_init(&kp_consumer_protocol_assignment_topic_partition_desc, m);
+}
+/* kp_consumer_protocol_assignment_topic_partition_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_consumer_protocol_assignment_topic_partition *kp_consumer_protocol_assignment_topic_partition_new(kp_arena *a, size_t n)
+{
+	return (struct kp_consumer_protocol_assignment_topic_partition *)kp_msg_new(&kp_consumer_protocol_assignment_topic_partition_desc, a, n);
+}
 
 struct kp_consumer_protocol_assignment {
 	struct kp_consumer_protocol_assignment_topic_partition *assigned_partitions;
 	int32_t assigned_partitions_count;
 	kp_bytes user_data;
 };
-
 extern const struct kp_msg_desc kp_consumer_protocol_assignment_desc;
+/* kp_consumer_protocol_assignment_init - every field of *m at its schema default. */
+static inline void kp_consumer_protocol_assignment_init(struct kp_consumer_protocol_assignment *m)
+{
+	kp_msg_init(&kp_consumer_protocol_assignment_desc, m);
+}
+/* kp_consumer_protocol_assignment_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_consumer_protocol_assignment *kp_consumer_protocol_assignment_new(kp_arena *a, size_t n)
+{
+	return (struct kp_consumer_protocol_assignment *)kp_msg_new(&kp_consumer_protocol_assignment_desc, a, n);
+}
 
 /* ConsumerProtocolSubscription (data, versions 0-3, flexible none) */
 struct kp_consumer_protocol_subscription_topic_partition {
@@ -744,6 +1664,17 @@ struct kp_consumer_protocol_subscription_topic_partition {
 	int32_t *partitions;
 	int32_t partitions_count;
 };
+extern const struct kp_msg_desc kp_consumer_protocol_subscription_topic_partition_desc;
+/* kp_consumer_protocol_subscription_topic_partition_init - every field of *m at its schema default. */
+static inline void kp_consumer_protocol_subscription_topic_partition_init(struct kp_consumer_protocol_subscription_topic_partition *m)
+{
+	kp_msg_init(&kp_consumer_protocol_subscription_topic_partition_desc, m);
+}
+/* kp_consumer_protocol_subscription_topic_partition_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_consumer_protocol_subscription_topic_partition *kp_consumer_protocol_subscription_topic_partition_new(kp_arena *a, size_t n)
+{
+	return (struct kp_consumer_protocol_subscription_topic_partition *)kp_msg_new(&kp_consumer_protocol_subscription_topic_partition_desc, a, n);
+}
 
 struct kp_consumer_protocol_subscription {
 	char **topics;
@@ -754,30 +1685,68 @@ struct kp_consumer_protocol_subscription {
 	int32_t generation_id;
 	char *rack_id;
 };
-
 extern const struct kp_msg_desc kp_consumer_protocol_subscription_desc;
+/* kp_consumer_protocol_subscription_init - every field of *m at its schema default. */
+static inline void kp_consumer_protocol_subscription_init(struct kp_consumer_protocol_subscription *m)
+{
+	kp_msg_init(&kp_consumer_protocol_subscription_desc, m);
+}
+/* kp_consumer_protocol_subscription_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_consumer_protocol_subscription *kp_consumer_protocol_subscription_new(kp_arena *a, size_t n)
+{
+	return (struct kp_consumer_protocol_subscription *)kp_msg_new(&kp_consumer_protocol_subscription_desc, a, n);
+}
 
 /* ControlledShutdownRequest (request, versions 0-3, flexible 3+) */
 struct kp_controlled_shutdown_request {
 	int32_t broker_id;
 	int64_t broker_epoch;
 };
-
 extern const struct kp_msg_desc kp_controlled_shutdown_request_desc;
+/* kp_controlled_shutdown_request_init - every field of *m at its schema default. */
+static inline void kp_controlled_shutdown_request_init(struct kp_controlled_shutdown_request *m)
+{
+	kp_msg_init(&kp_controlled_shutdown_request_desc, m);
+}
+/* kp_controlled_shutdown_request_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_controlled_shutdown_request *kp_controlled_shutdown_request_new(kp_arena *a, size_t n)
+{
+	return (struct kp_controlled_shutdown_request *)kp_msg_new(&kp_controlled_shutdown_request_desc, a, n);
+}
 
 /* ControlledShutdownResponse (response, versions 0-3, flexible 3+) */
 struct kp_controlled_shutdown_response_remaining_partition {
 	char *topic_name;
 	int32_t partition_index;
 };
+extern const struct kp_msg_desc kp_controlled_shutdown_response_remaining_partition_desc;
+/* kp_controlled_shutdown_response_remaining_partition_init - every field of *m at its schema default. */
+static inline void kp_controlled_shutdown_response_remaining_partition_init(struct kp_controlled_shutdown_response_remaining_partition *m)
+{
+	kp_msg_init(&kp_controlled_shutdown_response_remaining_partition_desc, m);
+}
+/* kp_controlled_shutdown_response_remaining_partition_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_controlled_shutdown_response_remaining_partition *kp_controlled_shutdown_response_remaining_partition_new(kp_arena *a, size_t n)
+{
+	return (struct kp_controlled_shutdown_response_remaining_partition *)kp_msg_new(&kp_controlled_shutdown_response_remaining_partition_desc, a, n);
+}
 
 struct kp_controlled_shutdown_response {
 	int16_t error_code;
 	struct kp_controlled_shutdown_response_remaining_partition *remaining_partitions;
 	int32_t remaining_partitions_count;
 };
-
 extern const struct kp_msg_desc kp_controlled_shutdown_response_desc;
+/* kp_controlled_shutdown_response_init - every field of *m at its schema default. */
+static inline void kp_controlled_shutdown_response_init(struct kp_controlled_shutdown_response *m)
+{
+	kp_msg_init(&kp_controlled_shutdown_response_desc, m);
+}
+/* kp_controlled_shutdown_response_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_controlled_shutdown_response *kp_controlled_shutdown_response_new(kp_arena *a, size_t n)
+{
+	return (struct kp_controlled_shutdown_response *)kp_msg_new(&kp_controlled_shutdown_response_desc, a, n);
+}
 
 /* ControllerRegistrationRequest (request, versions 0, flexible 0+) */
 struct kp_controller_registration_request_listener {
@@ -786,12 +1755,34 @@ struct kp_controller_registration_request_listener {
 	uint16_t port;
 	int16_t security_protocol;
 };
+extern const struct kp_msg_desc kp_controller_registration_request_listener_desc;
+/* kp_controller_registration_request_listener_init - every field of *m at its schema default. */
+static inline void kp_controller_registration_request_listener_init(struct kp_controller_registration_request_listener *m)
+{
+	kp_msg_init(&kp_controller_registration_request_listener_desc, m);
+}
+/* kp_controller_registration_request_listener_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_controller_registration_request_listener *kp_controller_registration_request_listener_new(kp_arena *a, size_t n)
+{
+	return (struct kp_controller_registration_request_listener *)kp_msg_new(&kp_controller_registration_request_listener_desc, a, n);
+}
 
 struct kp_controller_registration_request_feature {
 	char *name;
 	int16_t min_supported_version;
 	int16_t max_supported_version;
 };
+extern const struct kp_msg_desc kp_controller_registration_request_feature_desc;
+/* kp_controller_registration_request_feature_init - every field of *m at its schema default. */
+static inline void kp_controller_registration_request_feature_init(struct kp_controller_registration_request_feature *m)
+{
+	kp_msg_init(&kp_controller_registration_request_feature_desc, m);
+}
+/* kp_controller_registration_request_feature_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_controller_registration_request_feature *kp_controller_registration_request_feature_new(kp_arena *a, size_t n)
+{
+	return (struct kp_controller_registration_request_feature *)kp_msg_new(&kp_controller_registration_request_feature_desc, a, n);
+}
 
 struct kp_controller_registration_request {
 	int32_t controller_id;
@@ -802,8 +1793,17 @@ struct kp_controller_registration_request {
 	struct kp_controller_registration_request_feature *features;
 	int32_t features_count;
 };
-
 extern const struct kp_msg_desc kp_controller_registration_request_desc;
+/* kp_controller_registration_request_init - every field of *m at its schema default. */
+static inline void kp_controller_registration_request_init(struct kp_controller_registration_request *m)
+{
+	kp_msg_init(&kp_controller_registration_request_desc, m);
+}
+/* kp_controller_registration_request_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_controller_registration_request *kp_controller_registration_request_new(kp_arena *a, size_t n)
+{
+	return (struct kp_controller_registration_request *)kp_msg_new(&kp_controller_registration_request_desc, a, n);
+}
 
 /* ControllerRegistrationResponse (response, versions 0, flexible 0+) */
 struct kp_controller_registration_response {
@@ -811,8 +1811,17 @@ struct kp_controller_registration_response {
 	int16_t error_code;
 	char *error_message;
 };
-
 extern const struct kp_msg_desc kp_controller_registration_response_desc;
+/* kp_controller_registration_response_init - every field of *m at its schema default. */
+static inline void kp_controller_registration_response_init(struct kp_controller_registration_response *m)
+{
+	kp_msg_init(&kp_controller_registration_response_desc, m);
+}
+/* kp_controller_registration_response_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_controller_registration_response *kp_controller_registration_response_new(kp_arena *a, size_t n)
+{
+	return (struct kp_controller_registration_response *)kp_msg_new(&kp_controller_registration_response_desc, a, n);
+}
 
 /* CreateAclsRequest (request, versions 0-3, flexible 2+) */
 struct kp_create_acls_request_acl_creation {
@@ -824,33 +1833,84 @@ struct kp_create_acls_request_acl_creation {
 	int8_t operation;
 	int8_t permission_type;
 };
+extern const struct kp_msg_desc kp_create_acls_request_acl_creation_desc;
+/* kp_create_acls_request_acl_creation_init - every field of *m at its schema default. */
+static inline void kp_create_acls_request_acl_creation_init(struct kp_create_acls_request_acl_creation *m)
+{
+	kp_msg_init(&kp_create_acls_request_acl_creation_desc, m);
+}
+/* kp_create_acls_request_acl_creation_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_create_acls_request_acl_creation *kp_create_acls_request_acl_creation_new(kp_arena *a, size_t n)
+{
+	return (struct kp_create_acls_request_acl_creation *)kp_msg_new(&kp_create_acls_request_acl_creation_desc, a, n);
+}
 
 struct kp_create_acls_request {
 	struct kp_create_acls_request_acl_creation *creations;
 	int32_t creations_count;
 };
-
 extern const struct kp_msg_desc kp_create_acls_request_desc;
+/* kp_create_acls_request_init - every field of *m at its schema default. */
+static inline void kp_create_acls_request_init(struct kp_create_acls_request *m)
+{
+	kp_msg_init(&kp_create_acls_request_desc, m);
+}
+/* kp_create_acls_request_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_create_acls_request *kp_create_acls_request_new(kp_arena *a, size_t n)
+{
+	return (struct kp_create_acls_request *)kp_msg_new(&kp_create_acls_request_desc, a, n);
+}
 
 /* CreateAclsResponse (response, versions 0-3, flexible 2+) */
 struct kp_create_acls_response_acl_creation_result {
 	int16_t error_code;
 	char *error_message;
 };
+extern const struct kp_msg_desc kp_create_acls_response_acl_creation_result_desc;
+/* kp_create_acls_response_acl_creation_result_init - every field of *m at its schema default. */
+static inline void kp_create_acls_response_acl_creation_result_init(struct kp_create_acls_response_acl_creation_result *m)
+{
+	kp_msg_init(&kp_create_acls_response_acl_creation_result_desc, m);
+}
+/* kp_create_acls_response_acl_creation_result_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_create_acls_response_acl_creation_result *kp_create_acls_response_acl_creation_result_new(kp_arena *a, size_t n)
+{
+	return (struct kp_create_acls_response_acl_creation_result *)kp_msg_new(&kp_create_acls_response_acl_creation_result_desc, a, n);
+}
 
 struct kp_create_acls_response {
 	int32_t throttle_time_ms;
 	struct kp_create_acls_response_acl_creation_result *results;
 	int32_t results_count;
 };
-
 extern const struct kp_msg_desc kp_create_acls_response_desc;
+/* kp_create_acls_response_init - every field of *m at its schema default. */
+static inline void kp_create_acls_response_init(struct kp_create_acls_response *m)
+{
+	kp_msg_init(&kp_create_acls_response_desc, m);
+}
+/* kp_create_acls_response_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_create_acls_response *kp_create_acls_response_new(kp_arena *a, size_t n)
+{
+	return (struct kp_create_acls_response *)kp_msg_new(&kp_create_acls_response_desc, a, n);
+}
 
 /* CreateDelegationTokenRequest (request, versions 0-3, flexible 2+) */
 struct kp_create_delegation_token_request_creatable_renewers {
 	char *principal_type;
 	char *principal_name;
 };
+extern const struct kp_msg_desc kp_create_delegation_token_request_creatable_renewers_desc;
+/* kp_create_delegation_token_request_creatable_renewers_init - every field of *m at its schema default. */
+static inline void kp_create_delegation_token_request_creatable_renewers_init(struct kp_create_delegation_token_request_creatable_renewers *m)
+{
+	kp_msg_init(&kp_create_delegation_token_request_creatable_renewers_desc, m);
+}
+/* kp_create_delegation_token_request_creatable_renewers_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_create_delegation_token_request_creatable_renewers *kp_create_delegation_token_request_creatable_renewers_new(kp_arena *a, size_t n)
+{
+	return (struct kp_create_delegation_token_request_creatable_renewers *)kp_msg_new(&kp_create_delegation_token_request_creatable_renewers_desc, a, n);
+}
 
 struct kp_create_delegation_token_request {
 	char *owner_principal_type;
@@ -859,8 +1919,17 @@ struct kp_create_delegation_token_request {
 	int32_t renewers_count;
 	int64_t max_lifetime_ms;
 };
-
 extern const struct kp_msg_desc kp_create_delegation_token_request_desc;
+/* kp_create_delegation_token_request_init - every field of *m at its schema default. */
+static inline void kp_create_delegation_token_request_init(struct kp_create_delegation_token_request *m)
+{
+	kp_msg_init(&kp_create_delegation_token_request_desc, m);
+}
+/* kp_create_delegation_token_request_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_create_delegation_token_request *kp_create_delegation_token_request_new(kp_arena *a, size_t n)
+{
+	return (struct kp_create_delegation_token_request *)kp_msg_new(&kp_create_delegation_token_request_desc, a, n);
+}
 
 /* CreateDelegationTokenResponse (response, versions 0-3, flexible 2+) */
 struct kp_create_delegation_token_response {
@@ -876,14 +1945,34 @@ struct kp_create_delegation_token_response {
 	kp_bytes hmac;
 	int32_t throttle_time_ms;
 };
-
 extern const struct kp_msg_desc kp_create_delegation_token_response_desc;
+/* kp_create_delegation_token_response_init - every field of *m at its schema default. */
+static inline void kp_create_delegation_token_response_init(struct kp_create_delegation_token_response *m)
+{
+	kp_msg_init(&kp_create_delegation_token_response_desc, m);
+}
+/* kp_create_delegation_token_response_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_create_delegation_token_response *kp_create_delegation_token_response_new(kp_arena *a, size_t n)
+{
+	return (struct kp_create_delegation_token_response *)kp_msg_new(&kp_create_delegation_token_response_desc, a, n);
+}
 
 /* CreatePartitionsRequest (request, versions 0-3, flexible 2+) */
 struct kp_create_partitions_request_create_partitions_assignment {
 	int32_t *broker_ids;
 	int32_t broker_ids_count;
 };
+extern const struct kp_msg_desc kp_create_partitions_request_create_partitions_assignment_desc;
+/* kp_create_partitions_request_create_partitions_assignment_init - every field of *m at its schema default. */
+static inline void kp_create_partitions_request_create_partitions_assignment_init(struct kp_create_partitions_request_create_partitions_assignment *m)
+{
+	kp_msg_init(&kp_create_partitions_request_create_partitions_assignment_desc, m);
+}
+/* kp_create_partitions_request_create_partitions_assignment_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_create_partitions_request_create_partitions_assignment *kp_create_partitions_request_create_partitions_assignment_new(kp_arena *a, size_t n)
+{
+	return (struct kp_create_partitions_request_create_partitions_assignment *)kp_msg_new(&kp_create_partitions_request_create_partitions_assignment_desc, a, n);
+}
 
 struct kp_create_partitions_request_create_partitions_topic {
 	char *name;
@@ -891,6 +1980,17 @@ struct kp_create_partitions_request_create_partitions_topic {
 	struct kp_create_partitions_request_create_partitions_assignment *assignments;
 	int32_t assignments_count;
 };
+extern const struct kp_msg_desc kp_create_partitions_request_create_partitions_topic_desc;
+/* kp_create_partitions_request_create_partitions_topic_init - every field of *m at its schema default. */
+static inline void kp_create_partitions_request_create_partitions_topic_init(struct kp_create_partitions_request_create_partitions_topic *m)
+{
+	kp_msg_init(&kp_create_partitions_request_create_partitions_topic_desc, m);
+}
+/* kp_create_partitions_request_create_partitions_topic_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_create_partitions_request_create_partitions_topic *kp_create_partitions_request_create_partitions_topic_new(kp_arena *a, size_t n)
+{
+	return (struct kp_create_partitions_request_create_partitions_topic *)kp_msg_new(&kp_create_partitions_request_create_partitions_topic_desc, a, n);
+}
 
 struct kp_create_partitions_request {
 	struct kp_create_partitions_request_create_partitions_topic *topics;
@@ -898,8 +1998,17 @@ struct kp_create_partitions_request {
 	int32_t timeout_ms;
 	bool validate_only;
 };
-
 extern const struct kp_msg_desc kp_create_partitions_request_desc;
+/* kp_create_partitions_request_init - every field of *m at its schema default. */
+static inline void kp_create_partitions_request_init(struct kp_create_partitions_request *m)
+{
+	kp_msg_init(&kp_create_partitions_request_desc, m);
+}
+/* kp_create_partitions_request_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_create_partitions_request *kp_create_partitions_request_new(kp_arena *a, size_t n)
+{
+	return (struct kp_create_partitions_request *)kp_msg_new(&kp_create_partitions_request_desc, a, n);
+}
 
 /* CreatePartitionsResponse (response, versions 0-3, flexible 2+) */
 struct kp_create_partitions_response_create_partitions_topic_result {
@@ -907,14 +2016,34 @@ struct kp_create_partitions_response_create_partitions_topic_result {
 	int16_t error_code;
 	char *error_message;
 };
+extern const struct kp_msg_desc kp_create_partitions_response_create_partitions_topic_result_desc;
+/* kp_create_partitions_response_create_partitions_topic_result_init - every field of *m at its schema default. */
+static inline void kp_create_partitions_response_create_partitions_topic_result_init(struct kp_create_partitions_response_create_partitions_topic_result *m)
+{
+	kp_msg_init(&kp_create_partitions_response_create_partitions_topic_result_desc, m);
+}
+/* kp_create_partitions_response_create_partitions_topic_result_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_create_partitions_response_create_partitions_topic_result *kp_create_partitions_response_create_partitions_topic_result_new(kp_arena *a, size_t n)
+{
+	return (struct kp_create_partitions_response_create_partitions_topic_result *)kp_msg_new(&kp_create_partitions_response_create_partitions_topic_result_desc, a, n);
+}
 
 struct kp_create_partitions_response {
 	int32_t throttle_time_ms;
 	struct kp_create_partitions_response_create_partitions_topic_result *results;
 	int32_t results_count;
 };
-
 extern const struct kp_msg_desc kp_create_partitions_response_desc;
+/* kp_create_partitions_response_init - every field of *m at its schema default. */
+static inline void kp_create_partitions_response_init(struct kp_create_partitions_response *m)
+{
+	kp_msg_init(&kp_create_partitions_response_desc, m);
+}
+/* kp_create_partitions_response_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_create_partitions_response *kp_create_partitions_response_new(kp_arena *a, size_t n)
+{
+	return (struct kp_create_partitions_response *)kp_msg_new(&kp_create_partitions_response_desc, a, n);
+}
 
 /* CreateTopicsRequest (request, versions 0-7, flexible 5+) */
 struct kp_create_topics_request_creatable_replica_assignment {
@@ -922,11 +2051,33 @@ struct kp_create_topics_request_creatable_replica_assignment {
 	int32_t *broker_ids;
 	int32_t broker_ids_count;
 };
+extern const struct kp_msg_desc kp_create_topics_request_creatable_replica_assignment_desc;
+/* kp_create_topics_request_creatable_replica_assignment_init - every field of *m at its schema default. */
+static inline void kp_create_topics_request_creatable_replica_assignment_init(struct kp_create_topics_request_creatable_replica_assignment *m)
+{
+	kp_msg_init(&kp_create_topics_request_creatable_replica_assignment_desc, m);
+}
+/* kp_create_topics_request_creatable_replica_assignment_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_create_topics_request_creatable_replica_assignment *kp_create_topics_request_creatable_replica_assignment_new(kp_arena *a, size_t n)
+{
+	return (struct kp_create_topics_request_creatable_replica_assignment *)kp_msg_new(&kp_create_topics_request_creatable_replica_assignment_desc, a, n);
+}
 
 struct kp_create_topics_request_creatable_topic_config {
 	char *name;
 	char *value;
 };
+extern const struct kp_msg_desc kp_create_topics_request_creatable_topic_config_desc;
+/* kp_create_topics_request_creatable_topic_config_init - every field of *m at its schema default. */
+static inline void kp_create_topics_request_creatable_topic_config_init(struct kp_create_topics_request_creatable_topic_config *m)
+{
+	kp_msg_init(&kp_create_topics_request_creatable_topic_config_desc, m);
+}
+/* kp_create_topics_request_creatable_topic_config_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_create_topics_request_creatable_topic_config *kp_create_topics_request_creatable_topic_config_new(kp_arena *a, size_t n)
+{
+	return (struct kp_create_topics_request_creatable_topic_config *)kp_msg_new(&kp_create_topics_request_creatable_topic_config_desc, a, n);
+}
 
 struct kp_create_topics_request_creatable_topic {
 	char *name;
@@ -937,6 +2088,17 @@ struct kp_create_topics_request_creatable_topic {
 	struct kp_create_topics_request_creatable_topic_config *configs;
 	int32_t configs_count;
 };
+extern const struct kp_msg_desc kp_create_topics_request_creatable_topic_desc;
+/* kp_create_topics_request_creatable_topic_init - every field of *m at its schema default. */
+static inline void kp_create_topics_request_creatable_topic_init(struct kp_create_topics_request_creatable_topic *m)
+{
+	kp_msg_init(&kp_create_topics_request_creatable_topic_desc, m);
+}
+/* kp_create_topics_request_creatable_topic_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_create_topics_request_creatable_topic *kp_create_topics_request_creatable_topic_new(kp_arena *a, size_t n)
+{
+	return (struct kp_create_topics_request_creatable_topic *)kp_msg_new(&kp_create_topics_request_creatable_topic_desc, a, n);
+}
 
 struct kp_create_topics_request {
 	struct kp_create_topics_request_creatable_topic *topics;
@@ -944,8 +2106,17 @@ struct kp_create_topics_request {
 	int32_t timeout_ms;
 	bool validate_only;
 };
-
 extern const struct kp_msg_desc kp_create_topics_request_desc;
+/* kp_create_topics_request_init - every field of *m at its schema default. */
+static inline void kp_create_topics_request_init(struct kp_create_topics_request *m)
+{
+	kp_msg_init(&kp_create_topics_request_desc, m);
+}
+/* kp_create_topics_request_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_create_topics_request *kp_create_topics_request_new(kp_arena *a, size_t n)
+{
+	return (struct kp_create_topics_request *)kp_msg_new(&kp_create_topics_request_desc, a, n);
+}
 
 /* CreateTopicsResponse (response, versions 0-7, flexible 5+) */
 struct kp_create_topics_response_creatable_topic_configs {
@@ -955,6 +2126,17 @@ struct kp_create_topics_response_creatable_topic_configs {
 	int8_t config_source;
 	bool is_sensitive;
 };
+extern const struct kp_msg_desc kp_create_topics_response_creatable_topic_configs_desc;
+/* kp_create_topics_response_creatable_topic_configs_init - every field of *m at its schema default. */
+static inline void kp_create_topics_response_creatable_topic_configs_init(struct kp_create_topics_response_creatable_topic_configs *m)
+{
+	kp_msg_init(&kp_create_topics_response_creatable_topic_configs_desc, m);
+}
+/* kp_create_topics_response_creatable_topic_configs_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_create_topics_response_creatable_topic_configs *kp_create_topics_response_creatable_topic_configs_new(kp_arena *a, size_t n)
+{
+	return (struct kp_create_topics_response_creatable_topic_configs *)kp_msg_new(&kp_create_topics_response_creatable_topic_configs_desc, a, n);
+}
 
 struct kp_create_topics_response_creatable_topic_result {
 	char *name;
@@ -967,14 +2149,34 @@ struct kp_create_topics_response_creatable_topic_result {
 	struct kp_create_topics_response_creatable_topic_configs *configs;
 	int32_t configs_count;
 };
+extern const struct kp_msg_desc kp_create_topics_response_creatable_topic_result_desc;
+/* kp_create_topics_response_creatable_topic_result_init - every field of *m at its schema default. */
+static inline void kp_create_topics_response_creatable_topic_result_init(struct kp_create_topics_response_creatable_topic_result *m)
+{
+	kp_msg_init(&kp_create_topics_response_creatable_topic_result_desc, m);
+}
+/* kp_create_topics_response_creatable_topic_result_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_create_topics_response_creatable_topic_result *kp_create_topics_response_creatable_topic_result_new(kp_arena *a, size_t n)
+{
+	return (struct kp_create_topics_response_creatable_topic_result *)kp_msg_new(&kp_create_topics_response_creatable_topic_result_desc, a, n);
+}
 
 struct kp_create_topics_response {
 	int32_t throttle_time_ms;
 	struct kp_create_topics_response_creatable_topic_result *topics;
 	int32_t topics_count;
 };
-
 extern const struct kp_msg_desc kp_create_topics_response_desc;
+/* kp_create_topics_response_init - every field of *m at its schema default. */
+static inline void kp_create_topics_response_init(struct kp_create_topics_response *m)
+{
+	kp_msg_init(&kp_create_topics_response_desc, m);
+}
+/* kp_create_topics_response_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_create_topics_response *kp_create_topics_response_new(kp_arena *a, size_t n)
+{
+	return (struct kp_create_topics_response *)kp_msg_new(&kp_create_topics_response_desc, a, n);
+}
 
 /* DefaultPrincipalData (data, versions 0, flexible 0+) */
 struct kp_default_principal_data {
@@ -982,8 +2184,17 @@ struct kp_default_principal_data {
 	char *name;
 	bool token_authenticated;
 };
-
 extern const struct kp_msg_desc kp_default_principal_data_desc;
+/* kp_default_principal_data_init - every field of *m at its schema default. */
+static inline void kp_default_principal_data_init(struct kp_default_principal_data *m)
+{
+	kp_msg_init(&kp_default_principal_data_desc, m);
+}
+/* kp_default_principal_data_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_default_principal_data *kp_default_principal_data_new(kp_arena *a, size_t n)
+{
+	return (struct kp_default_principal_data *)kp_msg_new(&kp_default_principal_data_desc, a, n);
+}
 
 /* DeleteAclsRequest (request, versions 0-3, flexible 2+) */
 struct kp_delete_acls_request_delete_acls_filter {
@@ -995,13 +2206,33 @@ struct kp_delete_acls_request_delete_acls_filter {
 	int8_t operation;
 	int8_t permission_type;
 };
+extern const struct kp_msg_desc kp_delete_acls_request_delete_acls_filter_desc;
+/* kp_delete_acls_request_delete_acls_filter_init - every field of *m at its schema default. */
+static inline void kp_delete_acls_request_delete_acls_filter_init(struct kp_delete_acls_request_delete_acls_filter *m)
+{
+	kp_msg_init(&kp_delete_acls_request_delete_acls_filter_desc, m);
+}
+/* kp_delete_acls_request_delete_acls_filter_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_delete_acls_request_delete_acls_filter *kp_delete_acls_request_delete_acls_filter_new(kp_arena *a, size_t n)
+{
+	return (struct kp_delete_acls_request_delete_acls_filter *)kp_msg_new(&kp_delete_acls_request_delete_acls_filter_desc, a, n);
+}
 
 struct kp_delete_acls_request {
 	struct kp_delete_acls_request_delete_acls_filter *filters;
 	int32_t filters_count;
 };
-
 extern const struct kp_msg_desc kp_delete_acls_request_desc;
+/* kp_delete_acls_request_init - every field of *m at its schema default. */
+static inline void kp_delete_acls_request_init(struct kp_delete_acls_request *m)
+{
+	kp_msg_init(&kp_delete_acls_request_desc, m);
+}
+/* kp_delete_acls_request_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_delete_acls_request *kp_delete_acls_request_new(kp_arena *a, size_t n)
+{
+	return (struct kp_delete_acls_request *)kp_msg_new(&kp_delete_acls_request_desc, a, n);
+}
 
 /* DeleteAclsResponse (response, versions 0-3, flexible 2+) */
 struct kp_delete_acls_response_delete_acls_matching_acl {
@@ -1015,6 +2246,17 @@ struct kp_delete_acls_response_delete_acls_matching_acl {
 	int8_t operation;
 	int8_t permission_type;
 };
+extern const struct kp_msg_desc kp_delete_acls_response_delete_acls_matching_acl_desc;
+/* kp_delete_acls_response_delete_acls_matching_acl_init - every field of *m at its schema default. */
+static inline void kp_delete_acls_response_delete_acls_matching_acl_init(struct kp_delete_acls_response_delete_acls_matching_acl *m)
+{
+	kp_msg_init(&kp_delete_acls_response_delete_acls_matching_acl_desc, m);
+}
+/* kp_delete_acls_response_delete_acls_matching_acl_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_delete_acls_response_delete_acls_matching_acl *kp_delete_acls_response_delete_acls_matching_acl_new(kp_arena *a, size_t n)
+{
+	return (struct kp_delete_acls_response_delete_acls_matching_acl *)kp_msg_new(&kp_delete_acls_response_delete_acls_matching_acl_desc, a, n);
+}
 
 struct kp_delete_acls_response_delete_acls_filter_result {
 	int16_t error_code;
@@ -1022,56 +2264,136 @@ struct kp_delete_acls_response_delete_acls_filter_result {
 	struct kp_delete_acls_response_delete_acls_matching_acl *matching_acls;
 	int32_t matching_acls_count;
 };
+extern const struct kp_msg_desc kp_delete_acls_response_delete_acls_filter_result_desc;
+/* kp_delete_acls_response_delete_acls_filter_result_init - every field of *m at its schema default. */
+static inline void kp_delete_acls_response_delete_acls_filter_result_init(struct kp_delete_acls_response_delete_acls_filter_result *m)
+{
+	kp_msg_init(&kp_delete_acls_response_delete_acls_filter_result_desc, m);
+}
+/* kp_delete_acls_response_delete_acls_filter_result_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_delete_acls_response_delete_acls_filter_result *kp_delete_acls_response_delete_acls_filter_result_new(kp_arena *a, size_t n)
+{
+	return (struct kp_delete_acls_response_delete_acls_filter_result *)kp_msg_new(&kp_delete_acls_response_delete_acls_filter_result_desc, a, n);
+}
 
 struct kp_delete_acls_response {
 	int32_t throttle_time_ms;
 	struct kp_delete_acls_response_delete_acls_filter_result *filter_results;
 	int32_t filter_results_count;
 };
-
 extern const struct kp_msg_desc kp_delete_acls_response_desc;
+/* kp_delete_acls_response_init - every field of *m at its schema default. */
+static inline void kp_delete_acls_response_init(struct kp_delete_acls_response *m)
+{
+	kp_msg_init(&kp_delete_acls_response_desc, m);
+}
+/* kp_delete_acls_response_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_delete_acls_response *kp_delete_acls_response_new(kp_arena *a, size_t n)
+{
+	return (struct kp_delete_acls_response *)kp_msg_new(&kp_delete_acls_response_desc, a, n);
+}
 
 /* DeleteGroupsRequest (request, versions 0-2, flexible 2+) */
 struct kp_delete_groups_request {
 	char **groups_names;
 	int32_t groups_names_count;
 };
-
 extern const struct kp_msg_desc kp_delete_groups_request_desc;
+/* kp_delete_groups_request_init - every field of *m at its schema default. */
+static inline void kp_delete_groups_request_init(struct kp_delete_groups_request *m)
+{
+	kp_msg_init(&kp_delete_groups_request_desc, m);
+}
+/* kp_delete_groups_request_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_delete_groups_request *kp_delete_groups_request_new(kp_arena *a, size_t n)
+{
+	return (struct kp_delete_groups_request *)kp_msg_new(&kp_delete_groups_request_desc, a, n);
+}
 
 /* DeleteGroupsResponse (response, versions 0-2, flexible 2+) */
 struct kp_delete_groups_response_deletable_group_result {
 	char *group_id;
 	int16_t error_code;
 };
+extern const struct kp_msg_desc kp_delete_groups_response_deletable_group_result_desc;
+/* kp_delete_groups_response_deletable_group_result_init - every field of *m at its schema default. */
+static inline void kp_delete_groups_response_deletable_group_result_init(struct kp_delete_groups_response_deletable_group_result *m)
+{
+	kp_msg_init(&kp_delete_groups_response_deletable_group_result_desc, m);
+}
+/* kp_delete_groups_response_deletable_group_result_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_delete_groups_response_deletable_group_result *kp_delete_groups_response_deletable_group_result_new(kp_arena *a, size_t n)
+{
+	return (struct kp_delete_groups_response_deletable_group_result *)kp_msg_new(&kp_delete_groups_response_deletable_group_result_desc, a, n);
+}
 
 struct kp_delete_groups_response {
 	int32_t throttle_time_ms;
 	struct kp_delete_groups_response_deletable_group_result *results;
 	int32_t results_count;
 };
-
 extern const struct kp_msg_desc kp_delete_groups_response_desc;
+/* kp_delete_groups_response_init - every field of *m at its schema default. */
+static inline void kp_delete_groups_response_init(struct kp_delete_groups_response *m)
+{
+	kp_msg_init(&kp_delete_groups_response_desc, m);
+}
+/* kp_delete_groups_response_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_delete_groups_response *kp_delete_groups_response_new(kp_arena *a, size_t n)
+{
+	return (struct kp_delete_groups_response *)kp_msg_new(&kp_delete_groups_response_desc, a, n);
+}
 
 /* DeleteRecordsRequest (request, versions 0-2, flexible 2+) */
 struct kp_delete_records_request_delete_records_partition {
 	int32_t partition_index;
 	int64_t offset;
 };
+extern const struct kp_msg_desc kp_delete_records_request_delete_records_partition_desc;
+/* kp_delete_records_request_delete_records_partition_init - every field of *m at its schema default. */
+static inline void kp_delete_records_request_delete_records_partition_init(struct kp_delete_records_request_delete_records_partition *m)
+{
+	kp_msg_init(&kp_delete_records_request_delete_records_partition_desc, m);
+}
+/* kp_delete_records_request_delete_records_partition_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_delete_records_request_delete_records_partition *kp_delete_records_request_delete_records_partition_new(kp_arena *a, size_t n)
+{
+	return (struct kp_delete_records_request_delete_records_partition *)kp_msg_new(&kp_delete_records_request_delete_records_partition_desc, a, n);
+}
 
 struct kp_delete_records_request_delete_records_topic {
 	char *name;
 	struct kp_delete_records_request_delete_records_partition *partitions;
 	int32_t partitions_count;
 };
+extern const struct kp_msg_desc kp_delete_records_request_delete_records_topic_desc;
+/* kp_delete_records_request_delete_records_topic_init - every field of *m at its schema default. */
+static inline void kp_delete_records_request_delete_records_topic_init(struct kp_delete_records_request_delete_records_topic *m)
+{
+	kp_msg_init(&kp_delete_records_request_delete_records_topic_desc, m);
+}
+/* kp_delete_records_request_delete_records_topic_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_delete_records_request_delete_records_topic *kp_delete_records_request_delete_records_topic_new(kp_arena *a, size_t n)
+{
+	return (struct kp_delete_records_request_delete_records_topic *)kp_msg_new(&kp_delete_records_request_delete_records_topic_desc, a, n);
+}
 
 struct kp_delete_records_request {
 	struct kp_delete_records_request_delete_records_topic *topics;
 	int32_t topics_count;
 	int32_t timeout_ms;
 };
-
 extern const struct kp_msg_desc kp_delete_records_request_desc;
+/* kp_delete_records_request_init - every field of *m at its schema default. */
+static inline void kp_delete_records_request_init(struct kp_delete_records_request *m)
+{
+	kp_msg_init(&kp_delete_records_request_desc, m);
+}
+/* kp_delete_records_request_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_delete_records_request *kp_delete_records_request_new(kp_arena *a, size_t n)
+{
+	return (struct kp_delete_records_request *)kp_msg_new(&kp_delete_records_request_desc, a, n);
+}
 
 /* DeleteRecordsResponse (response, versions 0-2, flexible 2+) */
 struct kp_delete_records_response_delete_records_partition_result {
@@ -1079,39 +2401,101 @@ struct kp_delete_records_response_delete_records_partition_result {
 	int64_t low_watermark;
 	int16_t error_code;
 };
+extern const struct kp_msg_desc kp_delete_records_response_delete_records_partition_result_desc;
+/* kp_delete_records_response_delete_records_partition_result_init - every field of *m at its schema default. */
+static inline void kp_delete_records_response_delete_records_partition_result_init(struct kp_delete_records_response_delete_records_partition_result *m)
+{
+	kp_msg_init(&kp_delete_records_response_delete_records_partition_result_desc, m);
+}
+/* kp_delete_records_response_delete_records_partition_result_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_delete_records_response_delete_records_partition_result *kp_delete_records_response_delete_records_partition_result_new(kp_arena *a, size_t n)
+{
+	return (struct kp_delete_records_response_delete_records_partition_result *)kp_msg_new(&kp_delete_records_response_delete_records_partition_result_desc, a, n);
+}
 
 struct kp_delete_records_response_delete_records_topic_result {
 	char *name;
 	struct kp_delete_records_response_delete_records_partition_result *partitions;
 	int32_t partitions_count;
 };
+extern const struct kp_msg_desc kp_delete_records_response_delete_records_topic_result_desc;
+/* kp_delete_records_response_delete_records_topic_result_init - every field of *m at its schema default. */
+static inline void kp_delete_records_response_delete_records_topic_result_init(struct kp_delete_records_response_delete_records_topic_result *m)
+{
+	kp_msg_init(&kp_delete_records_response_delete_records_topic_result_desc, m);
+}
+/* kp_delete_records_response_delete_records_topic_result_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_delete_records_response_delete_records_topic_result *kp_delete_records_response_delete_records_topic_result_new(kp_arena *a, size_t n)
+{
+	return (struct kp_delete_records_response_delete_records_topic_result *)kp_msg_new(&kp_delete_records_response_delete_records_topic_result_desc, a, n);
+}
 
 struct kp_delete_records_response {
 	int32_t throttle_time_ms;
 	struct kp_delete_records_response_delete_records_topic_result *topics;
 	int32_t topics_count;
 };
-
 extern const struct kp_msg_desc kp_delete_records_response_desc;
+/* kp_delete_records_response_init - every field of *m at its schema default. */
+static inline void kp_delete_records_response_init(struct kp_delete_records_response *m)
+{
+	kp_msg_init(&kp_delete_records_response_desc, m);
+}
+/* kp_delete_records_response_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_delete_records_response *kp_delete_records_response_new(kp_arena *a, size_t n)
+{
+	return (struct kp_delete_records_response *)kp_msg_new(&kp_delete_records_response_desc, a, n);
+}
 
 /* DeleteShareGroupStateRequest (request, versions 0, flexible 0+) */
 struct kp_delete_share_group_state_request_partition_data {
 	int32_t partition;
 };
+extern const struct kp_msg_desc kp_delete_share_group_state_request_partition_data_desc;
+/* kp_delete_share_group_state_request_partition_data_init - every field of *m at its schema default. */
+static inline void kp_delete_share_group_state_request_partition_data_init(struct kp_delete_share_group_state_request_partition_data *m)
+{
+	kp_msg_init(&kp_delete_share_group_state_request_partition_data_desc, m);
+}
+/* kp_delete_share_group_state_request_partition_data_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_delete_share_group_state_request_partition_data *kp_delete_share_group_state_request_partition_data_new(kp_arena *a, size_t n)
+{
+	return (struct kp_delete_share_group_state_request_partition_data *)kp_msg_new(&kp_delete_share_group_state_request_partition_data_desc, a, n);
+}
 
 struct kp_delete_share_group_state_request_delete_state_data {
 	kp_uuid topic_id;
 	struct kp_delete_share_group_state_request_partition_data *partitions;
 	int32_t partitions_count;
 };
+extern const struct kp_msg_desc kp_delete_share_group_state_request_delete_state_data_desc;
+/* kp_delete_share_group_state_request_delete_state_data_init - every field of *m at its schema default. */
+static inline void kp_delete_share_group_state_request_delete_state_data_init(struct kp_delete_share_group_state_request_delete_state_data *m)
+{
+	kp_msg_init(&kp_delete_share_group_state_request_delete_state_data_desc, m);
+}
+/* kp_delete_share_group_state_request_delete_state_data_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_delete_share_group_state_request_delete_state_data *kp_delete_share_group_state_request_delete_state_data_new(kp_arena *a, size_t n)
+{
+	return (struct kp_delete_share_group_state_request_delete_state_data *)kp_msg_new(&kp_delete_share_group_state_request_delete_state_data_desc, a, n);
+}
 
 struct kp_delete_share_group_state_request {
 	char *group_id;
 	struct kp_delete_share_group_state_request_delete_state_data *topics;
 	int32_t topics_count;
 };
-
 extern const struct kp_msg_desc kp_delete_share_group_state_request_desc;
+/* kp_delete_share_group_state_request_init - every field of *m at its schema default. */
+static inline void kp_delete_share_group_state_request_init(struct kp_delete_share_group_state_request *m)
+{
+	kp_msg_init(&kp_delete_share_group_state_request_desc, m);
+}
+/* kp_delete_share_group_state_request_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_delete_share_group_state_request *kp_delete_share_group_state_request_new(kp_arena *a, size_t n)
+{
+	return (struct kp_delete_share_group_state_request *)kp_msg_new(&kp_delete_share_group_state_request_desc, a, n);
+}
 
 /* DeleteShareGroupStateResponse (response, versions 0, flexible 0+) */
 struct kp_delete_share_group_state_response_partition_result {
@@ -1119,25 +2503,67 @@ struct kp_delete_share_group_state_response_partition_result {
 	int16_t error_code;
 	char *error_message;
 };
+extern const struct kp_msg_desc kp_delete_share_group_state_response_partition_result_desc;
+/* kp_delete_share_group_state_response_partition_result_init - every field of *m at its schema default. */
+static inline void kp_delete_share_group_state_response_partition_result_init(struct kp_delete_share_group_state_response_partition_result *m)
+{
+	kp_msg_init(&kp_delete_share_group_state_response_partition_result_desc, m);
+}
+/* kp_delete_share_group_state_response_partition_result_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_delete_share_group_state_response_partition_result *kp_delete_share_group_state_response_partition_result_new(kp_arena *a, size_t n)
+{
+	return (struct kp_delete_share_group_state_response_partition_result *)kp_msg_new(&kp_delete_share_group_state_response_partition_result_desc, a, n);
+}
 
 struct kp_delete_share_group_state_response_delete_state_result {
 	kp_uuid topic_id;
 	struct kp_delete_share_group_state_response_partition_result *partitions;
 	int32_t partitions_count;
 };
+extern const struct kp_msg_desc kp_delete_share_group_state_response_delete_state_result_desc;
+/* kp_delete_share_group_state_response_delete_state_result_init - every field of *m at its schema default. */
+static inline void kp_delete_share_group_state_response_delete_state_result_init(struct kp_delete_share_group_state_response_delete_state_result *m)
+{
+	kp_msg_init(&kp_delete_share_group_state_response_delete_state_result_desc, m);
+}
+/* kp_delete_share_group_state_response_delete_state_result_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_delete_share_group_state_response_delete_state_result *kp_delete_share_group_state_response_delete_state_result_new(kp_arena *a, size_t n)
+{
+	return (struct kp_delete_share_group_state_response_delete_state_result *)kp_msg_new(&kp_delete_share_group_state_response_delete_state_result_desc, a, n);
+}
 
 struct kp_delete_share_group_state_response {
 	struct kp_delete_share_group_state_response_delete_state_result *results;
 	int32_t results_count;
 };
-
 extern const struct kp_msg_desc kp_delete_share_group_state_response_desc;
+/* kp_delete_share_group_state_response_init - every field of *m at its schema default. */
+static inline void kp_delete_share_group_state_response_init(struct kp_delete_share_group_state_response *m)
+{
+	kp_msg_init(&kp_delete_share_group_state_response_desc, m);
+}
+/* kp_delete_share_group_state_response_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_delete_share_group_state_response *kp_delete_share_group_state_response_new(kp_arena *a, size_t n)
+{
+	return (struct kp_delete_share_group_state_response *)kp_msg_new(&kp_delete_share_group_state_response_desc, a, n);
+}
 
 /* DeleteTopicsRequest (request, versions 0-6, flexible 4+) */
 struct kp_delete_topics_request_delete_topic_state {
 	char *name;
 	kp_uuid topic_id;
 };
+extern const struct kp_msg_desc kp_delete_topics_request_delete_topic_state_desc;
+/* kp_delete_topics_request_delete_topic_state_init - every field of *m at its schema default. */
+static inline void kp_delete_topics_request_delete_topic_state_init(struct kp_delete_topics_request_delete_topic_state *m)
+{
+	kp_msg_init(&kp_delete_topics_request_delete_topic_state_desc, m);
+}
+/* kp_delete_topics_request_delete_topic_state_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_delete_topics_request_delete_topic_state *kp_delete_topics_request_delete_topic_state_new(kp_arena *a, size_t n)
+{
+	return (struct kp_delete_topics_request_delete_topic_state *)kp_msg_new(&kp_delete_topics_request_delete_topic_state_desc, a, n);
+}
 
 struct kp_delete_topics_request {
 	struct kp_delete_topics_request_delete_topic_state *topics;
@@ -1146,8 +2572,17 @@ struct kp_delete_topics_request {
 	int32_t topic_names_count;
 	int32_t timeout_ms;
 };
-
 extern const struct kp_msg_desc kp_delete_topics_request_desc;
+/* kp_delete_topics_request_init - every field of *m at its schema default. */
+static inline void kp_delete_topics_request_init(struct kp_delete_topics_request *m)
+{
+	kp_msg_init(&kp_delete_topics_request_desc, m);
+}
+/* kp_delete_topics_request_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_delete_topics_request *kp_delete_topics_request_new(kp_arena *a, size_t n)
+{
+	return (struct kp_delete_topics_request *)kp_msg_new(&kp_delete_topics_request_desc, a, n);
+}
 
 /* DeleteTopicsResponse (response, versions 0-6, flexible 4+) */
 struct kp_delete_topics_response_deletable_topic_result {
@@ -1156,14 +2591,34 @@ struct kp_delete_topics_response_deletable_topic_result {
 	int16_t error_code;
 	char *error_message;
 };
+extern const struct kp_msg_desc kp_delete_topics_response_deletable_topic_result_desc;
+/* kp_delete_topics_response_deletable_topic_result_init - every field of *m at its schema default. */
+static inline void kp_delete_topics_response_deletable_topic_result_init(struct kp_delete_topics_response_deletable_topic_result *m)
+{
+	kp_msg_init(&kp_delete_topics_response_deletable_topic_result_desc, m);
+}
+/* kp_delete_topics_response_deletable_topic_result_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_delete_topics_response_deletable_topic_result *kp_delete_topics_response_deletable_topic_result_new(kp_arena *a, size_t n)
+{
+	return (struct kp_delete_topics_response_deletable_topic_result *)kp_msg_new(&kp_delete_topics_response_deletable_topic_result_desc, a, n);
+}
 
 struct kp_delete_topics_response {
 	int32_t throttle_time_ms;
 	struct kp_delete_topics_response_deletable_topic_result *responses;
 	int32_t responses_count;
 };
-
 extern const struct kp_msg_desc kp_delete_topics_response_desc;
+/* kp_delete_topics_response_init - every field of *m at its schema default. */
+static inline void kp_delete_topics_response_init(struct kp_delete_topics_response *m)
+{
+	kp_msg_init(&kp_delete_topics_response_desc, m);
+}
+/* kp_delete_topics_response_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_delete_topics_response *kp_delete_topics_response_new(kp_arena *a, size_t n)
+{
+	return (struct kp_delete_topics_response *)kp_msg_new(&kp_delete_topics_response_desc, a, n);
+}
 
 /* DescribeAclsRequest (request, versions 0-3, flexible 2+) */
 struct kp_describe_acls_request {
@@ -1175,8 +2630,17 @@ struct kp_describe_acls_request {
 	int8_t operation;
 	int8_t permission_type;
 };
-
 extern const struct kp_msg_desc kp_describe_acls_request_desc;
+/* kp_describe_acls_request_init - every field of *m at its schema default. */
+static inline void kp_describe_acls_request_init(struct kp_describe_acls_request *m)
+{
+	kp_msg_init(&kp_describe_acls_request_desc, m);
+}
+/* kp_describe_acls_request_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_describe_acls_request *kp_describe_acls_request_new(kp_arena *a, size_t n)
+{
+	return (struct kp_describe_acls_request *)kp_msg_new(&kp_describe_acls_request_desc, a, n);
+}
 
 /* DescribeAclsResponse (response, versions 0-3, flexible 2+) */
 struct kp_describe_acls_response_acl_description {
@@ -1185,6 +2649,17 @@ struct kp_describe_acls_response_acl_description {
 	int8_t operation;
 	int8_t permission_type;
 };
+extern const struct kp_msg_desc kp_describe_acls_response_acl_description_desc;
+/* kp_describe_acls_response_acl_description_init - every field of *m at its schema default. */
+static inline void kp_describe_acls_response_acl_description_init(struct kp_describe_acls_response_acl_description *m)
+{
+	kp_msg_init(&kp_describe_acls_response_acl_description_desc, m);
+}
+/* kp_describe_acls_response_acl_description_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_describe_acls_response_acl_description *kp_describe_acls_response_acl_description_new(kp_arena *a, size_t n)
+{
+	return (struct kp_describe_acls_response_acl_description *)kp_msg_new(&kp_describe_acls_response_acl_description_desc, a, n);
+}
 
 struct kp_describe_acls_response_describe_acls_resource {
 	int8_t resource_type;
@@ -1193,6 +2668,17 @@ struct kp_describe_acls_response_describe_acls_resource {
 	struct kp_describe_acls_response_acl_description *acls;
 	int32_t acls_count;
 };
+extern const struct kp_msg_desc kp_describe_acls_response_describe_acls_resource_desc;
+/* kp_describe_acls_response_describe_acls_resource_init - every field of *m at its schema default. */
+static inline void kp_describe_acls_response_describe_acls_resource_init(struct kp_describe_acls_response_describe_acls_resource *m)
+{
+	kp_msg_init(&kp_describe_acls_response_describe_acls_resource_desc, m);
+}
+/* kp_describe_acls_response_describe_acls_resource_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_describe_acls_response_describe_acls_resource *kp_describe_acls_response_describe_acls_resource_new(kp_arena *a, size_t n)
+{
+	return (struct kp_describe_acls_response_describe_acls_resource *)kp_msg_new(&kp_describe_acls_response_describe_acls_resource_desc, a, n);
+}
 
 struct kp_describe_acls_response {
 	int32_t throttle_time_ms;
@@ -1201,8 +2687,17 @@ struct kp_describe_acls_response {
 	struct kp_describe_acls_response_describe_acls_resource *resources;
 	int32_t resources_count;
 };
-
 extern const struct kp_msg_desc kp_describe_acls_response_desc;
+/* kp_describe_acls_response_init - every field of *m at its schema default. */
+static inline void kp_describe_acls_response_init(struct kp_describe_acls_response *m)
+{
+	kp_msg_init(&kp_describe_acls_response_desc, m);
+}
+/* kp_describe_acls_response_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_describe_acls_response *kp_describe_acls_response_new(kp_arena *a, size_t n)
+{
+	return (struct kp_describe_acls_response *)kp_msg_new(&kp_describe_acls_response_desc, a, n);
+}
 
 /* DescribeClientQuotasRequest (request, versions 0-1, flexible 1+) */
 struct kp_describe_client_quotas_request_component_data {
@@ -1210,25 +2705,67 @@ struct kp_describe_client_quotas_request_component_data {
 	int8_t match_type;
 	char *match;
 };
+extern const struct kp_msg_desc kp_describe_client_quotas_request_component_data_desc;
+/* kp_describe_client_quotas_request_component_data_init - every field of *m at its schema default. */
+static inline void kp_describe_client_quotas_request_component_data_init(struct kp_describe_client_quotas_request_component_data *m)
+{
+	kp_msg_init(&kp_describe_client_quotas_request_component_data_desc, m);
+}
+/* kp_describe_client_quotas_request_component_data_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_describe_client_quotas_request_component_data *kp_describe_client_quotas_request_component_data_new(kp_arena *a, size_t n)
+{
+	return (struct kp_describe_client_quotas_request_component_data *)kp_msg_new(&kp_describe_client_quotas_request_component_data_desc, a, n);
+}
 
 struct kp_describe_client_quotas_request {
 	struct kp_describe_client_quotas_request_component_data *components;
 	int32_t components_count;
 	bool strict;
 };
-
 extern const struct kp_msg_desc kp_describe_client_quotas_request_desc;
+/* kp_describe_client_quotas_request_init - every field of *m at its schema default. */
+static inline void kp_describe_client_quotas_request_init(struct kp_describe_client_quotas_request *m)
+{
+	kp_msg_init(&kp_describe_client_quotas_request_desc, m);
+}
+/* kp_describe_client_quotas_request_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_describe_client_quotas_request *kp_describe_client_quotas_request_new(kp_arena *a, size_t n)
+{
+	return (struct kp_describe_client_quotas_request *)kp_msg_new(&kp_describe_client_quotas_request_desc, a, n);
+}
 
 /* DescribeClientQuotasResponse (response, versions 0-1, flexible 1+) */
 struct kp_describe_client_quotas_response_entity_data {
 	char *entity_type;
 	char *entity_name;
 };
+extern const struct kp_msg_desc kp_describe_client_quotas_response_entity_data_desc;
+/* kp_describe_client_quotas_response_entity_data_init - every field of *m at its schema default. */
+static inline void kp_describe_client_quotas_response_entity_data_init(struct kp_describe_client_quotas_response_entity_data *m)
+{
+	kp_msg_init(&kp_describe_client_quotas_response_entity_data_desc, m);
+}
+/* kp_describe_client_quotas_response_entity_data_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_describe_client_quotas_response_entity_data *kp_describe_client_quotas_response_entity_data_new(kp_arena *a, size_t n)
+{
+	return (struct kp_describe_client_quotas_response_entity_data *)kp_msg_new(&kp_describe_client_quotas_response_entity_data_desc, a, n);
+}
 
 struct kp_describe_client_quotas_response_value_data {
 	char *key;
 	double value;
 };
+extern const struct kp_msg_desc kp_describe_client_quotas_response_value_data_desc;
+/* kp_describe_client_quotas_response_value_data_init - every field of *m at its schema default. */
+static inline void kp_describe_client_quotas_response_value_data_init(struct kp_describe_client_quotas_response_value_data *m)
+{
+	kp_msg_init(&kp_describe_client_quotas_response_value_data_desc, m);
+}
+/* kp_describe_client_quotas_response_value_data_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_describe_client_quotas_response_value_data *kp_describe_client_quotas_response_value_data_new(kp_arena *a, size_t n)
+{
+	return (struct kp_describe_client_quotas_response_value_data *)kp_msg_new(&kp_describe_client_quotas_response_value_data_desc, a, n);
+}
 
 struct kp_describe_client_quotas_response_entry_data {
 	struct kp_describe_client_quotas_response_entity_data *entity;
@@ -1236,6 +2773,17 @@ struct kp_describe_client_quotas_response_entry_data {
 	struct kp_describe_client_quotas_response_value_data *values;
 	int32_t values_count;
 };
+extern const struct kp_msg_desc kp_describe_client_quotas_response_entry_data_desc;
+/* kp_describe_client_quotas_response_entry_data_init - every field of *m at its schema default. */
+static inline void kp_describe_client_quotas_response_entry_data_init(struct kp_describe_client_quotas_response_entry_data *m)
+{
+	kp_msg_init(&kp_describe_client_quotas_response_entry_data_desc, m);
+}
+/* kp_describe_client_quotas_response_entry_data_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_describe_client_quotas_response_entry_data *kp_describe_client_quotas_response_entry_data_new(kp_arena *a, size_t n)
+{
+	return (struct kp_describe_client_quotas_response_entry_data *)kp_msg_new(&kp_describe_client_quotas_response_entry_data_desc, a, n);
+}
 
 struct kp_describe_client_quotas_response {
 	int32_t throttle_time_ms;
@@ -1244,16 +2792,34 @@ struct kp_describe_client_quotas_response {
 	struct kp_describe_client_quotas_response_entry_data *entries;
 	int32_t entries_count;
 };
-
 extern const struct kp_msg_desc kp_describe_client_quotas_response_desc;
+/* kp_describe_client_quotas_response_init - every field of *m at its schema default. */
+static inline void kp_describe_client_quotas_response_init(struct kp_describe_client_quotas_response *m)
+{
+	kp_msg_init(&kp_describe_client_quotas_response_desc, m);
+}
+/* kp_describe_client_quotas_response_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_describe_client_quotas_response *kp_describe_client_quotas_response_new(kp_arena *a, size_t n)
+{
+	return (struct kp_describe_client_quotas_response *)kp_msg_new(&kp_describe_client_quotas_response_desc, a, n);
+}
 
 /* DescribeClusterRequest (request, versions 0-1, flexible 0+) */
 struct kp_describe_cluster_request {
 	bool include_cluster_authorized_operations;
 	int8_t endpoint_type;
 };
-
 extern const struct kp_msg_desc kp_describe_cluster_request_desc;
+/* kp_describe_cluster_request_init - every field of *m at its schema default. */
+static inline void kp_describe_cluster_request_init(struct kp_describe_cluster_request *m)
+{
+	kp_msg_init(&kp_describe_cluster_request_desc, m);
+}
+/* kp_describe_cluster_request_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_describe_cluster_request *kp_describe_cluster_request_new(kp_arena *a, size_t n)
+{
+	return (struct kp_describe_cluster_request *)kp_msg_new(&kp_describe_cluster_request_desc, a, n);
+}
 
 /* DescribeClusterResponse (response, versions 0-1, flexible 0+) */
 struct kp_describe_cluster_response_describe_cluster_broker {
@@ -1262,6 +2828,17 @@ struct kp_describe_cluster_response_describe_cluster_broker {
 	int32_t port;
 	char *rack;
 };
+extern const struct kp_msg_desc kp_describe_cluster_response_describe_cluster_broker_desc;
+/* kp_describe_cluster_response_describe_cluster_broker_init - every field of *m at its schema default. */
+static inline void kp_describe_cluster_response_describe_cluster_broker_init(struct kp_describe_cluster_response_describe_cluster_broker *m)
+{
+	kp_msg_init(&kp_describe_cluster_response_describe_cluster_broker_desc, m);
+}
+/* kp_describe_cluster_response_describe_cluster_broker_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_describe_cluster_response_describe_cluster_broker *kp_describe_cluster_response_describe_cluster_broker_new(kp_arena *a, size_t n)
+{
+	return (struct kp_describe_cluster_response_describe_cluster_broker *)kp_msg_new(&kp_describe_cluster_response_describe_cluster_broker_desc, a, n);
+}
 
 struct kp_describe_cluster_response {
 	int32_t throttle_time_ms;
@@ -1274,8 +2851,17 @@ struct kp_describe_cluster_response {
 	int32_t brokers_count;
 	int32_t cluster_authorized_operations;
 };
-
 extern const struct kp_msg_desc kp_describe_cluster_response_desc;
+/* kp_describe_cluster_response_init - every field of *m at its schema default. */
+static inline void kp_describe_cluster_response_init(struct kp_describe_cluster_response *m)
+{
+	kp_msg_init(&kp_describe_cluster_response_desc, m);
+}
+/* kp_describe_cluster_response_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_describe_cluster_response *kp_describe_cluster_response_new(kp_arena *a, size_t n)
+{
+	return (struct kp_describe_cluster_response *)kp_msg_new(&kp_describe_cluster_response_desc, a, n);
+}
 
 /* DescribeConfigsRequest (request, versions 0-4, flexible 4+) */
 struct kp_describe_configs_request_describe_configs_resource {
@@ -1284,6 +2870,17 @@ struct kp_describe_configs_request_describe_configs_resource {
 	char **configuration_keys;
 	int32_t configuration_keys_count;
 };
+extern const struct kp_msg_desc kp_describe_configs_request_describe_configs_resource_desc;
+/* kp_describe_configs_request_describe_configs_resource_init - every field of *m at its schema default. */
+static inline void kp_describe_configs_request_describe_configs_resource_init(struct kp_describe_configs_request_describe_configs_resource *m)
+{
+	kp_msg_init(&kp_describe_configs_request_describe_configs_resource_desc, m);
+}
+/* kp_describe_configs_request_describe_configs_resource_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_describe_configs_request_describe_configs_resource *kp_describe_configs_request_describe_configs_resource_new(kp_arena *a, size_t n)
+{
+	return (struct kp_describe_configs_request_describe_configs_resource *)kp_msg_new(&kp_describe_configs_request_describe_configs_resource_desc, a, n);
+}
 
 struct kp_describe_configs_request {
 	struct kp_describe_configs_request_describe_configs_resource *resources;
@@ -1291,8 +2888,17 @@ struct kp_describe_configs_request {
 	bool include_synonyms;
 	bool include_documentation;
 };
-
 extern const struct kp_msg_desc kp_describe_configs_request_desc;
+/* kp_describe_configs_request_init - every field of *m at its schema default. */
+static inline void kp_describe_configs_request_init(struct kp_describe_configs_request *m)
+{
+	kp_msg_init(&kp_describe_configs_request_desc, m);
+}
+/* kp_describe_configs_request_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_describe_configs_request *kp_describe_configs_request_new(kp_arena *a, size_t n)
+{
+	return (struct kp_describe_configs_request *)kp_msg_new(&kp_describe_configs_request_desc, a, n);
+}
 
 /* DescribeConfigsResponse (response, versions 0-4, flexible 4+) */
 struct kp_describe_configs_response_describe_configs_synonym {
@@ -1300,6 +2906,17 @@ struct kp_describe_configs_response_describe_configs_synonym {
 	char *value;
 	int8_t source;
 };
+extern const struct kp_msg_desc kp_describe_configs_response_describe_configs_synonym_desc;
+/* kp_describe_configs_response_describe_configs_synonym_init - every field of *m at its schema default. */
+static inline void kp_describe_configs_response_describe_configs_synonym_init(struct kp_describe_configs_response_describe_configs_synonym *m)
+{
+	kp_msg_init(&kp_describe_configs_response_describe_configs_synonym_desc, m);
+}
+/* kp_describe_configs_response_describe_configs_synonym_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_describe_configs_response_describe_configs_synonym *kp_describe_configs_response_describe_configs_synonym_new(kp_arena *a, size_t n)
+{
+	return (struct kp_describe_configs_response_describe_configs_synonym *)kp_msg_new(&kp_describe_configs_response_describe_configs_synonym_desc, a, n);
+}
 
 struct kp_describe_configs_response_describe_configs_resource_result {
 	char *name;
@@ -1313,6 +2930,17 @@ struct kp_describe_configs_response_describe_configs_resource_result {
 	int8_t config_type;
 	char *documentation;
 };
+extern const struct kp_msg_desc kp_describe_configs_response_describe_configs_resource_result_desc;
+/* kp_describe_configs_response_describe_configs_resource_result_init - every field of *m at its schema default. */
+static inline void kp_describe_configs_response_describe_configs_resource_result_init(struct kp_describe_configs_response_describe_configs_resource_result *m)
+{
+	kp_msg_init(&kp_describe_configs_response_describe_configs_resource_result_desc, m);
+}
+/* kp_describe_configs_response_describe_configs_resource_result_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_describe_configs_response_describe_configs_resource_result *kp_describe_configs_response_describe_configs_resource_result_new(kp_arena *a, size_t n)
+{
+	return (struct kp_describe_configs_response_describe_configs_resource_result *)kp_msg_new(&kp_describe_configs_response_describe_configs_resource_result_desc, a, n);
+}
 
 struct kp_describe_configs_response_describe_configs_result {
 	int16_t error_code;
@@ -1322,33 +2950,84 @@ struct kp_describe_configs_response_describe_configs_result {
 	struct kp_describe_configs_response_describe_configs_resource_result *configs;
 	int32_t configs_count;
 };
+extern const struct kp_msg_desc kp_describe_configs_response_describe_configs_result_desc;
+/* kp_describe_configs_response_describe_configs_result_init - every field of *m at its schema default. */
+static inline void kp_describe_configs_response_describe_configs_result_init(struct kp_describe_configs_response_describe_configs_result *m)
+{
+	kp_msg_init(&kp_describe_configs_response_describe_configs_result_desc, m);
+}
+/* kp_describe_configs_response_describe_configs_result_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_describe_configs_response_describe_configs_result *kp_describe_configs_response_describe_configs_result_new(kp_arena *a, size_t n)
+{
+	return (struct kp_describe_configs_response_describe_configs_result *)kp_msg_new(&kp_describe_configs_response_describe_configs_result_desc, a, n);
+}
 
 struct kp_describe_configs_response {
 	int32_t throttle_time_ms;
 	struct kp_describe_configs_response_describe_configs_result *results;
 	int32_t results_count;
 };
-
 extern const struct kp_msg_desc kp_describe_configs_response_desc;
+/* kp_describe_configs_response_init - every field of *m at its schema default. */
+static inline void kp_describe_configs_response_init(struct kp_describe_configs_response *m)
+{
+	kp_msg_init(&kp_describe_configs_response_desc, m);
+}
+/* kp_describe_configs_response_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_describe_configs_response *kp_describe_configs_response_new(kp_arena *a, size_t n)
+{
+	return (struct kp_describe_configs_response *)kp_msg_new(&kp_describe_configs_response_desc, a, n);
+}
 
 /* DescribeDelegationTokenRequest (request, versions 0-3, flexible 2+) */
 struct kp_describe_delegation_token_request_describe_delegation_token_owner {
 	char *principal_type;
 	char *principal_name;
 };
+extern const struct kp_msg_desc kp_describe_delegation_token_request_describe_delegation_token_owner_desc;
+/* kp_describe_delegation_token_request_describe_delegation_token_owner_init - every field of *m at its schema default. */
+static inline void kp_describe_delegation_token_request_describe_delegation_token_owner_init(struct kp_describe_delegation_token_request_describe_delegation_token_owner *m)
+{
+	kp_msg_init(&kp_describe_delegation_token_request_describe_delegation_token_owner_desc, m);
+}
+/* kp_describe_delegation_token_request_describe_delegation_token_owner_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_describe_delegation_token_request_describe_delegation_token_owner *kp_describe_delegation_token_request_describe_delegation_token_owner_new(kp_arena *a, size_t n)
+{
+	return (struct kp_describe_delegation_token_request_describe_delegation_token_owner *)kp_msg_new(&kp_describe_delegation_token_request_describe_delegation_token_owner_desc, a, n);
+}
 
 struct kp_describe_delegation_token_request {
 	struct kp_describe_delegation_token_request_describe_delegation_token_owner *owners;
 	int32_t owners_count;
 };
-
 extern const struct kp_msg_desc kp_describe_delegation_token_request_desc;
+/* kp_describe_delegation_token_request_init - every field of *m at its schema default. */
+static inline void kp_describe_delegation_token_request_init(struct kp_describe_delegation_token_request *m)
+{
+	kp_msg_init(&kp_describe_delegation_token_request_desc, m);
+}
+/* kp_describe_delegation_token_request_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_describe_delegation_token_request *kp_describe_delegation_token_request_new(kp_arena *a, size_t n)
+{
+	return (struct kp_describe_delegation_token_request *)kp_msg_new(&kp_describe_delegation_token_request_desc, a, n);
+}
 
 /* DescribeDelegationTokenResponse (response, versions 0-3, flexible 2+) */
 struct kp_describe_delegation_token_response_described_delegation_token_renewer {
 	char *principal_type;
 	char *principal_name;
 };
+extern const struct kp_msg_desc kp_describe_delegation_token_response_described_delegation_token_renewer_desc;
+/* kp_describe_delegation_token_response_described_delegation_token_renewer_init - every field of *m at its schema default. */
+static inline void kp_describe_delegation_token_response_described_delegation_token_renewer_init(struct kp_describe_delegation_token_response_described_delegation_token_renewer *m)
+{
+	kp_msg_init(&kp_describe_delegation_token_response_described_delegation_token_renewer_desc, m);
+}
+/* kp_describe_delegation_token_response_described_delegation_token_renewer_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_describe_delegation_token_response_described_delegation_token_renewer *kp_describe_delegation_token_response_described_delegation_token_renewer_new(kp_arena *a, size_t n)
+{
+	return (struct kp_describe_delegation_token_response_described_delegation_token_renewer *)kp_msg_new(&kp_describe_delegation_token_response_described_delegation_token_renewer_desc, a, n);
+}
 
 struct kp_describe_delegation_token_response_described_delegation_token {
 	char *principal_type;
@@ -1363,6 +3042,17 @@ struct kp_describe_delegation_token_response_described_delegation_token {
 	struct kp_describe_delegation_token_response_described_delegation_token_renewer *renewers;
 	int32_t renewers_count;
 };
+extern const struct kp_msg_desc kp_describe_delegation_token_response_described_delegation_token_desc;
+/* kp_describe_delegation_token_response_described_delegation_token_init - every field of *m at its schema default. */
+static inline void kp_describe_delegation_token_response_described_delegation_token_init(struct kp_describe_delegation_token_response_described_delegation_token *m)
+{
+	kp_msg_init(&kp_describe_delegation_token_response_described_delegation_token_desc, m);
+}
+/* kp_describe_delegation_token_response_described_delegation_token_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_describe_delegation_token_response_described_delegation_token *kp_describe_delegation_token_response_described_delegation_token_new(kp_arena *a, size_t n)
+{
+	return (struct kp_describe_delegation_token_response_described_delegation_token *)kp_msg_new(&kp_describe_delegation_token_response_described_delegation_token_desc, a, n);
+}
 
 struct kp_describe_delegation_token_response {
 	int16_t error_code;
@@ -1370,8 +3060,17 @@ struct kp_describe_delegation_token_response {
 	int32_t tokens_count;
 	int32_t throttle_time_ms;
 };
-
 extern const struct kp_msg_desc kp_describe_delegation_token_response_desc;
+/* kp_describe_delegation_token_response_init - every field of *m at its schema default. */
+static inline void kp_describe_delegation_token_response_init(struct kp_describe_delegation_token_response *m)
+{
+	kp_msg_init(&kp_describe_delegation_token_response_desc, m);
+}
+/* kp_describe_delegation_token_response_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_describe_delegation_token_response *kp_describe_delegation_token_response_new(kp_arena *a, size_t n)
+{
+	return (struct kp_describe_delegation_token_response *)kp_msg_new(&kp_describe_delegation_token_response_desc, a, n);
+}
 
 /* DescribeGroupsRequest (request, versions 0-5, flexible 5+) */
 struct kp_describe_groups_request {
@@ -1379,8 +3078,17 @@ struct kp_describe_groups_request {
 	int32_t groups_count;
 	bool include_authorized_operations;
 };
-
 extern const struct kp_msg_desc kp_describe_groups_request_desc;
+/* kp_describe_groups_request_init - every field of *m at its schema default. */
+static inline void kp_describe_groups_request_init(struct kp_describe_groups_request *m)
+{
+	kp_msg_init(&kp_describe_groups_request_desc, m);
+}
+/* kp_describe_groups_request_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_describe_groups_request *kp_describe_groups_request_new(kp_arena *a, size_t n)
+{
+	return (struct kp_describe_groups_request *)kp_msg_new(&kp_describe_groups_request_desc, a, n);
+}
 
 /* DescribeGroupsResponse (response, versions 0-5, flexible 5+) */
 struct kp_describe_groups_response_described_group_member {
@@ -1391,6 +3099,17 @@ struct kp_describe_groups_response_described_group_member {
 	kp_bytes member_metadata;
 	kp_bytes member_assignment;
 };
+extern const struct kp_msg_desc kp_describe_groups_response_described_group_member_desc;
+/* kp_describe_groups_response_described_group_member_init - every field of *m at its schema default. */
+static inline void kp_describe_groups_response_described_group_member_init(struct kp_describe_groups_response_described_group_member *m)
+{
+	kp_msg_init(&kp_describe_groups_response_described_group_member_desc, m);
+}
+/* kp_describe_groups_response_described_group_member_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_describe_groups_response_described_group_member *kp_describe_groups_response_described_group_member_new(kp_arena *a, size_t n)
+{
+	return (struct kp_describe_groups_response_described_group_member *)kp_msg_new(&kp_describe_groups_response_described_group_member_desc, a, n);
+}
 
 struct kp_describe_groups_response_described_group {
 	int16_t error_code;
@@ -1402,14 +3121,34 @@ struct kp_describe_groups_response_described_group {
 	int32_t members_count;
 	int32_t authorized_operations;
 };
+extern const struct kp_msg_desc kp_describe_groups_response_described_group_desc;
+/* kp_describe_groups_response_described_group_init - every field of *m at its schema default. */
+static inline void kp_describe_groups_response_described_group_init(struct kp_describe_groups_response_described_group *m)
+{
+	kp_msg_init(&kp_describe_groups_response_described_group_desc, m);
+}
+/* kp_describe_groups_response_described_group_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_describe_groups_response_described_group *kp_describe_groups_response_described_group_new(kp_arena *a, size_t n)
+{
+	return (struct kp_describe_groups_response_described_group *)kp_msg_new(&kp_describe_groups_response_described_group_desc, a, n);
+}
 
 struct kp_describe_groups_response {
 	int32_t throttle_time_ms;
 	struct kp_describe_groups_response_described_group *groups;
 	int32_t groups_count;
 };
-
 extern const struct kp_msg_desc kp_describe_groups_response_desc;
+/* kp_describe_groups_response_init - every field of *m at its schema default. */
+static inline void kp_describe_groups_response_init(struct kp_describe_groups_response *m)
+{
+	kp_msg_init(&kp_describe_groups_response_desc, m);
+}
+/* kp_describe_groups_response_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_describe_groups_response *kp_describe_groups_response_new(kp_arena *a, size_t n)
+{
+	return (struct kp_describe_groups_response *)kp_msg_new(&kp_describe_groups_response_desc, a, n);
+}
 
 /* DescribeLogDirsRequest (request, versions 0-4, flexible 2+) */
 struct kp_describe_log_dirs_request_describable_log_dir_topic {
@@ -1417,13 +3156,33 @@ struct kp_describe_log_dirs_request_describable_log_dir_topic {
 	int32_t *partitions;
 	int32_t partitions_count;
 };
+extern const struct kp_msg_desc kp_describe_log_dirs_request_describable_log_dir_topic_desc;
+/* kp_describe_log_dirs_request_describable_log_dir_topic_init - every field of *m at its schema default. */
+static inline void kp_describe_log_dirs_request_describable_log_dir_topic_init(struct kp_describe_log_dirs_request_describable_log_dir_topic *m)
+{
+	kp_msg_init(&kp_describe_log_dirs_request_describable_log_dir_topic_desc, m);
+}
+/* kp_describe_log_dirs_request_describable_log_dir_topic_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_describe_log_dirs_request_describable_log_dir_topic *kp_describe_log_dirs_request_describable_log_dir_topic_new(kp_arena *a, size_t n)
+{
+	return (struct kp_describe_log_dirs_request_describable_log_dir_topic *)kp_msg_new(&kp_describe_log_dirs_request_describable_log_dir_topic_desc, a, n);
+}
 
 struct kp_describe_log_dirs_request {
 	struct kp_describe_log_dirs_request_describable_log_dir_topic *topics;
 	int32_t topics_count;
 };
-
 extern const struct kp_msg_desc kp_describe_log_dirs_request_desc;
+/* kp_describe_log_dirs_request_init - every field of *m at its schema default. */
+static inline void kp_describe_log_dirs_request_init(struct kp_describe_log_dirs_request *m)
+{
+	kp_msg_init(&kp_describe_log_dirs_request_desc, m);
+}
+/* kp_describe_log_dirs_request_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_describe_log_dirs_request *kp_describe_log_dirs_request_new(kp_arena *a, size_t n)
+{
+	return (struct kp_describe_log_dirs_request *)kp_msg_new(&kp_describe_log_dirs_request_desc, a, n);
+}
 
 /* DescribeLogDirsResponse (response, versions 0-4, flexible 2+) */
 struct kp_describe_log_dirs_response_describe_log_dirs_partition {
@@ -1432,12 +3191,34 @@ struct kp_describe_log_dirs_response_describe_log_dirs_partition {
 	int64_t offset_lag;
 	bool is_future_key;
 };
+extern const struct kp_msg_desc kp_describe_log_dirs_response_describe_log_dirs_partition_desc;
+/* kp_describe_log_dirs_response_describe_log_dirs_partition_init - every field of *m at its schema default. */
+static inline void kp_describe_log_dirs_response_describe_log_dirs_partition_init(struct kp_describe_log_dirs_response_describe_log_dirs_partition *m)
+{
+	kp_msg_init(&kp_describe_log_dirs_response_describe_log_dirs_partition_desc, m);
+}
+/* kp_describe_log_dirs_response_describe_log_dirs_partition_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_describe_log_dirs_response_describe_log_dirs_partition *kp_describe_log_dirs_response_describe_log_dirs_partition_new(kp_arena *a, size_t n)
+{
+	return (struct kp_describe_log_dirs_response_describe_log_dirs_partition *)kp_msg_new(&kp_describe_log_dirs_response_describe_log_dirs_partition_desc, a, n);
+}
 
 struct kp_describe_log_dirs_response_describe_log_dirs_topic {
 	char *name;
 	struct kp_describe_log_dirs_response_describe_log_dirs_partition *partitions;
 	int32_t partitions_count;
 };
+extern const struct kp_msg_desc kp_describe_log_dirs_response_describe_log_dirs_topic_desc;
+/* kp_describe_log_dirs_response_describe_log_dirs_topic_init - every field of *m at its schema default. */
+static inline void kp_describe_log_dirs_response_describe_log_dirs_topic_init(struct kp_describe_log_dirs_response_describe_log_dirs_topic *m)
+{
+	kp_msg_init(&kp_describe_log_dirs_response_describe_log_dirs_topic_desc, m);
+}
+/* kp_describe_log_dirs_response_describe_log_dirs_topic_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_describe_log_dirs_response_describe_log_dirs_topic *kp_describe_log_dirs_response_describe_log_dirs_topic_new(kp_arena *a, size_t n)
+{
+	return (struct kp_describe_log_dirs_response_describe_log_dirs_topic *)kp_msg_new(&kp_describe_log_dirs_response_describe_log_dirs_topic_desc, a, n);
+}
 
 struct kp_describe_log_dirs_response_describe_log_dirs_result {
 	int16_t error_code;
@@ -1447,6 +3228,17 @@ struct kp_describe_log_dirs_response_describe_log_dirs_result {
 	int64_t total_bytes;
 	int64_t usable_bytes;
 };
+extern const struct kp_msg_desc kp_describe_log_dirs_response_describe_log_dirs_result_desc;
+/* kp_describe_log_dirs_response_describe_log_dirs_result_init - every field of *m at its schema default. */
+static inline void kp_describe_log_dirs_response_describe_log_dirs_result_init(struct kp_describe_log_dirs_response_describe_log_dirs_result *m)
+{
+	kp_msg_init(&kp_describe_log_dirs_response_describe_log_dirs_result_desc, m);
+}
+/* kp_describe_log_dirs_response_describe_log_dirs_result_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_describe_log_dirs_response_describe_log_dirs_result *kp_describe_log_dirs_response_describe_log_dirs_result_new(kp_arena *a, size_t n)
+{
+	return (struct kp_describe_log_dirs_response_describe_log_dirs_result *)kp_msg_new(&kp_describe_log_dirs_response_describe_log_dirs_result_desc, a, n);
+}
 
 struct kp_describe_log_dirs_response {
 	int32_t throttle_time_ms;
@@ -1454,8 +3246,17 @@ struct kp_describe_log_dirs_response {
 	struct kp_describe_log_dirs_response_describe_log_dirs_result *results;
 	int32_t results_count;
 };
-
 extern const struct kp_msg_desc kp_describe_log_dirs_response_desc;
+/* kp_describe_log_dirs_response_init - every field of *m at its schema default. */
+static inline void kp_describe_log_dirs_response_init(struct kp_describe_log_dirs_response *m)
+{
+	kp_msg_init(&kp_describe_log_dirs_response_desc, m);
+}
+/* kp_describe_log_dirs_response_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_describe_log_dirs_response *kp_describe_log_dirs_response_new(kp_arena *a, size_t n)
+{
+	return (struct kp_describe_log_dirs_response *)kp_msg_new(&kp_describe_log_dirs_response_desc, a, n);
+}
 
 /* DescribeProducersRequest (request, versions 0, flexible 0+) */
 struct kp_describe_producers_request_topic_request {
@@ -1463,13 +3264,33 @@ struct kp_describe_producers_request_topic_request {
 	int32_t *partition_indexes;
 	int32_t partition_indexes_count;
 };
+extern const struct kp_msg_desc kp_describe_producers_request_topic_request_desc;
+/* kp_describe_producers_request_topic_request_init - every field of *m at its schema default. */
+static inline void kp_describe_producers_request_topic_request_init(struct kp_describe_producers_request_topic_request *m)
+{
+	kp_msg_init(&kp_describe_producers_request_topic_request_desc, m);
+}
+/* kp_describe_producers_request_topic_request_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_describe_producers_request_topic_request *kp_describe_producers_request_topic_request_new(kp_arena *a, size_t n)
+{
+	return (struct kp_describe_producers_request_topic_request *)kp_msg_new(&kp_describe_producers_request_topic_request_desc, a, n);
+}
 
 struct kp_describe_producers_request {
 	struct kp_describe_producers_request_topic_request *topics;
 	int32_t topics_count;
 };
-
 extern const struct kp_msg_desc kp_describe_producers_request_desc;
+/* kp_describe_producers_request_init - every field of *m at its schema default. */
+static inline void kp_describe_producers_request_init(struct kp_describe_producers_request *m)
+{
+	kp_msg_init(&kp_describe_producers_request_desc, m);
+}
+/* kp_describe_producers_request_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_describe_producers_request *kp_describe_producers_request_new(kp_arena *a, size_t n)
+{
+	return (struct kp_describe_producers_request *)kp_msg_new(&kp_describe_producers_request_desc, a, n);
+}
 
 /* DescribeProducersResponse (response, versions 0, flexible 0+) */
 struct kp_describe_producers_response_producer_state {
@@ -1480,6 +3301,17 @@ struct kp_describe_producers_response_producer_state {
 	int32_t coordinator_epoch;
 	int64_t current_txn_start_offset;
 };
+extern const struct kp_msg_desc kp_describe_producers_response_producer_state_desc;
+/* kp_describe_producers_response_producer_state_init - every field of *m at its schema default. */
+static inline void kp_describe_producers_response_producer_state_init(struct kp_describe_producers_response_producer_state *m)
+{
+	kp_msg_init(&kp_describe_producers_response_producer_state_desc, m);
+}
+/* kp_describe_producers_response_producer_state_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_describe_producers_response_producer_state *kp_describe_producers_response_producer_state_new(kp_arena *a, size_t n)
+{
+	return (struct kp_describe_producers_response_producer_state *)kp_msg_new(&kp_describe_producers_response_producer_state_desc, a, n);
+}
 
 struct kp_describe_producers_response_partition_response {
 	int32_t partition_index;
@@ -1488,38 +3320,100 @@ struct kp_describe_producers_response_partition_response {
 	struct kp_describe_producers_response_producer_state *active_producers;
 	int32_t active_producers_count;
 };
+extern const struct kp_msg_desc kp_describe_producers_response_partition_response_desc;
+/* kp_describe_producers_response_partition_response_init - every field of *m at its schema default. */
+static inline void kp_describe_producers_response_partition_response_init(struct kp_describe_producers_response_partition_response *m)
+{
+	kp_msg_init(&kp_describe_producers_response_partition_response_desc, m);
+}
+/* kp_describe_producers_response_partition_response_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_describe_producers_response_partition_response *kp_describe_producers_response_partition_response_new(kp_arena *a, size_t n)
+{
+	return (struct kp_describe_producers_response_partition_response *)kp_msg_new(&kp_describe_producers_response_partition_response_desc, a, n);
+}
 
 struct kp_describe_producers_response_topic_response {
 	char *name;
 	struct kp_describe_producers_response_partition_response *partitions;
 	int32_t partitions_count;
 };
+extern const struct kp_msg_desc kp_describe_producers_response_topic_response_desc;
+/* kp_describe_producers_response_topic_response_init - every field of *m at its schema default. */
+static inline void kp_describe_producers_response_topic_response_init(struct kp_describe_producers_response_topic_response *m)
+{
+	kp_msg_init(&kp_describe_producers_response_topic_response_desc, m);
+}
+/* kp_describe_producers_response_topic_response_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_describe_producers_response_topic_response *kp_describe_producers_response_topic_response_new(kp_arena *a, size_t n)
+{
+	return (struct kp_describe_producers_response_topic_response *)kp_msg_new(&kp_describe_producers_response_topic_response_desc, a, n);
+}
 
 struct kp_describe_producers_response {
 	int32_t throttle_time_ms;
 	struct kp_describe_producers_response_topic_response *topics;
 	int32_t topics_count;
 };
-
 extern const struct kp_msg_desc kp_describe_producers_response_desc;
+/* kp_describe_producers_response_init - every field of *m at its schema default. */
+static inline void kp_describe_producers_response_init(struct kp_describe_producers_response *m)
+{
+	kp_msg_init(&kp_describe_producers_response_desc, m);
+}
+/* kp_describe_producers_response_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_describe_producers_response *kp_describe_producers_response_new(kp_arena *a, size_t n)
+{
+	return (struct kp_describe_producers_response *)kp_msg_new(&kp_describe_producers_response_desc, a, n);
+}
 
 /* DescribeQuorumRequest (request, versions 0-2, flexible 0+) */
 struct kp_describe_quorum_request_partition_data {
 	int32_t partition_index;
 };
+extern const struct kp_msg_desc kp_describe_quorum_request_partition_data_desc;
+/* kp_describe_quorum_request_partition_data_init - every field of *m at its schema default. */
+static inline void kp_describe_quorum_request_partition_data_init(struct kp_describe_quorum_request_partition_data *m)
+{
+	kp_msg_init(&kp_describe_quorum_request_partition_data_desc, m);
+}
+/* kp_describe_quorum_request_partition_data_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_describe_quorum_request_partition_data *kp_describe_quorum_request_partition_data_new(kp_arena *a, size_t n)
+{
+	return (struct kp_describe_quorum_request_partition_data *)kp_msg_new(&kp_describe_quorum_request_partition_data_desc, a, n);
+}
 
 struct kp_describe_quorum_request_topic_data {
 	char *topic_name;
 	struct kp_describe_quorum_request_partition_data *partitions;
 	int32_t partitions_count;
 };
+extern const struct kp_msg_desc kp_describe_quorum_request_topic_data_desc;
+/* kp_describe_quorum_request_topic_data_init - every field of *m at its schema default. */
+static inline void kp_describe_quorum_request_topic_data_init(struct kp_describe_quorum_request_topic_data *m)
+{
+	kp_msg_init(&kp_describe_quorum_request_topic_data_desc, m);
+}
+/* kp_describe_quorum_request_topic_data_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_describe_quorum_request_topic_data *kp_describe_quorum_request_topic_data_new(kp_arena *a, size_t n)
+{
+	return (struct kp_describe_quorum_request_topic_data *)kp_msg_new(&kp_describe_quorum_request_topic_data_desc, a, n);
+}
 
 struct kp_describe_quorum_request {
 	struct kp_describe_quorum_request_topic_data *topics;
 	int32_t topics_count;
 };
-
 extern const struct kp_msg_desc kp_describe_quorum_request_desc;
+/* kp_describe_quorum_request_init - every field of *m at its schema default. */
+static inline void kp_describe_quorum_request_init(struct kp_describe_quorum_request *m)
+{
+	kp_msg_init(&kp_describe_quorum_request_desc, m);
+}
+/* kp_describe_quorum_request_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_describe_quorum_request *kp_describe_quorum_request_new(kp_arena *a, size_t n)
+{
+	return (struct kp_describe_quorum_request *)kp_msg_new(&kp_describe_quorum_request_desc, a, n);
+}
 
 /* DescribeQuorumResponse (response, versions 0-2, flexible 0+) */
 struct kp_describe_quorum_response_replica_state {
@@ -1529,6 +3423,17 @@ struct kp_describe_quorum_response_replica_state {
 	int64_t last_fetch_timestamp;
 	int64_t last_caught_up_timestamp;
 };
+extern const struct kp_msg_desc kp_describe_quorum_response_replica_state_desc;
+/* kp_describe_quorum_response_replica_state_init - every field of *m at its schema default. */
+static inline void kp_describe_quorum_response_replica_state_init(struct kp_describe_quorum_response_replica_state *m)
+{
+	kp_msg_init(&kp_describe_quorum_response_replica_state_desc, m);
+}
+/* kp_describe_quorum_response_replica_state_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_describe_quorum_response_replica_state *kp_describe_quorum_response_replica_state_new(kp_arena *a, size_t n)
+{
+	return (struct kp_describe_quorum_response_replica_state *)kp_msg_new(&kp_describe_quorum_response_replica_state_desc, a, n);
+}
 
 struct kp_describe_quorum_response_partition_data {
 	int32_t partition_index;
@@ -1542,24 +3447,68 @@ struct kp_describe_quorum_response_partition_data {
 	struct kp_describe_quorum_response_replica_state *observers;
 	int32_t observers_count;
 };
+extern const struct kp_msg_desc kp_describe_quorum_response_partition_data_desc;
+/* kp_describe_quorum_response_partition_data_init - every field of *m at its schema default. */
+static inline void kp_describe_quorum_response_partition_data_init(struct kp_describe_quorum_response_partition_data *m)
+{
+	kp_msg_init(&kp_describe_quorum_response_partition_data_desc, m);
+}
+/* kp_describe_quorum_response_partition_data_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_describe_quorum_response_partition_data *kp_describe_quorum_response_partition_data_new(kp_arena *a, size_t n)
+{
+	return (struct kp_describe_quorum_response_partition_data *)kp_msg_new(&kp_describe_quorum_response_partition_data_desc, a, n);
+}
 
 struct kp_describe_quorum_response_topic_data {
 	char *topic_name;
 	struct kp_describe_quorum_response_partition_data *partitions;
 	int32_t partitions_count;
 };
+extern const struct kp_msg_desc kp_describe_quorum_response_topic_data_desc;
+/* kp_describe_quorum_response_topic_data_init - every field of *m at its schema default. */
+static inline void kp_describe_quorum_response_topic_data_init(struct kp_describe_quorum_response_topic_data *m)
+{
+	kp_msg_init(&kp_describe_quorum_response_topic_data_desc, m);
+}
+/* kp_describe_quorum_response_topic_data_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_describe_quorum_response_topic_data *kp_describe_quorum_response_topic_data_new(kp_arena *a, size_t n)
+{
+	return (struct kp_describe_quorum_response_topic_data *)kp_msg_new(&kp_describe_quorum_response_topic_data_desc, a, n);
+}
 
 struct kp_describe_quorum_response_listener {
 	char *name;
 	char *host;
 	uint16_t port;
 };
+extern const struct kp_msg_desc kp_describe_quorum_response_listener_desc;
+/* kp_describe_quorum_response_listener_init - every field of *m at its schema default. */
+static inline void kp_describe_quorum_response_listener_init(struct kp_describe_quorum_response_listener *m)
+{
+	kp_msg_init(&kp_describe_quorum_response_listener_desc, m);
+}
+/* kp_describe_quorum_response_listener_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_describe_quorum_response_listener *kp_describe_quorum_response_listener_new(kp_arena *a, size_t n)
+{
+	return (struct kp_describe_quorum_response_listener *)kp_msg_new(&kp_describe_quorum_response_listener_desc, a, n);
+}
 
 struct kp_describe_quorum_response_node {
 	int32_t node_id;
 	struct kp_describe_quorum_response_listener *listeners;
 	int32_t listeners_count;
 };
+extern const struct kp_msg_desc kp_describe_quorum_response_node_desc;
+/* kp_describe_quorum_response_node_init - every field of *m at its schema default. */
+static inline void kp_describe_quorum_response_node_init(struct kp_describe_quorum_response_node *m)
+{
+	kp_msg_init(&kp_describe_quorum_response_node_desc, m);
+}
+/* kp_describe_quorum_response_node_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_describe_quorum_response_node *kp_describe_quorum_response_node_new(kp_arena *a, size_t n)
+{
+	return (struct kp_describe_quorum_response_node *)kp_msg_new(&kp_describe_quorum_response_node_desc, a, n);
+}
 
 struct kp_describe_quorum_response {
 	int16_t error_code;
@@ -1569,18 +3518,49 @@ struct kp_describe_quorum_response {
 	struct kp_describe_quorum_response_node *nodes;
 	int32_t nodes_count;
 };
-
 extern const struct kp_msg_desc kp_describe_quorum_response_desc;
+/* kp_describe_quorum_response_init - every field of *m at its schema default. */
+static inline void kp_describe_quorum_response_init(struct kp_describe_quorum_response *m)
+{
+	kp_msg_init(&kp_describe_quorum_response_desc, m);
+}
+/* kp_describe_quorum_response_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_describe_quorum_response *kp_describe_quorum_response_new(kp_arena *a, size_t n)
+{
+	return (struct kp_describe_quorum_response *)kp_msg_new(&kp_describe_quorum_response_desc, a, n);
+}
 
 /* DescribeTopicPartitionsRequest (request, versions 0, flexible 0+) */
 struct kp_describe_topic_partitions_request_topic_request {
 	char *name;
 };
+extern const struct kp_msg_desc kp_describe_topic_partitions_request_topic_request_desc;
+/* kp_describe_topic_partitions_request_topic_request_init - every field of *m at its schema default. */
+static inline void kp_describe_topic_partitions_request_topic_request_init(struct kp_describe_topic_partitions_request_topic_request *m)
+{
+	kp_msg_init(&kp_describe_topic_partitions_request_topic_request_desc, m);
+}
+/* kp_describe_topic_partitions_request_topic_request_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_describe_topic_partitions_request_topic_request *kp_describe_topic_partitions_request_topic_request_new(kp_arena *a, size_t n)
+{
+	return (struct kp_describe_topic_partitions_request_topic_request *)kp_msg_new(&kp_describe_topic_partitions_request_topic_request_desc, a, n);
+}
 
 struct kp_describe_topic_partitions_request_cursor {
 	char *topic_name;
 	int32_t partition_index;
 };
+extern const struct kp_msg_desc kp_describe_topic_partitions_request_cursor_desc;
+/* kp_describe_topic_partitions_request_cursor_init - every field of *m at its schema default. */
+static inline void kp_describe_topic_partitions_request_cursor_init(struct kp_describe_topic_partitions_request_cursor *m)
+{
+	kp_msg_init(&kp_describe_topic_partitions_request_cursor_desc, m);
+}
+/* kp_describe_topic_partitions_request_cursor_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_describe_topic_partitions_request_cursor *kp_describe_topic_partitions_request_cursor_new(kp_arena *a, size_t n)
+{
+	return (struct kp_describe_topic_partitions_request_cursor *)kp_msg_new(&kp_describe_topic_partitions_request_cursor_desc, a, n);
+}
 
 struct kp_describe_topic_partitions_request {
 	struct kp_describe_topic_partitions_request_topic_request *topics;
@@ -1589,8 +3569,17 @@ struct kp_describe_topic_partitions_request {
 	struct kp_describe_topic_partitions_request_cursor cursor;
 	bool cursor_is_null;
 };
-
 extern const struct kp_msg_desc kp_describe_topic_partitions_request_desc;
+/* kp_describe_topic_partitions_request_init - every field of *m at its schema default. */
+static inline void kp_describe_topic_partitions_request_init(struct kp_describe_topic_partitions_request *m)
+{
+	kp_msg_init(&kp_describe_topic_partitions_request_desc, m);
+}
+/* kp_describe_topic_partitions_request_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_describe_topic_partitions_request *kp_describe_topic_partitions_request_new(kp_arena *a, size_t n)
+{
+	return (struct kp_describe_topic_partitions_request *)kp_msg_new(&kp_describe_topic_partitions_request_desc, a, n);
+}
 
 /* DescribeTopicPartitionsResponse (response, versions 0, flexible 0+) */
 struct kp_describe_topic_partitions_response_describe_topic_partitions_response_partition {
@@ -1609,6 +3598,17 @@ struct kp_describe_topic_partitions_response_describe_topic_partitions_response_
 	int32_t *offline_replicas;
 	int32_t offline_replicas_count;
 };
+extern const struct kp_msg_desc kp_describe_topic_partitions_response_describe_topic_partitions_response_partition_desc;
+/* kp_describe_topic_partitions_response_describe_topic_partitions_response_partition_init - every field of *m at its schema default. */
+static inline void kp_describe_topic_partitions_response_describe_topic_partitions_response_partition_init(struct kp_describe_topic_partitions_response_describe_topic_partitions_response_partition *m)
+{
+	kp_msg_init(&kp_describe_topic_partitions_response_describe_topic_partitions_response_partition_desc, m);
+}
+/* kp_describe_topic_partitions_response_describe_topic_partitions_response_partition_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_describe_topic_partitions_response_describe_topic_partitions_response_partition *kp_describe_topic_partitions_response_describe_topic_partitions_response_partition_new(kp_arena *a, size_t n)
+{
+	return (struct kp_describe_topic_partitions_response_describe_topic_partitions_response_partition *)kp_msg_new(&kp_describe_topic_partitions_response_describe_topic_partitions_response_partition_desc, a, n);
+}
 
 struct kp_describe_topic_partitions_response_describe_topic_partitions_response_topic {
 	int16_t error_code;
@@ -1619,11 +3619,33 @@ struct kp_describe_topic_partitions_response_describe_topic_partitions_response_
 	int32_t partitions_count;
 	int32_t topic_authorized_operations;
 };
+extern const struct kp_msg_desc kp_describe_topic_partitions_response_describe_topic_partitions_response_topic_desc;
+/* kp_describe_topic_partitions_response_describe_topic_partitions_response_topic_init - every field of *m at its schema default. */
+static inline void kp_describe_topic_partitions_response_describe_topic_partitions_response_topic_init(struct kp_describe_topic_partitions_response_describe_topic_partitions_response_topic *m)
+{
+	kp_msg_init(&kp_describe_topic_partitions_response_describe_topic_partitions_response_topic_desc, m);
+}
+/* kp_describe_topic_partitions_response_describe_topic_partitions_response_topic_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_describe_topic_partitions_response_describe_topic_partitions_response_topic *kp_describe_topic_partitions_response_describe_topic_partitions_response_topic_new(kp_arena *a, size_t n)
+{
+	return (struct kp_describe_topic_partitions_response_describe_topic_partitions_response_topic *)kp_msg_new(&kp_describe_topic_partitions_response_describe_topic_partitions_response_topic_desc, a, n);
+}
 
 struct kp_describe_topic_partitions_response_cursor {
 	char *topic_name;
 	int32_t partition_index;
 };
+extern const struct kp_msg_desc kp_describe_topic_partitions_response_cursor_desc;
+/* kp_describe_topic_partitions_response_cursor_init - every field of *m at its schema default. */
+static inline void kp_describe_topic_partitions_response_cursor_init(struct kp_describe_topic_partitions_response_cursor *m)
+{
+	kp_msg_init(&kp_describe_topic_partitions_response_cursor_desc, m);
+}
+/* kp_describe_topic_partitions_response_cursor_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_describe_topic_partitions_response_cursor *kp_describe_topic_partitions_response_cursor_new(kp_arena *a, size_t n)
+{
+	return (struct kp_describe_topic_partitions_response_cursor *)kp_msg_new(&kp_describe_topic_partitions_response_cursor_desc, a, n);
+}
 
 struct kp_describe_topic_partitions_response {
 	int32_t throttle_time_ms;
@@ -1632,16 +3654,34 @@ struct kp_describe_topic_partitions_response {
 	struct kp_describe_topic_partitions_response_cursor next_cursor;
 	bool next_cursor_is_null;
 };
-
 extern const struct kp_msg_desc kp_describe_topic_partitions_response_desc;
+/* kp_describe_topic_partitions_response_init - every field of *m at its schema default. */
+static inline void kp_describe_topic_partitions_response_init(struct kp_describe_topic_partitions_response *m)
+{
+	kp_msg_init(&kp_describe_topic_partitions_response_desc, m);
+}
+/* kp_describe_topic_partitions_response_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_describe_topic_partitions_response *kp_describe_topic_partitions_response_new(kp_arena *a, size_t n)
+{
+	return (struct kp_describe_topic_partitions_response *)kp_msg_new(&kp_describe_topic_partitions_response_desc, a, n);
+}
 
 /* DescribeTransactionsRequest (request, versions 0, flexible 0+) */
 struct kp_describe_transactions_request {
 	char **transactional_ids;
 	int32_t transactional_ids_count;
 };
-
 extern const struct kp_msg_desc kp_describe_transactions_request_desc;
+/* kp_describe_transactions_request_init - every field of *m at its schema default. */
+static inline void kp_describe_transactions_request_init(struct kp_describe_transactions_request *m)
+{
+	kp_msg_init(&kp_describe_transactions_request_desc, m);
+}
+/* kp_describe_transactions_request_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_describe_transactions_request *kp_describe_transactions_request_new(kp_arena *a, size_t n)
+{
+	return (struct kp_describe_transactions_request *)kp_msg_new(&kp_describe_transactions_request_desc, a, n);
+}
 
 /* DescribeTransactionsResponse (response, versions 0, flexible 0+) */
 struct kp_describe_transactions_response_topic_data {
@@ -1649,6 +3689,17 @@ struct kp_describe_transactions_response_topic_data {
 	int32_t *partitions;
 	int32_t partitions_count;
 };
+extern const struct kp_msg_desc kp_describe_transactions_response_topic_data_desc;
+/* kp_describe_transactions_response_topic_data_init - every field of *m at its schema default. */
+static inline void kp_describe_transactions_response_topic_data_init(struct kp_describe_transactions_response_topic_data *m)
+{
+	kp_msg_init(&kp_describe_transactions_response_topic_data_desc, m);
+}
+/* kp_describe_transactions_response_topic_data_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_describe_transactions_response_topic_data *kp_describe_transactions_response_topic_data_new(kp_arena *a, size_t n)
+{
+	return (struct kp_describe_transactions_response_topic_data *)kp_msg_new(&kp_describe_transactions_response_topic_data_desc, a, n);
+}
 
 struct kp_describe_transactions_response_transaction_state {
 	int16_t error_code;
@@ -1661,32 +3712,83 @@ struct kp_describe_transactions_response_transaction_state {
 	struct kp_describe_transactions_response_topic_data *topics;
 	int32_t topics_count;
 };
+extern const struct kp_msg_desc kp_describe_transactions_response_transaction_state_desc;
+/* kp_describe_transactions_response_transaction_state_init - every field of *m at its schema default. */
+static inline void kp_describe_transactions_response_transaction_state_init(struct kp_describe_transactions_response_transaction_state *m)
+{
+	kp_msg_init(&kp_describe_transactions_response_transaction_state_desc, m);
+}
+/* kp_describe_transactions_response_transaction_state_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_describe_transactions_response_transaction_state *kp_describe_transactions_response_transaction_state_new(kp_arena *a, size_t n)
+{
+	return (struct kp_describe_transactions_response_transaction_state *)kp_msg_new(&kp_describe_transactions_response_transaction_state_desc, a, n);
+}
 
 struct kp_describe_transactions_response {
 	int32_t throttle_time_ms;
 	struct kp_describe_transactions_response_transaction_state *transaction_states;
 	int32_t transaction_states_count;
 };
-
 extern const struct kp_msg_desc kp_describe_transactions_response_desc;
+/* kp_describe_transactions_response_init - every field of *m at its schema default. */
+static inline void kp_describe_transactions_response_init(struct kp_describe_transactions_response *m)
+{
+	kp_msg_init(&kp_describe_transactions_response_desc, m);
+}
+/* kp_describe_transactions_response_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_describe_transactions_response *kp_describe_transactions_response_new(kp_arena *a, size_t n)
+{
+	return (struct kp_describe_transactions_response *)kp_msg_new(&kp_describe_transactions_response_desc, a, n);
+}
 
 /* DescribeUserScramCredentialsRequest (request, versions 0, flexible 0+) */
 struct kp_describe_user_scram_credentials_request_user_name {
 	char *name;
 };
+extern const struct kp_msg_desc kp_describe_user_scram_credentials_request_user_name_desc;
+/* kp_describe_user_scram_credentials_request_user_name_init - every field of *m at its schema default. */
+static inline void kp_describe_user_scram_credentials_request_user_name_init(struct kp_describe_user_scram_credentials_request_user_name *m)
+{
+	kp_msg_init(&kp_describe_user_scram_credentials_request_user_name_desc, m);
+}
+/* kp_describe_user_scram_credentials_request_user_name_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_describe_user_scram_credentials_request_user_name *kp_describe_user_scram_credentials_request_user_name_new(kp_arena *a, size_t n)
+{
+	return (struct kp_describe_user_scram_credentials_request_user_name *)kp_msg_new(&kp_describe_user_scram_credentials_request_user_name_desc, a, n);
+}
 
 struct kp_describe_user_scram_credentials_request {
 	struct kp_describe_user_scram_credentials_request_user_name *users;
 	int32_t users_count;
 };
-
 extern const struct kp_msg_desc kp_describe_user_scram_credentials_request_desc;
+/* kp_describe_user_scram_credentials_request_init - every field of *m at its schema default. */
+static inline void kp_describe_user_scram_credentials_request_init(struct kp_describe_user_scram_credentials_request *m)
+{
+	kp_msg_init(&kp_describe_user_scram_credentials_request_desc, m);
+}
+/* kp_describe_user_scram_credentials_request_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_describe_user_scram_credentials_request *kp_describe_user_scram_credentials_request_new(kp_arena *a, size_t n)
+{
+	return (struct kp_describe_user_scram_credentials_request *)kp_msg_new(&kp_describe_user_scram_credentials_request_desc, a, n);
+}
 
 /* DescribeUserScramCredentialsResponse (response, versions 0, flexible 0+) */
 struct kp_describe_user_scram_credentials_response_credential_info {
 	int8_t mechanism;
 	int32_t iterations;
 };
+extern const struct kp_msg_desc kp_describe_user_scram_credentials_response_credential_info_desc;
+/* kp_describe_user_scram_credentials_response_credential_info_init - every field of *m at its schema default. */
+static inline void kp_describe_user_scram_credentials_response_credential_info_init(struct kp_describe_user_scram_credentials_response_credential_info *m)
+{
+	kp_msg_init(&kp_describe_user_scram_credentials_response_credential_info_desc, m);
+}
+/* kp_describe_user_scram_credentials_response_credential_info_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_describe_user_scram_credentials_response_credential_info *kp_describe_user_scram_credentials_response_credential_info_new(kp_arena *a, size_t n)
+{
+	return (struct kp_describe_user_scram_credentials_response_credential_info *)kp_msg_new(&kp_describe_user_scram_credentials_response_credential_info_desc, a, n);
+}
 
 struct kp_describe_user_scram_credentials_response_describe_user_scram_credentials_result {
 	char *user;
@@ -1695,6 +3797,17 @@ struct kp_describe_user_scram_credentials_response_describe_user_scram_credentia
 	struct kp_describe_user_scram_credentials_response_credential_info *credential_infos;
 	int32_t credential_infos_count;
 };
+extern const struct kp_msg_desc kp_describe_user_scram_credentials_response_describe_user_scram_credentials_result_desc;
+/* kp_describe_user_scram_credentials_response_describe_user_scram_credentials_result_init - every field of *m at its schema default. */
+static inline void kp_describe_user_scram_credentials_response_describe_user_scram_credentials_result_init(struct kp_describe_user_scram_credentials_response_describe_user_scram_credentials_result *m)
+{
+	kp_msg_init(&kp_describe_user_scram_credentials_response_describe_user_scram_credentials_result_desc, m);
+}
+/* kp_describe_user_scram_credentials_response_describe_user_scram_credentials_result_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_describe_user_scram_credentials_response_describe_user_scram_credentials_result *kp_describe_user_scram_credentials_response_describe_user_scram_credentials_result_new(kp_arena *a, size_t n)
+{
+	return (struct kp_describe_user_scram_credentials_response_describe_user_scram_credentials_result *)kp_msg_new(&kp_describe_user_scram_credentials_response_describe_user_scram_credentials_result_desc, a, n);
+}
 
 struct kp_describe_user_scram_credentials_response {
 	int32_t throttle_time_ms;
@@ -1703,8 +3816,17 @@ struct kp_describe_user_scram_credentials_response {
 	struct kp_describe_user_scram_credentials_response_describe_user_scram_credentials_result *results;
 	int32_t results_count;
 };
-
 extern const struct kp_msg_desc kp_describe_user_scram_credentials_response_desc;
+/* kp_describe_user_scram_credentials_response_init - every field of *m at its schema default. */
+static inline void kp_describe_user_scram_credentials_response_init(struct kp_describe_user_scram_credentials_response *m)
+{
+	kp_msg_init(&kp_describe_user_scram_credentials_response_desc, m);
+}
+/* kp_describe_user_scram_credentials_response_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_describe_user_scram_credentials_response *kp_describe_user_scram_credentials_response_new(kp_arena *a, size_t n)
+{
+	return (struct kp_describe_user_scram_credentials_response *)kp_msg_new(&kp_describe_user_scram_credentials_response_desc, a, n);
+}
 
 /* ElectLeadersRequest (request, versions 0-2, flexible 2+) */
 struct kp_elect_leaders_request_topic_partitions {
@@ -1712,6 +3834,17 @@ struct kp_elect_leaders_request_topic_partitions {
 	int32_t *partitions;
 	int32_t partitions_count;
 };
+extern const struct kp_msg_desc kp_elect_leaders_request_topic_partitions_desc;
+/* kp_elect_leaders_request_topic_partitions_init - every field of *m at its schema default. */
+static inline void kp_elect_leaders_request_topic_partitions_init(struct kp_elect_leaders_request_topic_partitions *m)
+{
+	kp_msg_init(&kp_elect_leaders_request_topic_partitions_desc, m);
+}
+/* kp_elect_leaders_request_topic_partitions_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_elect_leaders_request_topic_partitions *kp_elect_leaders_request_topic_partitions_new(kp_arena *a, size_t n)
+{
+	return (struct kp_elect_leaders_request_topic_partitions *)kp_msg_new(&kp_elect_leaders_request_topic_partitions_desc, a, n);
+}
 
 struct kp_elect_leaders_request {
 	int8_t election_type;
@@ -1719,8 +3852,17 @@ struct kp_elect_leaders_request {
 	int32_t topic_partitions_count;
 	int32_t timeout_ms;
 };
-
 extern const struct kp_msg_desc kp_elect_leaders_request_desc;
+/* kp_elect_leaders_request_init - every field of *m at its schema default. */
+static inline void kp_elect_leaders_request_init(struct kp_elect_leaders_request *m)
+{
+	kp_msg_init(&kp_elect_leaders_request_desc, m);
+}
+/* kp_elect_leaders_request_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_elect_leaders_request *kp_elect_leaders_request_new(kp_arena *a, size_t n)
+{
+	return (struct kp_elect_leaders_request *)kp_msg_new(&kp_elect_leaders_request_desc, a, n);
+}
 
 /* ElectLeadersResponse (response, versions 0-2, flexible 2+) */
 struct kp_elect_leaders_response_partition_result {
@@ -1728,12 +3870,34 @@ struct kp_elect_leaders_response_partition_result {
 	int16_t error_code;
 	char *error_message;
 };
+extern const struct kp_msg_desc kp_elect_leaders_response_partition_result_desc;
+/* kp_elect_leaders_response_partition_result_init - every field of *m at its schema default. */
+static inline void kp_elect_leaders_response_partition_result_init(struct kp_elect_leaders_response_partition_result *m)
+{
+	kp_msg_init(&kp_elect_leaders_response_partition_result_desc, m);
+}
+/* kp_elect_leaders_response_partition_result_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_elect_leaders_response_partition_result *kp_elect_leaders_response_partition_result_new(kp_arena *a, size_t n)
+{
+	return (struct kp_elect_leaders_response_partition_result *)kp_msg_new(&kp_elect_leaders_response_partition_result_desc, a, n);
+}
 
 struct kp_elect_leaders_response_replica_election_result {
 	char *topic;
 	struct kp_elect_leaders_response_partition_result *partition_result;
 	int32_t partition_result_count;
 };
+extern const struct kp_msg_desc kp_elect_leaders_response_replica_election_result_desc;
+/* kp_elect_leaders_response_replica_election_result_init - every field of *m at its schema default. */
+static inline void kp_elect_leaders_response_replica_election_result_init(struct kp_elect_leaders_response_replica_election_result *m)
+{
+	kp_msg_init(&kp_elect_leaders_response_replica_election_result_desc, m);
+}
+/* kp_elect_leaders_response_replica_election_result_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_elect_leaders_response_replica_election_result *kp_elect_leaders_response_replica_election_result_new(kp_arena *a, size_t n)
+{
+	return (struct kp_elect_leaders_response_replica_election_result *)kp_msg_new(&kp_elect_leaders_response_replica_election_result_desc, a, n);
+}
 
 struct kp_elect_leaders_response {
 	int32_t throttle_time_ms;
@@ -1741,14 +3905,34 @@ struct kp_elect_leaders_response {
 	struct kp_elect_leaders_response_replica_election_result *replica_election_results;
 	int32_t replica_election_results_count;
 };
-
 extern const struct kp_msg_desc kp_elect_leaders_response_desc;
+/* kp_elect_leaders_response_init - every field of *m at its schema default. */
+static inline void kp_elect_leaders_response_init(struct kp_elect_leaders_response *m)
+{
+	kp_msg_init(&kp_elect_leaders_response_desc, m);
+}
+/* kp_elect_leaders_response_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_elect_leaders_response *kp_elect_leaders_response_new(kp_arena *a, size_t n)
+{
+	return (struct kp_elect_leaders_response *)kp_msg_new(&kp_elect_leaders_response_desc, a, n);
+}
 
 /* EndQuorumEpochRequest (request, versions 0-1, flexible 1+) */
 struct kp_end_quorum_epoch_request_replica_info {
 	int32_t candidate_id;
 	kp_uuid candidate_directory_id;
 };
+extern const struct kp_msg_desc kp_end_quorum_epoch_request_replica_info_desc;
+/* kp_end_quorum_epoch_request_replica_info_init - every field of *m at its schema default. */
+static inline void kp_end_quorum_epoch_request_replica_info_init(struct kp_end_quorum_epoch_request_replica_info *m)
+{
+	kp_msg_init(&kp_end_quorum_epoch_request_replica_info_desc, m);
+}
+/* kp_end_quorum_epoch_request_replica_info_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_end_quorum_epoch_request_replica_info *kp_end_quorum_epoch_request_replica_info_new(kp_arena *a, size_t n)
+{
+	return (struct kp_end_quorum_epoch_request_replica_info *)kp_msg_new(&kp_end_quorum_epoch_request_replica_info_desc, a, n);
+}
 
 struct kp_end_quorum_epoch_request_partition_data {
 	int32_t partition_index;
@@ -1759,18 +3943,51 @@ struct kp_end_quorum_epoch_request_partition_data {
 	struct kp_end_quorum_epoch_request_replica_info *preferred_candidates;
 	int32_t preferred_candidates_count;
 };
+extern const struct kp_msg_desc kp_end_quorum_epoch_request_partition_data_desc;
+/* kp_end_quorum_epoch_request_partition_data_init - every field of *m at its schema default. */
+static inline void kp_end_quorum_epoch_request_partition_data_init(struct kp_end_quorum_epoch_request_partition_data *m)
+{
+	kp_msg_init(&kp_end_quorum_epoch_request_partition_data_desc, m);
+}
+/* kp_end_quorum_epoch_request_partition_data_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_end_quorum_epoch_request_partition_data *kp_end_quorum_epoch_request_partition_data_new(kp_arena *a, size_t n)
+{
+	return (struct kp_end_quorum_epoch_request_partition_data *)kp_msg_new(&kp_end_quorum_epoch_request_partition_data_desc, a, n);
+}
 
 struct kp_end_quorum_epoch_request_topic_data {
 	char *topic_name;
 	struct kp_end_quorum_epoch_request_partition_data *partitions;
 	int32_t partitions_count;
 };
+extern const struct kp_msg_desc kp_end_quorum_epoch_request_topic_data_desc;
+/* kp_end_quorum_epoch_request_topic_data_init - every field of *m at its schema default. */
+static inline void kp_end_quorum_epoch_request_topic_data_init(struct kp_end_quorum_epoch_request_topic_data *m)
+{
+	kp_msg_init(&kp_end_quorum_epoch_request_topic_data_desc, m);
+}
+/* kp_end_quorum_epoch_request_topic_data_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_end_quorum_epoch_request_topic_data *kp_end_quorum_epoch_request_topic_data_new(kp_arena *a, size_t n)
+{
+	return (struct kp_end_quorum_epoch_request_topic_data *)kp_msg_new(&kp_end_quorum_epoch_request_topic_data_desc, a, n);
+}
 
 struct kp_end_quorum_epoch_request_leader_endpoint {
 	char *name;
 	char *host;
 	uint16_t port;
 };
+extern const struct kp_msg_desc kp_end_quorum_epoch_request_leader_endpoint_desc;
+/* kp_end_quorum_epoch_request_leader_endpoint_init - every field of *m at its schema default. */
+static inline void kp_end_quorum_epoch_request_leader_endpoint_init(struct kp_end_quorum_epoch_request_leader_endpoint *m)
+{
+	kp_msg_init(&kp_end_quorum_epoch_request_leader_endpoint_desc, m);
+}
+/* kp_end_quorum_epoch_request_leader_endpoint_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_end_quorum_epoch_request_leader_endpoint *kp_end_quorum_epoch_request_leader_endpoint_new(kp_arena *a, size_t n)
+{
+	return (struct kp_end_quorum_epoch_request_leader_endpoint *)kp_msg_new(&kp_end_quorum_epoch_request_leader_endpoint_desc, a, n);
+}
 
 struct kp_end_quorum_epoch_request {
 	char *cluster_id;
@@ -1779,8 +3996,17 @@ struct kp_end_quorum_epoch_request {
 	struct kp_end_quorum_epoch_request_leader_endpoint *leader_endpoints;
 	int32_t leader_endpoints_count;
 };
-
 extern const struct kp_msg_desc kp_end_quorum_epoch_request_desc;
+/* kp_end_quorum_epoch_request_init - every field of *m at its schema default. */
+static inline void kp_end_quorum_epoch_request_init(struct kp_end_quorum_epoch_request *m)
+{
+	kp_msg_init(&kp_end_quorum_epoch_request_desc, m);
+}
+/* kp_end_quorum_epoch_request_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_end_quorum_epoch_request *kp_end_quorum_epoch_request_new(kp_arena *a, size_t n)
+{
+	return (struct kp_end_quorum_epoch_request *)kp_msg_new(&kp_end_quorum_epoch_request_desc, a, n);
+}
 
 /* EndQuorumEpochResponse (response, versions 0-1, flexible 1+) */
 struct kp_end_quorum_epoch_response_partition_data {
@@ -1789,18 +4015,51 @@ struct kp_end_quorum_epoch_response_partition_data {
 	int32_t leader_id;
 	int32_t leader_epoch;
 };
+extern const struct kp_msg_desc kp_end_quorum_epoch_response_partition_data_desc;
+/* kp_end_quorum_epoch_response_partition_data_init - every field of *m at its schema default. */
+static inline void kp_end_quorum_epoch_response_partition_data_init(struct kp_end_quorum_epoch_response_partition_data *m)
+{
+	kp_msg_init(&kp_end_quorum_epoch_response_partition_data_desc, m);
+}
+/* kp_end_quorum_epoch_response_partition_data_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_end_quorum_epoch_response_partition_data *kp_end_quorum_epoch_response_partition_data_new(kp_arena *a, size_t n)
+{
+	return (struct kp_end_quorum_epoch_response_partition_data *)kp_msg_new(&kp_end_quorum_epoch_response_partition_data_desc, a, n);
+}
 
 struct kp_end_quorum_epoch_response_topic_data {
 	char *topic_name;
 	struct kp_end_quorum_epoch_response_partition_data *partitions;
 	int32_t partitions_count;
 };
+extern const struct kp_msg_desc kp_end_quorum_epoch_response_topic_data_desc;
+/* kp_end_quorum_epoch_response_topic_data_init - every field of *m at its schema default. */
+static inline void kp_end_quorum_epoch_response_topic_data_init(struct kp_end_quorum_epoch_response_topic_data *m)
+{
+	kp_msg_init(&kp_end_quorum_epoch_response_topic_data_desc, m);
+}
+/* kp_end_quorum_epoch_response_topic_data_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_end_quorum_epoch_response_topic_data *kp_end_quorum_epoch_response_topic_data_new(kp_arena *a, size_t n)
+{
+	return (struct kp_end_quorum_epoch_response_topic_data *)kp_msg_new(&kp_end_quorum_epoch_response_topic_data_desc, a, n);
+}
 
 struct kp_end_quorum_epoch_response_node_endpoint {
 	int32_t node_id;
 	char *host;
 	uint16_t port;
 };
+extern const struct kp_msg_desc kp_end_quorum_epoch_response_node_endpoint_desc;
+/* kp_end_quorum_epoch_response_node_endpoint_init - every field of *m at its schema default. */
+static inline void kp_end_quorum_epoch_response_node_endpoint_init(struct kp_end_quorum_epoch_response_node_endpoint *m)
+{
+	kp_msg_init(&kp_end_quorum_epoch_response_node_endpoint_desc, m);
+}
+/* kp_end_quorum_epoch_response_node_endpoint_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_end_quorum_epoch_response_node_endpoint *kp_end_quorum_epoch_response_node_endpoint_new(kp_arena *a, size_t n)
+{
+	return (struct kp_end_quorum_epoch_response_node_endpoint *)kp_msg_new(&kp_end_quorum_epoch_response_node_endpoint_desc, a, n);
+}
 
 struct kp_end_quorum_epoch_response {
 	int16_t error_code;
@@ -1809,8 +4068,17 @@ struct kp_end_quorum_epoch_response {
 	struct kp_end_quorum_epoch_response_node_endpoint *node_endpoints;
 	int32_t node_endpoints_count;
 };
-
 extern const struct kp_msg_desc kp_end_quorum_epoch_response_desc;
+/* kp_end_quorum_epoch_response_init - every field of *m at its schema default. */
+static inline void kp_end_quorum_epoch_response_init(struct kp_end_quorum_epoch_response *m)
+{
+	kp_msg_init(&kp_end_quorum_epoch_response_desc, m);
+}
+/* kp_end_quorum_epoch_response_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_end_quorum_epoch_response *kp_end_quorum_epoch_response_new(kp_arena *a, size_t n)
+{
+	return (struct kp_end_quorum_epoch_response *)kp_msg_new(&kp_end_quorum_epoch_response_desc, a, n);
+}
 
 /* EndTxnRequest (request, versions 0-5, flexible 3+) */
 struct kp_end_txn_request {
@@ -1819,8 +4087,17 @@ struct kp_end_txn_request {
 	int16_t producer_epoch;
 	bool committed;
 };
-
 extern const struct kp_msg_desc kp_end_txn_request_desc;
+/* kp_end_txn_request_init - every field of *m at its schema default. */
+static inline void kp_end_txn_request_init(struct kp_end_txn_request *m)
+{
+	kp_msg_init(&kp_end_txn_request_desc, m);
+}
+/* kp_end_txn_request_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_end_txn_request *kp_end_txn_request_new(kp_arena *a, size_t n)
+{
+	return (struct kp_end_txn_request *)kp_msg_new(&kp_end_txn_request_desc, a, n);
+}
 
 /* EndTxnResponse (response, versions 0-5, flexible 3+) */
 struct kp_end_txn_response {
@@ -1829,8 +4106,17 @@ struct kp_end_txn_response {
 	int64_t producer_id;
 	int16_t producer_epoch;
 };
-
 extern const struct kp_msg_desc kp_end_txn_response_desc;
+/* kp_end_txn_response_init - every field of *m at its schema default. */
+static inline void kp_end_txn_response_init(struct kp_end_txn_response *m)
+{
+	kp_msg_init(&kp_end_txn_response_desc, m);
+}
+/* kp_end_txn_response_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_end_txn_response *kp_end_txn_response_new(kp_arena *a, size_t n)
+{
+	return (struct kp_end_txn_response *)kp_msg_new(&kp_end_txn_response_desc, a, n);
+}
 
 /* EnvelopeRequest (request, versions 0, flexible 0+) */
 struct kp_envelope_request {
@@ -1838,24 +4124,51 @@ struct kp_envelope_request {
 	kp_bytes request_principal;
 	kp_bytes client_host_address;
 };
-
 extern const struct kp_msg_desc kp_envelope_request_desc;
+/* kp_envelope_request_init - every field of *m at its schema default. */
+static inline void kp_envelope_request_init(struct kp_envelope_request *m)
+{
+	kp_msg_init(&kp_envelope_request_desc, m);
+}
+/* kp_envelope_request_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_envelope_request *kp_envelope_request_new(kp_arena *a, size_t n)
+{
+	return (struct kp_envelope_request *)kp_msg_new(&kp_envelope_request_desc, a, n);
+}
 
 /* EnvelopeResponse (response, versions 0, flexible 0+) */
 struct kp_envelope_response {
 	kp_bytes response_data;
 	int16_t error_code;
 };
-
 extern const struct kp_msg_desc kp_envelope_response_desc;
+/* kp_envelope_response_init - every field of *m at its schema default. */
+static inline void kp_envelope_response_init(struct kp_envelope_response *m)
+{
+	kp_msg_init(&kp_envelope_response_desc, m);
+}
+/* kp_envelope_response_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_envelope_response *kp_envelope_response_new(kp_arena *a, size_t n)
+{
+	return (struct kp_envelope_response *)kp_msg_new(&kp_envelope_response_desc, a, n);
+}
 
 /* ExpireDelegationTokenRequest (request, versions 0-2, flexible 2+) */
 struct kp_expire_delegation_token_request {
 	kp_bytes hmac;
 	int64_t expiry_time_period_ms;
 };
-
 extern const struct kp_msg_desc kp_expire_delegation_token_request_desc;
+/* kp_expire_delegation_token_request_init - every field of *m at its schema default. */
+static inline void kp_expire_delegation_token_request_init(struct kp_expire_delegation_token_request *m)
+{
+	kp_msg_init(&kp_expire_delegation_token_request_desc, m);
+}
+/* kp_expire_delegation_token_request_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_expire_delegation_token_request *kp_expire_delegation_token_request_new(kp_arena *a, size_t n)
+{
+	return (struct kp_expire_delegation_token_request *)kp_msg_new(&kp_expire_delegation_token_request_desc, a, n);
+}
 
 /* ExpireDelegationTokenResponse (response, versions 0-2, flexible 2+) */
 struct kp_expire_delegation_token_response {
@@ -1863,14 +4176,34 @@ struct kp_expire_delegation_token_response {
 	int64_t expiry_timestamp_ms;
 	int32_t throttle_time_ms;
 };
-
 extern const struct kp_msg_desc kp_expire_delegation_token_response_desc;
+/* kp_expire_delegation_token_response_init - every field of *m at its schema default. */
+static inline void kp_expire_delegation_token_response_init(struct kp_expire_delegation_token_response *m)
+{
+	kp_msg_init(&kp_expire_delegation_token_response_desc, m);
+}
+/* kp_expire_delegation_token_response_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_expire_delegation_token_response *kp_expire_delegation_token_response_new(kp_arena *a, size_t n)
+{
+	return (struct kp_expire_delegation_token_response *)kp_msg_new(&kp_expire_delegation_token_response_desc, a, n);
+}
 
 /* FetchRequest (request, versions 0-17, flexible 12+) */
 struct kp_fetch_request_replica_state {
 	int32_t replica_id;
 	int64_t replica_epoch;
 };
+extern const struct kp_msg_desc kp_fetch_request_replica_state_desc;
+/* kp_fetch_request_replica_state_init - every field of *m at its schema default. */
+static inline void kp_fetch_request_replica_state_init(struct kp_fetch_request_replica_state *m)
+{
+	kp_msg_init(&kp_fetch_request_replica_state_desc, m);
+}
+/* kp_fetch_request_replica_state_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_fetch_request_replica_state *kp_fetch_request_replica_state_new(kp_arena *a, size_t n)
+{
+	return (struct kp_fetch_request_replica_state *)kp_msg_new(&kp_fetch_request_replica_state_desc, a, n);
+}
 
 struct kp_fetch_request_fetch_partition {
 	int32_t partition;
@@ -1881,6 +4214,17 @@ struct kp_fetch_request_fetch_partition {
 	int32_t partition_max_bytes;
 	kp_uuid replica_directory_id;
 };
+extern const struct kp_msg_desc kp_fetch_request_fetch_partition_desc;
+/* kp_fetch_request_fetch_partition_init - every field of *m at its schema default. */
+static inline void kp_fetch_request_fetch_partition_init(struct kp_fetch_request_fetch_partition *m)
+{
+	kp_msg_init(&kp_fetch_request_fetch_partition_desc, m);
+}
+/* kp_fetch_request_fetch_partition_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_fetch_request_fetch_partition *kp_fetch_request_fetch_partition_new(kp_arena *a, size_t n)
+{
+	return (struct kp_fetch_request_fetch_partition *)kp_msg_new(&kp_fetch_request_fetch_partition_desc, a, n);
+}
 
 struct kp_fetch_request_fetch_topic {
 	char *topic;
@@ -1888,6 +4232,17 @@ struct kp_fetch_request_fetch_topic {
 	struct kp_fetch_request_fetch_partition *partitions;
 	int32_t partitions_count;
 };
+extern const struct kp_msg_desc kp_fetch_request_fetch_topic_desc;
+/* kp_fetch_request_fetch_topic_init - every field of *m at its schema default. */
+static inline void kp_fetch_request_fetch_topic_init(struct kp_fetch_request_fetch_topic *m)
+{
+	kp_msg_init(&kp_fetch_request_fetch_topic_desc, m);
+}
+/* kp_fetch_request_fetch_topic_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_fetch_request_fetch_topic *kp_fetch_request_fetch_topic_new(kp_arena *a, size_t n)
+{
+	return (struct kp_fetch_request_fetch_topic *)kp_msg_new(&kp_fetch_request_fetch_topic_desc, a, n);
+}
 
 struct kp_fetch_request_forgotten_topic {
 	char *topic;
@@ -1895,6 +4250,17 @@ struct kp_fetch_request_forgotten_topic {
 	int32_t *partitions;
 	int32_t partitions_count;
 };
+extern const struct kp_msg_desc kp_fetch_request_forgotten_topic_desc;
+/* kp_fetch_request_forgotten_topic_init - every field of *m at its schema default. */
+static inline void kp_fetch_request_forgotten_topic_init(struct kp_fetch_request_forgotten_topic *m)
+{
+	kp_msg_init(&kp_fetch_request_forgotten_topic_desc, m);
+}
+/* kp_fetch_request_forgotten_topic_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_fetch_request_forgotten_topic *kp_fetch_request_forgotten_topic_new(kp_arena *a, size_t n)
+{
+	return (struct kp_fetch_request_forgotten_topic *)kp_msg_new(&kp_fetch_request_forgotten_topic_desc, a, n);
+}
 
 struct kp_fetch_request {
 	char *cluster_id;
@@ -1912,29 +4278,82 @@ struct kp_fetch_request {
 	int32_t forgotten_topics_data_count;
 	char *rack_id;
 };
-
 extern const struct kp_msg_desc kp_fetch_request_desc;
+/* kp_fetch_request_init - every field of *m at its schema default. */
+static inline void kp_fetch_request_init(struct kp_fetch_request *m)
+{
+	kp_msg_init(&kp_fetch_request_desc, m);
+}
+/* kp_fetch_request_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_fetch_request *kp_fetch_request_new(kp_arena *a, size_t n)
+{
+	return (struct kp_fetch_request *)kp_msg_new(&kp_fetch_request_desc, a, n);
+}
 
 /* FetchResponse (response, versions 0-17, flexible 12+) */
 struct kp_fetch_response_epoch_end_offset {
 	int32_t epoch;
 	int64_t end_offset;
 };
+extern const struct kp_msg_desc kp_fetch_response_epoch_end_offset_desc;
+/* kp_fetch_response_epoch_end_offset_init - every field of *m at its schema default. */
+static inline void kp_fetch_response_epoch_end_offset_init(struct kp_fetch_response_epoch_end_offset *m)
+{
+	kp_msg_init(&kp_fetch_response_epoch_end_offset_desc, m);
+}
+/* kp_fetch_response_epoch_end_offset_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_fetch_response_epoch_end_offset *kp_fetch_response_epoch_end_offset_new(kp_arena *a, size_t n)
+{
+	return (struct kp_fetch_response_epoch_end_offset *)kp_msg_new(&kp_fetch_response_epoch_end_offset_desc, a, n);
+}
 
 struct kp_fetch_response_leader_id_and_epoch {
 	int32_t leader_id;
 	int32_t leader_epoch;
 };
+extern const struct kp_msg_desc kp_fetch_response_leader_id_and_epoch_desc;
+/* kp_fetch_response_leader_id_and_epoch_init - every field of *m at its schema default. */
+static inline void kp_fetch_response_leader_id_and_epoch_init(struct kp_fetch_response_leader_id_and_epoch *m)
+{
+	kp_msg_init(&kp_fetch_response_leader_id_and_epoch_desc, m);
+}
+/* kp_fetch_response_leader_id_and_epoch_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_fetch_response_leader_id_and_epoch *kp_fetch_response_leader_id_and_epoch_new(kp_arena *a, size_t n)
+{
+	return (struct kp_fetch_response_leader_id_and_epoch *)kp_msg_new(&kp_fetch_response_leader_id_and_epoch_desc, a, n);
+}
 
 struct kp_fetch_response_snapshot_id {
 	int64_t end_offset;
 	int32_t epoch;
 };
+extern const struct kp_msg_desc kp_fetch_response_snapshot_id_desc;
+/* kp_fetch_response_snapshot_id_init - every field of *m at its schema default. */
+static inline void kp_fetch_response_snapshot_id_init(struct kp_fetch_response_snapshot_id *m)
+{
+	kp_msg_init(&kp_fetch_response_snapshot_id_desc, m);
+}
+/* kp_fetch_response_snapshot_id_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_fetch_response_snapshot_id *kp_fetch_response_snapshot_id_new(kp_arena *a, size_t n)
+{
+	return (struct kp_fetch_response_snapshot_id *)kp_msg_new(&kp_fetch_response_snapshot_id_desc, a, n);
+}
 
 struct kp_fetch_response_aborted_transaction {
 	int64_t producer_id;
 	int64_t first_offset;
 };
+extern const struct kp_msg_desc kp_fetch_response_aborted_transaction_desc;
+/* kp_fetch_response_aborted_transaction_init - every field of *m at its schema default. */
+static inline void kp_fetch_response_aborted_transaction_init(struct kp_fetch_response_aborted_transaction *m)
+{
+	kp_msg_init(&kp_fetch_response_aborted_transaction_desc, m);
+}
+/* kp_fetch_response_aborted_transaction_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_fetch_response_aborted_transaction *kp_fetch_response_aborted_transaction_new(kp_arena *a, size_t n)
+{
+	return (struct kp_fetch_response_aborted_transaction *)kp_msg_new(&kp_fetch_response_aborted_transaction_desc, a, n);
+}
 
 struct kp_fetch_response_partition_data {
 	int32_t partition_index;
@@ -1950,6 +4369,17 @@ struct kp_fetch_response_partition_data {
 	int32_t preferred_read_replica;
 	kp_bytes records;
 };
+extern const struct kp_msg_desc kp_fetch_response_partition_data_desc;
+/* kp_fetch_response_partition_data_init - every field of *m at its schema default. */
+static inline void kp_fetch_response_partition_data_init(struct kp_fetch_response_partition_data *m)
+{
+	kp_msg_init(&kp_fetch_response_partition_data_desc, m);
+}
+/* kp_fetch_response_partition_data_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_fetch_response_partition_data *kp_fetch_response_partition_data_new(kp_arena *a, size_t n)
+{
+	return (struct kp_fetch_response_partition_data *)kp_msg_new(&kp_fetch_response_partition_data_desc, a, n);
+}
 
 struct kp_fetch_response_fetchable_topic_response {
 	char *topic;
@@ -1957,6 +4387,17 @@ struct kp_fetch_response_fetchable_topic_response {
 	struct kp_fetch_response_partition_data *partitions;
 	int32_t partitions_count;
 };
+extern const struct kp_msg_desc kp_fetch_response_fetchable_topic_response_desc;
+/* kp_fetch_response_fetchable_topic_response_init - every field of *m at its schema default. */
+static inline void kp_fetch_response_fetchable_topic_response_init(struct kp_fetch_response_fetchable_topic_response *m)
+{
+	kp_msg_init(&kp_fetch_response_fetchable_topic_response_desc, m);
+}
+/* kp_fetch_response_fetchable_topic_response_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_fetch_response_fetchable_topic_response *kp_fetch_response_fetchable_topic_response_new(kp_arena *a, size_t n)
+{
+	return (struct kp_fetch_response_fetchable_topic_response *)kp_msg_new(&kp_fetch_response_fetchable_topic_response_desc, a, n);
+}
 
 struct kp_fetch_response_node_endpoint {
 	int32_t node_id;
@@ -1964,6 +4405,17 @@ struct kp_fetch_response_node_endpoint {
 	int32_t port;
 	char *rack;
 };
+extern const struct kp_msg_desc kp_fetch_response_node_endpoint_desc;
+/* kp_fetch_response_node_endpoint_init - every field of *m at its schema default. */
+static inline void kp_fetch_response_node_endpoint_init(struct kp_fetch_response_node_endpoint *m)
+{
+	kp_msg_init(&kp_fetch_response_node_endpoint_desc, m);
+}
+/* kp_fetch_response_node_endpoint_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_fetch_response_node_endpoint *kp_fetch_response_node_endpoint_new(kp_arena *a, size_t n)
+{
+	return (struct kp_fetch_response_node_endpoint *)kp_msg_new(&kp_fetch_response_node_endpoint_desc, a, n);
+}
 
 struct kp_fetch_response {
 	int32_t throttle_time_ms;
@@ -1974,14 +4426,34 @@ struct kp_fetch_response {
 	struct kp_fetch_response_node_endpoint *node_endpoints;
 	int32_t node_endpoints_count;
 };
-
 extern const struct kp_msg_desc kp_fetch_response_desc;
+/* kp_fetch_response_init - every field of *m at its schema default. */
+static inline void kp_fetch_response_init(struct kp_fetch_response *m)
+{
+	kp_msg_init(&kp_fetch_response_desc, m);
+}
+/* kp_fetch_response_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_fetch_response *kp_fetch_response_new(kp_arena *a, size_t n)
+{
+	return (struct kp_fetch_response *)kp_msg_new(&kp_fetch_response_desc, a, n);
+}
 
 /* FetchSnapshotRequest (request, versions 0-1, flexible 0+) */
 struct kp_fetch_snapshot_request_snapshot_id {
 	int64_t end_offset;
 	int32_t epoch;
 };
+extern const struct kp_msg_desc kp_fetch_snapshot_request_snapshot_id_desc;
+/* kp_fetch_snapshot_request_snapshot_id_init - every field of *m at its schema default. */
+static inline void kp_fetch_snapshot_request_snapshot_id_init(struct kp_fetch_snapshot_request_snapshot_id *m)
+{
+	kp_msg_init(&kp_fetch_snapshot_request_snapshot_id_desc, m);
+}
+/* kp_fetch_snapshot_request_snapshot_id_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_fetch_snapshot_request_snapshot_id *kp_fetch_snapshot_request_snapshot_id_new(kp_arena *a, size_t n)
+{
+	return (struct kp_fetch_snapshot_request_snapshot_id *)kp_msg_new(&kp_fetch_snapshot_request_snapshot_id_desc, a, n);
+}
 
 struct kp_fetch_snapshot_request_partition_snapshot {
 	int32_t partition;
@@ -1990,12 +4462,34 @@ struct kp_fetch_snapshot_request_partition_snapshot {
 	int64_t position;
 	kp_uuid replica_directory_id;
 };
+extern const struct kp_msg_desc kp_fetch_snapshot_request_partition_snapshot_desc;
+/* kp_fetch_snapshot_request_partition_snapshot_init - every field of *m at its schema default. */
+static inline void kp_fetch_snapshot_request_partition_snapshot_init(struct kp_fetch_snapshot_request_partition_snapshot *m)
+{
+	kp_msg_init(&kp_fetch_snapshot_request_partition_snapshot_desc, m);
+}
+/* kp_fetch_snapshot_request_partition_snapshot_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_fetch_snapshot_request_partition_snapshot *kp_fetch_snapshot_request_partition_snapshot_new(kp_arena *a, size_t n)
+{
+	return (struct kp_fetch_snapshot_request_partition_snapshot *)kp_msg_new(&kp_fetch_snapshot_request_partition_snapshot_desc, a, n);
+}
 
 struct kp_fetch_snapshot_request_topic_snapshot {
 	char *name;
 	struct kp_fetch_snapshot_request_partition_snapshot *partitions;
 	int32_t partitions_count;
 };
+extern const struct kp_msg_desc kp_fetch_snapshot_request_topic_snapshot_desc;
+/* kp_fetch_snapshot_request_topic_snapshot_init - every field of *m at its schema default. */
+static inline void kp_fetch_snapshot_request_topic_snapshot_init(struct kp_fetch_snapshot_request_topic_snapshot *m)
+{
+	kp_msg_init(&kp_fetch_snapshot_request_topic_snapshot_desc, m);
+}
+/* kp_fetch_snapshot_request_topic_snapshot_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_fetch_snapshot_request_topic_snapshot *kp_fetch_snapshot_request_topic_snapshot_new(kp_arena *a, size_t n)
+{
+	return (struct kp_fetch_snapshot_request_topic_snapshot *)kp_msg_new(&kp_fetch_snapshot_request_topic_snapshot_desc, a, n);
+}
 
 struct kp_fetch_snapshot_request {
 	char *cluster_id;
@@ -2004,19 +4498,50 @@ struct kp_fetch_snapshot_request {
 	struct kp_fetch_snapshot_request_topic_snapshot *topics;
 	int32_t topics_count;
 };
-
 extern const struct kp_msg_desc kp_fetch_snapshot_request_desc;
+/* kp_fetch_snapshot_request_init - every field of *m at its schema default. */
+static inline void kp_fetch_snapshot_request_init(struct kp_fetch_snapshot_request *m)
+{
+	kp_msg_init(&kp_fetch_snapshot_request_desc, m);
+}
+/* kp_fetch_snapshot_request_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_fetch_snapshot_request *kp_fetch_snapshot_request_new(kp_arena *a, size_t n)
+{
+	return (struct kp_fetch_snapshot_request *)kp_msg_new(&kp_fetch_snapshot_request_desc, a, n);
+}
 
 /* FetchSnapshotResponse (response, versions 0-1, flexible 0+) */
 struct kp_fetch_snapshot_response_snapshot_id {
 	int64_t end_offset;
 	int32_t epoch;
 };
+extern const struct kp_msg_desc kp_fetch_snapshot_response_snapshot_id_desc;
+/* kp_fetch_snapshot_response_snapshot_id_init - every field of *m at its schema default. */
+static inline void kp_fetch_snapshot_response_snapshot_id_init(struct kp_fetch_snapshot_response_snapshot_id *m)
+{
+	kp_msg_init(&kp_fetch_snapshot_response_snapshot_id_desc, m);
+}
+/* kp_fetch_snapshot_response_snapshot_id_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_fetch_snapshot_response_snapshot_id *kp_fetch_snapshot_response_snapshot_id_new(kp_arena *a, size_t n)
+{
+	return (struct kp_fetch_snapshot_response_snapshot_id *)kp_msg_new(&kp_fetch_snapshot_response_snapshot_id_desc, a, n);
+}
 
 struct kp_fetch_snapshot_response_leader_id_and_epoch {
 	int32_t leader_id;
 	int32_t leader_epoch;
 };
+extern const struct kp_msg_desc kp_fetch_snapshot_response_leader_id_and_epoch_desc;
+/* kp_fetch_snapshot_response_leader_id_and_epoch_init - every field of *m at its schema default. */
+static inline void kp_fetch_snapshot_response_leader_id_and_epoch_init(struct kp_fetch_snapshot_response_leader_id_and_epoch *m)
+{
+	kp_msg_init(&kp_fetch_snapshot_response_leader_id_and_epoch_desc, m);
+}
+/* kp_fetch_snapshot_response_leader_id_and_epoch_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_fetch_snapshot_response_leader_id_and_epoch *kp_fetch_snapshot_response_leader_id_and_epoch_new(kp_arena *a, size_t n)
+{
+	return (struct kp_fetch_snapshot_response_leader_id_and_epoch *)kp_msg_new(&kp_fetch_snapshot_response_leader_id_and_epoch_desc, a, n);
+}
 
 struct kp_fetch_snapshot_response_partition_snapshot {
 	int32_t index;
@@ -2027,18 +4552,51 @@ struct kp_fetch_snapshot_response_partition_snapshot {
 	int64_t position;
 	kp_bytes unaligned_records;
 };
+extern const struct kp_msg_desc kp_fetch_snapshot_response_partition_snapshot_desc;
+/* kp_fetch_snapshot_response_partition_snapshot_init - every field of *m at its schema default. */
+static inline void kp_fetch_snapshot_response_partition_snapshot_init(struct kp_fetch_snapshot_response_partition_snapshot *m)
+{
+	kp_msg_init(&kp_fetch_snapshot_response_partition_snapshot_desc, m);
+}
+/* kp_fetch_snapshot_response_partition_snapshot_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_fetch_snapshot_response_partition_snapshot *kp_fetch_snapshot_response_partition_snapshot_new(kp_arena *a, size_t n)
+{
+	return (struct kp_fetch_snapshot_response_partition_snapshot *)kp_msg_new(&kp_fetch_snapshot_response_partition_snapshot_desc, a, n);
+}
 
 struct kp_fetch_snapshot_response_topic_snapshot {
 	char *name;
 	struct kp_fetch_snapshot_response_partition_snapshot *partitions;
 	int32_t partitions_count;
 };
+extern const struct kp_msg_desc kp_fetch_snapshot_response_topic_snapshot_desc;
+/* kp_fetch_snapshot_response_topic_snapshot_init - every field of *m at its schema default. */
+static inline void kp_fetch_snapshot_response_topic_snapshot_init(struct kp_fetch_snapshot_response_topic_snapshot *m)
+{
+	kp_msg_init(&kp_fetch_snapshot_response_topic_snapshot_desc, m);
+}
+/* kp_fetch_snapshot_response_topic_snapshot_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_fetch_snapshot_response_topic_snapshot *kp_fetch_snapshot_response_topic_snapshot_new(kp_arena *a, size_t n)
+{
+	return (struct kp_fetch_snapshot_response_topic_snapshot *)kp_msg_new(&kp_fetch_snapshot_response_topic_snapshot_desc, a, n);
+}
 
 struct kp_fetch_snapshot_response_node_endpoint {
 	int32_t node_id;
 	char *host;
 	uint16_t port;
 };
+extern const struct kp_msg_desc kp_fetch_snapshot_response_node_endpoint_desc;
+/* kp_fetch_snapshot_response_node_endpoint_init - every field of *m at its schema default. */
+static inline void kp_fetch_snapshot_response_node_endpoint_init(struct kp_fetch_snapshot_response_node_endpoint *m)
+{
+	kp_msg_init(&kp_fetch_snapshot_response_node_endpoint_desc, m);
+}
+/* kp_fetch_snapshot_response_node_endpoint_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_fetch_snapshot_response_node_endpoint *kp_fetch_snapshot_response_node_endpoint_new(kp_arena *a, size_t n)
+{
+	return (struct kp_fetch_snapshot_response_node_endpoint *)kp_msg_new(&kp_fetch_snapshot_response_node_endpoint_desc, a, n);
+}
 
 struct kp_fetch_snapshot_response {
 	int32_t throttle_time_ms;
@@ -2048,8 +4606,17 @@ struct kp_fetch_snapshot_response {
 	struct kp_fetch_snapshot_response_node_endpoint *node_endpoints;
 	int32_t node_endpoints_count;
 };
-
 extern const struct kp_msg_desc kp_fetch_snapshot_response_desc;
+/* kp_fetch_snapshot_response_init - every field of *m at its schema default. */
+static inline void kp_fetch_snapshot_response_init(struct kp_fetch_snapshot_response *m)
+{
+	kp_msg_init(&kp_fetch_snapshot_response_desc, m);
+}
+/* kp_fetch_snapshot_response_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_fetch_snapshot_response *kp_fetch_snapshot_response_new(kp_arena *a, size_t n)
+{
+	return (struct kp_fetch_snapshot_response *)kp_msg_new(&kp_fetch_snapshot_response_desc, a, n);
+}
 
 /* FindCoordinatorRequest (request, versions 0-6, flexible 3+) */
 struct kp_find_coordinator_request {
@@ -2058,8 +4625,17 @@ struct kp_find_coordinator_request {
 	char **coordinator_keys;
 	int32_t coordinator_keys_count;
 };
-
 extern const struct kp_msg_desc kp_find_coordinator_request_desc;
+/* kp_find_coordinator_request_init - every field of *m at its schema default. */
+static inline void kp_find_coordinator_request_init(struct kp_find_coordinator_request *m)
+{
+	kp_msg_init(&kp_find_coordinator_request_desc, m);
+}
+/* kp_find_coordinator_request_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_find_coordinator_request *kp_find_coordinator_request_new(kp_arena *a, size_t n)
+{
+	return (struct kp_find_coordinator_request *)kp_msg_new(&kp_find_coordinator_request_desc, a, n);
+}
 
 /* FindCoordinatorResponse (response, versions 0-6, flexible 3+) */
 struct kp_find_coordinator_response_coordinator {
@@ -2070,6 +4646,17 @@ struct kp_find_coordinator_response_coordinator {
 	int16_t error_code;
 	char *error_message;
 };
+extern const struct kp_msg_desc kp_find_coordinator_response_coordinator_desc;
+/* kp_find_coordinator_response_coordinator_init - every field of *m at its schema default. */
+static inline void kp_find_coordinator_response_coordinator_init(struct kp_find_coordinator_response_coordinator *m)
+{
+	kp_msg_init(&kp_find_coordinator_response_coordinator_desc, m);
+}
+/* kp_find_coordinator_response_coordinator_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_find_coordinator_response_coordinator *kp_find_coordinator_response_coordinator_new(kp_arena *a, size_t n)
+{
+	return (struct kp_find_coordinator_response_coordinator *)kp_msg_new(&kp_find_coordinator_response_coordinator_desc, a, n);
+}
 
 struct kp_find_coordinator_response {
 	int32_t throttle_time_ms;
@@ -2081,15 +4668,33 @@ struct kp_find_coordinator_response {
 	struct kp_find_coordinator_response_coordinator *coordinators;
 	int32_t coordinators_count;
 };
-
 extern const struct kp_msg_desc kp_find_coordinator_response_desc;
+/* kp_find_coordinator_response_init - every field of *m at its schema default. */
+static inline void kp_find_coordinator_response_init(struct kp_find_coordinator_response *m)
+{
+	kp_msg_init(&kp_find_coordinator_response_desc, m);
+}
+/* kp_find_coordinator_response_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_find_coordinator_response *kp_find_coordinator_response_new(kp_arena *a, size_t n)
+{
+	return (struct kp_find_coordinator_response *)kp_msg_new(&kp_find_coordinator_response_desc, a, n);
+}
 
 /* GetTelemetrySubscriptionsRequest (request, versions 0, flexible 0+) */
 struct kp_get_telemetry_subscriptions_request {
 	kp_uuid client_instance_id;
 };
-
 extern const struct kp_msg_desc kp_get_telemetry_subscriptions_request_desc;
+/* kp_get_telemetry_subscriptions_request_init - every field of *m at its schema default. */
+static inline void kp_get_telemetry_subscriptions_request_init(struct kp_get_telemetry_subscriptions_request *m)
+{
+	kp_msg_init(&kp_get_telemetry_subscriptions_request_desc, m);
+}
+/* kp_get_telemetry_subscriptions_request_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_get_telemetry_subscriptions_request *kp_get_telemetry_subscriptions_request_new(kp_arena *a, size_t n)
+{
+	return (struct kp_get_telemetry_subscriptions_request *)kp_msg_new(&kp_get_telemetry_subscriptions_request_desc, a, n);
+}
 
 /* GetTelemetrySubscriptionsResponse (response, versions 0, flexible 0+) */
 struct kp_get_telemetry_subscriptions_response {
@@ -2105,8 +4710,17 @@ struct kp_get_telemetry_subscriptions_response {
 	char **requested_metrics;
 	int32_t requested_metrics_count;
 };
-
 extern const struct kp_msg_desc kp_get_telemetry_subscriptions_response_desc;
+/* kp_get_telemetry_subscriptions_response_init - every field of *m at its schema default. */
+static inline void kp_get_telemetry_subscriptions_response_init(struct kp_get_telemetry_subscriptions_response *m)
+{
+	kp_msg_init(&kp_get_telemetry_subscriptions_response_desc, m);
+}
+/* kp_get_telemetry_subscriptions_response_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_get_telemetry_subscriptions_response *kp_get_telemetry_subscriptions_response_new(kp_arena *a, size_t n)
+{
+	return (struct kp_get_telemetry_subscriptions_response *)kp_msg_new(&kp_get_telemetry_subscriptions_response_desc, a, n);
+}
 
 /* HeartbeatRequest (request, versions 0-4, flexible 4+) */
 struct kp_heartbeat_request {
@@ -2115,16 +4729,34 @@ struct kp_heartbeat_request {
 	char *member_id;
 	char *group_instance_id;
 };
-
 extern const struct kp_msg_desc kp_heartbeat_request_desc;
+/* kp_heartbeat_request_init - every field of *m at its schema default. */
+static inline void kp_heartbeat_request_init(struct kp_heartbeat_request *m)
+{
+	kp_msg_init(&kp_heartbeat_request_desc, m);
+}
+/* kp_heartbeat_request_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_heartbeat_request *kp_heartbeat_request_new(kp_arena *a, size_t n)
+{
+	return (struct kp_heartbeat_request *)kp_msg_new(&kp_heartbeat_request_desc, a, n);
+}
 
 /* HeartbeatResponse (response, versions 0-4, flexible 4+) */
 struct kp_heartbeat_response {
 	int32_t throttle_time_ms;
 	int16_t error_code;
 };
-
 extern const struct kp_msg_desc kp_heartbeat_response_desc;
+/* kp_heartbeat_response_init - every field of *m at its schema default. */
+static inline void kp_heartbeat_response_init(struct kp_heartbeat_response *m)
+{
+	kp_msg_init(&kp_heartbeat_response_desc, m);
+}
+/* kp_heartbeat_response_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_heartbeat_response *kp_heartbeat_response_new(kp_arena *a, size_t n)
+{
+	return (struct kp_heartbeat_response *)kp_msg_new(&kp_heartbeat_response_desc, a, n);
+}
 
 /* IncrementalAlterConfigsRequest (request, versions 0-1, flexible 1+) */
 struct kp_incremental_alter_configs_request_alterable_config {
@@ -2132,6 +4764,17 @@ struct kp_incremental_alter_configs_request_alterable_config {
 	int8_t config_operation;
 	char *value;
 };
+extern const struct kp_msg_desc kp_incremental_alter_configs_request_alterable_config_desc;
+/* kp_incremental_alter_configs_request_alterable_config_init - every field of *m at its schema default. */
+static inline void kp_incremental_alter_configs_request_alterable_config_init(struct kp_incremental_alter_configs_request_alterable_config *m)
+{
+	kp_msg_init(&kp_incremental_alter_configs_request_alterable_config_desc, m);
+}
+/* kp_incremental_alter_configs_request_alterable_config_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_incremental_alter_configs_request_alterable_config *kp_incremental_alter_configs_request_alterable_config_new(kp_arena *a, size_t n)
+{
+	return (struct kp_incremental_alter_configs_request_alterable_config *)kp_msg_new(&kp_incremental_alter_configs_request_alterable_config_desc, a, n);
+}
 
 struct kp_incremental_alter_configs_request_alter_configs_resource {
 	int8_t resource_type;
@@ -2139,14 +4782,34 @@ struct kp_incremental_alter_configs_request_alter_configs_resource {
 	struct kp_incremental_alter_configs_request_alterable_config *configs;
 	int32_t configs_count;
 };
+extern const struct kp_msg_desc kp_incremental_alter_configs_request_alter_configs_resource_desc;
+/* kp_incremental_alter_configs_request_alter_configs_resource_init - every field of *m at its schema default. */
+static inline void kp_incremental_alter_configs_request_alter_configs_resource_init(struct kp_incremental_alter_configs_request_alter_configs_resource *m)
+{
+	kp_msg_init(&kp_incremental_alter_configs_request_alter_configs_resource_desc, m);
+}
+/* kp_incremental_alter_configs_request_alter_configs_resource_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_incremental_alter_configs_request_alter_configs_resource *kp_incremental_alter_configs_request_alter_configs_resource_new(kp_arena *a, size_t n)
+{
+	return (struct kp_incremental_alter_configs_request_alter_configs_resource *)kp_msg_new(&kp_incremental_alter_configs_request_alter_configs_resource_desc, a, n);
+}
 
 struct kp_incremental_alter_configs_request {
 	struct kp_incremental_alter_configs_request_alter_configs_resource *resources;
 	int32_t resources_count;
 	bool validate_only;
 };
-
 extern const struct kp_msg_desc kp_incremental_alter_configs_request_desc;
+/* kp_incremental_alter_configs_request_init - every field of *m at its schema default. */
+static inline void kp_incremental_alter_configs_request_init(struct kp_incremental_alter_configs_request *m)
+{
+	kp_msg_init(&kp_incremental_alter_configs_request_desc, m);
+}
+/* kp_incremental_alter_configs_request_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_incremental_alter_configs_request *kp_incremental_alter_configs_request_new(kp_arena *a, size_t n)
+{
+	return (struct kp_incremental_alter_configs_request *)kp_msg_new(&kp_incremental_alter_configs_request_desc, a, n);
+}
 
 /* IncrementalAlterConfigsResponse (response, versions 0-1, flexible 1+) */
 struct kp_incremental_alter_configs_response_alter_configs_resource_response {
@@ -2155,14 +4818,34 @@ struct kp_incremental_alter_configs_response_alter_configs_resource_response {
 	int8_t resource_type;
 	char *resource_name;
 };
+extern const struct kp_msg_desc kp_incremental_alter_configs_response_alter_configs_resource_response_desc;
+/* kp_incremental_alter_configs_response_alter_configs_resource_response_init - every field of *m at its schema default. */
+static inline void kp_incremental_alter_configs_response_alter_configs_resource_response_init(struct kp_incremental_alter_configs_response_alter_configs_resource_response *m)
+{
+	kp_msg_init(&kp_incremental_alter_configs_response_alter_configs_resource_response_desc, m);
+}
+/* kp_incremental_alter_configs_response_alter_configs_resource_response_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_incremental_alter_configs_response_alter_configs_resource_response *kp_incremental_alter_configs_response_alter_configs_resource_response_new(kp_arena *a, size_t n)
+{
+	return (struct kp_incremental_alter_configs_response_alter_configs_resource_response *)kp_msg_new(&kp_incremental_alter_configs_response_alter_configs_resource_response_desc, a, n);
+}
 
 struct kp_incremental_alter_configs_response {
 	int32_t throttle_time_ms;
 	struct kp_incremental_alter_configs_response_alter_configs_resource_response *responses;
 	int32_t responses_count;
 };
-
 extern const struct kp_msg_desc kp_incremental_alter_configs_response_desc;
+/* kp_incremental_alter_configs_response_init - every field of *m at its schema default. */
+static inline void kp_incremental_alter_configs_response_init(struct kp_incremental_alter_configs_response *m)
+{
+	kp_msg_init(&kp_incremental_alter_configs_response_desc, m);
+}
+/* kp_incremental_alter_configs_response_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_incremental_alter_configs_response *kp_incremental_alter_configs_response_new(kp_arena *a, size_t n)
+{
+	return (struct kp_incremental_alter_configs_response *)kp_msg_new(&kp_incremental_alter_configs_response_desc, a, n);
+}
 
 /* InitProducerIdRequest (request, versions 0-5, flexible 2+) */
 struct kp_init_producer_id_request {
@@ -2171,8 +4854,17 @@ struct kp_init_producer_id_request {
 	int64_t producer_id;
 	int16_t producer_epoch;
 };
-
 extern const struct kp_msg_desc kp_init_producer_id_request_desc;
+/* kp_init_producer_id_request_init - every field of *m at its schema default. */
+static inline void kp_init_producer_id_request_init(struct kp_init_producer_id_request *m)
+{
+	kp_msg_init(&kp_init_producer_id_request_desc, m);
+}
+/* kp_init_producer_id_request_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_init_producer_id_request *kp_init_producer_id_request_new(kp_arena *a, size_t n)
+{
+	return (struct kp_init_producer_id_request *)kp_msg_new(&kp_init_producer_id_request_desc, a, n);
+}
 
 /* InitProducerIdResponse (response, versions 0-5, flexible 2+) */
 struct kp_init_producer_id_response {
@@ -2181,8 +4873,17 @@ struct kp_init_producer_id_response {
 	int64_t producer_id;
 	int16_t producer_epoch;
 };
-
 extern const struct kp_msg_desc kp_init_producer_id_response_desc;
+/* kp_init_producer_id_response_init - every field of *m at its schema default. */
+static inline void kp_init_producer_id_response_init(struct kp_init_producer_id_response *m)
+{
+	kp_msg_init(&kp_init_producer_id_response_desc, m);
+}
+/* kp_init_producer_id_response_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_init_producer_id_response *kp_init_producer_id_response_new(kp_arena *a, size_t n)
+{
+	return (struct kp_init_producer_id_response *)kp_msg_new(&kp_init_producer_id_response_desc, a, n);
+}
 
 /* InitializeShareGroupStateRequest (request, versions 0, flexible 0+) */
 struct kp_initialize_share_group_state_request_partition_data {
@@ -2190,20 +4891,51 @@ struct kp_initialize_share_group_state_request_partition_data {
 	int32_t state_epoch;
 	int64_t start_offset;
 };
+extern const struct kp_msg_desc kp_initialize_share_group_state_request_partition_data_desc;
+/* kp_initialize_share_group_state_request_partition_data_init - every field of *m at its schema default. */
+static inline void kp_initialize_share_group_state_request_partition_data_init(struct kp_initialize_share_group_state_request_partition_data *m)
+{
+	kp_msg_init(&kp_initialize_share_group_state_request_partition_data_desc, m);
+}
+/* kp_initialize_share_group_state_request_partition_data_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_initialize_share_group_state_request_partition_data *kp_initialize_share_group_state_request_partition_data_new(kp_arena *a, size_t n)
+{
+	return (struct kp_initialize_share_group_state_request_partition_data *)kp_msg_new(&kp_initialize_share_group_state_request_partition_data_desc, a, n);
+}
 
 struct kp_initialize_share_group_state_request_initialize_state_data {
 	kp_uuid topic_id;
 	struct kp_initialize_share_group_state_request_partition_data *partitions;
 	int32_t partitions_count;
 };
+extern const struct kp_msg_desc kp_initialize_share_group_state_request_initialize_state_data_desc;
+/* kp_initialize_share_group_state_request_initialize_state_data_init - every field of *m at its schema default. */
+static inline void kp_initialize_share_group_state_request_initialize_state_data_init(struct kp_initialize_share_group_state_request_initialize_state_data *m)
+{
+	kp_msg_init(&kp_initialize_share_group_state_request_initialize_state_data_desc, m);
+}
+/* kp_initialize_share_group_state_request_initialize_state_data_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_initialize_share_group_state_request_initialize_state_data *kp_initialize_share_group_state_request_initialize_state_data_new(kp_arena *a, size_t n)
+{
+	return (struct kp_initialize_share_group_state_request_initialize_state_data *)kp_msg_new(&kp_initialize_share_group_state_request_initialize_state_data_desc, a, n);
+}
 
 struct kp_initialize_share_group_state_request {
 	char *group_id;
 	struct kp_initialize_share_group_state_request_initialize_state_data *topics;
 	int32_t topics_count;
 };
-
 extern const struct kp_msg_desc kp_initialize_share_group_state_request_desc;
+/* kp_initialize_share_group_state_request_init - every field of *m at its schema default. */
+static inline void kp_initialize_share_group_state_request_init(struct kp_initialize_share_group_state_request *m)
+{
+	kp_msg_init(&kp_initialize_share_group_state_request_desc, m);
+}
+/* kp_initialize_share_group_state_request_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_initialize_share_group_state_request *kp_initialize_share_group_state_request_new(kp_arena *a, size_t n)
+{
+	return (struct kp_initialize_share_group_state_request *)kp_msg_new(&kp_initialize_share_group_state_request_desc, a, n);
+}
 
 /* InitializeShareGroupStateResponse (response, versions 0, flexible 0+) */
 struct kp_initialize_share_group_state_response_partition_result {
@@ -2211,25 +4943,67 @@ struct kp_initialize_share_group_state_response_partition_result {
 	int16_t error_code;
 	char *error_message;
 };
+extern const struct kp_msg_desc kp_initialize_share_group_state_response_partition_result_desc;
+/* kp_initialize_share_group_state_response_partition_result_init - every field of *m at its schema default. */
+static inline void kp_initialize_share_group_state_response_partition_result_init(struct kp_initialize_share_group_state_response_partition_result *m)
+{
+	kp_msg_init(&kp_initialize_share_group_state_response_partition_result_desc, m);
+}
+/* kp_initialize_share_group_state_response_partition_result_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_initialize_share_group_state_response_partition_result *kp_initialize_share_group_state_response_partition_result_new(kp_arena *a, size_t n)
+{
+	return (struct kp_initialize_share_group_state_response_partition_result *)kp_msg_new(&kp_initialize_share_group_state_response_partition_result_desc, a, n);
+}
 
 struct kp_initialize_share_group_state_response_initialize_state_result {
 	kp_uuid topic_id;
 	struct kp_initialize_share_group_state_response_partition_result *partitions;
 	int32_t partitions_count;
 };
+extern const struct kp_msg_desc kp_initialize_share_group_state_response_initialize_state_result_desc;
+/* kp_initialize_share_group_state_response_initialize_state_result_init - every field of *m at its schema default. */
+static inline void kp_initialize_share_group_state_response_initialize_state_result_init(struct kp_initialize_share_group_state_response_initialize_state_result *m)
+{
+	kp_msg_init(&kp_initialize_share_group_state_response_initialize_state_result_desc, m);
+}
+/* kp_initialize_share_group_state_response_initialize_state_result_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_initialize_share_group_state_response_initialize_state_result *kp_initialize_share_group_state_response_initialize_state_result_new(kp_arena *a, size_t n)
+{
+	return (struct kp_initialize_share_group_state_response_initialize_state_result *)kp_msg_new(&kp_initialize_share_group_state_response_initialize_state_result_desc, a, n);
+}
 
 struct kp_initialize_share_group_state_response {
 	struct kp_initialize_share_group_state_response_initialize_state_result *results;
 	int32_t results_count;
 };
-
 extern const struct kp_msg_desc kp_initialize_share_group_state_response_desc;
+/* kp_initialize_share_group_state_response_init - every field of *m at its schema default. */
+static inline void kp_initialize_share_group_state_response_init(struct kp_initialize_share_group_state_response *m)
+{
+	kp_msg_init(&kp_initialize_share_group_state_response_desc, m);
+}
+/* kp_initialize_share_group_state_response_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_initialize_share_group_state_response *kp_initialize_share_group_state_response_new(kp_arena *a, size_t n)
+{
+	return (struct kp_initialize_share_group_state_response *)kp_msg_new(&kp_initialize_share_group_state_response_desc, a, n);
+}
 
 /* JoinGroupRequest (request, versions 0-9, flexible 6+) */
 struct kp_join_group_request_join_group_request_protocol {
 	char *name;
 	kp_bytes metadata;
 };
+extern const struct kp_msg_desc kp_join_group_request_join_group_request_protocol_desc;
+/* kp_join_group_request_join_group_request_protocol_init - every field of *m at its schema default. */
+static inline void kp_join_group_request_join_group_request_protocol_init(struct kp_join_group_request_join_group_request_protocol *m)
+{
+	kp_msg_init(&kp_join_group_request_join_group_request_protocol_desc, m);
+}
+/* kp_join_group_request_join_group_request_protocol_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_join_group_request_join_group_request_protocol *kp_join_group_request_join_group_request_protocol_new(kp_arena *a, size_t n)
+{
+	return (struct kp_join_group_request_join_group_request_protocol *)kp_msg_new(&kp_join_group_request_join_group_request_protocol_desc, a, n);
+}
 
 struct kp_join_group_request {
 	char *group_id;
@@ -2242,8 +5016,17 @@ struct kp_join_group_request {
 	int32_t protocols_count;
 	char *reason;
 };
-
 extern const struct kp_msg_desc kp_join_group_request_desc;
+/* kp_join_group_request_init - every field of *m at its schema default. */
+static inline void kp_join_group_request_init(struct kp_join_group_request *m)
+{
+	kp_msg_init(&kp_join_group_request_desc, m);
+}
+/* kp_join_group_request_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_join_group_request *kp_join_group_request_new(kp_arena *a, size_t n)
+{
+	return (struct kp_join_group_request *)kp_msg_new(&kp_join_group_request_desc, a, n);
+}
 
 /* JoinGroupResponse (response, versions 0-9, flexible 6+) */
 struct kp_join_group_response_join_group_response_member {
@@ -2251,6 +5034,17 @@ struct kp_join_group_response_join_group_response_member {
 	char *group_instance_id;
 	kp_bytes metadata;
 };
+extern const struct kp_msg_desc kp_join_group_response_join_group_response_member_desc;
+/* kp_join_group_response_join_group_response_member_init - every field of *m at its schema default. */
+static inline void kp_join_group_response_join_group_response_member_init(struct kp_join_group_response_join_group_response_member *m)
+{
+	kp_msg_init(&kp_join_group_response_join_group_response_member_desc, m);
+}
+/* kp_join_group_response_join_group_response_member_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_join_group_response_join_group_response_member *kp_join_group_response_join_group_response_member_new(kp_arena *a, size_t n)
+{
+	return (struct kp_join_group_response_join_group_response_member *)kp_msg_new(&kp_join_group_response_join_group_response_member_desc, a, n);
+}
 
 struct kp_join_group_response {
 	int32_t throttle_time_ms;
@@ -2264,16 +5058,34 @@ struct kp_join_group_response {
 	struct kp_join_group_response_join_group_response_member *members;
 	int32_t members_count;
 };
-
 extern const struct kp_msg_desc kp_join_group_response_desc;
+/* kp_join_group_response_init - every field of *m at its schema default. */
+static inline void kp_join_group_response_init(struct kp_join_group_response *m)
+{
+	kp_msg_init(&kp_join_group_response_desc, m);
+}
+/* kp_join_group_response_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_join_group_response *kp_join_group_response_new(kp_arena *a, size_t n)
+{
+	return (struct kp_join_group_response *)kp_msg_new(&kp_join_group_response_desc, a, n);
+}
 
 /* KRaftVersionRecord (data, versions 0, flexible 0+) */
 struct kp_kraft_version_record {
 	int16_t version;
 	int16_t kraft_version;
 };
-
 extern const struct kp_msg_desc kp_kraft_version_record_desc;
+/* kp_kraft_version_record_init - every field of *m at its schema default. */
+static inline void kp_kraft_version_record_init(struct kp_kraft_version_record *m)
+{
+	kp_msg_init(&kp_kraft_version_record_desc, m);
+}
+/* kp_kraft_version_record_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_kraft_version_record *kp_kraft_version_record_new(kp_arena *a, size_t n)
+{
+	return (struct kp_kraft_version_record *)kp_msg_new(&kp_kraft_version_record_desc, a, n);
+}
 
 /* LeaderAndIsrRequest (request, versions 0-7, flexible 4+) */
 struct kp_leader_and_isr_request_leader_and_isr_partition_state {
@@ -2294,6 +5106,17 @@ struct kp_leader_and_isr_request_leader_and_isr_partition_state {
 	bool is_new;
 	int8_t leader_recovery_state;
 };
+extern const struct kp_msg_desc kp_leader_and_isr_request_leader_and_isr_partition_state_desc;
+/* kp_leader_and_isr_request_leader_and_isr_partition_state_init - every field of *m at its schema default. */
+static inline void kp_leader_and_isr_request_leader_and_isr_partition_state_init(struct kp_leader_and_isr_request_leader_and_isr_partition_state *m)
+{
+	kp_msg_init(&kp_leader_and_isr_request_leader_and_isr_partition_state_desc, m);
+}
+/* kp_leader_and_isr_request_leader_and_isr_partition_state_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_leader_and_isr_request_leader_and_isr_partition_state *kp_leader_and_isr_request_leader_and_isr_partition_state_new(kp_arena *a, size_t n)
+{
+	return (struct kp_leader_and_isr_request_leader_and_isr_partition_state *)kp_msg_new(&kp_leader_and_isr_request_leader_and_isr_partition_state_desc, a, n);
+}
 
 struct kp_leader_and_isr_request_leader_and_isr_topic_state {
 	char *topic_name;
@@ -2301,12 +5124,34 @@ struct kp_leader_and_isr_request_leader_and_isr_topic_state {
 	struct kp_leader_and_isr_request_leader_and_isr_partition_state *partition_states;
 	int32_t partition_states_count;
 };
+extern const struct kp_msg_desc kp_leader_and_isr_request_leader_and_isr_topic_state_desc;
+/* kp_leader_and_isr_request_leader_and_isr_topic_state_init - every field of *m at its schema default. */
+static inline void kp_leader_and_isr_request_leader_and_isr_topic_state_init(struct kp_leader_and_isr_request_leader_and_isr_topic_state *m)
+{
+	kp_msg_init(&kp_leader_and_isr_request_leader_and_isr_topic_state_desc, m);
+}
+/* kp_leader_and_isr_request_leader_and_isr_topic_state_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_leader_and_isr_request_leader_and_isr_topic_state *kp_leader_and_isr_request_leader_and_isr_topic_state_new(kp_arena *a, size_t n)
+{
+	return (struct kp_leader_and_isr_request_leader_and_isr_topic_state *)kp_msg_new(&kp_leader_and_isr_request_leader_and_isr_topic_state_desc, a, n);
+}
 
 struct kp_leader_and_isr_request_leader_and_isr_live_leader {
 	int32_t broker_id;
 	char *host_name;
 	int32_t port;
 };
+extern const struct kp_msg_desc kp_leader_and_isr_request_leader_and_isr_live_leader_desc;
+/* kp_leader_and_isr_request_leader_and_isr_live_leader_init - every field of *m at its schema default. */
+static inline void kp_leader_and_isr_request_leader_and_isr_live_leader_init(struct kp_leader_and_isr_request_leader_and_isr_live_leader *m)
+{
+	kp_msg_init(&kp_leader_and_isr_request_leader_and_isr_live_leader_desc, m);
+}
+/* kp_leader_and_isr_request_leader_and_isr_live_leader_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_leader_and_isr_request_leader_and_isr_live_leader *kp_leader_and_isr_request_leader_and_isr_live_leader_new(kp_arena *a, size_t n)
+{
+	return (struct kp_leader_and_isr_request_leader_and_isr_live_leader *)kp_msg_new(&kp_leader_and_isr_request_leader_and_isr_live_leader_desc, a, n);
+}
 
 struct kp_leader_and_isr_request {
 	int32_t controller_id;
@@ -2321,8 +5166,17 @@ struct kp_leader_and_isr_request {
 	struct kp_leader_and_isr_request_leader_and_isr_live_leader *live_leaders;
 	int32_t live_leaders_count;
 };
-
 extern const struct kp_msg_desc kp_leader_and_isr_request_desc;
+/* kp_leader_and_isr_request_init - every field of *m at its schema default. */
+static inline void kp_leader_and_isr_request_init(struct kp_leader_and_isr_request *m)
+{
+	kp_msg_init(&kp_leader_and_isr_request_desc, m);
+}
+/* kp_leader_and_isr_request_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_leader_and_isr_request *kp_leader_and_isr_request_new(kp_arena *a, size_t n)
+{
+	return (struct kp_leader_and_isr_request *)kp_msg_new(&kp_leader_and_isr_request_desc, a, n);
+}
 
 /* LeaderAndIsrResponse (response, versions 0-7, flexible 4+) */
 struct kp_leader_and_isr_response_leader_and_isr_partition_error {
@@ -2330,12 +5184,34 @@ struct kp_leader_and_isr_response_leader_and_isr_partition_error {
 	int32_t partition_index;
 	int16_t error_code;
 };
+extern const struct kp_msg_desc kp_leader_and_isr_response_leader_and_isr_partition_error_desc;
+/* kp_leader_and_isr_response_leader_and_isr_partition_error_init - every field of *m at its schema default. */
+static inline void kp_leader_and_isr_response_leader_and_isr_partition_error_init(struct kp_leader_and_isr_response_leader_and_isr_partition_error *m)
+{
+	kp_msg_init(&kp_leader_and_isr_response_leader_and_isr_partition_error_desc, m);
+}
+/* kp_leader_and_isr_response_leader_and_isr_partition_error_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_leader_and_isr_response_leader_and_isr_partition_error *kp_leader_and_isr_response_leader_and_isr_partition_error_new(kp_arena *a, size_t n)
+{
+	return (struct kp_leader_and_isr_response_leader_and_isr_partition_error *)kp_msg_new(&kp_leader_and_isr_response_leader_and_isr_partition_error_desc, a, n);
+}
 
 struct kp_leader_and_isr_response_leader_and_isr_topic_error {
 	kp_uuid topic_id;
 	struct kp_leader_and_isr_response_leader_and_isr_partition_error *partition_errors;
 	int32_t partition_errors_count;
 };
+extern const struct kp_msg_desc kp_leader_and_isr_response_leader_and_isr_topic_error_desc;
+/* kp_leader_and_isr_response_leader_and_isr_topic_error_init - every field of *m at its schema default. */
+static inline void kp_leader_and_isr_response_leader_and_isr_topic_error_init(struct kp_leader_and_isr_response_leader_and_isr_topic_error *m)
+{
+	kp_msg_init(&kp_leader_and_isr_response_leader_and_isr_topic_error_desc, m);
+}
+/* kp_leader_and_isr_response_leader_and_isr_topic_error_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_leader_and_isr_response_leader_and_isr_topic_error *kp_leader_and_isr_response_leader_and_isr_topic_error_new(kp_arena *a, size_t n)
+{
+	return (struct kp_leader_and_isr_response_leader_and_isr_topic_error *)kp_msg_new(&kp_leader_and_isr_response_leader_and_isr_topic_error_desc, a, n);
+}
 
 struct kp_leader_and_isr_response {
 	int16_t error_code;
@@ -2344,14 +5220,34 @@ struct kp_leader_and_isr_response {
 	struct kp_leader_and_isr_response_leader_and_isr_topic_error *topics;
 	int32_t topics_count;
 };
-
 extern const struct kp_msg_desc kp_leader_and_isr_response_desc;
+/* kp_leader_and_isr_response_init - every field of *m at its schema default. */
+static inline void kp_leader_and_isr_response_init(struct kp_leader_and_isr_response *m)
+{
+	kp_msg_init(&kp_leader_and_isr_response_desc, m);
+}
+/* kp_leader_and_isr_response_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_leader_and_isr_response *kp_leader_and_isr_response_new(kp_arena *a, size_t n)
+{
+	return (struct kp_leader_and_isr_response *)kp_msg_new(&kp_leader_and_isr_response_desc, a, n);
+}
 
 /* LeaderChangeMessage (data, versions 0-1, flexible 0+) */
 struct kp_leader_change_message_voter {
 	int32_t voter_id;
 	kp_uuid voter_directory_id;
 };
+extern const struct kp_msg_desc kp_leader_change_message_voter_desc;
+/* kp_leader_change_message_voter_init - every field of *m at its schema default. */
+static inline void kp_leader_change_message_voter_init(struct kp_leader_change_message_voter *m)
+{
+	kp_msg_init(&kp_leader_change_message_voter_desc, m);
+}
+/* kp_leader_change_message_voter_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_leader_change_message_voter *kp_leader_change_message_voter_new(kp_arena *a, size_t n)
+{
+	return (struct kp_leader_change_message_voter *)kp_msg_new(&kp_leader_change_message_voter_desc, a, n);
+}
 
 struct kp_leader_change_message {
 	int16_t version;
@@ -2361,8 +5257,17 @@ struct kp_leader_change_message {
 	struct kp_leader_change_message_voter *granting_voters;
 	int32_t granting_voters_count;
 };
-
 extern const struct kp_msg_desc kp_leader_change_message_desc;
+/* kp_leader_change_message_init - every field of *m at its schema default. */
+static inline void kp_leader_change_message_init(struct kp_leader_change_message *m)
+{
+	kp_msg_init(&kp_leader_change_message_desc, m);
+}
+/* kp_leader_change_message_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_leader_change_message *kp_leader_change_message_new(kp_arena *a, size_t n)
+{
+	return (struct kp_leader_change_message *)kp_msg_new(&kp_leader_change_message_desc, a, n);
+}
 
 /* LeaveGroupRequest (request, versions 0-5, flexible 4+) */
 struct kp_leave_group_request_member_identity {
@@ -2370,6 +5275,17 @@ struct kp_leave_group_request_member_identity {
 	char *group_instance_id;
 	char *reason;
 };
+extern const struct kp_msg_desc kp_leave_group_request_member_identity_desc;
+/* kp_leave_group_request_member_identity_init - every field of *m at its schema default. */
+static inline void kp_leave_group_request_member_identity_init(struct kp_leave_group_request_member_identity *m)
+{
+	kp_msg_init(&kp_leave_group_request_member_identity_desc, m);
+}
+/* kp_leave_group_request_member_identity_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_leave_group_request_member_identity *kp_leave_group_request_member_identity_new(kp_arena *a, size_t n)
+{
+	return (struct kp_leave_group_request_member_identity *)kp_msg_new(&kp_leave_group_request_member_identity_desc, a, n);
+}
 
 struct kp_leave_group_request {
 	char *group_id;
@@ -2377,8 +5293,17 @@ struct kp_leave_group_request {
 	struct kp_leave_group_request_member_identity *members;
 	int32_t members_count;
 };
-
 extern const struct kp_msg_desc kp_leave_group_request_desc;
+/* kp_leave_group_request_init - every field of *m at its schema default. */
+static inline void kp_leave_group_request_init(struct kp_leave_group_request *m)
+{
+	kp_msg_init(&kp_leave_group_request_desc, m);
+}
+/* kp_leave_group_request_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_leave_group_request *kp_leave_group_request_new(kp_arena *a, size_t n)
+{
+	return (struct kp_leave_group_request *)kp_msg_new(&kp_leave_group_request_desc, a, n);
+}
 
 /* LeaveGroupResponse (response, versions 0-5, flexible 4+) */
 struct kp_leave_group_response_member_response {
@@ -2386,6 +5311,17 @@ struct kp_leave_group_response_member_response {
 	char *group_instance_id;
 	int16_t error_code;
 };
+extern const struct kp_msg_desc kp_leave_group_response_member_response_desc;
+/* kp_leave_group_response_member_response_init - every field of *m at its schema default. */
+static inline void kp_leave_group_response_member_response_init(struct kp_leave_group_response_member_response *m)
+{
+	kp_msg_init(&kp_leave_group_response_member_response_desc, m);
+}
+/* kp_leave_group_response_member_response_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_leave_group_response_member_response *kp_leave_group_response_member_response_new(kp_arena *a, size_t n)
+{
+	return (struct kp_leave_group_response_member_response *)kp_msg_new(&kp_leave_group_response_member_response_desc, a, n);
+}
 
 struct kp_leave_group_response {
 	int32_t throttle_time_ms;
@@ -2393,20 +5329,49 @@ struct kp_leave_group_response {
 	struct kp_leave_group_response_member_response *members;
 	int32_t members_count;
 };
-
 extern const struct kp_msg_desc kp_leave_group_response_desc;
+/* kp_leave_group_response_init - every field of *m at its schema default. */
+static inline void kp_leave_group_response_init(struct kp_leave_group_response *m)
+{
+	kp_msg_init(&kp_leave_group_response_desc, m);
+}
+/* kp_leave_group_response_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_leave_group_response *kp_leave_group_response_new(kp_arena *a, size_t n)
+{
+	return (struct kp_leave_group_response *)kp_msg_new(&kp_leave_group_response_desc, a, n);
+}
 
 /* ListClientMetricsResourcesRequest (request, versions 0, flexible 0+) */
 struct kp_list_client_metrics_resources_request {
 	char unused_; /* no fields */
 };
-
 extern const struct kp_msg_desc kp_list_client_metrics_resources_request_desc;
+/* kp_list_client_metrics_resources_request_init - every field of *m at its schema default. */
+static inline void kp_list_client_metrics_resources_request_init(struct kp_list_client_metrics_resources_request *m)
+{
+	kp_msg_init(&kp_list_client_metrics_resources_request_desc, m);
+}
+/* kp_list_client_metrics_resources_request_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_list_client_metrics_resources_request *kp_list_client_metrics_resources_request_new(kp_arena *a, size_t n)
+{
+	return (struct kp_list_client_metrics_resources_request *)kp_msg_new(&kp_list_client_metrics_resources_request_desc, a, n);
+}
 
 /* ListClientMetricsResourcesResponse (response, versions 0, flexible 0+) */
 struct kp_list_client_metrics_resources_response_client_metrics_resource {
 	char *name;
 };
+extern const struct kp_msg_desc kp_list_client_metrics_resources_response_client_metrics_resource_desc;
+/* kp_list_client_metrics_resources_response_client_metrics_resource_init - every field of *m at its schema default. */
+static inline void kp_list_client_metrics_resources_response_client_metrics_resource_init(struct kp_list_client_metrics_resources_response_client_metrics_resource *m)
+{
+	kp_msg_init(&kp_list_client_metrics_resources_response_client_metrics_resource_desc, m);
+}
+/* kp_list_client_metrics_resources_response_client_metrics_resource_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_list_client_metrics_resources_response_client_metrics_resource *kp_list_client_metrics_resources_response_client_metrics_resource_new(kp_arena *a, size_t n)
+{
+	return (struct kp_list_client_metrics_resources_response_client_metrics_resource *)kp_msg_new(&kp_list_client_metrics_resources_response_client_metrics_resource_desc, a, n);
+}
 
 struct kp_list_client_metrics_resources_response {
 	int32_t throttle_time_ms;
@@ -2414,8 +5379,17 @@ struct kp_list_client_metrics_resources_response {
 	struct kp_list_client_metrics_resources_response_client_metrics_resource *client_metrics_resources;
 	int32_t client_metrics_resources_count;
 };
-
 extern const struct kp_msg_desc kp_list_client_metrics_resources_response_desc;
+/* kp_list_client_metrics_resources_response_init - every field of *m at its schema default. */
+static inline void kp_list_client_metrics_resources_response_init(struct kp_list_client_metrics_resources_response *m)
+{
+	kp_msg_init(&kp_list_client_metrics_resources_response_desc, m);
+}
+/* kp_list_client_metrics_resources_response_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_list_client_metrics_resources_response *kp_list_client_metrics_resources_response_new(kp_arena *a, size_t n)
+{
+	return (struct kp_list_client_metrics_resources_response *)kp_msg_new(&kp_list_client_metrics_resources_response_desc, a, n);
+}
 
 /* ListGroupsRequest (request, versions 0-5, flexible 3+) */
 struct kp_list_groups_request {
@@ -2424,8 +5398,17 @@ struct kp_list_groups_request {
 	char **types_filter;
 	int32_t types_filter_count;
 };
-
 extern const struct kp_msg_desc kp_list_groups_request_desc;
+/* kp_list_groups_request_init - every field of *m at its schema default. */
+static inline void kp_list_groups_request_init(struct kp_list_groups_request *m)
+{
+	kp_msg_init(&kp_list_groups_request_desc, m);
+}
+/* kp_list_groups_request_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_list_groups_request *kp_list_groups_request_new(kp_arena *a, size_t n)
+{
+	return (struct kp_list_groups_request *)kp_msg_new(&kp_list_groups_request_desc, a, n);
+}
 
 /* ListGroupsResponse (response, versions 0-5, flexible 3+) */
 struct kp_list_groups_response_listed_group {
@@ -2434,6 +5417,17 @@ struct kp_list_groups_response_listed_group {
 	char *group_state;
 	char *group_type;
 };
+extern const struct kp_msg_desc kp_list_groups_response_listed_group_desc;
+/* kp_list_groups_response_listed_group_init - every field of *m at its schema default. */
+static inline void kp_list_groups_response_listed_group_init(struct kp_list_groups_response_listed_group *m)
+{
+	kp_msg_init(&kp_list_groups_response_listed_group_desc, m);
+}
+/* kp_list_groups_response_listed_group_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_list_groups_response_listed_group *kp_list_groups_response_listed_group_new(kp_arena *a, size_t n)
+{
+	return (struct kp_list_groups_response_listed_group *)kp_msg_new(&kp_list_groups_response_listed_group_desc, a, n);
+}
 
 struct kp_list_groups_response {
 	int32_t throttle_time_ms;
@@ -2441,8 +5435,17 @@ struct kp_list_groups_response {
 	struct kp_list_groups_response_listed_group *groups;
 	int32_t groups_count;
 };
-
 extern const struct kp_msg_desc kp_list_groups_response_desc;
+/* kp_list_groups_response_init - every field of *m at its schema default. */
+static inline void kp_list_groups_response_init(struct kp_list_groups_response *m)
+{
+	kp_msg_init(&kp_list_groups_response_desc, m);
+}
+/* kp_list_groups_response_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_list_groups_response *kp_list_groups_response_new(kp_arena *a, size_t n)
+{
+	return (struct kp_list_groups_response *)kp_msg_new(&kp_list_groups_response_desc, a, n);
+}
 
 /* ListOffsetsRequest (request, versions 0-10, flexible 6+) */
 struct kp_list_offsets_request_list_offsets_partition {
@@ -2451,12 +5454,34 @@ struct kp_list_offsets_request_list_offsets_partition {
 	int64_t timestamp;
 	int32_t max_num_offsets;
 };
+extern const struct kp_msg_desc kp_list_offsets_request_list_offsets_partition_desc;
+/* kp_list_offsets_request_list_offsets_partition_init - every field of *m at its schema default. */
+static inline void kp_list_offsets_request_list_offsets_partition_init(struct kp_list_offsets_request_list_offsets_partition *m)
+{
+	kp_msg_init(&kp_list_offsets_request_list_offsets_partition_desc, m);
+}
+/* kp_list_offsets_request_list_offsets_partition_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_list_offsets_request_list_offsets_partition *kp_list_offsets_request_list_offsets_partition_new(kp_arena *a, size_t n)
+{
+	return (struct kp_list_offsets_request_list_offsets_partition *)kp_msg_new(&kp_list_offsets_request_list_offsets_partition_desc, a, n);
+}
 
 struct kp_list_offsets_request_list_offsets_topic {
 	char *name;
 	struct kp_list_offsets_request_list_offsets_partition *partitions;
 	int32_t partitions_count;
 };
+extern const struct kp_msg_desc kp_list_offsets_request_list_offsets_topic_desc;
+/* kp_list_offsets_request_list_offsets_topic_init - every field of *m at its schema default. */
+static inline void kp_list_offsets_request_list_offsets_topic_init(struct kp_list_offsets_request_list_offsets_topic *m)
+{
+	kp_msg_init(&kp_list_offsets_request_list_offsets_topic_desc, m);
+}
+/* kp_list_offsets_request_list_offsets_topic_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_list_offsets_request_list_offsets_topic *kp_list_offsets_request_list_offsets_topic_new(kp_arena *a, size_t n)
+{
+	return (struct kp_list_offsets_request_list_offsets_topic *)kp_msg_new(&kp_list_offsets_request_list_offsets_topic_desc, a, n);
+}
 
 struct kp_list_offsets_request {
 	int32_t replica_id;
@@ -2465,8 +5490,17 @@ struct kp_list_offsets_request {
 	int32_t topics_count;
 	int32_t timeout_ms;
 };
-
 extern const struct kp_msg_desc kp_list_offsets_request_desc;
+/* kp_list_offsets_request_init - every field of *m at its schema default. */
+static inline void kp_list_offsets_request_init(struct kp_list_offsets_request *m)
+{
+	kp_msg_init(&kp_list_offsets_request_desc, m);
+}
+/* kp_list_offsets_request_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_list_offsets_request *kp_list_offsets_request_new(kp_arena *a, size_t n)
+{
+	return (struct kp_list_offsets_request *)kp_msg_new(&kp_list_offsets_request_desc, a, n);
+}
 
 /* ListOffsetsResponse (response, versions 0-10, flexible 6+) */
 struct kp_list_offsets_response_list_offsets_partition_response {
@@ -2478,20 +5512,51 @@ struct kp_list_offsets_response_list_offsets_partition_response {
 	int64_t offset;
 	int32_t leader_epoch;
 };
+extern const struct kp_msg_desc kp_list_offsets_response_list_offsets_partition_response_desc;
+/* kp_list_offsets_response_list_offsets_partition_response_init - every field of *m at its schema default. */
+static inline void kp_list_offsets_response_list_offsets_partition_response_init(struct kp_list_offsets_response_list_offsets_partition_response *m)
+{
+	kp_msg_init(&kp_list_offsets_response_list_offsets_partition_response_desc, m);
+}
+/* kp_list_offsets_response_list_offsets_partition_response_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_list_offsets_response_list_offsets_partition_response *kp_list_offsets_response_list_offsets_partition_response_new(kp_arena *a, size_t n)
+{
+	return (struct kp_list_offsets_response_list_offsets_partition_response *)kp_msg_new(&kp_list_offsets_response_list_offsets_partition_response_desc, a, n);
+}
 
 struct kp_list_offsets_response_list_offsets_topic_response {
 	char *name;
 	struct kp_list_offsets_response_list_offsets_partition_response *partitions;
 	int32_t partitions_count;
 };
+extern const struct kp_msg_desc kp_list_offsets_response_list_offsets_topic_response_desc;
+/* kp_list_offsets_response_list_offsets_topic_response_init - every field of *m at its schema default. */
+static inline void kp_list_offsets_response_list_offsets_topic_response_init(struct kp_list_offsets_response_list_offsets_topic_response *m)
+{
+	kp_msg_init(&kp_list_offsets_response_list_offsets_topic_response_desc, m);
+}
+/* kp_list_offsets_response_list_offsets_topic_response_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_list_offsets_response_list_offsets_topic_response *kp_list_offsets_response_list_offsets_topic_response_new(kp_arena *a, size_t n)
+{
+	return (struct kp_list_offsets_response_list_offsets_topic_response *)kp_msg_new(&kp_list_offsets_response_list_offsets_topic_response_desc, a, n);
+}
 
 struct kp_list_offsets_response {
 	int32_t throttle_time_ms;
 	struct kp_list_offsets_response_list_offsets_topic_response *topics;
 	int32_t topics_count;
 };
-
 extern const struct kp_msg_desc kp_list_offsets_response_desc;
+/* kp_list_offsets_response_init - every field of *m at its schema default. */
+static inline void kp_list_offsets_response_init(struct kp_list_offsets_response *m)
+{
+	kp_msg_init(&kp_list_offsets_response_desc, m);
+}
+/* kp_list_offsets_response_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_list_offsets_response *kp_list_offsets_response_new(kp_arena *a, size_t n)
+{
+	return (struct kp_list_offsets_response *)kp_msg_new(&kp_list_offsets_response_desc, a, n);
+}
 
 /* ListPartitionReassignmentsRequest (request, versions 0, flexible 0+) */
 struct kp_list_partition_reassignments_request_list_partition_reassignments_topics {
@@ -2499,14 +5564,34 @@ struct kp_list_partition_reassignments_request_list_partition_reassignments_topi
 	int32_t *partition_indexes;
 	int32_t partition_indexes_count;
 };
+extern const struct kp_msg_desc kp_list_partition_reassignments_request_list_partition_reassignments_topics_desc;
+/* kp_list_partition_reassignments_request_list_partition_reassignments_topics_init - every field of *m at its schema default. */
+static inline void kp_list_partition_reassignments_request_list_partition_reassignments_topics_init(struct kp_list_partition_reassignments_request_list_partition_reassignments_topics *m)
+{
+	kp_msg_init(&kp_list_partition_reassignments_request_list_partition_reassignments_topics_desc, m);
+}
+/* kp_list_partition_reassignments_request_list_partition_reassignments_topics_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_list_partition_reassignments_request_list_partition_reassignments_topics *kp_list_partition_reassignments_request_list_partition_reassignments_topics_new(kp_arena *a, size_t n)
+{
+	return (struct kp_list_partition_reassignments_request_list_partition_reassignments_topics *)kp_msg_new(&kp_list_partition_reassignments_request_list_partition_reassignments_topics_desc, a, n);
+}
 
 struct kp_list_partition_reassignments_request {
 	int32_t timeout_ms;
 	struct kp_list_partition_reassignments_request_list_partition_reassignments_topics *topics;
 	int32_t topics_count;
 };
-
 extern const struct kp_msg_desc kp_list_partition_reassignments_request_desc;
+/* kp_list_partition_reassignments_request_init - every field of *m at its schema default. */
+static inline void kp_list_partition_reassignments_request_init(struct kp_list_partition_reassignments_request *m)
+{
+	kp_msg_init(&kp_list_partition_reassignments_request_desc, m);
+}
+/* kp_list_partition_reassignments_request_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_list_partition_reassignments_request *kp_list_partition_reassignments_request_new(kp_arena *a, size_t n)
+{
+	return (struct kp_list_partition_reassignments_request *)kp_msg_new(&kp_list_partition_reassignments_request_desc, a, n);
+}
 
 /* ListPartitionReassignmentsResponse (response, versions 0, flexible 0+) */
 struct kp_list_partition_reassignments_response_ongoing_partition_reassignment {
@@ -2518,12 +5603,34 @@ struct kp_list_partition_reassignments_response_ongoing_partition_reassignment {
 	int32_t *removing_replicas;
 	int32_t removing_replicas_count;
 };
+extern const struct kp_msg_desc kp_list_partition_reassignments_response_ongoing_partition_reassignment_desc;
+/* kp_list_partition_reassignments_response_ongoing_partition_reassignment_init - every field of *m at its schema default. */
+static inline void kp_list_partition_reassignments_response_ongoing_partition_reassignment_init(struct kp_list_partition_reassignments_response_ongoing_partition_reassignment *m)
+{
+	kp_msg_init(&kp_list_partition_reassignments_response_ongoing_partition_reassignment_desc, m);
+}
+/* kp_list_partition_reassignments_response_ongoing_partition_reassignment_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_list_partition_reassignments_response_ongoing_partition_reassignment *kp_list_partition_reassignments_response_ongoing_partition_reassignment_new(kp_arena *a, size_t n)
+{
+	return (struct kp_list_partition_reassignments_response_ongoing_partition_reassignment *)kp_msg_new(&kp_list_partition_reassignments_response_ongoing_partition_reassignment_desc, a, n);
+}
 
 struct kp_list_partition_reassignments_response_ongoing_topic_reassignment {
 	char *name;
 	struct kp_list_partition_reassignments_response_ongoing_partition_reassignment *partitions;
 	int32_t partitions_count;
 };
+extern const struct kp_msg_desc kp_list_partition_reassignments_response_ongoing_topic_reassignment_desc;
+/* kp_list_partition_reassignments_response_ongoing_topic_reassignment_init - every field of *m at its schema default. */
+static inline void kp_list_partition_reassignments_response_ongoing_topic_reassignment_init(struct kp_list_partition_reassignments_response_ongoing_topic_reassignment *m)
+{
+	kp_msg_init(&kp_list_partition_reassignments_response_ongoing_topic_reassignment_desc, m);
+}
+/* kp_list_partition_reassignments_response_ongoing_topic_reassignment_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_list_partition_reassignments_response_ongoing_topic_reassignment *kp_list_partition_reassignments_response_ongoing_topic_reassignment_new(kp_arena *a, size_t n)
+{
+	return (struct kp_list_partition_reassignments_response_ongoing_topic_reassignment *)kp_msg_new(&kp_list_partition_reassignments_response_ongoing_topic_reassignment_desc, a, n);
+}
 
 struct kp_list_partition_reassignments_response {
 	int32_t throttle_time_ms;
@@ -2532,8 +5639,17 @@ struct kp_list_partition_reassignments_response {
 	struct kp_list_partition_reassignments_response_ongoing_topic_reassignment *topics;
 	int32_t topics_count;
 };
-
 extern const struct kp_msg_desc kp_list_partition_reassignments_response_desc;
+/* kp_list_partition_reassignments_response_init - every field of *m at its schema default. */
+static inline void kp_list_partition_reassignments_response_init(struct kp_list_partition_reassignments_response *m)
+{
+	kp_msg_init(&kp_list_partition_reassignments_response_desc, m);
+}
+/* kp_list_partition_reassignments_response_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_list_partition_reassignments_response *kp_list_partition_reassignments_response_new(kp_arena *a, size_t n)
+{
+	return (struct kp_list_partition_reassignments_response *)kp_msg_new(&kp_list_partition_reassignments_response_desc, a, n);
+}
 
 /* ListTransactionsRequest (request, versions 0-1, flexible 0+) */
 struct kp_list_transactions_request {
@@ -2543,8 +5659,17 @@ struct kp_list_transactions_request {
 	int32_t producer_id_filters_count;
 	int64_t duration_filter;
 };
-
 extern const struct kp_msg_desc kp_list_transactions_request_desc;
+/* kp_list_transactions_request_init - every field of *m at its schema default. */
+static inline void kp_list_transactions_request_init(struct kp_list_transactions_request *m)
+{
+	kp_msg_init(&kp_list_transactions_request_desc, m);
+}
+/* kp_list_transactions_request_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_list_transactions_request *kp_list_transactions_request_new(kp_arena *a, size_t n)
+{
+	return (struct kp_list_transactions_request *)kp_msg_new(&kp_list_transactions_request_desc, a, n);
+}
 
 /* ListTransactionsResponse (response, versions 0-1, flexible 0+) */
 struct kp_list_transactions_response_transaction_state {
@@ -2552,6 +5677,17 @@ struct kp_list_transactions_response_transaction_state {
 	int64_t producer_id;
 	char *transaction_state;
 };
+extern const struct kp_msg_desc kp_list_transactions_response_transaction_state_desc;
+/* kp_list_transactions_response_transaction_state_init - every field of *m at its schema default. */
+static inline void kp_list_transactions_response_transaction_state_init(struct kp_list_transactions_response_transaction_state *m)
+{
+	kp_msg_init(&kp_list_transactions_response_transaction_state_desc, m);
+}
+/* kp_list_transactions_response_transaction_state_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_list_transactions_response_transaction_state *kp_list_transactions_response_transaction_state_new(kp_arena *a, size_t n)
+{
+	return (struct kp_list_transactions_response_transaction_state *)kp_msg_new(&kp_list_transactions_response_transaction_state_desc, a, n);
+}
 
 struct kp_list_transactions_response {
 	int32_t throttle_time_ms;
@@ -2561,14 +5697,34 @@ struct kp_list_transactions_response {
 	struct kp_list_transactions_response_transaction_state *transaction_states;
 	int32_t transaction_states_count;
 };
-
 extern const struct kp_msg_desc kp_list_transactions_response_desc;
+/* kp_list_transactions_response_init - every field of *m at its schema default. */
+static inline void kp_list_transactions_response_init(struct kp_list_transactions_response *m)
+{
+	kp_msg_init(&kp_list_transactions_response_desc, m);
+}
+/* kp_list_transactions_response_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_list_transactions_response *kp_list_transactions_response_new(kp_arena *a, size_t n)
+{
+	return (struct kp_list_transactions_response *)kp_msg_new(&kp_list_transactions_response_desc, a, n);
+}
 
 /* MetadataRequest (request, versions 0-12, flexible 9+) */
 struct kp_metadata_request_metadata_request_topic {
 	kp_uuid topic_id;
 	char *name;
 };
+extern const struct kp_msg_desc kp_metadata_request_metadata_request_topic_desc;
+/* kp_metadata_request_metadata_request_topic_init - every field of *m at its schema default. */
+static inline void kp_metadata_request_metadata_request_topic_init(struct kp_metadata_request_metadata_request_topic *m)
+{
+	kp_msg_init(&kp_metadata_request_metadata_request_topic_desc, m);
+}
+/* kp_metadata_request_metadata_request_topic_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_metadata_request_metadata_request_topic *kp_metadata_request_metadata_request_topic_new(kp_arena *a, size_t n)
+{
+	return (struct kp_metadata_request_metadata_request_topic *)kp_msg_new(&kp_metadata_request_metadata_request_topic_desc, a, n);
+}
 
 struct kp_metadata_request {
 	struct kp_metadata_request_metadata_request_topic *topics;
@@ -2577,8 +5733,17 @@ struct kp_metadata_request {
 	bool include_cluster_authorized_operations;
 	bool include_topic_authorized_operations;
 };
-
 extern const struct kp_msg_desc kp_metadata_request_desc;
+/* kp_metadata_request_init - every field of *m at its schema default. */
+static inline void kp_metadata_request_init(struct kp_metadata_request *m)
+{
+	kp_msg_init(&kp_metadata_request_desc, m);
+}
+/* kp_metadata_request_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_metadata_request *kp_metadata_request_new(kp_arena *a, size_t n)
+{
+	return (struct kp_metadata_request *)kp_msg_new(&kp_metadata_request_desc, a, n);
+}
 
 /* MetadataResponse (response, versions 0-12, flexible 9+) */
 struct kp_metadata_response_metadata_response_broker {
@@ -2587,6 +5752,17 @@ struct kp_metadata_response_metadata_response_broker {
 	int32_t port;
 	char *rack;
 };
+extern const struct kp_msg_desc kp_metadata_response_metadata_response_broker_desc;
+/* kp_metadata_response_metadata_response_broker_init - every field of *m at its schema default. */
+static inline void kp_metadata_response_metadata_response_broker_init(struct kp_metadata_response_metadata_response_broker *m)
+{
+	kp_msg_init(&kp_metadata_response_metadata_response_broker_desc, m);
+}
+/* kp_metadata_response_metadata_response_broker_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_metadata_response_metadata_response_broker *kp_metadata_response_metadata_response_broker_new(kp_arena *a, size_t n)
+{
+	return (struct kp_metadata_response_metadata_response_broker *)kp_msg_new(&kp_metadata_response_metadata_response_broker_desc, a, n);
+}
 
 struct kp_metadata_response_metadata_response_partition {
 	int16_t error_code;
@@ -2600,6 +5776,17 @@ struct kp_metadata_response_metadata_response_partition {
 	int32_t *offline_replicas;
 	int32_t offline_replicas_count;
 };
+extern const struct kp_msg_desc kp_metadata_response_metadata_response_partition_desc;
+/* kp_metadata_response_metadata_response_partition_init - every field of *m at its schema default. */
+static inline void kp_metadata_response_metadata_response_partition_init(struct kp_metadata_response_metadata_response_partition *m)
+{
+	kp_msg_init(&kp_metadata_response_metadata_response_partition_desc, m);
+}
+/* kp_metadata_response_metadata_response_partition_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_metadata_response_metadata_response_partition *kp_metadata_response_metadata_response_partition_new(kp_arena *a, size_t n)
+{
+	return (struct kp_metadata_response_metadata_response_partition *)kp_msg_new(&kp_metadata_response_metadata_response_partition_desc, a, n);
+}
 
 struct kp_metadata_response_metadata_response_topic {
 	int16_t error_code;
@@ -2610,6 +5797,17 @@ struct kp_metadata_response_metadata_response_topic {
 	int32_t partitions_count;
 	int32_t topic_authorized_operations;
 };
+extern const struct kp_msg_desc kp_metadata_response_metadata_response_topic_desc;
+/* kp_metadata_response_metadata_response_topic_init - every field of *m at its schema default. */
+static inline void kp_metadata_response_metadata_response_topic_init(struct kp_metadata_response_metadata_response_topic *m)
+{
+	kp_msg_init(&kp_metadata_response_metadata_response_topic_desc, m);
+}
+/* kp_metadata_response_metadata_response_topic_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_metadata_response_metadata_response_topic *kp_metadata_response_metadata_response_topic_new(kp_arena *a, size_t n)
+{
+	return (struct kp_metadata_response_metadata_response_topic *)kp_msg_new(&kp_metadata_response_metadata_response_topic_desc, a, n);
+}
 
 struct kp_metadata_response {
 	int32_t throttle_time_ms;
@@ -2621,8 +5819,17 @@ struct kp_metadata_response {
 	int32_t topics_count;
 	int32_t cluster_authorized_operations;
 };
-
 extern const struct kp_msg_desc kp_metadata_response_desc;
+/* kp_metadata_response_init - every field of *m at its schema default. */
+static inline void kp_metadata_response_init(struct kp_metadata_response *m)
+{
+	kp_msg_init(&kp_metadata_response_desc, m);
+}
+/* kp_metadata_response_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_metadata_response *kp_metadata_response_new(kp_arena *a, size_t n)
+{
+	return (struct kp_metadata_response *)kp_msg_new(&kp_metadata_response_desc, a, n);
+}
 
 /* OffsetCommitRequest (request, versions 0-9, flexible 8+) */
 struct kp_offset_commit_request_offset_commit_request_partition {
@@ -2632,12 +5839,34 @@ struct kp_offset_commit_request_offset_commit_request_partition {
 	int64_t commit_timestamp;
 	char *committed_metadata;
 };
+extern const struct kp_msg_desc kp_offset_commit_request_offset_commit_request_partition_desc;
+/* kp_offset_commit_request_offset_commit_request_partition_init - every field of *m at its schema default. */
+static inline void kp_offset_commit_request_offset_commit_request_partition_init(struct kp_offset_commit_request_offset_commit_request_partition *m)
+{
+	kp_msg_init(&kp_offset_commit_request_offset_commit_request_partition_desc, m);
+}
+/* kp_offset_commit_request_offset_commit_request_partition_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_offset_commit_request_offset_commit_request_partition *kp_offset_commit_request_offset_commit_request_partition_new(kp_arena *a, size_t n)
+{
+	return (struct kp_offset_commit_request_offset_commit_request_partition *)kp_msg_new(&kp_offset_commit_request_offset_commit_request_partition_desc, a, n);
+}
 
 struct kp_offset_commit_request_offset_commit_request_topic {
 	char *name;
 	struct kp_offset_commit_request_offset_commit_request_partition *partitions;
 	int32_t partitions_count;
 };
+extern const struct kp_msg_desc kp_offset_commit_request_offset_commit_request_topic_desc;
+/* kp_offset_commit_request_offset_commit_request_topic_init - every field of *m at its schema default. */
+static inline void kp_offset_commit_request_offset_commit_request_topic_init(struct kp_offset_commit_request_offset_commit_request_topic *m)
+{
+	kp_msg_init(&kp_offset_commit_request_offset_commit_request_topic_desc, m);
+}
+/* kp_offset_commit_request_offset_commit_request_topic_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_offset_commit_request_offset_commit_request_topic *kp_offset_commit_request_offset_commit_request_topic_new(kp_arena *a, size_t n)
+{
+	return (struct kp_offset_commit_request_offset_commit_request_topic *)kp_msg_new(&kp_offset_commit_request_offset_commit_request_topic_desc, a, n);
+}
 
 struct kp_offset_commit_request {
 	char *group_id;
@@ -2648,59 +5877,152 @@ struct kp_offset_commit_request {
 	struct kp_offset_commit_request_offset_commit_request_topic *topics;
 	int32_t topics_count;
 };
-
 extern const struct kp_msg_desc kp_offset_commit_request_desc;
+/* kp_offset_commit_request_init - every field of *m at its schema default. */
+static inline void kp_offset_commit_request_init(struct kp_offset_commit_request *m)
+{
+	kp_msg_init(&kp_offset_commit_request_desc, m);
+}
+/* kp_offset_commit_request_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_offset_commit_request *kp_offset_commit_request_new(kp_arena *a, size_t n)
+{
+	return (struct kp_offset_commit_request *)kp_msg_new(&kp_offset_commit_request_desc, a, n);
+}
 
 /* OffsetCommitResponse (response, versions 0-9, flexible 8+) */
 struct kp_offset_commit_response_offset_commit_response_partition {
 	int32_t partition_index;
 	int16_t error_code;
 };
+extern const struct kp_msg_desc kp_offset_commit_response_offset_commit_response_partition_desc;
+/* kp_offset_commit_response_offset_commit_response_partition_init - every field of *m at its schema default. */
+static inline void kp_offset_commit_response_offset_commit_response_partition_init(struct kp_offset_commit_response_offset_commit_response_partition *m)
+{
+	kp_msg_init(&kp_offset_commit_response_offset_commit_response_partition_desc, m);
+}
+/* kp_offset_commit_response_offset_commit_response_partition_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_offset_commit_response_offset_commit_response_partition *kp_offset_commit_response_offset_commit_response_partition_new(kp_arena *a, size_t n)
+{
+	return (struct kp_offset_commit_response_offset_commit_response_partition *)kp_msg_new(&kp_offset_commit_response_offset_commit_response_partition_desc, a, n);
+}
 
 struct kp_offset_commit_response_offset_commit_response_topic {
 	char *name;
 	struct kp_offset_commit_response_offset_commit_response_partition *partitions;
 	int32_t partitions_count;
 };
+extern const struct kp_msg_desc kp_offset_commit_response_offset_commit_response_topic_desc;
+/* kp_offset_commit_response_offset_commit_response_topic_init - every field of *m at its schema default. */
+static inline void kp_offset_commit_response_offset_commit_response_topic_init(struct kp_offset_commit_response_offset_commit_response_topic *m)
+{
+	kp_msg_init(&kp_offset_commit_response_offset_commit_response_topic_desc, m);
+}
+/* kp_offset_commit_response_offset_commit_response_topic_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_offset_commit_response_offset_commit_response_topic *kp_offset_commit_response_offset_commit_response_topic_new(kp_arena *a, size_t n)
+{
+	return (struct kp_offset_commit_response_offset_commit_response_topic *)kp_msg_new(&kp_offset_commit_response_offset_commit_response_topic_desc, a, n);
+}
 
 struct kp_offset_commit_response {
 	int32_t throttle_time_ms;
 	struct kp_offset_commit_response_offset_commit_response_topic *topics;
 	int32_t topics_count;
 };
-
 extern const struct kp_msg_desc kp_offset_commit_response_desc;
+/* kp_offset_commit_response_init - every field of *m at its schema default. */
+static inline void kp_offset_commit_response_init(struct kp_offset_commit_response *m)
+{
+	kp_msg_init(&kp_offset_commit_response_desc, m);
+}
+/* kp_offset_commit_response_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_offset_commit_response *kp_offset_commit_response_new(kp_arena *a, size_t n)
+{
+	return (struct kp_offset_commit_response *)kp_msg_new(&kp_offset_commit_response_desc, a, n);
+}
 
 /* OffsetDeleteRequest (request, versions 0, flexible none) */
 struct kp_offset_delete_request_offset_delete_request_partition {
 	int32_t partition_index;
 };
+extern const struct kp_msg_desc kp_offset_delete_request_offset_delete_request_partition_desc;
+/* kp_offset_delete_request_offset_delete_request_partition_init - every field of *m at its schema default. */
+static inline void kp_offset_delete_request_offset_delete_request_partition_init(struct kp_offset_delete_request_offset_delete_request_partition *m)
+{
+	kp_msg_init(&kp_offset_delete_request_offset_delete_request_partition_desc, m);
+}
+/* kp_offset_delete_request_offset_delete_request_partition_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_offset_delete_request_offset_delete_request_partition *kp_offset_delete_request_offset_delete_request_partition_new(kp_arena *a, size_t n)
+{
+	return (struct kp_offset_delete_request_offset_delete_request_partition *)kp_msg_new(&kp_offset_delete_request_offset_delete_request_partition_desc, a, n);
+}
 
 struct kp_offset_delete_request_offset_delete_request_topic {
 	char *name;
 	struct kp_offset_delete_request_offset_delete_request_partition *partitions;
 	int32_t partitions_count;
 };
+extern const struct kp_msg_desc kp_offset_delete_request_offset_delete_request_topic_desc;
+/* kp_offset_delete_request_offset_delete_request_topic_init - every field of *m at its schema default. */
+static inline void kp_offset_delete_request_offset_delete_request_topic_init(struct kp_offset_delete_request_offset_delete_request_topic *m)
+{
+	kp_msg_init(&kp_offset_delete_request_offset_delete_request_topic_desc, m);
+}
+/* kp_offset_delete_request_offset_delete_request_topic_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_offset_delete_request_offset_delete_request_topic *kp_offset_delete_request_offset_delete_request_topic_new(kp_arena *a, size_t n)
+{
+	return (struct kp_offset_delete_request_offset_delete_request_topic *)kp_msg_new(&kp_offset_delete_request_offset_delete_request_topic_desc, a, n);
+}
 
 struct kp_offset_delete_request {
 	char *group_id;
 	struct kp_offset_delete_request_offset_delete_request_topic *topics;
 	int32_t topics_count;
 };
-
 extern const struct kp_msg_desc kp_offset_delete_request_desc;
+/* kp_offset_delete_request_init - every field of *m at its schema default. */
+static inline void kp_offset_delete_request_init(struct kp_offset_delete_request *m)
+{
+	kp_msg_init(&kp_offset_delete_request_desc, m);
+}
+/* kp_offset_delete_request_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_offset_delete_request *kp_offset_delete_request_new(kp_arena *a, size_t n)
+{
+	return (struct kp_offset_delete_request *)kp_msg_new(&kp_offset_delete_request_desc, a, n);
+}
 
 /* OffsetDeleteResponse (response, versions 0, flexible none) */
 struct kp_offset_delete_response_offset_delete_response_partition {
 	int32_t partition_index;
 	int16_t error_code;
 };
+extern const struct kp_msg_desc kp_offset_delete_response_offset_delete_response_partition_desc;
+/* kp_offset_delete_response_offset_delete_response_partition_init - every field of *m at its schema default. */
+static inline void kp_offset_delete_response_offset_delete_response_partition_init(struct kp_offset_delete_response_offset_delete_response_partition *m)
+{
+	kp_msg_init(&kp_offset_delete_response_offset_delete_response_partition_desc, m);
+}
+/* kp_offset_delete_response_offset_delete_response_partition_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_offset_delete_response_offset_delete_response_partition *kp_offset_delete_response_offset_delete_response_partition_new(kp_arena *a, size_t n)
+{
+	return (struct kp_offset_delete_response_offset_delete_response_partition *)kp_msg_new(&kp_offset_delete_response_offset_delete_response_partition_desc, a, n);
+}
 
 struct kp_offset_delete_response_offset_delete_response_topic {
 	char *name;
 	struct kp_offset_delete_response_offset_delete_response_partition *partitions;
 	int32_t partitions_count;
 };
+extern const struct kp_msg_desc kp_offset_delete_response_offset_delete_response_topic_desc;
+/* kp_offset_delete_response_offset_delete_response_topic_init - every field of *m at its schema default. */
+static inline void kp_offset_delete_response_offset_delete_response_topic_init(struct kp_offset_delete_response_offset_delete_response_topic *m)
+{
+	kp_msg_init(&kp_offset_delete_response_offset_delete_response_topic_desc, m);
+}
+/* kp_offset_delete_response_offset_delete_response_topic_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_offset_delete_response_offset_delete_response_topic *kp_offset_delete_response_offset_delete_response_topic_new(kp_arena *a, size_t n)
+{
+	return (struct kp_offset_delete_response_offset_delete_response_topic *)kp_msg_new(&kp_offset_delete_response_offset_delete_response_topic_desc, a, n);
+}
 
 struct kp_offset_delete_response {
 	int16_t error_code;
@@ -2708,8 +6030,17 @@ struct kp_offset_delete_response {
 	struct kp_offset_delete_response_offset_delete_response_topic *topics;
 	int32_t topics_count;
 };
-
 extern const struct kp_msg_desc kp_offset_delete_response_desc;
+/* kp_offset_delete_response_init - every field of *m at its schema default. */
+static inline void kp_offset_delete_response_init(struct kp_offset_delete_response *m)
+{
+	kp_msg_init(&kp_offset_delete_response_desc, m);
+}
+/* kp_offset_delete_response_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_offset_delete_response *kp_offset_delete_response_new(kp_arena *a, size_t n)
+{
+	return (struct kp_offset_delete_response *)kp_msg_new(&kp_offset_delete_response_desc, a, n);
+}
 
 /* OffsetFetchRequest (request, versions 0-9, flexible 6+) */
 struct kp_offset_fetch_request_offset_fetch_request_topic {
@@ -2717,12 +6048,34 @@ struct kp_offset_fetch_request_offset_fetch_request_topic {
 	int32_t *partition_indexes;
 	int32_t partition_indexes_count;
 };
+extern const struct kp_msg_desc kp_offset_fetch_request_offset_fetch_request_topic_desc;
+/* kp_offset_fetch_request_offset_fetch_request_topic_init - every field of *m at its schema default. */
+static inline void kp_offset_fetch_request_offset_fetch_request_topic_init(struct kp_offset_fetch_request_offset_fetch_request_topic *m)
+{
+	kp_msg_init(&kp_offset_fetch_request_offset_fetch_request_topic_desc, m);
+}
+/* kp_offset_fetch_request_offset_fetch_request_topic_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_offset_fetch_request_offset_fetch_request_topic *kp_offset_fetch_request_offset_fetch_request_topic_new(kp_arena *a, size_t n)
+{
+	return (struct kp_offset_fetch_request_offset_fetch_request_topic *)kp_msg_new(&kp_offset_fetch_request_offset_fetch_request_topic_desc, a, n);
+}
 
 struct kp_offset_fetch_request_offset_fetch_request_topics {
 	char *name;
 	int32_t *partition_indexes;
 	int32_t partition_indexes_count;
 };
+extern const struct kp_msg_desc kp_offset_fetch_request_offset_fetch_request_topics_desc;
+/* kp_offset_fetch_request_offset_fetch_request_topics_init - every field of *m at its schema default. */
+static inline void kp_offset_fetch_request_offset_fetch_request_topics_init(struct kp_offset_fetch_request_offset_fetch_request_topics *m)
+{
+	kp_msg_init(&kp_offset_fetch_request_offset_fetch_request_topics_desc, m);
+}
+/* kp_offset_fetch_request_offset_fetch_request_topics_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_offset_fetch_request_offset_fetch_request_topics *kp_offset_fetch_request_offset_fetch_request_topics_new(kp_arena *a, size_t n)
+{
+	return (struct kp_offset_fetch_request_offset_fetch_request_topics *)kp_msg_new(&kp_offset_fetch_request_offset_fetch_request_topics_desc, a, n);
+}
 
 struct kp_offset_fetch_request_offset_fetch_request_group {
 	char *group_id;
@@ -2731,6 +6084,17 @@ struct kp_offset_fetch_request_offset_fetch_request_group {
 	struct kp_offset_fetch_request_offset_fetch_request_topics *topics;
 	int32_t topics_count;
 };
+extern const struct kp_msg_desc kp_offset_fetch_request_offset_fetch_request_group_desc;
+/* kp_offset_fetch_request_offset_fetch_request_group_init - every field of *m at its schema default. */
+static inline void kp_offset_fetch_request_offset_fetch_request_group_init(struct kp_offset_fetch_request_offset_fetch_request_group *m)
+{
+	kp_msg_init(&kp_offset_fetch_request_offset_fetch_request_group_desc, m);
+}
+/* kp_offset_fetch_request_offset_fetch_request_group_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_offset_fetch_request_offset_fetch_request_group *kp_offset_fetch_request_offset_fetch_request_group_new(kp_arena *a, size_t n)
+{
+	return (struct kp_offset_fetch_request_offset_fetch_request_group *)kp_msg_new(&kp_offset_fetch_request_offset_fetch_request_group_desc, a, n);
+}
 
 struct kp_offset_fetch_request {
 	char *group_id;
@@ -2740,8 +6104,17 @@ struct kp_offset_fetch_request {
 	int32_t groups_count;
 	bool require_stable;
 };
-
 extern const struct kp_msg_desc kp_offset_fetch_request_desc;
+/* kp_offset_fetch_request_init - every field of *m at its schema default. */
+static inline void kp_offset_fetch_request_init(struct kp_offset_fetch_request *m)
+{
+	kp_msg_init(&kp_offset_fetch_request_desc, m);
+}
+/* kp_offset_fetch_request_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_offset_fetch_request *kp_offset_fetch_request_new(kp_arena *a, size_t n)
+{
+	return (struct kp_offset_fetch_request *)kp_msg_new(&kp_offset_fetch_request_desc, a, n);
+}
 
 /* OffsetFetchResponse (response, versions 0-9, flexible 6+) */
 struct kp_offset_fetch_response_offset_fetch_response_partition {
@@ -2751,12 +6124,34 @@ struct kp_offset_fetch_response_offset_fetch_response_partition {
 	char *metadata;
 	int16_t error_code;
 };
+extern const struct kp_msg_desc kp_offset_fetch_response_offset_fetch_response_partition_desc;
+/* kp_offset_fetch_response_offset_fetch_response_partition_init - every field of *m at its schema default. */
+static inline void kp_offset_fetch_response_offset_fetch_response_partition_init(struct kp_offset_fetch_response_offset_fetch_response_partition *m)
+{
+	kp_msg_init(&kp_offset_fetch_response_offset_fetch_response_partition_desc, m);
+}
+/* kp_offset_fetch_response_offset_fetch_response_partition_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_offset_fetch_response_offset_fetch_response_partition *kp_offset_fetch_response_offset_fetch_response_partition_new(kp_arena *a, size_t n)
+{
+	return (struct kp_offset_fetch_response_offset_fetch_response_partition *)kp_msg_new(&kp_offset_fetch_response_offset_fetch_response_partition_desc, a, n);
+}
 
 struct kp_offset_fetch_response_offset_fetch_response_topic {
 	char *name;
 	struct kp_offset_fetch_response_offset_fetch_response_partition *partitions;
 	int32_t partitions_count;
 };
+extern const struct kp_msg_desc kp_offset_fetch_response_offset_fetch_response_topic_desc;
+/* kp_offset_fetch_response_offset_fetch_response_topic_init - every field of *m at its schema default. */
+static inline void kp_offset_fetch_response_offset_fetch_response_topic_init(struct kp_offset_fetch_response_offset_fetch_response_topic *m)
+{
+	kp_msg_init(&kp_offset_fetch_response_offset_fetch_response_topic_desc, m);
+}
+/* kp_offset_fetch_response_offset_fetch_response_topic_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_offset_fetch_response_offset_fetch_response_topic *kp_offset_fetch_response_offset_fetch_response_topic_new(kp_arena *a, size_t n)
+{
+	return (struct kp_offset_fetch_response_offset_fetch_response_topic *)kp_msg_new(&kp_offset_fetch_response_offset_fetch_response_topic_desc, a, n);
+}
 
 struct kp_offset_fetch_response_offset_fetch_response_partitions {
 	int32_t partition_index;
@@ -2765,12 +6160,34 @@ struct kp_offset_fetch_response_offset_fetch_response_partitions {
 	char *metadata;
 	int16_t error_code;
 };
+extern const struct kp_msg_desc kp_offset_fetch_response_offset_fetch_response_partitions_desc;
+/* kp_offset_fetch_response_offset_fetch_response_partitions_init - every field of *m at its schema default. */
+static inline void kp_offset_fetch_response_offset_fetch_response_partitions_init(struct kp_offset_fetch_response_offset_fetch_response_partitions *m)
+{
+	kp_msg_init(&kp_offset_fetch_response_offset_fetch_response_partitions_desc, m);
+}
+/* kp_offset_fetch_response_offset_fetch_response_partitions_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_offset_fetch_response_offset_fetch_response_partitions *kp_offset_fetch_response_offset_fetch_response_partitions_new(kp_arena *a, size_t n)
+{
+	return (struct kp_offset_fetch_response_offset_fetch_response_partitions *)kp_msg_new(&kp_offset_fetch_response_offset_fetch_response_partitions_desc, a, n);
+}
 
 struct kp_offset_fetch_response_offset_fetch_response_topics {
 	char *name;
 	struct kp_offset_fetch_response_offset_fetch_response_partitions *partitions;
 	int32_t partitions_count;
 };
+extern const struct kp_msg_desc kp_offset_fetch_response_offset_fetch_response_topics_desc;
+/* kp_offset_fetch_response_offset_fetch_response_topics_init - every field of *m at its schema default. */
+static inline void kp_offset_fetch_response_offset_fetch_response_topics_init(struct kp_offset_fetch_response_offset_fetch_response_topics *m)
+{
+	kp_msg_init(&kp_offset_fetch_response_offset_fetch_response_topics_desc, m);
+}
+/* kp_offset_fetch_response_offset_fetch_response_topics_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_offset_fetch_response_offset_fetch_response_topics *kp_offset_fetch_response_offset_fetch_response_topics_new(kp_arena *a, size_t n)
+{
+	return (struct kp_offset_fetch_response_offset_fetch_response_topics *)kp_msg_new(&kp_offset_fetch_response_offset_fetch_response_topics_desc, a, n);
+}
 
 struct kp_offset_fetch_response_offset_fetch_response_group {
 	char *group_id;
@@ -2778,6 +6195,17 @@ struct kp_offset_fetch_response_offset_fetch_response_group {
 	int32_t topics_count;
 	int16_t error_code;
 };
+extern const struct kp_msg_desc kp_offset_fetch_response_offset_fetch_response_group_desc;
+/* kp_offset_fetch_response_offset_fetch_response_group_init - every field of *m at its schema default. */
+static inline void kp_offset_fetch_response_offset_fetch_response_group_init(struct kp_offset_fetch_response_offset_fetch_response_group *m)
+{
+	kp_msg_init(&kp_offset_fetch_response_offset_fetch_response_group_desc, m);
+}
+/* kp_offset_fetch_response_offset_fetch_response_group_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_offset_fetch_response_offset_fetch_response_group *kp_offset_fetch_response_offset_fetch_response_group_new(kp_arena *a, size_t n)
+{
+	return (struct kp_offset_fetch_response_offset_fetch_response_group *)kp_msg_new(&kp_offset_fetch_response_offset_fetch_response_group_desc, a, n);
+}
 
 struct kp_offset_fetch_response {
 	int32_t throttle_time_ms;
@@ -2787,8 +6215,17 @@ struct kp_offset_fetch_response {
 	struct kp_offset_fetch_response_offset_fetch_response_group *groups;
 	int32_t groups_count;
 };
-
 extern const struct kp_msg_desc kp_offset_fetch_response_desc;
+/* kp_offset_fetch_response_init - every field of *m at its schema default. */
+static inline void kp_offset_fetch_response_init(struct kp_offset_fetch_response *m)
+{
+	kp_msg_init(&kp_offset_fetch_response_desc, m);
+}
+/* kp_offset_fetch_response_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_offset_fetch_response *kp_offset_fetch_response_new(kp_arena *a, size_t n)
+{
+	return (struct kp_offset_fetch_response *)kp_msg_new(&kp_offset_fetch_response_desc, a, n);
+}
 
 /* OffsetForLeaderEpochRequest (request, versions 0-4, flexible 4+) */
 struct kp_offset_for_leader_epoch_request_offset_for_leader_partition {
@@ -2796,20 +6233,51 @@ struct kp_offset_for_leader_epoch_request_offset_for_leader_partition {
 	int32_t current_leader_epoch;
 	int32_t leader_epoch;
 };
+extern const struct kp_msg_desc kp_offset_for_leader_epoch_request_offset_for_leader_partition_desc;
+/* kp_offset_for_leader_epoch_request_offset_for_leader_partition_init - every field of *m at its schema default. */
+static inline void kp_offset_for_leader_epoch_request_offset_for_leader_partition_init(struct kp_offset_for_leader_epoch_request_offset_for_leader_partition *m)
+{
+	kp_msg_init(&kp_offset_for_leader_epoch_request_offset_for_leader_partition_desc, m);
+}
+/* kp_offset_for_leader_epoch_request_offset_for_leader_partition_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_offset_for_leader_epoch_request_offset_for_leader_partition *kp_offset_for_leader_epoch_request_offset_for_leader_partition_new(kp_arena *a, size_t n)
+{
+	return (struct kp_offset_for_leader_epoch_request_offset_for_leader_partition *)kp_msg_new(&kp_offset_for_leader_epoch_request_offset_for_leader_partition_desc, a, n);
+}
 
 struct kp_offset_for_leader_epoch_request_offset_for_leader_topic {
 	char *topic;
 	struct kp_offset_for_leader_epoch_request_offset_for_leader_partition *partitions;
 	int32_t partitions_count;
 };
+extern const struct kp_msg_desc kp_offset_for_leader_epoch_request_offset_for_leader_topic_desc;
+/* kp_offset_for_leader_epoch_request_offset_for_leader_topic_init - every field of *m at its schema default. */
+static inline void kp_offset_for_leader_epoch_request_offset_for_leader_topic_init(struct kp_offset_for_leader_epoch_request_offset_for_leader_topic *m)
+{
+	kp_msg_init(&kp_offset_for_leader_epoch_request_offset_for_leader_topic_desc, m);
+}
+/* kp_offset_for_leader_epoch_request_offset_for_leader_topic_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_offset_for_leader_epoch_request_offset_for_leader_topic *kp_offset_for_leader_epoch_request_offset_for_leader_topic_new(kp_arena *a, size_t n)
+{
+	return (struct kp_offset_for_leader_epoch_request_offset_for_leader_topic *)kp_msg_new(&kp_offset_for_leader_epoch_request_offset_for_leader_topic_desc, a, n);
+}
 
 struct kp_offset_for_leader_epoch_request {
 	int32_t replica_id;
 	struct kp_offset_for_leader_epoch_request_offset_for_leader_topic *topics;
 	int32_t topics_count;
 };
-
 extern const struct kp_msg_desc kp_offset_for_leader_epoch_request_desc;
+/* kp_offset_for_leader_epoch_request_init - every field of *m at its schema default. */
+static inline void kp_offset_for_leader_epoch_request_init(struct kp_offset_for_leader_epoch_request *m)
+{
+	kp_msg_init(&kp_offset_for_leader_epoch_request_desc, m);
+}
+/* kp_offset_for_leader_epoch_request_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_offset_for_leader_epoch_request *kp_offset_for_leader_epoch_request_new(kp_arena *a, size_t n)
+{
+	return (struct kp_offset_for_leader_epoch_request *)kp_msg_new(&kp_offset_for_leader_epoch_request_desc, a, n);
+}
 
 /* OffsetForLeaderEpochResponse (response, versions 0-4, flexible 4+) */
 struct kp_offset_for_leader_epoch_response_epoch_end_offset {
@@ -2818,32 +6286,85 @@ struct kp_offset_for_leader_epoch_response_epoch_end_offset {
 	int32_t leader_epoch;
 	int64_t end_offset;
 };
+extern const struct kp_msg_desc kp_offset_for_leader_epoch_response_epoch_end_offset_desc;
+/* kp_offset_for_leader_epoch_response_epoch_end_offset_init - every field of *m at its schema default. */
+static inline void kp_offset_for_leader_epoch_response_epoch_end_offset_init(struct kp_offset_for_leader_epoch_response_epoch_end_offset *m)
+{
+	kp_msg_init(&kp_offset_for_leader_epoch_response_epoch_end_offset_desc, m);
+}
+/* kp_offset_for_leader_epoch_response_epoch_end_offset_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_offset_for_leader_epoch_response_epoch_end_offset *kp_offset_for_leader_epoch_response_epoch_end_offset_new(kp_arena *a, size_t n)
+{
+	return (struct kp_offset_for_leader_epoch_response_epoch_end_offset *)kp_msg_new(&kp_offset_for_leader_epoch_response_epoch_end_offset_desc, a, n);
+}
 
 struct kp_offset_for_leader_epoch_response_offset_for_leader_topic_result {
 	char *topic;
 	struct kp_offset_for_leader_epoch_response_epoch_end_offset *partitions;
 	int32_t partitions_count;
 };
+extern const struct kp_msg_desc kp_offset_for_leader_epoch_response_offset_for_leader_topic_result_desc;
+/* kp_offset_for_leader_epoch_response_offset_for_leader_topic_result_init - every field of *m at its schema default. */
+static inline void kp_offset_for_leader_epoch_response_offset_for_leader_topic_result_init(struct kp_offset_for_leader_epoch_response_offset_for_leader_topic_result *m)
+{
+	kp_msg_init(&kp_offset_for_leader_epoch_response_offset_for_leader_topic_result_desc, m);
+}
+/* kp_offset_for_leader_epoch_response_offset_for_leader_topic_result_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_offset_for_leader_epoch_response_offset_for_leader_topic_result *kp_offset_for_leader_epoch_response_offset_for_leader_topic_result_new(kp_arena *a, size_t n)
+{
+	return (struct kp_offset_for_leader_epoch_response_offset_for_leader_topic_result *)kp_msg_new(&kp_offset_for_leader_epoch_response_offset_for_leader_topic_result_desc, a, n);
+}
 
 struct kp_offset_for_leader_epoch_response {
 	int32_t throttle_time_ms;
 	struct kp_offset_for_leader_epoch_response_offset_for_leader_topic_result *topics;
 	int32_t topics_count;
 };
-
 extern const struct kp_msg_desc kp_offset_for_leader_epoch_response_desc;
+/* kp_offset_for_leader_epoch_response_init - every field of *m at its schema default. */
+static inline void kp_offset_for_leader_epoch_response_init(struct kp_offset_for_leader_epoch_response *m)
+{
+	kp_msg_init(&kp_offset_for_leader_epoch_response_desc, m);
+}
+/* kp_offset_for_leader_epoch_response_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_offset_for_leader_epoch_response *kp_offset_for_leader_epoch_response_new(kp_arena *a, size_t n)
+{
+	return (struct kp_offset_for_leader_epoch_response *)kp_msg_new(&kp_offset_for_leader_epoch_response_desc, a, n);
+}
 
 /* ProduceRequest (request, versions 0-11, flexible 9+) */
 struct kp_produce_request_partition_produce_data {
 	int32_t index;
 	kp_bytes records;
 };
+extern const struct kp_msg_desc kp_produce_request_partition_produce_data_desc;
+/* kp_produce_request_partition_produce_data_init - every field of *m at its schema default. */
+static inline void kp_produce_request_partition_produce_data_init(struct kp_produce_request_partition_produce_data *m)
+{
+	kp_msg_init(&kp_produce_request_partition_produce_data_desc, m);
+}
+/* kp_produce_request_partition_produce_data_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_produce_request_partition_produce_data *kp_produce_request_partition_produce_data_new(kp_arena *a, size_t n)
+{
+	return (struct kp_produce_request_partition_produce_data *)kp_msg_new(&kp_produce_request_partition_produce_data_desc, a, n);
+}
 
 struct kp_produce_request_topic_produce_data {
 	char *name;
 	struct kp_produce_request_partition_produce_data *partition_data;
 	int32_t partition_data_count;
 };
+extern const struct kp_msg_desc kp_produce_request_topic_produce_data_desc;
+/* kp_produce_request_topic_produce_data_init - every field of *m at its schema default. */
+static inline void kp_produce_request_topic_produce_data_init(struct kp_produce_request_topic_produce_data *m)
+{
+	kp_msg_init(&kp_produce_request_topic_produce_data_desc, m);
+}
+/* kp_produce_request_topic_produce_data_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_produce_request_topic_produce_data *kp_produce_request_topic_produce_data_new(kp_arena *a, size_t n)
+{
+	return (struct kp_produce_request_topic_produce_data *)kp_msg_new(&kp_produce_request_topic_produce_data_desc, a, n);
+}
 
 struct kp_produce_request {
 	char *transactional_id;
@@ -2852,19 +6373,50 @@ struct kp_produce_request {
 	struct kp_produce_request_topic_produce_data *topic_data;
 	int32_t topic_data_count;
 };
-
 extern const struct kp_msg_desc kp_produce_request_desc;
+/* kp_produce_request_init - every field of *m at its schema default. */
+static inline void kp_produce_request_init(struct kp_produce_request *m)
+{
+	kp_msg_init(&kp_produce_request_desc, m);
+}
+/* kp_produce_request_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_produce_request *kp_produce_request_new(kp_arena *a, size_t n)
+{
+	return (struct kp_produce_request *)kp_msg_new(&kp_produce_request_desc, a, n);
+}
 
 /* ProduceResponse (response, versions 0-11, flexible 9+) */
 struct kp_produce_response_batch_index_and_error_message {
 	int32_t batch_index;
 	char *batch_index_error_message;
 };
+extern const struct kp_msg_desc kp_produce_response_batch_index_and_error_message_desc;
+/* kp_produce_response_batch_index_and_error_message_init - every field of *m at its schema default. */
+static inline void kp_produce_response_batch_index_and_error_message_init(struct kp_produce_response_batch_index_and_error_message *m)
+{
+	kp_msg_init(&kp_produce_response_batch_index_and_error_message_desc, m);
+}
+/* kp_produce_response_batch_index_and_error_message_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_produce_response_batch_index_and_error_message *kp_produce_response_batch_index_and_error_message_new(kp_arena *a, size_t n)
+{
+	return (struct kp_produce_response_batch_index_and_error_message *)kp_msg_new(&kp_produce_response_batch_index_and_error_message_desc, a, n);
+}
 
 struct kp_produce_response_leader_id_and_epoch {
 	int32_t leader_id;
 	int32_t leader_epoch;
 };
+extern const struct kp_msg_desc kp_produce_response_leader_id_and_epoch_desc;
+/* kp_produce_response_leader_id_and_epoch_init - every field of *m at its schema default. */
+static inline void kp_produce_response_leader_id_and_epoch_init(struct kp_produce_response_leader_id_and_epoch *m)
+{
+	kp_msg_init(&kp_produce_response_leader_id_and_epoch_desc, m);
+}
+/* kp_produce_response_leader_id_and_epoch_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_produce_response_leader_id_and_epoch *kp_produce_response_leader_id_and_epoch_new(kp_arena *a, size_t n)
+{
+	return (struct kp_produce_response_leader_id_and_epoch *)kp_msg_new(&kp_produce_response_leader_id_and_epoch_desc, a, n);
+}
 
 struct kp_produce_response_partition_produce_response {
 	int32_t index;
@@ -2877,12 +6429,34 @@ struct kp_produce_response_partition_produce_response {
 	char *error_message;
 	struct kp_produce_response_leader_id_and_epoch current_leader;
 };
+extern const struct kp_msg_desc kp_produce_response_partition_produce_response_desc;
+/* kp_produce_response_partition_produce_response_init - every field of *m at its schema default. */
+static inline void kp_produce_response_partition_produce_response_init(struct kp_produce_response_partition_produce_response *m)
+{
+	kp_msg_init(&kp_produce_response_partition_produce_response_desc, m);
+}
+/* kp_produce_response_partition_produce_response_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_produce_response_partition_produce_response *kp_produce_response_partition_produce_response_new(kp_arena *a, size_t n)
+{
+	return (struct kp_produce_response_partition_produce_response *)kp_msg_new(&kp_produce_response_partition_produce_response_desc, a, n);
+}
 
 struct kp_produce_response_topic_produce_response {
 	char *name;
 	struct kp_produce_response_partition_produce_response *partition_responses;
 	int32_t partition_responses_count;
 };
+extern const struct kp_msg_desc kp_produce_response_topic_produce_response_desc;
+/* kp_produce_response_topic_produce_response_init - every field of *m at its schema default. */
+static inline void kp_produce_response_topic_produce_response_init(struct kp_produce_response_topic_produce_response *m)
+{
+	kp_msg_init(&kp_produce_response_topic_produce_response_desc, m);
+}
+/* kp_produce_response_topic_produce_response_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_produce_response_topic_produce_response *kp_produce_response_topic_produce_response_new(kp_arena *a, size_t n)
+{
+	return (struct kp_produce_response_topic_produce_response *)kp_msg_new(&kp_produce_response_topic_produce_response_desc, a, n);
+}
 
 struct kp_produce_response_node_endpoint {
 	int32_t node_id;
@@ -2890,6 +6464,17 @@ struct kp_produce_response_node_endpoint {
 	int32_t port;
 	char *rack;
 };
+extern const struct kp_msg_desc kp_produce_response_node_endpoint_desc;
+/* kp_produce_response_node_endpoint_init - every field of *m at its schema default. */
+static inline void kp_produce_response_node_endpoint_init(struct kp_produce_response_node_endpoint *m)
+{
+	kp_msg_init(&kp_produce_response_node_endpoint_desc, m);
+}
+/* kp_produce_response_node_endpoint_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_produce_response_node_endpoint *kp_produce_response_node_endpoint_new(kp_arena *a, size_t n)
+{
+	return (struct kp_produce_response_node_endpoint *)kp_msg_new(&kp_produce_response_node_endpoint_desc, a, n);
+}
 
 struct kp_produce_response {
 	struct kp_produce_response_topic_produce_response *responses;
@@ -2898,8 +6483,17 @@ struct kp_produce_response {
 	struct kp_produce_response_node_endpoint *node_endpoints;
 	int32_t node_endpoints_count;
 };
-
 extern const struct kp_msg_desc kp_produce_response_desc;
+/* kp_produce_response_init - every field of *m at its schema default. */
+static inline void kp_produce_response_init(struct kp_produce_response *m)
+{
+	kp_msg_init(&kp_produce_response_desc, m);
+}
+/* kp_produce_response_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_produce_response *kp_produce_response_new(kp_arena *a, size_t n)
+{
+	return (struct kp_produce_response *)kp_msg_new(&kp_produce_response_desc, a, n);
+}
 
 /* PushTelemetryRequest (request, versions 0, flexible 0+) */
 struct kp_push_telemetry_request {
@@ -2909,36 +6503,85 @@ struct kp_push_telemetry_request {
 	int8_t compression_type;
 	kp_bytes metrics;
 };
-
 extern const struct kp_msg_desc kp_push_telemetry_request_desc;
+/* kp_push_telemetry_request_init - every field of *m at its schema default. */
+static inline void kp_push_telemetry_request_init(struct kp_push_telemetry_request *m)
+{
+	kp_msg_init(&kp_push_telemetry_request_desc, m);
+}
+/* kp_push_telemetry_request_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_push_telemetry_request *kp_push_telemetry_request_new(kp_arena *a, size_t n)
+{
+	return (struct kp_push_telemetry_request *)kp_msg_new(&kp_push_telemetry_request_desc, a, n);
+}
 
 /* PushTelemetryResponse (response, versions 0, flexible 0+) */
 struct kp_push_telemetry_response {
 	int32_t throttle_time_ms;
 	int16_t error_code;
 };
-
 extern const struct kp_msg_desc kp_push_telemetry_response_desc;
+/* kp_push_telemetry_response_init - every field of *m at its schema default. */
+static inline void kp_push_telemetry_response_init(struct kp_push_telemetry_response *m)
+{
+	kp_msg_init(&kp_push_telemetry_response_desc, m);
+}
+/* kp_push_telemetry_response_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_push_telemetry_response *kp_push_telemetry_response_new(kp_arena *a, size_t n)
+{
+	return (struct kp_push_telemetry_response *)kp_msg_new(&kp_push_telemetry_response_desc, a, n);
+}
 
 /* ReadShareGroupStateRequest (request, versions 0, flexible 0+) */
 struct kp_read_share_group_state_request_partition_data {
 	int32_t partition;
 	int32_t leader_epoch;
 };
+extern const struct kp_msg_desc kp_read_share_group_state_request_partition_data_desc;
+/* kp_read_share_group_state_request_partition_data_init - every field of *m at its schema default. */
+static inline void kp_read_share_group_state_request_partition_data_init(struct kp_read_share_group_state_request_partition_data *m)
+{
+	kp_msg_init(&kp_read_share_group_state_request_partition_data_desc, m);
+}
+/* kp_read_share_group_state_request_partition_data_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_read_share_group_state_request_partition_data *kp_read_share_group_state_request_partition_data_new(kp_arena *a, size_t n)
+{
+	return (struct kp_read_share_group_state_request_partition_data *)kp_msg_new(&kp_read_share_group_state_request_partition_data_desc, a, n);
+}
 
 struct kp_read_share_group_state_request_read_state_data {
 	kp_uuid topic_id;
 	struct kp_read_share_group_state_request_partition_data *partitions;
 	int32_t partitions_count;
 };
+extern const struct kp_msg_desc kp_read_share_group_state_request_read_state_data_desc;
+/* kp_read_share_group_state_request_read_state_data_init - every field of *m at its schema default. */
+static inline void kp_read_share_group_state_request_read_state_data_init(struct kp_read_share_group_state_request_read_state_data *m)
+{
+	kp_msg_init(&kp_read_share_group_state_request_read_state_data_desc, m);
+}
+/* kp_read_share_group_state_request_read_state_data_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_read_share_group_state_request_read_state_data *kp_read_share_group_state_request_read_state_data_new(kp_arena *a, size_t n)
+{
+	return (struct kp_read_share_group_state_request_read_state_data *)kp_msg_new(&kp_read_share_group_state_request_read_state_data_desc, a, n);
+}
 
 struct kp_read_share_group_state_request {
 	char *group_id;
 	struct kp_read_share_group_state_request_read_state_data *topics;
 	int32_t topics_count;
 };
-
 extern const struct kp_msg_desc kp_read_share_group_state_request_desc;
+/* kp_read_share_group_state_request_init - every field of *m at its schema default. */
+static inline void kp_read_share_group_state_request_init(struct kp_read_share_group_state_request *m)
+{
+	kp_msg_init(&kp_read_share_group_state_request_desc, m);
+}
+/* kp_read_share_group_state_request_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_read_share_group_state_request *kp_read_share_group_state_request_new(kp_arena *a, size_t n)
+{
+	return (struct kp_read_share_group_state_request *)kp_msg_new(&kp_read_share_group_state_request_desc, a, n);
+}
 
 /* ReadShareGroupStateResponse (response, versions 0, flexible 0+) */
 struct kp_read_share_group_state_response_state_batch {
@@ -2947,6 +6590,17 @@ struct kp_read_share_group_state_response_state_batch {
 	int8_t delivery_state;
 	int16_t delivery_count;
 };
+extern const struct kp_msg_desc kp_read_share_group_state_response_state_batch_desc;
+/* kp_read_share_group_state_response_state_batch_init - every field of *m at its schema default. */
+static inline void kp_read_share_group_state_response_state_batch_init(struct kp_read_share_group_state_response_state_batch *m)
+{
+	kp_msg_init(&kp_read_share_group_state_response_state_batch_desc, m);
+}
+/* kp_read_share_group_state_response_state_batch_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_read_share_group_state_response_state_batch *kp_read_share_group_state_response_state_batch_new(kp_arena *a, size_t n)
+{
+	return (struct kp_read_share_group_state_response_state_batch *)kp_msg_new(&kp_read_share_group_state_response_state_batch_desc, a, n);
+}
 
 struct kp_read_share_group_state_response_partition_result {
 	int32_t partition;
@@ -2957,39 +6611,101 @@ struct kp_read_share_group_state_response_partition_result {
 	struct kp_read_share_group_state_response_state_batch *state_batches;
 	int32_t state_batches_count;
 };
+extern const struct kp_msg_desc kp_read_share_group_state_response_partition_result_desc;
+/* kp_read_share_group_state_response_partition_result_init - every field of *m at its schema default. */
+static inline void kp_read_share_group_state_response_partition_result_init(struct kp_read_share_group_state_response_partition_result *m)
+{
+	kp_msg_init(&kp_read_share_group_state_response_partition_result_desc, m);
+}
+/* kp_read_share_group_state_response_partition_result_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_read_share_group_state_response_partition_result *kp_read_share_group_state_response_partition_result_new(kp_arena *a, size_t n)
+{
+	return (struct kp_read_share_group_state_response_partition_result *)kp_msg_new(&kp_read_share_group_state_response_partition_result_desc, a, n);
+}
 
 struct kp_read_share_group_state_response_read_state_result {
 	kp_uuid topic_id;
 	struct kp_read_share_group_state_response_partition_result *partitions;
 	int32_t partitions_count;
 };
+extern const struct kp_msg_desc kp_read_share_group_state_response_read_state_result_desc;
+/* kp_read_share_group_state_response_read_state_result_init - every field of *m at its schema default. */
+static inline void kp_read_share_group_state_response_read_state_result_init(struct kp_read_share_group_state_response_read_state_result *m)
+{
+	kp_msg_init(&kp_read_share_group_state_response_read_state_result_desc, m);
+}
+/* kp_read_share_group_state_response_read_state_result_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_read_share_group_state_response_read_state_result *kp_read_share_group_state_response_read_state_result_new(kp_arena *a, size_t n)
+{
+	return (struct kp_read_share_group_state_response_read_state_result *)kp_msg_new(&kp_read_share_group_state_response_read_state_result_desc, a, n);
+}
 
 struct kp_read_share_group_state_response {
 	struct kp_read_share_group_state_response_read_state_result *results;
 	int32_t results_count;
 };
-
 extern const struct kp_msg_desc kp_read_share_group_state_response_desc;
+/* kp_read_share_group_state_response_init - every field of *m at its schema default. */
+static inline void kp_read_share_group_state_response_init(struct kp_read_share_group_state_response *m)
+{
+	kp_msg_init(&kp_read_share_group_state_response_desc, m);
+}
+/* kp_read_share_group_state_response_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_read_share_group_state_response *kp_read_share_group_state_response_new(kp_arena *a, size_t n)
+{
+	return (struct kp_read_share_group_state_response *)kp_msg_new(&kp_read_share_group_state_response_desc, a, n);
+}
 
 /* ReadShareGroupStateSummaryRequest (request, versions 0, flexible 0+) */
 struct kp_read_share_group_state_summary_request_partition_data {
 	int32_t partition;
 	int32_t leader_epoch;
 };
+extern const struct kp_msg_desc kp_read_share_group_state_summary_request_partition_data_desc;
+/* kp_read_share_group_state_summary_request_partition_data_init - every field of *m at its schema default. */
+static inline void kp_read_share_group_state_summary_request_partition_data_init(struct kp_read_share_group_state_summary_request_partition_data *m)
+{
+	kp_msg_init(&kp_read_share_group_state_summary_request_partition_data_desc, m);
+}
+/* kp_read_share_group_state_summary_request_partition_data_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_read_share_group_state_summary_request_partition_data *kp_read_share_group_state_summary_request_partition_data_new(kp_arena *a, size_t n)
+{
+	return (struct kp_read_share_group_state_summary_request_partition_data *)kp_msg_new(&kp_read_share_group_state_summary_request_partition_data_desc, a, n);
+}
 
 struct kp_read_share_group_state_summary_request_read_state_summary_data {
 	kp_uuid topic_id;
 	struct kp_read_share_group_state_summary_request_partition_data *partitions;
 	int32_t partitions_count;
 };
+extern const struct kp_msg_desc kp_read_share_group_state_summary_request_read_state_summary_data_desc;
+/* kp_read_share_group_state_summary_request_read_state_summary_data_init - every field of *m at its schema default. */
+static inline void kp_read_share_group_state_summary_request_read_state_summary_data_init(struct kp_read_share_group_state_summary_request_read_state_summary_data *m)
+{
+	kp_msg_init(&kp_read_share_group_state_summary_request_read_state_summary_data_desc, m);
+}
+/* kp_read_share_group_state_summary_request_read_state_summary_data_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_read_share_group_state_summary_request_read_state_summary_data *kp_read_share_group_state_summary_request_read_state_summary_data_new(kp_arena *a, size_t n)
+{
+	return (struct kp_read_share_group_state_summary_request_read_state_summary_data *)kp_msg_new(&kp_read_share_group_state_summary_request_read_state_summary_data_desc, a, n);
+}
 
 struct kp_read_share_group_state_summary_request {
 	char *group_id;
 	struct kp_read_share_group_state_summary_request_read_state_summary_data *topics;
 	int32_t topics_count;
 };
-
 extern const struct kp_msg_desc kp_read_share_group_state_summary_request_desc;
+/* kp_read_share_group_state_summary_request_init - every field of *m at its schema default. */
+static inline void kp_read_share_group_state_summary_request_init(struct kp_read_share_group_state_summary_request *m)
+{
+	kp_msg_init(&kp_read_share_group_state_summary_request_desc, m);
+}
+/* kp_read_share_group_state_summary_request_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_read_share_group_state_summary_request *kp_read_share_group_state_summary_request_new(kp_arena *a, size_t n)
+{
+	return (struct kp_read_share_group_state_summary_request *)kp_msg_new(&kp_read_share_group_state_summary_request_desc, a, n);
+}
 
 /* ReadShareGroupStateSummaryResponse (response, versions 0, flexible 0+) */
 struct kp_read_share_group_state_summary_response_partition_result {
@@ -2999,19 +6715,50 @@ struct kp_read_share_group_state_summary_response_partition_result {
 	int32_t state_epoch;
 	int64_t start_offset;
 };
+extern const struct kp_msg_desc kp_read_share_group_state_summary_response_partition_result_desc;
+/* kp_read_share_group_state_summary_response_partition_result_init - every field of *m at its schema default. */
+static inline void kp_read_share_group_state_summary_response_partition_result_init(struct kp_read_share_group_state_summary_response_partition_result *m)
+{
+	kp_msg_init(&kp_read_share_group_state_summary_response_partition_result_desc, m);
+}
+/* kp_read_share_group_state_summary_response_partition_result_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_read_share_group_state_summary_response_partition_result *kp_read_share_group_state_summary_response_partition_result_new(kp_arena *a, size_t n)
+{
+	return (struct kp_read_share_group_state_summary_response_partition_result *)kp_msg_new(&kp_read_share_group_state_summary_response_partition_result_desc, a, n);
+}
 
 struct kp_read_share_group_state_summary_response_read_state_summary_result {
 	kp_uuid topic_id;
 	struct kp_read_share_group_state_summary_response_partition_result *partitions;
 	int32_t partitions_count;
 };
+extern const struct kp_msg_desc kp_read_share_group_state_summary_response_read_state_summary_result_desc;
+/* kp_read_share_group_state_summary_response_read_state_summary_result_init - every field of *m at its schema default. */
+static inline void kp_read_share_group_state_summary_response_read_state_summary_result_init(struct kp_read_share_group_state_summary_response_read_state_summary_result *m)
+{
+	kp_msg_init(&kp_read_share_group_state_summary_response_read_state_summary_result_desc, m);
+}
+/* kp_read_share_group_state_summary_response_read_state_summary_result_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_read_share_group_state_summary_response_read_state_summary_result *kp_read_share_group_state_summary_response_read_state_summary_result_new(kp_arena *a, size_t n)
+{
+	return (struct kp_read_share_group_state_summary_response_read_state_summary_result *)kp_msg_new(&kp_read_share_group_state_summary_response_read_state_summary_result_desc, a, n);
+}
 
 struct kp_read_share_group_state_summary_response {
 	struct kp_read_share_group_state_summary_response_read_state_summary_result *results;
 	int32_t results_count;
 };
-
 extern const struct kp_msg_desc kp_read_share_group_state_summary_response_desc;
+/* kp_read_share_group_state_summary_response_init - every field of *m at its schema default. */
+static inline void kp_read_share_group_state_summary_response_init(struct kp_read_share_group_state_summary_response *m)
+{
+	kp_msg_init(&kp_read_share_group_state_summary_response_desc, m);
+}
+/* kp_read_share_group_state_summary_response_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_read_share_group_state_summary_response *kp_read_share_group_state_summary_response_new(kp_arena *a, size_t n)
+{
+	return (struct kp_read_share_group_state_summary_response *)kp_msg_new(&kp_read_share_group_state_summary_response_desc, a, n);
+}
 
 /* RemoveRaftVoterRequest (request, versions 0, flexible 0+) */
 struct kp_remove_raft_voter_request {
@@ -3019,8 +6766,17 @@ struct kp_remove_raft_voter_request {
 	int32_t voter_id;
 	kp_uuid voter_directory_id;
 };
-
 extern const struct kp_msg_desc kp_remove_raft_voter_request_desc;
+/* kp_remove_raft_voter_request_init - every field of *m at its schema default. */
+static inline void kp_remove_raft_voter_request_init(struct kp_remove_raft_voter_request *m)
+{
+	kp_msg_init(&kp_remove_raft_voter_request_desc, m);
+}
+/* kp_remove_raft_voter_request_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_remove_raft_voter_request *kp_remove_raft_voter_request_new(kp_arena *a, size_t n)
+{
+	return (struct kp_remove_raft_voter_request *)kp_msg_new(&kp_remove_raft_voter_request_desc, a, n);
+}
 
 /* RemoveRaftVoterResponse (response, versions 0, flexible 0+) */
 struct kp_remove_raft_voter_response {
@@ -3028,16 +6784,34 @@ struct kp_remove_raft_voter_response {
 	int16_t error_code;
 	char *error_message;
 };
-
 extern const struct kp_msg_desc kp_remove_raft_voter_response_desc;
+/* kp_remove_raft_voter_response_init - every field of *m at its schema default. */
+static inline void kp_remove_raft_voter_response_init(struct kp_remove_raft_voter_response *m)
+{
+	kp_msg_init(&kp_remove_raft_voter_response_desc, m);
+}
+/* kp_remove_raft_voter_response_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_remove_raft_voter_response *kp_remove_raft_voter_response_new(kp_arena *a, size_t n)
+{
+	return (struct kp_remove_raft_voter_response *)kp_msg_new(&kp_remove_raft_voter_response_desc, a, n);
+}
 
 /* RenewDelegationTokenRequest (request, versions 0-2, flexible 2+) */
 struct kp_renew_delegation_token_request {
 	kp_bytes hmac;
 	int64_t renew_period_ms;
 };
-
 extern const struct kp_msg_desc kp_renew_delegation_token_request_desc;
+/* kp_renew_delegation_token_request_init - every field of *m at its schema default. */
+static inline void kp_renew_delegation_token_request_init(struct kp_renew_delegation_token_request *m)
+{
+	kp_msg_init(&kp_renew_delegation_token_request_desc, m);
+}
+/* kp_renew_delegation_token_request_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_renew_delegation_token_request *kp_renew_delegation_token_request_new(kp_arena *a, size_t n)
+{
+	return (struct kp_renew_delegation_token_request *)kp_msg_new(&kp_renew_delegation_token_request_desc, a, n);
+}
 
 /* RenewDelegationTokenResponse (response, versions 0-2, flexible 2+) */
 struct kp_renew_delegation_token_response {
@@ -3045,8 +6819,17 @@ struct kp_renew_delegation_token_response {
 	int64_t expiry_timestamp_ms;
 	int32_t throttle_time_ms;
 };
-
 extern const struct kp_msg_desc kp_renew_delegation_token_response_desc;
+/* kp_renew_delegation_token_response_init - every field of *m at its schema default. */
+static inline void kp_renew_delegation_token_response_init(struct kp_renew_delegation_token_response *m)
+{
+	kp_msg_init(&kp_renew_delegation_token_response_desc, m);
+}
+/* kp_renew_delegation_token_response_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_renew_delegation_token_response *kp_renew_delegation_token_response_new(kp_arena *a, size_t n)
+{
+	return (struct kp_renew_delegation_token_response *)kp_msg_new(&kp_renew_delegation_token_response_desc, a, n);
+}
 
 /* RequestHeader (header, versions 0-2, flexible 2+) */
 struct kp_request_header {
@@ -3055,22 +6838,49 @@ struct kp_request_header {
 	int32_t correlation_id;
 	char *client_id;
 };
-
 extern const struct kp_msg_desc kp_request_header_desc;
+/* kp_request_header_init - every field of *m at its schema default. */
+static inline void kp_request_header_init(struct kp_request_header *m)
+{
+	kp_msg_init(&kp_request_header_desc, m);
+}
+/* kp_request_header_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_request_header *kp_request_header_new(kp_arena *a, size_t n)
+{
+	return (struct kp_request_header *)kp_msg_new(&kp_request_header_desc, a, n);
+}
 
 /* ResponseHeader (header, versions 0-1, flexible 1+) */
 struct kp_response_header {
 	int32_t correlation_id;
 };
-
 extern const struct kp_msg_desc kp_response_header_desc;
+/* kp_response_header_init - every field of *m at its schema default. */
+static inline void kp_response_header_init(struct kp_response_header *m)
+{
+	kp_msg_init(&kp_response_header_desc, m);
+}
+/* kp_response_header_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_response_header *kp_response_header_new(kp_arena *a, size_t n)
+{
+	return (struct kp_response_header *)kp_msg_new(&kp_response_header_desc, a, n);
+}
 
 /* SaslAuthenticateRequest (request, versions 0-2, flexible 2+) */
 struct kp_sasl_authenticate_request {
 	kp_bytes auth_bytes;
 };
-
 extern const struct kp_msg_desc kp_sasl_authenticate_request_desc;
+/* kp_sasl_authenticate_request_init - every field of *m at its schema default. */
+static inline void kp_sasl_authenticate_request_init(struct kp_sasl_authenticate_request *m)
+{
+	kp_msg_init(&kp_sasl_authenticate_request_desc, m);
+}
+/* kp_sasl_authenticate_request_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_sasl_authenticate_request *kp_sasl_authenticate_request_new(kp_arena *a, size_t n)
+{
+	return (struct kp_sasl_authenticate_request *)kp_msg_new(&kp_sasl_authenticate_request_desc, a, n);
+}
 
 /* SaslAuthenticateResponse (response, versions 0-2, flexible 2+) */
 struct kp_sasl_authenticate_response {
@@ -3079,15 +6889,33 @@ struct kp_sasl_authenticate_response {
 	kp_bytes auth_bytes;
 	int64_t session_lifetime_ms;
 };
-
 extern const struct kp_msg_desc kp_sasl_authenticate_response_desc;
+/* kp_sasl_authenticate_response_init - every field of *m at its schema default. */
+static inline void kp_sasl_authenticate_response_init(struct kp_sasl_authenticate_response *m)
+{
+	kp_msg_init(&kp_sasl_authenticate_response_desc, m);
+}
+/* kp_sasl_authenticate_response_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_sasl_authenticate_response *kp_sasl_authenticate_response_new(kp_arena *a, size_t n)
+{
+	return (struct kp_sasl_authenticate_response *)kp_msg_new(&kp_sasl_authenticate_response_desc, a, n);
+}
 
 /* SaslHandshakeRequest (request, versions 0-1, flexible none) */
 struct kp_sasl_handshake_request {
 	char *mechanism;
 };
-
 extern const struct kp_msg_desc kp_sasl_handshake_request_desc;
+/* kp_sasl_handshake_request_init - every field of *m at its schema default. */
+static inline void kp_sasl_handshake_request_init(struct kp_sasl_handshake_request *m)
+{
+	kp_msg_init(&kp_sasl_handshake_request_desc, m);
+}
+/* kp_sasl_handshake_request_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_sasl_handshake_request *kp_sasl_handshake_request_new(kp_arena *a, size_t n)
+{
+	return (struct kp_sasl_handshake_request *)kp_msg_new(&kp_sasl_handshake_request_desc, a, n);
+}
 
 /* SaslHandshakeResponse (response, versions 0-1, flexible none) */
 struct kp_sasl_handshake_response {
@@ -3095,8 +6923,17 @@ struct kp_sasl_handshake_response {
 	char **mechanisms;
 	int32_t mechanisms_count;
 };
-
 extern const struct kp_msg_desc kp_sasl_handshake_response_desc;
+/* kp_sasl_handshake_response_init - every field of *m at its schema default. */
+static inline void kp_sasl_handshake_response_init(struct kp_sasl_handshake_response *m)
+{
+	kp_msg_init(&kp_sasl_handshake_response_desc, m);
+}
+/* kp_sasl_handshake_response_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_sasl_handshake_response *kp_sasl_handshake_response_new(kp_arena *a, size_t n)
+{
+	return (struct kp_sasl_handshake_response *)kp_msg_new(&kp_sasl_handshake_response_desc, a, n);
+}
 
 /* ShareAcknowledgeRequest (request, versions 0, flexible 0+) */
 struct kp_share_acknowledge_request_acknowledgement_batch {
@@ -3105,18 +6942,51 @@ struct kp_share_acknowledge_request_acknowledgement_batch {
 	int8_t *acknowledge_types;
 	int32_t acknowledge_types_count;
 };
+extern const struct kp_msg_desc kp_share_acknowledge_request_acknowledgement_batch_desc;
+/* kp_share_acknowledge_request_acknowledgement_batch_init - every field of *m at its schema default. */
+static inline void kp_share_acknowledge_request_acknowledgement_batch_init(struct kp_share_acknowledge_request_acknowledgement_batch *m)
+{
+	kp_msg_init(&kp_share_acknowledge_request_acknowledgement_batch_desc, m);
+}
+/* kp_share_acknowledge_request_acknowledgement_batch_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_share_acknowledge_request_acknowledgement_batch *kp_share_acknowledge_request_acknowledgement_batch_new(kp_arena *a, size_t n)
+{
+	return (struct kp_share_acknowledge_request_acknowledgement_batch *)kp_msg_new(&kp_share_acknowledge_request_acknowledgement_batch_desc, a, n);
+}
 
 struct kp_share_acknowledge_request_acknowledge_partition {
 	int32_t partition_index;
 	struct kp_share_acknowledge_request_acknowledgement_batch *acknowledgement_batches;
 	int32_t acknowledgement_batches_count;
 };
+extern const struct kp_msg_desc kp_share_acknowledge_request_acknowledge_partition_desc;
+/* kp_share_acknowledge_request_acknowledge_partition_init - every field of *m at its schema default. */
+static inline void kp_share_acknowledge_request_acknowledge_partition_init(struct kp_share_acknowledge_request_acknowledge_partition *m)
+{
+	kp_msg_init(&kp_share_acknowledge_request_acknowledge_partition_desc, m);
+}
+/* kp_share_acknowledge_request_acknowledge_partition_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_share_acknowledge_request_acknowledge_partition *kp_share_acknowledge_request_acknowledge_partition_new(kp_arena *a, size_t n)
+{
+	return (struct kp_share_acknowledge_request_acknowledge_partition *)kp_msg_new(&kp_share_acknowledge_request_acknowledge_partition_desc, a, n);
+}
 
 struct kp_share_acknowledge_request_acknowledge_topic {
 	kp_uuid topic_id;
 	struct kp_share_acknowledge_request_acknowledge_partition *partitions;
 	int32_t partitions_count;
 };
+extern const struct kp_msg_desc kp_share_acknowledge_request_acknowledge_topic_desc;
+/* kp_share_acknowledge_request_acknowledge_topic_init - every field of *m at its schema default. */
+static inline void kp_share_acknowledge_request_acknowledge_topic_init(struct kp_share_acknowledge_request_acknowledge_topic *m)
+{
+	kp_msg_init(&kp_share_acknowledge_request_acknowledge_topic_desc, m);
+}
+/* kp_share_acknowledge_request_acknowledge_topic_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_share_acknowledge_request_acknowledge_topic *kp_share_acknowledge_request_acknowledge_topic_new(kp_arena *a, size_t n)
+{
+	return (struct kp_share_acknowledge_request_acknowledge_topic *)kp_msg_new(&kp_share_acknowledge_request_acknowledge_topic_desc, a, n);
+}
 
 struct kp_share_acknowledge_request {
 	char *group_id;
@@ -3125,14 +6995,34 @@ struct kp_share_acknowledge_request {
 	struct kp_share_acknowledge_request_acknowledge_topic *topics;
 	int32_t topics_count;
 };
-
 extern const struct kp_msg_desc kp_share_acknowledge_request_desc;
+/* kp_share_acknowledge_request_init - every field of *m at its schema default. */
+static inline void kp_share_acknowledge_request_init(struct kp_share_acknowledge_request *m)
+{
+	kp_msg_init(&kp_share_acknowledge_request_desc, m);
+}
+/* kp_share_acknowledge_request_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_share_acknowledge_request *kp_share_acknowledge_request_new(kp_arena *a, size_t n)
+{
+	return (struct kp_share_acknowledge_request *)kp_msg_new(&kp_share_acknowledge_request_desc, a, n);
+}
 
 /* ShareAcknowledgeResponse (response, versions 0, flexible 0+) */
 struct kp_share_acknowledge_response_leader_id_and_epoch {
 	int32_t leader_id;
 	int32_t leader_epoch;
 };
+extern const struct kp_msg_desc kp_share_acknowledge_response_leader_id_and_epoch_desc;
+/* kp_share_acknowledge_response_leader_id_and_epoch_init - every field of *m at its schema default. */
+static inline void kp_share_acknowledge_response_leader_id_and_epoch_init(struct kp_share_acknowledge_response_leader_id_and_epoch *m)
+{
+	kp_msg_init(&kp_share_acknowledge_response_leader_id_and_epoch_desc, m);
+}
+/* kp_share_acknowledge_response_leader_id_and_epoch_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_share_acknowledge_response_leader_id_and_epoch *kp_share_acknowledge_response_leader_id_and_epoch_new(kp_arena *a, size_t n)
+{
+	return (struct kp_share_acknowledge_response_leader_id_and_epoch *)kp_msg_new(&kp_share_acknowledge_response_leader_id_and_epoch_desc, a, n);
+}
 
 struct kp_share_acknowledge_response_partition_data {
 	int32_t partition_index;
@@ -3140,12 +7030,34 @@ struct kp_share_acknowledge_response_partition_data {
 	char *error_message;
 	struct kp_share_acknowledge_response_leader_id_and_epoch current_leader;
 };
+extern const struct kp_msg_desc kp_share_acknowledge_response_partition_data_desc;
+/* kp_share_acknowledge_response_partition_data_init - every field of *m at its schema default. */
+static inline void kp_share_acknowledge_response_partition_data_init(struct kp_share_acknowledge_response_partition_data *m)
+{
+	kp_msg_init(&kp_share_acknowledge_response_partition_data_desc, m);
+}
+/* kp_share_acknowledge_response_partition_data_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_share_acknowledge_response_partition_data *kp_share_acknowledge_response_partition_data_new(kp_arena *a, size_t n)
+{
+	return (struct kp_share_acknowledge_response_partition_data *)kp_msg_new(&kp_share_acknowledge_response_partition_data_desc, a, n);
+}
 
 struct kp_share_acknowledge_response_share_acknowledge_topic_response {
 	kp_uuid topic_id;
 	struct kp_share_acknowledge_response_partition_data *partitions;
 	int32_t partitions_count;
 };
+extern const struct kp_msg_desc kp_share_acknowledge_response_share_acknowledge_topic_response_desc;
+/* kp_share_acknowledge_response_share_acknowledge_topic_response_init - every field of *m at its schema default. */
+static inline void kp_share_acknowledge_response_share_acknowledge_topic_response_init(struct kp_share_acknowledge_response_share_acknowledge_topic_response *m)
+{
+	kp_msg_init(&kp_share_acknowledge_response_share_acknowledge_topic_response_desc, m);
+}
+/* kp_share_acknowledge_response_share_acknowledge_topic_response_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_share_acknowledge_response_share_acknowledge_topic_response *kp_share_acknowledge_response_share_acknowledge_topic_response_new(kp_arena *a, size_t n)
+{
+	return (struct kp_share_acknowledge_response_share_acknowledge_topic_response *)kp_msg_new(&kp_share_acknowledge_response_share_acknowledge_topic_response_desc, a, n);
+}
 
 struct kp_share_acknowledge_response_node_endpoint {
 	int32_t node_id;
@@ -3153,6 +7065,17 @@ struct kp_share_acknowledge_response_node_endpoint {
 	int32_t port;
 	char *rack;
 };
+extern const struct kp_msg_desc kp_share_acknowledge_response_node_endpoint_desc;
+/* kp_share_acknowledge_response_node_endpoint_init - every field of *m at its schema default. */
+static inline void kp_share_acknowledge_response_node_endpoint_init(struct kp_share_acknowledge_response_node_endpoint *m)
+{
+	kp_msg_init(&kp_share_acknowledge_response_node_endpoint_desc, m);
+}
+/* kp_share_acknowledge_response_node_endpoint_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_share_acknowledge_response_node_endpoint *kp_share_acknowledge_response_node_endpoint_new(kp_arena *a, size_t n)
+{
+	return (struct kp_share_acknowledge_response_node_endpoint *)kp_msg_new(&kp_share_acknowledge_response_node_endpoint_desc, a, n);
+}
 
 struct kp_share_acknowledge_response {
 	int32_t throttle_time_ms;
@@ -3163,8 +7086,17 @@ struct kp_share_acknowledge_response {
 	struct kp_share_acknowledge_response_node_endpoint *node_endpoints;
 	int32_t node_endpoints_count;
 };
-
 extern const struct kp_msg_desc kp_share_acknowledge_response_desc;
+/* kp_share_acknowledge_response_init - every field of *m at its schema default. */
+static inline void kp_share_acknowledge_response_init(struct kp_share_acknowledge_response *m)
+{
+	kp_msg_init(&kp_share_acknowledge_response_desc, m);
+}
+/* kp_share_acknowledge_response_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_share_acknowledge_response *kp_share_acknowledge_response_new(kp_arena *a, size_t n)
+{
+	return (struct kp_share_acknowledge_response *)kp_msg_new(&kp_share_acknowledge_response_desc, a, n);
+}
 
 /* ShareFetchRequest (request, versions 0, flexible 0+) */
 struct kp_share_fetch_request_acknowledgement_batch {
@@ -3173,6 +7105,17 @@ struct kp_share_fetch_request_acknowledgement_batch {
 	int8_t *acknowledge_types;
 	int32_t acknowledge_types_count;
 };
+extern const struct kp_msg_desc kp_share_fetch_request_acknowledgement_batch_desc;
+/* kp_share_fetch_request_acknowledgement_batch_init - every field of *m at its schema default. */
+static inline void kp_share_fetch_request_acknowledgement_batch_init(struct kp_share_fetch_request_acknowledgement_batch *m)
+{
+	kp_msg_init(&kp_share_fetch_request_acknowledgement_batch_desc, m);
+}
+/* kp_share_fetch_request_acknowledgement_batch_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_share_fetch_request_acknowledgement_batch *kp_share_fetch_request_acknowledgement_batch_new(kp_arena *a, size_t n)
+{
+	return (struct kp_share_fetch_request_acknowledgement_batch *)kp_msg_new(&kp_share_fetch_request_acknowledgement_batch_desc, a, n);
+}
 
 struct kp_share_fetch_request_fetch_partition {
 	int32_t partition_index;
@@ -3180,18 +7123,51 @@ struct kp_share_fetch_request_fetch_partition {
 	struct kp_share_fetch_request_acknowledgement_batch *acknowledgement_batches;
 	int32_t acknowledgement_batches_count;
 };
+extern const struct kp_msg_desc kp_share_fetch_request_fetch_partition_desc;
+/* kp_share_fetch_request_fetch_partition_init - every field of *m at its schema default. */
+static inline void kp_share_fetch_request_fetch_partition_init(struct kp_share_fetch_request_fetch_partition *m)
+{
+	kp_msg_init(&kp_share_fetch_request_fetch_partition_desc, m);
+}
+/* kp_share_fetch_request_fetch_partition_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_share_fetch_request_fetch_partition *kp_share_fetch_request_fetch_partition_new(kp_arena *a, size_t n)
+{
+	return (struct kp_share_fetch_request_fetch_partition *)kp_msg_new(&kp_share_fetch_request_fetch_partition_desc, a, n);
+}
 
 struct kp_share_fetch_request_fetch_topic {
 	kp_uuid topic_id;
 	struct kp_share_fetch_request_fetch_partition *partitions;
 	int32_t partitions_count;
 };
+extern const struct kp_msg_desc kp_share_fetch_request_fetch_topic_desc;
+/* kp_share_fetch_request_fetch_topic_init - every field of *m at its schema default. */
+static inline void kp_share_fetch_request_fetch_topic_init(struct kp_share_fetch_request_fetch_topic *m)
+{
+	kp_msg_init(&kp_share_fetch_request_fetch_topic_desc, m);
+}
+/* kp_share_fetch_request_fetch_topic_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_share_fetch_request_fetch_topic *kp_share_fetch_request_fetch_topic_new(kp_arena *a, size_t n)
+{
+	return (struct kp_share_fetch_request_fetch_topic *)kp_msg_new(&kp_share_fetch_request_fetch_topic_desc, a, n);
+}
 
 struct kp_share_fetch_request_forgotten_topic {
 	kp_uuid topic_id;
 	int32_t *partitions;
 	int32_t partitions_count;
 };
+extern const struct kp_msg_desc kp_share_fetch_request_forgotten_topic_desc;
+/* kp_share_fetch_request_forgotten_topic_init - every field of *m at its schema default. */
+static inline void kp_share_fetch_request_forgotten_topic_init(struct kp_share_fetch_request_forgotten_topic *m)
+{
+	kp_msg_init(&kp_share_fetch_request_forgotten_topic_desc, m);
+}
+/* kp_share_fetch_request_forgotten_topic_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_share_fetch_request_forgotten_topic *kp_share_fetch_request_forgotten_topic_new(kp_arena *a, size_t n)
+{
+	return (struct kp_share_fetch_request_forgotten_topic *)kp_msg_new(&kp_share_fetch_request_forgotten_topic_desc, a, n);
+}
 
 struct kp_share_fetch_request {
 	char *group_id;
@@ -3205,20 +7181,51 @@ struct kp_share_fetch_request {
 	struct kp_share_fetch_request_forgotten_topic *forgotten_topics_data;
 	int32_t forgotten_topics_data_count;
 };
-
 extern const struct kp_msg_desc kp_share_fetch_request_desc;
+/* kp_share_fetch_request_init - every field of *m at its schema default. */
+static inline void kp_share_fetch_request_init(struct kp_share_fetch_request *m)
+{
+	kp_msg_init(&kp_share_fetch_request_desc, m);
+}
+/* kp_share_fetch_request_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_share_fetch_request *kp_share_fetch_request_new(kp_arena *a, size_t n)
+{
+	return (struct kp_share_fetch_request *)kp_msg_new(&kp_share_fetch_request_desc, a, n);
+}
 
 /* ShareFetchResponse (response, versions 0, flexible 0+) */
 struct kp_share_fetch_response_leader_id_and_epoch {
 	int32_t leader_id;
 	int32_t leader_epoch;
 };
+extern const struct kp_msg_desc kp_share_fetch_response_leader_id_and_epoch_desc;
+/* kp_share_fetch_response_leader_id_and_epoch_init - every field of *m at its schema default. */
+static inline void kp_share_fetch_response_leader_id_and_epoch_init(struct kp_share_fetch_response_leader_id_and_epoch *m)
+{
+	kp_msg_init(&kp_share_fetch_response_leader_id_and_epoch_desc, m);
+}
+/* kp_share_fetch_response_leader_id_and_epoch_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_share_fetch_response_leader_id_and_epoch *kp_share_fetch_response_leader_id_and_epoch_new(kp_arena *a, size_t n)
+{
+	return (struct kp_share_fetch_response_leader_id_and_epoch *)kp_msg_new(&kp_share_fetch_response_leader_id_and_epoch_desc, a, n);
+}
 
 struct kp_share_fetch_response_acquired_records {
 	int64_t first_offset;
 	int64_t last_offset;
 	int16_t delivery_count;
 };
+extern const struct kp_msg_desc kp_share_fetch_response_acquired_records_desc;
+/* kp_share_fetch_response_acquired_records_init - every field of *m at its schema default. */
+static inline void kp_share_fetch_response_acquired_records_init(struct kp_share_fetch_response_acquired_records *m)
+{
+	kp_msg_init(&kp_share_fetch_response_acquired_records_desc, m);
+}
+/* kp_share_fetch_response_acquired_records_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_share_fetch_response_acquired_records *kp_share_fetch_response_acquired_records_new(kp_arena *a, size_t n)
+{
+	return (struct kp_share_fetch_response_acquired_records *)kp_msg_new(&kp_share_fetch_response_acquired_records_desc, a, n);
+}
 
 struct kp_share_fetch_response_partition_data {
 	int32_t partition_index;
@@ -3231,12 +7238,34 @@ struct kp_share_fetch_response_partition_data {
 	struct kp_share_fetch_response_acquired_records *acquired_records;
 	int32_t acquired_records_count;
 };
+extern const struct kp_msg_desc kp_share_fetch_response_partition_data_desc;
+/* kp_share_fetch_response_partition_data_init - every field of *m at its schema default. */
+static inline void kp_share_fetch_response_partition_data_init(struct kp_share_fetch_response_partition_data *m)
+{
+	kp_msg_init(&kp_share_fetch_response_partition_data_desc, m);
+}
+/* kp_share_fetch_response_partition_data_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_share_fetch_response_partition_data *kp_share_fetch_response_partition_data_new(kp_arena *a, size_t n)
+{
+	return (struct kp_share_fetch_response_partition_data *)kp_msg_new(&kp_share_fetch_response_partition_data_desc, a, n);
+}
 
 struct kp_share_fetch_response_share_fetchable_topic_response {
 	kp_uuid topic_id;
 	struct kp_share_fetch_response_partition_data *partitions;
 	int32_t partitions_count;
 };
+extern const struct kp_msg_desc kp_share_fetch_response_share_fetchable_topic_response_desc;
+/* kp_share_fetch_response_share_fetchable_topic_response_init - every field of *m at its schema default. */
+static inline void kp_share_fetch_response_share_fetchable_topic_response_init(struct kp_share_fetch_response_share_fetchable_topic_response *m)
+{
+	kp_msg_init(&kp_share_fetch_response_share_fetchable_topic_response_desc, m);
+}
+/* kp_share_fetch_response_share_fetchable_topic_response_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_share_fetch_response_share_fetchable_topic_response *kp_share_fetch_response_share_fetchable_topic_response_new(kp_arena *a, size_t n)
+{
+	return (struct kp_share_fetch_response_share_fetchable_topic_response *)kp_msg_new(&kp_share_fetch_response_share_fetchable_topic_response_desc, a, n);
+}
 
 struct kp_share_fetch_response_node_endpoint {
 	int32_t node_id;
@@ -3244,6 +7273,17 @@ struct kp_share_fetch_response_node_endpoint {
 	int32_t port;
 	char *rack;
 };
+extern const struct kp_msg_desc kp_share_fetch_response_node_endpoint_desc;
+/* kp_share_fetch_response_node_endpoint_init - every field of *m at its schema default. */
+static inline void kp_share_fetch_response_node_endpoint_init(struct kp_share_fetch_response_node_endpoint *m)
+{
+	kp_msg_init(&kp_share_fetch_response_node_endpoint_desc, m);
+}
+/* kp_share_fetch_response_node_endpoint_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_share_fetch_response_node_endpoint *kp_share_fetch_response_node_endpoint_new(kp_arena *a, size_t n)
+{
+	return (struct kp_share_fetch_response_node_endpoint *)kp_msg_new(&kp_share_fetch_response_node_endpoint_desc, a, n);
+}
 
 struct kp_share_fetch_response {
 	int32_t throttle_time_ms;
@@ -3254,8 +7294,17 @@ struct kp_share_fetch_response {
 	struct kp_share_fetch_response_node_endpoint *node_endpoints;
 	int32_t node_endpoints_count;
 };
-
 extern const struct kp_msg_desc kp_share_fetch_response_desc;
+/* kp_share_fetch_response_init - every field of *m at its schema default. */
+static inline void kp_share_fetch_response_init(struct kp_share_fetch_response *m)
+{
+	kp_msg_init(&kp_share_fetch_response_desc, m);
+}
+/* kp_share_fetch_response_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_share_fetch_response *kp_share_fetch_response_new(kp_arena *a, size_t n)
+{
+	return (struct kp_share_fetch_response *)kp_msg_new(&kp_share_fetch_response_desc, a, n);
+}
 
 /* ShareGroupDescribeRequest (request, versions 0, flexible 0+) */
 struct kp_share_group_describe_request {
@@ -3263,8 +7312,17 @@ struct kp_share_group_describe_request {
 	int32_t group_ids_count;
 	bool include_authorized_operations;
 };
-
 extern const struct kp_msg_desc kp_share_group_describe_request_desc;
+/* kp_share_group_describe_request_init - every field of *m at its schema default. */
+static inline void kp_share_group_describe_request_init(struct kp_share_group_describe_request *m)
+{
+	kp_msg_init(&kp_share_group_describe_request_desc, m);
+}
+/* kp_share_group_describe_request_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_share_group_describe_request *kp_share_group_describe_request_new(kp_arena *a, size_t n)
+{
+	return (struct kp_share_group_describe_request *)kp_msg_new(&kp_share_group_describe_request_desc, a, n);
+}
 
 /* ShareGroupDescribeResponse (response, versions 0, flexible 0+) */
 struct kp_share_group_describe_response_topic_partitions {
@@ -3273,11 +7331,33 @@ struct kp_share_group_describe_response_topic_partitions {
 	int32_t *partitions;
 	int32_t partitions_count;
 };
+extern const struct kp_msg_desc kp_share_group_describe_response_topic_partitions_desc;
+/* kp_share_group_describe_response_topic_partitions_init - every field of *m at its schema default. */
+static inline void kp_share_group_describe_response_topic_partitions_init(struct kp_share_group_describe_response_topic_partitions *m)
+{
+	kp_msg_init(&kp_share_group_describe_response_topic_partitions_desc, m);
+}
+/* kp_share_group_describe_response_topic_partitions_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_share_group_describe_response_topic_partitions *kp_share_group_describe_response_topic_partitions_new(kp_arena *a, size_t n)
+{
+	return (struct kp_share_group_describe_response_topic_partitions *)kp_msg_new(&kp_share_group_describe_response_topic_partitions_desc, a, n);
+}
 
 struct kp_share_group_describe_response_assignment {
 	struct kp_share_group_describe_response_topic_partitions *topic_partitions;
 	int32_t topic_partitions_count;
 };
+extern const struct kp_msg_desc kp_share_group_describe_response_assignment_desc;
+/* kp_share_group_describe_response_assignment_init - every field of *m at its schema default. */
+static inline void kp_share_group_describe_response_assignment_init(struct kp_share_group_describe_response_assignment *m)
+{
+	kp_msg_init(&kp_share_group_describe_response_assignment_desc, m);
+}
+/* kp_share_group_describe_response_assignment_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_share_group_describe_response_assignment *kp_share_group_describe_response_assignment_new(kp_arena *a, size_t n)
+{
+	return (struct kp_share_group_describe_response_assignment *)kp_msg_new(&kp_share_group_describe_response_assignment_desc, a, n);
+}
 
 struct kp_share_group_describe_response_member {
 	char *member_id;
@@ -3289,6 +7369,17 @@ struct kp_share_group_describe_response_member {
 	int32_t subscribed_topic_names_count;
 	struct kp_share_group_describe_response_assignment assignment;
 };
+extern const struct kp_msg_desc kp_share_group_describe_response_member_desc;
+/* kp_share_group_describe_response_member_init - every field of *m at its schema default. */
+static inline void kp_share_group_describe_response_member_init(struct kp_share_group_describe_response_member *m)
+{
+	kp_msg_init(&kp_share_group_describe_response_member_desc, m);
+}
+/* kp_share_group_describe_response_member_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_share_group_describe_response_member *kp_share_group_describe_response_member_new(kp_arena *a, size_t n)
+{
+	return (struct kp_share_group_describe_response_member *)kp_msg_new(&kp_share_group_describe_response_member_desc, a, n);
+}
 
 struct kp_share_group_describe_response_described_group {
 	int16_t error_code;
@@ -3302,14 +7393,34 @@ struct kp_share_group_describe_response_described_group {
 	int32_t members_count;
 	int32_t authorized_operations;
 };
+extern const struct kp_msg_desc kp_share_group_describe_response_described_group_desc;
+/* kp_share_group_describe_response_described_group_init - every field of *m at its schema default. */
+static inline void kp_share_group_describe_response_described_group_init(struct kp_share_group_describe_response_described_group *m)
+{
+	kp_msg_init(&kp_share_group_describe_response_described_group_desc, m);
+}
+/* kp_share_group_describe_response_described_group_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_share_group_describe_response_described_group *kp_share_group_describe_response_described_group_new(kp_arena *a, size_t n)
+{
+	return (struct kp_share_group_describe_response_described_group *)kp_msg_new(&kp_share_group_describe_response_described_group_desc, a, n);
+}
 
 struct kp_share_group_describe_response {
 	int32_t throttle_time_ms;
 	struct kp_share_group_describe_response_described_group *groups;
 	int32_t groups_count;
 };
-
 extern const struct kp_msg_desc kp_share_group_describe_response_desc;
+/* kp_share_group_describe_response_init - every field of *m at its schema default. */
+static inline void kp_share_group_describe_response_init(struct kp_share_group_describe_response *m)
+{
+	kp_msg_init(&kp_share_group_describe_response_desc, m);
+}
+/* kp_share_group_describe_response_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_share_group_describe_response *kp_share_group_describe_response_new(kp_arena *a, size_t n)
+{
+	return (struct kp_share_group_describe_response *)kp_msg_new(&kp_share_group_describe_response_desc, a, n);
+}
 
 /* ShareGroupHeartbeatRequest (request, versions 0, flexible 0+) */
 struct kp_share_group_heartbeat_request {
@@ -3320,8 +7431,17 @@ struct kp_share_group_heartbeat_request {
 	char **subscribed_topic_names;
 	int32_t subscribed_topic_names_count;
 };
-
 extern const struct kp_msg_desc kp_share_group_heartbeat_request_desc;
+/* kp_share_group_heartbeat_request_init - every field of *m at its schema default. */
+static inline void kp_share_group_heartbeat_request_init(struct kp_share_group_heartbeat_request *m)
+{
+	kp_msg_init(&kp_share_group_heartbeat_request_desc, m);
+}
+/* kp_share_group_heartbeat_request_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_share_group_heartbeat_request *kp_share_group_heartbeat_request_new(kp_arena *a, size_t n)
+{
+	return (struct kp_share_group_heartbeat_request *)kp_msg_new(&kp_share_group_heartbeat_request_desc, a, n);
+}
 
 /* ShareGroupHeartbeatResponse (response, versions 0, flexible 0+) */
 struct kp_share_group_heartbeat_response_topic_partitions {
@@ -3329,11 +7449,33 @@ struct kp_share_group_heartbeat_response_topic_partitions {
 	int32_t *partitions;
 	int32_t partitions_count;
 };
+extern const struct kp_msg_desc kp_share_group_heartbeat_response_topic_partitions_desc;
+/* kp_share_group_heartbeat_response_topic_partitions_init - every field of *m at its schema default. */
+static inline void kp_share_group_heartbeat_response_topic_partitions_init(struct kp_share_group_heartbeat_response_topic_partitions *m)
+{
+	kp_msg_init(&kp_share_group_heartbeat_response_topic_partitions_desc, m);
+}
+/* kp_share_group_heartbeat_response_topic_partitions_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_share_group_heartbeat_response_topic_partitions *kp_share_group_heartbeat_response_topic_partitions_new(kp_arena *a, size_t n)
+{
+	return (struct kp_share_group_heartbeat_response_topic_partitions *)kp_msg_new(&kp_share_group_heartbeat_response_topic_partitions_desc, a, n);
+}
 
 struct kp_share_group_heartbeat_response_assignment {
 	struct kp_share_group_heartbeat_response_topic_partitions *topic_partitions;
 	int32_t topic_partitions_count;
 };
+extern const struct kp_msg_desc kp_share_group_heartbeat_response_assignment_desc;
+/* kp_share_group_heartbeat_response_assignment_init - every field of *m at its schema default. */
+static inline void kp_share_group_heartbeat_response_assignment_init(struct kp_share_group_heartbeat_response_assignment *m)
+{
+	kp_msg_init(&kp_share_group_heartbeat_response_assignment_desc, m);
+}
+/* kp_share_group_heartbeat_response_assignment_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_share_group_heartbeat_response_assignment *kp_share_group_heartbeat_response_assignment_new(kp_arena *a, size_t n)
+{
+	return (struct kp_share_group_heartbeat_response_assignment *)kp_msg_new(&kp_share_group_heartbeat_response_assignment_desc, a, n);
+}
 
 struct kp_share_group_heartbeat_response {
 	int32_t throttle_time_ms;
@@ -3345,47 +7487,118 @@ struct kp_share_group_heartbeat_response {
 	struct kp_share_group_heartbeat_response_assignment assignment;
 	bool assignment_is_null;
 };
-
 extern const struct kp_msg_desc kp_share_group_heartbeat_response_desc;
+/* kp_share_group_heartbeat_response_init - every field of *m at its schema default. */
+static inline void kp_share_group_heartbeat_response_init(struct kp_share_group_heartbeat_response *m)
+{
+	kp_msg_init(&kp_share_group_heartbeat_response_desc, m);
+}
+/* kp_share_group_heartbeat_response_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_share_group_heartbeat_response *kp_share_group_heartbeat_response_new(kp_arena *a, size_t n)
+{
+	return (struct kp_share_group_heartbeat_response *)kp_msg_new(&kp_share_group_heartbeat_response_desc, a, n);
+}
 
 /* SnapshotFooterRecord (data, versions 0, flexible 0+) */
 struct kp_snapshot_footer_record {
 	int16_t version;
 };
-
 extern const struct kp_msg_desc kp_snapshot_footer_record_desc;
+/* kp_snapshot_footer_record_init - every field of *m at its schema default. */
+static inline void kp_snapshot_footer_record_init(struct kp_snapshot_footer_record *m)
+{
+	kp_msg_init(&kp_snapshot_footer_record_desc, m);
+}
+/* kp_snapshot_footer_record_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_snapshot_footer_record *kp_snapshot_footer_record_new(kp_arena *a, size_t n)
+{
+	return (struct kp_snapshot_footer_record *)kp_msg_new(&kp_snapshot_footer_record_desc, a, n);
+}
 
 /* SnapshotHeaderRecord (data, versions 0, flexible 0+) */
 struct kp_snapshot_header_record {
 	int16_t version;
 	int64_t last_contained_log_timestamp;
 };
-
 extern const struct kp_msg_desc kp_snapshot_header_record_desc;
+/* kp_snapshot_header_record_init - every field of *m at its schema default. */
+static inline void kp_snapshot_header_record_init(struct kp_snapshot_header_record *m)
+{
+	kp_msg_init(&kp_snapshot_header_record_desc, m);
+}
+/* kp_snapshot_header_record_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_snapshot_header_record *kp_snapshot_header_record_new(kp_arena *a, size_t n)
+{
+	return (struct kp_snapshot_header_record *)kp_msg_new(&kp_snapshot_header_record_desc, a, n);
+}
 
 /* StopReplicaRequest (request, versions 0-4, flexible 2+) */
 struct kp_stop_replica_request_stop_replica_partition_v0 {
 	char *topic_name;
 	int32_t partition_index;
 };
+extern const struct kp_msg_desc kp_stop_replica_request_stop_replica_partition_v0_desc;
+/* kp_stop_replica_request_stop_replica_partition_v0_init - every field of *m at its schema default. */
+static inline void kp_stop_replica_request_stop_replica_partition_v0_init(struct kp_stop_replica_request_stop_replica_partition_v0 *m)
+{
+	kp_msg_init(&kp_stop_replica_request_stop_replica_partition_v0_desc, m);
+}
+/* kp_stop_replica_request_stop_replica_partition_v0_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_stop_replica_request_stop_replica_partition_v0 *kp_stop_replica_request_stop_replica_partition_v0_new(kp_arena *a, size_t n)
+{
+	return (struct kp_stop_replica_request_stop_replica_partition_v0 *)kp_msg_new(&kp_stop_replica_request_stop_replica_partition_v0_desc, a, n);
+}
 
 struct kp_stop_replica_request_stop_replica_topic_v1 {
 	char *name;
 	int32_t *partition_indexes;
 	int32_t partition_indexes_count;
 };
+extern const struct kp_msg_desc kp_stop_replica_request_stop_replica_topic_v1_desc;
+/* kp_stop_replica_request_stop_replica_topic_v1_init - every field of *m at its schema default. */
+static inline void kp_stop_replica_request_stop_replica_topic_v1_init(struct kp_stop_replica_request_stop_replica_topic_v1 *m)
+{
+	kp_msg_init(&kp_stop_replica_request_stop_replica_topic_v1_desc, m);
+}
+/* kp_stop_replica_request_stop_replica_topic_v1_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_stop_replica_request_stop_replica_topic_v1 *kp_stop_replica_request_stop_replica_topic_v1_new(kp_arena *a, size_t n)
+{
+	return (struct kp_stop_replica_request_stop_replica_topic_v1 *)kp_msg_new(&kp_stop_replica_request_stop_replica_topic_v1_desc, a, n);
+}
 
 struct kp_stop_replica_request_stop_replica_partition_state {
 	int32_t partition_index;
 	int32_t leader_epoch;
 	bool delete_partition;
 };
+extern const struct kp_msg_desc kp_stop_replica_request_stop_replica_partition_state_desc;
+/* kp_stop_replica_request_stop_replica_partition_state_init - every field of *m at its schema default. */
+static inline void kp_stop_replica_request_stop_replica_partition_state_init(struct kp_stop_replica_request_stop_replica_partition_state *m)
+{
+	kp_msg_init(&kp_stop_replica_request_stop_replica_partition_state_desc, m);
+}
+/* kp_stop_replica_request_stop_replica_partition_state_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_stop_replica_request_stop_replica_partition_state *kp_stop_replica_request_stop_replica_partition_state_new(kp_arena *a, size_t n)
+{
+	return (struct kp_stop_replica_request_stop_replica_partition_state *)kp_msg_new(&kp_stop_replica_request_stop_replica_partition_state_desc, a, n);
+}
 
 struct kp_stop_replica_request_stop_replica_topic_state {
 	char *topic_name;
 	struct kp_stop_replica_request_stop_replica_partition_state *partition_states;
 	int32_t partition_states_count;
 };
+extern const struct kp_msg_desc kp_stop_replica_request_stop_replica_topic_state_desc;
+/* kp_stop_replica_request_stop_replica_topic_state_init - every field of *m at its schema default. */
+static inline void kp_stop_replica_request_stop_replica_topic_state_init(struct kp_stop_replica_request_stop_replica_topic_state *m)
+{
+	kp_msg_init(&kp_stop_replica_request_stop_replica_topic_state_desc, m);
+}
+/* kp_stop_replica_request_stop_replica_topic_state_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_stop_replica_request_stop_replica_topic_state *kp_stop_replica_request_stop_replica_topic_state_new(kp_arena *a, size_t n)
+{
+	return (struct kp_stop_replica_request_stop_replica_topic_state *)kp_msg_new(&kp_stop_replica_request_stop_replica_topic_state_desc, a, n);
+}
 
 struct kp_stop_replica_request {
 	int32_t controller_id;
@@ -3400,8 +7613,17 @@ struct kp_stop_replica_request {
 	struct kp_stop_replica_request_stop_replica_topic_state *topic_states;
 	int32_t topic_states_count;
 };
-
 extern const struct kp_msg_desc kp_stop_replica_request_desc;
+/* kp_stop_replica_request_init - every field of *m at its schema default. */
+static inline void kp_stop_replica_request_init(struct kp_stop_replica_request *m)
+{
+	kp_msg_init(&kp_stop_replica_request_desc, m);
+}
+/* kp_stop_replica_request_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_stop_replica_request *kp_stop_replica_request_new(kp_arena *a, size_t n)
+{
+	return (struct kp_stop_replica_request *)kp_msg_new(&kp_stop_replica_request_desc, a, n);
+}
 
 /* StopReplicaResponse (response, versions 0-4, flexible 2+) */
 struct kp_stop_replica_response_stop_replica_partition_error {
@@ -3409,20 +7631,51 @@ struct kp_stop_replica_response_stop_replica_partition_error {
 	int32_t partition_index;
 	int16_t error_code;
 };
+extern const struct kp_msg_desc kp_stop_replica_response_stop_replica_partition_error_desc;
+/* kp_stop_replica_response_stop_replica_partition_error_init - every field of *m at its schema default. */
+static inline void kp_stop_replica_response_stop_replica_partition_error_init(struct kp_stop_replica_response_stop_replica_partition_error *m)
+{
+	kp_msg_init(&kp_stop_replica_response_stop_replica_partition_error_desc, m);
+}
+/* kp_stop_replica_response_stop_replica_partition_error_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_stop_replica_response_stop_replica_partition_error *kp_stop_replica_response_stop_replica_partition_error_new(kp_arena *a, size_t n)
+{
+	return (struct kp_stop_replica_response_stop_replica_partition_error *)kp_msg_new(&kp_stop_replica_response_stop_replica_partition_error_desc, a, n);
+}
 
 struct kp_stop_replica_response {
 	int16_t error_code;
 	struct kp_stop_replica_response_stop_replica_partition_error *partition_errors;
 	int32_t partition_errors_count;
 };
-
 extern const struct kp_msg_desc kp_stop_replica_response_desc;
+/* kp_stop_replica_response_init - every field of *m at its schema default. */
+static inline void kp_stop_replica_response_init(struct kp_stop_replica_response *m)
+{
+	kp_msg_init(&kp_stop_replica_response_desc, m);
+}
+/* kp_stop_replica_response_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_stop_replica_response *kp_stop_replica_response_new(kp_arena *a, size_t n)
+{
+	return (struct kp_stop_replica_response *)kp_msg_new(&kp_stop_replica_response_desc, a, n);
+}
 
 /* SyncGroupRequest (request, versions 0-5, flexible 4+) */
 struct kp_sync_group_request_sync_group_request_assignment {
 	char *member_id;
 	kp_bytes assignment;
 };
+extern const struct kp_msg_desc kp_sync_group_request_sync_group_request_assignment_desc;
+/* kp_sync_group_request_sync_group_request_assignment_init - every field of *m at its schema default. */
+static inline void kp_sync_group_request_sync_group_request_assignment_init(struct kp_sync_group_request_sync_group_request_assignment *m)
+{
+	kp_msg_init(&kp_sync_group_request_sync_group_request_assignment_desc, m);
+}
+/* kp_sync_group_request_sync_group_request_assignment_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_sync_group_request_sync_group_request_assignment *kp_sync_group_request_sync_group_request_assignment_new(kp_arena *a, size_t n)
+{
+	return (struct kp_sync_group_request_sync_group_request_assignment *)kp_msg_new(&kp_sync_group_request_sync_group_request_assignment_desc, a, n);
+}
 
 struct kp_sync_group_request {
 	char *group_id;
@@ -3434,8 +7687,17 @@ struct kp_sync_group_request {
 	struct kp_sync_group_request_sync_group_request_assignment *assignments;
 	int32_t assignments_count;
 };
-
 extern const struct kp_msg_desc kp_sync_group_request_desc;
+/* kp_sync_group_request_init - every field of *m at its schema default. */
+static inline void kp_sync_group_request_init(struct kp_sync_group_request *m)
+{
+	kp_msg_init(&kp_sync_group_request_desc, m);
+}
+/* kp_sync_group_request_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_sync_group_request *kp_sync_group_request_new(kp_arena *a, size_t n)
+{
+	return (struct kp_sync_group_request *)kp_msg_new(&kp_sync_group_request_desc, a, n);
+}
 
 /* SyncGroupResponse (response, versions 0-5, flexible 4+) */
 struct kp_sync_group_response {
@@ -3445,8 +7707,17 @@ struct kp_sync_group_response {
 	char *protocol_name;
 	kp_bytes assignment;
 };
-
 extern const struct kp_msg_desc kp_sync_group_response_desc;
+/* kp_sync_group_response_init - every field of *m at its schema default. */
+static inline void kp_sync_group_response_init(struct kp_sync_group_response *m)
+{
+	kp_msg_init(&kp_sync_group_response_desc, m);
+}
+/* kp_sync_group_response_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_sync_group_response *kp_sync_group_response_new(kp_arena *a, size_t n)
+{
+	return (struct kp_sync_group_response *)kp_msg_new(&kp_sync_group_response_desc, a, n);
+}
 
 /* TxnOffsetCommitRequest (request, versions 0-4, flexible 3+) */
 struct kp_txn_offset_commit_request_txn_offset_commit_request_partition {
@@ -3455,12 +7726,34 @@ struct kp_txn_offset_commit_request_txn_offset_commit_request_partition {
 	int32_t committed_leader_epoch;
 	char *committed_metadata;
 };
+extern const struct kp_msg_desc kp_txn_offset_commit_request_txn_offset_commit_request_partition_desc;
+/* kp_txn_offset_commit_request_txn_offset_commit_request_partition_init - every field of *m at its schema default. */
+static inline void kp_txn_offset_commit_request_txn_offset_commit_request_partition_init(struct kp_txn_offset_commit_request_txn_offset_commit_request_partition *m)
+{
+	kp_msg_init(&kp_txn_offset_commit_request_txn_offset_commit_request_partition_desc, m);
+}
+/* kp_txn_offset_commit_request_txn_offset_commit_request_partition_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_txn_offset_commit_request_txn_offset_commit_request_partition *kp_txn_offset_commit_request_txn_offset_commit_request_partition_new(kp_arena *a, size_t n)
+{
+	return (struct kp_txn_offset_commit_request_txn_offset_commit_request_partition *)kp_msg_new(&kp_txn_offset_commit_request_txn_offset_commit_request_partition_desc, a, n);
+}
 
 struct kp_txn_offset_commit_request_txn_offset_commit_request_topic {
 	char *name;
 	struct kp_txn_offset_commit_request_txn_offset_commit_request_partition *partitions;
 	int32_t partitions_count;
 };
+extern const struct kp_msg_desc kp_txn_offset_commit_request_txn_offset_commit_request_topic_desc;
+/* kp_txn_offset_commit_request_txn_offset_commit_request_topic_init - every field of *m at its schema default. */
+static inline void kp_txn_offset_commit_request_txn_offset_commit_request_topic_init(struct kp_txn_offset_commit_request_txn_offset_commit_request_topic *m)
+{
+	kp_msg_init(&kp_txn_offset_commit_request_txn_offset_commit_request_topic_desc, m);
+}
+/* kp_txn_offset_commit_request_txn_offset_commit_request_topic_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_txn_offset_commit_request_txn_offset_commit_request_topic *kp_txn_offset_commit_request_txn_offset_commit_request_topic_new(kp_arena *a, size_t n)
+{
+	return (struct kp_txn_offset_commit_request_txn_offset_commit_request_topic *)kp_msg_new(&kp_txn_offset_commit_request_txn_offset_commit_request_topic_desc, a, n);
+}
 
 struct kp_txn_offset_commit_request {
 	char *transactional_id;
@@ -3473,35 +7766,84 @@ struct kp_txn_offset_commit_request {
 	struct kp_txn_offset_commit_request_txn_offset_commit_request_topic *topics;
 	int32_t topics_count;
 };
-
 extern const struct kp_msg_desc kp_txn_offset_commit_request_desc;
+/* kp_txn_offset_commit_request_init - every field of *m at its schema default. */
+static inline void kp_txn_offset_commit_request_init(struct kp_txn_offset_commit_request *m)
+{
+	kp_msg_init(&kp_txn_offset_commit_request_desc, m);
+}
+/* kp_txn_offset_commit_request_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_txn_offset_commit_request *kp_txn_offset_commit_request_new(kp_arena *a, size_t n)
+{
+	return (struct kp_txn_offset_commit_request *)kp_msg_new(&kp_txn_offset_commit_request_desc, a, n);
+}
 
 /* TxnOffsetCommitResponse (response, versions 0-4, flexible 3+) */
 struct kp_txn_offset_commit_response_txn_offset_commit_response_partition {
 	int32_t partition_index;
 	int16_t error_code;
 };
+extern const struct kp_msg_desc kp_txn_offset_commit_response_txn_offset_commit_response_partition_desc;
+/* kp_txn_offset_commit_response_txn_offset_commit_response_partition_init - every field of *m at its schema default. */
+static inline void kp_txn_offset_commit_response_txn_offset_commit_response_partition_init(struct kp_txn_offset_commit_response_txn_offset_commit_response_partition *m)
+{
+	kp_msg_init(&kp_txn_offset_commit_response_txn_offset_commit_response_partition_desc, m);
+}
+/* kp_txn_offset_commit_response_txn_offset_commit_response_partition_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_txn_offset_commit_response_txn_offset_commit_response_partition *kp_txn_offset_commit_response_txn_offset_commit_response_partition_new(kp_arena *a, size_t n)
+{
+	return (struct kp_txn_offset_commit_response_txn_offset_commit_response_partition *)kp_msg_new(&kp_txn_offset_commit_response_txn_offset_commit_response_partition_desc, a, n);
+}
 
 struct kp_txn_offset_commit_response_txn_offset_commit_response_topic {
 	char *name;
 	struct kp_txn_offset_commit_response_txn_offset_commit_response_partition *partitions;
 	int32_t partitions_count;
 };
+extern const struct kp_msg_desc kp_txn_offset_commit_response_txn_offset_commit_response_topic_desc;
+/* kp_txn_offset_commit_response_txn_offset_commit_response_topic_init - every field of *m at its schema default. */
+static inline void kp_txn_offset_commit_response_txn_offset_commit_response_topic_init(struct kp_txn_offset_commit_response_txn_offset_commit_response_topic *m)
+{
+	kp_msg_init(&kp_txn_offset_commit_response_txn_offset_commit_response_topic_desc, m);
+}
+/* kp_txn_offset_commit_response_txn_offset_commit_response_topic_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_txn_offset_commit_response_txn_offset_commit_response_topic *kp_txn_offset_commit_response_txn_offset_commit_response_topic_new(kp_arena *a, size_t n)
+{
+	return (struct kp_txn_offset_commit_response_txn_offset_commit_response_topic *)kp_msg_new(&kp_txn_offset_commit_response_txn_offset_commit_response_topic_desc, a, n);
+}
 
 struct kp_txn_offset_commit_response {
 	int32_t throttle_time_ms;
 	struct kp_txn_offset_commit_response_txn_offset_commit_response_topic *topics;
 	int32_t topics_count;
 };
-
 extern const struct kp_msg_desc kp_txn_offset_commit_response_desc;
+/* kp_txn_offset_commit_response_init - every field of *m at its schema default. */
+static inline void kp_txn_offset_commit_response_init(struct kp_txn_offset_commit_response *m)
+{
+	kp_msg_init(&kp_txn_offset_commit_response_desc, m);
+}
+/* kp_txn_offset_commit_response_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_txn_offset_commit_response *kp_txn_offset_commit_response_new(kp_arena *a, size_t n)
+{
+	return (struct kp_txn_offset_commit_response *)kp_msg_new(&kp_txn_offset_commit_response_desc, a, n);
+}
 
 /* UnregisterBrokerRequest (request, versions 0, flexible 0+) */
 struct kp_unregister_broker_request {
 	int32_t broker_id;
 };
-
 extern const struct kp_msg_desc kp_unregister_broker_request_desc;
+/* kp_unregister_broker_request_init - every field of *m at its schema default. */
+static inline void kp_unregister_broker_request_init(struct kp_unregister_broker_request *m)
+{
+	kp_msg_init(&kp_unregister_broker_request_desc, m);
+}
+/* kp_unregister_broker_request_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_unregister_broker_request *kp_unregister_broker_request_new(kp_arena *a, size_t n)
+{
+	return (struct kp_unregister_broker_request *)kp_msg_new(&kp_unregister_broker_request_desc, a, n);
+}
 
 /* UnregisterBrokerResponse (response, versions 0, flexible 0+) */
 struct kp_unregister_broker_response {
@@ -3509,8 +7851,17 @@ struct kp_unregister_broker_response {
 	int16_t error_code;
 	char *error_message;
 };
-
 extern const struct kp_msg_desc kp_unregister_broker_response_desc;
+/* kp_unregister_broker_response_init - every field of *m at its schema default. */
+static inline void kp_unregister_broker_response_init(struct kp_unregister_broker_response *m)
+{
+	kp_msg_init(&kp_unregister_broker_response_desc, m);
+}
+/* kp_unregister_broker_response_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_unregister_broker_response *kp_unregister_broker_response_new(kp_arena *a, size_t n)
+{
+	return (struct kp_unregister_broker_response *)kp_msg_new(&kp_unregister_broker_response_desc, a, n);
+}
 
 /* UpdateFeaturesRequest (request, versions 0-2, flexible 0+) */
 struct kp_update_features_request_feature_update_key {
@@ -3519,6 +7870,17 @@ struct kp_update_features_request_feature_update_key {
 	bool allow_downgrade;
 	int8_t upgrade_type;
 };
+extern const struct kp_msg_desc kp_update_features_request_feature_update_key_desc;
+/* kp_update_features_request_feature_update_key_init - every field of *m at its schema default. */
+static inline void kp_update_features_request_feature_update_key_init(struct kp_update_features_request_feature_update_key *m)
+{
+	kp_msg_init(&kp_update_features_request_feature_update_key_desc, m);
+}
+/* kp_update_features_request_feature_update_key_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_update_features_request_feature_update_key *kp_update_features_request_feature_update_key_new(kp_arena *a, size_t n)
+{
+	return (struct kp_update_features_request_feature_update_key *)kp_msg_new(&kp_update_features_request_feature_update_key_desc, a, n);
+}
 
 struct kp_update_features_request {
 	int32_t timeout_ms;
@@ -3526,8 +7888,17 @@ struct kp_update_features_request {
 	int32_t feature_updates_count;
 	bool validate_only;
 };
-
 extern const struct kp_msg_desc kp_update_features_request_desc;
+/* kp_update_features_request_init - every field of *m at its schema default. */
+static inline void kp_update_features_request_init(struct kp_update_features_request *m)
+{
+	kp_msg_init(&kp_update_features_request_desc, m);
+}
+/* kp_update_features_request_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_update_features_request *kp_update_features_request_new(kp_arena *a, size_t n)
+{
+	return (struct kp_update_features_request *)kp_msg_new(&kp_update_features_request_desc, a, n);
+}
 
 /* UpdateFeaturesResponse (response, versions 0-2, flexible 0+) */
 struct kp_update_features_response_updatable_feature_result {
@@ -3535,6 +7906,17 @@ struct kp_update_features_response_updatable_feature_result {
 	int16_t error_code;
 	char *error_message;
 };
+extern const struct kp_msg_desc kp_update_features_response_updatable_feature_result_desc;
+/* kp_update_features_response_updatable_feature_result_init - every field of *m at its schema default. */
+static inline void kp_update_features_response_updatable_feature_result_init(struct kp_update_features_response_updatable_feature_result *m)
+{
+	kp_msg_init(&kp_update_features_response_updatable_feature_result_desc, m);
+}
+/* kp_update_features_response_updatable_feature_result_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_update_features_response_updatable_feature_result *kp_update_features_response_updatable_feature_result_new(kp_arena *a, size_t n)
+{
+	return (struct kp_update_features_response_updatable_feature_result *)kp_msg_new(&kp_update_features_response_updatable_feature_result_desc, a, n);
+}
 
 struct kp_update_features_response {
 	int32_t throttle_time_ms;
@@ -3543,8 +7925,17 @@ struct kp_update_features_response {
 	struct kp_update_features_response_updatable_feature_result *results;
 	int32_t results_count;
 };
-
 extern const struct kp_msg_desc kp_update_features_response_desc;
+/* kp_update_features_response_init - every field of *m at its schema default. */
+static inline void kp_update_features_response_init(struct kp_update_features_response *m)
+{
+	kp_msg_init(&kp_update_features_response_desc, m);
+}
+/* kp_update_features_response_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_update_features_response *kp_update_features_response_new(kp_arena *a, size_t n)
+{
+	return (struct kp_update_features_response *)kp_msg_new(&kp_update_features_response_desc, a, n);
+}
 
 /* UpdateMetadataRequest (request, versions 0-8, flexible 6+) */
 struct kp_update_metadata_request_update_metadata_partition_state {
@@ -3561,6 +7952,17 @@ struct kp_update_metadata_request_update_metadata_partition_state {
 	int32_t *offline_replicas;
 	int32_t offline_replicas_count;
 };
+extern const struct kp_msg_desc kp_update_metadata_request_update_metadata_partition_state_desc;
+/* kp_update_metadata_request_update_metadata_partition_state_init - every field of *m at its schema default. */
+static inline void kp_update_metadata_request_update_metadata_partition_state_init(struct kp_update_metadata_request_update_metadata_partition_state *m)
+{
+	kp_msg_init(&kp_update_metadata_request_update_metadata_partition_state_desc, m);
+}
+/* kp_update_metadata_request_update_metadata_partition_state_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_update_metadata_request_update_metadata_partition_state *kp_update_metadata_request_update_metadata_partition_state_new(kp_arena *a, size_t n)
+{
+	return (struct kp_update_metadata_request_update_metadata_partition_state *)kp_msg_new(&kp_update_metadata_request_update_metadata_partition_state_desc, a, n);
+}
 
 struct kp_update_metadata_request_update_metadata_topic_state {
 	char *topic_name;
@@ -3568,6 +7970,17 @@ struct kp_update_metadata_request_update_metadata_topic_state {
 	struct kp_update_metadata_request_update_metadata_partition_state *partition_states;
 	int32_t partition_states_count;
 };
+extern const struct kp_msg_desc kp_update_metadata_request_update_metadata_topic_state_desc;
+/* kp_update_metadata_request_update_metadata_topic_state_init - every field of *m at its schema default. */
+static inline void kp_update_metadata_request_update_metadata_topic_state_init(struct kp_update_metadata_request_update_metadata_topic_state *m)
+{
+	kp_msg_init(&kp_update_metadata_request_update_metadata_topic_state_desc, m);
+}
+/* kp_update_metadata_request_update_metadata_topic_state_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_update_metadata_request_update_metadata_topic_state *kp_update_metadata_request_update_metadata_topic_state_new(kp_arena *a, size_t n)
+{
+	return (struct kp_update_metadata_request_update_metadata_topic_state *)kp_msg_new(&kp_update_metadata_request_update_metadata_topic_state_desc, a, n);
+}
 
 struct kp_update_metadata_request_update_metadata_endpoint {
 	int32_t port;
@@ -3575,6 +7988,17 @@ struct kp_update_metadata_request_update_metadata_endpoint {
 	char *listener;
 	int16_t security_protocol;
 };
+extern const struct kp_msg_desc kp_update_metadata_request_update_metadata_endpoint_desc;
+/* kp_update_metadata_request_update_metadata_endpoint_init - every field of *m at its schema default. */
+static inline void kp_update_metadata_request_update_metadata_endpoint_init(struct kp_update_metadata_request_update_metadata_endpoint *m)
+{
+	kp_msg_init(&kp_update_metadata_request_update_metadata_endpoint_desc, m);
+}
+/* kp_update_metadata_request_update_metadata_endpoint_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_update_metadata_request_update_metadata_endpoint *kp_update_metadata_request_update_metadata_endpoint_new(kp_arena *a, size_t n)
+{
+	return (struct kp_update_metadata_request_update_metadata_endpoint *)kp_msg_new(&kp_update_metadata_request_update_metadata_endpoint_desc, a, n);
+}
 
 struct kp_update_metadata_request_update_metadata_broker {
 	int32_t id;
@@ -3584,6 +8008,17 @@ struct kp_update_metadata_request_update_metadata_broker {
 	int32_t endpoints_count;
 	char *rack;
 };
+extern const struct kp_msg_desc kp_update_metadata_request_update_metadata_broker_desc;
+/* kp_update_metadata_request_update_metadata_broker_init - every field of *m at its schema default. */
+static inline void kp_update_metadata_request_update_metadata_broker_init(struct kp_update_metadata_request_update_metadata_broker *m)
+{
+	kp_msg_init(&kp_update_metadata_request_update_metadata_broker_desc, m);
+}
+/* kp_update_metadata_request_update_metadata_broker_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_update_metadata_request_update_metadata_broker *kp_update_metadata_request_update_metadata_broker_new(kp_arena *a, size_t n)
+{
+	return (struct kp_update_metadata_request_update_metadata_broker *)kp_msg_new(&kp_update_metadata_request_update_metadata_broker_desc, a, n);
+}
 
 struct kp_update_metadata_request {
 	int32_t controller_id;
@@ -3598,15 +8033,33 @@ struct kp_update_metadata_request {
 	struct kp_update_metadata_request_update_metadata_broker *live_brokers;
 	int32_t live_brokers_count;
 };
-
 extern const struct kp_msg_desc kp_update_metadata_request_desc;
+/* kp_update_metadata_request_init - every field of *m at its schema default. */
+static inline void kp_update_metadata_request_init(struct kp_update_metadata_request *m)
+{
+	kp_msg_init(&kp_update_metadata_request_desc, m);
+}
+/* kp_update_metadata_request_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_update_metadata_request *kp_update_metadata_request_new(kp_arena *a, size_t n)
+{
+	return (struct kp_update_metadata_request *)kp_msg_new(&kp_update_metadata_request_desc, a, n);
+}
 
 /* UpdateMetadataResponse (response, versions 0-8, flexible 6+) */
 struct kp_update_metadata_response {
 	int16_t error_code;
 };
-
 extern const struct kp_msg_desc kp_update_metadata_response_desc;
+/* kp_update_metadata_response_init - every field of *m at its schema default. */
+static inline void kp_update_metadata_response_init(struct kp_update_metadata_response *m)
+{
+	kp_msg_init(&kp_update_metadata_response_desc, m);
+}
+/* kp_update_metadata_response_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_update_metadata_response *kp_update_metadata_response_new(kp_arena *a, size_t n)
+{
+	return (struct kp_update_metadata_response *)kp_msg_new(&kp_update_metadata_response_desc, a, n);
+}
 
 /* UpdateRaftVoterRequest (request, versions 0, flexible 0+) */
 struct kp_update_raft_voter_request_listener {
@@ -3614,11 +8067,33 @@ struct kp_update_raft_voter_request_listener {
 	char *host;
 	uint16_t port;
 };
+extern const struct kp_msg_desc kp_update_raft_voter_request_listener_desc;
+/* kp_update_raft_voter_request_listener_init - every field of *m at its schema default. */
+static inline void kp_update_raft_voter_request_listener_init(struct kp_update_raft_voter_request_listener *m)
+{
+	kp_msg_init(&kp_update_raft_voter_request_listener_desc, m);
+}
+/* kp_update_raft_voter_request_listener_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_update_raft_voter_request_listener *kp_update_raft_voter_request_listener_new(kp_arena *a, size_t n)
+{
+	return (struct kp_update_raft_voter_request_listener *)kp_msg_new(&kp_update_raft_voter_request_listener_desc, a, n);
+}
 
 struct kp_update_raft_voter_request_kraft_version_feature {
 	int16_t min_supported_version;
 	int16_t max_supported_version;
 };
+extern const struct kp_msg_desc kp_update_raft_voter_request_kraft_version_feature_desc;
+/* kp_update_raft_voter_request_kraft_version_feature_init - every field of *m at its schema default. */
+static inline void kp_update_raft_voter_request_kraft_version_feature_init(struct kp_update_raft_voter_request_kraft_version_feature *m)
+{
+	kp_msg_init(&kp_update_raft_voter_request_kraft_version_feature_desc, m);
+}
+/* kp_update_raft_voter_request_kraft_version_feature_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_update_raft_voter_request_kraft_version_feature *kp_update_raft_voter_request_kraft_version_feature_new(kp_arena *a, size_t n)
+{
+	return (struct kp_update_raft_voter_request_kraft_version_feature *)kp_msg_new(&kp_update_raft_voter_request_kraft_version_feature_desc, a, n);
+}
 
 struct kp_update_raft_voter_request {
 	char *cluster_id;
@@ -3629,8 +8104,17 @@ struct kp_update_raft_voter_request {
 	int32_t listeners_count;
 	struct kp_update_raft_voter_request_kraft_version_feature kraft_version_feature;
 };
-
 extern const struct kp_msg_desc kp_update_raft_voter_request_desc;
+/* kp_update_raft_voter_request_init - every field of *m at its schema default. */
+static inline void kp_update_raft_voter_request_init(struct kp_update_raft_voter_request *m)
+{
+	kp_msg_init(&kp_update_raft_voter_request_desc, m);
+}
+/* kp_update_raft_voter_request_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_update_raft_voter_request *kp_update_raft_voter_request_new(kp_arena *a, size_t n)
+{
+	return (struct kp_update_raft_voter_request *)kp_msg_new(&kp_update_raft_voter_request_desc, a, n);
+}
 
 /* UpdateRaftVoterResponse (response, versions 0, flexible 0+) */
 struct kp_update_raft_voter_response_current_leader {
@@ -3639,14 +8123,34 @@ struct kp_update_raft_voter_response_current_leader {
 	char *host;
 	int32_t port;
 };
+extern const struct kp_msg_desc kp_update_raft_voter_response_current_leader_desc;
+/* kp_update_raft_voter_response_current_leader_init - every field of *m at its schema default. */
+static inline void kp_update_raft_voter_response_current_leader_init(struct kp_update_raft_voter_response_current_leader *m)
+{
+	kp_msg_init(&kp_update_raft_voter_response_current_leader_desc, m);
+}
+/* kp_update_raft_voter_response_current_leader_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_update_raft_voter_response_current_leader *kp_update_raft_voter_response_current_leader_new(kp_arena *a, size_t n)
+{
+	return (struct kp_update_raft_voter_response_current_leader *)kp_msg_new(&kp_update_raft_voter_response_current_leader_desc, a, n);
+}
 
 struct kp_update_raft_voter_response {
 	int32_t throttle_time_ms;
 	int16_t error_code;
 	struct kp_update_raft_voter_response_current_leader current_leader;
 };
-
 extern const struct kp_msg_desc kp_update_raft_voter_response_desc;
+/* kp_update_raft_voter_response_init - every field of *m at its schema default. */
+static inline void kp_update_raft_voter_response_init(struct kp_update_raft_voter_response *m)
+{
+	kp_msg_init(&kp_update_raft_voter_response_desc, m);
+}
+/* kp_update_raft_voter_response_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_update_raft_voter_response *kp_update_raft_voter_response_new(kp_arena *a, size_t n)
+{
+	return (struct kp_update_raft_voter_response *)kp_msg_new(&kp_update_raft_voter_response_desc, a, n);
+}
 
 /* VoteRequest (request, versions 0-1, flexible 0+) */
 struct kp_vote_request_partition_data {
@@ -3658,12 +8162,34 @@ struct kp_vote_request_partition_data {
 	int32_t last_offset_epoch;
 	int64_t last_offset;
 };
+extern const struct kp_msg_desc kp_vote_request_partition_data_desc;
+/* kp_vote_request_partition_data_init - every field of *m at its schema default. */
+static inline void kp_vote_request_partition_data_init(struct kp_vote_request_partition_data *m)
+{
+	kp_msg_init(&kp_vote_request_partition_data_desc, m);
+}
+/* kp_vote_request_partition_data_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_vote_request_partition_data *kp_vote_request_partition_data_new(kp_arena *a, size_t n)
+{
+	return (struct kp_vote_request_partition_data *)kp_msg_new(&kp_vote_request_partition_data_desc, a, n);
+}
 
 struct kp_vote_request_topic_data {
 	char *topic_name;
 	struct kp_vote_request_partition_data *partitions;
 	int32_t partitions_count;
 };
+extern const struct kp_msg_desc kp_vote_request_topic_data_desc;
+/* kp_vote_request_topic_data_init - every field of *m at its schema default. */
+static inline void kp_vote_request_topic_data_init(struct kp_vote_request_topic_data *m)
+{
+	kp_msg_init(&kp_vote_request_topic_data_desc, m);
+}
+/* kp_vote_request_topic_data_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_vote_request_topic_data *kp_vote_request_topic_data_new(kp_arena *a, size_t n)
+{
+	return (struct kp_vote_request_topic_data *)kp_msg_new(&kp_vote_request_topic_data_desc, a, n);
+}
 
 struct kp_vote_request {
 	char *cluster_id;
@@ -3671,8 +8197,17 @@ struct kp_vote_request {
 	struct kp_vote_request_topic_data *topics;
 	int32_t topics_count;
 };
-
 extern const struct kp_msg_desc kp_vote_request_desc;
+/* kp_vote_request_init - every field of *m at its schema default. */
+static inline void kp_vote_request_init(struct kp_vote_request *m)
+{
+	kp_msg_init(&kp_vote_request_desc, m);
+}
+/* kp_vote_request_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_vote_request *kp_vote_request_new(kp_arena *a, size_t n)
+{
+	return (struct kp_vote_request *)kp_msg_new(&kp_vote_request_desc, a, n);
+}
 
 /* VoteResponse (response, versions 0-1, flexible 0+) */
 struct kp_vote_response_partition_data {
@@ -3682,18 +8217,51 @@ struct kp_vote_response_partition_data {
 	int32_t leader_epoch;
 	bool vote_granted;
 };
+extern const struct kp_msg_desc kp_vote_response_partition_data_desc;
+/* kp_vote_response_partition_data_init - every field of *m at its schema default. */
+static inline void kp_vote_response_partition_data_init(struct kp_vote_response_partition_data *m)
+{
+	kp_msg_init(&kp_vote_response_partition_data_desc, m);
+}
+/* kp_vote_response_partition_data_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_vote_response_partition_data *kp_vote_response_partition_data_new(kp_arena *a, size_t n)
+{
+	return (struct kp_vote_response_partition_data *)kp_msg_new(&kp_vote_response_partition_data_desc, a, n);
+}
 
 struct kp_vote_response_topic_data {
 	char *topic_name;
 	struct kp_vote_response_partition_data *partitions;
 	int32_t partitions_count;
 };
+extern const struct kp_msg_desc kp_vote_response_topic_data_desc;
+/* kp_vote_response_topic_data_init - every field of *m at its schema default. */
+static inline void kp_vote_response_topic_data_init(struct kp_vote_response_topic_data *m)
+{
+	kp_msg_init(&kp_vote_response_topic_data_desc, m);
+}
+/* kp_vote_response_topic_data_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_vote_response_topic_data *kp_vote_response_topic_data_new(kp_arena *a, size_t n)
+{
+	return (struct kp_vote_response_topic_data *)kp_msg_new(&kp_vote_response_topic_data_desc, a, n);
+}
 
 struct kp_vote_response_node_endpoint {
 	int32_t node_id;
 	char *host;
 	uint16_t port;
 };
+extern const struct kp_msg_desc kp_vote_response_node_endpoint_desc;
+/* kp_vote_response_node_endpoint_init - every field of *m at its schema default. */
+static inline void kp_vote_response_node_endpoint_init(struct kp_vote_response_node_endpoint *m)
+{
+	kp_msg_init(&kp_vote_response_node_endpoint_desc, m);
+}
+/* kp_vote_response_node_endpoint_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_vote_response_node_endpoint *kp_vote_response_node_endpoint_new(kp_arena *a, size_t n)
+{
+	return (struct kp_vote_response_node_endpoint *)kp_msg_new(&kp_vote_response_node_endpoint_desc, a, n);
+}
 
 struct kp_vote_response {
 	int16_t error_code;
@@ -3702,8 +8270,17 @@ struct kp_vote_response {
 	struct kp_vote_response_node_endpoint *node_endpoints;
 	int32_t node_endpoints_count;
 };
-
 extern const struct kp_msg_desc kp_vote_response_desc;
+/* kp_vote_response_init - every field of *m at its schema default. */
+static inline void kp_vote_response_init(struct kp_vote_response *m)
+{
+	kp_msg_init(&kp_vote_response_desc, m);
+}
+/* kp_vote_response_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_vote_response *kp_vote_response_new(kp_arena *a, size_t n)
+{
+	return (struct kp_vote_response *)kp_msg_new(&kp_vote_response_desc, a, n);
+}
 
 /* VotersRecord (data, versions 0, flexible 0+) */
 struct kp_voters_record_endpoint {
@@ -3711,11 +8288,33 @@ struct kp_voters_record_endpoint {
 	char *host;
 	uint16_t port;
 };
+extern const struct kp_msg_desc kp_voters_record_endpoint_desc;
+/* kp_voters_record_endpoint_init - every field of *m at its schema default. */
+static inline void kp_voters_record_endpoint_init(struct kp_voters_record_endpoint *m)
+{
+	kp_msg_init(&kp_voters_record_endpoint_desc, m);
+}
+/* kp_voters_record_endpoint_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_voters_record_endpoint *kp_voters_record_endpoint_new(kp_arena *a, size_t n)
+{
+	return (struct kp_voters_record_endpoint *)kp_msg_new(&kp_voters_record_endpoint_desc, a, n);
+}
 
 struct kp_voters_record_kraft_version_feature {
 	int16_t min_supported_version;
 	int16_t max_supported_version;
 };
+extern const struct kp_msg_desc kp_voters_record_kraft_version_feature_desc;
+/* kp_voters_record_kraft_version_feature_init - every field of *m at its schema default. */
+static inline void kp_voters_record_kraft_version_feature_init(struct kp_voters_record_kraft_version_feature *m)
+{
+	kp_msg_init(&kp_voters_record_kraft_version_feature_desc, m);
+}
+/* kp_voters_record_kraft_version_feature_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_voters_record_kraft_version_feature *kp_voters_record_kraft_version_feature_new(kp_arena *a, size_t n)
+{
+	return (struct kp_voters_record_kraft_version_feature *)kp_msg_new(&kp_voters_record_kraft_version_feature_desc, a, n);
+}
 
 struct kp_voters_record_voter {
 	int32_t voter_id;
@@ -3724,14 +8323,34 @@ struct kp_voters_record_voter {
 	int32_t endpoints_count;
 	struct kp_voters_record_kraft_version_feature kraft_version_feature;
 };
+extern const struct kp_msg_desc kp_voters_record_voter_desc;
+/* kp_voters_record_voter_init - every field of *m at its schema default. */
+static inline void kp_voters_record_voter_init(struct kp_voters_record_voter *m)
+{
+	kp_msg_init(&kp_voters_record_voter_desc, m);
+}
+/* kp_voters_record_voter_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_voters_record_voter *kp_voters_record_voter_new(kp_arena *a, size_t n)
+{
+	return (struct kp_voters_record_voter *)kp_msg_new(&kp_voters_record_voter_desc, a, n);
+}
 
 struct kp_voters_record {
 	int16_t version;
 	struct kp_voters_record_voter *voters;
 	int32_t voters_count;
 };
-
 extern const struct kp_msg_desc kp_voters_record_desc;
+/* kp_voters_record_init - every field of *m at its schema default. */
+static inline void kp_voters_record_init(struct kp_voters_record *m)
+{
+	kp_msg_init(&kp_voters_record_desc, m);
+}
+/* kp_voters_record_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_voters_record *kp_voters_record_new(kp_arena *a, size_t n)
+{
+	return (struct kp_voters_record *)kp_msg_new(&kp_voters_record_desc, a, n);
+}
 
 /* WriteShareGroupStateRequest (request, versions 0, flexible 0+) */
 struct kp_write_share_group_state_request_state_batch {
@@ -3740,6 +8359,17 @@ struct kp_write_share_group_state_request_state_batch {
 	int8_t delivery_state;
 	int16_t delivery_count;
 };
+extern const struct kp_msg_desc kp_write_share_group_state_request_state_batch_desc;
+/* kp_write_share_group_state_request_state_batch_init - every field of *m at its schema default. */
+static inline void kp_write_share_group_state_request_state_batch_init(struct kp_write_share_group_state_request_state_batch *m)
+{
+	kp_msg_init(&kp_write_share_group_state_request_state_batch_desc, m);
+}
+/* kp_write_share_group_state_request_state_batch_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_write_share_group_state_request_state_batch *kp_write_share_group_state_request_state_batch_new(kp_arena *a, size_t n)
+{
+	return (struct kp_write_share_group_state_request_state_batch *)kp_msg_new(&kp_write_share_group_state_request_state_batch_desc, a, n);
+}
 
 struct kp_write_share_group_state_request_partition_data {
 	int32_t partition;
@@ -3749,20 +8379,51 @@ struct kp_write_share_group_state_request_partition_data {
 	struct kp_write_share_group_state_request_state_batch *state_batches;
 	int32_t state_batches_count;
 };
+extern const struct kp_msg_desc kp_write_share_group_state_request_partition_data_desc;
+/* kp_write_share_group_state_request_partition_data_init - every field of *m at its schema default. */
+static inline void kp_write_share_group_state_request_partition_data_init(struct kp_write_share_group_state_request_partition_data *m)
+{
+	kp_msg_init(&kp_write_share_group_state_request_partition_data_desc, m);
+}
+/* kp_write_share_group_state_request_partition_data_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_write_share_group_state_request_partition_data *kp_write_share_group_state_request_partition_data_new(kp_arena *a, size_t n)
+{
+	return (struct kp_write_share_group_state_request_partition_data *)kp_msg_new(&kp_write_share_group_state_request_partition_data_desc, a, n);
+}
 
 struct kp_write_share_group_state_request_write_state_data {
 	kp_uuid topic_id;
 	struct kp_write_share_group_state_request_partition_data *partitions;
 	int32_t partitions_count;
 };
+extern const struct kp_msg_desc kp_write_share_group_state_request_write_state_data_desc;
+/* kp_write_share_group_state_request_write_state_data_init - every field of *m at its schema default. */
+static inline void kp_write_share_group_state_request_write_state_data_init(struct kp_write_share_group_state_request_write_state_data *m)
+{
+	kp_msg_init(&kp_write_share_group_state_request_write_state_data_desc, m);
+}
+/* kp_write_share_group_state_request_write_state_data_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_write_share_group_state_request_write_state_data *kp_write_share_group_state_request_write_state_data_new(kp_arena *a, size_t n)
+{
+	return (struct kp_write_share_group_state_request_write_state_data *)kp_msg_new(&kp_write_share_group_state_request_write_state_data_desc, a, n);
+}
 
 struct kp_write_share_group_state_request {
 	char *group_id;
 	struct kp_write_share_group_state_request_write_state_data *topics;
 	int32_t topics_count;
 };
-
 extern const struct kp_msg_desc kp_write_share_group_state_request_desc;
+/* kp_write_share_group_state_request_init - every field of *m at its schema default. */
+static inline void kp_write_share_group_state_request_init(struct kp_write_share_group_state_request *m)
+{
+	kp_msg_init(&kp_write_share_group_state_request_desc, m);
+}
+/* kp_write_share_group_state_request_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_write_share_group_state_request *kp_write_share_group_state_request_new(kp_arena *a, size_t n)
+{
+	return (struct kp_write_share_group_state_request *)kp_msg_new(&kp_write_share_group_state_request_desc, a, n);
+}
 
 /* WriteShareGroupStateResponse (response, versions 0, flexible 0+) */
 struct kp_write_share_group_state_response_partition_result {
@@ -3770,19 +8431,50 @@ struct kp_write_share_group_state_response_partition_result {
 	int16_t error_code;
 	char *error_message;
 };
+extern const struct kp_msg_desc kp_write_share_group_state_response_partition_result_desc;
+/* kp_write_share_group_state_response_partition_result_init - every field of *m at its schema default. */
+static inline void kp_write_share_group_state_response_partition_result_init(struct kp_write_share_group_state_response_partition_result *m)
+{
+	kp_msg_init(&kp_write_share_group_state_response_partition_result_desc, m);
+}
+/* kp_write_share_group_state_response_partition_result_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_write_share_group_state_response_partition_result *kp_write_share_group_state_response_partition_result_new(kp_arena *a, size_t n)
+{
+	return (struct kp_write_share_group_state_response_partition_result *)kp_msg_new(&kp_write_share_group_state_response_partition_result_desc, a, n);
+}
 
 struct kp_write_share_group_state_response_write_state_result {
 	kp_uuid topic_id;
 	struct kp_write_share_group_state_response_partition_result *partitions;
 	int32_t partitions_count;
 };
+extern const struct kp_msg_desc kp_write_share_group_state_response_write_state_result_desc;
+/* kp_write_share_group_state_response_write_state_result_init - every field of *m at its schema default. */
+static inline void kp_write_share_group_state_response_write_state_result_init(struct kp_write_share_group_state_response_write_state_result *m)
+{
+	kp_msg_init(&kp_write_share_group_state_response_write_state_result_desc, m);
+}
+/* kp_write_share_group_state_response_write_state_result_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_write_share_group_state_response_write_state_result *kp_write_share_group_state_response_write_state_result_new(kp_arena *a, size_t n)
+{
+	return (struct kp_write_share_group_state_response_write_state_result *)kp_msg_new(&kp_write_share_group_state_response_write_state_result_desc, a, n);
+}
 
 struct kp_write_share_group_state_response {
 	struct kp_write_share_group_state_response_write_state_result *results;
 	int32_t results_count;
 };
-
 extern const struct kp_msg_desc kp_write_share_group_state_response_desc;
+/* kp_write_share_group_state_response_init - every field of *m at its schema default. */
+static inline void kp_write_share_group_state_response_init(struct kp_write_share_group_state_response *m)
+{
+	kp_msg_init(&kp_write_share_group_state_response_desc, m);
+}
+/* kp_write_share_group_state_response_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_write_share_group_state_response *kp_write_share_group_state_response_new(kp_arena *a, size_t n)
+{
+	return (struct kp_write_share_group_state_response *)kp_msg_new(&kp_write_share_group_state_response_desc, a, n);
+}
 
 /* WriteTxnMarkersRequest (request, versions 0-1, flexible 1+) */
 struct kp_write_txn_markers_request_writable_txn_marker_topic {
@@ -3790,6 +8482,17 @@ struct kp_write_txn_markers_request_writable_txn_marker_topic {
 	int32_t *partition_indexes;
 	int32_t partition_indexes_count;
 };
+extern const struct kp_msg_desc kp_write_txn_markers_request_writable_txn_marker_topic_desc;
+/* kp_write_txn_markers_request_writable_txn_marker_topic_init - every field of *m at its schema default. */
+static inline void kp_write_txn_markers_request_writable_txn_marker_topic_init(struct kp_write_txn_markers_request_writable_txn_marker_topic *m)
+{
+	kp_msg_init(&kp_write_txn_markers_request_writable_txn_marker_topic_desc, m);
+}
+/* kp_write_txn_markers_request_writable_txn_marker_topic_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_write_txn_markers_request_writable_txn_marker_topic *kp_write_txn_markers_request_writable_txn_marker_topic_new(kp_arena *a, size_t n)
+{
+	return (struct kp_write_txn_markers_request_writable_txn_marker_topic *)kp_msg_new(&kp_write_txn_markers_request_writable_txn_marker_topic_desc, a, n);
+}
 
 struct kp_write_txn_markers_request_writable_txn_marker {
 	int64_t producer_id;
@@ -3799,37 +8502,369 @@ struct kp_write_txn_markers_request_writable_txn_marker {
 	int32_t topics_count;
 	int32_t coordinator_epoch;
 };
+extern const struct kp_msg_desc kp_write_txn_markers_request_writable_txn_marker_desc;
+/* kp_write_txn_markers_request_writable_txn_marker_init - every field of *m at its schema default. */
+static inline void kp_write_txn_markers_request_writable_txn_marker_init(struct kp_write_txn_markers_request_writable_txn_marker *m)
+{
+	kp_msg_init(&kp_write_txn_markers_request_writable_txn_marker_desc, m);
+}
+/* kp_write_txn_markers_request_writable_txn_marker_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_write_txn_markers_request_writable_txn_marker *kp_write_txn_markers_request_writable_txn_marker_new(kp_arena *a, size_t n)
+{
+	return (struct kp_write_txn_markers_request_writable_txn_marker *)kp_msg_new(&kp_write_txn_markers_request_writable_txn_marker_desc, a, n);
+}
 
 struct kp_write_txn_markers_request {
 	struct kp_write_txn_markers_request_writable_txn_marker *markers;
 	int32_t markers_count;
 };
-
 extern const struct kp_msg_desc kp_write_txn_markers_request_desc;
+/* kp_write_txn_markers_request_init - every field of *m at its schema default. */
+static inline void kp_write_txn_markers_request_init(struct kp_write_txn_markers_request *m)
+{
+	kp_msg_init(&kp_write_txn_markers_request_desc, m);
+}
+/* kp_write_txn_markers_request_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_write_txn_markers_request *kp_write_txn_markers_request_new(kp_arena *a, size_t n)
+{
+	return (struct kp_write_txn_markers_request *)kp_msg_new(&kp_write_txn_markers_request_desc, a, n);
+}
 
 /* WriteTxnMarkersResponse (response, versions 0-1, flexible 1+) */
 struct kp_write_txn_markers_response_writable_txn_marker_partition_result {
 	int32_t partition_index;
 	int16_t error_code;
 };
+extern const struct kp_msg_desc kp_write_txn_markers_response_writable_txn_marker_partition_result_desc;
+/* kp_write_txn_markers_response_writable_txn_marker_partition_result_init - every field of *m at its schema default. */
+static inline void kp_write_txn_markers_response_writable_txn_marker_partition_result_init(struct kp_write_txn_markers_response_writable_txn_marker_partition_result *m)
+{
+	kp_msg_init(&kp_write_txn_markers_response_writable_txn_marker_partition_result_desc, m);
+}
+/* kp_write_txn_markers_response_writable_txn_marker_partition_result_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_write_txn_markers_response_writable_txn_marker_partition_result *kp_write_txn_markers_response_writable_txn_marker_partition_result_new(kp_arena *a, size_t n)
+{
+	return (struct kp_write_txn_markers_response_writable_txn_marker_partition_result *)kp_msg_new(&kp_write_txn_markers_response_writable_txn_marker_partition_result_desc, a, n);
+}
 
 struct kp_write_txn_markers_response_writable_txn_marker_topic_result {
 	char *name;
 	struct kp_write_txn_markers_response_writable_txn_marker_partition_result *partitions;
 	int32_t partitions_count;
 };
+extern const struct kp_msg_desc kp_write_txn_markers_response_writable_txn_marker_topic_result_desc;
+/* kp_write_txn_markers_response_writable_txn_marker_topic_result_init - every field of *m at its schema default. */
+static inline void kp_write_txn_markers_response_writable_txn_marker_topic_result_init(struct kp_write_txn_markers_response_writable_txn_marker_topic_result *m)
+{
+	kp_msg_init(&kp_write_txn_markers_response_writable_txn_marker_topic_result_desc, m);
+}
+/* kp_write_txn_markers_response_writable_txn_marker_topic_result_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_write_txn_markers_response_writable_txn_marker_topic_result *kp_write_txn_markers_response_writable_txn_marker_topic_result_new(kp_arena *a, size_t n)
+{
+	return (struct kp_write_txn_markers_response_writable_txn_marker_topic_result *)kp_msg_new(&kp_write_txn_markers_response_writable_txn_marker_topic_result_desc, a, n);
+}
 
 struct kp_write_txn_markers_response_writable_txn_marker_result {
 	int64_t producer_id;
 	struct kp_write_txn_markers_response_writable_txn_marker_topic_result *topics;
 	int32_t topics_count;
 };
+extern const struct kp_msg_desc kp_write_txn_markers_response_writable_txn_marker_result_desc;
+/* kp_write_txn_markers_response_writable_txn_marker_result_init - every field of *m at its schema default. */
+static inline void kp_write_txn_markers_response_writable_txn_marker_result_init(struct kp_write_txn_markers_response_writable_txn_marker_result *m)
+{
+	kp_msg_init(&kp_write_txn_markers_response_writable_txn_marker_result_desc, m);
+}
+/* kp_write_txn_markers_response_writable_txn_marker_result_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_write_txn_markers_response_writable_txn_marker_result *kp_write_txn_markers_response_writable_txn_marker_result_new(kp_arena *a, size_t n)
+{
+	return (struct kp_write_txn_markers_response_writable_txn_marker_result *)kp_msg_new(&kp_write_txn_markers_response_writable_txn_marker_result_desc, a, n);
+}
 
 struct kp_write_txn_markers_response {
 	struct kp_write_txn_markers_response_writable_txn_marker_result *markers;
 	int32_t markers_count;
 };
-
 extern const struct kp_msg_desc kp_write_txn_markers_response_desc;
+/* kp_write_txn_markers_response_init - every field of *m at its schema default. */
+static inline void kp_write_txn_markers_response_init(struct kp_write_txn_markers_response *m)
+{
+	kp_msg_init(&kp_write_txn_markers_response_desc, m);
+}
+/* kp_write_txn_markers_response_new - n of them in `a`, each at its defaults; NULL when out of memory. */
+static inline struct kp_write_txn_markers_response *kp_write_txn_markers_response_new(kp_arena *a, size_t n)
+{
+	return (struct kp_write_txn_markers_response *)kp_msg_new(&kp_write_txn_markers_response_desc, a, n);
+}
+
+/* API keys (the schemas' apiKey), named after the API. */
+enum kp_api_key {
+	KP_API_PRODUCE = 0,
+	KP_API_FETCH = 1,
+	KP_API_LIST_OFFSETS = 2,
+	KP_API_METADATA = 3,
+	KP_API_LEADER_AND_ISR = 4,
+	KP_API_STOP_REPLICA = 5,
+	KP_API_UPDATE_METADATA = 6,
+	KP_API_CONTROLLED_SHUTDOWN = 7,
+	KP_API_OFFSET_COMMIT = 8,
+	KP_API_OFFSET_FETCH = 9,
+	KP_API_FIND_COORDINATOR = 10,
+	KP_API_JOIN_GROUP = 11,
+	KP_API_HEARTBEAT = 12,
+	KP_API_LEAVE_GROUP = 13,
+	KP_API_SYNC_GROUP = 14,
+	KP_API_DESCRIBE_GROUPS = 15,
+	KP_API_LIST_GROUPS = 16,
+	KP_API_SASL_HANDSHAKE = 17,
+	KP_API_API_VERSIONS = 18,
+	KP_API_CREATE_TOPICS = 19,
+	KP_API_DELETE_TOPICS = 20,
+	KP_API_DELETE_RECORDS = 21,
+	KP_API_INIT_PRODUCER_ID = 22,
+	KP_API_OFFSET_FOR_LEADER_EPOCH = 23,
+	KP_API_ADD_PARTITIONS_TO_TXN = 24,
+	KP_API_ADD_OFFSETS_TO_TXN = 25,
+	KP_API_END_TXN = 26,
+	KP_API_WRITE_TXN_MARKERS = 27,
+	KP_API_TXN_OFFSET_COMMIT = 28,
+	KP_API_DESCRIBE_ACLS = 29,
+	KP_API_CREATE_ACLS = 30,
+	KP_API_DELETE_ACLS = 31,
+	KP_API_DESCRIBE_CONFIGS = 32,
+	KP_API_ALTER_CONFIGS = 33,
+	KP_API_ALTER_REPLICA_LOG_DIRS = 34,
+	KP_API_DESCRIBE_LOG_DIRS = 35,
+	KP_API_SASL_AUTHENTICATE = 36,
+	KP_API_CREATE_PARTITIONS = 37,
+	KP_API_CREATE_DELEGATION_TOKEN = 38,
+	KP_API_RENEW_DELEGATION_TOKEN = 39,
+	KP_API_EXPIRE_DELEGATION_TOKEN = 40,
+	KP_API_DESCRIBE_DELEGATION_TOKEN = 41,
+	KP_API_DELETE_GROUPS = 42,
+	KP_API_ELECT_LEADERS = 43,
+	KP_API_INCREMENTAL_ALTER_CONFIGS = 44,
+	KP_API_ALTER_PARTITION_REASSIGNMENTS = 45,
+	KP_API_LIST_PARTITION_REASSIGNMENTS = 46,
+	KP_API_OFFSET_DELETE = 47,
+	KP_API_DESCRIBE_CLIENT_QUOTAS = 48,
+	KP_API_ALTER_CLIENT_QUOTAS = 49,
+	KP_API_DESCRIBE_USER_SCRAM_CREDENTIALS = 50,
+	KP_API_ALTER_USER_SCRAM_CREDENTIALS = 51,
+	KP_API_VOTE = 52,
+	KP_API_BEGIN_QUORUM_EPOCH = 53,
+	KP_API_END_QUORUM_EPOCH = 54,
+	KP_API_DESCRIBE_QUORUM = 55,
+	KP_API_ALTER_PARTITION = 56,
+	KP_API_UPDATE_FEATURES = 57,
+	KP_API_ENVELOPE = 58,
+	KP_API_FETCH_SNAPSHOT = 59,
+	KP_API_DESCRIBE_CLUSTER = 60,
+	KP_API_DESCRIBE_PRODUCERS = 61,
+	KP_API_BROKER_REGISTRATION = 62,
+	KP_API_BROKER_HEARTBEAT = 63,
+	KP_API_UNREGISTER_BROKER = 64,
+	KP_API_DESCRIBE_TRANSACTIONS = 65,
+	KP_API_LIST_TRANSACTIONS = 66,
+	KP_API_ALLOCATE_PRODUCER_IDS = 67,
+	KP_API_CONSUMER_GROUP_HEARTBEAT = 68,
+	KP_API_CONSUMER_GROUP_DESCRIBE = 69,
+	KP_API_CONTROLLER_REGISTRATION = 70,
+	KP_API_GET_TELEMETRY_SUBSCRIPTIONS = 71,
+	KP_API_PUSH_TELEMETRY = 72,
+	KP_API_ASSIGN_REPLICAS_TO_DIRS = 73,
+	KP_API_LIST_CLIENT_METRICS_RESOURCES = 74,
+	KP_API_DESCRIBE_TOPIC_PARTITIONS = 75,
+	KP_API_SHARE_GROUP_HEARTBEAT = 76,
+	KP_API_SHARE_GROUP_DESCRIBE = 77,
+	KP_API_SHARE_FETCH = 78,
+	KP_API_SHARE_ACKNOWLEDGE = 79,
+	KP_API_ADD_RAFT_VOTER = 80,
+	KP_API_REMOVE_RAFT_VOTER = 81,
+	KP_API_UPDATE_RAFT_VOTER = 82,
+	KP_API_INITIALIZE_SHARE_GROUP_STATE = 83,
+	KP_API_READ_SHARE_GROUP_STATE = 84,
+	KP_API_WRITE_SHARE_GROUP_STATE = 85,
+	KP_API_DELETE_SHARE_GROUP_STATE = 86,
+	KP_API_READ_SHARE_GROUP_STATE_SUMMARY = 87,
+};
+
+/* The C types of each API's request and response body. */
+#define KP_API_PRODUCE_REQUEST struct kp_produce_request
+#define KP_API_PRODUCE_RESPONSE struct kp_produce_response
+#define KP_API_FETCH_REQUEST struct kp_fetch_request
+#define KP_API_FETCH_RESPONSE struct kp_fetch_response
+#define KP_API_LIST_OFFSETS_REQUEST struct kp_list_offsets_request
+#define KP_API_LIST_OFFSETS_RESPONSE struct kp_list_offsets_response
+#define KP_API_METADATA_REQUEST struct kp_metadata_request
+#define KP_API_METADATA_RESPONSE struct kp_metadata_response
+#define KP_API_LEADER_AND_ISR_REQUEST struct kp_leader_and_isr_request
+#define KP_API_LEADER_AND_ISR_RESPONSE struct kp_leader_and_isr_response
+#define KP_API_STOP_REPLICA_REQUEST struct kp_stop_replica_request
+#define KP_API_STOP_REPLICA_RESPONSE struct kp_stop_replica_response
+#define KP_API_UPDATE_METADATA_REQUEST struct kp_update_metadata_request
+#define KP_API_UPDATE_METADATA_RESPONSE struct kp_update_metadata_response
+#define KP_API_CONTROLLED_SHUTDOWN_REQUEST struct kp_controlled_shutdown_request
+#define KP_API_CONTROLLED_SHUTDOWN_RESPONSE struct kp_controlled_shutdown_response
+#define KP_API_OFFSET_COMMIT_REQUEST struct kp_offset_commit_request
+#define KP_API_OFFSET_COMMIT_RESPONSE struct kp_offset_commit_response
+#define KP_API_OFFSET_FETCH_REQUEST struct kp_offset_fetch_request
+#define KP_API_OFFSET_FETCH_RESPONSE struct kp_offset_fetch_response
+#define KP_API_FIND_COORDINATOR_REQUEST struct kp_find_coordinator_request
+#define KP_API_FIND_COORDINATOR_RESPONSE struct kp_find_coordinator_response
+#define KP_API_JOIN_GROUP_REQUEST struct kp_join_group_request
+#define KP_API_JOIN_GROUP_RESPONSE struct kp_join_group_response
+#define KP_API_HEARTBEAT_REQUEST struct kp_heartbeat_request
+#define KP_API_HEARTBEAT_RESPONSE struct kp_heartbeat_response
+#define KP_API_LEAVE_GROUP_REQUEST struct kp_leave_group_request
+#define KP_API_LEAVE_GROUP_RESPONSE struct kp_leave_group_response
+#define KP_API_SYNC_GROUP_REQUEST struct kp_sync_group_request
+#define KP_API_SYNC_GROUP_RESPONSE struct kp_sync_group_response
+#define KP_API_DESCRIBE_GROUPS_REQUEST struct kp_describe_groups_request
+#define KP_API_DESCRIBE_GROUPS_RESPONSE struct kp_describe_groups_response
+#define KP_API_LIST_GROUPS_REQUEST struct kp_list_groups_request
+#define KP_API_LIST_GROUPS_RESPONSE struct kp_list_groups_response
+#define KP_API_SASL_HANDSHAKE_REQUEST struct kp_sasl_handshake_request
+#define KP_API_SASL_HANDSHAKE_RESPONSE struct kp_sasl_handshake_response
+#define KP_API_API_VERSIONS_REQUEST struct kp_api_versions_request
+#define KP_API_API_VERSIONS_RESPONSE struct kp_api_versions_response
+#define KP_API_CREATE_TOPICS_REQUEST struct kp_create_topics_request
+#define KP_API_CREATE_TOPICS_RESPONSE struct kp_create_topics_response
+#define KP_API_DELETE_TOPICS_REQUEST struct kp_delete_topics_request
+#define KP_API_DELETE_TOPICS_RESPONSE struct kp_delete_topics_response
+#define KP_API_DELETE_RECORDS_REQUEST struct kp_delete_records_request
+#define KP_API_DELETE_RECORDS_RESPONSE struct kp_delete_records_response
+#define KP_API_INIT_PRODUCER_ID_REQUEST struct kp_init_producer_id_request
+#define KP_API_INIT_PRODUCER_ID_RESPONSE struct kp_init_producer_id_response
+#define KP_API_OFFSET_FOR_LEADER_EPOCH_REQUEST struct kp_offset_for_leader_epoch_request
+#define KP_API_OFFSET_FOR_LEADER_EPOCH_RESPONSE struct kp_offset_for_leader_epoch_response
+#define KP_API_ADD_PARTITIONS_TO_TXN_REQUEST struct kp_add_partitions_to_txn_request
+#define KP_API_ADD_PARTITIONS_TO_TXN_RESPONSE struct kp_add_partitions_to_txn_response
+#define KP_API_ADD_OFFSETS_TO_TXN_REQUEST struct kp_add_offsets_to_txn_request
+#define KP_API_ADD_OFFSETS_TO_TXN_RESPONSE struct kp_add_offsets_to_txn_response
+#define KP_API_END_TXN_REQUEST struct kp_end_txn_request
+#define KP_API_END_TXN_RESPONSE struct kp_end_txn_response
+#define KP_API_WRITE_TXN_MARKERS_REQUEST struct kp_write_txn_markers_request
+#define KP_API_WRITE_TXN_MARKERS_RESPONSE struct kp_write_txn_markers_response
+#define KP_API_TXN_OFFSET_COMMIT_REQUEST struct kp_txn_offset_commit_request
+#define KP_API_TXN_OFFSET_COMMIT_RESPONSE struct kp_txn_offset_commit_response
+#define KP_API_DESCRIBE_ACLS_REQUEST struct kp_describe_acls_request
+#define KP_API_DESCRIBE_ACLS_RESPONSE struct kp_describe_acls_response
+#define KP_API_CREATE_ACLS_REQUEST struct kp_create_acls_request
+#define KP_API_CREATE_ACLS_RESPONSE struct kp_create_acls_response
+#define KP_API_DELETE_ACLS_REQUEST struct kp_delete_acls_request
+#define KP_API_DELETE_ACLS_RESPONSE struct kp_delete_acls_response
+#define KP_API_DESCRIBE_CONFIGS_REQUEST struct kp_describe_configs_request
+#define KP_API_DESCRIBE_CONFIGS_RESPONSE struct kp_describe_configs_response
+#define KP_API_ALTER_CONFIGS_REQUEST struct kp_alter_configs_request
+#define KP_API_ALTER_CONFIGS_RESPONSE struct kp_alter_configs_response
+#define KP_API_ALTER_REPLICA_LOG_DIRS_REQUEST struct kp_alter_replica_log_dirs_request
+#define KP_API_ALTER_REPLICA_LOG_DIRS_RESPONSE struct kp_alter_replica_log_dirs_response
+#define KP_API_DESCRIBE_LOG_DIRS_REQUEST struct kp_describe_log_dirs_request
+#define KP_API_DESCRIBE_LOG_DIRS_RESPONSE struct kp_describe_log_dirs_response
+#define KP_API_SASL_AUTHENTICATE_REQUEST struct kp_sasl_authenticate_request
+#define KP_API_SASL_AUTHENTICATE_RESPONSE struct kp_sasl_authenticate_response
+#define KP_API_CREATE_PARTITIONS_REQUEST struct kp_create_partitions_request
+#define KP_API_CREATE_PARTITIONS_RESPONSE struct kp_create_partitions_response
+#define KP_API_CREATE_DELEGATION_TOKEN_REQUEST struct kp_create_delegation_token_request
+#define KP_API_CREATE_DELEGATION_TOKEN_RESPONSE struct kp_create_delegation_token_response
+#define KP_API_RENEW_DELEGATION_TOKEN_REQUEST struct kp_renew_delegation_token_request
+#define KP_API_RENEW_DELEGATION_TOKEN_RESPONSE struct kp_renew_delegation_token_response
+#define KP_API_EXPIRE_DELEGATION_TOKEN_REQUEST struct kp_expire_delegation_token_request
+#define KP_API_EXPIRE_DELEGATION_TOKEN_RESPONSE struct kp_expire_delegation_token_response
+#define KP_API_DESCRIBE_DELEGATION_TOKEN_REQUEST struct kp_describe_delegation_token_request
+#define KP_API_DESCRIBE_DELEGATION_TOKEN_RESPONSE struct kp_describe_delegation_token_response
+#define KP_API_DELETE_GROUPS_REQUEST struct kp_delete_groups_request
+#define KP_API_DELETE_GROUPS_RESPONSE struct kp_delete_groups_response
+#define KP_API_ELECT_LEADERS_REQUEST struct kp_elect_leaders_request
+#define KP_API_ELECT_LEADERS_RESPONSE struct kp_elect_leaders_response
+#define KP_API_INCREMENTAL_ALTER_CONFIGS_REQUEST struct kp_incremental_alter_configs_request
+#define KP_API_INCREMENTAL_ALTER_CONFIGS_RESPONSE struct kp_incremental_alter_configs_response
+#define KP_API_ALTER_PARTITION_REASSIGNMENTS_REQUEST struct kp_alter_partition_reassignments_request
+#define KP_API_ALTER_PARTITION_REASSIGNMENTS_RESPONSE struct kp_alter_partition_reassignments_response
+#define KP_API_LIST_PARTITION_REASSIGNMENTS_REQUEST struct kp_list_partition_reassignments_request
+#define KP_API_LIST_PARTITION_REASSIGNMENTS_RESPONSE struct kp_list_partition_reassignments_response
+#define KP_API_OFFSET_DELETE_REQUEST struct kp_offset_delete_request
+#define KP_API_OFFSET_DELETE_RESPONSE struct kp_offset_delete_response
+#define KP_API_DESCRIBE_CLIENT_QUOTAS_REQUEST struct kp_describe_client_quotas_request
+#define KP_API_DESCRIBE_CLIENT_QUOTAS_RESPONSE struct kp_describe_client_quotas_response
+#define KP_API_ALTER_CLIENT_QUOTAS_REQUEST struct kp_alter_client_quotas_request
+#define KP_API_ALTER_CLIENT_QUOTAS_RESPONSE struct kp_alter_client_quotas_response
+#define KP_API_DESCRIBE_USER_SCRAM_CREDENTIALS_REQUEST struct kp_describe_user_scram_credentials_request
+#define KP_API_DESCRIBE_USER_SCRAM_CREDENTIALS_RESPONSE struct kp_describe_user_scram_credentials_response
+#define KP_API_ALTER_USER_SCRAM_CREDENTIALS_REQUEST struct kp_alter_user_scram_credentials_request
+#define KP_API_ALTER_USER_SCRAM_CREDENTIALS_RESPONSE struct kp_alter_user_scram_credentials_response
+#define KP_API_VOTE_REQUEST struct kp_vote_request
+#define KP_API_VOTE_RESPONSE struct kp_vote_response
+#define KP_API_BEGIN_QUORUM_EPOCH_REQUEST struct kp_begin_quorum_epoch_request
+#define KP_API_BEGIN_QUORUM_EPOCH_RESPONSE struct kp_begin_quorum_epoch_response
+#define KP_API_END_QUORUM_EPOCH_REQUEST struct kp_end_quorum_epoch_request
+#define KP_API_END_QUORUM_EPOCH_RESPONSE struct kp_end_quorum_epoch_response
+#define KP_API_DESCRIBE_QUORUM_REQUEST struct kp_describe_quorum_request
+#define KP_API_DESCRIBE_QUORUM_RESPONSE struct kp_describe_quorum_response
+#define KP_API_ALTER_PARTITION_REQUEST struct kp_alter_partition_request
+#define KP_API_ALTER_PARTITION_RESPONSE struct kp_alter_partition_response
+#define KP_API_UPDATE_FEATURES_REQUEST struct kp_update_features_request
+#define KP_API_UPDATE_FEATURES_RESPONSE struct kp_update_features_response
+#define KP_API_ENVELOPE_REQUEST struct kp_envelope_request
+#define KP_API_ENVELOPE_RESPONSE struct kp_envelope_response
+#define KP_API_FETCH_SNAPSHOT_REQUEST struct kp_fetch_snapshot_request
+#define KP_API_FETCH_SNAPSHOT_RESPONSE struct kp_fetch_snapshot_response
+#define KP_API_DESCRIBE_CLUSTER_REQUEST struct kp_describe_cluster_request
+#define KP_API_DESCRIBE_CLUSTER_RESPONSE struct kp_describe_cluster_response
+#define KP_API_DESCRIBE_PRODUCERS_REQUEST struct kp_describe_producers_request
+#define KP_API_DESCRIBE_PRODUCERS_RESPONSE struct kp_describe_producers_response
+#define KP_API_BROKER_REGISTRATION_REQUEST struct kp_broker_registration_request
+#define KP_API_BROKER_REGISTRATION_RESPONSE struct kp_broker_registration_response
+#define KP_API_BROKER_HEARTBEAT_REQUEST struct kp_broker_heartbeat_request
+#define KP_API_BROKER_HEARTBEAT_RESPONSE struct kp_broker_heartbeat_response
+#define KP_API_UNREGISTER_BROKER_REQUEST struct kp_unregister_broker_request
+#define KP_API_UNREGISTER_BROKER_RESPONSE struct kp_unregister_broker_response
+#define KP_API_DESCRIBE_TRANSACTIONS_REQUEST struct kp_describe_transactions_request
+#define KP_API_DESCRIBE_TRANSACTIONS_RESPONSE struct kp_describe_transactions_response
+#define KP_API_LIST_TRANSACTIONS_REQUEST struct kp_list_transactions_request
+#define KP_API_LIST_TRANSACTIONS_RESPONSE struct kp_list_transactions_response
+#define KP_API_ALLOCATE_PRODUCER_IDS_REQUEST struct kp_allocate_producer_ids_request
+#define KP_API_ALLOCATE_PRODUCER_IDS_RESPONSE struct kp_allocate_producer_ids_response
+#define KP_API_CONSUMER_GROUP_HEARTBEAT_REQUEST struct kp_consumer_group_heartbeat_request
+#define KP_API_CONSUMER_GROUP_HEARTBEAT_RESPONSE struct kp_consumer_group_heartbeat_response
+#define KP_API_CONSUMER_GROUP_DESCRIBE_REQUEST struct kp_consumer_group_describe_request
+#define KP_API_CONSUMER_GROUP_DESCRIBE_RESPONSE struct kp_consumer_group_describe_response
+#define KP_API_CONTROLLER_REGISTRATION_REQUEST struct kp_controller_registration_request
+#define KP_API_CONTROLLER_REGISTRATION_RESPONSE struct kp_controller_registration_response
+#define KP_API_GET_TELEMETRY_SUBSCRIPTIONS_REQUEST struct kp_get_telemetry_subscriptions_request
+#define KP_API_GET_TELEMETRY_SUBSCRIPTIONS_RESPONSE struct kp_get_telemetry_subscriptions_response
+#define KP_API_PUSH_TELEMETRY_REQUEST struct kp_push_telemetry_request
+#define KP_API_PUSH_TELEMETRY_RESPONSE struct kp_push_telemetry_response
+#define KP_API_ASSIGN_REPLICAS_TO_DIRS_REQUEST struct kp_assign_replicas_to_dirs_request
+#define KP_API_ASSIGN_REPLICAS_TO_DIRS_RESPONSE struct kp_assign_replicas_to_dirs_response
+#define KP_API_LIST_CLIENT_METRICS_RESOURCES_REQUEST struct kp_list_client_metrics_resources_request
+#define KP_API_LIST_CLIENT_METRICS_RESOURCES_RESPONSE struct kp_list_client_metrics_resources_response
+#define KP_API_DESCRIBE_TOPIC_PARTITIONS_REQUEST struct kp_describe_topic_partitions_request
+#define KP_API_DESCRIBE_TOPIC_PARTITIONS_RESPONSE struct kp_describe_topic_partitions_response
+#define KP_API_SHARE_GROUP_HEARTBEAT_REQUEST struct kp_share_group_heartbeat_request
+#define KP_API_SHARE_GROUP_HEARTBEAT_RESPONSE struct kp_share_group_heartbeat_response
+#define KP_API_SHARE_GROUP_DESCRIBE_REQUEST struct kp_share_group_describe_request
+#define KP_API_SHARE_GROUP_DESCRIBE_RESPONSE struct kp_share_group_describe_response
+#define KP_API_SHARE_FETCH_REQUEST struct kp_share_fetch_request
+#define KP_API_SHARE_FETCH_RESPONSE struct kp_share_fetch_response
+#define KP_API_SHARE_ACKNOWLEDGE_REQUEST struct kp_share_acknowledge_request
+#define KP_API_SHARE_ACKNOWLEDGE_RESPONSE struct kp_share_acknowledge_response
+#define KP_API_ADD_RAFT_VOTER_REQUEST struct kp_add_raft_voter_request
+#define KP_API_ADD_RAFT_VOTER_RESPONSE struct kp_add_raft_voter_response
+#define KP_API_REMOVE_RAFT_VOTER_REQUEST struct kp_remove_raft_voter_request
+#define KP_API_REMOVE_RAFT_VOTER_RESPONSE struct kp_remove_raft_voter_response
+#define KP_API_UPDATE_RAFT_VOTER_REQUEST struct kp_update_raft_voter_request
+#define KP_API_UPDATE_RAFT_VOTER_RESPONSE struct kp_update_raft_voter_response
+#define KP_API_INITIALIZE_SHARE_GROUP_STATE_REQUEST struct kp_initialize_share_group_state_request
+#define KP_API_INITIALIZE_SHARE_GROUP_STATE_RESPONSE struct kp_initialize_share_group_state_response
+#define KP_API_READ_SHARE_GROUP_STATE_REQUEST struct kp_read_share_group_state_request
+#define KP_API_READ_SHARE_GROUP_STATE_RESPONSE struct kp_read_share_group_state_response
+#define KP_API_WRITE_SHARE_GROUP_STATE_REQUEST struct kp_write_share_group_state_request
+#define KP_API_WRITE_SHARE_GROUP_STATE_RESPONSE struct kp_write_share_group_state_response
+#define KP_API_DELETE_SHARE_GROUP_STATE_REQUEST struct kp_delete_share_group_state_request
+#define KP_API_DELETE_SHARE_GROUP_STATE_RESPONSE struct kp_delete_share_group_state_response
+#define KP_API_READ_SHARE_GROUP_STATE_SUMMARY_REQUEST struct kp_read_share_group_state_summary_request
+#define KP_API_READ_SHARE_GROUP_STATE_SUMMARY_RESPONSE struct kp_read_share_group_state_summary_response
 
 #endif

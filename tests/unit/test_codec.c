@@ -304,6 +304,42 @@ static void test_defaults(void **state)
 	assert_false(av.zk_migration_ready);
 }
 
+/* The generated glue: typed constructors, nested structs' defaults, API keys and types. */
+static void test_generated_glue(void **state)
+{
+	struct kp_fetch_request f;
+	struct kp_fetch_request_fetch_partition *parts;
+	KP_API_FIND_COORDINATOR_RESPONSE *fc;
+	KP_API_CONSUMER_GROUP_HEARTBEAT_REQUEST hb;
+	kp_arena a;
+
+	(void)state;
+	kp_arena_init(&a);
+	kp_fetch_request_init(&f);
+	assert_int_equal(f.session_epoch, -1);
+	parts = kp_fetch_request_fetch_partition_new(&a, 3);
+	assert_non_null(parts);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(parts[i].current_leader_epoch, -1);
+		assert_int_equal(parts[i].last_fetched_epoch, -1);
+		assert_int_equal(parts[i].log_start_offset, -1);
+	}
+	assert_null(kp_fetch_request_fetch_partition_new(&a, SIZE_MAX / 2));
+	fc = kp_find_coordinator_response_new(&a, 1);
+	assert_non_null(fc);
+	assert_int_equal(fc->throttle_time_ms, 0);
+	kp_consumer_group_heartbeat_request_init(&hb);
+	assert_int_equal(hb.rebalance_timeout_ms, -1);
+	assert_null(hb.instance_id);
+	assert_int_equal(KP_API_PRODUCE, 0);
+	assert_int_equal(KP_API_FIND_COORDINATOR, 10);
+	assert_int_equal(KP_API_CONSUMER_GROUP_HEARTBEAT, 68);
+	for (size_t i = 0; i < kp_api_count; i++)
+		assert_non_null(kp_api_lookup(kp_api_table[i].api_key));
+	assert_ptr_equal(kp_api_lookup(KP_API_SYNC_GROUP)->response, &kp_sync_group_response_desc);
+	kp_arena_free(&a);
+}
+
 static void test_api_versions_v0(void **state)
 {
 	static const uint8_t req[] = {
@@ -702,6 +738,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_api_table),
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_generated_glue),
 		cmocka_unit_test(test_api_versions_v0),
 		cmocka_unit_test(test_api_versions_v3),
 		cmocka_unit_test(test_metadata_v1_topics),

@@ -37,11 +37,20 @@ Version ranges "N+" become [N, 0x7fff]; "none" becomes [-1, -1].
 Defaults: integers are parsed with int(x, 0) (so "0x7fffffff" and "-1"
 work), bools case-insensitively ("False"), "null" sets def_null for
 strings, bytes, arrays and structs, other strings are kept as def_str.
-Top-level descriptors are exported as kp_<msg>_desc, nested ones are
-static; commonStructs no field refers to are left out. kp_all_msgs[] lists
-every message descriptor and kp_api_table[] pairs requests and responses
-by apiKey (name = request name minus "Request"; versions and flexible_min
-from the request schema).
+Every descriptor is exported as kp_<struct>_desc; commonStructs no field
+refers to are left out. kp_all_msgs[] lists every message descriptor and
+kp_api_table[] pairs requests and responses by apiKey (name = request name
+minus "Request"; versions and flexible_min from the request schema).
+
+Glue for handlers and clients, so that none of them copies a default or
+writes an API number by hand:
+  * per struct S: static inline kp_S_init(struct kp_S *) (every field at its
+    schema default, kp_msg_init) and kp_S_new(kp_arena *, n) (n of them in
+    the arena, each initialised, kp_msg_new);
+  * enum kp_api_key: KP_API_<SNAKE(API)> = apiKey, e.g. KP_API_FIND_COORDINATOR;
+  * per API: KP_API_<X>_REQUEST / KP_API_<X>_RESPONSE, the C types of its
+    request and response, which typed wrappers use so that answering with
+    the wrong struct does not compile.
 """
 
 import json
@@ -243,6 +252,17 @@ def emit_struct(s, structs, h, c, msg_ver, msg_flex):
 	if not s.fields:
 		h.append("\tchar unused_; /* no fields */")
 	h.append("};")
+	h.append("extern const struct kp_msg_desc %s_desc;" % s.cname)
+	h.append("/* %s_init - every field of *m at its schema default. */" % s.cname)
+	h.append("static inline void %s_init(struct %s *m)" % (s.cname, s.cname))
+	h.append("{")
+	h.append("\tkp_msg_init(&%s_desc, m);" % s.cname)
+	h.append("}")
+	h.append("/* %s_new - n of them in `a`, each at its defaults; NULL when out of memory. */" % s.cname)
+	h.append("static inline struct %s *%s_new(kp_arena *a, size_t n)" % (s.cname, s.cname))
+	h.append("{")
+	h.append("\treturn (struct %s *)kp_msg_new(&%s_desc, a, n);" % (s.cname, s.cname))
+	h.append("}")
 	h.append("")
 	table = "NULL"
 	if rows:
@@ -251,8 +271,7 @@ def emit_struct(s, structs, h, c, msg_ver, msg_flex):
 		c.extend(rows)
 		c.append("};")
 		c.append("")
-	storage = "" if s.top else "static "
-	c.append("%sconst struct kp_msg_desc %s_desc = {" % (storage, s.cname))
+	c.append("const struct kp_msg_desc %s_desc = {" % s.cname)
 	c.append("\t%s, sizeof(struct %s), %d, %d, %d, %s, %d," % (
 		c_str(s.msg["name"] if s.top else s.type_name), s.cname,
 		msg_ver[0], msg_ver[1], msg_flex[0], table, len(rows)))
@@ -289,8 +308,6 @@ def main():
 			msg["name"], msg["type"], msg["validVersions"], msg.get("flexibleVersions", "none")))
 		for s in order(top, structs):
 			emit_struct(s, structs, h, c, mv, mf)
-		h.append("extern const struct kp_msg_desc %s_desc;" % top.cname)
-		h.append("")
 		descs.append(top.cname)
 		if msg["type"] in ("request", "response"):
 			apis.setdefault(int(msg["apiKey"]), {})[msg["type"]] = (msg, top.cname)
@@ -315,6 +332,18 @@ def main():
 			key, c_str(name), vr[0], vr[1], fl[0], rname, sname))
 	c.append("};")
 	c.append("const size_t kp_api_count = sizeof(kp_api_table) / sizeof(kp_api_table[0]);")
+	h.append("/* API keys (the schemas' apiKey), named after the API. */")
+	h.append("enum kp_api_key {")
+	for key in sorted(apis):
+		h.append("\tKP_API_%s = %d," % (snake(apis[key]["request"][0]["name"][:-len("Request")]).upper(), key))
+	h.append("};")
+	h.append("")
+	h.append("/* The C types of each API's request and response body. */")
+	for key in sorted(apis):
+		up = snake(apis[key]["request"][0]["name"][:-len("Request")]).upper()
+		h.append("#define KP_API_%s_REQUEST struct %s" % (up, apis[key]["request"][1]))
+		h.append("#define KP_API_%s_RESPONSE struct %s" % (up, apis[key]["response"][1]))
+	h.append("")
 	h.append("#endif")
 
 	for name, lines in (("messages_gen.h", h), ("messages_gen.c", c)):
