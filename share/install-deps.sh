@@ -11,10 +11,11 @@ here=$(CDPATH='' cd -- "$(dirname -- "$0")" && pwd)
 js="$here/../tests/js"
 PKGS="build-essential clang libclang-rt-dev pkg-config python3 ca-certificates
 libevent-dev libssl-dev libsasl2-dev libjansson-dev libisal-dev libxxhash-dev
-zlib1g-dev libsnappy-dev liblz4-dev libzstd-dev libcmocka-dev
+zlib1g-dev libsnappy-dev liblz4-dev libzstd-dev libcmocka-dev uthash-dev
 kcat python3-pytest python3-confluent-kafka python3-kafka man-db
 openjdk-17-jdk-headless maven python3-venv"
 command -v node >/dev/null 2>&1 || PKGS="$PKGS nodejs npm"
+command -v go >/dev/null 2>&1 || PKGS="$PKGS golang-go"
 SUDO=
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
 missing=

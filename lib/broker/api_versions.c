@@ -1,12 +1,18 @@
 /*
- * api_versions.c - ApiVersions (key 18), versions 0-3 (KIP-35, KIP-511).
+ * api_versions.c - ApiVersions (key 18), versions 0-4 (KIP-35, KIP-511; v4 only
+ * lets SupportedFeatures MinVersion be 0, KAFKA-17011: we list no features).
  *
  * The answer lists exactly the dispatch table (every API from v0; see
  * CLIENT-NOTES rule 1). The response header is always v0 (the codec
  * handles that). A request at a version we do not serve gets error 35
  * UNSUPPORTED_VERSION with a v0 body listing our ApiVersions range, so
- * the client retries at a version we serve.
+ * the client retries at a version we serve. v3+ requests whose
+ * ClientSoftwareName or ClientSoftwareVersion does not match Kafka's
+ * pattern get INVALID_REQUEST with no API keys, as from Kafka.
  */
+#include <ctype.h>
+#include <string.h>
+
 #include "broker/internal.h"
 
 /* fill_api_keys - the served table into resp (arena memory). */
@@ -32,11 +38,40 @@ static int fill_api_keys(struct kp_request *rq, struct kp_api_versions_response 
 	return 0;
 }
 
+/*
+ * software_name_valid - whether `s` matches Kafka's pattern for
+ * ClientSoftwareName and ClientSoftwareVersion (v3+):
+ * [a-zA-Z0-9](?:[a-zA-Z0-9\-.]*[a-zA-Z0-9])?  (ApiVersionsRequest.isValid).
+ */
+static bool software_name_valid(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	if (n == 0 || !isalnum((unsigned char)s[0]) || !isalnum((unsigned char)s[n - 1]))
+		return false;
+	for (size_t i = 1; i + 1 < n; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '-' && s[i] != '.')
+			return false;
+	return true;
+}
+
 int kp_handle_api_versions(struct kp_request *rq, kp_error *err)
 {
+	const struct kp_api_versions_request *req = rq->body;
 	struct kp_api_versions_response *resp = kp_request_alloc(rq, sizeof(*resp));
 
-	if (!resp || (kp_msg_init(&kp_api_versions_response_desc, resp), fill_api_keys(rq, resp) < 0))
+	if (!resp)
+		return kp_error_set(err, KP_ENOMEM, "out of memory");
+	kp_msg_init(&kp_api_versions_response_desc, resp);
+	resp->finalized_features_epoch = -1;
+	if (rq->version >= 3 && (!software_name_valid(req->client_software_name) ||
+				 !software_name_valid(req->client_software_version))) {
+		/* Kafka answers INVALID_REQUEST with no API keys */
+		resp->error_code = KP_ERR_INVALID_REQUEST;
+		kp_request_respond(rq, resp);
+		return 0;
+	}
+	if (fill_api_keys(rq, resp) < 0)
 		return kp_error_set(err, KP_ENOMEM, "out of memory");
 	resp->error_code = KP_ERR_NONE;
 	resp->throttle_time_ms = 0;
@@ -59,7 +94,7 @@ void kp_api_versions_unsupported(struct kp_request *rq)
 	}
 	kp_msg_init(&kp_api_versions_response_desc, resp);
 	resp->error_code = KP_ERR_UNSUPPORTED_VERSION;
-	key->api_key = 18;
+	key->api_key = KP_API_API_VERSIONS;
 	key->min_version = e.min_version;
 	key->max_version = e.max_version;
 	resp->api_keys = key;

@@ -7,7 +7,9 @@
  * partition on this node alone. num_partitions -1 (v4+) means
  * num.partitions, replication_factor -1 default.replication.factor.
  * validate_only (v1+) checks without creating. A topic named twice in one
- * request is INVALID_REQUEST for each entry. Topic configs are validated
+ * request is not created and answered once, INVALID_REQUEST "Duplicate
+ * topic name.", after the other topics' results (as Kafka's ControllerApis
+ * does: clients match results by name). Topic configs are validated
  * against Kafka's topic config names, types and ranges (INVALID_CONFIG,
  * topic_config.c) but not yet applied (per-topic configs come with
  * ktopics). v5+ report partitions and replication factor; v7+ the topic id.
@@ -47,21 +49,27 @@ static int cmp_name(const void *a, const void *b)
 {
 	const ct_req *x = *(const ct_req *const *)a, *y = *(const ct_req *const *)b;
 
+	int c;
+
 	if (!x->name || !y->name)
-		return !!x->name - !!y->name;
-	return strcmp(x->name, y->name);
+		c = !!x->name - !!y->name;
+	else
+		c = strcmp(x->name, y->name);
+	return c ? c : (x > y) - (x < y); /* equal names: request order */
 }
 
 /*
- * mark_duplicates - dup[i] tells whether another of the `n` entries of
- * `req` names topic i too: Kafka answers every such entry INVALID_REQUEST
- * and creates none. Sorted, so a request of many topics stays cheap.
+ * mark_duplicates - dup[i] is DUP_FIRST or DUP_LATER when another of the
+ * `n` entries of `req` names topic i too (Kafka creates none of them),
+ * DUP_FIRST for the first entry of that name. Sorted, so a request of many topics stays cheap.
  * Returns the array (rq's arena), or NULL when memory runs out.
  */
-static bool *mark_duplicates(struct kp_request *rq, const struct kp_create_topics_request *req,
-			     int32_t n)
+enum { DUP_NONE, DUP_FIRST, DUP_LATER };
+
+static uint8_t *mark_duplicates(struct kp_request *rq, const struct kp_create_topics_request *req,
+				int32_t n)
 {
-	bool *dup = kp_request_alloc(rq, (size_t)(n ? n : 1));
+	uint8_t *dup = kp_request_alloc(rq, (size_t)(n ? n : 1));
 	const ct_req **v = kp_request_alloc(rq, sizeof(*v) * (size_t)(n ? n : 1));
 
 	if (!dup || !v)
@@ -70,8 +78,11 @@ static bool *mark_duplicates(struct kp_request *rq, const struct kp_create_topic
 		v[i] = &req->topics[i];
 	qsort(v, (size_t)n, sizeof(*v), cmp_name);
 	for (int32_t i = 1; i < n; i++)
-		if (v[i]->name && v[i - 1]->name && strcmp(v[i]->name, v[i - 1]->name) == 0)
-			dup[v[i] - req->topics] = dup[v[i - 1] - req->topics] = true;
+		if (v[i]->name && v[i - 1]->name && strcmp(v[i]->name, v[i - 1]->name) == 0) {
+			dup[v[i] - req->topics] = DUP_LATER;
+			if (!dup[v[i - 1] - req->topics])
+				dup[v[i - 1] - req->topics] = DUP_FIRST;
+		}
 	return dup;
 }
 
@@ -86,7 +97,7 @@ static int16_t validate(struct kp_request *rq, const ct_req *ct, bool duplicate,
 	if (!ct->name || !kp_topic_name_valid(ct->name))
 		return *msg = "invalid topic name", KP_ERR_INVALID_TOPIC_EXCEPTION;
 	if (duplicate)
-		return *msg = "duplicate topic name in the request", KP_ERR_INVALID_REQUEST;
+		return *msg = "Duplicate topic name.", KP_ERR_INVALID_REQUEST;
 	if (kp_topics_find(b->topics, ct->name))
 		return *msg = "topic already exists", KP_ERR_TOPIC_ALREADY_EXISTS;
 	if (ct->assignments_count > 0) {
@@ -142,16 +153,18 @@ int kp_handle_create_topics(struct kp_request *rq, kp_error *err)
 	struct kp_create_topics_response *resp = kp_request_alloc(rq, sizeof(*resp));
 	int32_t n = req->topics_count > 0 ? req->topics_count : 0;
 	ct_result *topics = kp_request_alloc(rq, sizeof(*topics) * (size_t)(n ? n : 1));
-	bool *dup = mark_duplicates(rq, req, n);
+	uint8_t *dup = mark_duplicates(rq, req, n);
 
 	if (!resp || !topics || !dup)
 		return kp_error_set(err, KP_ENOMEM, "out of memory");
-	kp_msg_init(&kp_create_topics_response_desc, resp);
-	for (int32_t i = 0; i < n; i++)
-		create_one(rq, req, &req->topics[i], dup[i], &topics[i]);
-	resp->throttle_time_ms = 0;
+	kp_create_topics_response_init(resp);
 	resp->topics = topics;
-	resp->topics_count = n;
+	for (int32_t i = 0; i < n; i++)
+		if (!dup[i])
+			create_one(rq, req, &req->topics[i], false, &topics[resp->topics_count++]);
+	for (int32_t i = 0; i < n; i++)
+		if (dup[i] == DUP_FIRST)
+			create_one(rq, req, &req->topics[i], true, &topics[resp->topics_count++]);
 	kp_request_respond(rq, resp);
 	return 0;
 }

@@ -16,12 +16,12 @@
 
 /* Versions served; the max is clamped to the schema's (kp_api_lookup). */
 const struct kp_api_entry kp_api_entries[] = {
-	{ 0, 0, 11, kp_handle_produce },        /* Produce */
-	{ 1, 0, 17, kp_handle_fetch },          /* Fetch */
-	{ 2, 0, 10, kp_handle_list_offsets },   /* ListOffsets */
-	{ 3, 0, 12, kp_handle_metadata },       /* Metadata */
-	{ 18, 0, 3, kp_handle_api_versions },   /* ApiVersions */
-	{ 19, 0, 7, kp_handle_create_topics },  /* CreateTopics */
+	{ KP_API_PRODUCE, 0, 11, kp_handle_produce },
+	{ KP_API_FETCH, 0, 17, kp_handle_fetch },
+	{ KP_API_LIST_OFFSETS, 0, 10, kp_handle_list_offsets },
+	{ KP_API_METADATA, 0, 12, kp_handle_metadata },
+	{ KP_API_API_VERSIONS, 0, 4, kp_handle_api_versions },
+	{ KP_API_CREATE_TOPICS, 0, 7, kp_handle_create_topics },
 };
 const int kp_api_entry_count = (int)(sizeof(kp_api_entries) / sizeof(kp_api_entries[0]));
 
@@ -139,7 +139,7 @@ int kp_broker_on_frame(kp_net_conn *conn, uint8_t *frame, size_t len, void *opaq
 	const struct kp_api_entry *e = kp_api_served(rq->api_key, &entry);
 
 	if (!e || rq->version < e->min_version || rq->version > e->max_version) {
-		if (rq->api_key == 18) {
+		if (rq->api_key == KP_API_API_VERSIONS) {
 			kp_api_versions_unsupported(rq);
 			return 0;
 		}

@@ -48,8 +48,13 @@ static struct kp_topic *fetch_topic(struct kp_request *rq, const struct kp_fetch
 	return kp_topics_find(rq->broker->topics, ft->topic);
 }
 
-/* partition_init - an empty answer for partition `index` with the schema's defaults. */
-static void partition_init(fr_partition *out, int32_t index)
+/*
+ * partition_init - an empty answer for partition `index` with the schema's
+ * defaults. AbortedTransactions (v4+) of a read is null for
+ * read_uncommitted and empty for read_committed (no transactions yet), as
+ * from Kafka.
+ */
+static void partition_init(fr_partition *out, int32_t index, bool read_committed)
 {
 	memset(out, 0, sizeof(*out));
 	out->partition_index = index;
@@ -62,7 +67,7 @@ static void partition_init(fr_partition *out, int32_t index)
 	out->current_leader.leader_epoch = -1;
 	out->snapshot_id.end_offset = -1;
 	out->snapshot_id.epoch = -1;
-	out->aborted_transactions_count = 0;
+	out->aborted_transactions_count = read_committed ? 0 : -1;
 	out->preferred_read_replica = -1;
 	out->records.data = (const uint8_t *)"";
 	out->records.len = 0;
@@ -193,9 +198,11 @@ static int fetch_partition(struct kp_request *rq, struct kp_topic *t, int16_t to
 
 	if (!out)
 		out = &tmp;
-	partition_init(out, fp->partition);
+	partition_init(out, fp->partition,
+		       ((const struct kp_fetch_request *)rq->body)->isolation_level == 1);
 	if (!p) {
 		out->error_code = t ? KP_ERR_UNKNOWN_TOPIC_OR_PARTITION : topic_error;
+		out->aborted_transactions_count = 0; /* Kafka: [] when nothing was read */
 		bud->error = true;
 		return 0;
 	}
@@ -212,6 +219,8 @@ static int fetch_partition(struct kp_request *rq, struct kp_topic *t, int16_t to
 			     : read_partition(rq, p, fp, bud, &recs, &err)) {
 		out->error_code = err.code == KP_ERANGE ? KP_ERR_OFFSET_OUT_OF_RANGE
 							: KP_ERR_KAFKA_STORAGE_ERROR;
+		/* Kafka answers a failed read without offsets */
+		out->high_watermark = out->last_stable_offset = out->log_start_offset = -1;
 		if (err.code != KP_ERANGE)
 			kp_diag_error("fetch from %s-%d: %s", t->name, p->index, err.msg);
 		bud->error = true;

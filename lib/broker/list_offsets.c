@@ -4,21 +4,52 @@
  * A partition's timestamp asks for:
  *   -1 latest           the high watermark (= last stable offset here)
  *   -2 earliest         the log start offset
- *   -3 max timestamp    (v7+) the largest batch max timestamp and the last
- *                       offset of its batch (kp_log_max_timestamp)
+ *   -3 max timestamp    (v7+) the largest timestamp and the first record
+ *                       carrying it (kp_log_max_timestamp finds the batch)
  *   -4 earliest local   (v8+) the log start offset (no tiered storage)
  *   -5 latest tiered    (v9+) -1 (no tiered storage)
- *   T >= 0              the first offset whose batch's max timestamp >= T
- *                       (kp_log_offset_for_timestamp), or -1 if none
+ *   T >= 0              the first record whose timestamp >= T, in the first
+ *                       batch whose max timestamp >= T (kp_log_offset_for_timestamp
+ *                       finds the batch), or -1 if none (CLIENT-NOTES rule 15)
  * v0 answers in old_style_offsets (an array of at most max_num_offsets);
  * v1+ in timestamp and offset; v4+ add the leader epoch (-1 when no
  * offset was found, as Kafka's TimestampAndOffset without an epoch).
  */
 #include "broker/internal.h"
+#include "record/records.h"
 #include "util/diag.h"
 
 typedef struct kp_list_offsets_response_list_offsets_topic_response lo_topic;
 typedef struct kp_list_offsets_response_list_offsets_partition_response lo_partition;
+
+/*
+ * to_record - narrow a batch-level answer to one record, as Kafka does: in
+ * the batch holding *offset, the first record whose timestamp is >= `ts`
+ * (or == `ts` when `exact`); *offset and *timestamp get it. Both are left
+ * alone when the batch cannot be read or holds no such record.
+ */
+static void to_record(struct kp_partition *p, int64_t ts, bool exact, int64_t *offset,
+		      int64_t *timestamp)
+{
+	kp_record_iter *it = NULL;
+	struct kp_record rec;
+	kp_error err;
+	kp_buf buf;
+
+	kp_buf_init(&buf);
+	if (kp_log_read(p->log, *offset, INT64_MAX, 1, &buf, &err) < 0 || buf.len == 0 ||
+	    !(it = kp_record_iter_new(buf.data, buf.len, 0)))
+		goto out;
+	while (kp_record_iter_next(it, &rec, &err) == 1)
+		if (exact ? rec.timestamp == ts : rec.timestamp >= ts) {
+			*offset = rec.offset;
+			*timestamp = rec.timestamp;
+			break;
+		}
+out:
+	kp_record_iter_free(it);
+	kp_buf_free(&buf);
+}
 
 /*
  * lookup - *offset (-1: none) and *timestamp (-1: none) for the requested
@@ -42,6 +73,8 @@ static int16_t lookup(struct kp_partition *p, int64_t ts, int64_t *offset, int64
 	case -3:
 		if (!kp_log_max_timestamp(p->log, timestamp, offset))
 			*offset = -1;
+		else
+			to_record(p, *timestamp, true, offset, timestamp);
 		return KP_ERR_NONE;
 	case -5:
 		*offset = -1;
@@ -60,6 +93,8 @@ static int16_t lookup(struct kp_partition *p, int64_t ts, int64_t *offset, int64
 	}
 	if (*offset < 0)
 		*timestamp = -1;
+	else
+		to_record(p, ts, false, offset, timestamp);
 	return KP_ERR_NONE;
 }
 
