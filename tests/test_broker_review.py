@@ -211,6 +211,32 @@ def test_parked_fetch_is_not_an_idle_connection(broker, topic):
         assert fetched(resp)[0][0] == 0
 
 
+def test_parked_fetch_wakes_only_for_its_partitions(broker, topic):
+    """A Fetch parked on partition 0 (max_wait 30 s) stays parked while records arrive on
+    partition 1 and on another topic, and is answered with the record as soon as one
+    arrives on partition 0."""
+    b = broker(partitions=2)
+    create_topic(b, topic, 2)
+    create_topic(b, topic + "-other", 1)
+    fetch = fetch_v4(topic, [(0, 0)], max_wait=30000, min_bytes=1)
+    with connect(b) as s, connect(b) as p:
+        s.sendall(frame(fetch, 5))
+        time.sleep(0.3)
+        kcall(p, ProduceRequest[3](None, 1, 10000, [(topic, [(1, record_batch([b"p1"]))])]))
+        kcall(p, ProduceRequest[3](None, 1, 10000, [(topic + "-other",
+                                                      [(0, record_batch([b"o"]))])]), corr=2)
+        s.settimeout(1.0)
+        with pytest.raises(socket.timeout):
+            s.recv(1, socket.MSG_PEEK)  # still parked: nothing it asked for arrived
+        s.settimeout(10 * SLOW)
+        kcall(p, ProduceRequest[3](None, 1, 10000, [(topic, [(0, record_batch([b"p0"]))])]),
+              corr=3)
+        got, resp = read_response(s, fetch)
+        assert got == 5
+        err, hw, records = fetched(resp)[0]
+        assert (err, hw) == (0, 1) and b"p0" in records, resp
+
+
 # ---------------------------------------------------------------- hang-ups
 
 

@@ -133,6 +133,10 @@ kp_broker *kp_broker_new(const kp_config *cfg, kp_error *err)
 		kp_error_set(err, KP_EIO, "cannot create the event loop");
 		goto fail;
 	}
+	if (!(b->purgatory = kp_purgatory_new(b->base))) {
+		kp_error_set(err, KP_ENOMEM, "out of memory");
+		goto fail;
+	}
 	if (watch_flusher(b, err) < 0)
 		goto fail;
 	kp_diag_info("node id %d, cluster id %s, log dir %s", b->cfg.node_id, b->cluster_id,
@@ -195,7 +199,7 @@ void kp_broker_stop(kp_broker *b)
 	b->stopping = true;
 	kp_diag_info("stopping");
 	kp_net_stop_accepting(b->net);
-	kp_fetch_answer_all(b);
+	kp_purgatory_shutdown(b->purgatory);
 	kp_net_drain(b->net, 5000, drained_cb, b);
 }
 
@@ -226,7 +230,8 @@ void kp_broker_free(kp_broker *b)
 {
 	if (!b)
 		return;
-	kp_net_free(b->net); /* drops parked fetches through on_close */
+	kp_net_free(b->net); /* drops parked requests through on_close */
+	kp_purgatory_free(b->purgatory);
 	kp_topics_free(b->topics); /* closing the logs waits for their flushes */
 	kp_flusher_free(b->flusher);
 	if (b->flush_done)
@@ -241,6 +246,14 @@ void kp_broker_free(kp_broker *b)
 		event_base_free(b->base);
 	kp_broker_config_clear(&b->cfg);
 	free(b);
+}
+
+void kp_broker_wake_partition(struct kp_broker *b, const struct kp_topic *topic, int32_t partition)
+{
+	struct kp_watch_key k;
+
+	kp_watch_key_partition(&k, &topic->id, partition);
+	kp_purgatory_wake(b->purgatory, &k);
 }
 
 struct kp_topic *kp_broker_create_topic(struct kp_broker *b, const char *name, int32_t partitions,

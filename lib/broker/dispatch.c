@@ -167,10 +167,10 @@ int kp_broker_on_frame(kp_net_conn *conn, uint8_t *frame, size_t len, void *opaq
 
 void kp_broker_on_hangup(kp_net_conn *conn, void *opaque)
 {
-	kp_fetch_hangup(opaque, conn);
+	kp_purgatory_hangup(((struct kp_broker *)opaque)->purgatory, conn);
 }
 
 void kp_broker_on_close(kp_net_conn *conn, void *opaque)
 {
-	kp_fetch_drop_conn(opaque, conn);
+	kp_purgatory_conn_closed(((struct kp_broker *)opaque)->purgatory, conn);
 }

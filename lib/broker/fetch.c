@@ -15,10 +15,11 @@
  * are answered sessionless: session_id 0.
  *
  * Long poll: when fewer than min_bytes are available, no partition has an
- * error and max_wait_ms > 0, the request is parked on a timer. An append
- * to a partition it asks for (kp_fetch_wake) activates the timer early;
- * the callback re-counts and responds once min_bytes are there or the
- * deadline has passed. The connection holds its later requests meanwhile.
+ * error and max_wait_ms > 0, the request is parked in the broker's
+ * purgatory (purgatory.h) under the keys of the partitions it asks for.
+ * An append to one of them wakes it (kp_broker_wake_partition); it then
+ * re-counts and responds once min_bytes are there or the deadline has
+ * passed. The connection holds its later requests meanwhile.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -33,13 +34,6 @@
 
 typedef struct kp_fetch_response_fetchable_topic_response fr_topic;
 typedef struct kp_fetch_response_partition_data fr_partition;
-
-struct kp_fetch_park {
-	struct kp_request *rq;
-	struct event *timer;
-	int64_t deadline_ms; /* CLOCK_MONOTONIC */
-	struct kp_fetch_park *next;
-};
 
 static struct kp_topic *fetch_topic(struct kp_request *rq, const struct kp_fetch_request_fetch_topic *ft)
 {
@@ -385,65 +379,52 @@ static void fetch_respond(struct kp_request *rq)
 	fetch_send(rq, resp, &bud);
 }
 
-/* park_free - unlink `park` from the broker, free it and its timer; returns its request. */
-static struct kp_request *park_free(struct kp_broker *b, struct kp_fetch_park *park)
-{
-	struct kp_request *rq = park->rq;
-
-	for (struct kp_fetch_park **pp = &b->parked; *pp; pp = &(*pp)->next)
-		if (*pp == park) {
-			*pp = park->next;
-			break;
-		}
-	event_free(park->timer);
-	free(park);
-	return rq;
-}
-
 /*
- * park_timer_cb - the deadline passed, data arrived (kp_fetch_wake) or
- * the client hung up (deadline set to 0): respond if min_bytes are
- * there or waiting is over, else wait on.
+ * fetch_waiting - the purgatory's callback for a parked fetch `arg` (its
+ * request): on a wake, answer once min_bytes are there, else wait on; on
+ * expiry, hangup or shutdown answer with what there is; on close free it.
  */
-static void park_timer_cb(evutil_socket_t fd, short what, void *arg)
+static bool fetch_waiting(void *arg, enum kp_op_reason why)
 {
-	struct kp_fetch_park *park = arg;
-	struct kp_request *rq = park->rq;
+	struct kp_request *rq = arg;
 	const struct kp_fetch_request *req = rq->body;
 	struct fetch_budget bud;
 
-	budget_init(&bud);
-	int64_t left = park->deadline_ms - kp_mono_ms();
-
-	if (left > 0 && !rq->broker->stopping && fetch_collect(rq, NULL, &bud) == 0 &&
-	    !bud.error && bud.total < (size_t)req->min_bytes) {
-		struct timeval tv = { left / 1000, (left % 1000) * 1000 };
-
-		evtimer_add(park->timer, &tv);
-		return;
+	if (why == KP_OP_CLOSED) {
+		kp_request_free(rq);
+		return true;
 	}
-	fetch_respond(park_free(rq->broker, park));
+	budget_init(&bud);
+	if (why == KP_OP_WAKE && !rq->broker->stopping && fetch_collect(rq, NULL, &bud) == 0 &&
+	    !bud.error && bud.total < (size_t)req->min_bytes)
+		return false;
+	fetch_respond(rq);
+	return true;
 }
 
+/* fetch_park - park rq until one of its partitions gets data or max_wait_ms passes. */
 static int fetch_park(struct kp_request *rq, kp_error *err)
 {
 	const struct kp_fetch_request *req = rq->body;
-	struct kp_fetch_park *park = calloc(1, sizeof(*park));
-	struct timeval tv = { req->max_wait_ms / 1000, (req->max_wait_ms % 1000) * 1000 };
+	struct kp_watch_key *keys;
+	size_t n = 0, cap = 0;
+	int rc;
 
-	if (!park)
+	for (int32_t i = 0; i < req->topics_count; i++)
+		cap += (size_t)req->topics[i].partitions_count;
+	if (!(keys = malloc(sizeof(*keys) * (cap ? cap : 1))))
 		return kp_error_set(err, KP_ENOMEM, "out of memory");
-	park->timer = evtimer_new(rq->broker->base, park_timer_cb, park);
-	if (!park->timer) {
-		free(park);
-		return kp_error_set(err, KP_ENOMEM, "out of memory");
+	for (int32_t i = 0; i < req->topics_count; i++) {
+		const struct kp_fetch_request_fetch_topic *ft = &req->topics[i];
+		const struct kp_topic *t = fetch_topic(rq, ft);
+
+		for (int32_t j = 0; t && j < ft->partitions_count; j++)
+			kp_watch_key_partition(&keys[n++], &t->id, ft->partitions[j].partition);
 	}
-	park->rq = rq;
-	park->deadline_ms = kp_mono_ms() + req->max_wait_ms;
-	park->next = rq->broker->parked;
-	rq->broker->parked = park;
-	evtimer_add(park->timer, &tv);
-	return 0;
+	rc = kp_purgatory_park(rq->broker->purgatory, rq->conn, req->max_wait_ms, keys, n,
+			       fetch_waiting, rq, err);
+	free(keys);
+	return rc;
 }
 
 /*
@@ -467,61 +448,4 @@ int kp_handle_fetch(struct kp_request *rq, kp_error *err)
 		return fetch_park(rq, err);
 	fetch_send(rq, resp, &bud);
 	return 0;
-}
-
-/* fetch_wants - whether the fetch in `rq` asks for topic/partition. */
-static bool fetch_wants(const struct kp_request *rq, const struct kp_topic *t, int32_t partition)
-{
-	const struct kp_fetch_request *req = rq->body;
-
-	for (int32_t i = 0; i < req->topics_count; i++) {
-		const struct kp_fetch_request_fetch_topic *ft = &req->topics[i];
-		bool same = rq->version >= 13 ? memcmp(&ft->topic_id, &t->id, sizeof(t->id)) == 0
-					      : (ft->topic && strcmp(ft->topic, t->name) == 0);
-
-		for (int32_t j = 0; same && j < ft->partitions_count; j++)
-			if (ft->partitions[j].partition == partition)
-				return true;
-	}
-	return false;
-}
-
-void kp_fetch_wake(struct kp_broker *b, const struct kp_topic *topic, int32_t partition)
-{
-	for (struct kp_fetch_park *p = b->parked; p; p = p->next)
-		if (fetch_wants(p->rq, topic, partition))
-			event_active(p->timer, EV_TIMEOUT, 1);
-}
-
-void kp_fetch_answer_all(struct kp_broker *b)
-{
-	while (b->parked)
-		fetch_respond(park_free(b, b->parked));
-}
-
-/* park_of - the parked fetch of `conn`, or NULL (a connection has at most one request). */
-static struct kp_fetch_park *park_of(struct kp_broker *b, const kp_net_conn *conn)
-{
-	for (struct kp_fetch_park *p = b->parked; p; p = p->next)
-		if (p->rq->conn == conn)
-			return p;
-	return NULL;
-}
-
-void kp_fetch_hangup(struct kp_broker *b, kp_net_conn *conn)
-{
-	struct kp_fetch_park *p = park_of(b, conn);
-
-	if (p) {
-		p->deadline_ms = 0;
-		event_active(p->timer, EV_TIMEOUT, 1);
-	}
-}
-
-void kp_fetch_drop_conn(struct kp_broker *b, kp_net_conn *conn)
-{
-	struct kp_fetch_park *p = park_of(b, conn);
-
-	if (p)
-		kp_request_free(park_free(b, p));
 }

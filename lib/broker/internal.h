@@ -17,6 +17,7 @@
 
 #include "broker/broker.h"
 #include "broker/config.h"
+#include "broker/purgatory.h"
 #include "broker/topics.h"
 #include "net/net.h"
 #include "protocol/codec.h"
@@ -25,7 +26,6 @@
 
 struct event_base;
 struct event;
-struct kp_fetch_park;
 
 struct kp_broker {
 	struct kp_broker_config cfg;
@@ -33,7 +33,7 @@ struct kp_broker {
 	kp_net *net;
 	kp_topics *topics;
 	char cluster_id[32];
-	struct kp_fetch_park *parked; /* long-poll fetches waiting for data */
+	kp_purgatory *purgatory;      /* parked requests (long-poll fetches) */
 	struct event *sigint, *sigterm;
 	bool stopping;
 	struct kp_flusher *flusher;   /* the fsync thread of the flush policy, or NULL (none set) */
@@ -117,14 +117,11 @@ int16_t kp_topic_configs_check(struct kp_request *rq,
 			       const struct kp_create_topics_request_creatable_topic_config *cfgs,
 			       int32_t n, const char **msg);
 
-/* kp_fetch_wake - data was appended to topic/partition: re-run parked fetches asking for it. */
-void kp_fetch_wake(struct kp_broker *b, const struct kp_topic *topic, int32_t partition);
-/* kp_fetch_answer_all - answer every parked fetch now (shutdown). */
-void kp_fetch_answer_all(struct kp_broker *b);
-/* kp_fetch_hangup - answer the parked fetch of `conn` (if any) soon, from the event loop. */
-void kp_fetch_hangup(struct kp_broker *b, kp_net_conn *conn);
-/* kp_fetch_drop_conn - forget the parked fetch of a closing connection. */
-void kp_fetch_drop_conn(struct kp_broker *b, kp_net_conn *conn);
+/*
+ * kp_broker_wake_partition - records were appended to topic/partition:
+ * wake the requests parked on it (long-poll fetches), from the event loop.
+ */
+void kp_broker_wake_partition(struct kp_broker *b, const struct kp_topic *topic, int32_t partition);
 
 /* The API handlers, one file each. */
 int kp_handle_api_versions(struct kp_request *rq, kp_error *err);

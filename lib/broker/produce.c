@@ -135,7 +135,7 @@ static void append_records(struct kp_request *rq, struct kp_topic *t, struct kp_
 		goto done;
 	}
 	out->log_start_offset = kp_log_start_offset(p->log);
-	kp_fetch_wake(rq->broker, t, p->index);
+	kp_broker_wake_partition(rq->broker, t, p->index);
 done:
 	kp_buf_free(&legacy);
 }
