@@ -58,33 +58,26 @@ static bool software_name_valid(const char *s)
 int kp_handle_api_versions(struct kp_request *rq, kp_error *err)
 {
 	const struct kp_api_versions_request *req = rq->body;
-	struct kp_api_versions_response *resp = kp_request_alloc(rq, sizeof(*resp));
+	struct kp_api_versions_response *resp = kp_api_versions_response_new(&rq->arena, 1);
 
 	if (!resp)
 		return kp_error_set(err, KP_ENOMEM, "out of memory");
-	kp_msg_init(&kp_api_versions_response_desc, resp);
-	resp->finalized_features_epoch = -1;
 	if (rq->version >= 3 && (!software_name_valid(req->client_software_name) ||
 				 !software_name_valid(req->client_software_version))) {
 		/* Kafka answers INVALID_REQUEST with no API keys */
 		resp->error_code = KP_ERR_INVALID_REQUEST;
-		kp_request_respond(rq, resp);
+		KP_RESPOND(rq, API_VERSIONS, resp);
 		return 0;
 	}
 	if (fill_api_keys(rq, resp) < 0)
 		return kp_error_set(err, KP_ENOMEM, "out of memory");
-	resp->error_code = KP_ERR_NONE;
-	resp->throttle_time_ms = 0;
-	resp->supported_features_count = 0;
-	resp->finalized_features_count = 0;
-	resp->finalized_features_epoch = -1;
-	kp_request_respond(rq, resp);
+	KP_RESPOND(rq, API_VERSIONS, resp);
 	return 0;
 }
 
 void kp_api_versions_unsupported(struct kp_request *rq)
 {
-	struct kp_api_versions_response *resp = kp_request_alloc(rq, sizeof(*resp));
+	struct kp_api_versions_response *resp = kp_api_versions_response_new(&rq->arena, 1);
 	struct kp_api_versions_response_api_version *key = kp_request_alloc(rq, sizeof(*key));
 	struct kp_api_entry e;
 
@@ -92,7 +85,6 @@ void kp_api_versions_unsupported(struct kp_request *rq)
 		kp_request_finish(rq);
 		return;
 	}
-	kp_msg_init(&kp_api_versions_response_desc, resp);
 	resp->error_code = KP_ERR_UNSUPPORTED_VERSION;
 	key->api_key = KP_API_API_VERSIONS;
 	key->min_version = e.min_version;
@@ -100,5 +92,5 @@ void kp_api_versions_unsupported(struct kp_request *rq)
 	resp->api_keys = key;
 	resp->api_keys_count = 1;
 	rq->version = 0;
-	kp_request_respond(rq, resp);
+	KP_RESPOND(rq, API_VERSIONS, resp);
 }

@@ -150,14 +150,13 @@ static void create_one(struct kp_request *rq, const struct kp_create_topics_requ
 int kp_handle_create_topics(struct kp_request *rq, kp_error *err)
 {
 	const struct kp_create_topics_request *req = rq->body;
-	struct kp_create_topics_response *resp = kp_request_alloc(rq, sizeof(*resp));
+	struct kp_create_topics_response *resp = kp_create_topics_response_new(&rq->arena, 1);
 	int32_t n = req->topics_count > 0 ? req->topics_count : 0;
 	ct_result *topics = kp_request_alloc(rq, sizeof(*topics) * (size_t)(n ? n : 1));
 	uint8_t *dup = mark_duplicates(rq, req, n);
 
 	if (!resp || !topics || !dup)
 		return kp_error_set(err, KP_ENOMEM, "out of memory");
-	kp_create_topics_response_init(resp);
 	resp->topics = topics;
 	for (int32_t i = 0; i < n; i++)
 		if (!dup[i])
@@ -165,6 +164,6 @@ int kp_handle_create_topics(struct kp_request *rq, kp_error *err)
 	for (int32_t i = 0; i < n; i++)
 		if (dup[i] == DUP_FIRST)
 			create_one(rq, req, &req->topics[i], true, &topics[resp->topics_count++]);
-	kp_request_respond(rq, resp);
+	KP_RESPOND(rq, CREATE_TOPICS, resp);
 	return 0;
 }

@@ -86,6 +86,21 @@ out:
 	kp_buf_free(&out);
 }
 
+void kp_request_respond_api(struct kp_request *rq, int16_t api_key, const void *resp)
+{
+	if (rq->api_key != api_key) {
+		kp_net_conn *conn = rq->conn;
+		char why[128];
+
+		snprintf(why, sizeof(why), "handler answered api %d to a request of api %d", api_key,
+			 rq->api_key);
+		kp_request_free(rq);
+		kp_net_conn_fail(conn, why);
+		return;
+	}
+	kp_request_respond(rq, resp);
+}
+
 /* request_new - take ownership of `frame` and decode its header; NULL and err on failure. */
 static struct kp_request *request_new(struct kp_broker *b, kp_net_conn *conn, uint8_t *frame, size_t len,
 				      kp_reader *r, kp_error *err)

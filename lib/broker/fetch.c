@@ -319,7 +319,7 @@ static void fetch_send(struct kp_request *rq, const struct kp_fetch_response *re
 	kp_buf out;
 
 	if (bud->nfiles == 0) {
-		kp_request_respond(rq, resp);
+		KP_RESPOND(rq, FETCH, resp);
 		return;
 	}
 	kp_buf_init(&out);
@@ -350,14 +350,10 @@ send:
 /* fetch_build - the whole response in rq's arena (bytes counted into bud); NULL without memory. */
 static struct kp_fetch_response *fetch_build(struct kp_request *rq, struct fetch_budget *bud)
 {
-	struct kp_fetch_response *resp = kp_request_alloc(rq, sizeof(*resp));
+	struct kp_fetch_response *resp = kp_fetch_response_new(&rq->arena, 1);
 
 	if (!resp)
 		return NULL;
-	kp_msg_init(&kp_fetch_response_desc, resp);
-	resp->throttle_time_ms = 0;
-	resp->error_code = KP_ERR_NONE;
-	resp->session_id = 0;
 	return fetch_collect(rq, resp, bud) < 0 ? NULL : resp;
 }
 

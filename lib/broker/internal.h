@@ -83,6 +83,22 @@ void kp_broker_on_close(kp_net_conn *conn, void *opaque);
  * ERROR (the client will time out), since the broker cannot do better.
  */
 void kp_request_respond(struct kp_request *rq, const void *resp);
+
+/*
+ * KP_RESPOND(rq, API, resp) - kp_request_respond with the response type
+ * checked twice: `resp` must point to a KP_API_<API>_RESPONSE (the struct
+ * the generator names for API; another struct does not compile under
+ * -Werror), and rq must be a request of KP_API_<API> (else the connection
+ * is closed with a logged reason by kp_request_respond_api).
+ */
+#define KP_RESPOND(rq, API, resp)                                              \
+	do {                                                                   \
+		const KP_API_##API##_RESPONSE *kp_typed_resp_ = (resp);        \
+		kp_request_respond_api((rq), KP_API_##API, kp_typed_resp_);    \
+	} while (0)
+
+/* kp_request_respond_api - kp_request_respond after checking rq is a request of `api_key`. */
+void kp_request_respond_api(struct kp_request *rq, int16_t api_key, const void *resp);
 /* kp_request_finish - free `rq` and let its connection go on without a response. */
 void kp_request_finish(struct kp_request *rq);
 /* kp_request_free - free `rq` without touching its connection. */

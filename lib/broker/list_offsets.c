@@ -137,13 +137,12 @@ static int answer_partition(struct kp_request *rq, struct kp_topic *t,
 int kp_handle_list_offsets(struct kp_request *rq, kp_error *err)
 {
 	const struct kp_list_offsets_request *req = rq->body;
-	struct kp_list_offsets_response *resp = kp_request_alloc(rq, sizeof(*resp));
+	struct kp_list_offsets_response *resp = kp_list_offsets_response_new(&rq->arena, 1);
 	int32_t nt = req->topics_count > 0 ? req->topics_count : 0;
 	lo_topic *topics = kp_request_alloc(rq, sizeof(*topics) * (size_t)(nt ? nt : 1));
 
 	if (!resp || !topics)
 		return kp_error_set(err, KP_ENOMEM, "out of memory");
-	kp_msg_init(&kp_list_offsets_response_desc, resp);
 	for (int32_t i = 0; i < nt; i++) {
 		const struct kp_list_offsets_request_list_offsets_topic *rt = &req->topics[i];
 		struct kp_topic *t = kp_topics_find(rq->broker->topics, rt->name);
@@ -158,9 +157,8 @@ int kp_handle_list_offsets(struct kp_request *rq, kp_error *err)
 			if (answer_partition(rq, t, &rt->partitions[j], &topics[i].partitions[j]) < 0)
 				return kp_error_set(err, KP_ENOMEM, "out of memory");
 	}
-	resp->throttle_time_ms = 0;
 	resp->topics = topics;
 	resp->topics_count = nt;
-	kp_request_respond(rq, resp);
+	KP_RESPOND(rq, LIST_OFFSETS, resp);
 	return 0;
 }

@@ -151,20 +151,18 @@ static int fill_requested_topics(struct kp_request *rq, const struct kp_metadata
 int kp_handle_metadata(struct kp_request *rq, kp_error *err)
 {
 	const struct kp_metadata_request *req = rq->body;
-	struct kp_metadata_response *resp = kp_request_alloc(rq, sizeof(*resp));
+	struct kp_metadata_response *resp = kp_metadata_response_new(&rq->arena, 1);
 	struct kp_metadata_response_metadata_response_broker *brk = kp_request_alloc(rq, sizeof(*brk));
 	const char *host;
 	int port;
 
 	if (!resp || !brk)
 		return kp_error_set(err, KP_ENOMEM, "out of memory");
-	kp_msg_init(&kp_metadata_response_desc, resp);
 	advertised(rq->broker, &host, &port);
 	brk->node_id = rq->broker->cfg.node_id;
 	brk->host = (char *)host;
 	brk->port = port;
 	brk->rack = NULL;
-	resp->throttle_time_ms = 0;
 	resp->brokers = brk;
 	resp->brokers_count = 1;
 	resp->cluster_id = rq->broker->cluster_id;
@@ -176,6 +174,6 @@ int kp_handle_metadata(struct kp_request *rq, kp_error *err)
 
 	if (rc < 0)
 		return kp_error_set(err, KP_ENOMEM, "out of memory");
-	kp_request_respond(rq, resp);
+	KP_RESPOND(rq, METADATA, resp);
 	return 0;
 }

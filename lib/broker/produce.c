@@ -196,12 +196,11 @@ int kp_handle_produce(struct kp_request *rq, kp_error *err)
 
 	if (req->acks != 0 && req->acks != 1 && req->acks != -1)
 		acks_error = KP_ERR_INVALID_REQUIRED_ACKS;
-	struct kp_produce_response *resp = kp_request_alloc(rq, sizeof(*resp));
+	struct kp_produce_response *resp = kp_produce_response_new(&rq->arena, 1);
 	pr_topic *topics = kp_request_alloc(rq, sizeof(*topics) * (size_t)(n ? n : 1));
 
 	if (!resp || !topics)
 		return kp_error_set(err, KP_ENOMEM, "out of memory");
-	kp_msg_init(&kp_produce_response_desc, resp);
 	for (int32_t i = 0; i < n; i++)
 		if (produce_topic(rq, &req->topic_data[i], acks_error, &topics[i]) < 0)
 			return kp_error_set(err, KP_ENOMEM, "out of memory");
@@ -213,7 +212,6 @@ int kp_handle_produce(struct kp_request *rq, kp_error *err)
 	}
 	resp->responses = topics;
 	resp->responses_count = n;
-	resp->throttle_time_ms = 0;
-	kp_request_respond(rq, resp);
+	KP_RESPOND(rq, PRODUCE, resp);
 	return 0;
 }
