@@ -14,6 +14,7 @@ from kafka.protocol.metadata import MetadataRequest
 from test_broker_review import (KAFKA_STORAGE_ERROR, connect, create_topic, cstr, fetch_v4, fetched,
                                 kcall, list_offsets, uvarint)
 from test_failures import call, error_lines, produce_v3, record_batch
+from test_oldclients import DebugBroker
 
 # ---------------------------------------------------------------- offline partitions
 
@@ -219,3 +220,22 @@ def test_legacy_produce_checks_message_max_bytes_per_message(broker, kp, topic):
             prod.close(5)
     assert kp.consume_all(b.bootstrap, topic).count(b"\n") == 100
     b.stop()
+
+
+
+def test_session_names_listener_principal_and_client_software(kp, tmp_path, bin_dir):
+    """Each connection has a session: when kcat's connection closes, the broker (at debug
+    level) names its listener, the anonymous principal and the client software that
+    ApiVersions v3 reported (librdkafka and its version)."""
+    d = tmp_path / "logs"
+    d.mkdir()
+    b = DebugBroker([], d)
+    try:
+        p = kp.run("kcat", "-L", "-b", b.bootstrap, check_sanitizer=False)
+        assert p.returncode == 0, p.err
+        assert b.wait_stderr("principal User:ANONYMOUS, client librdkafka", timeout=10), \
+            b.stderr[-3000:]
+        assert "listener PLAINTEXT" in b.stderr
+    finally:
+        b.stop()
+    b.check_sanitizer()

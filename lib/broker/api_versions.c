@@ -71,6 +71,10 @@ int kp_handle_api_versions(struct kp_request *rq, kp_error *err)
 	}
 	if (fill_api_keys(rq, resp) < 0)
 		return kp_error_set(err, KP_ENOMEM, "out of memory");
+	if (rq->version >= 3 && rq->session &&
+	    kp_session_set_client_software(rq->session, req->client_software_name,
+					   req->client_software_version) < 0)
+		return kp_error_set(err, KP_ENOMEM, "out of memory");
 	KP_RESPOND(rq, API_VERSIONS, resp);
 	return 0;
 }

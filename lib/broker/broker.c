@@ -163,6 +163,7 @@ int kp_broker_start(kp_broker *b, kp_error *err)
 		.on_frame = kp_broker_on_frame,
 		.on_hangup = kp_broker_on_hangup,
 		.on_close = kp_broker_on_close,
+		.on_open = kp_broker_on_open,
 		.opaque = b,
 	};
 
@@ -172,7 +173,7 @@ int kp_broker_start(kp_broker *b, kp_error *err)
 	for (int i = 0; i < b->cfg.listener_count; i++) {
 		const struct kp_broker_listener *l = &b->cfg.listeners[i];
 
-		if (kp_net_listen(b->net, l->host, l->port, l->proto, err) < 0)
+		if (kp_net_listen(b->net, l->name, l->host, l->port, l->proto, err) < 0)
 			return -1;
 		kp_diag_info("listening on %s://%s:%d", l->name, l->host, l->port);
 	}

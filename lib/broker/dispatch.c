@@ -114,6 +114,7 @@ static struct kp_request *request_new(struct kp_broker *b, kp_net_conn *conn, ui
 	}
 	rq->broker = b;
 	rq->conn = conn;
+	rq->session = kp_net_conn_session(conn);
 	rq->frame = frame;
 	rq->len = len;
 	kp_arena_init(&rq->arena);
@@ -185,7 +186,21 @@ void kp_broker_on_hangup(kp_net_conn *conn, void *opaque)
 	kp_purgatory_hangup(((struct kp_broker *)opaque)->purgatory, conn);
 }
 
+void *kp_broker_on_open(kp_net_conn *conn, const char *listener, int proto, void *opaque)
+{
+	return kp_session_new(conn, listener, proto);
+}
+
+/* kp_broker_on_close - what waited for the connection is told, then its session goes. */
 void kp_broker_on_close(kp_net_conn *conn, void *opaque)
 {
+	struct kp_session *s = kp_net_conn_session(conn);
+
 	kp_purgatory_conn_closed(((struct kp_broker *)opaque)->purgatory, conn);
+	if (s)
+		kp_diag_debug("closing connection from %s: listener %s, principal %s, client %s %s",
+			      kp_net_conn_peer(conn), s->listener, s->principal,
+			      s->client_software_name ? s->client_software_name : "(unnamed)",
+			      s->client_software_version ? s->client_software_version : "");
+	kp_session_free(s);
 }

@@ -18,6 +18,7 @@
 #include "broker/broker.h"
 #include "broker/config.h"
 #include "broker/purgatory.h"
+#include "broker/session.h"
 #include "broker/topics.h"
 #include "net/net.h"
 #include "protocol/codec.h"
@@ -44,6 +45,7 @@ struct kp_broker {
 struct kp_request {
 	struct kp_broker *broker;
 	kp_net_conn *conn;
+	struct kp_session *session; /* the connection's (borrowed) */
 	uint8_t *frame; /* owned; request kp_bytes point into it */
 	size_t len;
 	kp_arena arena; /* the decoded request and the response */
@@ -75,6 +77,8 @@ const struct kp_api_entry *kp_api_served(int16_t api_key, struct kp_api_entry *o
 int kp_broker_on_frame(kp_net_conn *conn, uint8_t *frame, size_t len, void *opaque, kp_error *err);
 void kp_broker_on_hangup(kp_net_conn *conn, void *opaque);
 void kp_broker_on_close(kp_net_conn *conn, void *opaque);
+/* kp_broker_on_open - the net callback making a connection's session (dispatch.c). */
+void *kp_broker_on_open(kp_net_conn *conn, const char *listener, int proto, void *opaque);
 
 /*
  * kp_request_respond - encode `resp` (the response struct of rq's API) at

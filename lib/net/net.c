@@ -43,6 +43,7 @@ struct kp_listener {
 	bool failing;         /* the last accept failed: WARN once per episode */
 	int proto;
 	char name[300];       /* "HOST:PORT", for logs */
+	char listener[64];    /* the listener's name, e.g. "PLAINTEXT" */
 	struct kp_listener *next;
 };
 
@@ -54,6 +55,7 @@ struct kp_net_conn {
 	bool in_dispatch; /* inside conn_process, to avoid recursion */
 	bool peer_eof;    /* the client shut down its sending side */
 	bool closing;     /* close once the output buffer is written */
+	void *session;    /* the owner's, from on_open */
 	struct kp_net_conn *prev, *next;
 };
 
@@ -445,6 +447,12 @@ static void accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct soc
 
 	if (!c)
 		return;
+	if (n->cb.on_open && !(c->session = n->cb.on_open(c, l->listener, l->proto, n->cb.opaque))) {
+		kp_diag_warn("connection from %s on %s refused", c->peer, l->name);
+		bufferevent_free(c->bev);
+		free(c);
+		return;
+	}
 	c->next = n->conns;
 	if (n->conns)
 		n->conns->prev = c;
@@ -515,7 +523,8 @@ static void listener_free(struct kp_listener *l)
 	free(l);
 }
 
-int kp_net_listen(kp_net *n, const char *host, int port, int proto, kp_error *err)
+int kp_net_listen(kp_net *n, const char *listener, const char *host, int port, int proto,
+		  kp_error *err)
 {
 	if (proto != KP_SECURITY_PLAINTEXT)
 		return kp_error_set(err, KP_EINVAL, "unsupported security protocol");
@@ -533,6 +542,7 @@ int kp_net_listen(kp_net *n, const char *host, int port, int proto, kp_error *er
 	l->net = n;
 	l->proto = proto;
 	snprintf(l->name, sizeof(l->name), "%s:%d", host && *host ? host : "*", port);
+	snprintf(l->listener, sizeof(l->listener), "%s", listener ? listener : "");
 	l->lev = evconnlistener_new(n->base, accept_cb, l, LEV_OPT_CLOSE_ON_FREE, -1, fd);
 	if (!l->lev) {
 		close(fd);
@@ -596,6 +606,11 @@ void kp_net_free(kp_net *n)
 	if (n->drain_timer)
 		event_free(n->drain_timer);
 	free(n);
+}
+
+void *kp_net_conn_session(const kp_net_conn *c)
+{
+	return c->session;
 }
 
 const char *kp_net_conn_peer(const kp_net_conn *c)

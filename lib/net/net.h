@@ -81,9 +81,16 @@ enum kp_security_protocol {
  *
  * on_close (may be NULL) is called once before a connection is freed, so
  * the owner can drop a request it still holds for it (and must not reply
- * to it afterwards).
+ * to it afterwards) and free its session.
+ *
+ * on_open (may be NULL) is called for each accepted connection before any
+ * frame, with the listener's name (as given to kp_net_listen) and security
+ * protocol; what it returns is the connection's session
+ * (kp_net_conn_session), owned by the owner. NULL refuses the connection
+ * (it is closed at once, without on_close).
  */
 struct kp_net_callbacks {
+	void *(*on_open)(kp_net_conn *conn, const char *listener, int proto, void *opaque);
 	int (*on_frame)(kp_net_conn *conn, uint8_t *frame, size_t len, void *opaque, kp_error *err);
 	void (*on_hangup)(kp_net_conn *conn, void *opaque);
 	void (*on_close)(kp_net_conn *conn, void *opaque);
@@ -105,11 +112,13 @@ kp_net *kp_net_new(struct event_base *base, const struct kp_net_config *cfg,
 
 /*
  * kp_net_listen - start accepting on `host`:`port` ("" or "0.0.0.0" for
- * all interfaces) with `proto`. Returns 0, or -1 with KP_EINVAL
+ * all interfaces) with `proto`; `listener` (copied) names the listener
+ * ("PLAINTEXT", Kafka's listener name) for on_open. Returns 0, or -1 with KP_EINVAL
  * (unresolvable host, unsupported protocol), KP_ENOMEM, or KP_EIO
  * ("cannot listen on HOST:PORT: Address already in use").
  */
-int kp_net_listen(kp_net *n, const char *host, int port, int proto, kp_error *err);
+int kp_net_listen(kp_net *n, const char *listener, const char *host, int port, int proto,
+		  kp_error *err);
 
 /* kp_net_stop_accepting - close every listener; connections stay open. */
 void kp_net_stop_accepting(kp_net *n);
@@ -164,5 +173,8 @@ static inline void kp_net_conn_done(kp_net_conn *c) { kp_net_conn_reply(c, NULL)
 
 /* kp_net_conn_peer - "HOST:PORT" of the client (owned by the connection). */
 const char *kp_net_conn_peer(const kp_net_conn *c);
+
+/* kp_net_conn_session - what on_open returned for `c` (NULL without on_open). */
+void *kp_net_conn_session(const kp_net_conn *c);
 
 #endif
