@@ -68,9 +68,10 @@
 #include "record/records.h"
 #include "util/arena.h"
 #include "util/buf.h"
+#include "util/clock.h"
 
-#define IO_TIMEOUT_S 30
-#define MAX_FRAME (64 * 1024 * 1024)
+#include "rawconn.h"
+
 #define RETRY_SLEEP_MS 100
 
 struct topic_id {
@@ -79,11 +80,8 @@ struct topic_id {
 };
 
 struct wire {
-	char host[256];
-	int port;
-	int fd;
+	struct raw_conn rc; /* host, port, fd and the last error (why) */
 	int32_t corr;
-	char why[512];
 	struct topic_id *ids;
 	size_t nids, capids;
 	int16_t produce_version; /* of the request whose records are being built */
@@ -95,109 +93,11 @@ static int fail(struct wire *w, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(w->why, sizeof w->why, fmt, ap);
+	vsnprintf(w->rc.why, sizeof w->rc.why, fmt, ap);
 	va_end(ap);
 	return -1;
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* ---- connection ------------------------------------------------------ */
-
-static void net_close(struct wire *w)
-{
-	if (w->fd >= 0)
-		close(w->fd);
-	w->fd = -1;
-}
-
-static int net_open(struct wire *w)
-{
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res, *ai;
-	struct timeval tv = { IO_TIMEOUT_S, 0 };
-	char port[16];
-	int rc;
-
-	net_close(w);
-	snprintf(port, sizeof port, "%d", w->port);
-	if ((rc = getaddrinfo(w->host, port, &hints, &res)) != 0)
-		return fail(w, "cannot resolve %s: %s", w->host, gai_strerror(rc));
-	for (ai = res; ai && w->fd < 0; ai = ai->ai_next) {
-		w->fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
-		if (w->fd >= 0 && connect(w->fd, ai->ai_addr, ai->ai_addrlen) < 0)
-			net_close(w);
-	}
-	freeaddrinfo(res);
-	if (w->fd < 0)
-		return fail(w, "cannot connect to %s:%d: %s", w->host, w->port, strerror(errno));
-	setsockopt(w->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-	setsockopt(w->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-	return 0;
-}
-
-/* Returns -1 with why, or -2 when the broker closed the connection. */
-static int io_error(struct wire *w, const char *what, ssize_t n)
-{
-	if (n == 0 || errno == ECONNRESET || errno == EPIPE)
-		return fail(w, "%s: connection closed by the broker", what), -2;
-	if (errno == EAGAIN || errno == EWOULDBLOCK)
-		return fail(w, "%s: no answer within %d s", what, IO_TIMEOUT_S);
-	return fail(w, "%s: %s", what, strerror(errno));
-}
-
-static int write_all(struct wire *w, const uint8_t *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t k = send(w->fd, p, n, MSG_NOSIGNAL);
-
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			return io_error(w, "sending", k);
-		p += k;
-		n -= (size_t)k;
-	}
-	return 0;
-}
-
-static int read_all(struct wire *w, uint8_t *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t k = recv(w->fd, p, n, 0);
-
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			return io_error(w, "reading a response", k);
-		p += k;
-		n -= (size_t)k;
-	}
-	return 0;
-}
-
-/* read_frame - the next frame's body (size prefix removed) in `arena`. */
-static int read_frame(struct wire *w, kp_arena *arena, uint8_t **body, size_t *len)
-{
-	uint8_t hdr[4];
-	uint32_t size;
-	int rc;
-
-	if ((rc = read_all(w, hdr, 4)) < 0)
-		return rc;
-	size = kp_load_u32(hdr);
-	if (size < 4 || size > MAX_FRAME)
-		return fail(w, "bad response size %u", size);
-	if (!(*body = kp_arena_alloc(arena, size)))
-		return fail(w, "out of memory");
-	*len = size;
-	return read_all(w, *body, size);
-}
 
 /* ---- topic ids --------------------------------------------------------- */
 
@@ -292,7 +192,7 @@ static int record_from_json(const json_t *j, struct kp_record *rec, kp_arena *a,
 	json_t *ts = json_object_get(j, "timestamp");
 	struct kp_record_header *h = NULL;
 
-	*rec = (struct kp_record){ .timestamp = json_is_integer(ts) ? json_integer_value(ts) : now_ms(),
+	*rec = (struct kp_record){ .timestamp = json_is_integer(ts) ? json_integer_value(ts) : kp_wall_ms(),
 		.key_len = -1, .value_len = -1 };
 	if (json_is_string(k)) {
 		rec->key = (const uint8_t *)json_string_value(k);
@@ -491,7 +391,7 @@ static int send_request(struct wire *w, const struct step *s, kp_arena *a, int32
 		kp_buf_free(&out);
 		return fail(w, "cannot build the request: %s", err.msg);
 	}
-	rc = out.oom ? fail(w, "out of memory") : write_all(w, out.data, out.len);
+	rc = out.oom ? fail(w, "out of memory") : raw_write_all(&w->rc, out.data, out.len);
 	kp_buf_free(&out);
 	return rc;
 }
@@ -520,7 +420,7 @@ static int recv_response(struct wire *w, const struct step *s, kp_arena *a, int3
 	void *resp;
 	int rc;
 
-	if ((rc = read_frame(w, a, &body, &len)) < 0)
+	if ((rc = raw_read_frame(&w->rc, a, &body, &len)) < 0)
 		return rc;
 	if ((int32_t)kp_load_u32(body) != corr)
 		return fail(w, "response has correlation id %d, expected %d",
@@ -579,25 +479,17 @@ static int exchange(struct wire *w, const struct step *s, kp_arena *a, json_t **
 	int rc;
 
 	*resp = NULL;
-	if (w->fd < 0 && net_open(w) < 0)
+	if (w->rc.fd < 0 && raw_open(&w->rc) < 0)
 		return -1;
 	if ((rc = send_request(w, s, a, &corr)) < 0 || s->no_response)
 		return rc;
 	return recv_response(w, s, a, corr, resp);
 }
 
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
 /* run_step - one step, retried as it asks; prints its line; 0 or -1 (an "error" line). */
 static int run_step(struct wire *w, const struct step *s)
 {
-	int64_t deadline = now_ms() + s->retry_ms;
+	int64_t deadline = kp_wall_ms() + s->retry_ms;
 	json_t *line = json_pack("{sIsssssi}", "step", (json_int_t)s->index, "label", s->label,
 				 "api", s->api->name, "version", s->version);
 	json_t *resp = NULL;
@@ -606,22 +498,22 @@ static int run_step(struct wire *w, const struct step *s)
 	int rc, attempts = 0;
 
 	kp_arena_init(&a);
-	w->why[0] = '\0';
+	w->rc.why[0] = '\0';
 	for (;;) {
 		kp_arena_free(&a);
 		json_decref(resp);
 		attempts++;
 		rc = resolve_ids(w, s->request) < 0 ? -1 : exchange(w, s, &a, &resp);
 		if (rc < 0 || !resp || !s->retry_while || !should_retry(s->retry_while, resp) ||
-		    now_ms() >= deadline)
+		    kp_wall_ms() >= deadline)
 			break;
-		sleep_ms(RETRY_SLEEP_MS);
+		kp_sleep_ms(RETRY_SLEEP_MS);
 	}
 	json_object_set_new(line, "attempts", json_integer(attempts));
 	if (rc == -2)
 		json_object_set_new(line, "closed", json_true());
 	else if (rc < 0)
-		json_object_set_new(line, "error", json_string(w->why));
+		json_object_set_new(line, "error", json_string(w->rc.why));
 	else if (!resp)
 		json_object_set_new(line, "no_response", json_true());
 	else {
@@ -629,7 +521,7 @@ static int run_step(struct wire *w, const struct step *s)
 		json_object_set(line, "response", resp);
 	}
 	if (rc < 0)
-		net_close(w);
+		raw_close(&w->rc);
 	text = json_dumps(line, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	if (!text) {
 		fputs("kpwire: out of memory\n", stderr);
@@ -698,7 +590,7 @@ static int print_apis(void)
 
 int main(int argc, char **argv)
 {
-	struct wire w = { .fd = -1 };
+	struct wire w = { .rc = { .fd = -1 } };
 	json_t *script, *empty = json_object();
 	json_error_t jerr;
 	kp_error err;
@@ -709,8 +601,8 @@ int main(int argc, char **argv)
 		json_decref(empty);
 		return print_apis();
 	}
-	if (argc < 2 || argc > 3 || kp_hostport_parse(argv[1], strlen(argv[1]), w.host, sizeof w.host,
-						     &w.port, &err) < 0) {
+	if (argc < 2 || argc > 3 || kp_hostport_parse(argv[1], strlen(argv[1]), w.rc.host, sizeof w.rc.host,
+						     &w.rc.port, &err) < 0) {
 		fputs("usage: kpwire HOST:PORT [SCRIPT|-]\n       kpwire --apis\n", stderr);
 		json_decref(empty);
 		return 2;
@@ -738,7 +630,7 @@ int main(int argc, char **argv)
 		if (run_step(&w, &s) < 0)
 			failed = 1;
 	}
-	net_close(&w);
+	raw_close(&w.rc);
 	for (size_t i = 0; i < w.nids; i++)
 		free(w.ids[i].name);
 	free(w.ids);

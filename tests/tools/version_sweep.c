@@ -48,11 +48,11 @@
 #include "util/arena.h"
 #include "util/buf.h"
 
-#define IO_TIMEOUT_S 30
+#include "rawconn.h"
+
 #define NODE_ID 1
 #define RECORDS 3
 #define MAX_TOPICS 64
-#define MAX_FRAME (64 * 1024 * 1024)
 
 enum { A_API_VERSIONS, A_METADATA, A_CREATE_TOPICS, A_PRODUCE, A_FETCH, A_LIST_OFFSETS, A_N };
 
@@ -79,14 +79,11 @@ struct produced {
 };
 
 struct sweep {
-	char host[256];
-	int port;
+	struct raw_conn rc; /* host, port, fd and the last error (why) */
 	const char *prefix;
-	int fd;
 	int32_t corr;
 	kp_arena arena; /* one check's frames and decoded messages */
 	int16_t min[A_N], max[A_N];
-	char why[512];
 	int checks, failures;
 	struct produced prod[MAX_TOPICS];
 	int nprod;
@@ -100,7 +97,7 @@ static int fail(struct sweep *sw, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(sw->why, sizeof sw->why, fmt, ap);
+	vsnprintf(sw->rc.why, sizeof sw->rc.why, fmt, ap);
 	va_end(ap);
 	return -1;
 }
@@ -123,93 +120,12 @@ static bool uuid_zero(const kp_uuid *u)
 	return memcmp(u, &zero, sizeof zero) == 0;
 }
 
-/* ---- connection ------------------------------------------------------ */
-
-static void net_close(struct sweep *sw)
-{
-	if (sw->fd >= 0)
-		close(sw->fd);
-	sw->fd = -1;
-}
-
-static int net_open(struct sweep *sw)
-{
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res, *ai;
-	struct timeval tv = { IO_TIMEOUT_S, 0 };
-	char port[16];
-	int rc;
-
-	net_close(sw);
-	snprintf(port, sizeof port, "%d", sw->port);
-	if ((rc = getaddrinfo(sw->host, port, &hints, &res)) != 0)
-		return fail(sw, "cannot resolve %s: %s", sw->host, gai_strerror(rc));
-	for (ai = res; ai && sw->fd < 0; ai = ai->ai_next) {
-		sw->fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
-		if (sw->fd >= 0 && connect(sw->fd, ai->ai_addr, ai->ai_addrlen) < 0)
-			net_close(sw);
-	}
-	freeaddrinfo(res);
-	if (sw->fd < 0)
-		return fail(sw, "cannot connect to %s:%d: %s", sw->host, sw->port, strerror(errno));
-	setsockopt(sw->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-	setsockopt(sw->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-	return 0;
-}
-
-static int io_error(struct sweep *sw, const char *what, ssize_t n)
-{
-	if (n == 0)
-		return fail(sw, "%s: connection closed by the broker", what);
-	if (errno == EAGAIN || errno == EWOULDBLOCK)
-		return fail(sw, "%s: no answer within %d s", what, IO_TIMEOUT_S);
-	return fail(sw, "%s: %s", what, strerror(errno));
-}
-
-static int write_all(struct sweep *sw, const uint8_t *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = send(sw->fd, p, n, MSG_NOSIGNAL);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return io_error(sw, "sending", w);
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-static int read_all(struct sweep *sw, uint8_t *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t r = recv(sw->fd, p, n, 0);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return io_error(sw, "reading a response", r);
-		p += r;
-		n -= (size_t)r;
-	}
-	return 0;
-}
-
 /* read_frame - the next response frame's body (size prefix removed) in the arena. */
 static int read_frame(struct sweep *sw, uint8_t **body, size_t *len)
 {
-	uint8_t hdr[4];
-	uint32_t size;
-
-	if (read_all(sw, hdr, 4) < 0)
-		return -1;
-	size = kp_load_u32(hdr);
-	if (size < 4 || size > MAX_FRAME)
-		return fail(sw, "bad response size %u", size);
-	*body = alloc(sw, size);
-	*len = size;
-	return read_all(sw, *body, size);
+	return raw_read_frame(&sw->rc, &sw->arena, body, len) < 0 ? -1 : 0;
 }
+
 
 /* send_request - encode and send one request; *corr gets its correlation id. */
 static int send_request(struct sweep *sw, int16_t key, int16_t v, const void *req, int32_t *corr)
@@ -223,7 +139,7 @@ static int send_request(struct sweep *sw, int16_t key, int16_t v, const void *re
 	if (kp_request_encode(key, v, *corr, "version_sweep", req, &out, &err) < 0)
 		rc = fail(sw, "cannot encode the request: %s", err.msg);
 	else
-		rc = write_all(sw, out.data, out.len);
+		rc = raw_write_all(&sw->rc, out.data, out.len);
 	kp_buf_free(&out);
 	return rc;
 }
@@ -318,7 +234,7 @@ static int discover(struct sweep *sw)
 {
 	struct kp_api_versions_response resp;
 
-	if (net_open(sw) < 0 || api_versions_call(sw, 0, &resp) < 0)
+	if (raw_open(&sw->rc) < 0 || api_versions_call(sw, 0, &resp) < 0)
 		return -1;
 	for (int a = 0; a < A_N; a++) {
 		const struct kp_api_versions_response_api_version *k = find_key(&resp, apis[a].key);
@@ -362,7 +278,7 @@ static int send_raw_api_versions(struct sweep *sw, int16_t v, int32_t *corr)
 	kp_store_u16(f + 6, (uint16_t)v);
 	kp_store_u32(f + 8, (uint32_t)*corr);
 	kp_store_u16(f + 12, 0xffff); /* null client id */
-	return write_all(sw, f, 14);
+	return raw_write_all(&sw->rc, f, 14);
 }
 
 /* check_unsupported - ApiVersions past the max: error 35 and a v0 body listing key 18. */
@@ -446,10 +362,10 @@ static int check_brokers(struct sweep *sw, int16_t v, const struct kp_metadata_r
 			break;
 	if (i == resp->brokers_count)
 		return fail(sw, "node %d is not among the %d brokers", NODE_ID, resp->brokers_count);
-	if (resp->brokers[i].port != sw->port || !resp->brokers[i].host || !*resp->brokers[i].host)
+	if (resp->brokers[i].port != sw->rc.port || !resp->brokers[i].host || !*resp->brokers[i].host)
 		return fail(sw, "node %d at %s:%d, expected port %d", NODE_ID,
 			    resp->brokers[i].host ? resp->brokers[i].host : "(null)",
-			    resp->brokers[i].port, sw->port);
+			    resp->brokers[i].port, sw->rc.port);
 	if (v >= 1 && resp->controller_id != NODE_ID)
 		return fail(sw, "controller_id %d", resp->controller_id);
 	if (v >= 2 && (!resp->cluster_id || !*resp->cluster_id))
@@ -701,9 +617,9 @@ static int produce_acks0(struct sweep *sw, int16_t v, const kp_buf *recs)
 	if (send_request(sw, 18, 0, &req, &corr) < 0)
 		return -1;
 	if (recv_response(sw, 18, 0, corr, &av) < 0) {
-		char why[sizeof sw->why];
+		char why[sizeof sw->rc.why];
 
-		memcpy(why, sw->why, sizeof why);
+		memcpy(why, sw->rc.why, sizeof why);
 		return fail(sw, "acks=0, then ApiVersions: %s", why);
 	}
 	if (list_offset(sw, sw->max[A_LIST_OFFSETS], topic, -1, &end) < 0)
@@ -773,7 +689,7 @@ static int fetch_call(struct sweep *sw, int16_t v, const struct produced *ts, in
 	return 0;
 }
 
-/* fetched_partition - partition 0 of answer `r` for topic `t`, or NULL with sw->why. */
+/* fetched_partition - partition 0 of answer `r` for topic `t`, or NULL with sw->rc.why. */
 static const fr_partition *fetched_partition(struct sweep *sw, int16_t v, const struct produced *t,
 					     const struct kp_fetch_response_fetchable_topic_response *r)
 {
@@ -933,17 +849,17 @@ static void run_check(struct sweep *sw, const char *name, int16_t v, const char 
 {
 	int rc;
 
-	sw->why[0] = '\0';
+	sw->rc.why[0] = '\0';
 	sw->checks++;
-	rc = sw->fd >= 0 || net_open(sw) == 0 ? fn(sw, v) : -1;
+	rc = sw->rc.fd >= 0 || raw_open(&sw->rc) == 0 ? fn(sw, v) : -1;
 	kp_arena_free(&sw->arena);
 	if (rc == 0) {
 		printf("ok %s v%d%s\n", name, v, note);
 		return;
 	}
-	printf("FAIL %s v%d%s: %s\n", name, v, note, sw->why);
+	printf("FAIL %s v%d%s: %s\n", name, v, note, sw->rc.why);
 	sw->failures++;
-	net_close(sw);
+	raw_close(&sw->rc);
 }
 
 static void sweep_all(struct sweep *sw)
@@ -972,27 +888,27 @@ static void sweep_all(struct sweep *sw)
 
 int main(int argc, char **argv)
 {
-	struct sweep sw = { .fd = -1 };
+	struct sweep sw = { .rc = { .fd = -1 } };
 	kp_error err;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (argc != 3 || kp_hostport_parse(argv[1], strlen(argv[1]), sw.host, sizeof sw.host,
-					   &sw.port, &err) < 0 || !*argv[2]) {
+	if (argc != 3 || kp_hostport_parse(argv[1], strlen(argv[1]), sw.rc.host, sizeof sw.rc.host,
+					   &sw.rc.port, &err) < 0 || !*argv[2]) {
 		fputs("usage: version_sweep HOST:PORT TOPIC_PREFIX\n", stderr);
 		return 2;
 	}
 	sw.prefix = argv[2];
 	kp_arena_init(&sw.arena);
 	if (discover(&sw) < 0) {
-		printf("FAIL ApiVersions v0: %s\n", sw.why);
+		printf("FAIL ApiVersions v0: %s\n", sw.rc.why);
 		printf("version sweep: 1 checks, 1 failed\n");
 		kp_arena_free(&sw.arena);
-		net_close(&sw);
+		raw_close(&sw.rc);
 		return 1;
 	}
 	kp_arena_free(&sw.arena);
 	sweep_all(&sw);
-	net_close(&sw);
+	raw_close(&sw.rc);
 	printf("version sweep: %d checks, %d failed\n", sw.checks, sw.failures);
 	return sw.failures ? 1 : 0;
 }
