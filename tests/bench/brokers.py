@@ -8,7 +8,6 @@ peak_rss_kib(pid) read /proc.
 """
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -25,18 +24,8 @@ class BenchError(Exception):
     pass
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def accepts(port):
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-            return True
-    except OSError:
-        return False
+free_port = kafka_peer.free_port
+accepts = kafka_peer.accepts
 
 
 def cpu_seconds(pid):

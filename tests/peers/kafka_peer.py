@@ -109,7 +109,8 @@ def free_port():
         return s.getsockname()[1]
 
 
-def _accepts(port):
+def accepts(port):
+    """Whether something accepts TCP connections on 127.0.0.1:port right now."""
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=0.2):
             return True
@@ -204,7 +205,7 @@ class KafkaServer:
             if self.proc.poll() is not None:
                 raise PeerError(f"Kafka exited with {self.proc.returncode} while starting; "
                                 f"log:\n{self.stderr[-4000:]}")
-            if self.READY in self.stderr and _accepts(self.port):
+            if self.READY in self.stderr and accepts(self.port):
                 return self
             time.sleep(0.2)
         self.kill9()
