@@ -27,6 +27,7 @@
 
 #include "protocol/codec.h"
 #include "protocol/codec_internal.h"
+#include "protocol/json.h"
 
 /* ---- helpers ----------------------------------------------------------- */
 
@@ -145,9 +146,40 @@ static void fill_struct(const struct kp_msg_desc *d, int16_t v, void *msg, kp_ar
 	}
 }
 
-static size_t n_roundtrips, n_prefixes, n_bytes, n_mutations;
+static size_t n_roundtrips, n_prefixes, n_bytes, n_mutations, n_json;
 
 /* Encode, decode, re-encode one filled message; then check every prefix fails. */
+/*
+ * json_roundtrip - `msg` as JSON (protocol/json.h) and back encodes to the
+ * same bytes `enc` as the message itself.
+ */
+static void json_roundtrip(const struct kp_msg_desc *d, int16_t v, const void *msg, const kp_buf *enc)
+{
+	void *back = calloc(1, kp_msg_size(d));
+	kp_error err;
+	kp_arena a;
+	kp_buf b;
+	json_t *j;
+
+	assert_non_null(back);
+	kp_arena_init(&a);
+	kp_buf_init(&b);
+	if (!(j = kp_msg_to_json(d, v, msg, NULL, &err)))
+		fail_msg("%s v%d: to JSON: %s", kp_msg_name(d), v, err.msg);
+	if (kp_msg_from_json(d, v, j, &a, back, NULL, &err) != 0)
+		fail_msg("%s v%d: from JSON: %s", kp_msg_name(d), v, err.msg);
+	if (kp_msg_encode(d, v, back, &b, &err) != 0)
+		fail_msg("%s v%d: encode from JSON: %s", kp_msg_name(d), v, err.msg);
+	if (b.len != enc->len || (b.len && memcmp(b.data, enc->data, b.len) != 0))
+		fail_msg("%s v%d: through JSON the encoding differs (%zu vs %zu bytes)", kp_msg_name(d),
+			 v, b.len, enc->len);
+	n_json++;
+	json_decref(j);
+	kp_buf_free(&b);
+	kp_arena_free(&a);
+	free(back);
+}
+
 static void roundtrip_one(const struct kp_msg_desc *d, int16_t v, const void *msg)
 {
 	kp_buf b1, b2;
@@ -172,6 +204,7 @@ static void roundtrip_one(const struct kp_msg_desc *d, int16_t v, const void *ms
 	if (b1.len != b2.len || (b1.len && memcmp(b1.data, b2.data, b1.len) != 0))
 		fail_msg("%s v%d: re-encoding differs (%zu vs %zu bytes)", kp_msg_name(d), v,
 			 b1.len, b2.len);
+	json_roundtrip(d, v, msg2, &b1);
 	n_roundtrips++;
 	n_bytes += b1.len;
 
@@ -234,9 +267,11 @@ static void test_roundtrip_all(void **state)
 	}
 	printf("round trip: %zu messages, %zu message versions, %zu encodings (%zu bytes), "
 	       "%zu truncated prefixes rejected, %zu tagged fields set, %zu nulls, "
-	       "%zu corrupted decodes survived\n", kp_all_msgs_count, n_versions, n_roundtrips,
-	       n_bytes, n_prefixes, n_tagged_set, n_nulls, n_mutations);
+	       "%zu corrupted decodes survived, %zu JSON round trips\n", kp_all_msgs_count,
+	       n_versions, n_roundtrips, n_bytes, n_prefixes, n_tagged_set, n_nulls, n_mutations,
+	       n_json);
 	assert_true(kp_all_msgs_count >= 180);
+	assert_int_equal(n_json, n_roundtrips);
 }
 
 /* ---- known answers ----------------------------------------------------- */
@@ -337,6 +372,40 @@ static void test_generated_glue(void **state)
 	for (size_t i = 0; i < kp_api_count; i++)
 		assert_non_null(kp_api_lookup(kp_api_table[i].api_key));
 	assert_ptr_equal(kp_api_lookup(KP_API_SYNC_GROUP)->response, &kp_sync_group_response_desc);
+	kp_arena_free(&a);
+}
+
+/* JSON input errors name the JSON path; a known answer for the output shape. */
+static void test_json_errors_and_shape(void **state)
+{
+	struct kp_metadata_request m;
+	struct kp_metadata_response r;
+	kp_error err;
+	kp_arena a;
+	json_error_t je;
+	json_t *j;
+	char *text;
+
+	(void)state;
+	kp_arena_init(&a);
+	j = json_loads("{\"Topics\": [{\"Name\": \"t\"}, {\"Nme\": \"x\"}]}", 0, &je);
+	assert_non_null(j);
+	assert_int_equal(kp_msg_from_json(&kp_metadata_request_desc, 12, j, &a, &m, NULL, &err), -1);
+	assert_int_equal(err.code, KP_EINVAL);
+	assert_non_null(strstr(err.msg, "Topics[1].Nme"));
+	json_decref(j);
+	j = json_loads("{\"AllowAutoTopicCreation\": 3}", 0, &je);
+	assert_int_equal(kp_msg_from_json(&kp_metadata_request_desc, 12, j, &a, &m, NULL, &err), -1);
+	assert_non_null(strstr(err.msg, "AllowAutoTopicCreation"));
+	json_decref(j);
+	kp_metadata_response_init(&r);
+	r.cluster_id = "c";
+	j = kp_msg_to_json(&kp_metadata_response_desc, 1, &r, NULL, &err);
+	assert_non_null(j);
+	text = json_dumps(j, JSON_COMPACT);
+	assert_string_equal(text, "{\"Brokers\":[],\"ControllerId\":-1,\"Topics\":[]}");
+	free(text);
+	json_decref(j);
 	kp_arena_free(&a);
 }
 
@@ -739,6 +808,7 @@ int main(void)
 		cmocka_unit_test(test_api_table),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_generated_glue),
+		cmocka_unit_test(test_json_errors_and_shape),
 		cmocka_unit_test(test_api_versions_v0),
 		cmocka_unit_test(test_api_versions_v3),
 		cmocka_unit_test(test_metadata_v1_topics),
