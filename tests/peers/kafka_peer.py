@@ -239,9 +239,13 @@ class KafkaServer:
 
 
 def _cluster_id():
-    """A random cluster id as Kafka writes them: 16 bytes, URL-safe base64, no padding."""
+    """A random cluster id as Kafka writes them: 16 bytes, URL-safe base64, no padding;
+    never one starting with "-", which kafka-storage's argument parser takes for an option."""
     import base64
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    while True:
+        cid = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cid.startswith("-"):
+            return cid
 
 
 def main(argv):
