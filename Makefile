@@ -115,6 +115,7 @@ deps:
 
 gen:
 	$(PYTHON) lib/protocol/gen/kpgen.py ../shared/kafka-protocol/messages lib/protocol
+	$(PYTHON) lib/protocol/gen/kpgen.py ../shared/kafka-protocol/coordinator lib/protocol coordinator_gen
 
 bench: all
 	KP_BUILD=$(abspath $(BUILD)) tests/bench/run

@@ -12,9 +12,7 @@ support API"); they turn into unexpected passes, which fail, once the API lands:
 
   TopicCommand --describe     DescribeConfigs (API 32): it describes the topic's configs
   ConfigCommand               DescribeConfigs (API 32)
-  ConsumerGroupCommand        ListGroups (API 16)
   MetadataQuorumCommand       DescribeQuorum (API 55)
-  EndToEndLatency             FindCoordinator (API 10): it commitSync()s after the run
   ProducerPerformance with the producer's defaults: InitProducerId (API 22), idempotence
 """
 import json
@@ -175,8 +173,6 @@ def test_producer_performance_defaults(target, tool, topic):
     assert "500 records sent" in p.out, p.out
 
 
-@clients.xfail_on_kbroker("kbroker lacks FindCoordinator (API 10): EndToEndLatency commits the "
-                          "consumer's offsets after the run")
 def test_end_to_end_latency(target, tool, topic, tmp_path):
     """kafka-e2e-latency sends 200 records with keys and headers one at a time and reads each
     back (checking value, key and headers) before the next, then exits 0."""
@@ -193,7 +189,6 @@ def test_end_to_end_latency(target, tool, topic, tmp_path):
     clients.ok(p, "kafka-e2e-latency", "FIND_COORDINATOR")
 
 
-@clients.xfail_on_kbroker("kbroker lacks ListGroups (API 16)")
 def test_consumer_group_command_list(target, tool):
     """kafka-consumer-groups --list runs without an error (it exits 0 even on one, so the
     output is checked)."""

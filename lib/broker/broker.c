@@ -137,7 +137,7 @@ kp_broker *kp_broker_new(const kp_config *cfg, kp_error *err)
 		kp_error_set(err, KP_ENOMEM, "out of memory");
 		goto fail;
 	}
-	if (watch_flusher(b, err) < 0)
+	if (watch_flusher(b, err) < 0 || kp_broker_groups_start(b, err) < 0)
 		goto fail;
 	kp_diag_info("node id %d, cluster id %s, log dir %s", b->cfg.node_id, b->cluster_id,
 		     b->cfg.log_dirs[0]);
@@ -233,6 +233,7 @@ void kp_broker_free(kp_broker *b)
 		return;
 	kp_net_free(b->net); /* drops parked requests through on_close */
 	kp_purgatory_free(b->purgatory);
+	kp_broker_groups_free(b); /* after the purgatory: its waiters hold pending joins */
 	kp_topics_free(b->topics); /* closing the logs waits for their flushes */
 	kp_flusher_free(b->flusher);
 	if (b->flush_done)

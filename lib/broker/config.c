@@ -15,7 +15,11 @@ static const char *const known_keys[] = {
 	"num.partitions", "auto.create.topics.enable", "default.replication.factor",
 	"message.max.bytes", "socket.request.max.bytes", "log.segment.bytes", "log.roll.ms",
 	"log.index.interval.bytes", "log.index.size.max.bytes", "log.flush.interval.messages",
-	"log.flush.interval.ms", "log.flush.scheduler.interval.ms", "connections.max.idle.ms", NULL,
+	"log.flush.interval.ms", "log.flush.scheduler.interval.ms", "connections.max.idle.ms",
+	"group.initial.rebalance.delay.ms", "group.min.session.timeout.ms",
+	"group.max.session.timeout.ms", "group.max.size", "offsets.retention.minutes",
+	"offsets.retention.check.interval.ms", "offset.metadata.max.bytes",
+	"offsets.topic.num.partitions", "offsets.topic.replication.factor", NULL,
 };
 
 static bool key_known(const char *key)
@@ -140,6 +144,40 @@ static int parse_numbers(const kp_config *c, struct kp_broker_config *o, kp_erro
 	return kp_config_get_bool(c, "auto.create.topics.enable", true, &o->auto_create_topics, err);
 }
 
+/* parse_group_config - the group coordinator's settings, Kafka's names and defaults. */
+static int parse_group_config(const kp_config *c, struct kp_broker_config *o, kp_error *err)
+{
+	struct kp_group_config *g = &o->group;
+	int64_t v[8];
+
+	kp_group_config_default(g);
+	if (kp_config_get_int64(c, "group.initial.rebalance.delay.ms", g->initial_rebalance_delay_ms,
+				0, INT32_MAX, &v[0], err) < 0 ||
+	    kp_config_get_int64(c, "group.min.session.timeout.ms", g->min_session_timeout_ms, 0,
+				INT32_MAX, &v[1], err) < 0 ||
+	    kp_config_get_int64(c, "group.max.session.timeout.ms", g->max_session_timeout_ms, 0,
+				INT32_MAX, &v[2], err) < 0 ||
+	    kp_config_get_int64(c, "group.max.size", g->max_size, 1, INT32_MAX, &v[3], err) < 0 ||
+	    kp_config_get_int64(c, "offsets.retention.minutes", 10080, 1, INT32_MAX, &v[4], err) < 0 ||
+	    kp_config_get_int64(c, "offset.metadata.max.bytes", 4096, 0, INT32_MAX, &v[5], err) < 0 ||
+	    kp_config_get_int64(c, "offsets.retention.check.interval.ms", 600000, 1, INT64_MAX / 2,
+				&g->offsets_retention_check_interval_ms, err) < 0 ||
+	    kp_config_get_int64(c, "offsets.topic.num.partitions", 50, 1, KP_TOPIC_MAX_PARTITIONS,
+				&v[6], err) < 0 ||
+	    kp_config_get_int64(c, "offsets.topic.replication.factor", 1, 1, INT16_MAX, &v[7],
+				err) < 0)
+		return -1;
+	o->offsets_topic_partitions = (int32_t)v[6];
+	o->offsets_topic_replication_factor = (int16_t)v[7];
+	g->initial_rebalance_delay_ms = (int32_t)v[0];
+	g->min_session_timeout_ms = (int32_t)v[1];
+	g->max_session_timeout_ms = (int32_t)v[2];
+	g->max_size = (int32_t)v[3];
+	g->offsets_retention_ms = v[4] * 60000;
+	g->offset_metadata_max_bytes = (int32_t)v[5];
+	return 0;
+}
+
 static int parse_log_config(const kp_config *c, struct kp_log_config *l, kp_error *err)
 {
 	int64_t v;
@@ -170,7 +208,8 @@ int kp_broker_config_parse(const kp_config *c, struct kp_broker_config *out, kp_
 	for (size_t i = 0; i < kp_config_count(c); i++)
 		if (!key_known(kp_config_key(c, i)))
 			kp_diag_warn("unknown configuration key '%s' ignored", kp_config_key(c, i));
-	if (parse_numbers(c, out, err) < 0 || parse_log_config(c, &out->log, err) < 0)
+	if (parse_numbers(c, out, err) < 0 || parse_log_config(c, &out->log, err) < 0 ||
+	    parse_group_config(c, out, err) < 0)
 		goto fail;
 	const char *ls = kp_config_get_str(c, "listeners", "PLAINTEXT://127.0.0.1:9092");
 

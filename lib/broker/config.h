@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "group/group.h"
 #include "log/log.h"
 #include "util/config.h"
 #include "util/error.h"
@@ -41,6 +42,9 @@ struct kp_broker_config {
 	int64_t connections_max_idle_ms;    /* connections.max.idle.ms (600000) */
 	int64_t flush_scheduler_ms;         /* log.flush.scheduler.interval.ms (INT64_MAX: never) */
 	struct kp_log_config log;           /* log.segment.bytes, log.roll.ms, ... */
+	struct kp_group_config group;       /* group.*, offsets.retention.minutes, ... */
+	int32_t offsets_topic_partitions;   /* offsets.topic.num.partitions (50) */
+	int16_t offsets_topic_replication_factor; /* offsets.topic.replication.factor (1 here; one node) */
 };
 
 /*

@@ -20,8 +20,19 @@ const struct kp_api_entry kp_api_entries[] = {
 	{ KP_API_FETCH, 0, 17, kp_handle_fetch },
 	{ KP_API_LIST_OFFSETS, 0, 10, kp_handle_list_offsets },
 	{ KP_API_METADATA, 0, 12, kp_handle_metadata },
+	{ KP_API_OFFSET_COMMIT, 0, 9, kp_handle_offset_commit },
+	{ KP_API_OFFSET_FETCH, 0, 9, kp_handle_offset_fetch },
+	{ KP_API_FIND_COORDINATOR, 0, 6, kp_handle_find_coordinator },
+	{ KP_API_JOIN_GROUP, 0, 9, kp_handle_join_group },
+	{ KP_API_HEARTBEAT, 0, 4, kp_handle_heartbeat },
+	{ KP_API_LEAVE_GROUP, 0, 5, kp_handle_leave_group },
+	{ KP_API_SYNC_GROUP, 0, 5, kp_handle_sync_group },
+	{ KP_API_DESCRIBE_GROUPS, 0, 5, kp_handle_describe_groups },
+	{ KP_API_LIST_GROUPS, 0, 5, kp_handle_list_groups },
 	{ KP_API_API_VERSIONS, 0, 4, kp_handle_api_versions },
 	{ KP_API_CREATE_TOPICS, 0, 7, kp_handle_create_topics },
+	{ KP_API_DELETE_GROUPS, 0, 2, kp_handle_delete_groups },
+	{ KP_API_OFFSET_DELETE, 0, 0, kp_handle_offset_delete },
 };
 const int kp_api_entry_count = (int)(sizeof(kp_api_entries) / sizeof(kp_api_entries[0]));
 

@@ -20,6 +20,7 @@
 #include "broker/purgatory.h"
 #include "broker/session.h"
 #include "broker/topics.h"
+#include "group/group.h"
 #include "net/net.h"
 #include "protocol/codec.h"
 #include "protocol/errors.h"
@@ -40,7 +41,12 @@ struct kp_broker {
 	struct kp_flusher *flusher;   /* the fsync thread of the flush policy, or NULL (none set) */
 	struct event *flush_done;     /* its completion pipe (kp_flusher_poll) */
 	struct event *flush_tick;     /* log.flush.interval.ms checks, or NULL */
+	kp_group_coord *groups;       /* the group coordinator (lib/group) */
+	struct event *group_tick;     /* its deadlines, checked every KP_GROUP_TICK_MS */
 };
+
+/* How often the group coordinator's deadlines are checked (session and rebalance timeouts). */
+#define KP_GROUP_TICK_MS 100
 
 struct kp_request {
 	struct kp_broker *broker;
@@ -150,6 +156,64 @@ int kp_handle_produce(struct kp_request *rq, kp_error *err);
 int kp_handle_fetch(struct kp_request *rq, kp_error *err);
 int kp_handle_list_offsets(struct kp_request *rq, kp_error *err);
 int kp_handle_create_topics(struct kp_request *rq, kp_error *err);
+
+/* The group coordinator's handlers (group_*.c, find_coordinator.c, offset_*.c). */
+int kp_handle_find_coordinator(struct kp_request *rq, kp_error *err);
+int kp_handle_join_group(struct kp_request *rq, kp_error *err);
+int kp_handle_sync_group(struct kp_request *rq, kp_error *err);
+int kp_handle_heartbeat(struct kp_request *rq, kp_error *err);
+int kp_handle_leave_group(struct kp_request *rq, kp_error *err);
+int kp_handle_offset_commit(struct kp_request *rq, kp_error *err);
+int kp_handle_offset_fetch(struct kp_request *rq, kp_error *err);
+int kp_handle_offset_delete(struct kp_request *rq, kp_error *err);
+int kp_handle_list_groups(struct kp_request *rq, kp_error *err);
+int kp_handle_describe_groups(struct kp_request *rq, kp_error *err);
+int kp_handle_delete_groups(struct kp_request *rq, kp_error *err);
+
+/*
+ * kp_broker_groups_start / kp_broker_groups_free - make the group
+ * coordinator (group.* settings, notify waking the group's purgatory
+ * key) and its tick timer on b's event loop; free both (NULL-safe
+ * fields). Start returns 0, or -1 with KP_ENOMEM / KP_EIO.
+ */
+int kp_broker_groups_start(struct kp_broker *b, kp_error *err);
+void kp_broker_groups_free(struct kp_broker *b);
+
+struct kp_batch_builder;
+
+/*
+ * group_log.c / group_load.c - the coordinator's state in __consumer_offsets.
+ * kp_group_log_partition_for: the partition of group_id among `partitions`
+ * (abs(Java String.hashCode) % partitions, Kafka's partitionFor).
+ * kp_group_log_topic: __consumer_offsets, created with
+ * offsets.topic.num.partitions when first needed; NULL with *error
+ * COORDINATOR_NOT_AVAILABLE when it cannot be.
+ * kp_group_log_builder: an empty batch builder (NULL when out of memory).
+ * kp_group_log_offset_record: add group_id's offset of topic/partition to bb
+ * (o NULL: a tombstone); 0 or -1 with err.
+ * kp_group_log_append: append bb's records to group_id's partition; a Kafka
+ * error (COORDINATOR_NOT_AVAILABLE when the write failed) or NONE.
+ * kp_group_log_hooks: set lib/group's store/removed hooks to write records.
+ * kp_group_log_load_partition / unload_partition: become / stop being the
+ * coordinator of one partition's groups (replay its log / forget them);
+ * kp_group_log_load: load every partition (one node). Return 0 or -1 with err.
+ */
+int32_t kp_group_log_partition_for(const char *group_id, int32_t partitions);
+struct kp_topic *kp_group_log_topic(struct kp_broker *b, int16_t *error);
+struct kp_batch_builder *kp_group_log_builder(void);
+int kp_group_log_offset_record(struct kp_batch_builder *bb, const char *group_id, const char *topic,
+			       int32_t partition, const struct kp_group_offset *o, kp_error *err);
+int16_t kp_group_log_append(struct kp_broker *b, const char *group_id, struct kp_batch_builder *bb);
+void kp_group_log_hooks(struct kp_group_config *cfg);
+int kp_group_log_load_partition(struct kp_broker *b, int32_t partition, kp_error *err);
+void kp_group_log_unload_partition(struct kp_broker *b, int32_t partition);
+int kp_group_log_load(struct kp_broker *b, kp_error *err);
+
+/* kp_broker_group_now - the coordinator's clock: wall-clock milliseconds (offset timestamps). */
+int64_t kp_broker_group_now(void);
+
+/* kp_broker_client_host - "/HOST" of rq's peer, Kafka's client host form, in rq's arena. */
+const char *kp_broker_client_host(struct kp_request *rq);
 
 /* kp_api_versions_unsupported - answer an ApiVersions at a version we lack (error 35, v0 body). */
 void kp_api_versions_unsupported(struct kp_request *rq);

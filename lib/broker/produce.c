@@ -12,6 +12,10 @@
  * does, for the producer to notice and refresh its metadata;
  * acks=1 and acks=-1 are the same on one node. v5+ report the log start
  * offset (KIP-107); v8+ accept per-batch errors, which we never set.
+ * Clients may not write the internal topics (__consumer_offsets, whose
+ * records only the group coordinator writes): INVALID_TOPIC_EXCEPTION
+ * per partition, as Kafka's ReplicaManager answers every client but its
+ * own admin client ("__admin_client").
  */
 #include <stdlib.h>
 #include <string.h>
@@ -140,6 +144,21 @@ done:
 	kp_buf_free(&legacy);
 }
 
+/* internal_refused - whether rq may not append to topic `name` (Kafka's Topic.isInternal). */
+static bool internal_refused(const struct kp_request *rq, const char *name)
+{
+	static const char *const internal[] = { "__consumer_offsets", "__transaction_state",
+						"__share_group_state" };
+	const char *client = rq->hdr.client_id ? rq->hdr.client_id : "";
+
+	if (strcmp(client, "__admin_client") == 0)
+		return false;
+	for (size_t i = 0; name && i < sizeof(internal) / sizeof(internal[0]); i++)
+		if (strcmp(name, internal[i]) == 0)
+			return true;
+	return false;
+}
+
 static int produce_topic(struct kp_request *rq, const struct kp_produce_request_topic_produce_data *td,
 			 int16_t acks_error, pr_topic *out)
 {
@@ -162,14 +181,17 @@ static int produce_topic(struct kp_request *rq, const struct kp_produce_request_
 		pr->log_start_offset = -1;
 		pr->current_leader.leader_id = -1;
 		pr->current_leader.leader_epoch = -1;
-		if (acks_error)
+		if (acks_error) {
 			pr->error_code = acks_error;
-		else if (!p)
+		} else if (!p) {
 			pr->error_code = KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
-		else if (!kp_partition_online(p))
+		} else if (!kp_partition_online(p)) {
 			pr->error_code = KP_ERR_KAFKA_STORAGE_ERROR;
-		else
+		} else if (internal_refused(rq, td->name)) {
+			pr->error_code = KP_ERR_INVALID_TOPIC_EXCEPTION; /* no message, as Kafka */
+		} else {
 			append_records(rq, t, p, &pd->records, pr);
+		}
 	}
 	return 0;
 }

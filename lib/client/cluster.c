@@ -30,6 +30,7 @@ struct topic {
 	int32_t count;    /* partitions; 0 until known */
 	int32_t *leaders; /* count entries, -1 when leaderless */
 	int16_t error;    /* topic-level error of the last Metadata */
+	kp_uuid id;       /* topic id (Metadata v10+), zero when unknown */
 };
 
 struct kp_cluster {
@@ -244,6 +245,7 @@ static int topics_update(kp_cluster *c, const struct kp_metadata_response *m, kp
 		if (!t)
 			continue;
 		t->error = mt->error_code;
+		t->id = mt->topic_id;
 		topic_clear(t);
 		for (int32_t j = 0; j < mt->partitions_count; j++)
 			if (mt->partitions[j].partition_index >= n)
@@ -390,6 +392,25 @@ int32_t kp_cluster_leader(const kp_cluster *c, const char *topic, int32_t partit
 	if (!t || partition < 0 || partition >= t->count)
 		return -1;
 	return t->leaders[partition];
+}
+
+bool kp_cluster_topic_id(const kp_cluster *c, const char *topic, kp_uuid *id)
+{
+	static const kp_uuid zero;
+	const struct topic *t = topic_find(c, topic);
+
+	if (!t || memcmp(&t->id, &zero, sizeof zero) == 0)
+		return false;
+	*id = t->id;
+	return true;
+}
+
+const char *kp_cluster_topic_name(const kp_cluster *c, const kp_uuid *id)
+{
+	for (size_t i = 0; i < c->ntopics; i++)
+		if (memcmp(&c->topics[i].id, id, sizeof *id) == 0)
+			return c->topics[i].name;
+	return NULL;
 }
 
 kp_conn *kp_cluster_conn(kp_cluster *c, int32_t node_id, kp_error *err)

@@ -91,6 +91,15 @@ int kp_cluster_refresh(kp_cluster *c, kp_error *err);
 int32_t kp_cluster_leader(const kp_cluster *c, const char *topic, int32_t partition);
 
 /*
+ * kp_cluster_topic_id - the topic id of cached `topic` (Metadata v10+,
+ * KIP-516) into *id; false when the topic is not cached or the broker
+ * sent no id. kp_cluster_topic_name - the cached topic whose id is `id`
+ * (the name is owned by the cluster), or NULL.
+ */
+bool kp_cluster_topic_id(const kp_cluster *c, const char *topic, kp_uuid *id);
+const char *kp_cluster_topic_name(const kp_cluster *c, const kp_uuid *id);
+
+/*
  * kp_cluster_conn - the connection to broker `node_id`, opened on first use
  * (and reopened if broken). Owned by the cluster. NULL with KP_ENOTFOUND
  * for an unknown node or a connection error in `err`.

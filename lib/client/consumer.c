@@ -116,6 +116,40 @@ int kp_consumer_assign(kp_consumer *c, const char *topic, int32_t partition, int
 	return 0;
 }
 
+int kp_consumer_unassign(kp_consumer *c, const char *topic, int32_t partition)
+{
+	for (size_t i = 0; i < c->nparts; i++)
+		if (c->parts[i].partition == partition && strcmp(c->parts[i].topic, topic) == 0) {
+			free(c->parts[i].topic);
+			c->parts[i] = c->parts[--c->nparts];
+			return 1;
+		}
+	return 0;
+}
+
+int64_t kp_consumer_position(const kp_consumer *c, const char *topic, int32_t partition)
+{
+	for (size_t i = 0; i < c->nparts; i++)
+		if (c->parts[i].partition == partition && strcmp(c->parts[i].topic, topic) == 0)
+			return c->parts[i].position;
+	return -1;
+}
+
+size_t kp_consumer_count(const kp_consumer *c)
+{
+	return c->nparts;
+}
+
+void kp_consumer_set_max_wait(kp_consumer *c, int ms)
+{
+	c->max_wait_ms = ms < 0 ? 0 : ms;
+}
+
+int kp_consumer_max_wait(const kp_consumer *c)
+{
+	return c->max_wait_ms;
+}
+
 bool kp_consumer_at_end(const kp_consumer *c)
 {
 	for (size_t i = 0; i < c->nparts; i++)

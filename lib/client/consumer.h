@@ -18,6 +18,7 @@
 #define KP_CLIENT_CONSUMER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "client/cluster.h"
@@ -71,6 +72,32 @@ int kp_consumer_assign(kp_consumer *c, const char *topic, int32_t partition, int
  * or a connection error that persisted past request.timeout.ms.
  */
 int kp_consumer_poll(kp_consumer *c, kp_record_cb cb, void *opaque, kp_error *err);
+
+/*
+ * kp_consumer_unassign - stop reading `topic` partition `partition`
+ * (what a group member does with a revoked partition). Returns 1 when it
+ * was assigned, 0 when not.
+ */
+int kp_consumer_unassign(kp_consumer *c, const char *topic, int32_t partition);
+
+/*
+ * kp_consumer_position - the next offset to hand to the callback for
+ * `topic` partition `partition`: after a poll, one past the last record
+ * delivered (what a group commits). -1 when the partition is not assigned
+ * or its start position is not resolved yet.
+ */
+int64_t kp_consumer_position(const kp_consumer *c, const char *topic, int32_t partition);
+
+/* kp_consumer_count - the number of assigned partitions. */
+size_t kp_consumer_count(const kp_consumer *c);
+
+/*
+ * kp_consumer_set_max_wait / kp_consumer_max_wait - the Fetch max_wait_ms
+ * of the next polls, in milliseconds (fetch.max.wait.ms at first); a group
+ * member lowers it to send its next heartbeat in time.
+ */
+void kp_consumer_set_max_wait(kp_consumer *c, int ms);
+int kp_consumer_max_wait(const kp_consumer *c);
 
 /*
  * kp_consumer_at_end - whether every assigned partition has reached its

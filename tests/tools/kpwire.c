@@ -25,7 +25,11 @@
  *
  * In a request, a "TopicId" written "@NAME" is the id of topic NAME as
  * learned from an earlier response (any object with Name or Topic and a
- * non-zero TopicId), or the zero id when none was. A "Records" field may be base64, or a description of
+ * non-zero TopicId), or the zero id when none was. Any string written
+ * "@member-N" (N from 1) is the N-th distinct member id seen in an earlier
+ * response (a non-empty "MemberId" or "Leader"), or "" when there is no
+ * N-th yet: a JoinGroup answered MEMBER_ID_REQUIRED is followed by a join
+ * with "MemberId": "@member-1". A "Records" field may be base64, or a description of
  * record batches built with lib/record: one batch object or an array:
  *
  *   { "records": [ { "key": "k", "value": "v" or null, "value_size": N
@@ -84,6 +88,8 @@ struct wire {
 	int32_t corr;
 	struct topic_id *ids;
 	size_t nids, capids;
+	char **members; /* member ids in order of first appearance */
+	size_t nmembers, capmembers;
 	int16_t produce_version; /* of the request whose records are being built */
 };
 
@@ -181,6 +187,76 @@ static int resolve_ids(struct wire *w, json_t *j)
 		}
 	}
 	return 0;
+}
+
+/* ---- member ids ------------------------------------------------------- */
+
+static void remember_member(struct wire *w, const char *id)
+{
+	char **t;
+
+	if (!*id)
+		return;
+	for (size_t i = 0; i < w->nmembers; i++)
+		if (strcmp(w->members[i], id) == 0)
+			return;
+	if (w->nmembers == w->capmembers) {
+		size_t cap = w->capmembers ? w->capmembers * 2 : 8;
+
+		if (!(t = realloc(w->members, cap * sizeof(*t))))
+			return;
+		w->members = t;
+		w->capmembers = cap;
+	}
+	if ((w->members[w->nmembers] = strdup(id)))
+		w->nmembers++;
+}
+
+/* learn_members - remember every non-empty MemberId and Leader of response `j`. */
+static void learn_members(struct wire *w, json_t *j)
+{
+	const char *key;
+	json_t *v;
+	size_t i;
+
+	if (json_is_array(j)) {
+		json_array_foreach(j, i, v)
+			learn_members(w, v);
+		return;
+	}
+	json_object_foreach(j, key, v) {
+		if ((strcmp(key, "MemberId") == 0 || strcmp(key, "Leader") == 0) && json_is_string(v))
+			remember_member(w, json_string_value(v));
+		else
+			learn_members(w, v);
+	}
+}
+
+/* resolve_members - replace every string "@member-N" in request `j` (see the header). */
+static void resolve_members(struct wire *w, json_t *j)
+{
+	const char *key;
+	json_t *v;
+	size_t i;
+	unsigned n;
+	char c;
+
+	if (json_is_array(j)) {
+		json_array_foreach(j, i, v) {
+			if (json_is_string(v) &&
+			    sscanf(json_string_value(v), "@member-%u%c", &n, &c) == 1)
+				json_string_set(v, n >= 1 && n <= w->nmembers ? w->members[n - 1] : "");
+			else
+				resolve_members(w, v);
+		}
+		return;
+	}
+	json_object_foreach(j, key, v) {
+		if (json_is_string(v) && sscanf(json_string_value(v), "@member-%u%c", &n, &c) == 1)
+			json_string_set(v, n >= 1 && n <= w->nmembers ? w->members[n - 1] : "");
+		else
+			resolve_members(w, v);
+	}
 }
 
 /* ---- records: description -> batches ------------------------------------ */
@@ -503,6 +579,7 @@ static int run_step(struct wire *w, const struct step *s)
 		kp_arena_free(&a);
 		json_decref(resp);
 		attempts++;
+		resolve_members(w, s->request);
 		rc = resolve_ids(w, s->request) < 0 ? -1 : exchange(w, s, &a, &resp);
 		if (rc < 0 || !resp || !s->retry_while || !should_retry(s->retry_while, resp) ||
 		    kp_wall_ms() >= deadline)
@@ -518,6 +595,7 @@ static int run_step(struct wire *w, const struct step *s)
 		json_object_set_new(line, "no_response", json_true());
 	else {
 		learn_ids(w, resp);
+		learn_members(w, resp);
 		json_object_set(line, "response", resp);
 	}
 	if (rc < 0)
@@ -634,6 +712,9 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < w.nids; i++)
 		free(w.ids[i].name);
 	free(w.ids);
+	for (size_t i = 0; i < w.nmembers; i++)
+		free(w.members[i]);
+	free(w.members);
 	json_decref(script);
 	json_decref(empty);
 	return failed;

@@ -1,0 +1,68 @@
+/*
+ * group_heartbeat.c - Heartbeat (key 12, v0-4) and LeaveGroup (key 13,
+ * v0-5; a batch of member identities from v3, KIP-345). Both answer at
+ * once from lib/group's state machine.
+ */
+#include "broker/internal.h"
+
+int kp_handle_heartbeat(struct kp_request *rq, kp_error *err)
+{
+	const struct kp_heartbeat_request *req = rq->body;
+	struct kp_heartbeat_response *resp = kp_heartbeat_response_new(&rq->arena, 1);
+
+	if (!resp)
+		return kp_error_set(err, KP_ENOMEM, "out of memory");
+	resp->error_code = kp_group_heartbeat(rq->broker->groups, req->group_id,
+					      req->member_id ? req->member_id : "",
+					      req->group_instance_id, req->generation_id,
+					      kp_broker_group_now());
+	KP_RESPOND(rq, HEARTBEAT, resp);
+	return 0;
+}
+
+typedef struct kp_leave_group_response_member_response lg_member;
+
+int kp_handle_leave_group(struct kp_request *rq, kp_error *err)
+{
+	const struct kp_leave_group_request *req = rq->body;
+	struct kp_leave_group_response *resp = kp_leave_group_response_new(&rq->arena, 1);
+	kp_group_coord *gc = rq->broker->groups;
+	int64_t now = kp_broker_group_now();
+
+	if (!resp)
+		return kp_error_set(err, KP_ENOMEM, "out of memory");
+	if (rq->version < 3) {
+		resp->error_code = kp_group_leave(gc, req->group_id, req->member_id ? req->member_id : "",
+						  NULL, now);
+		KP_RESPOND(rq, LEAVE_GROUP, resp);
+		return 0;
+	}
+	int32_t n = req->members_count > 0 ? req->members_count : 0;
+	lg_member *ms = kp_leave_group_response_member_response_new(&rq->arena, (size_t)n);
+	struct kp_group_info info;
+
+	if (!ms)
+		return kp_error_set(err, KP_ENOMEM, "out of memory");
+	if (!req->group_id || !*req->group_id) {
+		resp->error_code = KP_ERR_INVALID_GROUP_ID;
+		KP_RESPOND(rq, LEAVE_GROUP, resp);
+		return 0;
+	}
+	if (!kp_group_describe(gc, req->group_id, &info) || info.state == KP_GROUP_DEAD) {
+		resp->error_code = KP_ERR_UNKNOWN_MEMBER_ID;
+		KP_RESPOND(rq, LEAVE_GROUP, resp);
+		return 0;
+	}
+	for (int32_t i = 0; i < n; i++) {
+		const struct kp_leave_group_request_member_identity *id = &req->members[i];
+
+		ms[i].member_id = id->member_id ? id->member_id : "";
+		ms[i].group_instance_id = id->group_instance_id;
+		ms[i].error_code = kp_group_leave(gc, req->group_id, ms[i].member_id,
+						  id->group_instance_id, now);
+	}
+	resp->members = ms;
+	resp->members_count = n;
+	KP_RESPOND(rq, LEAVE_GROUP, resp);
+	return 0;
+}
