@@ -232,31 +232,34 @@ static void learn_members(struct wire *w, json_t *j)
 	}
 }
 
+/* member_ref - if v is a string "@member-N", set it to the N-th member id ("" when none). */
+static bool member_ref(const struct wire *w, json_t *v)
+{
+	unsigned n;
+	char c;
+
+	if (!json_is_string(v) || sscanf(json_string_value(v), "@member-%u%c", &n, &c) != 1)
+		return false;
+	json_string_set(v, n >= 1 && n <= w->nmembers ? w->members[n - 1] : "");
+	return true;
+}
+
 /* resolve_members - replace every string "@member-N" in request `j` (see the header). */
-static void resolve_members(struct wire *w, json_t *j)
+static void resolve_members(const struct wire *w, json_t *j)
 {
 	const char *key;
 	json_t *v;
 	size_t i;
-	unsigned n;
-	char c;
 
 	if (json_is_array(j)) {
-		json_array_foreach(j, i, v) {
-			if (json_is_string(v) &&
-			    sscanf(json_string_value(v), "@member-%u%c", &n, &c) == 1)
-				json_string_set(v, n >= 1 && n <= w->nmembers ? w->members[n - 1] : "");
-			else
+		json_array_foreach(j, i, v)
+			if (!member_ref(w, v))
 				resolve_members(w, v);
-		}
 		return;
 	}
-	json_object_foreach(j, key, v) {
-		if (json_is_string(v) && sscanf(json_string_value(v), "@member-%u%c", &n, &c) == 1)
-			json_string_set(v, n >= 1 && n <= w->nmembers ? w->members[n - 1] : "");
-		else
+	json_object_foreach(j, key, v)
+		if (!member_ref(w, v))
 			resolve_members(w, v);
-	}
 }
 
 /* ---- records: description -> batches ------------------------------------ */
