@@ -1,7 +1,9 @@
 /*
  * group_heartbeat.c - Heartbeat (key 12, v0-4) and LeaveGroup (key 13,
- * v0-5; a batch of member identities from v3, KIP-345). Both answer at
- * once from lib/group's state machine.
+ * v0-5; a batch of member identities from v3, KIP-345, each answered on
+ * its own: an unknown group is UNKNOWN_MEMBER_ID per member with no
+ * top-level error, as Kafka's GroupCoordinatorService.leaveGroup). Both
+ * answer at once from lib/group's state machine.
  */
 #include "broker/internal.h"
 
@@ -48,8 +50,9 @@ int kp_handle_leave_group(struct kp_request *rq, kp_error *err)
 		KP_RESPOND(rq, LEAVE_GROUP, resp);
 		return 0;
 	}
-	if (!kp_group_describe(gc, req->group_id, &info) || info.state == KP_GROUP_DEAD) {
-		resp->error_code = KP_ERR_UNKNOWN_MEMBER_ID;
+	/* an unknown group: every member UNKNOWN_MEMBER_ID (kp_group_leave), as Kafka answers */
+	if (kp_group_describe(gc, req->group_id, &info) && info.state == KP_GROUP_DEAD) {
+		resp->error_code = KP_ERR_COORDINATOR_NOT_AVAILABLE;
 		KP_RESPOND(rq, LEAVE_GROUP, resp);
 		return 0;
 	}

@@ -12,6 +12,9 @@
 
 #include "broker/internal.h"
 
+/* What a parked request allows past the coordinator's own deadline (a tick, and slack). */
+#define PARK_MARGIN_MS 5000
+
 /* A parked request and its operation in the coordinator. */
 struct group_wait {
 	struct kp_request *rq;
@@ -126,11 +129,11 @@ static bool waiting(void *arg, enum kp_op_reason why)
 
 /*
  * answer_or_park - answer rq now when p is done, else park it under
- * group_id's key for `timeout_ms` (the coordinator answers first: the
- * deadline is a safety net).
+ * group_id's key for as long as the coordinator may take (p->wait_ms)
+ * and a margin: the coordinator answers first, the deadline is a safety net.
  */
 static int answer_or_park(struct kp_request *rq, struct kp_group_pending *p, const char *group_id,
-			  int64_t timeout_ms, kp_error *err)
+			  kp_error *err)
 {
 	struct kp_watch_key key;
 	struct group_wait *w;
@@ -149,8 +152,8 @@ static int answer_or_park(struct kp_request *rq, struct kp_group_pending *p, con
 	w->rq = rq;
 	w->p = p;
 	kp_watch_key_group(&key, group_id);
-	if (kp_purgatory_park(rq->broker->purgatory, rq->conn, timeout_ms, &key, 1, waiting, w,
-			      err) < 0) {
+	if (kp_purgatory_park(rq->broker->purgatory, rq->conn, p->wait_ms + PARK_MARGIN_MS, &key, 1,
+			      waiting, w, err) < 0) {
 		kp_group_pending_free(p);
 		return -1;
 	}
@@ -186,7 +189,7 @@ int kp_handle_join_group(struct kp_request *rq, kp_error *err)
 			? (size_t)req->protocols[i].metadata.len : 0;
 	}
 	return answer_or_park(rq, kp_group_join(rq->broker->groups, &a, kp_broker_group_now()),
-			      req->group_id, (int64_t)a.rebalance_timeout_ms + 5000, err);
+			      req->group_id, err);
 }
 
 int kp_handle_sync_group(struct kp_request *rq, kp_error *err)
@@ -215,5 +218,5 @@ int kp_handle_sync_group(struct kp_request *rq, kp_error *err)
 	}
 	/* a follower waits for the leader, who has the rebalance timeout to answer */
 	return answer_or_park(rq, kp_group_sync(rq->broker->groups, &a, kp_broker_group_now()),
-			      req->group_id ? req->group_id : "", 300000, err);
+			      req->group_id ? req->group_id : "", err);
 }

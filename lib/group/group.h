@@ -116,6 +116,13 @@ struct kp_group_pending {
 	bool skip_assignment; /* join: KIP-814, a static leader rejoining a stable group */
 	uint8_t *assignment;  /* sync: this member's assignment */
 	size_t assignment_len;
+	/*
+	 * Not done yet: how long from the call the coordinator may take at
+	 * most (the join phase's or the sync's deadline, the longest
+	 * rebalance timeout of the group's members); a caller's own timer
+	 * should allow that much.
+	 */
+	int64_t wait_ms;
 	/* private */
 	kp_group_coord *gc;
 	struct kp_group_member *owner;
@@ -189,8 +196,9 @@ int16_t kp_group_heartbeat(kp_group_coord *gc, const char *group_id, const char 
 /*
  * kp_group_leave - LeaveGroup of one member identity: by member id, or
  * by group instance id when member_id is "" (v3+). Returns NONE,
- * INVALID_GROUP_ID (null or empty group id), UNKNOWN_MEMBER_ID or
- * FENCED_INSTANCE_ID. A leaving member starts a
+ * INVALID_GROUP_ID (null or empty group id), UNKNOWN_MEMBER_ID (also for
+ * an unknown group), FENCED_INSTANCE_ID or COORDINATOR_NOT_AVAILABLE (a
+ * dead group). A leaving member starts a
  * rebalance (or completes the join phase it held back).
  */
 int16_t kp_group_leave(kp_group_coord *gc, const char *group_id, const char *member_id,
@@ -352,7 +360,8 @@ bool kp_group_snapshot_get(kp_group_coord *gc, const char *group_id, struct kp_g
  * kp_group_restore - load a group replayed from __consumer_offsets: s NULL
  * (a tombstone) removes group_id's membership; else the group gets s's
  * generation, protocol and members (Stable with members, else Empty),
- * each member with a fresh session from `now`. Returns 0, -1 when out of
+ * each member with a fresh session from `now`, in that state since
+ * s->state_timestamp (-1: unknown, offsets then expire from their commits). Returns 0, -1 when out of
  * memory. Offsets are kept either way.
  */
 int kp_group_restore(kp_group_coord *gc, const char *group_id, const struct kp_group_snapshot *s,

@@ -55,7 +55,7 @@ struct kp_group_offset_entry {
 struct kp_group {
 	char *id; /* hash key in gc->groups */
 	enum kp_group_state state;
-	int64_t state_since;
+	int64_t state_since; /* INT64_MIN: unknown (replayed from a record without one) */
 	int32_t generation_id;
 	char *protocol_type, *protocol_name, *leader;
 	struct kp_group_member *members;

@@ -309,5 +309,8 @@ struct kp_group_pending *kp_group_join(kp_group_coord *gc, const struct kp_group
 		}
 		return answer(p, KP_ERR_GROUP_MAX_SIZE_REACHED, "");
 	}
-	return unknown ? join_new(gc, g, a, p, now) : join_existing(gc, g, a, p, now);
+	p = unknown ? join_new(gc, g, a, p, now) : join_existing(gc, g, a, p, now);
+	if (p && !p->done)
+		p->wait_ms = g->rebalance_deadline > now ? g->rebalance_deadline - now : 0;
+	return p;
 }

@@ -250,8 +250,8 @@ static bool expired(const kp_group_coord *gc, const struct kp_group *g,
 
 	if (!g->protocol_type) /* simple consumers: from the commit */
 		base = e->o.commit_timestamp;
-	else if (g->state == KP_GROUP_EMPTY) /* from when the group became Empty */
-		base = g->state_since;
+	else if (g->state == KP_GROUP_EMPTY) /* from when the group became Empty, if known */
+		base = g->state_since != INT64_MIN ? g->state_since : e->o.commit_timestamp;
 	else if (g->state == KP_GROUP_STABLE && uses_consumer_protocol(g) &&
 		 !subscribed(g, e->key.topic)) /* a topic no member consumes */
 		base = e->o.commit_timestamp;

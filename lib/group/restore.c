@@ -24,7 +24,7 @@ bool kp_group_snapshot_get(kp_group_coord *gc, const char *group_id, struct kp_g
 	out->protocol_name = g->protocol_name;
 	out->leader = g->leader;
 	out->generation_id = g->generation_id;
-	out->state_timestamp = g->state_since;
+	out->state_timestamp = g->state_since != INT64_MIN ? g->state_since : -1;
 	out->members = calloc((size_t)(n ? n : 1), sizeof(*out->members));
 	if (!out->members)
 		return true; /* member_count 0: the group persists without members */
@@ -136,8 +136,9 @@ int kp_group_restore(kp_group_coord *gc, const char *group_id, const struct kp_g
 	for (int32_t i = 0; i < s->member_count; i++)
 		if (restore_member(g, s, &s->members[i], now) < 0)
 			return -1;
+	/* no currentStateTimestamp (older records): offsets count from their commits, as in Kafka */
 	kp_group_set_state(g, g->members ? KP_GROUP_STABLE : KP_GROUP_EMPTY,
-			   s->state_timestamp >= 0 ? s->state_timestamp : now);
+			   s->state_timestamp >= 0 ? s->state_timestamp : INT64_MIN);
 	return 0;
 }
 

@@ -97,6 +97,7 @@ struct kp_group_pending *kp_group_sync(kp_group_coord *gc, const struct kp_group
 		kp_group_pending_complete(gc, m->sync, KP_ERR_REBALANCE_IN_PROGRESS);
 	m->sync = p;
 	p->owner = m;
+	p->wait_ms = g->sync_deadline > now ? g->sync_deadline - now : 0;
 	if (strcmp(g->leader, m->member_id) != 0)
 		return p;
 	if (store_assignments(g, a) < 0) {
@@ -147,8 +148,10 @@ int16_t kp_group_leave(kp_group_coord *gc, const char *group_id, const char *mem
 
 	if (!group_id || !*group_id)
 		return KP_ERR_INVALID_GROUP_ID;
-	if (!g || g->state == KP_GROUP_DEAD)
+	if (!g)
 		return KP_ERR_UNKNOWN_MEMBER_ID;
+	if (g->state == KP_GROUP_DEAD)
+		return KP_ERR_COORDINATOR_NOT_AVAILABLE;
 	if ((!member_id || !*member_id) && group_instance_id) {
 		m = kp_group_static_member(g, group_instance_id);
 		if (!m)

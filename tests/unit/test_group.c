@@ -364,6 +364,8 @@ static void test_member_without_sync_removed_after_rebalance_timeout(void **stat
 	struct kp_group_pending *j = join_new(gc, RANGE_RR, 2, 1000, &id);
 
 	(void)state;
+	assert_false(j->done);
+	assert_int_equal(j->wait_ms, 30000); /* at most the rebalance timeout */
 	kp_group_tick(gc, 1000);
 	assert_int_equal(j->error, KP_ERR_NONE);
 	kp_group_pending_free(j);

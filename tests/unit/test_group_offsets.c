@@ -264,6 +264,29 @@ static void test_commit_check_order_in_completing_rebalance(void **state)
 	kp_group_coord_free(gc);
 }
 
+/* A group replayed from a GroupMetadataValue without currentStateTimestamp (-1, older
+ * record versions) expires its offsets from their commits, as Kafka's orElse does. */
+static void test_restored_group_without_state_timestamp(void **state)
+{
+	struct removed r = { "" };
+	kp_group_coord *gc = coord(&r);
+	struct kp_group_snapshot s = { .group_id = "g", .protocol_type = "consumer",
+				       .generation_id = 4, .state_timestamp = -1 };
+	struct kp_group_offset o = { .offset = 1, .leader_epoch = -1, .metadata = "",
+				     .commit_timestamp = 100, .expire_timestamp = -1 };
+	struct kp_group_snapshot out;
+
+	(void)state;
+	assert_int_equal(kp_group_restore_offset(gc, "g", "t", 0, &o, 50000), 0);
+	assert_int_equal(kp_group_restore(gc, "g", &s, 50000), 0);
+	assert_true(kp_group_snapshot_get(gc, "g", &out));
+	assert_int_equal(out.state_timestamp, -1);
+	free(out.members);
+	kp_group_tick(gc, 100 + RETENTION);
+	assert_string_equal(r.log, "g/t/0;g;");
+	kp_group_coord_free(gc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -275,6 +298,7 @@ int main(void)
 		cmocka_unit_test(test_empty_group_id),
 		cmocka_unit_test(test_replay_ignores_metadata_limit),
 		cmocka_unit_test(test_commit_check_order_in_completing_rebalance),
+		cmocka_unit_test(test_restored_group_without_state_timestamp),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
