@@ -72,6 +72,18 @@ static void detach(kp_group_coord *gc, struct kp_group_member *m, int16_t error)
 		kp_group_pending_complete(gc, m->sync, error);
 }
 
+/* drop_member - answer m's waiting requests UNKNOWN_MEMBER_ID, clear it as leader, free it. */
+static void drop_member(kp_group_coord *gc, struct kp_group *g, struct kp_group_member *m)
+{
+	detach(gc, m, KP_ERR_UNKNOWN_MEMBER_ID);
+	if (g->leader && strcmp(g->leader, m->member_id) == 0) {
+		free(g->leader);
+		g->leader = NULL;
+	}
+	HASH_DEL(g->members, m);
+	member_free(m);
+}
+
 void kp_group_free_members(kp_group_coord *gc, struct kp_group *g)
 {
 	struct kp_group_member *m, *tmp;
@@ -307,13 +319,7 @@ void kp_group_sync_expire(kp_group_coord *gc, struct kp_group *g, int64_t now)
 	HASH_ITER(hh, g->members, m, tmp) {
 		if (!m->pending_sync)
 			continue;
-		detach(gc, m, KP_ERR_UNKNOWN_MEMBER_ID);
-		if (g->leader && strcmp(g->leader, m->member_id) == 0) {
-			free(g->leader);
-			g->leader = NULL;
-		}
-		HASH_DEL(g->members, m);
-		member_free(m);
+		drop_member(gc, g, m);
 		removed = true;
 	}
 	if (!removed)
@@ -339,13 +345,7 @@ void kp_group_complete_join(kp_group_coord *gc, struct kp_group *g, int64_t now)
 	HASH_ITER(hh, g->members, m, tmp) {
 		if (m->join || m->instance_id)
 			continue;
-		detach(gc, m, KP_ERR_UNKNOWN_MEMBER_ID);
-		if (g->leader && strcmp(g->leader, m->member_id) == 0) {
-			free(g->leader);
-			g->leader = NULL;
-		}
-		HASH_DEL(g->members, m);
-		member_free(m);
+		drop_member(gc, g, m);
 	}
 	g->initial_delay = false;
 	if (g->members && !any_joined(g)) {
