@@ -13,7 +13,7 @@ import kafka_peer
 
 # kbroker serves the classic protocol; flip this when it serves KIP-848's
 # ConsumerGroupHeartbeat (its group.protocol=consumer runs must then pass).
-KBROKER_HAS_CONSUMER_PROTOCOL = False
+KBROKER_HAS_CONSUMER_PROTOCOL = True
 TARGETS = ["kafka", "kbroker"]
 
 PARTITIONS = 6

@@ -19,7 +19,9 @@ static const char *const known_keys[] = {
 	"group.initial.rebalance.delay.ms", "group.min.session.timeout.ms",
 	"group.max.session.timeout.ms", "group.max.size", "offsets.retention.minutes",
 	"offsets.retention.check.interval.ms", "offset.metadata.max.bytes",
-	"offsets.topic.num.partitions", "offsets.topic.replication.factor", NULL,
+	"offsets.topic.num.partitions", "offsets.topic.replication.factor",
+	"group.consumer.session.timeout.ms", "group.consumer.heartbeat.interval.ms",
+	"group.consumer.max.size", "group.consumer.assignors", NULL,
 };
 
 static bool key_known(const char *key)
@@ -145,6 +147,57 @@ static int parse_numbers(const kp_config *c, struct kp_broker_config *o, kp_erro
 }
 
 /* parse_group_config - the group coordinator's settings, Kafka's names and defaults. */
+/* assignor_name - a group.consumer.assignors entry: Kafka's short name or class name. */
+static const char *assignor_name(const char *s, size_t n)
+{
+	static const char *const names[][2] = {
+		{ "uniform", "org.apache.kafka.coordinator.group.assignor.UniformAssignor" },
+		{ "range", "org.apache.kafka.coordinator.group.assignor.RangeAssignor" },
+	};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		for (int k = 0; k < 2; k++)
+			if (strlen(names[i][k]) == n && strncmp(names[i][k], s, n) == 0)
+				return names[i][0];
+	return NULL;
+}
+
+/* parse_consumer_group_config - the group.consumer.* settings of KIP-848's coordinator. */
+static int parse_consumer_group_config(const kp_config *c, struct kp_group_config *g, kp_error *err)
+{
+	const char *list = kp_config_get_str(c, "group.consumer.assignors", "uniform,range");
+	int64_t v[3];
+	int n = 0;
+
+	if (kp_config_get_int64(c, "group.consumer.session.timeout.ms", 45000, 1, INT32_MAX, &v[0],
+				err) < 0 ||
+	    kp_config_get_int64(c, "group.consumer.heartbeat.interval.ms", 5000, 1, INT32_MAX, &v[1],
+				err) < 0 ||
+	    kp_config_get_int64(c, "group.consumer.max.size", INT32_MAX, 1, INT32_MAX, &v[2], err) < 0)
+		return -1;
+	g->consumer_session_timeout_ms = (int32_t)v[0];
+	g->consumer_heartbeat_interval_ms = (int32_t)v[1];
+	g->consumer_max_size = (int32_t)v[2];
+	memset(g->consumer_assignors, 0, sizeof(g->consumer_assignors));
+	for (const char *p = list; *p;) {
+		size_t len = strcspn(p, ",");
+		size_t lead = strspn(p, " ");
+		const char *name;
+
+		while (len > lead && p[len - 1] == ' ')
+			len--;
+		if (!(name = assignor_name(p + lead, len - lead)) || n == 4)
+			return kp_error_set(err, KP_EINVAL, "group.consumer.assignors: unknown assignor "
+					    "'%.*s' (uniform, range)", (int)(len - lead), p + lead);
+		g->consumer_assignors[n++] = name;
+		p += strcspn(p, ",");
+		p += *p == ',';
+	}
+	if (n == 0)
+		return kp_error_set(err, KP_EINVAL, "group.consumer.assignors: empty");
+	return 0;
+}
+
 static int parse_group_config(const kp_config *c, struct kp_broker_config *o, kp_error *err)
 {
 	struct kp_group_config *g = &o->group;
@@ -166,6 +219,8 @@ static int parse_group_config(const kp_config *c, struct kp_broker_config *o, kp
 				&v[6], err) < 0 ||
 	    kp_config_get_int64(c, "offsets.topic.replication.factor", 1, 1, INT16_MAX, &v[7],
 				err) < 0)
+		return -1;
+	if (parse_consumer_group_config(c, g, err) < 0)
 		return -1;
 	o->offsets_topic_partitions = (int32_t)v[6];
 	o->offsets_topic_replication_factor = (int16_t)v[7];

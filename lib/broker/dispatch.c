@@ -33,6 +33,8 @@ const struct kp_api_entry kp_api_entries[] = {
 	{ KP_API_CREATE_TOPICS, 0, 7, kp_handle_create_topics },
 	{ KP_API_DELETE_GROUPS, 0, 2, kp_handle_delete_groups },
 	{ KP_API_OFFSET_DELETE, 0, 0, kp_handle_offset_delete },
+	{ KP_API_CONSUMER_GROUP_HEARTBEAT, 0, 1, kp_handle_consumer_group_heartbeat },
+	{ KP_API_CONSUMER_GROUP_DESCRIBE, 0, 1, kp_handle_consumer_group_describe },
 };
 const int kp_api_entry_count = (int)(sizeof(kp_api_entries) / sizeof(kp_api_entries[0]));
 

@@ -28,6 +28,23 @@ static void notify(void *arg, const char *group_id)
 	kp_purgatory_wake(b->purgatory, &k);
 }
 
+/* topic_partitions / topics_each - the metadata lib/group's server-side assignors read. */
+static int32_t topic_partitions(void *arg, const char *topic)
+{
+	struct kp_broker *b = arg;
+	struct kp_topic *t = kp_topics_find(b->topics, topic);
+
+	return t ? t->partition_count : -1;
+}
+
+static void topics_each(void *arg, void (*fn)(void *fn_arg, const char *topic), void *fn_arg)
+{
+	struct kp_broker *b = arg;
+
+	for (size_t i = 0; i < kp_topics_count(b->topics); i++)
+		fn(fn_arg, kp_topics_at(b->topics, i)->name);
+}
+
 static void tick_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct kp_broker *b = arg;
@@ -52,6 +69,9 @@ int kp_broker_groups_start(struct kp_broker *b, kp_error *err)
 
 	cfg.notify = notify;
 	cfg.notify_arg = b;
+	cfg.metadata_arg = b;
+	cfg.topic_partitions = topic_partitions;
+	cfg.topics_each = topics_each;
 	cfg.seed = seed();
 	kp_group_log_hooks(&cfg);
 	if (!(b->groups = kp_group_coord_new(&cfg)))

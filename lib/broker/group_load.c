@@ -105,6 +105,8 @@ static int replay_record(struct kp_broker *b, const struct kp_record *r, kp_erro
 		rc = replay_offset(b, &kr, kv, r, &a, err);
 	else if (kv == 2)
 		rc = replay_group(b, &kr, r, &a, err);
+	else if (kv >= 3 && kv <= 8)
+		rc = kp_group_log_replay_consumer(b, kv, &kr, r, &a, err);
 	kp_arena_free(&a);
 	return rc;
 }

@@ -94,6 +94,25 @@ static int encode(const struct kp_msg_desc *d, int16_t version, const void *msg,
 	return kp_msg_encode(d, version, msg, out, err);
 }
 
+int kp_group_log_record(kp_batch_builder *bb, const struct kp_msg_desc *kd, int16_t kv,
+			const void *key, const struct kp_msg_desc *vd, int16_t vv, const void *value,
+			kp_error *err)
+{
+	kp_buf kb, vb;
+	int rc;
+
+	kp_buf_init(&kb);
+	kp_buf_init(&vb);
+	rc = encode(kd, kv, key, &kb, err);
+	if (rc == 0 && value)
+		rc = encode(vd, vv, value, &vb, err);
+	if (rc == 0)
+		rc = add(bb, &kb, value ? &vb : NULL, kp_broker_group_now(), err);
+	kp_buf_free(&kb);
+	kp_buf_free(&vb);
+	return rc;
+}
+
 int kp_group_log_offset_record(kp_batch_builder *bb, const char *group_id, const char *topic,
 			       int32_t partition, const struct kp_group_offset *o, kp_error *err)
 {
@@ -239,4 +258,5 @@ void kp_group_log_hooks(struct kp_group_config *cfg)
 {
 	cfg->store = store;
 	cfg->removed = removed;
+	kp_group_log_consumer_hooks(cfg);
 }

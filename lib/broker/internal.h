@@ -27,6 +27,7 @@
 #include "util/arena.h"
 
 struct event_base;
+struct kp_record;
 struct event;
 
 struct kp_broker {
@@ -169,6 +170,9 @@ int kp_handle_offset_delete(struct kp_request *rq, kp_error *err);
 int kp_handle_list_groups(struct kp_request *rq, kp_error *err);
 int kp_handle_describe_groups(struct kp_request *rq, kp_error *err);
 int kp_handle_delete_groups(struct kp_request *rq, kp_error *err);
+/* KIP-848's consumer protocol (consumer_group.c). */
+int kp_handle_consumer_group_heartbeat(struct kp_request *rq, kp_error *err);
+int kp_handle_consumer_group_describe(struct kp_request *rq, kp_error *err);
 
 /*
  * kp_broker_groups_start / kp_broker_groups_free - make the group
@@ -205,6 +209,23 @@ int kp_group_log_offset_record(struct kp_batch_builder *bb, const char *group_id
 			       int32_t partition, const struct kp_group_offset *o, kp_error *err);
 int16_t kp_group_log_append(struct kp_broker *b, const char *group_id, struct kp_batch_builder *bb);
 void kp_group_log_hooks(struct kp_group_config *cfg);
+/*
+ * kp_group_log_record - add one coordinator record to bb: the key (struct
+ * of kd at key version kv) and the value (vd at vv; value NULL makes a
+ * tombstone), each prefixed by its int16 version. 0 or -1 with err.
+ */
+int kp_group_log_record(struct kp_batch_builder *bb, const struct kp_msg_desc *kd, int16_t kv,
+			const void *key, const struct kp_msg_desc *vd, int16_t vv, const void *value,
+			kp_error *err);
+/*
+ * kp_group_log_consumer_hooks / kp_group_log_replay_consumer - consumer
+ * (KIP-848) groups' records (group_log_consumer.c): the cstore and
+ * cremoved_member hooks, and the replay of key versions 3-8 (key `kr`
+ * after its version, the record r). Replay returns 0, or -1 with err.
+ */
+void kp_group_log_consumer_hooks(struct kp_group_config *cfg);
+int kp_group_log_replay_consumer(struct kp_broker *b, int16_t kv, kp_reader *kr,
+				 const struct kp_record *r, kp_arena *a, kp_error *err);
 int kp_group_log_load_partition(struct kp_broker *b, int32_t partition, kp_error *err);
 void kp_group_log_unload_partition(struct kp_broker *b, int32_t partition);
 int kp_group_log_load(struct kp_broker *b, kp_error *err);

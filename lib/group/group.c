@@ -21,12 +21,17 @@ void kp_group_config_default(struct kp_group_config *cfg)
 	cfg->offsets_retention_ms = 7LL * 24 * 3600 * 1000;
 	cfg->offset_metadata_max_bytes = 4096;
 	cfg->offsets_retention_check_interval_ms = 600000;
+	cfg->consumer_session_timeout_ms = 45000;
+	cfg->consumer_heartbeat_interval_ms = 5000;
+	cfg->consumer_max_size = INT32_MAX;
+	cfg->consumer_assignors[0] = "uniform";
+	cfg->consumer_assignors[1] = "range";
 }
 
 const char *kp_group_state_name(enum kp_group_state s)
 {
 	static const char *const names[] = { "Empty", "PreparingRebalance", "CompletingRebalance",
-					     "Stable", "Dead" };
+					     "Stable", "Dead", "Assigning", "Reconciling" };
 
 	return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "Unknown";
 }
@@ -52,12 +57,28 @@ void kp_group_remove(kp_group_coord *gc, struct kp_group *g)
 {
 	kp_group_free_members(gc, g);
 	kp_group_offsets_free(g);
+	kp_cg_free(g->cg);
 	HASH_DEL(gc->groups, g);
 	free(g->id);
 	free(g->protocol_type);
 	free(g->protocol_name);
 	free(g->leader);
 	free(g);
+}
+
+/*
+ * kp_cg_forget - g stops being a consumer group (deleted, expired, or
+ * becoming a classic group): its consumer state goes and the cstore hook
+ * writes the tombstones.
+ */
+void kp_cg_forget(kp_group_coord *gc, struct kp_group *g)
+{
+	if (!g->cg)
+		return;
+	kp_cg_free(g->cg);
+	g->cg = NULL;
+	if (gc->cfg.cstore)
+		gc->cfg.cstore(gc->cfg.notify_arg, g->id);
 }
 
 void kp_group_coord_free(kp_group_coord *gc)
@@ -69,8 +90,12 @@ void kp_group_coord_free(kp_group_coord *gc)
 	gc->cfg.notify = NULL;
 	gc->cfg.store = NULL;
 	gc->cfg.removed = NULL;
+	gc->cfg.cstore = NULL;
+	gc->cfg.cremoved_member = NULL;
 	HASH_ITER(hh, gc->groups, g, tmp)
 		kp_group_remove(gc, g);
+	free(gc->view);
+	free(gc->view_parts);
 	free(gc);
 }
 
@@ -119,8 +144,8 @@ void kp_group_store(kp_group_coord *gc, struct kp_group *g)
 		gc->cfg.store(gc->cfg.notify_arg, g->id);
 }
 
-/* next_random - splitmix64 over the coordinator's state. */
-static uint64_t next_random(kp_group_coord *gc)
+/* kp_group_random - splitmix64 over the coordinator's state. */
+uint64_t kp_group_random(kp_group_coord *gc)
 {
 	uint64_t z = (gc->rng += 0x9e3779b97f4a7c15ULL);
 
@@ -132,7 +157,7 @@ static uint64_t next_random(kp_group_coord *gc)
 /* kp_group_new_member_id - "<prefix>-<random UUID v4>", Kafka's shape; NULL when out of memory. */
 char *kp_group_new_member_id(kp_group_coord *gc, const char *prefix)
 {
-	uint64_t hi = next_random(gc), lo = next_random(gc);
+	uint64_t hi = kp_group_random(gc), lo = kp_group_random(gc);
 	size_t n = strlen(prefix ? prefix : "") + 40;
 	char *id = malloc(n);
 
@@ -201,6 +226,12 @@ static void tick_group(kp_group_coord *gc, struct kp_group *g, int64_t now, bool
 {
 	struct kp_group_member *m, *tmp;
 
+	if (g->cg) {
+		kp_cg_tick(gc, g, now);
+		if (cleanup)
+			kp_group_offsets_expire(gc, g, now);
+		return;
+	}
 	kp_group_pending_member_expire(g, now);
 again: /* a removal may complete the join phase, which removes others */
 	HASH_ITER(hh, g->members, m, tmp) {
@@ -248,11 +279,16 @@ void kp_group_tick(kp_group_coord *gc, int64_t now)
 static void info_of(const struct kp_group *g, struct kp_group_info *out)
 {
 	out->group_id = g->id;
+	out->type = g->cg ? "consumer" : "classic";
 	out->state = g->state;
 	out->protocol_type = g->protocol_type ? g->protocol_type : "";
 	out->protocol_name = g->protocol_name ? g->protocol_name : "";
 	out->generation_id = g->generation_id;
-	out->member_count = (int32_t)HASH_COUNT(g->members);
+	out->member_count = (int32_t)(g->cg ? HASH_COUNT(g->cg->members) : HASH_COUNT(g->members));
+	if (g->cg) {
+		out->protocol_type = "consumer";
+		out->generation_id = g->cg->group_epoch;
+	}
 }
 
 void kp_group_unload(kp_group_coord *gc, bool (*match)(void *arg, const char *group_id), void *arg)
@@ -283,7 +319,7 @@ bool kp_group_member_at(kp_group_coord *gc, const char *group_id, int32_t i,
 	struct kp_group *g = kp_group_find(gc, group_id);
 	struct kp_group_member *m;
 
-	if (!g || i < 0)
+	if (!g || g->cg || i < 0)
 		return false;
 	for (m = g->members; m && i > 0; m = m->hh.next)
 		i--;
@@ -332,6 +368,7 @@ int16_t kp_group_delete(kp_group_coord *gc, const char *group_id)
 		return KP_ERR_GROUP_ID_NOT_FOUND;
 	if (g->state != KP_GROUP_EMPTY)
 		return KP_ERR_NON_EMPTY_GROUP;
+	kp_cg_forget(gc, g);
 	if (gc->cfg.removed) {
 		for (struct kp_group_offset_entry *e = g->offsets; e; e = e->hh.next)
 			gc->cfg.removed(gc->cfg.notify_arg, g->id, e->key.topic, e->key.partition);

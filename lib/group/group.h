@@ -50,6 +50,26 @@ struct kp_group_config {
 	 */
 	void (*store)(void *arg, const char *group_id);
 	void (*removed)(void *arg, const char *group_id, const char *topic, int32_t partition);
+	/*
+	 * Consumer (KIP-848) groups, consumer_group.h. cstore: group_id's
+	 * state changed, write it (kp_cg_each_record; a group that is no
+	 * longer a consumer group gets tombstones); cremoved_member:
+	 * member_id left group_id (its tombstones). May be NULL.
+	 */
+	void (*cstore)(void *arg, const char *group_id);
+	void (*cremoved_member)(void *arg, const char *group_id, const char *member_id);
+	/*
+	 * The metadata the server-side assignors read (arg: metadata_arg; may
+	 * be NULL, then no topic exists): topic's partition count or -1, and
+	 * every topic name (for regex subscriptions).
+	 */
+	int32_t (*topic_partitions)(void *arg, const char *topic);
+	void (*topics_each)(void *arg, void (*fn)(void *fn_arg, const char *topic), void *fn_arg);
+	void *metadata_arg;
+	int32_t consumer_session_timeout_ms;    /* group.consumer.session.timeout.ms (45000) */
+	int32_t consumer_heartbeat_interval_ms; /* group.consumer.heartbeat.interval.ms (5000) */
+	int32_t consumer_max_size;              /* group.consumer.max.size (INT32_MAX) */
+	const char *consumer_assignors[4];      /* group.consumer.assignors, first is the default */
 };
 
 /* kp_group_config_default - Kafka's defaults (seed 0, no notify). */
@@ -62,6 +82,8 @@ enum kp_group_state {
 	KP_GROUP_COMPLETING_REBALANCE,
 	KP_GROUP_STABLE,
 	KP_GROUP_DEAD,
+	KP_GROUP_ASSIGNING,   /* consumer groups (KIP-848) only */
+	KP_GROUP_RECONCILING, /* consumer groups (KIP-848) only */
 };
 
 /* kp_group_state_name - "Empty", "PreparingRebalance", ... as Kafka spells them. */
@@ -289,6 +311,7 @@ int16_t kp_group_offset_delete(kp_group_coord *gc, const char *group_id, const c
 /* A group as ListGroups / DescribeGroups see it (pointers valid until the next call that changes it). */
 struct kp_group_info {
 	const char *group_id;
+	const char *type;           /* "classic" or "consumer" (KIP-848), ListGroups v5 */
 	enum kp_group_state state;
 	const char *protocol_type;  /* "" when none */
 	const char *protocol_name;  /* "" when none */

@@ -7,6 +7,7 @@
 
 #include <uthash.h>
 
+#include "group/consumer_group.h"
 #include "group/group.h"
 
 /* One protocol of a member, copied. */
@@ -52,8 +53,54 @@ struct kp_group_offset_entry {
 	UT_hash_handle hh;
 };
 
+/* A set of topic partitions, sorted by topic then partition (cg_tps.c). */
+struct kp_cg_tp {
+	char *topic; /* owned */
+	int32_t partition;
+};
+struct kp_cg_tps {
+	struct kp_cg_tp *v;
+	int32_t n, cap;
+};
+
+/* A member of a consumer (KIP-848) group. */
+struct kp_cg_member {
+	char *member_id; /* hash key in cg->members */
+	char *instance_id, *rack_id, *client_id, *client_host; /* may be NULL */
+	int32_t rebalance_timeout_ms;
+	char **topics;   /* subscribed topic names, sorted */
+	int32_t topic_count;
+	char *regex, *server_assignor; /* NULL when none */
+	int32_t epoch, previous_epoch;
+	enum kp_cg_member_state state;
+	struct kp_cg_tps assigned, pending_revocation, target;
+	int64_t session_deadline;
+	int64_t rebalance_deadline; /* 0: none (only in UNREVOKED_PARTITIONS) */
+	UT_hash_handle hh;
+};
+
+/* Who owns a partition now (Kafka's currentPartitionEpoch). */
+struct kp_cg_owner {
+	struct kp_group_offset_key key;
+	int32_t epoch;
+	struct kp_cg_member *member;
+	UT_hash_handle hh;
+};
+
+/* What a group is when it is a consumer group. */
+struct kp_cgroup {
+	int32_t group_epoch, assignment_epoch;
+	struct kp_cg_member *members;
+	struct kp_cg_owner *owners;
+	/* the subscribed topics' partition counts the target was computed from */
+	char **meta_topics;
+	int32_t *meta_partitions;
+	int32_t meta_count;
+};
+
 struct kp_group {
 	char *id; /* hash key in gc->groups */
+	struct kp_cgroup *cg; /* non-NULL: a consumer (KIP-848) group; classic fields unused */
 	enum kp_group_state state;
 	int64_t state_since; /* INT64_MIN: unknown (replayed from a record without one) */
 	int32_t generation_id;
@@ -69,6 +116,9 @@ struct kp_group {
 
 struct kp_group_coord {
 	struct kp_group_config cfg;
+	/* views handed out by kp_cg_member_at, valid until its next call */
+	struct kp_cg_topic_partitions *view;
+	int32_t *view_parts;
 	struct kp_group *groups;
 	uint64_t rng;
 	int64_t next_cleanup;
@@ -106,5 +156,45 @@ void kp_group_offset_forget(struct kp_group *g, const char *topic, int32_t parti
 int kp_group_offset_store(struct kp_group *g, const char *topic, int32_t partition,
 			  const struct kp_group_offset *o);
 void kp_group_offsets_expire(kp_group_coord *gc, struct kp_group *g, int64_t now);
+
+/* cg_tps.c */
+void kp_cg_tps_free(struct kp_cg_tps *s);
+void kp_cg_tps_clear(struct kp_cg_tps *s);
+bool kp_cg_tps_contains(const struct kp_cg_tps *s, const char *topic, int32_t partition);
+int kp_cg_tps_add(struct kp_cg_tps *s, const char *topic, int32_t partition);
+void kp_cg_tps_remove(struct kp_cg_tps *s, const char *topic, int32_t partition);
+int kp_cg_tps_copy(struct kp_cg_tps *dst, const struct kp_cg_tps *src);
+bool kp_cg_tps_equal(const struct kp_cg_tps *a, const struct kp_cg_tps *b);
+bool kp_cg_tps_subset(const struct kp_cg_tps *a, const struct kp_cg_tps *b);
+int kp_cg_tps_from(struct kp_cg_tps *s, const struct kp_cg_topic_partitions *tps, int32_t n);
+int kp_cg_tps_view(const struct kp_cg_tps *s, struct kp_cg_topic_partitions **out,
+		   int32_t **parts, int32_t *count);
+int kp_cg_offset_key(struct kp_group_offset_key *k, const char *topic, int32_t partition);
+
+/* cg_assignor.c */
+bool kp_cg_assignor_known(const char *name);
+int kp_cg_assign(kp_group_coord *gc, struct kp_group *g, const char *assignor);
+int32_t kp_cg_subscribed_metadata(kp_group_coord *gc, const struct kp_cgroup *cg, char ***topics,
+				  int32_t **parts);
+
+/* cg_reconcile.c */
+int kp_cg_reconcile(struct kp_cgroup *cg, struct kp_cg_member *m, const struct kp_cg_tps *owned,
+		    bool *changed);
+void kp_cg_owners_update(struct kp_cgroup *cg, struct kp_cg_member *m);
+void kp_cg_owners_drop(struct kp_cgroup *cg, struct kp_cg_member *m);
+
+/* cg_group.c */
+struct kp_cgroup *kp_cg_new(void);
+void kp_cg_free(struct kp_cgroup *cg);
+struct kp_cg_member *kp_cg_member_find(struct kp_cgroup *cg, const char *member_id);
+void kp_cg_member_free(struct kp_cg_member *m);
+void kp_cg_member_remove(kp_group_coord *gc, struct kp_group *g, struct kp_cg_member *m);
+void kp_cg_state_update(struct kp_group *g, int64_t now);
+const char *kp_cg_preferred_assignor(kp_group_coord *gc, const struct kp_cgroup *cg);
+uint64_t kp_group_random(kp_group_coord *gc);
+bool kp_cg_subscribes(kp_group_coord *gc, const struct kp_cgroup *cg, const char *topic);
+void kp_cg_tick(kp_group_coord *gc, struct kp_group *g, int64_t now);
+void kp_cg_cstore(kp_group_coord *gc, struct kp_group *g);
+void kp_cg_forget(kp_group_coord *gc, struct kp_group *g);
 
 #endif

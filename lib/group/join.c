@@ -298,6 +298,11 @@ struct kp_group_pending *kp_group_join(kp_group_coord *gc, const struct kp_group
 	if (!g)
 		return answer(p, unknown ? KP_ERR_COORDINATOR_NOT_AVAILABLE : KP_ERR_UNKNOWN_MEMBER_ID,
 			      a->member_id);
+	if (g->cg) { /* a classic member may join an empty consumer group only (see consumer_group.h) */
+		if (g->cg->members)
+			return answer(p, KP_ERR_INCONSISTENT_GROUP_PROTOCOL, a->member_id);
+		kp_cg_forget(gc, g);
+	}
 	if (!accept_joining(gc, g, a->member_id)) {
 		struct kp_group_pending_member *pm = NULL;
 

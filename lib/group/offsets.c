@@ -55,6 +55,28 @@ void kp_group_offsets_free(struct kp_group *g)
 		entry_free(g, e);
 }
 
+/*
+ * consumer_commit_check - Kafka's ConsumerGroup.validateOffsetCommit: a
+ * member epoch < 0 commits to an empty group (admin tools); else the
+ * member must exist, use OffsetCommit v9+ (KIP-848) and send its current
+ * epoch (STALE_MEMBER_EPOCH).
+ */
+static int16_t consumer_commit_check(struct kp_cgroup *cg, const char *member_id, int32_t epoch,
+				     int16_t version)
+{
+	struct kp_cg_member *m;
+
+	if (epoch < 0 && !cg->members)
+		return KP_ERR_NONE;
+	if (!(m = kp_cg_member_find(cg, member_id)))
+		return KP_ERR_UNKNOWN_MEMBER_ID;
+	if (version < 9)
+		return KP_ERR_UNSUPPORTED_VERSION;
+	if (epoch != m->epoch)
+		return KP_ERR_STALE_MEMBER_EPOCH;
+	return KP_ERR_NONE;
+}
+
 int16_t kp_group_commit_check(kp_group_coord *gc, const char *group_id, const char *member_id,
 			      const char *group_instance_id, int32_t generation_id, int16_t version,
 			      int64_t now)
@@ -73,6 +95,8 @@ int16_t kp_group_commit_check(kp_group_coord *gc, const char *group_id, const ch
 	}
 	if (g->state == KP_GROUP_DEAD)
 		return KP_ERR_COORDINATOR_NOT_AVAILABLE;
+	if (g->cg)
+		return consumer_commit_check(g->cg, member_id, generation_id, version);
 	if (generation_id < 0 && g->state == KP_GROUP_EMPTY)
 		return KP_ERR_NONE;
 	/* the member first, then its generation, then the state (Kafka's order) */
@@ -163,7 +187,7 @@ int16_t kp_group_offset_delete_check(kp_group_coord *gc, const char *group_id)
 
 	if (!g || g->state == KP_GROUP_DEAD)
 		return KP_ERR_GROUP_ID_NOT_FOUND;
-	if (g->members && !uses_consumer_protocol(g))
+	if (g->members && !uses_consumer_protocol(g) && !g->cg)
 		return KP_ERR_NON_EMPTY_GROUP;
 	return KP_ERR_NONE;
 }
@@ -202,6 +226,8 @@ static int subscribes(const uint8_t *md, size_t len, const char *topic)
 /* subscribed - Kafka's ClassicGroup.isSubscribedToTopic for g's members. */
 static bool subscribed(const struct kp_group *g, const char *topic)
 {
+	if (g->cg)
+		return kp_cg_subscribes(NULL, g->cg, topic);
 	if (!uses_consumer_protocol(g))
 		return false;
 	if (!g->protocol_name)
@@ -248,7 +274,11 @@ static bool expired(const kp_group_coord *gc, const struct kp_group *g,
 {
 	int64_t base;
 
-	if (!g->protocol_type) /* simple consumers: from the commit */
+	if (g->cg) { /* consumer groups: from the commit, topics no member subscribes to */
+		if (subscribed(g, e->key.topic))
+			return false;
+		base = e->o.commit_timestamp;
+	} else if (!g->protocol_type) /* simple consumers: from the commit */
 		base = e->o.commit_timestamp;
 	else if (g->state == KP_GROUP_EMPTY) /* from when the group became Empty, if known */
 		base = g->state_since != INT64_MIN ? g->state_since : e->o.commit_timestamp;
@@ -279,6 +309,7 @@ void kp_group_offsets_expire(kp_group_coord *gc, struct kp_group *g, int64_t now
 		entry_free(g, e);
 	}
 	if (g->state == KP_GROUP_EMPTY && !g->offsets && !g->members && !g->pending) {
+		kp_cg_forget(gc, g);
 		if (gc->cfg.removed)
 			gc->cfg.removed(gc->cfg.notify_arg, g->id, NULL, -1);
 		kp_group_remove(gc, g);

@@ -16,7 +16,7 @@ bool kp_group_snapshot_get(kp_group_coord *gc, const char *group_id, struct kp_g
 	int32_t n, i = 0;
 
 	memset(out, 0, sizeof(*out));
-	if (!g || g->state == KP_GROUP_DEAD)
+	if (!g || g->state == KP_GROUP_DEAD || g->cg)
 		return false;
 	n = (int32_t)HASH_COUNT(g->members);
 	out->group_id = g->id;
@@ -113,6 +113,12 @@ int kp_group_restore(kp_group_coord *gc, const char *group_id, const struct kp_g
 {
 	struct kp_group *g = kp_group_find(gc, group_id);
 
+	if (g && g->cg) { /* a classic record before the group became a consumer group */
+		if (!s)
+			return 0;
+		kp_cg_free(g->cg);
+		g->cg = NULL;
+	}
 	if (g) {
 		kp_group_free_members(gc, g);
 		free(g->protocol_type);

@@ -134,6 +134,7 @@ static const char *const names[] = {
 	[125] = "INVALID_VOTER_KEY",
 	[126] = "DUPLICATE_VOTER",
 	[127] = "VOTER_NOT_FOUND",
+	[128] = "INVALID_REGULAR_EXPRESSION",
 };
 
 const char *kp_kafka_error_name(int code)
