@@ -163,7 +163,7 @@ static void describe_member(struct kp_request *rq, const struct kp_cg_member_inf
 		names[k] = arena_str(rq, mi->topics[k]);
 	m->subscribed_topic_names = names;
 	m->subscribed_topic_names_count = names ? mi->topic_count : 0;
-	m->subscribed_topic_regex = arena_str(rq, mi->regex);
+	m->subscribed_topic_regex = arena_str(rq, mi->regex ? mi->regex : ""); /* Kafka: "" for none */
 	m->assignment.topic_partitions = describe_tps(rq, mi->assigned, mi->assigned_count,
 						      &m->assignment.topic_partitions_count);
 	m->target_assignment.topic_partitions =

@@ -3,11 +3,12 @@
  * v0-5) and DeleteGroups (key 42, v0-2): the views of lib/group's
  * groups that admin tools (kafka-consumer-groups.sh) take.
  *
- * Every group here is a classic one (group type "classic", KIP-848's
- * name). DescribeGroups shows member metadata and assignments only in
+ * Groups are "classic" or "consumer" (KIP-848) ones; ListGroups v5
+ * filters by that type. DescribeGroups shows member metadata and assignments only in
  * Stable, as Kafka does; an unknown group is described as Dead with no
  * error (the protocol before KIP-1043's v6).
  */
+#include <string.h>
 #include <strings.h>
 
 #include "broker/internal.h"
@@ -42,12 +43,12 @@ int kp_handle_list_groups(struct kp_request *rq, kp_error *err)
 
 		if (info.state == KP_GROUP_DEAD ||
 		    (rq->version >= 4 && filtered_out(req->states_filter, req->states_filter_count, state)) ||
-		    (rq->version >= 5 && filtered_out(req->types_filter, req->types_filter_count, "classic")))
+		    (rq->version >= 5 && filtered_out(req->types_filter, req->types_filter_count, info.type)))
 			continue;
 		gs[n].group_id = (char *)info.group_id;
 		gs[n].protocol_type = (char *)info.protocol_type;
 		gs[n].group_state = (char *)state;
-		gs[n].group_type = "classic";
+		gs[n].group_type = (char *)info.type;
 		n++;
 	}
 	resp->groups = gs;
@@ -73,7 +74,8 @@ static int describe_one(struct kp_request *rq, const char *group_id, dg_group *o
 		out->error_code = KP_ERR_INVALID_GROUP_ID;
 		return 0;
 	}
-	if (!kp_group_describe(gc, group_id, &info))
+	/* a consumer (KIP-848) group is no classic group: Dead, as Kafka describes it before v6 */
+	if (!kp_group_describe(gc, group_id, &info) || strcmp(info.type, "classic") != 0)
 		return 0;
 	bool stable = info.state == KP_GROUP_STABLE;
 	dg_member *ms = kp_describe_groups_response_described_group_member_new(&rq->arena,

@@ -60,8 +60,27 @@ static int replay_member(struct kp_broker *b, kp_reader *kr, const struct kp_rec
 		k.member_id, v.instance_id, v.rack_id, v.client_id, v.client_host,
 		v.rebalance_timeout_ms, (const char *const *)v.subscribed_topic_names,
 		v.subscribed_topic_names_count > 0 ? v.subscribed_topic_names_count : 0,
-		v.subscribed_topic_regex, v.server_assignor,
+		v.subscribed_topic_regex, v.server_assignor, false, 0, NULL, 0,
 	};
+	const struct kp_consumer_group_member_metadata_value_classic_member_metadata *c =
+		&v.classic_member_metadata;
+
+	if (rc && !v.classic_member_metadata_is_null) {
+		int32_t n = c->supported_protocols_count > 0 ? c->supported_protocols_count : 0;
+		struct kp_group_protocol *ps = kp_arena_alloc(a, ((size_t)n + 1) * sizeof(*ps));
+
+		if (!ps)
+			return kp_error_set(err, KP_ENOMEM, "out of memory");
+		for (int32_t i = 0; i < n; i++)
+			ps[i] = (struct kp_group_protocol){
+				c->supported_protocols[i].name, c->supported_protocols[i].metadata.data,
+				c->supported_protocols[i].metadata.len > 0
+					? (size_t)c->supported_protocols[i].metadata.len : 0 };
+		m.classic = true;
+		m.classic_session_timeout_ms = c->session_timeout_ms;
+		m.protocols = ps;
+		m.protocol_count = n;
+	}
 
 	return kp_cg_restore_member(b->groups, k.group_id, k.member_id, rc ? &m : NULL, now);
 }

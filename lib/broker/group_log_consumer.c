@@ -102,6 +102,19 @@ static void on_member(void *arg, const struct kp_cg_member_record *m)
 	v.subscribed_topic_regex = (char *)m->regex;
 	v.rebalance_timeout_ms = m->rebalance_timeout_ms;
 	v.server_assignor = (char *)m->server_assignor;
+	if (m->classic) {
+		struct kp_consumer_group_member_metadata_value_classic_protocol *ps =
+			kp_arena_alloc(&w->arena, ((size_t)m->protocol_count + 1) * sizeof(*ps));
+
+		for (int32_t i = 0; ps && i < m->protocol_count; i++)
+			ps[i] = (struct kp_consumer_group_member_metadata_value_classic_protocol){
+				(char *)m->protocols[i].name,
+				{ m->protocols[i].metadata, (int32_t)m->protocols[i].metadata_len } };
+		v.classic_member_metadata_is_null = false;
+		v.classic_member_metadata.session_timeout_ms = m->classic_session_timeout_ms;
+		v.classic_member_metadata.supported_protocols = ps;
+		v.classic_member_metadata.supported_protocols_count = ps ? m->protocol_count : 0;
+	}
 	put(w, &kp_consumer_group_member_metadata_key_desc, KV_MEMBER, &k,
 	    &kp_consumer_group_member_metadata_value_desc, &v);
 }

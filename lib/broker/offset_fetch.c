@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "broker/internal.h"
+#include "group/consumer_group.h"
 
 typedef struct kp_offset_fetch_response_offset_fetch_response_topics of_topic;
 typedef struct kp_offset_fetch_response_offset_fetch_response_partitions of_partition;
@@ -140,6 +141,14 @@ int kp_handle_offset_fetch(struct kp_request *rq, kp_error *err)
 	for (int32_t i = 0; i < n; i++) {
 		const struct kp_offset_fetch_request_offset_fetch_request_group *g = &req->groups[i];
 
+		if (rq->version >= 9 &&
+		    (gs[i].error_code = kp_cg_fetch_check(rq->broker->groups, g->group_id,
+							  g->member_id, g->member_epoch))) {
+			gs[i].group_id = g->group_id;
+			gs[i].topics = NULL;
+			gs[i].topics_count = 0;
+			continue;
+		}
 		if (fetch_group(rq, g->group_id ? g->group_id : "", g->topics,
 				g->topics_count > 0 ? g->topics_count : 0, g->topics_count < 0,
 				&gs[i]) < 0)

@@ -40,6 +40,11 @@ void kp_cg_member_free(struct kp_cg_member *m)
 	free(m->topics);
 	free(m->regex);
 	free(m->server_assignor);
+	for (int32_t i = 0; i < m->protocol_count; i++) {
+		free(m->protocols[i].name);
+		free(m->protocols[i].metadata);
+	}
+	free(m->protocols);
 	kp_cg_tps_free(&m->assigned);
 	kp_cg_tps_free(&m->pending_revocation);
 	kp_cg_tps_free(&m->target);
@@ -118,6 +123,18 @@ void kp_cg_member_remove(kp_group_coord *gc, struct kp_group *g, struct kp_cg_me
 	cg->group_epoch++;
 }
 
+/*
+ * kp_cg_fence - remove m (it left, or its session or rebalance timeout
+ * passed) and compute the others' target assignment for the bumped epoch
+ * at once, as Kafka does with group.consumer.assignment.interval.ms=0.
+ */
+void kp_cg_fence(kp_group_coord *gc, struct kp_group *g, struct kp_cg_member *m)
+{
+	kp_cg_member_remove(gc, g, m);
+	if (kp_cg_assign(gc, g, kp_cg_preferred_assignor(gc, g->cg)) == 0)
+		g->cg->assignment_epoch = g->cg->group_epoch;
+}
+
 void kp_cg_tick(kp_group_coord *gc, struct kp_group *g, int64_t now)
 {
 	struct kp_cg_member *m, *tmp;
@@ -127,16 +144,32 @@ void kp_cg_tick(kp_group_coord *gc, struct kp_group *g, int64_t now)
 		bool session = now >= m->session_deadline;
 		bool rebalance = m->rebalance_deadline && now >= m->rebalance_deadline &&
 				 m->state == KP_CG_UNREVOKED_PARTITIONS;
+		/* classic members: no SyncGroup after the join, no rejoin when told */
+		bool classic = (m->sync_deadline && now >= m->sync_deadline) ||
+			       (m->join_deadline && now >= m->join_deadline);
 
-		if (!session && !rebalance)
+		if (!session && !rebalance && !classic)
 			continue;
-		kp_cg_member_remove(gc, g, m);
+		kp_cg_fence(gc, g, m);
 		changed = true;
 	}
 	if (changed) {
 		kp_cg_state_update(g, now);
 		kp_cg_cstore(gc, g);
 	}
+}
+
+int16_t kp_cg_fetch_check(kp_group_coord *gc, const char *group_id, const char *member_id,
+			  int32_t member_epoch)
+{
+	struct kp_group *g = kp_group_find(gc, group_id);
+	struct kp_cg_member *m;
+
+	if (!g || !g->cg || (!member_id && member_epoch < 0))
+		return KP_ERR_NONE;
+	if (!(m = kp_cg_member_find(g->cg, member_id)))
+		return KP_ERR_UNKNOWN_MEMBER_ID;
+	return member_epoch != m->epoch ? KP_ERR_STALE_MEMBER_EPOCH : KP_ERR_NONE;
 }
 
 bool kp_cg_is_consumer_group(kp_group_coord *gc, const char *group_id)

@@ -97,8 +97,8 @@ static bool validate(kp_group_coord *gc, const struct kp_cg_heartbeat_args *a,
 	return false;
 }
 
-/* new_uuid - a member id as Kafka's Uuid.toString(): 16 random bytes, base64url, 22 characters. */
-static char *new_uuid(kp_group_coord *gc)
+/* kp_cg_new_uuid - a member id as Kafka's Uuid.toString(): 16 random bytes, base64url, 22 characters. */
+char *kp_cg_new_uuid(kp_group_coord *gc)
 {
 	static const char b64[] =
 		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -122,7 +122,7 @@ static char *new_uuid(kp_group_coord *gc)
 	return s;
 }
 
-static struct kp_cg_member *static_member(struct kp_cgroup *cg, const char *instance_id)
+struct kp_cg_member *kp_cg_static_member(struct kp_cgroup *cg, const char *instance_id)
 {
 	for (struct kp_cg_member *m = cg->members; instance_id && m; m = m->hh.next)
 		if (m->instance_id && strcmp(m->instance_id, instance_id) == 0)
@@ -130,7 +130,7 @@ static struct kp_cg_member *static_member(struct kp_cgroup *cg, const char *inst
 	return NULL;
 }
 
-static struct kp_cg_member *member_new(struct kp_cgroup *cg, const char *member_id)
+struct kp_cg_member *kp_cg_member_new(struct kp_cgroup *cg, const char *member_id)
 {
 	struct kp_cg_member *m = calloc(1, sizeof(*m));
 
@@ -174,15 +174,15 @@ static bool check_epoch(struct kp_cg_member *m, const struct kp_cg_heartbeat_arg
 }
 
 /*
- * replace_static - a static member comes back under a new member id: it
+ * kp_cg_replace_static - a static member comes back under a new member id: it
  * takes over the old one's subscription and partitions at epoch 0, without
  * a rebalance. NULL when out of memory.
  */
-static struct kp_cg_member *replace_static(kp_group_coord *gc, struct kp_group *g,
-					   struct kp_cg_member *old, const char *member_id)
+struct kp_cg_member *kp_cg_replace_static(kp_group_coord *gc, struct kp_group *g,
+					  struct kp_cg_member *old, const char *member_id)
 {
 	struct kp_cgroup *cg = g->cg;
-	struct kp_cg_member *m = member_new(cg, member_id);
+	struct kp_cg_member *m = kp_cg_member_new(cg, member_id);
 
 	if (!m)
 		return NULL;
@@ -197,6 +197,12 @@ static struct kp_cg_member *replace_static(kp_group_coord *gc, struct kp_group *
 	m->rebalance_timeout_ms = old->rebalance_timeout_ms;
 	m->assigned = old->assigned;
 	m->target = old->target;
+	m->classic = old->classic;
+	m->classic_session_timeout_ms = old->classic_session_timeout_ms;
+	m->protocols = old->protocols;
+	m->protocol_count = old->protocol_count;
+	old->protocols = NULL;
+	old->protocol_count = 0;
 	memset(&old->assigned, 0, sizeof(old->assigned));
 	memset(&old->target, 0, sizeof(old->target));
 	old->instance_id = old->rack_id = old->client_id = old->client_host = NULL;
@@ -222,7 +228,7 @@ static struct kp_cg_member *find_member(kp_group_coord *gc, struct kp_group *g,
 	bool joining = a->member_epoch == KP_CG_JOIN_EPOCH;
 	struct kp_cg_member *m = kp_cg_member_find(cg, member_id), *old;
 
-	if (a->instance_id && (old = static_member(cg, a->instance_id)) && old != m) {
+	if (a->instance_id && (old = kp_cg_static_member(cg, a->instance_id)) && old != m) {
 		if (!joining) {
 			fail(r, KP_ERR_FENCED_INSTANCE_ID, "Static member %s with instance id %s is "
 			     "fenced by existing member %s.", member_id, a->instance_id, old->member_id);
@@ -238,7 +244,7 @@ static struct kp_cg_member *find_member(kp_group_coord *gc, struct kp_group *g,
 			kp_cg_member_remove(gc, g, m);
 			cg->group_epoch--; /* the replacement below is not a new member */
 		}
-		m = replace_static(gc, g, old, member_id);
+		m = kp_cg_replace_static(gc, g, old, member_id);
 		*created = false;
 		return m ? m : (fail(r, KP_ERR_UNKNOWN_SERVER_ERROR, "out of memory"), NULL);
 	}
@@ -252,7 +258,7 @@ static struct kp_cg_member *find_member(kp_group_coord *gc, struct kp_group *g,
 				     member_id, a->group_id);
 			return NULL;
 		}
-		if (!(m = member_new(cg, member_id)))
+		if (!(m = kp_cg_member_new(cg, member_id)))
 			fail(r, KP_ERR_UNKNOWN_SERVER_ERROR, "out of memory");
 		*created = m != NULL;
 		return m;
@@ -269,7 +275,7 @@ static bool str_eq(const char *a, const char *b)
 	return a == b || (a && b && strcmp(a, b) == 0);
 }
 
-static int set_str(char **dst, const char *src, bool *changed)
+int kp_cg_set_str(char **dst, const char *src, bool *changed)
 {
 	char *c;
 
@@ -288,8 +294,8 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* set_topics - the subscribed names, sorted and deduplicated; *changed when they differ. */
-static int set_topics(struct kp_cg_member *m, const char *const *topics, int32_t n, bool *changed)
+/* kp_cg_set_topics - the subscribed names, sorted and deduplicated; *changed when they differ. */
+int kp_cg_set_topics(struct kp_cg_member *m, const char *const *topics, int32_t n, bool *changed)
 {
 	char **v = calloc((size_t)n + 1, sizeof(*v));
 	int32_t k = 0;
@@ -337,18 +343,18 @@ static int update_member(struct kp_cg_member *m, const struct kp_cg_heartbeat_ar
 {
 	bool sub = false;
 
-	if ((a->instance_id && set_str(&m->instance_id, a->instance_id, stored) < 0) ||
-	    (a->rack_id && set_str(&m->rack_id, a->rack_id, stored) < 0) ||
-	    set_str(&m->client_id, a->client_id ? a->client_id : "", stored) < 0 ||
-	    set_str(&m->client_host, a->client_host ? a->client_host : "", stored) < 0)
+	if ((a->instance_id && kp_cg_set_str(&m->instance_id, a->instance_id, stored) < 0) ||
+	    (a->rack_id && kp_cg_set_str(&m->rack_id, a->rack_id, stored) < 0) ||
+	    kp_cg_set_str(&m->client_id, a->client_id ? a->client_id : "", stored) < 0 ||
+	    kp_cg_set_str(&m->client_host, a->client_host ? a->client_host : "", stored) < 0)
 		return -1;
 	if (a->rebalance_timeout_ms != -1 && a->rebalance_timeout_ms != m->rebalance_timeout_ms) {
 		m->rebalance_timeout_ms = a->rebalance_timeout_ms;
 		*stored = true;
 	}
-	if ((a->server_assignor && set_str(&m->server_assignor, a->server_assignor, &sub) < 0) ||
-	    (a->topics_set && set_topics(m, a->topics, a->topic_count, &sub) < 0) ||
-	    (a->regex && set_str(&m->regex, *a->regex ? a->regex : NULL, &sub) < 0))
+	if ((a->server_assignor && kp_cg_set_str(&m->server_assignor, a->server_assignor, &sub) < 0) ||
+	    (a->topics_set && kp_cg_set_topics(m, a->topics, a->topic_count, &sub) < 0) ||
+	    (a->regex && kp_cg_set_str(&m->regex, *a->regex ? a->regex : NULL, &sub) < 0))
 		return -1;
 	*bump |= sub;
 	*stored |= sub;
@@ -407,6 +413,11 @@ static struct kp_group *group_for(kp_group_coord *gc, const struct kp_cg_heartbe
 		g->generation_id = 0;
 		if (!(g->cg = kp_cg_new()))
 			return fail(r, KP_ERR_UNKNOWN_SERVER_ERROR, "out of memory"), NULL;
+		/*
+		 * Kafka 4.4 answers the first member of a new group with epoch 2
+		 * (tests/differential/consumer_groups.json): start one epoch on.
+		 */
+		g->cg->group_epoch = g->cg->assignment_epoch = 1;
 		kp_group_set_state(g, KP_GROUP_EMPTY, now);
 	}
 	return g;
@@ -427,7 +438,7 @@ static int leave(kp_group_coord *gc, const struct kp_cg_heartbeat_args *a, int64
 			return fail(r, KP_ERR_UNKNOWN_MEMBER_ID, "Member %s is not a member of group %s.",
 				    a->member_id, a->group_id);
 	} else {
-		if (!(m = static_member(g->cg, a->instance_id)))
+		if (!(m = kp_cg_static_member(g->cg, a->instance_id)))
 			return fail(r, KP_ERR_UNKNOWN_MEMBER_ID, "Instance id %s is unknown.",
 				    a->instance_id);
 		if (strcmp(m->member_id, a->member_id) != 0)
@@ -444,7 +455,7 @@ static int leave(kp_group_coord *gc, const struct kp_cg_heartbeat_args *a, int64
 		m->rebalance_deadline = 0;
 		kp_cg_owners_update(g->cg, m);
 	} else {
-		kp_cg_member_remove(gc, g, m);
+		kp_cg_fence(gc, g, m);
 	}
 	kp_cg_state_update(g, now);
 	kp_cg_cstore(gc, g);
@@ -489,6 +500,34 @@ out:
 	return rc;
 }
 
+/*
+ * kp_cg_advance - steps 2-4 for member m after its fields were updated:
+ * the subscribed topics' metadata, the group epoch (bumped when `bump` or
+ * the metadata changed), the target assignment, and m's reconciliation
+ * with what it owns (`owned`, NULL: not reported). *stored is set when
+ * something to persist changed. 0, or -1 when out of memory.
+ */
+int kp_cg_advance(kp_group_coord *gc, struct kp_group *g, struct kp_cg_member *m,
+		  const struct kp_cg_tps *owned, bool bump, bool *stored)
+{
+	bool changed = false;
+
+	if (refresh_metadata(gc, g->cg, &bump) < 0)
+		return -1;
+	if (bump)
+		g->cg->group_epoch++;
+	if (g->cg->group_epoch > g->cg->assignment_epoch) {
+		if (kp_cg_assign(gc, g, kp_cg_preferred_assignor(gc, g->cg)) < 0)
+			return -1;
+		g->cg->assignment_epoch = g->cg->group_epoch;
+		*stored = true;
+	}
+	if (kp_cg_reconcile(g->cg, m, owned, &changed) < 0)
+		return -1;
+	*stored |= changed || bump;
+	return 0;
+}
+
 int kp_cg_heartbeat(kp_group_coord *gc, const struct kp_cg_heartbeat_args *a, int64_t now,
 		    struct kp_cg_heartbeat_result *r)
 {
@@ -507,7 +546,7 @@ int kp_cg_heartbeat(kp_group_coord *gc, const struct kp_cg_heartbeat_args *a, in
 		return leave(gc, a, now, r) < 0 ? (r->error = KP_ERR_UNKNOWN_SERVER_ERROR, -1) : 0;
 	if (!(g = group_for(gc, a, now, r)))
 		return r->error == KP_ERR_UNKNOWN_SERVER_ERROR ? -1 : 0;
-	if (!*member_id && !(member_id = generated = new_uuid(gc)))
+	if (!*member_id && !(member_id = generated = kp_cg_new_uuid(gc)))
 		goto oom;
 	if ((int64_t)HASH_COUNT(g->cg->members) >= gc->cfg.consumer_max_size &&
 	    !kp_cg_member_find(g->cg, member_id)) {
@@ -526,28 +565,22 @@ int kp_cg_heartbeat(kp_group_coord *gc, const struct kp_cg_heartbeat_args *a, in
 	}
 	bump = created;
 	stored = created || a->member_epoch == KP_CG_JOIN_EPOCH;
+	enum kp_cg_member_state prev_state = m->state;
+	int32_t prev_epoch = m->epoch;
+
 	if (kp_cg_tps_copy(&before, &m->assigned) < 0 || update_member(m, a, &bump, &stored) < 0 ||
-	    refresh_metadata(gc, g->cg, &bump) < 0)
+	    kp_cg_advance(gc, g, m, owned_p, bump, &stored) < 0)
 		goto oom;
-	if (bump)
-		g->cg->group_epoch++;
-	if (g->cg->group_epoch > g->cg->assignment_epoch) {
-		if (kp_cg_assign(gc, g, kp_cg_preferred_assignor(gc, g->cg)) < 0)
-			goto oom;
-		g->cg->assignment_epoch = g->cg->group_epoch;
-		stored = true;
-	}
-	if (kp_cg_reconcile(g->cg, m, owned_p, &changed) < 0)
-		goto oom;
-	stored |= changed;
+	changed = !kp_cg_tps_equal(&before, &m->assigned);
 	m->session_deadline = now + gc->cfg.consumer_session_timeout_ms;
 	if (m->state != KP_CG_UNREVOKED_PARTITIONS)
 		m->rebalance_deadline = 0;
-	else if (changed || !m->rebalance_deadline)
+	else if (prev_state != KP_CG_UNREVOKED_PARTITIONS || prev_epoch != m->epoch ||
+		 !m->rebalance_deadline)
 		m->rebalance_deadline = now + m->rebalance_timeout_ms;
 	full = a->member_epoch == KP_CG_JOIN_EPOCH ||
 	       (a->rebalance_timeout_ms != -1 && (a->topics_set || a->regex) && a->owned_set);
-	if (respond(gc, m, full || !kp_cg_tps_equal(&before, &m->assigned), r) < 0)
+	if (respond(gc, m, full || changed, r) < 0)
 		goto oom;
 	kp_cg_state_update(g, now);
 	if (stored)

@@ -77,6 +77,33 @@ static int dup_or_null(char **dst, const char *src)
 	return src && !(*dst = strdup(src)) ? -1 : 0;
 }
 
+/* restore_protocols - a classic member's protocols from its record. */
+static int restore_protocols(struct kp_cg_member *m, const struct kp_cg_member_record *r)
+{
+	for (int32_t i = 0; i < m->protocol_count; i++) {
+		free(m->protocols[i].name);
+		free(m->protocols[i].metadata);
+	}
+	free(m->protocols);
+	m->protocols = NULL;
+	m->protocol_count = 0;
+	m->classic = r->classic;
+	m->classic_session_timeout_ms = r->classic_session_timeout_ms;
+	if (!r->classic)
+		return 0;
+	if (!(m->protocols = calloc((size_t)r->protocol_count + 1, sizeof(*m->protocols))))
+		return -1;
+	for (int32_t i = 0; i < r->protocol_count; i++, m->protocol_count++) {
+		m->protocols[i].name = strdup(r->protocols[i].name ? r->protocols[i].name : "");
+		m->protocols[i].metadata = malloc(r->protocols[i].metadata_len + 1);
+		m->protocols[i].metadata_len = r->protocols[i].metadata_len;
+		if (!m->protocols[i].name || !m->protocols[i].metadata)
+			return -1;
+		memcpy(m->protocols[i].metadata, r->protocols[i].metadata, r->protocols[i].metadata_len);
+	}
+	return 0;
+}
+
 int kp_cg_restore_member(kp_group_coord *gc, const char *group_id, const char *member_id,
 			 const struct kp_cg_member_record *r, int64_t now)
 {
@@ -106,6 +133,8 @@ int kp_cg_restore_member(kp_group_coord *gc, const char *group_id, const char *m
 		if (!(m->topics[i] = strdup(r->topics[i])))
 			return -1;
 	m->rebalance_timeout_ms = r->rebalance_timeout_ms;
+	if (restore_protocols(m, r) < 0)
+		return -1;
 	if (dup_or_null(&m->instance_id, r->instance_id) < 0 ||
 	    dup_or_null(&m->rack_id, r->rack_id) < 0 ||
 	    dup_or_null(&m->client_id, r->client_id) < 0 ||
@@ -186,15 +215,22 @@ bool kp_cg_each_record(kp_group_coord *gc, const char *group_id,
 		return false;
 	v->epochs(v->arg, g->cg->group_epoch, g->cg->assignment_epoch);
 	for (struct kp_cg_member *m = g->cg->members; m; m = m->hh.next) {
+		struct kp_group_protocol *ps = calloc((size_t)m->protocol_count + 1, sizeof(*ps));
 		struct kp_cg_member_record mr = {
 			m->member_id, m->instance_id, m->rack_id, m->client_id, m->client_host,
 			m->rebalance_timeout_ms, (const char *const *)m->topics, m->topic_count,
-			m->regex, m->server_assignor,
+			m->regex, m->server_assignor, m->classic, m->classic_session_timeout_ms, ps,
+			ps ? m->protocol_count : 0,
 		};
+
+		for (int32_t i = 0; ps && i < m->protocol_count; i++)
+			ps[i] = (struct kp_group_protocol){ m->protocols[i].name, m->protocols[i].metadata,
+							    m->protocols[i].metadata_len };
 		struct kp_cg_topic_partitions *tv = NULL, *av = NULL, *pv = NULL;
 		int32_t *tp = NULL, *ap = NULL, *pp = NULL, tn = 0, an = 0, pn = 0;
 
 		v->member(v->arg, &mr);
+		free(ps);
 		if (view(&m->target, &tv, &tp, &tn))
 			v->target(v->arg, m->member_id, tv, tn);
 		if (view(&m->assigned, &av, &ap, &an) && view(&m->pending_revocation, &pv, &pp, &pn)) {

@@ -149,6 +149,15 @@ int16_t kp_cg_describe(kp_group_coord *gc, const char *group_id, struct kp_cg_in
 bool kp_cg_member_at(kp_group_coord *gc, const char *group_id, int32_t i,
 		     struct kp_cg_member_info *out);
 
+/*
+ * kp_cg_fetch_check - may OffsetFetch v9+ with this member id and epoch
+ * read group_id's offsets? NONE (also for classic and unknown groups, and
+ * for a null member id with epoch < 0: admin tools), UNKNOWN_MEMBER_ID or
+ * STALE_MEMBER_EPOCH, as Kafka's ConsumerGroup.validateOffsetFetch.
+ */
+int16_t kp_cg_fetch_check(kp_group_coord *gc, const char *group_id, const char *member_id,
+			  int32_t member_epoch);
+
 /* kp_cg_is_consumer_group - whether group_id exists and is a consumer (KIP-848) group. */
 bool kp_cg_is_consumer_group(kp_group_coord *gc, const char *group_id);
 
@@ -164,6 +173,11 @@ struct kp_cg_member_record {
 	const char *const *topics;
 	int32_t topic_count;
 	const char *regex, *server_assignor;
+	/* a classic-protocol member (ClassicMemberMetadata): session timeout and protocols */
+	bool classic;
+	int32_t classic_session_timeout_ms;
+	const struct kp_group_protocol *protocols;
+	int32_t protocol_count;
 };
 
 struct kp_cg_assignment_record {

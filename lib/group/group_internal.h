@@ -76,6 +76,12 @@ struct kp_cg_member {
 	struct kp_cg_tps assigned, pending_revocation, target;
 	int64_t session_deadline;
 	int64_t rebalance_deadline; /* 0: none (only in UNREVOKED_PARTITIONS) */
+	/* a member using the classic protocol (JoinGroup/SyncGroup) in a consumer group */
+	bool classic;
+	int32_t classic_session_timeout_ms;
+	struct kp_group_proto *protocols; /* as in its JoinGroup, in order */
+	int32_t protocol_count;
+	int64_t sync_deadline, join_deadline; /* 0: none; fenced when passed */
 	UT_hash_handle hh;
 };
 
@@ -183,12 +189,36 @@ int kp_cg_reconcile(struct kp_cgroup *cg, struct kp_cg_member *m, const struct k
 void kp_cg_owners_update(struct kp_cgroup *cg, struct kp_cg_member *m);
 void kp_cg_owners_drop(struct kp_cgroup *cg, struct kp_cg_member *m);
 
+/* cg_heartbeat.c, shared with cg_classic.c */
+struct kp_cg_member *kp_cg_member_new(struct kp_cgroup *cg, const char *member_id);
+struct kp_cg_member *kp_cg_static_member(struct kp_cgroup *cg, const char *instance_id);
+struct kp_cg_member *kp_cg_replace_static(kp_group_coord *gc, struct kp_group *g,
+					  struct kp_cg_member *old, const char *member_id);
+int kp_cg_set_str(char **dst, const char *src, bool *changed);
+int kp_cg_set_topics(struct kp_cg_member *m, const char *const *topics, int32_t n, bool *changed);
+int kp_cg_advance(kp_group_coord *gc, struct kp_group *g, struct kp_cg_member *m,
+		  const struct kp_cg_tps *owned, bool bump, bool *stored);
+char *kp_cg_new_uuid(kp_group_coord *gc);
+
+/* cg_classic.c: classic members of consumer groups, from lib/group's classic entry points */
+struct kp_group_pending *kp_cg_classic_join(kp_group_coord *gc, struct kp_group *g,
+					    const struct kp_group_join_args *a,
+					    struct kp_group_pending *p, int64_t now);
+struct kp_group_pending *kp_cg_classic_sync(kp_group_coord *gc, struct kp_group *g,
+					    const struct kp_group_sync_args *a,
+					    struct kp_group_pending *p, int64_t now);
+int16_t kp_cg_classic_heartbeat(kp_group_coord *gc, struct kp_group *g, const char *member_id,
+				const char *instance_id, int32_t generation_id, int64_t now);
+int16_t kp_cg_classic_leave(kp_group_coord *gc, struct kp_group *g, const char *member_id,
+			    const char *instance_id, int64_t now);
+
 /* cg_group.c */
 struct kp_cgroup *kp_cg_new(void);
 void kp_cg_free(struct kp_cgroup *cg);
 struct kp_cg_member *kp_cg_member_find(struct kp_cgroup *cg, const char *member_id);
 void kp_cg_member_free(struct kp_cg_member *m);
 void kp_cg_member_remove(kp_group_coord *gc, struct kp_group *g, struct kp_cg_member *m);
+void kp_cg_fence(kp_group_coord *gc, struct kp_group *g, struct kp_cg_member *m);
 void kp_cg_state_update(struct kp_group *g, int64_t now);
 const char *kp_cg_preferred_assignor(kp_group_coord *gc, const struct kp_cgroup *cg);
 uint64_t kp_group_random(kp_group_coord *gc);

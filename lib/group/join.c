@@ -298,9 +298,9 @@ struct kp_group_pending *kp_group_join(kp_group_coord *gc, const struct kp_group
 	if (!g)
 		return answer(p, unknown ? KP_ERR_COORDINATOR_NOT_AVAILABLE : KP_ERR_UNKNOWN_MEMBER_ID,
 			      a->member_id);
-	if (g->cg) { /* a classic member may join an empty consumer group only (see consumer_group.h) */
+	if (g->cg) { /* an empty consumer group becomes a classic group, else the member joins it */
 		if (g->cg->members)
-			return answer(p, KP_ERR_INCONSISTENT_GROUP_PROTOCOL, a->member_id);
+			return kp_cg_classic_join(gc, g, a, p, now);
 		kp_cg_forget(gc, g);
 	}
 	if (!accept_joining(gc, g, a->member_id)) {

@@ -68,7 +68,9 @@ struct kp_group_pending *kp_group_sync(kp_group_coord *gc, const struct kp_group
 	if (!a->group_id || !*a->group_id)
 		return sync_answer(p, KP_ERR_INVALID_GROUP_ID);
 	g = kp_group_find(gc, a->group_id);
-	if (!g || g->cg)
+	if (g && g->cg)
+		return kp_cg_classic_sync(gc, g, a, p, now);
+	if (!g)
 		return sync_answer(p, KP_ERR_UNKNOWN_MEMBER_ID);
 	if (g->state == KP_GROUP_DEAD)
 		return sync_answer(p, KP_ERR_COORDINATOR_NOT_AVAILABLE);
@@ -123,7 +125,9 @@ int16_t kp_group_heartbeat(kp_group_coord *gc, const char *group_id, const char 
 
 	if (!group_id || !*group_id)
 		return KP_ERR_INVALID_GROUP_ID;
-	if (!g || g->cg)
+	if (g && g->cg)
+		return kp_cg_classic_heartbeat(gc, g, member_id, group_instance_id, generation_id, now);
+	if (!g)
 		return KP_ERR_UNKNOWN_MEMBER_ID;
 	if (g->state == KP_GROUP_DEAD)
 		return KP_ERR_COORDINATOR_NOT_AVAILABLE;
@@ -148,7 +152,9 @@ int16_t kp_group_leave(kp_group_coord *gc, const char *group_id, const char *mem
 
 	if (!group_id || !*group_id)
 		return KP_ERR_INVALID_GROUP_ID;
-	if (!g || g->cg)
+	if (g && g->cg)
+		return kp_cg_classic_leave(gc, g, member_id, group_instance_id, now);
+	if (!g)
 		return KP_ERR_UNKNOWN_MEMBER_ID;
 	if (g->state == KP_GROUP_DEAD)
 		return KP_ERR_COORDINATOR_NOT_AVAILABLE;

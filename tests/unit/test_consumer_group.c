@@ -379,17 +379,20 @@ static void test_validation_and_fencing(void **state)
 	expect(gc, a, KP_ERR_INVALID_REGULAR_EXPRESSION, NULL);
 	a = ok, a.member_epoch = 1, a.group_id = "other";
 	expect(gc, a, KP_ERR_GROUP_ID_NOT_FOUND, "Consumer group other not found.");
-	expect(gc, ok, KP_ERR_NONE, NULL); /* m joins at epoch 1 */
+	expect(gc, ok, KP_ERR_NONE, NULL); /* m joins at epoch 2 (a new group starts at 1) */
 	a = ok, a.member_epoch = 5, a.rebalance_timeout_ms = -1, a.topics_set = false;
 	expect(gc, a, KP_ERR_FENCED_MEMBER_EPOCH, NULL);
 	a.member_id = "nobody", a.member_epoch = 1;
 	expect(gc, a, KP_ERR_UNKNOWN_MEMBER_ID, "Member nobody is not a member of group g.");
-	/* a classic group with members is not a consumer group (no online upgrade) */
-	assert_int_equal(kp_group_commit_check(gc, "g", "m", NULL, 1, 9, 1000), KP_ERR_NONE);
-	assert_int_equal(kp_group_commit_check(gc, "g", "m", NULL, 0, 9, 1000),
+	assert_int_equal(kp_group_commit_check(gc, "g", "m", NULL, 2, 9, 1000), KP_ERR_NONE);
+	assert_int_equal(kp_group_commit_check(gc, "g", "m", NULL, 1, 9, 1000),
 			 KP_ERR_STALE_MEMBER_EPOCH);
-	assert_int_equal(kp_group_commit_check(gc, "g", "m", NULL, 1, 8, 1000),
+	assert_int_equal(kp_group_commit_check(gc, "g", "m", NULL, 2, 8, 1000),
 			 KP_ERR_UNSUPPORTED_VERSION);
+	assert_int_equal(kp_cg_fetch_check(gc, "g", "m", 2), KP_ERR_NONE);
+	assert_int_equal(kp_cg_fetch_check(gc, "g", "m", 1), KP_ERR_STALE_MEMBER_EPOCH);
+	assert_int_equal(kp_cg_fetch_check(gc, "g", "x", 2), KP_ERR_UNKNOWN_MEMBER_ID);
+	assert_int_equal(kp_cg_fetch_check(gc, "g", NULL, -1), KP_ERR_NONE);
 	assert_int_equal(kp_group_delete(gc, "g"), KP_ERR_NON_EMPTY_GROUP);
 	kp_group_coord_free(gc);
 }
