@@ -11,9 +11,6 @@ import pytest
 from conftest import ASAN, BIN, SLOW, sanitizer_report, wait_for
 import kafka_peer
 
-# kbroker serves the classic protocol; flip this when it serves KIP-848's
-# ConsumerGroupHeartbeat (its group.protocol=consumer runs must then pass).
-KBROKER_HAS_CONSUMER_PROTOCOL = True
 TARGETS = ["kafka", "kbroker"]
 
 PARTITIONS = 6
@@ -28,14 +25,9 @@ PROTOCOLS = {
 
 @pytest.fixture(params=TARGETS)
 def node(request, bin_dir):
-    """A broker with 6 partitions per new topic: Apache Kafka, or kbroker (whose runs with
-    group.protocol=consumer are strict expected failures until it serves KIP-848)."""
+    """A broker with 6 partitions per new topic: Apache Kafka, or kbroker."""
     if request.param == "kafka":
         return request.getfixturevalue("kafka")(partitions=PARTITIONS)
-    protocol = getattr(request.node, "callspec", None) and request.node.callspec.params.get("protocol")
-    if protocol == "consumer" and not KBROKER_HAS_CONSUMER_PROTOCOL:
-        request.node.add_marker(pytest.mark.xfail(
-            strict=True, reason="kbroker lacks ConsumerGroupHeartbeat (API 68, KIP-848)"))
     return request.getfixturevalue("kbroker_factory")(partitions=PARTITIONS)
 
 

@@ -10,6 +10,8 @@
  */
 #include <string.h>
 
+#include <event2/event.h>
+
 #include "broker/internal.h"
 
 /* What a parked request allows past the coordinator's own deadline (a tick, and slack). */
@@ -157,6 +159,14 @@ static int answer_or_park(struct kp_request *rq, struct kp_group_pending *p, con
 		kp_group_pending_free(p);
 		return -1;
 	}
+	/*
+	 * A deadline may already be due (group.initial.rebalance.delay.ms=0
+	 * ends the join phase at the next tick): tick once more right after
+	 * this request instead of up to KP_GROUP_TICK_MS later, as Kafka's
+	 * timer would fire at once.
+	 */
+	if (rq->broker->group_tick)
+		event_active(rq->broker->group_tick, EV_TIMEOUT, 0);
 	return 0;
 }
 

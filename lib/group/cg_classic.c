@@ -31,19 +31,10 @@
 static int subscription(const struct kp_group_join_args *a, kp_arena *arena,
 			struct kp_consumer_protocol_subscription *s)
 {
-	kp_reader r;
-	kp_error err;
-	int16_t v;
-
 	if (a->protocol_count < 1)
 		return -1;
-	kp_reader_init(&r, a->protocols[0].metadata, a->protocols[0].metadata_len);
-	v = kp_read_i16(&r);
-	if (r.failed || v < 0)
-		return -1;
-	if (v > 3) /* newer than the schema: its v3 prefix is what we know */
-		v = 3;
-	return kp_msg_decode(&kp_consumer_protocol_subscription_desc, v, &r, arena, s, &err);
+	return kp_cg_decode_subscription(a->protocols[0].metadata, a->protocols[0].metadata_len,
+					 arena, s);
 }
 
 /* supports - Kafka's ConsumerGroup.supportsClassicProtocols. */
@@ -342,7 +333,9 @@ int16_t kp_cg_classic_leave(kp_group_coord *gc, struct kp_group *g, const char *
 	}
 	if (!m->classic)
 		return KP_ERR_UNKNOWN_MEMBER_ID;
-	kp_cg_fence(gc, g, m);
+	kp_cg_fence(gc, g, m, now);
+	if (!g->cg)
+		return KP_ERR_NONE;
 	kp_cg_state_update(g, now);
 	kp_cg_cstore(gc, g);
 	return KP_ERR_NONE;

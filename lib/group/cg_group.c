@@ -127,9 +127,13 @@ void kp_cg_member_remove(kp_group_coord *gc, struct kp_group *g, struct kp_cg_me
  * kp_cg_fence - remove m (it left, or its session or rebalance timeout
  * passed) and compute the others' target assignment for the bumped epoch
  * at once, as Kafka does with group.consumer.assignment.interval.ms=0.
+ * When m was the last consumer-protocol member among classic ones, the
+ * group becomes a classic group instead (g->cg is then NULL).
  */
-void kp_cg_fence(kp_group_coord *gc, struct kp_group *g, struct kp_cg_member *m)
+void kp_cg_fence(kp_group_coord *gc, struct kp_group *g, struct kp_cg_member *m, int64_t now)
 {
+	if (!m->classic && kp_cg_maybe_downgrade(gc, g, m, now))
+		return; /* the group is a classic one now (g->cg NULL) */
 	kp_cg_member_remove(gc, g, m);
 	if (kp_cg_assign(gc, g, kp_cg_preferred_assignor(gc, g->cg)) == 0)
 		g->cg->assignment_epoch = g->cg->group_epoch;
@@ -150,7 +154,9 @@ void kp_cg_tick(kp_group_coord *gc, struct kp_group *g, int64_t now)
 
 		if (!session && !rebalance && !classic)
 			continue;
-		kp_cg_fence(gc, g, m);
+		kp_cg_fence(gc, g, m, now);
+		if (!g->cg)
+			return; /* downgraded: a classic group now */
 		changed = true;
 	}
 	if (changed) {

@@ -398,6 +398,8 @@ static struct kp_group *group_for(kp_group_coord *gc, const struct kp_cg_heartbe
 	if (!g && !joining)
 		return fail(r, KP_ERR_GROUP_ID_NOT_FOUND, "Consumer group %s not found.",
 			    a->group_id), NULL;
+	if (g && !g->cg && joining && g->members && kp_cg_upgrade(gc, g, now) == 0)
+		return g; /* KIP-848's online upgrade */
 	if (g && !g->cg && !(joining && g->state == KP_GROUP_EMPTY && !g->members && !g->pending))
 		return fail(r, KP_ERR_GROUP_ID_NOT_FOUND, "Group %s is not a consumer group.",
 			    a->group_id), NULL;
@@ -455,7 +457,9 @@ static int leave(kp_group_coord *gc, const struct kp_cg_heartbeat_args *a, int64
 		m->rebalance_deadline = 0;
 		kp_cg_owners_update(g->cg, m);
 	} else {
-		kp_cg_fence(gc, g, m);
+		kp_cg_fence(gc, g, m, now);
+		if (!g->cg) /* downgraded to a classic group */
+			return 0;
 	}
 	kp_cg_state_update(g, now);
 	kp_cg_cstore(gc, g);

@@ -7,6 +7,8 @@
 
 #include <uthash.h>
 
+#include "util/arena.h"
+
 #include "group/consumer_group.h"
 #include "group/group.h"
 
@@ -212,13 +214,21 @@ int16_t kp_cg_classic_heartbeat(kp_group_coord *gc, struct kp_group *g, const ch
 int16_t kp_cg_classic_leave(kp_group_coord *gc, struct kp_group *g, const char *member_id,
 			    const char *instance_id, int64_t now);
 
+/* cg_migrate.c */
+struct kp_consumer_protocol_subscription;
+int kp_cg_decode_subscription(const uint8_t *data, size_t len, kp_arena *a,
+			      struct kp_consumer_protocol_subscription *s);
+int kp_cg_upgrade(kp_group_coord *gc, struct kp_group *g, int64_t now);
+bool kp_cg_maybe_downgrade(kp_group_coord *gc, struct kp_group *g, struct kp_cg_member *leaving,
+			   int64_t now);
+
 /* cg_group.c */
 struct kp_cgroup *kp_cg_new(void);
 void kp_cg_free(struct kp_cgroup *cg);
 struct kp_cg_member *kp_cg_member_find(struct kp_cgroup *cg, const char *member_id);
 void kp_cg_member_free(struct kp_cg_member *m);
 void kp_cg_member_remove(kp_group_coord *gc, struct kp_group *g, struct kp_cg_member *m);
-void kp_cg_fence(kp_group_coord *gc, struct kp_group *g, struct kp_cg_member *m);
+void kp_cg_fence(kp_group_coord *gc, struct kp_group *g, struct kp_cg_member *m, int64_t now);
 void kp_cg_state_update(struct kp_group *g, int64_t now);
 const char *kp_cg_preferred_assignor(kp_group_coord *gc, const struct kp_cgroup *cg);
 uint64_t kp_group_random(kp_group_coord *gc);
