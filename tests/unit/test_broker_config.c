@@ -82,6 +82,35 @@ static void test_aliases_and_overrides(void **state)
 	kp_config_free(c);
 }
 
+static void test_consumer_group_settings(void **state)
+{
+	const char *none[] = { NULL };
+	const char *pairs[] = {
+		"group.consumer.assignors= org.apache.kafka.coordinator.group.assignor.RangeAssignor ,uniform",
+		"group.consumer.session.timeout.ms=10000", "group.consumer.heartbeat.interval.ms=700",
+		"group.consumer.max.size=3", NULL };
+	kp_config *c = config_of(none);
+	struct kp_broker_config cfg;
+
+	assert_int_equal(kp_broker_config_parse(c, &cfg, NULL), 0);
+	assert_string_equal(cfg.group.consumer_assignors[0], "uniform");
+	assert_string_equal(cfg.group.consumer_assignors[1], "range");
+	assert_int_equal(cfg.group.consumer_session_timeout_ms, 45000);
+	assert_int_equal(cfg.group.consumer_heartbeat_interval_ms, 5000);
+	kp_broker_config_clear(&cfg);
+	kp_config_free(c);
+	c = config_of(pairs);
+	assert_int_equal(kp_broker_config_parse(c, &cfg, NULL), 0);
+	assert_string_equal(cfg.group.consumer_assignors[0], "range");
+	assert_string_equal(cfg.group.consumer_assignors[1], "uniform");
+	assert_null(cfg.group.consumer_assignors[2]);
+	assert_int_equal(cfg.group.consumer_session_timeout_ms, 10000);
+	assert_int_equal(cfg.group.consumer_heartbeat_interval_ms, 700);
+	assert_int_equal(cfg.group.consumer_max_size, 3);
+	kp_broker_config_clear(&cfg);
+	kp_config_free(c);
+}
+
 static void expect_bad(const char *pair)
 {
 	const char *pairs[] = { pair, NULL };
@@ -104,6 +133,9 @@ static void test_bad_values(void **state)
 	expect_bad("listeners=PLAINTEXT://127.0.0.1:99999");
 	expect_bad("auto.create.topics.enable=maybe");
 	expect_bad("socket.request.max.bytes=-1");
+	expect_bad("group.consumer.assignors=sticky");
+	expect_bad("group.consumer.assignors=");
+	expect_bad("group.consumer.session.timeout.ms=0");
 }
 
 static void test_topic_names(void **state)
@@ -185,6 +217,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_aliases_and_overrides),
+		cmocka_unit_test(test_consumer_group_settings),
 		cmocka_unit_test(test_bad_values),
 		cmocka_unit_test(test_topic_names),
 		cmocka_unit_test(test_uuid_text),
