@@ -371,8 +371,8 @@ static int refresh_metadata(kp_group_coord *gc, struct kp_cgroup *cg, bool *bump
 
 	if (n < 0)
 		return -1;
-	same = n == cg->meta_count;
-	for (int32_t i = 0; same && i < n; i++)
+	same = cg->meta_count < 0 || n == cg->meta_count; /* < 0: replayed, not known yet */
+	for (int32_t i = 0; same && cg->meta_count >= 0 && i < n; i++)
 		same = strcmp(topics[i], cg->meta_topics[i]) == 0 &&
 		       parts[i] == cg->meta_partitions[i];
 	for (int32_t i = 0; i < cg->meta_count; i++)

@@ -23,6 +23,8 @@ static struct kp_group *consumer_group(kp_group_coord *gc, const char *group_id,
 	if (!g->cg && create) {
 		if (!(g->cg = kp_cg_new()))
 			return NULL;
+		/* the subscribed topics' partition counts are learned at the first heartbeat */
+		g->cg->meta_count = -1;
 		kp_group_set_state(g, KP_GROUP_EMPTY, now);
 	}
 	return g->cg ? g : NULL;

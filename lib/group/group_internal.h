@@ -100,7 +100,7 @@ struct kp_cgroup {
 	int32_t group_epoch, assignment_epoch;
 	struct kp_cg_member *members;
 	struct kp_cg_owner *owners;
-	/* the subscribed topics' partition counts the target was computed from */
+	/* the subscribed topics' partition counts the target was computed from (count < 0: not known) */
 	char **meta_topics;
 	int32_t *meta_partitions;
 	int32_t meta_count;

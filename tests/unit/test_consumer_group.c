@@ -455,6 +455,8 @@ static void test_records_replay_into_the_same_group(void **state)
 	/* the members go on heartbeating against the replayed coordinator, unchanged */
 	rounds(gc2, ms, 3, 2, &now);
 	assert_stable(gc2, ms, 3, 6);
+	assert_int_equal(kp_cg_describe(gc2, "g", &b, NULL, 0), KP_ERR_NONE);
+	assert_int_equal(b.group_epoch, a.group_epoch); /* no rebalance after the load */
 	for (int i = 0; i < 3; i++)
 		assert_int_equal(owned_count(&ms[i]), 2);
 	kp_group_coord_free(gc);
