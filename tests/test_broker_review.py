@@ -211,6 +211,16 @@ def test_parked_fetch_is_not_an_idle_connection(broker, topic):
         assert fetched(resp)[0][0] == 0
 
 
+def test_fetch_without_partitions_is_answered_at_once(broker, topic):
+    """A Fetch that names no partition (the Java consumer sends one when it closes) is not
+    parked for its max_wait (30 s here): Kafka answers it at once, and so does kbroker."""
+    b = broker(partitions=1)
+    with connect(b) as s:
+        s.settimeout(10 * SLOW)
+        resp = kcall(s, FetchRequest[4](-1, 30000, 1, 1048576, 0, []))
+        assert resp.topics == [], resp
+
+
 def test_parked_fetch_wakes_only_for_its_partitions(broker, topic):
     """A Fetch parked on partition 0 (max_wait 30 s) stays parked while records arrive on
     partition 1 and on another topic, and is answered with the record as soon as one

@@ -33,7 +33,6 @@ def test_consumer_group_survives_restart(broker, kp, topic, how):
     b = broker("group.consumer.heartbeat.interval.ms=300", "group.initial.rebalance.delay.ms=0",
                partitions=PARTITIONS)
     group = "kept"
-    kp.produce(b.bootstrap, topic, input=b"")
     members = [Member(b, topic, group, "-o", "beginning", "-X", "group.protocol=consumer")
                for _ in range(2)]
     try:

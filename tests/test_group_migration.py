@@ -42,7 +42,6 @@ def lines_of(members):
 
 def test_classic_group_upgrades_and_downgrades_online(node, kp, topic):
     group = "migrating"
-    kp.produce(node.bootstrap, topic, input=b"")  # create the topic
     classic = Member(node, topic, group, "-o", "beginning", *FAST)
     consumer = None
     try:

@@ -83,7 +83,6 @@ def test_three_members_split_a_file_exactly(node, kp, topic, dpkg_log, protocol)
     the lines of dpkg.log (nothing lost, nothing twice) while the group rebalances as they
     join; each exits 0 on SIGTERM after leaving the group."""
     lines = dpkg_log.splitlines()
-    kp.produce(node.bootstrap, topic, input=b"")  # create the topic
     members = [Member(node, topic, "split", "-o", "beginning", *PROTOCOLS[protocol])
                for _ in range(3)]
     try:

@@ -50,7 +50,8 @@ static hb_resp_tp *to_ids(struct kp_request *rq, const struct kp_cg_topic_partit
 
 		if (!t || !p)
 			continue;
-		memcpy(p, tps[i].partitions, (size_t)tps[i].count * sizeof(*p));
+		if (tps[i].count)
+			memcpy(p, tps[i].partitions, (size_t)tps[i].count * sizeof(*p));
 		out[*count].topic_id = t->id;
 		out[*count].partitions = p;
 		out[*count].partitions_count = tps[i].count;
@@ -141,7 +142,8 @@ static cgd_tp *describe_tps(struct kp_request *rq, const struct kp_cg_topic_part
 
 		if (!t || !p)
 			continue;
-		memcpy(p, tps[i].partitions, (size_t)tps[i].count * sizeof(*p));
+		if (tps[i].count)
+			memcpy(p, tps[i].partitions, (size_t)tps[i].count * sizeof(*p));
 		out[*count] = (cgd_tp){ t->id, arena_str(rq, t->name), p, tps[i].count };
 		(*count)++;
 	}

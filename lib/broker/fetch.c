@@ -423,9 +423,19 @@ static int fetch_park(struct kp_request *rq, kp_error *err)
 	return rc;
 }
 
+/* asks_partitions - whether the request names any partition (Kafka answers an empty one at once). */
+static bool asks_partitions(const struct kp_fetch_request *req)
+{
+	for (int32_t i = 0; i < req->topics_count; i++)
+		if (req->topics[i].partitions_count > 0)
+			return true;
+	return false;
+}
+
 /*
  * kp_handle_fetch - answer at once when min_bytes are available, a
- * partition has an error or max_wait_ms is 0; else park. The response is
+ * partition has an error, no partition is asked for (the Java consumer's
+ * Fetch on close) or max_wait_ms is 0; else park. The response is
  * built first so the common case reads each partition once; a parked
  * request leaves that (smaller than min_bytes) draft in its arena.
  */
@@ -440,7 +450,7 @@ int kp_handle_fetch(struct kp_request *rq, kp_error *err)
 	if (!resp)
 		return kp_error_set(err, KP_ENOMEM, "out of memory");
 	if (req->max_wait_ms > 0 && req->min_bytes > 0 && !rq->broker->stopping && !bud.error &&
-	    bud.total < (size_t)req->min_bytes)
+	    bud.total < (size_t)req->min_bytes && asks_partitions(req))
 		return fetch_park(rq, err);
 	fetch_send(rq, resp, &bud);
 	return 0;

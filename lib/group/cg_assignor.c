@@ -146,7 +146,8 @@ int32_t kp_cg_subscribed_metadata(kp_group_coord *gc, const struct kp_cgroup *cg
 		names_free(&all);
 		return -1;
 	}
-	qsort(all.v, (size_t)all.n, sizeof(char *), cmp_str);
+	if (all.n > 1)
+		qsort(all.v, (size_t)all.n, sizeof(char *), cmp_str);
 	for (int32_t i = 0; i < all.n; i++) {
 		int32_t p = gc->cfg.topic_partitions
 			? gc->cfg.topic_partitions(gc->cfg.metadata_arg, all.v[i]) : -1;
@@ -196,7 +197,8 @@ static int ctx_init(struct ctx *c, kp_group_coord *gc, struct kp_group *g)
 		return -1;
 	for (struct kp_cg_member *m = cg->members; m; m = m->hh.next)
 		c->m[i++] = m;
-	qsort(c->m, (size_t)c->nm, sizeof(*c->m), cmp_member);
+	if (c->nm > 1)
+		qsort(c->m, (size_t)c->nm, sizeof(*c->m), cmp_member);
 	for (i = 0; i < c->nm; i++) {
 		if (!(c->subs[i] = calloc((size_t)c->nt + 1, sizeof(bool))))
 			return -1;
@@ -254,8 +256,8 @@ static int uniform(struct ctx *c, struct kp_cg_tps *out)
 	for (int32_t i = 0; i < c->nm; i++)
 		for (int32_t k = 0; k < c->m[i]->target.n; k++) {
 			const struct kp_cg_tp *tp = &c->m[i]->target.v[k];
-			char **at = bsearch(&tp->topic, c->topics, (size_t)c->nt, sizeof(char *),
-					    cmp_str);
+			char **at = c->nt ? bsearch(&tp->topic, c->topics, (size_t)c->nt,
+						    sizeof(char *), cmp_str) : NULL;
 			int32_t t = at ? (int32_t)(at - c->topics) : -1;
 
 			if (t < 0 || !c->subs[i][t] || tp->partition >= c->parts[t] ||
@@ -283,8 +285,8 @@ static int uniform(struct ctx *c, struct kp_cg_tps *out)
 			for (int32_t k = out[i].n - 1; k >= 0 && !moved; k--) {
 				char *topic = out[i].v[k].topic;
 				int32_t p = out[i].v[k].partition;
-				char **at = bsearch(&topic, c->topics, (size_t)c->nt, sizeof(char *),
-						    cmp_str);
+				char **at = c->nt ? bsearch(&topic, c->topics, (size_t)c->nt,
+							    sizeof(char *), cmp_str) : NULL;
 				int32_t j = at ? least(c, (int32_t)(at - c->topics), i) : -1;
 
 				if (j < 0 || c->load[j] + 1 >= c->load[i])

@@ -77,7 +77,8 @@ static int set_protocols(struct kp_cg_member *m, const struct kp_group_join_args
 		ps[i].metadata_len = a->protocols[i].metadata_len;
 		if (!ps[i].name || !ps[i].metadata)
 			return -1;
-		memcpy(ps[i].metadata, a->protocols[i].metadata, a->protocols[i].metadata_len);
+		if (a->protocols[i].metadata_len)
+			memcpy(ps[i].metadata, a->protocols[i].metadata, a->protocols[i].metadata_len);
 	}
 	return 0;
 }

@@ -305,7 +305,8 @@ int kp_cg_set_topics(struct kp_cg_member *m, const char *const *topics, int32_t 
 	for (int32_t i = 0; i < n; i++)
 		if (topics[i] && !(v[k++] = strdup(topics[i])))
 			goto fail;
-	qsort(v, (size_t)k, sizeof(*v), cmp_str);
+	if (k > 1)
+		qsort(v, (size_t)k, sizeof(*v), cmp_str);
 	n = 0;
 	for (int32_t i = 0; i < k; i++) {
 		if (n > 0 && strcmp(v[n - 1], v[i]) == 0)

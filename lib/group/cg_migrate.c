@@ -87,7 +87,9 @@ static int convert_member(struct kp_group *g, struct kp_cgroup *cg, struct kp_gr
 		c->protocols[i].metadata_len = m->protocols[i].metadata_len;
 		if (!c->protocols[i].name || !c->protocols[i].metadata)
 			return -1;
-		memcpy(c->protocols[i].metadata, m->protocols[i].metadata, m->protocols[i].metadata_len);
+		if (m->protocols[i].metadata_len)
+			memcpy(c->protocols[i].metadata, m->protocols[i].metadata,
+			       m->protocols[i].metadata_len);
 	}
 	for (int32_t i = 0; i < as.assigned_partitions_count; i++)
 		for (int32_t k = 0; k < as.assigned_partitions[i].partitions_count; k++)
@@ -179,7 +181,9 @@ static struct kp_group_member *classic_member(struct kp_group *g, const struct k
 		m->protocols[i].metadata_len = c->protocols[i].metadata_len;
 		if (!m->protocols[i].name || !m->protocols[i].metadata)
 			return NULL;
-		memcpy(m->protocols[i].metadata, c->protocols[i].metadata, c->protocols[i].metadata_len);
+		if (c->protocols[i].metadata_len)
+			memcpy(m->protocols[i].metadata, c->protocols[i].metadata,
+			       c->protocols[i].metadata_len);
 	}
 	return m;
 }

@@ -101,7 +101,9 @@ static int restore_protocols(struct kp_cg_member *m, const struct kp_cg_member_r
 		m->protocols[i].metadata_len = r->protocols[i].metadata_len;
 		if (!m->protocols[i].name || !m->protocols[i].metadata)
 			return -1;
-		memcpy(m->protocols[i].metadata, r->protocols[i].metadata, r->protocols[i].metadata_len);
+		if (r->protocols[i].metadata_len)
+			memcpy(m->protocols[i].metadata, r->protocols[i].metadata,
+			       r->protocols[i].metadata_len);
 	}
 	return 0;
 }
