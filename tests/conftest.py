@@ -104,6 +104,23 @@ def wait_for(pred, timeout, interval=0.05):
         time.sleep(interval)
 
 
+def create_topic(bootstrap, topic, partitions):
+    """CreateTopics with librdkafka's AdminClient (Debian's python3-confluent-kafka), then
+    wait until the metadata shows every partition with a leader. Works on any broker."""
+    import confluent_kafka as ck
+    import confluent_kafka.admin  # noqa: F401
+    admin = ck.admin.AdminClient({"bootstrap.servers": bootstrap})
+    admin.create_topics([ck.admin.NewTopic(topic, partitions, 1)])[topic].result(
+        timeout=30 * SLOW)
+
+    def ready():
+        t = admin.list_topics(topic, timeout=10 * SLOW).topics.get(topic)
+        return (t is not None and t.error is None and len(t.partitions) == partitions
+                and all(p.leader >= 0 for p in t.partitions.values()))
+
+    assert wait_for(ready, 30 * SLOW, interval=0.2), f"topic {topic} not ready"
+
+
 # ---------------------------------------------------------------- programs
 
 

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from conftest import BUILD, SLOW, wait_for
+from conftest import BUILD, SLOW, create_topic, wait_for
 from test_kconsume_group import PARTITIONS, Member, produce_lines
 
 KPWIRE = BUILD / "tests" / "tools" / "kpwire"
@@ -33,6 +33,7 @@ def test_consumer_group_survives_restart(broker, kp, topic, how):
     b = broker("group.consumer.heartbeat.interval.ms=300", "group.initial.rebalance.delay.ms=0",
                partitions=PARTITIONS)
     group = "kept"
+    create_topic(b.bootstrap, topic, PARTITIONS)
     members = [Member(b, topic, group, "-o", "beginning", "-X", "group.protocol=consumer")
                for _ in range(2)]
     try:

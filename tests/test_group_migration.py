@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from conftest import BUILD, SLOW, wait_for
+from conftest import BUILD, SLOW, create_topic, wait_for
 from test_kconsume_group import FAST, PARTITIONS, Member, produce_lines
 
 KPWIRE = BUILD / "tests" / "tools" / "kpwire"
@@ -42,6 +42,7 @@ def lines_of(members):
 
 def test_classic_group_upgrades_and_downgrades_online(node, kp, topic):
     group = "migrating"
+    create_topic(node.bootstrap, topic, PARTITIONS)
     classic = Member(node, topic, group, "-o", "beginning", *FAST)
     consumer = None
     try:

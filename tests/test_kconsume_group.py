@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from conftest import ASAN, BIN, SLOW, sanitizer_report, wait_for
+from conftest import ASAN, BIN, SLOW, create_topic, sanitizer_report, wait_for
 import kafka_peer
 
 TARGETS = ["kafka", "kbroker"]
@@ -83,6 +83,7 @@ def test_three_members_split_a_file_exactly(node, kp, topic, dpkg_log, protocol)
     the lines of dpkg.log (nothing lost, nothing twice) while the group rebalances as they
     join; each exits 0 on SIGTERM after leaving the group."""
     lines = dpkg_log.splitlines()
+    create_topic(node.bootstrap, topic, PARTITIONS)
     members = [Member(node, topic, "split", "-o", "beginning", *PROTOCOLS[protocol])
                for _ in range(3)]
     try:

@@ -5,6 +5,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "broker/topics.h"
 #include "net/net.h"
@@ -21,7 +22,8 @@ static const char *const known_keys[] = {
 	"offsets.retention.check.interval.ms", "offset.metadata.max.bytes",
 	"offsets.topic.num.partitions", "offsets.topic.replication.factor",
 	"group.consumer.session.timeout.ms", "group.consumer.heartbeat.interval.ms",
-	"group.consumer.max.size", "group.consumer.assignors", NULL,
+	"group.consumer.max.size", "group.consumer.assignors", "group.consumer.migration.policy",
+	NULL,
 };
 
 static bool key_known(const char *key)
@@ -162,6 +164,24 @@ static const char *assignor_name(const char *s, size_t n)
 	return NULL;
 }
 
+/* parse_migration_policy - group.consumer.migration.policy (KIP-848), case-insensitive as Kafka's. */
+static int parse_migration_policy(const kp_config *c, struct kp_group_config *g, kp_error *err)
+{
+	const char *p = kp_config_get_str(c, "group.consumer.migration.policy", "bidirectional");
+
+	if (strcasecmp(p, "bidirectional") == 0)
+		g->consumer_upgrade = g->consumer_downgrade = true;
+	else if (strcasecmp(p, "upgrade") == 0 || strcasecmp(p, "downgrade") == 0 ||
+		 strcasecmp(p, "disabled") == 0) {
+		g->consumer_upgrade = strcasecmp(p, "upgrade") == 0;
+		g->consumer_downgrade = strcasecmp(p, "downgrade") == 0;
+	} else {
+		return kp_error_set(err, KP_EINVAL, "group.consumer.migration.policy: '%s' is not "
+				    "bidirectional, upgrade, downgrade or disabled", p);
+	}
+	return 0;
+}
+
 /* parse_consumer_group_config - the group.consumer.* settings of KIP-848's coordinator. */
 static int parse_consumer_group_config(const kp_config *c, struct kp_group_config *g, kp_error *err)
 {
@@ -195,7 +215,7 @@ static int parse_consumer_group_config(const kp_config *c, struct kp_group_confi
 	}
 	if (n == 0)
 		return kp_error_set(err, KP_EINVAL, "group.consumer.assignors: empty");
-	return 0;
+	return parse_migration_policy(c, g, err);
 }
 
 static int parse_group_config(const kp_config *c, struct kp_broker_config *o, kp_error *err)

@@ -1,7 +1,7 @@
 /*
  * cg_migrate.c - KIP-848's online migration between the two kinds of
- * group, as Kafka does with group.consumer.migration.policy=bidirectional
- * (its default):
+ * group, as Kafka does under group.consumer.migration.policy (default
+ * bidirectional; upgrade or downgrade allow one way, disabled neither):
  *
  *   upgrade    a consumer-protocol member joins a classic group that has
  *              members: the group becomes a consumer group, each classic
@@ -114,7 +114,8 @@ int kp_cg_upgrade(kp_group_coord *gc, struct kp_group *g, int64_t now)
 	kp_arena a;
 	int rc = -1;
 
-	if (!g->protocol_type || strcmp(g->protocol_type, "consumer") != 0 || !g->protocol_name ||
+	if (!gc->cfg.consumer_upgrade || !g->protocol_type ||
+	    strcmp(g->protocol_type, "consumer") != 0 || !g->protocol_name ||
 	    (int64_t)HASH_COUNT(g->members) > gc->cfg.consumer_max_size || !(cg = kp_cg_new()))
 		return -1;
 	kp_arena_init(&a);
@@ -194,6 +195,8 @@ bool kp_cg_maybe_downgrade(kp_group_coord *gc, struct kp_group *g, struct kp_cg_
 	struct kp_cgroup *cg = g->cg;
 	int32_t n = 0;
 
+	if (!gc->cfg.consumer_downgrade)
+		return false;
 	for (struct kp_cg_member *c = cg->members; c; c = c->hh.next) {
 		if (c == leaving)
 			continue;

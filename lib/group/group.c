@@ -26,6 +26,7 @@ void kp_group_config_default(struct kp_group_config *cfg)
 	cfg->consumer_max_size = INT32_MAX;
 	cfg->consumer_assignors[0] = "uniform";
 	cfg->consumer_assignors[1] = "range";
+	cfg->consumer_upgrade = cfg->consumer_downgrade = true; /* bidirectional */
 }
 
 const char *kp_group_state_name(enum kp_group_state s)

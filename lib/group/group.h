@@ -70,6 +70,7 @@ struct kp_group_config {
 	int32_t consumer_heartbeat_interval_ms; /* group.consumer.heartbeat.interval.ms (5000) */
 	int32_t consumer_max_size;              /* group.consumer.max.size (INT32_MAX) */
 	const char *consumer_assignors[4];      /* group.consumer.assignors, first is the default */
+	bool consumer_upgrade, consumer_downgrade; /* group.consumer.migration.policy (both) */
 };
 
 /* kp_group_config_default - Kafka's defaults (seed 0, no notify). */

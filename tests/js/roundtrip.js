@@ -6,9 +6,8 @@
 // Creates TOPIC with 3 partitions (admin.createTopics, which then polls Metadata), sends
 // 1000 keyed records with headers in 10 sends of 100 (the 4th gzip-compressed), checks each
 // send's base offsets, then checks the high watermarks and log start offsets from
-// admin.fetchTopicOffsets (ListOffsets). KafkaJS consumers need consumer groups
-// (FindCoordinator, JoinGroup, ...), which kbroker does not implement yet, so the records
-// are not consumed here: every record sent is printed on stdout as one JSON line
+// admin.fetchTopicOffsets (ListOffsets). The records are not consumed here (KafkaJS's group
+// consumer is tested by group_member.js): every record sent is printed on stdout as one JSON line
 // {"p": partition, "o": offset, "k": key, "v": value, "h": {header: value}} for the caller
 // to compare with what kconsume and kcat read back.
 //

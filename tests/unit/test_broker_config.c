@@ -88,7 +88,7 @@ static void test_consumer_group_settings(void **state)
 	const char *pairs[] = {
 		"group.consumer.assignors= org.apache.kafka.coordinator.group.assignor.RangeAssignor ,uniform",
 		"group.consumer.session.timeout.ms=10000", "group.consumer.heartbeat.interval.ms=700",
-		"group.consumer.max.size=3", NULL };
+		"group.consumer.max.size=3", "group.consumer.migration.policy=Upgrade", NULL };
 	kp_config *c = config_of(none);
 	struct kp_broker_config cfg;
 
@@ -97,6 +97,7 @@ static void test_consumer_group_settings(void **state)
 	assert_string_equal(cfg.group.consumer_assignors[1], "range");
 	assert_int_equal(cfg.group.consumer_session_timeout_ms, 45000);
 	assert_int_equal(cfg.group.consumer_heartbeat_interval_ms, 5000);
+	assert_true(cfg.group.consumer_upgrade && cfg.group.consumer_downgrade);
 	kp_broker_config_clear(&cfg);
 	kp_config_free(c);
 	c = config_of(pairs);
@@ -107,6 +108,8 @@ static void test_consumer_group_settings(void **state)
 	assert_int_equal(cfg.group.consumer_session_timeout_ms, 10000);
 	assert_int_equal(cfg.group.consumer_heartbeat_interval_ms, 700);
 	assert_int_equal(cfg.group.consumer_max_size, 3);
+	assert_true(cfg.group.consumer_upgrade);
+	assert_false(cfg.group.consumer_downgrade);
 	kp_broker_config_clear(&cfg);
 	kp_config_free(c);
 }
@@ -136,6 +139,7 @@ static void test_bad_values(void **state)
 	expect_bad("group.consumer.assignors=sticky");
 	expect_bad("group.consumer.assignors=");
 	expect_bad("group.consumer.session.timeout.ms=0");
+	expect_bad("group.consumer.migration.policy=sideways");
 }
 
 static void test_topic_names(void **state)

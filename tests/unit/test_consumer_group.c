@@ -42,17 +42,23 @@ static void topics_each(void *arg, void (*fn)(void *, const char *), void *fn_ar
 	fn(fn_arg, "__consumer_offsets");
 }
 
-static kp_group_coord *coord(int32_t *parts)
+static kp_group_coord *coord_migrating(int32_t *parts, bool migrate)
 {
 	struct kp_group_config cfg;
 
 	kp_group_config_default(&cfg);
+	cfg.consumer_upgrade = cfg.consumer_downgrade = migrate;
 	cfg.seed = 7;
 	cfg.topic_partitions = partitions_of;
 	cfg.topics_each = topics_each;
 	cfg.metadata_arg = parts;
 	cfg.consumer_session_timeout_ms = 10000;
 	return kp_group_coord_new(&cfg);
+}
+
+static kp_group_coord *coord(int32_t *parts)
+{
+	return coord_migrating(parts, true);
 }
 
 /* A simulated member: what it owns of topics t and u. */
@@ -463,6 +469,86 @@ static void test_records_replay_into_the_same_group(void **state)
 	kp_group_coord_free(gc2);
 }
 
+/* A ConsumerProtocolSubscription v0 of topic "t", and an assignment of t-0..t-3. */
+static const uint8_t SUB_T[] = { 0, 0, 0, 0, 0, 1, 0, 1, 't', 0xff, 0xff, 0xff, 0xff };
+static const uint8_t ASSIGN_T4[] = { 0, 0, 0, 0, 0, 1, 0, 1, 't', 0, 0, 0, 4, 0, 0, 0, 0,
+				     0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0xff, 0xff, 0xff, 0xff };
+
+/* classic_stable - one classic member "c" (leader) with t-0..3, generation 1; returns its id. */
+static char *classic_stable(kp_group_coord *gc, int64_t now)
+{
+	struct kp_group_protocol proto = { "range", SUB_T, sizeof(SUB_T) };
+	struct kp_group_join_args ja = {
+		.group_id = "g", .member_id = "", .protocol_type = "consumer", .client_id = "c",
+		.client_host = "/h", .session_timeout_ms = 10000, .rebalance_timeout_ms = 5000,
+		.protocols = &proto, .protocol_count = 1,
+	};
+	struct kp_group_pending *j = kp_group_join(gc, &ja, now), *sy;
+	char *id;
+
+	kp_group_tick(gc, now + 3000); /* the initial rebalance delay */
+	assert_true(j->done);
+	assert_int_equal(j->error, KP_ERR_NONE);
+	id = strdup(j->member_id);
+	struct kp_group_assignment as = { id, ASSIGN_T4, sizeof(ASSIGN_T4) };
+	struct kp_group_sync_args sa = { .group_id = "g", .member_id = id,
+					 .generation_id = j->generation_id, .assignments = &as,
+					 .assignment_count = 1 };
+
+	sy = kp_group_sync(gc, &sa, now + 3000);
+	assert_true(sy->done && sy->error == KP_ERR_NONE);
+	kp_group_pending_free(j);
+	kp_group_pending_free(sy);
+	return id;
+}
+
+static void test_online_upgrade_and_downgrade(void **state)
+{
+	int32_t parts[2] = { 4, 0 };
+	kp_group_coord *gc = coord(parts);
+	int64_t now = 1000;
+	char *cid = classic_stable(gc, now);
+	struct kp_group_info info;
+	struct kp_cg_info ci;
+	struct member m = { 0 };
+
+	now += 4000;
+	/* a consumer-protocol member joins: a consumer group keeping the classic member */
+	join(gc, &m, "k", now);
+	assert_int_equal(kp_cg_describe(gc, "g", &ci, NULL, 0), KP_ERR_NONE);
+	assert_int_equal(ci.member_count, 2);
+	assert_true(kp_group_describe(gc, "g", &info));
+	assert_string_equal(info.type, "consumer");
+	/* the classic member is told to rejoin (the epoch moved past its generation) */
+	assert_int_equal(kp_group_heartbeat(gc, "g", cid, NULL, 1, now), KP_ERR_REBALANCE_IN_PROGRESS);
+	/* the consumer-protocol member leaves: a classic group again, rebalancing */
+	struct kp_cg_heartbeat_args leave = { .version = 1, .group_id = "g", .member_id = "k",
+					       .member_epoch = -1, .rebalance_timeout_ms = -1 };
+	struct kp_cg_heartbeat_result r;
+
+	assert_int_equal(kp_cg_heartbeat(gc, &leave, now, &r), 0);
+	assert_int_equal(r.error, KP_ERR_NONE);
+	kp_cg_result_free(&r);
+	assert_true(kp_group_describe(gc, "g", &info));
+	assert_string_equal(info.type, "classic");
+	assert_int_equal(info.state, KP_GROUP_PREPARING_REBALANCE);
+	assert_int_equal(info.member_count, 1);
+	free(cid);
+	kp_group_coord_free(gc);
+
+	/* group.consumer.migration.policy=disabled: the classic group is not a consumer group */
+	gc = coord_migrating(parts, false);
+	cid = classic_stable(gc, now);
+	struct member k2 = { .topics = { "t" }, .ntopics = 1 };
+
+	snprintf(k2.id, sizeof(k2.id), "k2");
+	assert_int_equal(heartbeat(gc, &k2, 0, now + 4000), KP_ERR_GROUP_ID_NOT_FOUND);
+	assert_true(kp_group_describe(gc, "g", &info));
+	assert_string_equal(info.type, "classic");
+	free(cid);
+	kp_group_coord_free(gc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -472,6 +558,7 @@ int main(void)
 		cmocka_unit_test(test_range_and_mixed_subscriptions),
 		cmocka_unit_test(test_validation_and_fencing),
 		cmocka_unit_test(test_records_replay_into_the_same_group),
+		cmocka_unit_test(test_online_upgrade_and_downgrade),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
