@@ -49,15 +49,22 @@ class Member:
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                      stdin=subprocess.DEVNULL, text=True)
         self.lines = []
+        self._records = []  # parsed as they come: tests poll records() often, on 100,000 lines
         self.thread = threading.Thread(target=self._read, daemon=True)
         self.thread.start()
 
     def _read(self):
         for line in self.proc.stdout:
-            self.lines.append(line.rstrip("\n"))
+            line = line.rstrip("\n")
+            self.lines.append(line)
+            if line.startswith("M "):
+                self._records.append(tuple(map(int, line.split()[1:3])))
 
     def records(self):
-        return [tuple(map(int, l.split()[1:3])) for l in list(self.lines) if l.startswith("M ")]
+        return list(self._records)
+
+    def count(self):
+        return len(self._records)
 
     def assignments(self):
         return [l[2:] for l in list(self.lines) if l.startswith("A ")]
@@ -125,26 +132,34 @@ def produce(kp, b, topic, start, n):
 
 
 def test_members_share_partitions_and_take_over_after_kill9(broker, kp, topic):
+    """Three members (two confluent-kafka consumers and kcat -G) share six partitions: 50,000
+    records reach exactly one member each and the commits reach the log end; then the kcat
+    member is killed with kill -9, and after its session timeout the other two take over its
+    partitions and read the next 50,000 records (100,000 in all), every one of them, and
+    nothing committed before again."""
     ck = pytest.importorskip("confluent_kafka")
     import confluent_kafka.admin  # noqa: F401
     b = broker(*GROUP_BROKER, partitions=6)
     group = "g-share"
+    half = 50_000
     produce(kp, b, topic, 0, 6)  # creates the topic with its six partitions
     members = [python_member(b, group, topic), python_member(b, group, topic),
                kcat_member(b, group, topic)]
     try:
         assert wait_for(lambda: group_state(ck, b, group) == ("Stable", 3), 60 * SLOW), \
             f"group not stable with 3 members: {group_state(ck, b, group)}"
-        produce(kp, b, topic, 6, 14_994)
-        total = lambda: sum(len(m.records()) for m in members)
-        assert wait_for(lambda: total() >= 15_000, 60 * SLOW), f"consumed {total()} of 15000"
+        produce(kp, b, topic, 6, half - 6)
+        total = lambda: sum(m.count() for m in members)  # noqa: E731
+        assert wait_for(lambda: total() >= half, 60 * SLOW, interval=0.2), \
+            f"consumed {total()} of {half}"
         time.sleep(1)
         seen = [r for m in members for r in m.records()]
-        assert len(seen) == 15_000 and len(set(seen)) == 15_000, "a record reached two members"
+        assert len(seen) == half and len(set(seen)) == half, "a record reached two members"
         owners = [{p for p, _ in m.records()} for m in members]
         assert all(owners) and not (owners[0] & owners[1] or owners[0] & owners[2]
                                     or owners[1] & owners[2]), owners
         ends = log_end(ck, b, topic, 6)
+        assert sum(ends.values()) == half, ends
         assert wait_for(lambda: committed(ck, b, group, topic, 6) == ends, 10 * SLOW), \
             (committed(ck, b, group, topic, 6), ends)
 
@@ -152,17 +167,22 @@ def test_members_share_partitions_and_take_over_after_kill9(broker, kp, topic):
         victim = members[2]
         victim_parts = owners[2]
         victim.kill9()
-        before = [len(m.records()) for m in members[:2]]
-        produce(kp, b, topic, 15_000, 15_000)
-        later = lambda: sum(len(m.records()) - n for m, n in zip(members[:2], before))
-        assert wait_for(lambda: later() >= 15_000, 90 * SLOW), f"consumed {later()} of 15000"
+        before = [m.count() for m in members[:2]]
+        produce(kp, b, topic, half, half)
+        later = lambda: sum(m.count() - n for m, n in zip(members[:2], before))  # noqa: E731
+        assert wait_for(lambda: later() >= half, 90 * SLOW, interval=0.2), \
+            f"consumed {later()} of {half}"
         time.sleep(1)
         new = [r for m, n in zip(members[:2], before) for r in m.records()[n:]]
-        assert not [r for r in new if r in set(seen)], "committed records were delivered again"
-        assert len(set(new)) == 15_000
+        seen_set = set(seen)
+        assert not [r for r in new if r in seen_set], "committed records were delivered again"
+        assert len(set(new)) == half
         taken = {p for p, _ in new} & victim_parts
         assert taken == victim_parts, f"{victim_parts - taken} not taken over"
         ends = log_end(ck, b, topic, 6)
+        assert sum(ends.values()) == 2 * half, ends
+        assert seen_set | set(new) == {(p, o) for p, end in ends.items() for o in range(end)}, \
+            "records missing"
         assert wait_for(lambda: committed(ck, b, group, topic, 6) == ends, 10 * SLOW)
     finally:
         for m in members:

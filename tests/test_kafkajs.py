@@ -3,8 +3,11 @@ sends 1000 keyed records with headers (one send gzip-compressed) and checks the 
 broker reports; the records are then read back with kconsume (keys and values) and kcat
 (offsets and headers) and compared exactly.
 
-KafkaJS's own consumer is not used: it always joins a consumer group (FindCoordinator,
-JoinGroup, SyncGroup, ...), which kbroker does not implement yet.
+KafkaJS's own consumer always joins a consumer group (FindCoordinator, JoinGroup, SyncGroup,
+Heartbeat, OffsetCommit, ...), which kbroker's group coordinator serves: it is tested in
+tests/test_group_clients.py, where three KafkaJS members (tests/js/group_member.js) share a
+topic against kbroker and against Apache Kafka. Reading back here with kconsume and kcat
+instead compares the bytes with independent clients.
 
 Needs node on PATH and tests/js/node_modules (make deps: share/install-deps.sh runs npm ci
 there); a missing one fails the test rather than skipping it.

@@ -11,7 +11,8 @@ second run neither downloads nor rebuilds anything and an edit rebuilds:
                               and go.sum) built with `go build`; the Go module and build
                               caches are go/mod and go/build beside it
   pypi/HASH/venv              a virtualenv with tests/peers/pypi/requirements.txt
-                              (confluent-kafka from PyPI, exact version, wheels only)
+                              (confluent-kafka from PyPI, exact version, wheels only;
+                              kafka-python too, for tests/peers/pypi/kpgroup_kafka_python.py)
 
 A directory is complete when its .complete file exists; concurrent builders
 wait for one another on a lock file. Failures raise kafka_peer.PeerError with

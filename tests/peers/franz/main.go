@@ -4,6 +4,9 @@
 //	kpfranz -b BOOTSTRAP list
 //	kpfranz -b BOOTSTRAP [-codec C] [-no-idempotence] produce TOPIC   < records
 //	kpfranz -b BOOTSTRAP [-timeout D] consume TOPIC
+//	kpfranz -b BOOTSTRAP [-timeout D] group-consume TOPIC GROUP
+//
+// -log LEVEL writes kgo's log (error, warn, info, debug) on stderr.
 //
 // Records are JSON lines in the format of tests/peers/java/Rec.java: keys,
 // values and header values are strings of ISO-8859-1 characters (one a byte)
@@ -16,6 +19,12 @@
 // consume: kadm ListStartOffsets/ListEndOffsets, then a kgo client consuming the assigned
 // partitions from their start until each reaches its end offset; prints
 // {"starts": {...}, "ends": {...}} then one record line a record.
+// group-consume: one member of consumer group GROUP (kgo.ConsumerGroup, the classic
+// protocol with kgo's default cooperative-sticky balancer; offsets reset to the start,
+// autocommit every 200 ms, heartbeats every 500 ms) consuming TOPIC until its standard
+// input reaches end of file (or dying when -timeout passes first); then it commits, leaves
+// the group and exits 0. Not JSON: it prints "A P,P,..." with its whole assignment each time
+// that changes and "M PARTITION OFFSET" a record.
 //
 // Exit status 0 on success, 1 on a failure (message on stderr), 2 on bad usage.
 package main
@@ -27,9 +36,12 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"sort"
 	"strconv"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -88,10 +100,11 @@ func main() {
 	codec := flag.String("codec", "none", "producer compression: none, gzip, snappy, lz4, zstd")
 	noIdem := flag.Bool("no-idempotence", false, "disable idempotent writes")
 	timeout := flag.Duration("timeout", 60*time.Second, "give up after this long")
+	logLevel := flag.String("log", "", "kgo's log on stderr: error, warn, info or debug")
 	flag.Parse()
 	args := flag.Args()
 	if len(args) == 0 {
-		fmt.Fprintln(os.Stderr, "usage: kpfranz -b BOOTSTRAP create TOPIC PARTITIONS | list | produce TOPIC | consume TOPIC")
+		fmt.Fprintln(os.Stderr, "usage: kpfranz -b BOOTSTRAP create TOPIC PARTITIONS | list | produce TOPIC | consume TOPIC | group-consume TOPIC GROUP")
 		os.Exit(2)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
@@ -118,6 +131,15 @@ func main() {
 	}
 	if *noIdem {
 		opts = append(opts, kgo.DisableIdempotentWrite())
+	}
+	if *logLevel != "" {
+		lv, ok := map[string]kgo.LogLevel{"error": kgo.LogLevelError, "warn": kgo.LogLevelWarn,
+			"info": kgo.LogLevelInfo, "debug": kgo.LogLevelDebug}[*logLevel]
+		if !ok {
+			fmt.Fprintf(os.Stderr, "kpfranz: bad -log %q\n", *logLevel)
+			os.Exit(2)
+		}
+		opts = append(opts, kgo.WithLogger(kgo.BasicLogger(os.Stderr, lv, nil)))
 	}
 
 	switch {
@@ -157,6 +179,8 @@ func main() {
 		produce(ctx, opts, args[1], out)
 	case args[0] == "consume" && len(args) == 2:
 		consume(ctx, opts, args[1], out)
+	case args[0] == "group-consume" && len(args) == 3:
+		groupConsume(ctx, opts, args[1], args[2])
 	default:
 		fmt.Fprintf(os.Stderr, "kpfranz: bad command %q\n", args)
 		os.Exit(2)
@@ -298,4 +322,87 @@ func consume(ctx context.Context, opts []kgo.Opt, topic string, out *json.Encode
 			next[r.Partition] = r.Offset + 1
 		})
 	}
+}
+
+func groupConsume(ctx context.Context, opts []kgo.Opt, topic, group string) {
+	var mu sync.Mutex // stdout: the rebalance callbacks run in the group's goroutine
+	current := map[int32]bool{}
+	report := func(parts map[string][]int32, add bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, p := range parts[topic] {
+			if add {
+				current[p] = true
+			} else {
+				delete(current, p)
+			}
+		}
+		var ps []int
+		for p := range current {
+			ps = append(ps, int(p))
+		}
+		sort.Ints(ps)
+		s := make([]string, len(ps))
+		for i, p := range ps {
+			s[i] = strconv.Itoa(p)
+		}
+		fmt.Fprintf(stdout, "A %s\n", strings.Join(s, ","))
+		check(stdout.Flush())
+	}
+	cl := client(append(opts,
+		kgo.ConsumerGroup(group), kgo.ConsumeTopics(topic),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.AutoCommitInterval(200*time.Millisecond),
+		kgo.HeartbeatInterval(500*time.Millisecond), kgo.SessionTimeout(10*time.Second),
+		kgo.FetchMaxWait(200*time.Millisecond),
+		// Rebalances wait until what a poll returned is printed (AllowRebalance below).
+		kgo.BlockRebalanceOnPoll(),
+		kgo.OnPartitionsAssigned(func(_ context.Context, _ *kgo.Client, m map[string][]int32) {
+			report(m, true)
+		}),
+		// Overriding the default revoke callback drops its commit: do it here.
+		kgo.OnPartitionsRevoked(func(cctx context.Context, c *kgo.Client, m map[string][]int32) {
+			if err := c.CommitUncommittedOffsets(cctx); err != nil {
+				fmt.Fprintf(os.Stderr, "kpfranz: commit on revoke: %v\n", err)
+			}
+			report(m, false)
+		}),
+		kgo.OnPartitionsLost(func(_ context.Context, _ *kgo.Client, m map[string][]int32) {
+			report(m, false)
+		}),
+	))
+	eof := make(chan struct{})
+	go func() {
+		io.Copy(io.Discard, os.Stdin)
+		close(eof)
+	}()
+	pctx, stop := context.WithCancel(ctx)
+	go func() {
+		<-eof
+		stop()
+	}()
+	for {
+		fs := cl.PollFetches(pctx)
+		if ctx.Err() != nil {
+			die("group-consume: standard input not closed within the timeout: %v", ctx.Err())
+		}
+		if pctx.Err() != nil {
+			break
+		}
+		fs.EachError(func(t string, p int32, err error) {
+			die("fetch %s[%d]: %v", t, p, err)
+		})
+		mu.Lock()
+		fs.EachRecord(func(r *kgo.Record) {
+			fmt.Fprintf(stdout, "M %d %d\n", r.Partition, r.Offset)
+		})
+		check(stdout.Flush())
+		mu.Unlock()
+		cl.AllowRebalance()
+	}
+	cl.AllowRebalance()
+	if err := cl.CommitUncommittedOffsets(ctx); err != nil {
+		die("group-consume: final commit: %v", err)
+	}
+	cl.Close()
 }
