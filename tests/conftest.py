@@ -121,6 +121,31 @@ def create_topic(bootstrap, topic, partitions):
     assert wait_for(ready, 30 * SLOW, interval=0.2), f"topic {topic} not ready"
 
 
+def committed_offsets(bootstrap, group, topic, partitions):
+    """{partition: committed offset} of `group` for partitions 0..partitions-1 (OffsetFetch
+    through librdkafka; -1001 where nothing is committed)."""
+    import confluent_kafka as ck
+    c = ck.Consumer({"bootstrap.servers": bootstrap, "group.id": group,
+                     "enable.auto.commit": False})
+    try:
+        tps = c.committed([ck.TopicPartition(topic, p) for p in range(partitions)],
+                          timeout=10 * SLOW)
+        return {tp.partition: tp.offset for tp in tps}
+    finally:
+        c.close()
+
+
+def log_end_offsets(bootstrap, topic, partitions):
+    """{partition: log end offset} of `topic` (ListOffsets through librdkafka)."""
+    import confluent_kafka as ck
+    c = ck.Consumer({"bootstrap.servers": bootstrap, "group.id": "log-end-probe"})
+    try:
+        return {p: c.get_watermark_offsets(ck.TopicPartition(topic, p), timeout=10 * SLOW)[1]
+                for p in range(partitions)}
+    finally:
+        c.close()
+
+
 # ---------------------------------------------------------------- programs
 
 

@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from conftest import SLOW, wait_for
+from conftest import SLOW, committed_offsets, log_end_offsets, wait_for
 
 SESSION_MS = 3000
 GROUP_BROKER = ("group.initial.rebalance.delay.ms=0", "group.min.session.timeout.ms=1000")
@@ -105,23 +105,11 @@ def group_state(ck, b, group):
 
 
 def committed(ck, b, group, topic, partitions):
-    c = ck.Consumer({"bootstrap.servers": b.bootstrap, "group.id": group,
-                     "enable.auto.commit": False})
-    try:
-        tps = c.committed([ck.TopicPartition(topic, p) for p in range(partitions)],
-                          timeout=10 * SLOW)
-        return {tp.partition: tp.offset for tp in tps}
-    finally:
-        c.close()
+    return committed_offsets(b.bootstrap, group, topic, partitions)
 
 
 def log_end(ck, b, topic, partitions):
-    c = ck.Consumer({"bootstrap.servers": b.bootstrap, "group.id": "log-end-probe"})
-    try:
-        return {p: c.get_watermark_offsets(ck.TopicPartition(topic, p), timeout=10 * SLOW)[1]
-                for p in range(partitions)}
-    finally:
-        c.close()
+    return log_end_offsets(b.bootstrap, topic, partitions)
 
 
 def produce(kp, b, topic, start, n):

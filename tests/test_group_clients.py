@@ -25,7 +25,7 @@ import pytest
 
 import clients
 from clients import MissingApi
-from conftest import SLOW, create_topic, wait_for
+from conftest import SLOW, committed_offsets, create_topic, log_end_offsets, wait_for
 
 PARTITIONS = 6
 N = 20_000
@@ -189,26 +189,11 @@ def _ck():
 
 
 def committed(b, group, topic):
-    """{partition: committed offset} of group (OffsetFetch, through librdkafka)."""
-    ck = _ck()
-    c = ck.Consumer({"bootstrap.servers": b.bootstrap, "group.id": group,
-                     "enable.auto.commit": False})
-    try:
-        tps = c.committed([ck.TopicPartition(topic, p) for p in range(PARTITIONS)],
-                          timeout=10 * SLOW)
-        return {tp.partition: tp.offset for tp in tps}
-    finally:
-        c.close()
+    return committed_offsets(b.bootstrap, group, topic, PARTITIONS)
 
 
 def log_end(b, topic):
-    ck = _ck()
-    c = ck.Consumer({"bootstrap.servers": b.bootstrap, "group.id": "log-end-probe"})
-    try:
-        return {p: c.get_watermark_offsets(ck.TopicPartition(topic, p), timeout=10 * SLOW)[1]
-                for p in range(PARTITIONS)}
-    finally:
-        c.close()
+    return log_end_offsets(b.bootstrap, topic, PARTITIONS)
 
 
 def group_state(b, group):

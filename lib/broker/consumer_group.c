@@ -36,6 +36,20 @@ static struct kp_cg_topic_partitions *owned_names(struct kp_request *rq, const h
 	return out;
 }
 
+/* copy_partitions - tp's topic (into *t) and a copy of its partitions in the request's
+ * arena; NULL when the topic is gone since or memory runs out. */
+static int32_t *copy_partitions(struct kp_request *rq, const struct kp_cg_topic_partitions *tp,
+				struct kp_topic **t)
+{
+	int32_t *p;
+
+	*t = kp_topics_find(rq->broker->topics, tp->topic);
+	p = *t ? kp_request_alloc(rq, (size_t)tp->count * sizeof(*p) + 1) : NULL;
+	if (p && tp->count)
+		memcpy(p, tp->partitions, (size_t)tp->count * sizeof(*p));
+	return p;
+}
+
 /* to_ids - an assignment by name as the response's topic ids (topics gone since are left out). */
 static hb_resp_tp *to_ids(struct kp_request *rq, const struct kp_cg_topic_partitions *tps,
 			  int32_t n, int32_t *count)
@@ -45,13 +59,11 @@ static hb_resp_tp *to_ids(struct kp_request *rq, const struct kp_cg_topic_partit
 
 	*count = 0;
 	for (int32_t i = 0; out && i < n; i++) {
-		struct kp_topic *t = kp_topics_find(rq->broker->topics, tps[i].topic);
-		int32_t *p = kp_request_alloc(rq, (size_t)tps[i].count * sizeof(*p) + 1);
+		struct kp_topic *t;
+		int32_t *p = copy_partitions(rq, &tps[i], &t);
 
-		if (!t || !p)
+		if (!p)
 			continue;
-		if (tps[i].count)
-			memcpy(p, tps[i].partitions, (size_t)tps[i].count * sizeof(*p));
 		out[*count].topic_id = t->id;
 		out[*count].partitions = p;
 		out[*count].partitions_count = tps[i].count;
@@ -137,13 +149,11 @@ static cgd_tp *describe_tps(struct kp_request *rq, const struct kp_cg_topic_part
 
 	*count = 0;
 	for (int32_t i = 0; out && i < n; i++) {
-		struct kp_topic *t = kp_topics_find(rq->broker->topics, tps[i].topic);
-		int32_t *p = kp_request_alloc(rq, (size_t)tps[i].count * sizeof(*p) + 1);
+		struct kp_topic *t;
+		int32_t *p = copy_partitions(rq, &tps[i], &t);
 
-		if (!t || !p)
+		if (!p)
 			continue;
-		if (tps[i].count)
-			memcpy(p, tps[i].partitions, (size_t)tps[i].count * sizeof(*p));
 		out[*count] = (cgd_tp){ t->id, arena_str(rq, t->name), p, tps[i].count };
 		(*count)++;
 	}
