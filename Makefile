@@ -6,7 +6,8 @@
 #   make run             install deps, build, start a single-node kbroker
 #   make SANITIZE=1 ...  the same with AddressSanitizer and UBSan (own build dir)
 #   make deps            install the Debian packages the build and tests need (idempotent)
-#   make gen             regenerate the protocol codec from ../shared/kafka-protocol
+#   make gen             regenerate the protocol codec (messages, coordinator and KRaft metadata
+#                        records) from ../shared/kafka-protocol
 #   make bench           run tests/bench
 #   make install PREFIX=/usr/local DESTDIR=
 
@@ -116,6 +117,7 @@ deps:
 gen:
 	$(PYTHON) lib/protocol/gen/kpgen.py ../shared/kafka-protocol/messages lib/protocol
 	$(PYTHON) lib/protocol/gen/kpgen.py ../shared/kafka-protocol/coordinator lib/protocol coordinator_gen
+	$(PYTHON) lib/protocol/gen/kpgen.py ../shared/kafka-protocol/metadata lib/protocol metadata_gen
 
 bench: all
 	KP_BUILD=$(abspath $(BUILD)) tests/bench/run
@@ -128,7 +130,7 @@ install: all
 	install -m 755 $(SHARED) $(DESTDIR)$(LIBDIR)/libkpipe.so.$(VERSION)
 	ln -sf libkpipe.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libkpipe.so.0
 	ln -sf libkpipe.so.0 $(DESTDIR)$(LIBDIR)/libkpipe.so
-	for d in util protocol record log client broker net group; do \
+	for d in util protocol record log client broker net group metadata; do \
 		install -d $(DESTDIR)$(INCDIR)/$$d; \
 		for h in lib/$$d/*.h; do [ -f "$$h" ] && install -m 644 $$h $(DESTDIR)$(INCDIR)/$$d/; done; \
 	done; true

@@ -12,7 +12,10 @@ group-coordinator/src/main/resources/common/message, "type": "data") no
 API table is written, and the list of descriptors is named
 kp_<base-name>_msgs instead of kp_all_msgs. Only the python3 standard library is used and the
 output is deterministic (messages sorted by name, structs in dependency
-order, then schema order).
+order, then schema order). For record schemas of "type": "metadata" (KRaft's
+metadata/src/main/resources/common/metadata, base name metadata_gen) it
+also writes enum kp_metadata_record_type (KP_METADATA_TOPIC_RECORD = 2, ...)
+and kp_metadata_gen_types[], indexed by record type (emit_record_types).
 
 Naming rules (see lib/protocol/codec.h):
   * snake(): "KRaft" is first rewritten "Kraft"; then an underscore goes
@@ -283,6 +286,54 @@ def emit_struct(s, structs, h, c, msg_ver, msg_flex):
 	c.append("")
 
 
+def emit_record_types(msgs, base, h, c):
+	"""For schemas of "type": "metadata" (they have an apiKey), what Kafka's
+	MetadataRecordTypeGenerator makes: enum kp_<p>_record_type with
+	KP_<P>_<SNAKE(NAME)> = apiKey (p = base minus "_gen"), and the table
+	kp_<base>_types[apiKey] of struct kp_record_type_info (desc NULL for unused
+	keys). Nothing is written when no schema has an apiKey."""
+	recs = sorted(((int(m["apiKey"]), m) for m in msgs if m["type"] == "metadata"),
+		      key=lambda km: km[0])
+	if not recs:
+		return
+	keys = [k for k, _ in recs]
+	if len(set(keys)) != len(keys):
+		raise SystemExit("%s: two record schemas share an apiKey" % base)
+	p = base[:-len("_gen")] if base.endswith("_gen") else base
+	h.append("/* Record types (the schemas' apiKey), named after the record (MetadataRecordType). */")
+	h.append("enum kp_%s_record_type {" % p)
+	for k, m in recs:
+		h.append("\tKP_%s_%s = %d," % (p.upper(), snake(m["name"]).upper(), k))
+	h.append("};")
+	h.append("/* One more than the highest record type. */")
+	h.append("#define KP_%s_RECORD_TYPE_COUNT %d" % (p.upper(), keys[-1] + 1))
+	h.append("")
+	h.append("#ifndef KP_RECORD_TYPE_INFO_DEFINED")
+	h.append("#define KP_RECORD_TYPE_INFO_DEFINED")
+	h.append("/* A record type: its apiKey, schema name, versions and descriptor (NULL: no such type). */")
+	h.append("struct kp_record_type_info {")
+	h.append("\tint16_t api_key;")
+	h.append("\tconst char *name;")
+	h.append("\tint16_t min_version, max_version;")
+	h.append("\tconst struct kp_msg_desc *desc;")
+	h.append("};")
+	h.append("#endif")
+	h.append("/* Indexed by record type, KP_%s_RECORD_TYPE_COUNT entries. */" % p.upper())
+	h.append("extern const struct kp_record_type_info kp_%s_types[];" % base)
+	h.append("")
+	by = dict(recs)
+	c.append("")
+	c.append("const struct kp_record_type_info kp_%s_types[] = {" % base)
+	for k in range(keys[-1] + 1):
+		if k not in by:
+			c.append("\t{ %d, NULL, -1, -1, NULL }," % k)
+			continue
+		m = by[k]
+		vr = vrange(m["validVersions"])
+		c.append("\t{ %d, %s, %d, %d, &kp_%s_desc }," % (k, c_str(m["name"]), vr[0], vr[1], snake(m["name"])))
+	c.append("};")
+
+
 def emit_data_only(src, dst, base):
 	"""<base>.h/.c for data schemas (no API keys): structs, descriptors, kp_<base>_msgs."""
 	msgs = sorted((load(os.path.join(src, fn)) for fn in sorted(os.listdir(src))
@@ -312,6 +363,7 @@ def emit_data_only(src, dst, base):
 	h.append("extern const struct kp_msg_desc *const kp_%s_msgs[];" % base)
 	h.append("extern const size_t kp_%s_msgs_count;" % base)
 	h.append("")
+	emit_record_types(msgs, base, h, c)
 	h.append("#endif")
 	for name, lines in ((base + ".h", h), (base + ".c", c)):
 		path = os.path.join(dst, name)
