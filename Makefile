@@ -130,7 +130,7 @@ install: all
 	install -m 755 $(SHARED) $(DESTDIR)$(LIBDIR)/libkpipe.so.$(VERSION)
 	ln -sf libkpipe.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libkpipe.so.0
 	ln -sf libkpipe.so.0 $(DESTDIR)$(LIBDIR)/libkpipe.so
-	for d in util protocol record log client broker net group metadata; do \
+	for d in util protocol record log client broker net group metadata raft controller; do \
 		install -d $(DESTDIR)$(INCDIR)/$$d; \
 		for h in lib/$$d/*.h; do [ -f "$$h" ] && install -m 644 $$h $(DESTDIR)$(INCDIR)/$$d/; done; \
 	done; true

@@ -1,4 +1,4 @@
-# bash completion for kpipe's programs: kbroker, kproduce, kconsume.
+# bash completion for kpipe's programs: kbroker, kcontroller, kproduce, kconsume.
 # Source it, or install it as /usr/share/bash-completion/completions/kpipe
 # (with symlinks named after each program).
 #
@@ -58,4 +58,4 @@ _kpipe_complete()
 	return 0
 }
 
-complete -F _kpipe_complete kbroker kproduce kconsume
+complete -F _kpipe_complete kbroker kcontroller kproduce kconsume

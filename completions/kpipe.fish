@@ -1,7 +1,7 @@
 # fish completion for kpipe's programs, built from "PROG --list-options"
 # ("SHORT LONG ARG COMPLETE" per option, "-" for none) so the option table
 # in cmd/PROG.c stays the single source. Install as
-# ~/.config/fish/completions/{kbroker,kproduce,kconsume}.fish (or source it).
+# ~/.config/fish/completions/{kbroker,kcontroller,kproduce,kconsume}.fish (or source it).
 
 function __kpipe_register --argument-names prog
     command -q $prog; or return
@@ -27,7 +27,7 @@ function __kpipe_register --argument-names prog
     end
 end
 
-for __kpipe_prog in kbroker kproduce kconsume
+for __kpipe_prog in kbroker kcontroller kproduce kconsume
     __kpipe_register $__kpipe_prog
 end
 set -e __kpipe_prog

@@ -7,7 +7,7 @@ import pytest
 
 from conftest import BIN, ROOT
 
-PROGRAMS = ["kbroker", "kproduce", "kconsume"]
+PROGRAMS = ["kbroker", "kcontroller", "kproduce", "kconsume"]
 
 
 def list_options(kp, prog):
@@ -114,7 +114,7 @@ def test_man_options_section_documents_every_option(kp, prog):
                     f"{name} not described in OPTIONS of {prog}.1"
 
 
-@pytest.mark.parametrize("page", ["kbroker.1", "kproduce.1", "kconsume.1",
+@pytest.mark.parametrize("page", ["kbroker.1", "kcontroller.1", "kproduce.1", "kconsume.1",
                                   "kbroker.properties.5"])
 def test_man_page_renders_cleanly(page):
     """man -l renders the page without groff warnings."""

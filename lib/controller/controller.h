@@ -1,0 +1,51 @@
+/*
+ * controller.h - a KRaft controller process (Kafka's process.roles=
+ * controller): one voter of the metadata quorum on one libevent loop.
+ *
+ *   kp_controller_new(config)  parse settings, format or check the data
+ *                              dir, open the metadata log and quorum-state
+ *   kp_controller_start(c)     listen on the controller listener(s)
+ *   kp_controller_run(c)       serve until SIGINT/SIGTERM or a fatal error
+ *   kp_controller_free(c)
+ *
+ * The Raft core (raft/raft.h) decides; this layer is its driver: the log
+ * and quorum-state on disk (metadata_log.h, quorum_state.h), Vote,
+ * BeginQuorumEpoch, EndQuorumEpoch and Fetch on the wire both ways
+ * (outgoing over net/outconn.h, incoming over net/net.h), and a timer at
+ * kp_raft_next_deadline. It also answers ApiVersions, DescribeQuorum and
+ * DescribeCluster (KIP-919, so that Kafka's kafka-metadata-quorum
+ * --bootstrap-controller works against it).
+ */
+#ifndef KP_CONTROLLER_CONTROLLER_H
+#define KP_CONTROLLER_CONTROLLER_H
+
+#include "util/config.h"
+#include "util/error.h"
+
+typedef struct kp_controller kp_controller;
+
+/*
+ * kp_controller_new - a controller configured from `cfg` (borrowed; keys in
+ * controller/config.c and man/kcontroller.1). Creates metadata.log.dir,
+ * writes meta.properties on first start (cluster.id from the setting of
+ * that name, or generated) or checks it, opens the metadata log and reads
+ * quorum-state. Returns NULL with KP_EINVAL (bad setting, node.id not a
+ * voter, node.id mismatch), KP_EIO, KP_ECORRUPT or KP_ENOMEM.
+ */
+kp_controller *kp_controller_new(const kp_config *cfg, kp_error *err);
+
+/* kp_controller_start - bind the listeners. Returns 0 or -1 (KP_EIO: address in use). */
+int kp_controller_start(kp_controller *c, kp_error *err);
+
+/*
+ * kp_controller_run - run the loop. SIGINT/SIGTERM stop it: a leader first
+ * resigns (kp_raft_resign: EndQuorumEpoch to the others) and waits up to
+ * a second for those to be answered. Returns 0 after a clean stop, -1
+ * with the log's or state store's failure (the replica must not go on).
+ */
+int kp_controller_run(kp_controller *c, kp_error *err);
+
+/* kp_controller_free - close everything and free `c` (NULL is fine). */
+void kp_controller_free(kp_controller *c);
+
+#endif

@@ -1,0 +1,71 @@
+/*
+ * metadata_log.h - the Raft log `__cluster_metadata-0` on disk: our log
+ * segments (log/log.h) in METADATA_LOG_DIR/__cluster_metadata-0, one
+ * RecordBatch v2 per kp_raft_entry, with a leader-epoch cache rebuilt from
+ * the batches' partitionLeaderEpoch on open (Kafka's KafkaMetadataLog over
+ * UnifiedLog and LeaderEpochFileCache).
+ *
+ * The functions below are the log half of struct kp_raft_ops (raft/raft.h)
+ * for a real process. Appends are fsynced before
+ * they return, as KRaft requires (a voter reports what it appended).
+ */
+#ifndef KP_CONTROLLER_METADATA_LOG_H
+#define KP_CONTROLLER_METADATA_LOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "raft/raft.h"
+#include "util/buf.h"
+#include "util/error.h"
+
+#define KP_METADATA_TOPIC "__cluster_metadata"
+
+typedef struct kp_mlog kp_mlog;
+
+/*
+ * kp_mlog_open - open (creating) DIR/__cluster_metadata-0, recover it and
+ * rebuild the epoch cache by reading every batch. `voters` (n of them) are
+ * written into the LeaderChangeMessage control batches that this node,
+ * `node_id`, appends as a new leader (entries with data NULL). Returns 0 and *out, or
+ * -1 with KP_EIO / KP_ECORRUPT / KP_ENOMEM.
+ */
+int kp_mlog_open(const char *dir, int32_t node_id, const int32_t *voters, int n_voters,
+		 kp_mlog **out, kp_error *err);
+
+/* kp_mlog_close - flush, close and free `l` (NULL is fine). */
+void kp_mlog_close(kp_mlog *l);
+
+/*
+ * kp_mlog_set_granting - the voters that granted the current leader's
+ * election (for the LeaderChangeMessage's GrantingVoters); copied.
+ */
+void kp_mlog_set_granting(kp_mlog *l, const int32_t *ids, int n);
+
+/* kp_mlog_error - the last failure of append/truncate/read (the ops cannot return one). */
+const kp_error *kp_mlog_error(const kp_mlog *l);
+
+/*
+ * The log's ops (opaque = the kp_mlog *); see struct kp_raft_ops for their
+ * contracts. The core has one opaque for all its ops, so the controller
+ * calls these from its own wrappers. append and truncate fsync before
+ * returning and leave their failure in kp_mlog_error.
+ */
+int64_t kp_mlog_end_offset(void *opaque);
+int32_t kp_mlog_last_epoch(void *opaque);
+void kp_mlog_end_offset_for_epoch(void *opaque, int32_t epoch, int32_t *found, int64_t *end);
+int kp_mlog_append(void *opaque, const struct kp_raft_entry *entries, size_t n);
+int kp_mlog_truncate(void *opaque, int64_t offset);
+size_t kp_mlog_read(void *opaque, int64_t offset, struct kp_raft_entry *out, size_t max);
+
+/*
+ * kp_mlog_leader_change_batch - append to `out` a LeaderChangeMessage
+ * control batch (control record key version 0 type 2, value the message
+ * at version 0; Kafka's MemoryRecords.withLeaderChangeMessage) naming
+ * `leader_id`, the voters and the granting voters, with `epoch` as its
+ * partitionLeaderEpoch and base offset 0. Returns 0 or -1 (KP_ENOMEM).
+ */
+int kp_mlog_leader_change_batch(const kp_mlog *l, int32_t leader_id, int32_t epoch, kp_buf *out,
+				kp_error *err);
+
+#endif
