@@ -36,6 +36,7 @@ void kp_raft_config_init(struct kp_raft_config *cfg, int32_t node_id)
 	cfg->retry_backoff_ms = 20;
 	cfg->fetch_max_wait_ms = 500;
 	cfg->fetch_max_entries = 64;
+	cfg->snapshot_chunk_bytes = 262144;
 	cfg->seed = 1;
 }
 
@@ -100,6 +101,8 @@ static void leave_role(kp_raft *r)
 {
 	r->fetch_corr = 0;
 	r->vote_corr = 0;
+	r->snap_fetch.end_offset = -1;
+	r->snap_position = 0;
 	r->next_fetch_ms = r->now;
 	r->resend_ms = KP_RAFT_NEVER;
 	memset(r->granted, 0, sizeof(r->granted));
@@ -246,6 +249,12 @@ kp_raft *kp_raft_new(const struct kp_raft_config *cfg, const struct kp_raft_ops 
 	r->next_corr = 1;
 	for (int i = 0; i < cfg->n_voters; i++)
 		r->voters[i].id = cfg->voters[i];
+	if (ops->snapshot_read && cfg->snapshot_chunk_bytes > 0 &&
+	    !(r->chunk = malloc(cfg->snapshot_chunk_bytes))) {
+		free(r);
+		kp_error_set(err, KP_ENOMEM, "out of memory");
+		return NULL;
+	}
 	leave_role(r);
 	resume(r, st);
 	return r;
@@ -253,6 +262,8 @@ kp_raft *kp_raft_new(const struct kp_raft_config *cfg, const struct kp_raft_ops 
 
 void kp_raft_free(kp_raft *r)
 {
+	if (r)
+		free(r->chunk);
 	free(r);
 }
 
@@ -266,14 +277,14 @@ static int observe_epoch(kp_raft *r, const struct kp_raft_msg *m, kp_error *err)
 	if (leader == r->cfg.node_id)
 		leader = KP_RAFT_NO_ID;
 	if (m->epoch > r->epoch) {
-		if (m->type == KP_RAFT_FETCH_REQ)
+		if (m->type == KP_RAFT_FETCH_REQ || m->type == KP_RAFT_FETCH_SNAPSHOT_REQ)
 			return 0; /* answered UNKNOWN_LEADER_EPOCH; a fetcher names no leader */
 		if (leader != KP_RAFT_NO_ID && m->type != KP_RAFT_VOTE_REQ)
 			return kp_raft__become_follower(r, m->epoch, leader, err);
 		return kp_raft__become_unattached(r, m->epoch, err);
 	}
 	if (m->epoch == r->epoch && leader != KP_RAFT_NO_ID && m->type != KP_RAFT_VOTE_REQ &&
-	    m->type != KP_RAFT_FETCH_REQ &&
+	    m->type != KP_RAFT_FETCH_REQ && m->type != KP_RAFT_FETCH_SNAPSHOT_REQ &&
 	    (r->role == KP_RAFT_UNATTACHED || r->role == KP_RAFT_CANDIDATE))
 		return kp_raft__become_follower(r, m->epoch, leader, err);
 	return 0;
@@ -296,6 +307,8 @@ int kp_raft_receive(kp_raft *r, const struct kp_raft_msg *m, int64_t now, kp_err
 	case KP_RAFT_END_EPOCH_RESP: kp_raft__on_end_resp(r, m); return 0;
 	case KP_RAFT_FETCH_REQ: return kp_raft__on_fetch_req(r, m, err);
 	case KP_RAFT_FETCH_RESP: return kp_raft__on_fetch_resp(r, m, err);
+	case KP_RAFT_FETCH_SNAPSHOT_REQ: return kp_raft__on_snapshot_req(r, m, err);
+	case KP_RAFT_FETCH_SNAPSHOT_RESP: return kp_raft__on_snapshot_resp(r, m, err);
 	}
 	return 0;
 }

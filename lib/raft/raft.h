@@ -37,8 +37,12 @@
  *     timeout; a leader that has not been fetched from by a majority for
  *     1.5 x fetch_timeout_ms resigns (check-quorum);
  *   - kp_raft_resign sends EndQuorumEpoch so that the others elect sooner.
- * Not here yet: pre-vote (KIP-996), snapshots and FetchSnapshot (KIP-630),
- * voter changes (KIP-853). Not thread-safe.
+ *   - a replica whose fetch offset is below the leader's log start gets
+ *     the leader's latest snapshot id and fetches it in chunks with
+ *     FetchSnapshot, installs it, and fetches the log from its end
+ *     (KIP-630).
+ * Not here yet: pre-vote (KIP-996), voter changes (KIP-853). Not
+ * thread-safe.
  */
 #ifndef KP_RAFT_RAFT_H
 #define KP_RAFT_RAFT_H
@@ -98,6 +102,15 @@ enum kp_raft_msg_type {
 	KP_RAFT_END_EPOCH_RESP,
 	KP_RAFT_FETCH_REQ,
 	KP_RAFT_FETCH_RESP,
+	KP_RAFT_FETCH_SNAPSHOT_REQ,
+	KP_RAFT_FETCH_SNAPSHOT_RESP,
+};
+
+/* A snapshot's id (KIP-630): it holds the state of every entry below end_offset,
+ * the last of which was written in `epoch`. */
+struct kp_raft_snapshot_id {
+	int64_t end_offset;
+	int32_t epoch;
 };
 
 /*
@@ -138,7 +151,21 @@ struct kp_raft_msg {
 			int64_t diverging_end_offset;
 			const struct kp_raft_entry *entries; /* borrowed until the call returns */
 			size_t n_entries;
+			/* end_offset -1 unless the fetch offset is below the log
+			 * start: then fetch this snapshot instead (KIP-630) */
+			struct kp_raft_snapshot_id snapshot;
 		} fetch_resp;
+		struct {            /* FETCH_SNAPSHOT_REQ */
+			struct kp_raft_snapshot_id id;
+			int64_t position;            /* bytes already received */
+		} fetch_snapshot;
+		struct {            /* FETCH_SNAPSHOT_RESP (error SNAPSHOT_NOT_FOUND 98: gone) */
+			struct kp_raft_snapshot_id id;
+			int64_t size;                /* the whole snapshot's bytes */
+			int64_t position;            /* where `data` goes */
+			const uint8_t *data;         /* borrowed until the call returns */
+			size_t len;
+		} fetch_snapshot_resp;
 	} u;
 };
 
@@ -166,6 +193,23 @@ struct kp_raft_msg {
  * on_high_watermark (may be NULL): the high watermark moved to `hw`: every
  *   entry below it is committed and may be applied.
  * on_role (may be NULL): role, epoch or leader changed.
+ *
+ * Snapshots (KIP-630; all NULL: the log has no snapshots and starts at 0).
+ * The owner takes snapshots of committed state itself and may then delete
+ * the log below one; these let the core serve and fetch them:
+ * log_start: the log start offset and the epoch of the snapshot ending
+ *   there (0 and 0 when the log starts at 0). end_offset and last_epoch
+ *   count that snapshot as the log's last entry when no entry follows it.
+ * latest_snapshot: the newest snapshot's id; false when there is none.
+ * snapshot_read: up to `max` bytes of snapshot `id` from `position` into
+ *   `buf`, its whole size in *size; returns the bytes copied, or -1 when
+ *   that snapshot is gone (a newer one replaced it).
+ * snapshot_write: writes fetched bytes of `id` at `position` (0 starts a
+ *   new partial snapshot). Returns 0 or -1.
+ * snapshot_install: the partial snapshot `id`, now whole, becomes the
+ *   latest; the log is emptied to start at id.end_offset (Kafka's
+ *   truncateFullyAndStartAt) and the owner reloads its state from it.
+ *   Returns 0 or -1.
  */
 struct kp_raft_ops {
 	int64_t (*end_offset)(void *opaque);
@@ -178,6 +222,13 @@ struct kp_raft_ops {
 	void (*send)(void *opaque, const struct kp_raft_msg *msg);
 	void (*on_high_watermark)(void *opaque, int64_t hw);
 	void (*on_role)(void *opaque, enum kp_raft_role role, int32_t epoch, int32_t leader_id);
+	void (*log_start)(void *opaque, int64_t *offset, int32_t *epoch);
+	bool (*latest_snapshot)(void *opaque, struct kp_raft_snapshot_id *id);
+	long (*snapshot_read)(void *opaque, const struct kp_raft_snapshot_id *id, int64_t position,
+			      uint8_t *buf, size_t max, int64_t *size);
+	int (*snapshot_write)(void *opaque, const struct kp_raft_snapshot_id *id, int64_t position,
+			      const uint8_t *data, size_t len);
+	int (*snapshot_install)(void *opaque, const struct kp_raft_snapshot_id *id);
 	void *opaque;
 };
 
@@ -193,6 +244,7 @@ struct kp_raft_config {
 	int64_t retry_backoff_ms;           /* controller.quorum.retry.backoff.ms (20) */
 	int64_t fetch_max_wait_ms;          /* how long a leader holds an empty fetch (500) */
 	size_t fetch_max_entries;           /* entries per fetch response (64) */
+	size_t snapshot_chunk_bytes;        /* bytes per FetchSnapshot response (262144) */
 	uint64_t seed;                      /* PRNG seed for randomized timeouts */
 	/* Deliberately broken rules, for the simulator's own test only. */
 	bool bug_double_vote;    /* grant a second vote in one epoch */

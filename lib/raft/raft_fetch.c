@@ -70,6 +70,10 @@ void kp_raft__send_fetch(kp_raft *r)
 		return;
 	if (target == KP_RAFT_NO_ID) /* an observer asks any voter who leads */
 		target = r->cfg.voters[kp_raft__random(r, 0, r->cfg.n_voters - 1)];
+	if (r->snap_fetch.end_offset >= 0 && target == r->leader) {
+		kp_raft__send_snapshot_fetch(r);
+		return;
+	}
 	kp_raft__msg_init(r, &m, KP_RAFT_FETCH_REQ, target);
 	m.corr = r->fetch_corr = r->next_corr++;
 	m.u.fetch.fetch_offset = r->ops.end_offset(r->ops.opaque);
@@ -79,6 +83,18 @@ void kp_raft__send_fetch(kp_raft *r)
 	kp_raft__send(r, &m);
 }
 
+/* A Fetch response to `req` (or, if NULL, to the caller's choice) with
+ * nothing in it yet: no divergence, no snapshot, our high watermark. */
+void kp_raft__fetch_resp_init(kp_raft *r, struct kp_raft_msg *m, const struct kp_raft_msg *req)
+{
+	kp_raft__msg_init(r, m, KP_RAFT_FETCH_RESP, req ? req->from : KP_RAFT_NO_ID);
+	m->corr = req ? req->corr : 0;
+	m->u.fetch_resp.high_watermark = r->hw;
+	m->u.fetch_resp.diverging_epoch = -1;
+	m->u.fetch_resp.snapshot.end_offset = -1;
+	m->u.fetch_resp.snapshot.epoch = -1;
+}
+
 static void answer(kp_raft *r, struct kp_raft_progress *p, uint64_t corr, int64_t offset)
 {
 	struct kp_raft_msg m;
@@ -86,10 +102,9 @@ static void answer(kp_raft *r, struct kp_raft_progress *p, uint64_t corr, int64_
 	size_t max = r->cfg.fetch_max_entries;
 	if (max == 0 || max > 256)
 		max = 256;
-	kp_raft__msg_init(r, &m, KP_RAFT_FETCH_RESP, p->id);
+	kp_raft__fetch_resp_init(r, &m, NULL);
+	m.to = p->id;
 	m.corr = corr;
-	m.u.fetch_resp.high_watermark = r->hw;
-	m.u.fetch_resp.diverging_epoch = -1;
 	m.u.fetch_resp.entries = entries;
 	m.u.fetch_resp.n_entries = r->ops.read(r->ops.opaque, offset, entries, max);
 	p->hw_sent = r->hw;
@@ -134,16 +149,35 @@ void kp_raft__update_hw(kp_raft *r)
 	kp_raft__answer_parked(r, false);
 }
 
-/* An error answer to a Fetch, with our epoch and leader. */
+/* An error answer to a Fetch or FetchSnapshot, with our epoch and leader. */
 static void refuse(kp_raft *r, const struct kp_raft_msg *m, int16_t code)
 {
 	struct kp_raft_msg out;
-	kp_raft__msg_init(r, &out, KP_RAFT_FETCH_RESP, m->from);
-	out.corr = m->corr;
+	kp_raft__fetch_resp_init(r, &out, m);
+	if (m->type == KP_RAFT_FETCH_SNAPSHOT_REQ) {
+		kp_raft__msg_init(r, &out, KP_RAFT_FETCH_SNAPSHOT_RESP, m->from);
+		out.corr = m->corr;
+	}
 	out.error = code;
 	out.u.fetch_resp.high_watermark = -1;
-	out.u.fetch_resp.diverging_epoch = -1;
 	kp_raft__send(r, &out);
+}
+
+/* Refuses a Fetch or FetchSnapshot that this replica cannot serve
+ * (not the leader, or another epoch); true when it did. */
+bool kp_raft__fetch_refused(kp_raft *r, const struct kp_raft_msg *m)
+{
+	if (r->role != KP_RAFT_LEADER && m->epoch <= r->epoch) {
+		refuse(r, m, m->epoch < r->epoch ? KP_RAFT_ERR_FENCED_LEADER_EPOCH
+						 : KP_RAFT_ERR_NOT_LEADER);
+		return true;
+	}
+	if (m->epoch != r->epoch) {
+		refuse(r, m, m->epoch < r->epoch ? KP_RAFT_ERR_FENCED_LEADER_EPOCH
+						 : KP_RAFT_ERR_UNKNOWN_LEADER_EPOCH);
+		return true;
+	}
+	return false;
 }
 
 /* Whether the fetcher's log diverges from ours; if so answer it. */
@@ -152,14 +186,14 @@ static bool diverges(kp_raft *r, const struct kp_raft_msg *m)
 	struct kp_raft_msg out;
 	int32_t last = m->u.fetch.last_fetched_epoch, found = -1;
 	int64_t off = m->u.fetch.fetch_offset, end = 0;
+	if (kp_raft__needs_snapshot(r, m))
+		return true;
 	if (off == 0 && last == 0)
 		return false;
 	r->ops.end_offset_for_epoch(r->ops.opaque, last, &found, &end);
 	if (found == last && end >= off)
 		return false;
-	kp_raft__msg_init(r, &out, KP_RAFT_FETCH_RESP, m->from);
-	out.corr = m->corr;
-	out.u.fetch_resp.high_watermark = r->hw;
+	kp_raft__fetch_resp_init(r, &out, m);
 	out.u.fetch_resp.diverging_epoch = found < 0 ? 0 : found;
 	out.u.fetch_resp.diverging_end_offset = found < 0 ? 0 : end;
 	kp_raft__send(r, &out);
@@ -170,16 +204,8 @@ int kp_raft__on_fetch_req(kp_raft *r, const struct kp_raft_msg *m, kp_error *err
 {
 	struct kp_raft_progress *p;
 	int64_t off = m->u.fetch.fetch_offset;
-	if (r->role != KP_RAFT_LEADER && m->epoch <= r->epoch) {
-		refuse(r, m, m->epoch < r->epoch ? KP_RAFT_ERR_FENCED_LEADER_EPOCH
-						 : KP_RAFT_ERR_NOT_LEADER);
+	if (kp_raft__fetch_refused(r, m))
 		return 0;
-	}
-	if (m->epoch != r->epoch) {
-		refuse(r, m, m->epoch < r->epoch ? KP_RAFT_ERR_FENCED_LEADER_EPOCH
-						 : KP_RAFT_ERR_UNKNOWN_LEADER_EPOCH);
-		return 0;
-	}
 	p = kp_raft__progress(r, m->from, true);
 	if (!p || off < 0 || m->u.fetch.last_fetched_epoch > r->epoch) {
 		refuse(r, m, KP_RAFT_ERR_NOT_LEADER);
@@ -258,6 +284,12 @@ int kp_raft__on_fetch_resp(kp_raft *r, const struct kp_raft_msg *m, kp_error *er
 		return 0;
 	r->election_deadline = r->now + r->cfg.fetch_timeout_ms;
 	r->next_fetch_ms = r->now;
+	if (m->u.fetch_resp.snapshot.end_offset >= 0) {
+		r->snap_fetch = m->u.fetch_resp.snapshot; /* KIP-630: fetch it, then the log */
+		r->snap_position = 0;
+		kp_raft__send_fetch(r);
+		return 0;
+	}
 	if (m->u.fetch_resp.diverging_epoch >= 0)
 		rc = truncate_diverging(r, m, err);
 	else

@@ -17,6 +17,7 @@
 #define KP_RAFT_ERR_FENCED_LEADER_EPOCH 74
 #define KP_RAFT_ERR_UNKNOWN_LEADER_EPOCH 75
 #define KP_RAFT_ERR_INCONSISTENT_VOTER_SET 94
+#define KP_RAFT_ERR_SNAPSHOT_NOT_FOUND 98
 
 /* What the leader knows of one replica that fetches from it. */
 struct kp_raft_progress {
@@ -52,6 +53,9 @@ struct kp_raft {
 	int64_t fetch_sent_ms;
 	int64_t next_fetch_ms;     /* when to send the next one */
 	int32_t fetch_target;      /* whom the in-flight fetch went to */
+	struct kp_raft_snapshot_id snap_fetch; /* being fetched (end_offset -1: none) */
+	int64_t snap_position;     /* its bytes received so far */
+	uint8_t *chunk;            /* leader: a FetchSnapshot response's bytes */
 
 	/* candidate: votes; resigned: EndQuorumEpoch acks; leader: unused */
 	bool granted[KP_RAFT_MAX_VOTERS];
@@ -94,6 +98,14 @@ void kp_raft__send_end(kp_raft *r);
 /* raft_fetch.c */
 int kp_raft__on_fetch_req(kp_raft *r, const struct kp_raft_msg *m, kp_error *err);
 int kp_raft__on_fetch_resp(kp_raft *r, const struct kp_raft_msg *m, kp_error *err);
+void kp_raft__fetch_resp_init(kp_raft *r, struct kp_raft_msg *m, const struct kp_raft_msg *req);
+bool kp_raft__fetch_refused(kp_raft *r, const struct kp_raft_msg *m);
+
+/* raft_snapshot.c */
+bool kp_raft__needs_snapshot(kp_raft *r, const struct kp_raft_msg *m);
+int kp_raft__on_snapshot_req(kp_raft *r, const struct kp_raft_msg *m, kp_error *err);
+int kp_raft__on_snapshot_resp(kp_raft *r, const struct kp_raft_msg *m, kp_error *err);
+void kp_raft__send_snapshot_fetch(kp_raft *r);
 void kp_raft__send_fetch(kp_raft *r);
 void kp_raft__update_hw(kp_raft *r);
 void kp_raft__answer_parked(kp_raft *r, bool all);

@@ -55,12 +55,28 @@ struct sim_entry {
 	int32_t commit_epoch; /* in the committed log: the epoch it was first known committed in */
 };
 
+/* A snapshot: the state of the first `index` entries, ending at offset `end`. */
+struct sim_snap {
+	int64_t end;
+	int32_t epoch;
+	uint64_t chain;
+	size_t index;
+	bool valid;
+};
+
+#define SNAP_BYTES 28 /* end (8), epoch (4), chain (8), index (8) */
+
 struct sim_node {
 	int32_t id;
 	bool voter, up;
 	kp_raft *raft;
-	struct sim_entry *log;
-	size_t n, cap;
+	struct sim_entry *log; /* the entries after the log start: global index base + i */
+	size_t n, cap, base;
+	struct sim_snap start;  /* the snapshot the log starts after (base > 0) */
+	struct sim_snap latest; /* the newest snapshot taken or installed */
+	uint8_t partial[SNAP_BYTES];
+	struct kp_raft_snapshot_id partial_id;
+	size_t partial_len;
 	struct kp_raft_quorum_state st;
 	bool has_st;
 	int64_t hw;          /* last high watermark it reported since its start */
@@ -77,6 +93,7 @@ struct sim_msg {
 	struct kp_raft_msg m;
 	struct kp_raft_entry *entries; /* owned copies (data points at ids) */
 	uint64_t *ids;
+	uint8_t *bytes;                /* an owned copy of a snapshot chunk */
 };
 
 struct chain_key {
@@ -112,6 +129,7 @@ struct sim {
 	struct chain_rec *chains;
 	char violation[512];
 	int64_t probe_offset;      /* liveness: the entry that must commit */
+	long installs;             /* snapshots fetched and installed */
 };
 
 static uint64_t rnd(struct sim *s)
@@ -182,9 +200,58 @@ static void check_chain(struct sim *s, const struct sim_entry *e)
 
 /* ---- the log ops the core drives --------------------------------------- */
 
+static int64_t log_start(const struct sim_node *n)
+{
+	return n->base ? n->start.end : 0;
+}
+
 static int64_t log_end(const struct sim_node *n)
 {
-	return n->n ? n->log[n->n - 1].offset + n->log[n->n - 1].count : 0;
+	return n->n ? n->log[n->n - 1].offset + n->log[n->n - 1].count : log_start(n);
+}
+
+/* The chain hash of the first k entries, if n still knows it. */
+static bool node_chain(const struct sim_node *n, size_t k, uint64_t *chain)
+{
+	if (k == 0) {
+		*chain = 7;
+		return true;
+	}
+	if (n->base && k == n->base) {
+		*chain = n->start.chain;
+		return true;
+	}
+	if (k <= n->base || k > n->base + n->n)
+		return false;
+	*chain = n->log[k - 1 - n->base].chain;
+	return true;
+}
+
+/* The index of the entry of n's log that ends at `offset`, or -1. */
+static long entry_ending_at(const struct sim_entry *log, size_t n, int64_t offset)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (log[mid].offset + log[mid].count < offset)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < n && log[lo].offset + log[lo].count == offset)
+		return (long)lo;
+	return -1;
+}
+
+/* How many entries of n's log end exactly at `offset` (k: the first k
+ * entries), or -1 when no entry of n ends there. */
+static long entries_to(const struct sim_node *n, int64_t offset)
+{
+	long i;
+	if (offset == log_start(n))
+		return (long)n->base;
+	i = entry_ending_at(n->log, n->n, offset);
+	return i < 0 ? -1 : (long)n->base + i + 1;
 }
 
 static int64_t op_end_offset(void *o)
@@ -195,7 +262,7 @@ static int64_t op_end_offset(void *o)
 static int32_t op_last_epoch(void *o)
 {
 	struct sim_node *n = o;
-	return n->n ? n->log[n->n - 1].epoch : 0;
+	return n->n ? n->log[n->n - 1].epoch : n->base ? n->start.epoch : 0;
 }
 
 static void op_end_offset_for_epoch(void *o, int32_t epoch, int32_t *found, int64_t *end)
@@ -204,6 +271,11 @@ static void op_end_offset_for_epoch(void *o, int32_t epoch, int32_t *found, int6
 	size_t i = n->n;
 	while (i > 0 && n->log[i - 1].epoch > epoch)
 		i--;
+	if (i == 0 && n->base && n->start.epoch <= epoch) { /* the snapshot counts */
+		*found = n->start.epoch;
+		*end = n->n ? n->log[0].offset : n->start.end;
+		return;
+	}
 	if (i == 0) {
 		*found = -1;
 		*end = 0;
@@ -234,8 +306,9 @@ static int op_append(void *o, const struct kp_raft_entry *e, size_t cnt)
 		x->id = 0;
 		if (e[i].data && e[i].len == sizeof(uint64_t))
 			memcpy(&x->id, e[i].data, sizeof(uint64_t));
-		x->chain = mix(mix(mix(n->n ? n->log[n->n - 1].chain : 7, (uint64_t)x->epoch),
-				   x->id), (uint64_t)x->count);
+		uint64_t prev = 7;
+		node_chain(n, n->base + n->n, &prev);
+		x->chain = mix(mix(mix(prev, (uint64_t)x->epoch), x->id), (uint64_t)x->count);
 		n->n++;
 		check_chain(n->sim, x);
 	}
@@ -246,13 +319,17 @@ static int op_truncate(void *o, int64_t offset)
 {
 	struct sim_node *n = o;
 	struct sim *s = n->sim;
-	size_t keep = n->n;
+	size_t keep = n->n, g;
+	if (offset < log_start(n))
+		violate(s, "node %d truncates to %lld, below its log start %lld", n->id,
+			(long long)offset, (long long)log_start(n));
 	while (keep > 0 && n->log[keep - 1].offset + n->log[keep - 1].count > offset)
 		keep--;
+	g = n->base + keep;
 	/* Only a replica still following a deposed leader of an older epoch
 	 * than the commit may drop a committed entry (it was not counted). */
-	if (keep < n->n && keep < s->n_committed && n->log[keep].chain == s->committed[keep].chain &&
-	    kp_raft_epoch(n->raft) >= s->committed[keep].commit_epoch)
+	if (keep < n->n && g < s->n_committed && n->log[keep].chain == s->committed[g].chain &&
+	    kp_raft_epoch(n->raft) >= s->committed[g].commit_epoch)
 		violate(s, "node %d truncates committed entry at offset %lld", n->id,
 			(long long)n->log[keep].offset);
 	trace(s, "node %d truncates to %lld (%zu entries dropped)", n->id, (long long)offset,
@@ -265,6 +342,8 @@ static size_t op_read(void *o, int64_t offset, struct kp_raft_entry *out, size_t
 {
 	struct sim_node *n = o;
 	size_t i = 0, k = 0;
+	if (offset < log_start(n))
+		return 0;
 	while (i < n->n && n->log[i].offset + n->log[i].count <= offset)
 		i++;
 	for (; i < n->n && k < max; i++, k++) {
@@ -292,6 +371,118 @@ static int op_save_state(void *o, const struct kp_raft_quorum_state *st)
 	return 0;
 }
 
+/* ---- snapshots (KIP-630) ------------------------------------------------ */
+
+static void op_log_start(void *o, int64_t *offset, int32_t *epoch)
+{
+	struct sim_node *n = o;
+	*offset = log_start(n);
+	*epoch = n->base ? n->start.epoch : 0;
+}
+
+static bool op_latest_snapshot(void *o, struct kp_raft_snapshot_id *id)
+{
+	struct sim_node *n = o;
+	id->end_offset = n->latest.end;
+	id->epoch = n->latest.epoch;
+	return n->latest.valid;
+}
+
+static void snap_encode(const struct sim_snap *x, uint8_t *b)
+{
+	uint64_t index = x->index;
+	memcpy(b, &x->end, 8);
+	memcpy(b + 8, &x->epoch, 4);
+	memcpy(b + 12, &x->chain, 8);
+	memcpy(b + 20, &index, 8);
+}
+
+static long op_snapshot_read(void *o, const struct kp_raft_snapshot_id *id, int64_t position,
+			     uint8_t *buf, size_t max, int64_t *size)
+{
+	struct sim_node *n = o;
+	uint8_t b[SNAP_BYTES];
+	size_t len;
+	if (!n->latest.valid || id->end_offset != n->latest.end || id->epoch != n->latest.epoch)
+		return -1;
+	*size = SNAP_BYTES;
+	if (position >= SNAP_BYTES)
+		return 0;
+	snap_encode(&n->latest, b);
+	len = SNAP_BYTES - (size_t)position < max ? SNAP_BYTES - (size_t)position : max;
+	memcpy(buf, b + position, len);
+	return (long)len;
+}
+
+static int op_snapshot_write(void *o, const struct kp_raft_snapshot_id *id, int64_t position,
+			     const uint8_t *data, size_t len)
+{
+	struct sim_node *n = o;
+	if (position == 0) {
+		n->partial_id = *id;
+		n->partial_len = 0;
+	}
+	if ((size_t)position != n->partial_len || n->partial_id.end_offset != id->end_offset ||
+	    n->partial_len + len > SNAP_BYTES) {
+		violate(n->sim, "node %d writes snapshot bytes out of order", n->id);
+		return 0;
+	}
+	memcpy(n->partial + n->partial_len, data, len);
+	n->partial_len += len;
+	return 0;
+}
+
+static int op_snapshot_install(void *o, const struct kp_raft_snapshot_id *id)
+{
+	struct sim_node *n = o;
+	struct sim *s = n->sim;
+	struct sim_snap x = { .valid = true };
+	uint64_t index;
+	if (n->partial_len != SNAP_BYTES) {
+		violate(s, "node %d installs a partial snapshot", n->id);
+		return 0;
+	}
+	memcpy(&x.end, n->partial, 8);
+	memcpy(&x.epoch, n->partial + 8, 4);
+	memcpy(&x.chain, n->partial + 12, 8);
+	memcpy(&index, n->partial + 20, 8);
+	x.index = (size_t)index;
+	if (x.end != id->end_offset || x.index == 0 || x.index > s->n_committed ||
+	    s->committed[x.index - 1].chain != x.chain)
+		violate(s, "node %d installs snapshot %lld-%d that is not a committed prefix", n->id,
+			(long long)id->end_offset, id->epoch);
+	trace(s, "node %d installs snapshot %lld-%d", n->id, (long long)x.end, x.epoch);
+	s->installs++;
+	n->n = 0;
+	n->base = x.index;
+	n->start = n->latest = x;
+	return 0;
+}
+
+/* n snapshots its committed state at its high watermark, and may then
+ * delete the log below it. */
+static void take_snapshot(struct sim *s, struct sim_node *n)
+{
+	long k = n->hw > log_start(n) ? entries_to(n, n->hw) : -1;
+	struct sim_snap x = { .valid = true };
+	if (k <= (long)n->base || (n->latest.valid && n->latest.end >= n->hw))
+		return;
+	x.end = n->hw;
+	x.index = (size_t)k;
+	x.epoch = n->log[k - 1 - (long)n->base].epoch;
+	x.chain = n->log[k - 1 - (long)n->base].chain;
+	n->latest = x;
+	trace(s, "node %d snapshots at %lld", n->id, (long long)x.end);
+	if (rnd_in(s, 0, 1)) {
+		size_t drop = (size_t)k - n->base;
+		memmove(n->log, n->log + drop, (n->n - drop) * sizeof(*n->log));
+		n->n -= drop;
+		n->base = (size_t)k;
+		n->start = x;
+		trace(s, "node %d deletes its log below %lld", n->id, (long long)x.end);
+	}
+}
+
 /* ---- the network: delay, loss, duplication, partitions ------------------ */
 
 static bool connected(struct sim *s, int32_t a, int32_t b)
@@ -314,6 +505,13 @@ static void enqueue(struct sim *s, const struct kp_raft_msg *m, int64_t at)
 	x->m = *m;
 	x->entries = NULL;
 	x->ids = NULL;
+	x->bytes = NULL;
+	if (m->type == KP_RAFT_FETCH_SNAPSHOT_RESP && m->u.fetch_snapshot_resp.len) {
+		x->bytes = malloc(m->u.fetch_snapshot_resp.len);
+		assert_non_null(x->bytes);
+		memcpy(x->bytes, m->u.fetch_snapshot_resp.data, m->u.fetch_snapshot_resp.len);
+		x->m.u.fetch_snapshot_resp.data = x->bytes;
+	}
 	if (n) {
 		x->entries = malloc(n * sizeof(*x->entries));
 		x->ids = malloc(n * sizeof(*x->ids));
@@ -347,63 +545,54 @@ static void op_send(void *o, const struct kp_raft_msg *m)
 
 /* ---- commitment and leadership checks ------------------------------------- */
 
-/* The index of the entry of n's log that ends at `offset`, or -1. */
-static long entry_ending_at(const struct sim_entry *log, size_t n, int64_t offset)
-{
-	size_t lo = 0, hi = n;
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		if (log[mid].offset + log[mid].count < offset)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo < n && log[lo].offset + log[lo].count == offset)
-		return (long)lo;
-	return -1;
-}
-
 static void op_on_hw(void *o, int64_t hw)
 {
 	struct sim_node *n = o;
 	struct sim *s = n->sim;
-	long i = entry_ending_at(n->log, n->n, hw), c;
+	long k = entries_to(n, hw), c;
+	uint64_t chain = 0, prev = 0;
 	int64_t cend = s->n_committed ? s->committed[s->n_committed - 1].offset +
 					s->committed[s->n_committed - 1].count : 0;
 	n->hw = hw;
-	if (hw == 0)
-		return;
-	if (i < 0) {
+	if (hw == 0 || hw < log_start(n))
+		return; /* inside its snapshot, committed before */
+	if (k < 0 || !node_chain(n, (size_t)k, &chain)) {
 		violate(s, "node %d reports high watermark %lld inside an entry or past its log",
 			n->id, (long long)hw);
 		return;
 	}
 	if (hw <= cend) {
 		c = entry_ending_at(s->committed, s->n_committed, hw);
-		if (c != i || s->committed[c].chain != n->log[i].chain)
+		if (c + 1 != k || s->committed[c].chain != chain)
 			violate(s, "node %d commits up to %lld a log that differs from the committed one",
 				n->id, (long long)hw);
 		return;
 	}
-	if (s->n_committed && n->log[s->n_committed - 1].chain !=
-			      s->committed[s->n_committed - 1].chain) {
+	if (s->n_committed && (!node_chain(n, s->n_committed, &prev) ||
+			       prev != s->committed[s->n_committed - 1].chain)) {
 		violate(s, "node %d extends the committed log from a different prefix", n->id);
 		return;
 	}
-	s->committed = realloc(s->committed, (size_t)(i + 1) * sizeof(*s->committed));
+	s->committed = realloc(s->committed, (size_t)k * sizeof(*s->committed));
 	assert_non_null(s->committed);
-	memcpy(s->committed + s->n_committed, n->log + s->n_committed,
-	       ((size_t)i + 1 - s->n_committed) * sizeof(*s->committed));
-	for (size_t k = s->n_committed; k <= (size_t)i; k++)
-		s->committed[k].commit_epoch = kp_raft_epoch(n->raft);
-	s->n_committed = (size_t)i + 1;
+	for (size_t g = s->n_committed; g < (size_t)k; g++) {
+		s->committed[g] = n->log[g - n->base];
+		s->committed[g].commit_epoch = kp_raft_epoch(n->raft);
+	}
+	s->n_committed = (size_t)k;
 	trace(s, "committed up to %lld (node %d)", (long long)hw, n->id);
 }
 
-/* Whether n's log holds the first k committed entries. */
+/* Whether n's log (or the snapshot it starts after) holds the first k
+ * committed entries. */
 static bool holds_committed_prefix(const struct sim *s, const struct sim_node *n, size_t k)
 {
-	return k == 0 || (n->n >= k && n->log[k - 1].chain == s->committed[k - 1].chain);
+	uint64_t chain;
+	if (k == 0)
+		return true;
+	if (k < n->base)
+		k = n->base; /* the hash chain of the snapshot covers what is before */
+	return k <= s->n_committed && node_chain(n, k, &chain) && chain == s->committed[k - 1].chain;
 }
 
 static bool holds_committed(const struct sim *s, const struct sim_node *n)
@@ -461,7 +650,9 @@ static void node_start(struct sim *s, struct sim_node *n)
 		.end_offset_for_epoch = op_end_offset_for_epoch, .append = op_append,
 		.truncate = op_truncate, .read = op_read, .save_state = op_save_state,
 		.send = op_send, .on_high_watermark = op_on_hw, .on_role = op_on_role,
-		.opaque = n,
+		.log_start = op_log_start, .latest_snapshot = op_latest_snapshot,
+		.snapshot_read = op_snapshot_read, .snapshot_write = op_snapshot_write,
+		.snapshot_install = op_snapshot_install, .opaque = n,
 	};
 	kp_error err;
 	cfg.node_id = n->id;
@@ -480,6 +671,7 @@ static void node_crash(struct sim *s, struct sim_node *n)
 	kp_raft_free(n->raft);
 	n->raft = NULL;
 	n->up = false;
+	n->partial_len = 0;
 	n->down_until = s->now + rnd_in(s, 20, 600);
 }
 
@@ -518,6 +710,8 @@ static void fault(struct sim *s)
 		 kp_raft_role(n->raft) == KP_RAFT_LEADER) {
 		trace(s, "node %d resigns", n->id);
 		kp_raft_resign(n->raft, s->now); /* a graceful shutdown's first step */
+	} else if (k < s->crash_pct + 2 * s->part_pct + 40 && n->up) {
+		take_snapshot(s, n);
 	}
 	s->next_fault = s->now + rnd_in(s, 20, 300);
 }
@@ -556,6 +750,7 @@ static void deliver(struct sim *s, size_t qi)
 		step_result(s, n, kp_raft_receive(n->raft, &x.m, s->now, &err), &err);
 	free(x.entries);
 	free(x.ids);
+	free(x.bytes);
 }
 
 /* The earliest pending event's time, and the message it is if one. */
@@ -671,6 +866,7 @@ static void setup(struct sim *s, uint64_t seed, const struct bugs *b)
 	s->base.retry_backoff_ms = 10;
 	s->base.fetch_max_wait_ms = 40;
 	s->base.fetch_max_entries = (size_t)rnd_in(s, 1, 4);
+	s->base.snapshot_chunk_bytes = (size_t)rnd_in(s, 5, SNAP_BYTES + 4);
 	s->base.bug_double_vote = b->double_vote;
 	s->base.bug_stale_vote = b->stale_vote;
 	s->base.bug_early_commit = b->early_commit;
@@ -702,6 +898,7 @@ static void teardown(struct sim *s)
 	for (size_t i = 0; i < s->nq; i++) {
 		free(s->q[i].entries);
 		free(s->q[i].ids);
+		free(s->q[i].bytes);
 	}
 	HASH_ITER(hh, s->chains, c, tmp) {
 		HASH_DEL(s->chains, c);
@@ -714,7 +911,7 @@ static void teardown(struct sim *s)
 
 /* Runs one seed; returns false with *why filled on a violation. */
 static bool run_seed(uint64_t seed, const struct bugs *b, bool verbose, char *why, size_t len,
-		     int64_t *committed)
+		     int64_t *committed, long *installs)
 {
 	struct sim s;
 	int64_t probe_end = -1, probe_at = 0;
@@ -732,6 +929,8 @@ static bool run_seed(uint64_t seed, const struct bugs *b, bool verbose, char *wh
 	bool ok = !s.violation[0];
 	if (committed)
 		*committed = (int64_t)s.n_committed;
+	if (installs)
+		*installs += s.installs;
 	snprintf(why, len, "%s (%d voters, %d nodes)", s.violation, s.n_voters, s.n_nodes);
 	teardown(&s);
 	return ok;
@@ -755,16 +954,17 @@ static void test_seeds_keep_safety_and_liveness(void **state)
 	uint64_t one = env_u64("KP_RAFT_SEED", 0);
 	uint64_t base = env_u64("KP_RAFT_SEED_BASE", 1), n = env_u64("KP_RAFT_SEEDS", 30000);
 	int64_t committed, total = 0;
+	long installs = 0;
 	(void)state;
 	if (one) {
-		bool ok = run_seed(one, &none, true, why, sizeof(why), &committed);
+		bool ok = run_seed(one, &none, true, why, sizeof(why), &committed, NULL);
 		fprintf(stderr, "seed %llu: %s, %lld entries committed\n", (unsigned long long)one,
 			ok ? "ok" : why, (long long)committed);
 		assert_true(ok);
 		return;
 	}
 	for (uint64_t seed = base; seed < base + n; seed++) {
-		if (!run_seed(seed, &none, false, why, sizeof(why), &committed)) {
+		if (!run_seed(seed, &none, false, why, sizeof(why), &committed, &installs)) {
 			fprintf(stderr, "seed %llu: %s\nreplay: KP_RAFT_SEED=%llu %s\n",
 				(unsigned long long)seed, why, (unsigned long long)seed,
 				"build-asan/tests/test_raft_sim");
@@ -772,9 +972,10 @@ static void test_seeds_keep_safety_and_liveness(void **state)
 		}
 		total += committed;
 	}
-	fprintf(stderr, "%llu seeds, %lld committed entries in all, no violation\n",
-		(unsigned long long)n, (long long)total);
+	fprintf(stderr, "%llu seeds, %lld committed entries, %ld snapshots installed, no violation\n",
+		(unsigned long long)n, (long long)total, installs);
 	assert_true(total > (int64_t)n); /* the schedules do commit things */
+	assert_true(installs > (long)n / 100); /* and do catch replicas up from snapshots */
 }
 
 /* With a broken rule the simulator finds a violation of `expect` within
@@ -783,11 +984,11 @@ static void expect_caught(const struct bugs *b, const char *expect, uint64_t max
 {
 	char why[600], again[600];
 	for (uint64_t seed = 1; seed <= max; seed++) {
-		if (run_seed(seed, b, false, why, sizeof(why), NULL))
+		if (run_seed(seed, b, false, why, sizeof(why), NULL, NULL))
 			continue;
 		fprintf(stderr, "caught at seed %llu: %s\n", (unsigned long long)seed, why);
 		assert_non_null(strstr(why, expect));
-		assert_false(run_seed(seed, b, false, again, sizeof(again), NULL));
+		assert_false(run_seed(seed, b, false, again, sizeof(again), NULL, NULL));
 		assert_string_equal(why, again);
 		return;
 	}
