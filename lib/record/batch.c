@@ -101,3 +101,12 @@ void kp_batch_set_partition_leader_epoch(uint8_t *p, int32_t epoch)
 {
 	kp_store_u32(p + 12, (uint32_t)epoch);
 }
+
+void kp_batch_set_control(uint8_t *p, size_t len)
+{
+	uint16_t attrs = kp_load_u16(p + KP_BATCH_ATTRIBUTES_OFFSET) | KP_BATCH_CONTROL;
+
+	kp_store_u16(p + KP_BATCH_ATTRIBUTES_OFFSET, attrs);
+	kp_store_u32(p + KP_BATCH_CRC_OFFSET,
+		     kp_crc32c(0, p + KP_BATCH_ATTRIBUTES_OFFSET, len - KP_BATCH_ATTRIBUTES_OFFSET));
+}

@@ -96,4 +96,12 @@ long kp_batch_validate(const uint8_t *p, size_t len, struct kp_batch_header *h, 
 void kp_batch_set_base_offset(uint8_t *p, int64_t base_offset);
 void kp_batch_set_partition_leader_epoch(uint8_t *p, int32_t epoch);
 
+/*
+ * kp_batch_set_control - mark the whole batch at `p` (`len` bytes, as
+ * built) a control batch (attribute bit 5) and recompute its CRC: how
+ * LeaderChange, SnapshotHeader and SnapshotFooter batches are made
+ * (Kafka's MemoryRecords.withLeaderChangeMessage and friends).
+ */
+void kp_batch_set_control(uint8_t *p, size_t len);
+
 #endif
