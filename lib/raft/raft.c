@@ -103,6 +103,7 @@ static void leave_role(kp_raft *r)
 	r->vote_corr = 0;
 	r->snap_fetch.end_offset = -1;
 	r->snap_position = 0;
+	r->last_fetch_ok_ms = -1;
 	r->next_fetch_ms = r->now;
 	r->resend_ms = KP_RAFT_NEVER;
 	memset(r->granted, 0, sizeof(r->granted));
@@ -165,6 +166,27 @@ int kp_raft__become_candidate(kp_raft *r, kp_error *err)
 		return kp_raft__become_leader(r, err);
 	kp_raft__send_votes(r, true);
 	return 0;
+}
+
+/* KIP-996: ask for pre-votes for epoch + 1 without changing anything saved. */
+int kp_raft__become_prospective(kp_raft *r, kp_error *err)
+{
+	leave_role(r);
+	r->role = KP_RAFT_PROSPECTIVE;
+	r->election_deadline = election_timeout(r);
+	kp_raft__notify_role(r);
+	r->granted[kp_raft__voter_index(r, r->cfg.node_id)] = true;
+	kp_raft__send_votes(r, true);
+	(void)err;
+	return 0;
+}
+
+/* A voter whose timer expired stands: through pre-votes when configured. */
+int kp_raft__stand(kp_raft *r, kp_error *err)
+{
+	if (r->cfg.pre_vote && r->cfg.n_voters > 1)
+		return kp_raft__become_prospective(r, err);
+	return kp_raft__become_candidate(r, err);
 }
 
 int kp_raft__become_leader(kp_raft *r, kp_error *err)
@@ -276,6 +298,8 @@ static int observe_epoch(kp_raft *r, const struct kp_raft_msg *m, kp_error *err)
 	int32_t leader = m->leader_id;
 	if (leader == r->cfg.node_id)
 		leader = KP_RAFT_NO_ID;
+	if (m->type == KP_RAFT_VOTE_REQ && m->u.vote.pre_vote)
+		return 0; /* a pre-vote changes nothing (KIP-996) */
 	if (m->epoch > r->epoch) {
 		if (m->type == KP_RAFT_FETCH_REQ || m->type == KP_RAFT_FETCH_SNAPSHOT_REQ)
 			return 0; /* answered UNKNOWN_LEADER_EPOCH; a fetcher names no leader */
@@ -285,7 +309,8 @@ static int observe_epoch(kp_raft *r, const struct kp_raft_msg *m, kp_error *err)
 	}
 	if (m->epoch == r->epoch && leader != KP_RAFT_NO_ID && m->type != KP_RAFT_VOTE_REQ &&
 	    m->type != KP_RAFT_FETCH_REQ && m->type != KP_RAFT_FETCH_SNAPSHOT_REQ &&
-	    (r->role == KP_RAFT_UNATTACHED || r->role == KP_RAFT_CANDIDATE))
+	    (r->role == KP_RAFT_UNATTACHED || r->role == KP_RAFT_CANDIDATE ||
+	     r->role == KP_RAFT_PROSPECTIVE))
 		return kp_raft__become_follower(r, m->epoch, leader, err);
 	return 0;
 }
@@ -345,10 +370,16 @@ int kp_raft_tick(kp_raft *r, int64_t now, kp_error *err)
 	case KP_RAFT_FOLLOWER:
 		if (r->now >= r->election_deadline) {
 			if (r->voter)
-				return kp_raft__become_candidate(r, err);
+				return kp_raft__stand(r, err);
 			return kp_raft__become_unattached(r, r->epoch, err);
 		}
 		kp_raft__send_fetch(r);
+		return 0;
+	case KP_RAFT_PROSPECTIVE:
+		if (r->now >= r->election_deadline)
+			return kp_raft__prospective_lost(r, err);
+		if (r->now >= r->resend_ms)
+			kp_raft__send_votes(r, false);
 		return 0;
 	case KP_RAFT_UNATTACHED:
 		if (!r->voter) {
@@ -359,7 +390,7 @@ int kp_raft_tick(kp_raft *r, int64_t now, kp_error *err)
 	case KP_RAFT_CANDIDATE:
 	case KP_RAFT_RESIGNED:
 		if (r->now >= r->election_deadline)
-			return kp_raft__become_candidate(r, err);
+			return kp_raft__stand(r, err);
 		if (r->role == KP_RAFT_CANDIDATE && r->now >= r->resend_ms)
 			kp_raft__send_votes(r, false);
 		if (r->role == KP_RAFT_RESIGNED && r->now >= r->resend_ms)
@@ -397,6 +428,7 @@ int64_t kp_raft_next_deadline(const kp_raft *r)
 		return r->voter || r->role == KP_RAFT_FOLLOWER ? min64(t, r->election_deadline) : t;
 	case KP_RAFT_CANDIDATE:
 	case KP_RAFT_RESIGNED:
+	case KP_RAFT_PROSPECTIVE:
 		return min64(r->election_deadline, r->resend_ms);
 	}
 	return t;
@@ -479,6 +511,6 @@ size_t kp_raft_describe(const kp_raft *r, struct kp_raft_replica_state *out, siz
 const char *kp_raft_role_name(enum kp_raft_role role)
 {
 	static const char *names[] = { "Unattached", "Follower", "Candidate", "Leader",
-				       "Resigned" };
-	return (unsigned)role < 5 ? names[role] : "Unknown";
+				       "Resigned", "Prospective" };
+	return (unsigned)role < 6 ? names[role] : "Unknown";
 }

@@ -36,7 +36,12 @@
  *     becomes a candidate; a candidate retries after a randomized election
  *     timeout; a leader that has not been fetched from by a majority for
  *     1.5 x fetch_timeout_ms resigns (check-quorum);
- *   - kp_raft_resign sends EndQuorumEpoch so that the others elect sooner.
+ *   - kp_raft_resign sends EndQuorumEpoch so that the others elect sooner;
+ *   - with pre_vote, a voter whose timer expires first asks for pre-votes
+ *     (KIP-996) without changing its epoch, and stands only when a
+ *     majority would vote for it; a voter that fetched from a live leader
+ *     within the fetch timeout refuses, so a replica cut off and back does
+ *     not depose a working leader.
  *   - a replica whose fetch offset is below the leader's log start gets
  *     the leader's latest snapshot id and fetches it in chunks with
  *     FetchSnapshot, installs it, and fetches the log from its end
@@ -64,6 +69,7 @@ enum kp_raft_role {
 	KP_RAFT_CANDIDATE,      /* asks for votes in this epoch */
 	KP_RAFT_LEADER,
 	KP_RAFT_RESIGNED,       /* was leader of this epoch, has stepped down */
+	KP_RAFT_PROSPECTIVE,    /* asks for pre-votes before standing (KIP-996) */
 };
 
 /*
@@ -133,9 +139,11 @@ struct kp_raft_msg {
 		struct {            /* VOTE_REQ (candidate = from) */
 			int32_t last_epoch;
 			int64_t end_offset;
+			bool pre_vote;       /* KIP-996: would you vote for me in `epoch`? */
 		} vote;
 		struct {            /* VOTE_RESP */
 			bool granted;
+			bool pre_vote;       /* answers a pre-vote */
 		} vote_resp;
 		struct {            /* END_EPOCH_REQ: voters in order of preference */
 			int32_t successors[KP_RAFT_MAX_VOTERS];
@@ -246,6 +254,8 @@ struct kp_raft_config {
 	size_t fetch_max_entries;           /* entries per fetch response (64) */
 	size_t snapshot_chunk_bytes;        /* bytes per FetchSnapshot response (262144) */
 	uint64_t seed;                      /* PRNG seed for randomized timeouts */
+	bool pre_vote;                      /* stand only after a majority of pre-votes (KIP-996;
+	                                     * needs Vote v2 on the wire; default off) */
 	/* Deliberately broken rules, for the simulator's own test only. */
 	bool bug_double_vote;    /* grant a second vote in one epoch */
 	bool bug_stale_vote;     /* grant votes without comparing logs */
@@ -331,7 +341,8 @@ struct kp_raft_replica_state {
 size_t kp_raft_describe(const kp_raft *r, struct kp_raft_replica_state *out, size_t max,
 			size_t *n_voters);
 
-/* kp_raft_role_name - "Unattached", "Follower", "Candidate", "Leader", "Resigned". */
+/* kp_raft_role_name - "Unattached", "Follower", "Candidate", "Leader", "Resigned",
+ * "Prospective". */
 const char *kp_raft_role_name(enum kp_raft_role role);
 
 #endif

@@ -283,6 +283,7 @@ int kp_raft__on_fetch_resp(kp_raft *r, const struct kp_raft_msg *m, kp_error *er
 	    m->from != r->leader)
 		return 0;
 	r->election_deadline = r->now + r->cfg.fetch_timeout_ms;
+	r->last_fetch_ok_ms = r->now;
 	r->next_fetch_ms = r->now;
 	if (m->u.fetch_resp.snapshot.end_offset >= 0) {
 		r->snap_fetch = m->u.fetch_resp.snapshot; /* KIP-630: fetch it, then the log */

@@ -62,6 +62,7 @@ struct kp_raft {
 	bool answered[KP_RAFT_MAX_VOTERS];
 	uint64_t vote_corr;
 	int64_t resend_ms;         /* candidate / resigned / leader: next resend */
+	int64_t last_fetch_ok_ms;  /* follower: last successful fetch (-1: none in this role) */
 
 	/* leader */
 	int64_t epoch_start_offset;
@@ -81,12 +82,15 @@ void kp_raft__notify_role(kp_raft *r);
 int kp_raft__become_unattached(kp_raft *r, int32_t epoch, kp_error *err);
 int kp_raft__become_follower(kp_raft *r, int32_t epoch, int32_t leader, kp_error *err);
 int kp_raft__become_candidate(kp_raft *r, kp_error *err);
+int kp_raft__become_prospective(kp_raft *r, kp_error *err);
+int kp_raft__stand(kp_raft *r, kp_error *err);
 int kp_raft__become_leader(kp_raft *r, kp_error *err);
 int kp_raft__become_resigned(kp_raft *r, kp_error *err);
 
 /* raft_vote.c */
 int kp_raft__on_vote_req(kp_raft *r, const struct kp_raft_msg *m, kp_error *err);
 int kp_raft__on_vote_resp(kp_raft *r, const struct kp_raft_msg *m, kp_error *err);
+int kp_raft__prospective_lost(kp_raft *r, kp_error *err);
 int kp_raft__on_begin_req(kp_raft *r, const struct kp_raft_msg *m, kp_error *err);
 void kp_raft__on_begin_resp(kp_raft *r, const struct kp_raft_msg *m);
 int kp_raft__on_end_req(kp_raft *r, const struct kp_raft_msg *m, kp_error *err);

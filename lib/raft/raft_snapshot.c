@@ -134,6 +134,7 @@ int kp_raft__on_snapshot_resp(kp_raft *r, const struct kp_raft_msg *m, kp_error 
 	    !r->ops.snapshot_install)
 		return 0;
 	r->election_deadline = r->now + r->cfg.fetch_timeout_ms;
+	r->last_fetch_ok_ms = r->now;
 	r->next_fetch_ms = r->now;
 	if (store_chunk(r, m, err) < 0)
 		return -1;

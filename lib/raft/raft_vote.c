@@ -30,7 +30,7 @@ static bool log_up_to_date(kp_raft *r, const struct kp_raft_msg *m)
 
 static bool may_vote(kp_raft *r, const struct kp_raft_msg *m)
 {
-	bool unvoted = r->role == KP_RAFT_UNATTACHED &&
+	bool unvoted = (r->role == KP_RAFT_UNATTACHED || r->role == KP_RAFT_PROSPECTIVE) &&
 		       (r->voted == KP_RAFT_NO_ID || r->voted == m->from);
 	if (r->cfg.bug_double_vote)
 		unvoted = r->role == KP_RAFT_UNATTACHED || r->role == KP_RAFT_CANDIDATE;
@@ -39,16 +39,42 @@ static bool may_vote(kp_raft *r, const struct kp_raft_msg *m)
 	return unvoted && (r->cfg.bug_stale_vote || log_up_to_date(r, m));
 }
 
+/*
+ * A pre-vote (KIP-996) is granted, changing nothing here, to a voter whose
+ * log is up to date for an epoch above ours, unless we lead or fetched
+ * from a live leader within the fetch timeout (Kafka's canGrantPreVote).
+ */
+static int on_pre_vote_req(kp_raft *r, const struct kp_raft_msg *m)
+{
+	struct kp_raft_msg out;
+	bool live_leader = r->role == KP_RAFT_LEADER ||
+			   (r->role == KP_RAFT_FOLLOWER && r->last_fetch_ok_ms >= 0 &&
+			    r->now - r->last_fetch_ok_ms < r->cfg.fetch_timeout_ms);
+	kp_raft__msg_init(r, &out, KP_RAFT_VOTE_RESP, m->from);
+	out.corr = m->corr;
+	out.u.vote_resp.pre_vote = true;
+	out.u.vote_resp.granted = r->voter && kp_raft__voter_index(r, m->from) >= 0 &&
+				  m->epoch > r->epoch && !live_leader &&
+				  (r->cfg.bug_stale_vote || log_up_to_date(r, m));
+	kp_raft__send(r, &out);
+	return 0;
+}
+
 int kp_raft__on_vote_req(kp_raft *r, const struct kp_raft_msg *m, kp_error *err)
 {
 	struct kp_raft_msg out;
-	bool grant = may_vote(r, m);
+	bool grant;
+	if (m->u.vote.pre_vote)
+		return on_pre_vote_req(r, m);
+	grant = may_vote(r, m);
 	if (grant && r->voted != m->from) {
-		if (r->role == KP_RAFT_CANDIDATE) /* only with bug_double_vote */
-			r->role = KP_RAFT_UNATTACHED;
+		bool moved = r->role != KP_RAFT_UNATTACHED; /* prospective, or bug_double_vote */
+		r->role = KP_RAFT_UNATTACHED;
 		r->voted = m->from;
 		if (kp_raft__save(r, err) < 0)
 			return -1;
+		if (moved)
+			kp_raft__notify_role(r);
 	}
 	if (grant)
 		r->election_deadline = r->now + kp_raft__random(r, r->cfg.election_timeout_ms,
@@ -72,16 +98,30 @@ static int granted_count(const kp_raft *r, const bool *set)
 	return n;
 }
 
+/* A prospective voter that did not get a majority of pre-votes goes back
+ * to following the leader it knew, if any. */
+int kp_raft__prospective_lost(kp_raft *r, kp_error *err)
+{
+	if (r->leader != KP_RAFT_NO_ID)
+		return kp_raft__become_follower(r, r->epoch, r->leader, err);
+	return kp_raft__become_unattached(r, r->epoch, err);
+}
+
 int kp_raft__on_vote_resp(kp_raft *r, const struct kp_raft_msg *m, kp_error *err)
 {
 	int i = kp_raft__voter_index(r, m->from);
-	if (r->role != KP_RAFT_CANDIDATE || m->epoch != r->epoch || i < 0 || m->corr != r->vote_corr)
+	bool pre = m->u.vote_resp.pre_vote;
+	if (r->role != (pre ? KP_RAFT_PROSPECTIVE : KP_RAFT_CANDIDATE) || i < 0 ||
+	    m->corr != r->vote_corr || (!pre && m->epoch != r->epoch))
 		return 0;
 	r->answered[i] = true;
 	if (m->u.vote_resp.granted && !m->error)
 		r->granted[i] = true;
 	if (granted_count(r, r->granted) > r->cfg.n_voters / 2)
-		return kp_raft__become_leader(r, err);
+		return pre ? kp_raft__become_candidate(r, err) : kp_raft__become_leader(r, err);
+	if (pre && granted_count(r, r->answered) - granted_count(r, r->granted) >=
+			   (r->cfg.n_voters + 1) / 2)
+		return kp_raft__prospective_lost(r, err);
 	if (granted_count(r, r->answered) - granted_count(r, r->granted) >= (r->cfg.n_voters + 1) / 2) {
 		/* lost: back off before standing again (Kafka's election backoff) */
 		int64_t t = r->now + kp_raft__random(r, 0, r->cfg.election_backoff_max_ms);
@@ -103,6 +143,10 @@ void kp_raft__send_votes(kp_raft *r, bool all)
 		kp_raft__msg_init(r, &m, KP_RAFT_VOTE_REQ, r->cfg.voters[i]);
 		m.corr = r->vote_corr;
 		m.leader_id = KP_RAFT_NO_ID;
+		if (r->role == KP_RAFT_PROSPECTIVE) {
+			m.epoch = r->epoch + 1; /* the epoch it would stand in */
+			m.u.vote.pre_vote = true;
+		}
 		m.u.vote.last_epoch = r->ops.last_epoch(r->ops.opaque);
 		m.u.vote.end_offset = r->ops.end_offset(r->ops.opaque);
 		kp_raft__send(r, &m);
