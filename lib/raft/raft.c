@@ -42,8 +42,8 @@ void kp_raft_config_init(struct kp_raft_config *cfg, int32_t node_id)
 
 int kp_raft__voter_index(const kp_raft *r, int32_t id)
 {
-	for (int i = 0; i < r->cfg.n_voters; i++)
-		if (r->cfg.voters[i] == id)
+	for (int i = 0; i < r->n_vs; i++)
+		if (r->vs[i] == id)
 			return i;
 	return -1;
 }
@@ -162,7 +162,7 @@ int kp_raft__become_candidate(kp_raft *r, kp_error *err)
 		return -1;
 	kp_raft__notify_role(r);
 	r->granted[kp_raft__voter_index(r, r->cfg.node_id)] = true;
-	if (r->cfg.n_voters == 1)
+	if (r->n_vs == 1)
 		return kp_raft__become_leader(r, err);
 	kp_raft__send_votes(r, true);
 	return 0;
@@ -181,10 +181,13 @@ int kp_raft__become_prospective(kp_raft *r, kp_error *err)
 	return 0;
 }
 
-/* A voter whose timer expired stands: through pre-votes when configured. */
+/* A voter whose timer expired stands: through pre-votes when configured.
+ * A replica no longer in the voter set looks for the leader instead. */
 int kp_raft__stand(kp_raft *r, kp_error *err)
 {
-	if (r->cfg.pre_vote && r->cfg.n_voters > 1)
+	if (!r->voter)
+		return kp_raft__become_unattached(r, r->epoch, err);
+	if (r->cfg.pre_vote && r->n_vs > 1)
 		return kp_raft__become_prospective(r, err);
 	return kp_raft__become_candidate(r, err);
 }
@@ -208,7 +211,7 @@ int kp_raft__become_leader(kp_raft *r, kp_error *err)
 	if (r->ops.append(r->ops.opaque, &e, 1) < 0)
 		return kp_error_set(err, KP_EIO, "cannot append the leader change of epoch %d",
 				    r->epoch);
-	for (int i = 0; i < r->cfg.n_voters; i++) {
+	for (int i = 0; i < r->n_vs; i++) {
 		r->voters[i].last_fetch_ms = r->now; /* check-quorum counts from now */
 		r->voters[i].last_caught_up_ms = -1;
 	}
@@ -236,14 +239,14 @@ static void resume(kp_raft *r, const struct kp_raft_quorum_state *st)
 	r->leader = st ? st->leader_id : KP_RAFT_NO_ID;
 	r->voted = st ? st->voted_id : KP_RAFT_NO_ID;
 	r->election_deadline = election_timeout(r);
-	if (r->leader == r->cfg.node_id && r->voter) {
+	if (r->leader == r->cfg.node_id) {
 		r->role = KP_RAFT_RESIGNED;
 	} else if (r->leader != KP_RAFT_NO_ID) {
 		r->role = KP_RAFT_FOLLOWER;
 		r->election_deadline = r->now + r->cfg.fetch_timeout_ms;
 	} else {
 		r->role = KP_RAFT_UNATTACHED;
-		if (r->voter && r->cfg.n_voters == 1)
+		if (r->voter && r->n_vs == 1)
 			r->election_deadline = r->now;
 	}
 }
@@ -264,13 +267,14 @@ kp_raft *kp_raft_new(const struct kp_raft_config *cfg, const struct kp_raft_ops 
 	}
 	r->cfg = *cfg;
 	r->ops = *ops;
-	r->voter = kp_raft__voter_index(r, cfg->node_id) >= 0;
+	memcpy(r->vs, cfg->voters, sizeof(r->vs[0]) * (size_t)cfg->n_voters);
+	r->n_vs = cfg->n_voters;
+	r->vs_offset = -1;
+	kp_raft__refresh_voters(r);
 	r->rng = cfg->seed ^ ((uint64_t)(uint32_t)cfg->node_id << 32);
 	r->now = now;
 	r->hw = -1;
 	r->next_corr = 1;
-	for (int i = 0; i < cfg->n_voters; i++)
-		r->voters[i].id = cfg->voters[i];
 	if (ops->snapshot_read && cfg->snapshot_chunk_bytes > 0 &&
 	    !(r->chunk = malloc(cfg->snapshot_chunk_bytes))) {
 		free(r);
@@ -291,7 +295,8 @@ void kp_raft_free(kp_raft *r)
 
 /*
  * A message from a higher epoch moves this replica into it; one of the
- * same epoch naming a leader we did not know makes us its follower.
+ * same epoch naming a leader we did not know makes us its follower (a
+ * prospective voter already knows, and gave up on, the leader it had).
  */
 static int observe_epoch(kp_raft *r, const struct kp_raft_msg *m, kp_error *err)
 {
@@ -310,7 +315,7 @@ static int observe_epoch(kp_raft *r, const struct kp_raft_msg *m, kp_error *err)
 	if (m->epoch == r->epoch && leader != KP_RAFT_NO_ID && m->type != KP_RAFT_VOTE_REQ &&
 	    m->type != KP_RAFT_FETCH_REQ && m->type != KP_RAFT_FETCH_SNAPSHOT_REQ &&
 	    (r->role == KP_RAFT_UNATTACHED || r->role == KP_RAFT_CANDIDATE ||
-	     r->role == KP_RAFT_PROSPECTIVE))
+	     (r->role == KP_RAFT_PROSPECTIVE && leader != r->leader)))
 		return kp_raft__become_follower(r, m->epoch, leader, err);
 	return 0;
 }
@@ -344,10 +349,10 @@ static bool quorum_lost(kp_raft *r)
 {
 	int64_t limit = r->now - r->cfg.fetch_timeout_ms * 3 / 2;
 	int recent = 0;
-	for (int i = 0; i < r->cfg.n_voters; i++)
+	for (int i = 0; i < r->n_vs; i++)
 		if (r->voters[i].id == r->cfg.node_id || r->voters[i].last_fetch_ms >= limit)
 			recent++;
-	return recent <= r->cfg.n_voters / 2;
+	return recent <= r->n_vs / 2;
 }
 
 static int tick_leader(kp_raft *r, kp_error *err)
@@ -411,7 +416,7 @@ int64_t kp_raft_next_deadline(const kp_raft *r)
 	switch (r->role) {
 	case KP_RAFT_LEADER:
 		t = min64(r->resend_ms, r->now + r->cfg.fetch_timeout_ms / 4);
-		for (int i = 0; i < r->cfg.n_voters; i++)
+		for (int i = 0; i < r->n_vs; i++)
 			if (r->voters[i].parked)
 				t = min64(t, r->voters[i].parked_deadline);
 		for (int i = 0; i < r->n_observers; i++)
@@ -455,6 +460,7 @@ int64_t kp_raft_propose(kp_raft *r, const uint8_t *data, size_t len, int32_t cou
 			     (long long)e.offset);
 		return -1;
 	}
+	kp_raft__refresh_voters(r);
 	kp_raft__update_hw(r);
 	kp_raft__answer_parked(r, true);
 	return e.offset;
@@ -491,7 +497,7 @@ size_t kp_raft_describe(const kp_raft *r, struct kp_raft_replica_state *out, siz
 		*n_voters = 0;
 	if (r->role != KP_RAFT_LEADER)
 		return 0;
-	for (int i = 0; i < r->cfg.n_voters; i++, n++) {
+	for (int i = 0; i < r->n_vs; i++, n++) {
 		if (n >= max)
 			continue;
 		describe_one(&r->voters[i], &out[n]);
@@ -501,7 +507,7 @@ size_t kp_raft_describe(const kp_raft *r, struct kp_raft_replica_state *out, siz
 		}
 	}
 	if (n_voters)
-		*n_voters = (size_t)r->cfg.n_voters;
+		*n_voters = (size_t)r->n_vs;
 	for (int i = 0; i < r->n_observers; i++, n++)
 		if (n < max)
 			describe_one(&r->observers[i], &out[n]);
@@ -513,4 +519,134 @@ const char *kp_raft_role_name(enum kp_raft_role role)
 	static const char *names[] = { "Unattached", "Follower", "Candidate", "Leader",
 				       "Resigned", "Prospective" };
 	return (unsigned)role < 6 ? names[role] : "Unknown";
+}
+
+/* The leader's progress of every replica, re-sorted into voters and
+ * observers after the voter set changed (a replica keeps what it had). */
+static void regroup_progress(kp_raft *r)
+{
+	struct kp_raft_progress old[KP_RAFT_MAX_VOTERS + KP_RAFT_MAX_OBSERVERS];
+	int n = 0, n_voters = r->n_vs;
+	for (int i = 0; i < KP_RAFT_MAX_VOTERS && r->voters[i].id >= 0; i++)
+		old[n++] = r->voters[i];
+	for (int i = 0; i < r->n_observers; i++)
+		old[n++] = r->observers[i];
+	r->n_observers = 0;
+	for (int i = 0; i < KP_RAFT_MAX_VOTERS; i++) {
+		struct kp_raft_progress *p = &r->voters[i];
+		memset(p, 0, sizeof(*p));
+		p->id = i < n_voters ? r->vs[i] : -1;
+		p->end_offset = p->last_caught_up_ms = p->hw_sent = -1;
+		p->last_fetch_ms = r->now; /* check-quorum counts a new voter from now */
+		for (int k = 0; i < n_voters && k < n; k++)
+			if (old[k].id == p->id)
+				*p = old[k];
+	}
+	for (int k = 0; k < n; k++)
+		if (kp_raft__voter_index(r, old[k].id) < 0 && old[k].id != r->cfg.node_id &&
+		    r->n_observers < KP_RAFT_MAX_OBSERVERS)
+			r->observers[r->n_observers++] = old[k];
+}
+
+void kp_raft__refresh_voters(kp_raft *r)
+{
+	int32_t ids[KP_RAFT_MAX_VOTERS];
+	int n = 0;
+	int64_t offset = -1;
+	if (!r->ops.voters || !r->ops.voters(r->ops.opaque, ids, &n, &offset) || n < 1 ||
+	    n > KP_RAFT_MAX_VOTERS) {
+		n = r->cfg.n_voters;
+		memcpy(ids, r->cfg.voters, sizeof(ids[0]) * (size_t)n);
+		offset = -1;
+	}
+	if (n != r->n_vs || memcmp(ids, r->vs, sizeof(ids[0]) * (size_t)n) != 0) {
+		memcpy(r->vs, ids, sizeof(ids[0]) * (size_t)n);
+		r->n_vs = n;
+		if (r->role == KP_RAFT_LEADER)
+			regroup_progress(r);
+	}
+	r->vs_offset = offset;
+	r->voter = kp_raft__voter_index(r, r->cfg.node_id) >= 0;
+}
+
+int kp_raft_voters(const kp_raft *r, int32_t *ids)
+{
+	memcpy(ids, r->vs, sizeof(ids[0]) * (size_t)r->n_vs);
+	return r->n_vs;
+}
+
+/* Why the leader cannot change the voter set now: a Kafka error code, or 0. */
+static int16_t change_refused(kp_raft *r)
+{
+	if (r->role != KP_RAFT_LEADER)
+		return KP_RAFT_ERR_NOT_LEADER;
+	if ((r->hw <= r->epoch_start_offset || r->vs_offset >= r->hw) && !r->cfg.bug_hasty_change)
+		return KP_RAFT_ERR_REQUEST_TIMED_OUT; /* own epoch or last change uncommitted */
+	return 0;
+}
+
+/* Appends the VotersRecord entry of the set `ids` (n voters). */
+static int64_t append_voters(kp_raft *r, const int32_t *ids, int n, kp_error *err)
+{
+	struct kp_raft_entry e = { 0 };
+	e.offset = r->ops.end_offset(r->ops.opaque);
+	e.epoch = r->epoch;
+	e.count = 1;
+	e.control = true;
+	e.voters = ids;
+	e.n_voters = n;
+	if (r->ops.append(r->ops.opaque, &e, 1) < 0) {
+		kp_error_set(err, KP_EIO, "cannot append the voter set at offset %lld",
+			     (long long)e.offset);
+		return -1;
+	}
+	kp_raft__refresh_voters(r);
+	kp_raft__update_hw(r);
+	kp_raft__answer_parked(r, true);
+	return e.offset;
+}
+
+int64_t kp_raft_add_voter(kp_raft *r, int32_t id, int64_t now, kp_error *err)
+{
+	int32_t ids[KP_RAFT_MAX_VOTERS];
+	struct kp_raft_progress *p;
+	int16_t code;
+	if (now > r->now)
+		r->now = now;
+	if ((code = change_refused(r)))
+		return kp_error_kafka(err, code, "cannot add voter %d now", id);
+	if (kp_raft__voter_index(r, id) >= 0)
+		return kp_error_kafka(err, KP_RAFT_ERR_DUPLICATE_VOTER, "%d is a voter", id);
+	if (r->n_vs == KP_RAFT_MAX_VOTERS)
+		return kp_error_kafka(err, KP_RAFT_ERR_INVALID_REQUEST, "%d voters at most",
+				      KP_RAFT_MAX_VOTERS);
+	p = kp_raft__progress(r, id, false);
+	if (!p || p->end_offset < r->hw || p->last_fetch_ms < r->now - r->cfg.fetch_timeout_ms)
+		return kp_error_kafka(err, KP_RAFT_ERR_REQUEST_TIMED_OUT,
+				      "replica %d has not caught up", id);
+	memcpy(ids, r->vs, sizeof(ids[0]) * (size_t)r->n_vs);
+	ids[r->n_vs] = id;
+	return append_voters(r, ids, r->n_vs + 1, err);
+}
+
+int64_t kp_raft_remove_voter(kp_raft *r, int32_t id, int64_t now, kp_error *err)
+{
+	int32_t ids[KP_RAFT_MAX_VOTERS];
+	int n = 0;
+	int16_t code;
+	if (now > r->now)
+		r->now = now;
+	if ((code = change_refused(r)))
+		return kp_error_kafka(err, code, "cannot remove voter %d now", id);
+	if (kp_raft__voter_index(r, id) < 0)
+		return kp_error_kafka(err, KP_RAFT_ERR_VOTER_NOT_FOUND, "%d is not a voter", id);
+	if (id == r->cfg.node_id)
+		return kp_error_kafka(err, KP_RAFT_ERR_INVALID_REQUEST,
+				      "the leader cannot remove itself: resign first");
+	if (r->n_vs == 1)
+		return kp_error_kafka(err, KP_RAFT_ERR_INVALID_REQUEST, "cannot remove the last voter");
+	for (int i = 0; i < r->n_vs; i++)
+		if (r->vs[i] != id)
+			ids[n++] = r->vs[i];
+	return append_voters(r, ids, n, err);
 }

@@ -46,8 +46,10 @@
  *     the leader's latest snapshot id and fetches it in chunks with
  *     FetchSnapshot, installs it, and fetches the log from its end
  *     (KIP-630).
- * Not here yet: pre-vote (KIP-996), voter changes (KIP-853). Not
- * thread-safe.
+ *   - the voter set is the newest VotersRecord in the log, else the
+ *     static configuration; the leader changes it one voter at a time
+ *     (KIP-853; voters are ids here, without KIP-853's directory ids).
+ * Not thread-safe.
  */
 #ifndef KP_RAFT_RAFT_H
 #define KP_RAFT_RAFT_H
@@ -77,18 +79,21 @@ enum kp_raft_role {
  * On the wire and on disk an entry is one Kafka RecordBatch (v2) whose
  * baseOffset is `offset` and partitionLeaderEpoch is `epoch`; `data` is
  * those whole batch bytes when the entry came from a Fetch response or a
- * proposal, control entries read back or fetched included. Only the one
- * entry the core makes itself, a new leader's LeaderChange control entry,
- * has control set and data NULL: the log writes a LeaderChangeMessage
- * control batch for it.
+ * proposal, control entries read back or fetched included. Only the
+ * entries the core makes itself have control set and data NULL: a new
+ * leader's LeaderChange (n_voters 0), for which the log writes a
+ * LeaderChangeMessage control batch, and a voter change (n_voters > 0,
+ * KIP-853), for which it writes a VotersRecord control batch.
  */
 struct kp_raft_entry {
 	int64_t offset;      /* base offset */
 	int32_t epoch;       /* leader epoch that wrote it */
 	int32_t count;       /* offsets it covers, >= 1 */
-	bool control;        /* a LeaderChange control entry (data is empty) */
+	bool control;        /* a control entry (LeaderChange, VotersRecord) */
 	const uint8_t *data; /* the batch's records; borrowed */
 	size_t len;          /* bytes */
+	const int32_t *voters; /* a VotersRecord made by the core: the new voter set */
+	int n_voters;        /* (data NULL); 0 for every other entry */
 };
 
 /* What must survive a restart, written before anything depends on it
@@ -202,6 +207,14 @@ struct kp_raft_msg {
  *   entry below it is committed and may be applied.
  * on_role (may be NULL): role, epoch or leader changed.
  *
+ * voters (may be NULL: the voter set is always cfg.voters): the voter set
+ *   of the latest VotersRecord in the log, snapshot included, whether
+ *   committed or not (KIP-853), into ids (room for KP_RAFT_MAX_VOTERS) and
+ *   *n, and the offset of that record into *offset; false when the log
+ *   holds none (then cfg.voters, the static controller.quorum.voters,
+ *   apply). The log learns which entries are VotersRecords from an
+ *   entry's voters (the core's own) or by reading the batch (fetched).
+ *
  * Snapshots (KIP-630; all NULL: the log has no snapshots and starts at 0).
  * The owner takes snapshots of committed state itself and may then delete
  * the log below one; these let the core serve and fetch them:
@@ -232,6 +245,7 @@ struct kp_raft_ops {
 	void (*on_role)(void *opaque, enum kp_raft_role role, int32_t epoch, int32_t leader_id);
 	void (*log_start)(void *opaque, int64_t *offset, int32_t *epoch);
 	bool (*latest_snapshot)(void *opaque, struct kp_raft_snapshot_id *id);
+	bool (*voters)(void *opaque, int32_t *ids, int *n, int64_t *offset);
 	long (*snapshot_read)(void *opaque, const struct kp_raft_snapshot_id *id, int64_t position,
 			      uint8_t *buf, size_t max, int64_t *size);
 	int (*snapshot_write)(void *opaque, const struct kp_raft_snapshot_id *id, int64_t position,
@@ -260,6 +274,7 @@ struct kp_raft_config {
 	bool bug_double_vote;    /* grant a second vote in one epoch */
 	bool bug_stale_vote;     /* grant votes without comparing logs */
 	bool bug_early_commit;   /* advance the high watermark on entries of older epochs */
+	bool bug_hasty_change;   /* change voters before the last change (or the epoch) commits */
 };
 
 /* kp_raft_config_init - fills `cfg` with Kafka's defaults for `node_id` and no voters. */
@@ -308,6 +323,30 @@ int64_t kp_raft_next_deadline(const kp_raft *r);
  */
 int64_t kp_raft_propose(kp_raft *r, const uint8_t *data, size_t len, int32_t count,
 			int64_t now, kp_error *err);
+
+/*
+ * kp_raft_add_voter / kp_raft_remove_voter - the leader changes the voter
+ * set by one (KIP-853's AddRaftVoter / RemoveRaftVoter, one change at a
+ * time, as the Raft dissertation's single-server changes): it appends a
+ * VotersRecord entry, which takes effect at once (elections and the high
+ * watermark use the newest set in the log) and is done when committed
+ * (the high watermark passes the returned offset). The leader cannot
+ * remove itself (resign first, and ask the next leader): a removed leader
+ * whose log is the most up to date would stand in no set, and a voter set
+ * of the others behind it could then elect no one. Replicas vote whatever
+ * their own membership (the candidate counts only its voters). Returns the entry's offset, or -1
+ * with `err`: KP_EKAFKA NOT_LEADER_OR_FOLLOWER (6); REQUEST_TIMED_OUT (7)
+ * while the leader has not committed an entry of its epoch, another
+ * change is not committed yet, or (add) `id` has not fetched up to the
+ * high watermark within the fetch timeout; DUPLICATE_VOTER (126) or
+ * VOTER_NOT_FOUND (127); INVALID_REQUEST (42) removing the last voter or
+ * the leader; or the log's failure.
+ */
+int64_t kp_raft_add_voter(kp_raft *r, int32_t id, int64_t now, kp_error *err);
+int64_t kp_raft_remove_voter(kp_raft *r, int32_t id, int64_t now, kp_error *err);
+
+/* kp_raft_voters - the current voter set into ids (KP_RAFT_MAX_VOTERS); returns how many. */
+int kp_raft_voters(const kp_raft *r, int32_t *ids);
 
 /*
  * kp_raft_resign - a leader steps down (graceful shutdown): it sends

@@ -28,10 +28,10 @@
 
 void kp_raft__reset_progress(kp_raft *r)
 {
-	for (int i = 0; i < r->cfg.n_voters; i++) {
+	for (int i = 0; i < KP_RAFT_MAX_VOTERS; i++) {
 		struct kp_raft_progress *p = &r->voters[i];
 		memset(p, 0, sizeof(*p));
-		p->id = r->cfg.voters[i];
+		p->id = i < r->n_vs ? r->vs[i] : -1;
 		p->end_offset = p->last_fetch_ms = p->last_caught_up_ms = p->hw_sent = -1;
 	}
 	r->n_observers = 0;
@@ -69,7 +69,7 @@ void kp_raft__send_fetch(kp_raft *r)
 	if (r->now < r->next_fetch_ms)
 		return;
 	if (target == KP_RAFT_NO_ID) /* an observer asks any voter who leads */
-		target = r->cfg.voters[kp_raft__random(r, 0, r->cfg.n_voters - 1)];
+		target = r->vs[kp_raft__random(r, 0, r->n_vs - 1)];
 	if (r->snap_fetch.end_offset >= 0 && target == r->leader) {
 		kp_raft__send_snapshot_fetch(r);
 		return;
@@ -115,7 +115,7 @@ static void answer(kp_raft *r, struct kp_raft_progress *p, uint64_t corr, int64_
 void kp_raft__answer_parked(kp_raft *r, bool all)
 {
 	struct kp_raft_progress *set[2] = { r->voters, r->observers };
-	int n[2] = { r->cfg.n_voters, r->n_observers };
+	int n[2] = { r->n_vs, r->n_observers };
 	for (int s = 0; s < 2; s++)
 		for (int i = 0; i < n[s]; i++) {
 			struct kp_raft_progress *p = &set[s][i];
@@ -133,7 +133,7 @@ static int cmp_desc(const void *a, const void *b)
 void kp_raft__update_hw(kp_raft *r)
 {
 	int64_t ends[KP_RAFT_MAX_VOTERS], hw;
-	int n = r->cfg.n_voters;
+	int n = r->n_vs;
 	for (int i = 0; i < n; i++)
 		ends[i] = r->voters[i].id == r->cfg.node_id ? r->ops.end_offset(r->ops.opaque)
 							     : r->voters[i].end_offset;
@@ -220,6 +220,8 @@ int kp_raft__on_fetch_req(kp_raft *r, const struct kp_raft_msg *m, kp_error *err
 	if (off >= r->ops.end_offset(r->ops.opaque))
 		p->last_caught_up_ms = r->now;
 	kp_raft__update_hw(r);
+	if (r->role != KP_RAFT_LEADER)
+		return 0; /* it resigned: its removal is committed */
 	if (off >= r->ops.end_offset(r->ops.opaque) && p->hw_sent == r->hw &&
 	    r->cfg.fetch_max_wait_ms > 0) {
 		p->parked = true;
@@ -250,6 +252,7 @@ static int truncate_diverging(kp_raft *r, const struct kp_raft_msg *m, kp_error 
 	if (r->ops.truncate(r->ops.opaque, to) < 0)
 		return kp_error_set(err, KP_EIO, "cannot truncate the log to offset %lld",
 				    (long long)to);
+	kp_raft__refresh_voters(r);
 	return 0;
 }
 
@@ -268,6 +271,7 @@ static int append_fetched(kp_raft *r, const struct kp_raft_msg *m, kp_error *err
 	if (r->ops.append(r->ops.opaque, e, n) < 0)
 		return kp_error_set(err, KP_EIO, "cannot append %zu fetched entries at offset %lld",
 				    n, (long long)end);
+	kp_raft__refresh_voters(r);
 	return 0;
 }
 
@@ -305,6 +309,7 @@ int kp_raft__on_fetch_resp(kp_raft *r, const struct kp_raft_msg *m, kp_error *er
 			r->hw = hw;
 			if (r->ops.on_high_watermark)
 				r->ops.on_high_watermark(r->ops.opaque, hw);
+			kp_raft__refresh_voters(r); /* a voter change may now be committed */
 		}
 	}
 	kp_raft__send_fetch(r);

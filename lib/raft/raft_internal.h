@@ -18,6 +18,10 @@
 #define KP_RAFT_ERR_UNKNOWN_LEADER_EPOCH 75
 #define KP_RAFT_ERR_INCONSISTENT_VOTER_SET 94
 #define KP_RAFT_ERR_SNAPSHOT_NOT_FOUND 98
+#define KP_RAFT_ERR_REQUEST_TIMED_OUT 7
+#define KP_RAFT_ERR_INVALID_REQUEST 42
+#define KP_RAFT_ERR_DUPLICATE_VOTER 126
+#define KP_RAFT_ERR_VOTER_NOT_FOUND 127
 
 /* What the leader knows of one replica that fetches from it. */
 struct kp_raft_progress {
@@ -36,7 +40,10 @@ struct kp_raft_progress {
 struct kp_raft {
 	struct kp_raft_config cfg;
 	struct kp_raft_ops ops;
-	bool voter;
+	int32_t vs[KP_RAFT_MAX_VOTERS]; /* the voter set: the log's latest VotersRecord, */
+	int n_vs;                       /* else cfg.voters (KIP-853) */
+	int64_t vs_offset;              /* the VotersRecord's offset, -1 for cfg.voters */
+	bool voter;                     /* node_id is in vs */
 	enum kp_raft_role role;
 	int32_t epoch, leader, voted;
 	int64_t hw;                /* -1 while unknown */
@@ -72,6 +79,7 @@ struct kp_raft {
 };
 
 /* raft.c */
+void kp_raft__refresh_voters(kp_raft *r);
 int kp_raft__voter_index(const kp_raft *r, int32_t id);
 int64_t kp_raft__random(kp_raft *r, int64_t lo, int64_t hi);
 int kp_raft__save(kp_raft *r, kp_error *err);

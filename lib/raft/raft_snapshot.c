@@ -115,6 +115,7 @@ static int store_chunk(kp_raft *r, const struct kp_raft_msg *m, kp_error *err)
 		return kp_error_set(err, KP_EIO, "cannot install snapshot %lld-%d",
 				    (long long)id->end_offset, id->epoch);
 	r->snap_fetch.end_offset = -1;
+	kp_raft__refresh_voters(r);
 	return 0;
 }
 

@@ -34,7 +34,12 @@ static bool may_vote(kp_raft *r, const struct kp_raft_msg *m)
 		       (r->voted == KP_RAFT_NO_ID || r->voted == m->from);
 	if (r->cfg.bug_double_vote)
 		unvoted = r->role == KP_RAFT_UNATTACHED || r->role == KP_RAFT_CANDIDATE;
-	if (!r->voter || kp_raft__voter_index(r, m->from) < 0 || m->epoch != r->epoch)
+	/* Membership is the candidate's business: it counts only the voters of
+	 * its own set. A candidate need not be in ours (ours may be behind),
+	 * and we vote even if our newest set left us out: that removal may
+	 * not be committed, and the old set may need our vote to elect the
+	 * leader that commits it. The log still has to be up to date. */
+	if (m->epoch != r->epoch)
 		return false;
 	return unvoted && (r->cfg.bug_stale_vote || log_up_to_date(r, m));
 }
@@ -53,8 +58,7 @@ static int on_pre_vote_req(kp_raft *r, const struct kp_raft_msg *m)
 	kp_raft__msg_init(r, &out, KP_RAFT_VOTE_RESP, m->from);
 	out.corr = m->corr;
 	out.u.vote_resp.pre_vote = true;
-	out.u.vote_resp.granted = r->voter && kp_raft__voter_index(r, m->from) >= 0 &&
-				  m->epoch > r->epoch && !live_leader &&
+	out.u.vote_resp.granted = m->epoch > r->epoch && !live_leader &&
 				  (r->cfg.bug_stale_vote || log_up_to_date(r, m));
 	kp_raft__send(r, &out);
 	return 0;
@@ -84,16 +88,16 @@ int kp_raft__on_vote_req(kp_raft *r, const struct kp_raft_msg *m, kp_error *err)
 	out.u.vote_resp.granted = grant;
 	if (m->epoch < r->epoch)
 		out.error = KP_RAFT_ERR_FENCED_LEADER_EPOCH;
-	else if (kp_raft__voter_index(r, m->from) < 0 || !r->voter)
-		out.error = KP_RAFT_ERR_INCONSISTENT_VOTER_SET;
 	kp_raft__send(r, &out);
 	return 0;
 }
 
-static int granted_count(const kp_raft *r, const bool *set)
+/* How many voters are marked in `set`; *size gets the number of voters. */
+static int granted_count(const kp_raft *r, const bool *set, int *size)
 {
 	int n = 0;
-	for (int i = 0; i < r->cfg.n_voters; i++)
+	*size = r->n_vs;
+	for (int i = 0; i < *size; i++)
 		n += set[i];
 	return n;
 }
@@ -114,15 +118,23 @@ int kp_raft__on_vote_resp(kp_raft *r, const struct kp_raft_msg *m, kp_error *err
 	if (r->role != (pre ? KP_RAFT_PROSPECTIVE : KP_RAFT_CANDIDATE) || i < 0 ||
 	    m->corr != r->vote_corr || (!pre && m->epoch != r->epoch))
 		return 0;
+	int n, yes, refused;
 	r->answered[i] = true;
 	if (m->u.vote_resp.granted && !m->error)
 		r->granted[i] = true;
-	if (granted_count(r, r->granted) > r->cfg.n_voters / 2)
+	/* A pre-vote refused in an older epoch than ours, for a leader we can
+	 * never follow (our epoch went up in an election that failed): only a
+	 * real election brings us back, as a push-based Raft leader would
+	 * learn our epoch from its AppendEntries reply and step down. */
+	if (pre && m->epoch < r->epoch)
+		r->granted[i] = true;
+	yes = granted_count(r, r->granted, &n);
+	refused = granted_count(r, r->answered, &n) - yes;
+	if (yes > n / 2)
 		return pre ? kp_raft__become_candidate(r, err) : kp_raft__become_leader(r, err);
-	if (pre && granted_count(r, r->answered) - granted_count(r, r->granted) >=
-			   (r->cfg.n_voters + 1) / 2)
+	if (pre && refused >= (n + 1) / 2)
 		return kp_raft__prospective_lost(r, err);
-	if (granted_count(r, r->answered) - granted_count(r, r->granted) >= (r->cfg.n_voters + 1) / 2) {
+	if (refused >= (n + 1) / 2) {
 		/* lost: back off before standing again (Kafka's election backoff) */
 		int64_t t = r->now + kp_raft__random(r, 0, r->cfg.election_backoff_max_ms);
 		if (t < r->election_deadline)
@@ -137,10 +149,10 @@ void kp_raft__send_votes(kp_raft *r, bool all)
 	struct kp_raft_msg m;
 	if (all || !r->vote_corr)
 		r->vote_corr = r->next_corr++;
-	for (int i = 0; i < r->cfg.n_voters; i++) {
-		if (r->cfg.voters[i] == r->cfg.node_id || r->answered[i])
+	for (int i = 0; i < r->n_vs; i++) {
+		if (r->vs[i] == r->cfg.node_id || r->answered[i])
 			continue;
-		kp_raft__msg_init(r, &m, KP_RAFT_VOTE_REQ, r->cfg.voters[i]);
+		kp_raft__msg_init(r, &m, KP_RAFT_VOTE_REQ, r->vs[i]);
 		m.corr = r->vote_corr;
 		m.leader_id = KP_RAFT_NO_ID;
 		if (r->role == KP_RAFT_PROSPECTIVE) {
@@ -185,7 +197,7 @@ void kp_raft__on_begin_resp(kp_raft *r, const struct kp_raft_msg *m)
 void kp_raft__send_begin(kp_raft *r)
 {
 	struct kp_raft_msg m;
-	for (int i = 0; i < r->cfg.n_voters; i++) {
+	for (int i = 0; i < r->n_vs; i++) {
 		if (r->voters[i].id == r->cfg.node_id || r->voters[i].acked)
 			continue;
 		kp_raft__msg_init(r, &m, KP_RAFT_BEGIN_EPOCH_REQ, r->voters[i].id);
@@ -218,7 +230,7 @@ int kp_raft__on_end_req(kp_raft *r, const struct kp_raft_msg *m, kp_error *err)
 		   (r->leader == m->from || r->leader == KP_RAFT_NO_ID)) {
 		/* the leader left: stand soon, the best placed successor first */
 		int rank = successor_rank(r, m);
-		int64_t step = r->cfg.election_backoff_max_ms / (r->cfg.n_voters + 1);
+		int64_t step = r->cfg.election_backoff_max_ms / (r->n_vs + 1);
 		int64_t t = r->now + step * rank + kp_raft__random(r, 0, step);
 		if (r->role == KP_RAFT_FOLLOWER &&
 		    kp_raft__become_unattached(r, r->epoch, err) < 0)
@@ -244,13 +256,13 @@ void kp_raft__send_end(kp_raft *r)
 	struct kp_raft_msg m;
 	int32_t succ[KP_RAFT_MAX_VOTERS];
 	int n = 0;
-	for (int i = 0; i < r->cfg.n_voters; i++)
-		if (r->cfg.voters[i] != r->cfg.node_id)
-			succ[n++] = r->cfg.voters[i];
-	for (int i = 0; i < r->cfg.n_voters; i++) {
-		if (r->cfg.voters[i] == r->cfg.node_id || r->answered[i])
+	for (int i = 0; i < r->n_vs; i++)
+		if (r->vs[i] != r->cfg.node_id)
+			succ[n++] = r->vs[i];
+	for (int i = 0; i < r->n_vs; i++) {
+		if (r->vs[i] == r->cfg.node_id || r->answered[i])
 			continue;
-		kp_raft__msg_init(r, &m, KP_RAFT_END_EPOCH_REQ, r->cfg.voters[i]);
+		kp_raft__msg_init(r, &m, KP_RAFT_END_EPOCH_REQ, r->vs[i]);
 		m.corr = r->next_corr++;
 		memcpy(m.u.end_epoch.successors, succ, sizeof(succ[0]) * (size_t)n);
 		m.u.end_epoch.n_successors = n;
