@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "controller/internal.h"
+#include "controller/raft_node.h"
 #include "util/diag.h"
 
 static const char *const known_keys[] = {
@@ -28,32 +29,36 @@ static const char *const known_keys[] = {
 	"log.dirs", "log.dir", "controller.quorum.election.timeout.ms",
 	"controller.quorum.fetch.timeout.ms", "controller.quorum.election.backoff.max.ms",
 	"controller.quorum.request.timeout.ms", "socket.request.max.bytes",
-	"connections.max.idle.ms", "cluster.id", NULL,
+	"connections.max.idle.ms", "cluster.id", "controller.quorum.retry.backoff.ms",
+	"num.partitions", "default.replication.factor", "broker.session.timeout.ms",
+	"broker.heartbeat.interval.ms", "unclean.leader.election.enable", NULL,
 };
 
-/* split_hostport - "HOST:PORT" or "[V6]:PORT" into `e`; -1 with KP_EINVAL. */
-static int split_hostport(const char *key, const char *s, struct kp_ctl_endpoint *e, kp_error *err)
+/* split_hostport - "HOST:PORT" or "[V6]:PORT" into host (hsize bytes) and *port; KP_EINVAL. */
+static int split_hostport(const char *key, const char *s, char *host, size_t hsize, int *port,
+			  kp_error *err)
 {
 	const char *colon = s[0] == '[' ? strstr(s, "]:") : strrchr(s, ':');
 	const char *h = s[0] == '[' ? s + 1 : s;
 	char *end;
 
-	if (!colon || colon < h || (size_t)(colon - h) >= sizeof(e->host))
+	if (!colon || colon < h || (size_t)(colon - h) >= hsize)
 		return kp_error_set(err, KP_EINVAL, "%s: bad address '%s': expected HOST:PORT", key, s);
-	memcpy(e->host, h, (size_t)(colon - h));
-	e->host[colon - h] = '\0';
+	memcpy(host, h, (size_t)(colon - h));
+	host[colon - h] = '\0';
 	colon += s[0] == '[' ? 2 : 1;
-	long port = strtol(colon, &end, 10);
+	long p = strtol(colon, &end, 10);
 
-	if (!*colon || *end || port < 0 || port > 65535)
+	if (!*colon || *end || p < 0 || p > 65535)
 		return kp_error_set(err, KP_EINVAL, "%s: bad port in '%s'", key, s);
-	e->port = (int)port;
+	*port = (int)p;
 	return 0;
 }
 
-/* parse_voter - "ID@HOST:PORT" (controller.quorum.voters). */
-static int parse_voter(const char *s, struct kp_ctl_endpoint *e, kp_error *err)
+/* parse_voter - "ID@HOST:PORT" (controller.quorum.voters) into out[i]. */
+static int parse_voter(const char *s, void *out, int i, kp_error *err)
 {
+	struct kp_raft_node_voter *e = (struct kp_raft_node_voter *)out + i;
 	const char *at = strchr(s, '@');
 	char *end;
 	long id = strtol(s, &end, 10);
@@ -62,26 +67,29 @@ static int parse_voter(const char *s, struct kp_ctl_endpoint *e, kp_error *err)
 		return kp_error_set(err, KP_EINVAL,
 				    "controller.quorum.voters: bad voter '%s': expected ID@HOST:PORT", s);
 	e->id = (int32_t)id;
-	return split_hostport("controller.quorum.voters", at + 1, e, err);
+	return split_hostport("controller.quorum.voters", at + 1, e->host, sizeof(e->host), &e->port,
+			      err);
 }
 
-/* parse_listener - "NAME://HOST:PORT". */
-static int parse_listener(const char *s, struct kp_ctl_endpoint *e, kp_error *err)
+/* parse_listener - "NAME://HOST:PORT" into out[i]. */
+static int parse_listener(const char *s, void *out, int i, kp_error *err)
 {
+	struct kp_ctl_endpoint *e = (struct kp_ctl_endpoint *)out + i;
 	const char *sep = strstr(s, "://");
 
 	if (!sep || sep == s || (size_t)(sep - s) >= sizeof(e->name))
-		return kp_error_set(err, KP_EINVAL, "listeners: bad listener '%s': expected NAME://HOST:PORT", s);
+		return kp_error_set(err, KP_EINVAL,
+				    "listeners: bad listener '%s': expected NAME://HOST:PORT", s);
 	memcpy(e->name, s, (size_t)(sep - s));
-	return split_hostport("listeners", sep + 3, e, err);
+	return split_hostport("listeners", sep + 3, e->host, sizeof(e->host), &e->port, err);
 }
 
 /*
  * parse_list - split `value` at commas and spaces and parse each item
  * with `one` into out[0..*n) (at most max). -1 with err.
  */
-static int parse_list(const char *key, const char *value, struct kp_ctl_endpoint *out, int max, int *n,
-		      int (*one)(const char *, struct kp_ctl_endpoint *, kp_error *), kp_error *err)
+static int parse_list(const char *key, const char *value, void *out, int max, int *n,
+		      int (*one)(const char *, void *, int, kp_error *), kp_error *err)
 {
 	char *copy = strdup(value), *save = NULL;
 	int rc = 0;
@@ -89,10 +97,11 @@ static int parse_list(const char *key, const char *value, struct kp_ctl_endpoint
 	if (!copy)
 		return kp_error_set(err, KP_ENOMEM, "out of memory");
 	*n = 0;
-	for (char *t = strtok_r(copy, ", \t", &save); t && rc == 0; t = strtok_r(NULL, ", \t", &save)) {
+	for (char *t = strtok_r(copy, ", \t", &save); t && rc == 0;
+	     t = strtok_r(NULL, ", \t", &save)) {
 		if (*n == max)
 			rc = kp_error_set(err, KP_EINVAL, "%s: more than %d entries", key, max);
-		else if ((rc = one(t, &out[*n], err)) == 0)
+		else if ((rc = one(t, out, *n, err)) == 0)
 			(*n)++;
 	}
 	free(copy);
@@ -117,7 +126,8 @@ static int check_protocol(const kp_config *c, const char *name, kp_error *err)
 	return kp_error_set(err, KP_EINVAL, "listener %s: only PLAINTEXT is supported", name);
 }
 
-static int parse_timeouts(const kp_config *c, struct kp_controller_config *o, kp_error *err)
+/* parse_timeouts - the controller.quorum.* timings (QuorumConfig). */
+static int parse_timeouts(const kp_config *c, struct kp_raft_node_config *o, kp_error *err)
 {
 	if (kp_config_get_int64(c, "controller.quorum.election.timeout.ms", 1000, 1, INT32_MAX,
 				&o->election_timeout_ms, err) < 0 ||
@@ -127,16 +137,14 @@ static int parse_timeouts(const kp_config *c, struct kp_controller_config *o, kp
 				&o->election_backoff_max_ms, err) < 0 ||
 	    kp_config_get_int64(c, "controller.quorum.request.timeout.ms", 2000, 1, INT32_MAX,
 				&o->request_timeout_ms, err) < 0 ||
-	    kp_config_get_int64(c, "socket.request.max.bytes", 104857600, 1, INT32_MAX,
-				&o->socket_request_max_bytes, err) < 0 ||
-	    kp_config_get_int64(c, "connections.max.idle.ms", 600000, -1, INT64_MAX / 2,
-				&o->connections_max_idle_ms, err) < 0)
+	    kp_config_get_int64(c, "controller.quorum.retry.backoff.ms", 20, 0, INT32_MAX,
+				&o->retry_backoff_ms, err) < 0)
 		return -1;
 	return 0;
 }
 
-/* parse_ids - node.id, the voters, and node.id among them. */
-static int parse_ids(const kp_config *c, struct kp_controller_config *o, kp_error *err)
+/* parse_ids - node.id and the voters. */
+static int parse_ids(const kp_config *c, struct kp_raft_node_config *o, kp_error *err)
 {
 	const char *voters = kp_config_get(c, "controller.quorum.voters");
 	int64_t id;
@@ -148,17 +156,12 @@ static int parse_ids(const kp_config *c, struct kp_controller_config *o, kp_erro
 	o->node_id = (int32_t)id;
 	if (!voters)
 		return kp_error_set(err, KP_EINVAL, "controller.quorum.voters is required");
-	if (parse_list("controller.quorum.voters", voters, o->voters, KP_RAFT_MAX_VOTERS, &o->n_voters,
-		       parse_voter, err) < 0)
-		return -1;
-	for (int i = 0; i < o->n_voters; i++)
-		if (o->voters[i].id == o->node_id)
-			return 0;
-	return kp_error_set(err, KP_EINVAL, "node.id %d is not in controller.quorum.voters", o->node_id);
+	return parse_list("controller.quorum.voters", voters, o->voters, KP_RAFT_MAX_VOTERS,
+			  &o->n_voters, parse_voter, err);
 }
 
-/* parse_dirs - metadata.log.dir, else the first of log.dirs / log.dir. */
-static void parse_dirs(const kp_config *c, struct kp_controller_config *o)
+/* parse_dirs - metadata.log.dir, else the first of log.dirs / log.dir, else `def`. */
+static void parse_dirs(const kp_config *c, const char *def, struct kp_raft_node_config *o)
 {
 	const char *d = kp_config_get(c, "metadata.log.dir");
 
@@ -167,18 +170,30 @@ static void parse_dirs(const kp_config *c, struct kp_controller_config *o)
 	if (!d)
 		d = kp_config_get(c, "log.dir");
 	if (!d)
-		d = "/tmp/kpipe-controller";
+		d = def;
 	size_t n = strcspn(d, ", \t");
 
 	snprintf(o->log_dir, sizeof(o->log_dir), "%.*s", (int)n, d);
 	snprintf(o->cluster_id, sizeof(o->cluster_id), "%s", kp_config_get_str(c, "cluster.id", ""));
 }
 
-int kp_controller_config_parse(const kp_config *c, struct kp_controller_config *o, kp_error *err)
+int kp_raft_node_config_parse(const kp_config *c, const char *default_dir,
+			      struct kp_raft_node_config *out, kp_error *err)
 {
 	const char *names = kp_config_get_str(c, "controller.listener.names", "CONTROLLER");
 
-	memset(o, 0, sizeof(*o));
+	kp_raft_node_config_init(out, -1);
+	snprintf(out->listener_name, sizeof(out->listener_name), "%.*s",
+		 (int)strcspn(names, ", \t"), names);
+	if (parse_ids(c, out, err) < 0 || parse_timeouts(c, out, err) < 0)
+		return -1;
+	parse_dirs(c, default_dir, out);
+	return 0;
+}
+
+/* warn_unknown - one WARN per setting kcontroller does not know. */
+static void warn_unknown(const kp_config *c)
+{
 	for (size_t i = 0; i < kp_config_count(c); i++) {
 		const char *k = kp_config_key(c, i);
 		bool known = false;
@@ -188,14 +203,38 @@ int kp_controller_config_parse(const kp_config *c, struct kp_controller_config *
 		if (!known)
 			kp_diag_warn("unknown setting %s ignored", k);
 	}
-	snprintf(o->listener_name, sizeof(o->listener_name), "%.*s", (int)strcspn(names, ", \t"), names);
-	if (parse_ids(c, o, err) < 0 || parse_timeouts(c, o, err) < 0 ||
+}
+
+/* parse_sockets - listeners (PLAINTEXT only) and the connection limits. */
+static int parse_sockets(const kp_config *c, struct kp_controller_config *o, kp_error *err)
+{
+	if (kp_config_get_int64(c, "socket.request.max.bytes", 104857600, 1, INT32_MAX,
+				&o->socket_request_max_bytes, err) < 0 ||
+	    kp_config_get_int64(c, "connections.max.idle.ms", 600000, -1, INT64_MAX / 2,
+				&o->connections_max_idle_ms, err) < 0 ||
 	    parse_list("listeners", kp_config_get_str(c, "listeners", "CONTROLLER://127.0.0.1:9093"),
 		       o->listeners, KP_CTL_MAX_LISTENERS, &o->n_listeners, parse_listener, err) < 0)
 		return -1;
 	for (int i = 0; i < o->n_listeners; i++)
 		if (check_protocol(c, o->listeners[i].name, err) < 0)
 			return -1;
-	parse_dirs(c, o);
+	return 0;
+}
+
+int kp_controller_config_parse(const kp_config *c, struct kp_controller_config *o, kp_error *err)
+{
+	memset(o, 0, sizeof(*o));
+	warn_unknown(c);
+	if (kp_raft_node_config_parse(c, "/tmp/kpipe-controller", &o->raft, err) < 0)
+		return -1;
+	bool voter = false;
+
+	for (int i = 0; i < o->raft.n_voters; i++)
+		voter = voter || o->raft.voters[i].id == o->raft.node_id;
+	if (!voter)
+		return kp_error_set(err, KP_EINVAL, "node.id %d is not in controller.quorum.voters",
+				    o->raft.node_id);
+	if (parse_sockets(c, o, err) < 0 || kp_qc_config_parse(c, &o->qc, err) < 0)
+		return -1;
 	return 0;
 }

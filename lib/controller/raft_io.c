@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "controller/internal.h"
+#include "controller/raft_node_internal.h"
 #include "protocol/errors.h"
 #include "record/batch.h"
 #include "util/diag.h"
@@ -22,19 +22,24 @@
 #define BEGIN_VERSION 1
 #define END_VERSION 1
 #define FETCH_VERSION 17
-#define FETCH_MAX_WAIT_MS 500 /* the leader's long poll (kp_raft_config.fetch_max_wait_ms) */
 
-static const enum kp_ctl_kind kind_of[] = {
-	[KP_RAFT_VOTE_REQ] = KP_CTL_VOTE, [KP_RAFT_VOTE_RESP] = KP_CTL_VOTE,
-	[KP_RAFT_BEGIN_EPOCH_REQ] = KP_CTL_BEGIN, [KP_RAFT_BEGIN_EPOCH_RESP] = KP_CTL_BEGIN,
-	[KP_RAFT_END_EPOCH_REQ] = KP_CTL_END, [KP_RAFT_END_EPOCH_RESP] = KP_CTL_END,
-	[KP_RAFT_FETCH_REQ] = KP_CTL_FETCH, [KP_RAFT_FETCH_RESP] = KP_CTL_FETCH,
+static const enum kp_rn_kind kind_of[] = {
+	[KP_RAFT_VOTE_REQ] = KP_RN_VOTE, [KP_RAFT_VOTE_RESP] = KP_RN_VOTE,
+	[KP_RAFT_BEGIN_EPOCH_REQ] = KP_RN_BEGIN, [KP_RAFT_BEGIN_EPOCH_RESP] = KP_RN_BEGIN,
+	[KP_RAFT_END_EPOCH_REQ] = KP_RN_END, [KP_RAFT_END_EPOCH_RESP] = KP_RN_END,
+	[KP_RAFT_FETCH_REQ] = KP_RN_FETCH, [KP_RAFT_FETCH_RESP] = KP_RN_FETCH,
 };
+
+/* cluster_id_of - the ClusterId we send: null when the node checks none. */
+static char *cluster_id_of(const struct kp_raft_node *c)
+{
+	return c->cfg.cluster_id[0] ? (char *)c->cfg.cluster_id : NULL;
+}
 
 /* ---- responses we receive ------------------------------------------------ */
 
-/* note_grant - remember who granted us a vote in this epoch (LeaderChangeMessage.GrantingVoters). */
-static void note_grant(struct kp_controller *c, const struct kp_raft_msg *m)
+/* note_grant - who granted us a vote in this epoch (LeaderChangeMessage.GrantingVoters). */
+static void note_grant(struct kp_raft_node *c, const struct kp_raft_msg *m)
 {
 	if (m->epoch != c->granted_epoch) {
 		c->granted_epoch = m->epoch;
@@ -61,7 +66,8 @@ static int parse_entries(const kp_bytes *rec, struct kp_raft_entry **out, size_t
 			break;
 		size_t size = KP_BATCH_LOG_OVERHEAD + (size_t)h.batch_length;
 
-		if (h.batch_length < KP_BATCH_HEADER_SIZE - KP_BATCH_LOG_OVERHEAD || pos + size > (size_t)rec->len)
+		if (h.batch_length < KP_BATCH_HEADER_SIZE - KP_BATCH_LOG_OVERHEAD ||
+		    pos + size > (size_t)rec->len)
 			break; /* a partial batch at the end is normal in a fetch */
 		if (count == cap) {
 			struct kp_raft_entry *p = realloc(e, (cap = cap ? 2 * cap : 16) * sizeof(*e));
@@ -85,7 +91,7 @@ static int parse_entries(const kp_bytes *rec, struct kp_raft_entry **out, size_t
 }
 
 /* fetch_resp_msg - a FetchResponse's partition into `m` (entries malloc'd in *ents). */
-static int fetch_resp_msg(const struct kp_ctl_sent *p, const struct kp_fetch_response *r,
+static int fetch_resp_msg(const struct kp_rn_sent *p, const struct kp_fetch_response *r,
 			  struct kp_raft_msg *m, struct kp_raft_entry **ents)
 {
 	if (r->error_code || r->responses_count != 1 || r->responses[0].partitions_count != 1)
@@ -99,6 +105,8 @@ static int fetch_resp_msg(const struct kp_ctl_sent *p, const struct kp_fetch_res
 	m->u.fetch_resp.high_watermark = d->high_watermark;
 	m->u.fetch_resp.diverging_epoch = d->diverging_epoch.epoch;
 	m->u.fetch_resp.diverging_end_offset = d->diverging_epoch.end_offset;
+	m->u.fetch_resp.snapshot.end_offset = d->snapshot_id.end_offset;
+	m->u.fetch_resp.snapshot.epoch = d->snapshot_id.epoch;
 	if (parse_entries(&d->records, ents, &n) < 0)
 		return -1;
 	m->u.fetch_resp.entries = *ents;
@@ -118,11 +126,11 @@ static int fetch_resp_msg(const struct kp_ctl_sent *p, const struct kp_fetch_res
 	} while (0)
 
 /* resp_msg - the response `resp` of `p`'s kind as a message (entries for Fetch in *ents). */
-static int resp_msg(const struct kp_ctl_sent *p, const void *resp, struct kp_raft_msg *m,
+static int resp_msg(const struct kp_rn_sent *p, const void *resp, struct kp_raft_msg *m,
 		    struct kp_raft_entry **ents)
 {
 	switch (p->kind) {
-	case KP_CTL_VOTE: {
+	case KP_RN_VOTE: {
 		const struct kp_vote_response *r = resp;
 
 		m->type = KP_RAFT_VOTE_RESP;
@@ -130,11 +138,11 @@ static int resp_msg(const struct kp_ctl_sent *p, const void *resp, struct kp_raf
 		m->u.vote_resp.granted = r->topics[0].partitions[0].vote_granted;
 		return 0;
 	}
-	case KP_CTL_BEGIN:
+	case KP_RN_BEGIN:
 		m->type = KP_RAFT_BEGIN_EPOCH_RESP;
 		PARTITION_OF((const struct kp_begin_quorum_epoch_response *)resp, m);
 		return 0;
-	case KP_CTL_END:
+	case KP_RN_END:
 		m->type = KP_RAFT_END_EPOCH_RESP;
 		PARTITION_OF((const struct kp_end_quorum_epoch_response *)resp, m);
 		return 0;
@@ -147,8 +155,8 @@ static int resp_msg(const struct kp_ctl_sent *p, const void *resp, struct kp_raf
 /* on_response - an outconn completion: hand the answer to the core (failures: the core retries). */
 static void on_response(void *arg, const void *resp, const kp_error *err)
 {
-	struct kp_ctl_sent *p = arg;
-	struct kp_controller *c = p->ctl;
+	struct kp_rn_sent *p = arg;
+	struct kp_raft_node *c = p->node;
 	struct kp_raft_msg m = { .from = p->id, .to = c->cfg.node_id, .corr = p->corr };
 	struct kp_raft_entry *ents = NULL;
 
@@ -159,7 +167,7 @@ static void on_response(void *arg, const void *resp, const kp_error *err)
 	else if (!c->failed && c->raft) {
 		if (m.type == KP_RAFT_VOTE_RESP && m.u.vote_resp.granted && !m.error)
 			note_grant(c, &m);
-		kp_ctl_receive(c, &m);
+		kp_rn_receive(c, &m);
 	}
 	free(ents);
 	free(p);
@@ -168,12 +176,12 @@ static void on_response(void *arg, const void *resp, const kp_error *err)
 /* ---- requests we send ----------------------------------------------------- */
 
 /* self_endpoint - this voter's address from controller.quorum.voters (what it advertises). */
-static const struct kp_ctl_endpoint *self_endpoint(const struct kp_controller *c)
+static const struct kp_raft_node_voter *self_endpoint(const struct kp_raft_node *c)
 {
-	return &c->cfg.voters[kp_ctl_voter_index(c, c->cfg.node_id)];
+	return &c->cfg.voters[kp_rn_voter_index(c, c->cfg.node_id)];
 }
 
-static int send_vote(struct kp_controller *c, kp_outconn *oc, struct kp_ctl_sent *p,
+static int send_vote(struct kp_raft_node *c, kp_outconn *oc, struct kp_rn_sent *p,
 		     const struct kp_raft_msg *m, kp_error *err)
 {
 	struct kp_vote_request req;
@@ -190,7 +198,7 @@ static int send_vote(struct kp_controller *c, kp_outconn *oc, struct kp_ctl_sent
 	t.topic_name = (char *)KP_METADATA_TOPIC;
 	t.partitions = &d;
 	t.partitions_count = 1;
-	req.cluster_id = c->cluster_id;
+	req.cluster_id = cluster_id_of(c);
 	req.voter_id = m->to;
 	req.topics = &t;
 	req.topics_count = 1;
@@ -198,10 +206,10 @@ static int send_vote(struct kp_controller *c, kp_outconn *oc, struct kp_ctl_sent
 			       on_response, p, err);
 }
 
-static int send_begin(struct kp_controller *c, kp_outconn *oc, struct kp_ctl_sent *p,
+static int send_begin(struct kp_raft_node *c, kp_outconn *oc, struct kp_rn_sent *p,
 		      const struct kp_raft_msg *m, kp_error *err)
 {
-	const struct kp_ctl_endpoint *self = self_endpoint(c);
+	const struct kp_raft_node_voter *self = self_endpoint(c);
 	struct kp_begin_quorum_epoch_request req;
 	struct kp_begin_quorum_epoch_request_topic_data t;
 	struct kp_begin_quorum_epoch_request_partition_data d;
@@ -219,7 +227,7 @@ static int send_begin(struct kp_controller *c, kp_outconn *oc, struct kp_ctl_sen
 	ep.name = c->cfg.listener_name;
 	ep.host = (char *)self->host;
 	ep.port = (uint16_t)self->port;
-	req.cluster_id = c->cluster_id;
+	req.cluster_id = cluster_id_of(c);
 	req.voter_id = m->to;
 	req.topics = &t;
 	req.topics_count = 1;
@@ -229,10 +237,10 @@ static int send_begin(struct kp_controller *c, kp_outconn *oc, struct kp_ctl_sen
 			       c->cfg.request_timeout_ms, on_response, p, err);
 }
 
-static int send_end(struct kp_controller *c, kp_outconn *oc, struct kp_ctl_sent *p,
+static int send_end(struct kp_raft_node *c, kp_outconn *oc, struct kp_rn_sent *p,
 		    const struct kp_raft_msg *m, kp_error *err)
 {
-	const struct kp_ctl_endpoint *self = self_endpoint(c);
+	const struct kp_raft_node_voter *self = self_endpoint(c);
 	struct kp_end_quorum_epoch_request req;
 	struct kp_end_quorum_epoch_request_topic_data t;
 	struct kp_end_quorum_epoch_request_partition_data d;
@@ -262,7 +270,7 @@ static int send_end(struct kp_controller *c, kp_outconn *oc, struct kp_ctl_sent 
 	ep.name = c->cfg.listener_name;
 	ep.host = (char *)self->host;
 	ep.port = (uint16_t)self->port;
-	req.cluster_id = c->cluster_id;
+	req.cluster_id = cluster_id_of(c);
 	req.topics = &t;
 	req.topics_count = 1;
 	req.leader_endpoints = &ep;
@@ -271,7 +279,7 @@ static int send_end(struct kp_controller *c, kp_outconn *oc, struct kp_ctl_sent 
 			       c->cfg.request_timeout_ms, on_response, p, err);
 }
 
-static int send_fetch(struct kp_controller *c, kp_outconn *oc, struct kp_ctl_sent *p,
+static int send_fetch(struct kp_raft_node *c, kp_outconn *oc, struct kp_rn_sent *p,
 		      const struct kp_raft_msg *m, kp_error *err)
 {
 	struct kp_fetch_request req;
@@ -291,34 +299,34 @@ static int send_fetch(struct kp_controller *c, kp_outconn *oc, struct kp_ctl_sen
 	t.topic_id = kp_metadata_topic_id;
 	t.partitions = &d;
 	t.partitions_count = 1;
-	req.cluster_id = c->cluster_id;
+	req.cluster_id = cluster_id_of(c);
 	req.replica_id = m->from;
 	req.replica_state.replica_id = m->from;
-	req.max_wait_ms = FETCH_MAX_WAIT_MS;
+	req.max_wait_ms = KP_RN_FETCH_MAX_WAIT_MS;
 	req.min_bytes = 0;
 	req.max_bytes = 8 << 20;
 	req.session_epoch = -1; /* no fetch session (FetchMetadata.FINAL_EPOCH) */
 	req.topics = &t;
 	req.topics_count = 1;
 	return kp_outconn_send(oc, KP_API_FETCH, FETCH_VERSION, &req,
-			       c->cfg.request_timeout_ms + FETCH_MAX_WAIT_MS, on_response, p, err);
+			       c->cfg.request_timeout_ms + KP_RN_FETCH_MAX_WAIT_MS, on_response, p, err);
 }
 
 /* send_request - a request message out on the connection of its peer and kind. */
-static void send_request(struct kp_controller *c, const struct kp_raft_msg *m)
+static void send_request(struct kp_raft_node *c, const struct kp_raft_msg *m)
 {
-	int i = kp_ctl_voter_index(c, m->to);
-	enum kp_ctl_kind k = kind_of[m->type];
+	int i = kp_rn_voter_index(c, m->to);
+	enum kp_rn_kind k = kind_of[m->type];
 	kp_error err;
 	int rc;
 
-	if (i < 0 || !c->out[i][k])
+	if (i < 0 || m->to == c->cfg.node_id || !c->out[i][k])
 		return; /* not a voter we know: drop (the core retries) */
-	struct kp_ctl_sent *p = malloc(sizeof(*p));
+	struct kp_rn_sent *p = malloc(sizeof(*p));
 
 	if (!p)
 		return;
-	*p = (struct kp_ctl_sent){ c, m->to, k, m->epoch, m->corr };
+	*p = (struct kp_rn_sent){ c, m->to, k, m->epoch, m->corr };
 	switch (m->type) {
 	case KP_RAFT_VOTE_REQ:
 		rc = send_vote(c, c->out[i][k], p, m, &err);
@@ -363,7 +371,7 @@ static void send_request(struct kp_controller *c, const struct kp_raft_msg *m)
 		kp_ctl_respond((rq), r_);                                              \
 	} while (0)
 
-/* records_of - the entries' batches concatenated in rq's arena (a LeaderChange built if data is NULL). */
+/* records_of - the entries' batches concatenated in rq's arena. */
 static int records_of(struct kp_ctl_request *rq, const struct kp_raft_msg *m, kp_bytes *out)
 {
 	kp_buf b;
@@ -405,6 +413,10 @@ static int respond_fetch(struct kp_ctl_request *rq, const struct kp_raft_msg *m)
 		d->diverging_epoch.epoch = m->u.fetch_resp.diverging_epoch;
 		d->diverging_epoch.end_offset = m->u.fetch_resp.diverging_end_offset;
 	}
+	if (m->u.fetch_resp.snapshot.end_offset >= 0) {
+		d->snapshot_id.end_offset = m->u.fetch_resp.snapshot.end_offset;
+		d->snapshot_id.epoch = m->u.fetch_resp.snapshot.epoch;
+	}
 	t->topic = (char *)KP_METADATA_TOPIC;
 	t->topic_id = kp_metadata_topic_id;
 	t->partitions = d;
@@ -419,13 +431,13 @@ static int respond_fetch(struct kp_ctl_request *rq, const struct kp_raft_msg *m)
 static int respond_msg(struct kp_ctl_request *rq, const struct kp_raft_msg *m)
 {
 	switch (rq->kind) {
-	case KP_CTL_VOTE:
+	case KP_RN_VOTE:
 		ONE_PARTITION_RESPONSE(rq, kp_vote, m, d_->vote_granted = m->u.vote_resp.granted);
 		return 0;
-	case KP_CTL_BEGIN:
+	case KP_RN_BEGIN:
 		ONE_PARTITION_RESPONSE(rq, kp_begin_quorum_epoch, m, (void)0);
 		return 0;
-	case KP_CTL_END:
+	case KP_RN_END:
 		ONE_PARTITION_RESPONSE(rq, kp_end_quorum_epoch, m, (void)0);
 		return 0;
 	default:
@@ -447,39 +459,40 @@ static void answer(struct kp_ctl_request *rq, const struct kp_raft_msg *m)
 /* answer_default - answer `rq` from the core's state (the core did not): no vote, no records. */
 static void answer_default(struct kp_ctl_request *rq)
 {
-	const kp_raft *r = rq->ctl->raft;
+	const kp_raft *r = ((struct kp_raft_node *)rq->owner)->raft;
 	struct kp_raft_msg m = {
-		.from = rq->ctl->cfg.node_id, .to = rq->from,
+		.from = ((struct kp_raft_node *)rq->owner)->cfg.node_id, .to = rq->from,
 		.epoch = kp_raft_epoch(r), .leader_id = kp_raft_leader(r),
 	};
 
-	if (rq->kind == KP_CTL_FETCH) {
+	if (rq->kind == KP_RN_FETCH) {
 		m.error = kp_raft_role(r) == KP_RAFT_LEADER ? 0 : KP_ERR_NOT_LEADER_OR_FOLLOWER;
 		m.u.fetch_resp.high_watermark = kp_raft_high_watermark(r);
 		m.u.fetch_resp.diverging_epoch = -1;
+		m.u.fetch_resp.snapshot.end_offset = -1;
 	}
 	answer(rq, &m);
 }
 
 /* slot_of - the pending slot of (from, kind), or -1. */
-static int slot_of(const struct kp_controller *c, int32_t from, enum kp_ctl_kind kind)
+static int slot_of(const struct kp_raft_node *c, int32_t from, enum kp_rn_kind kind)
 {
-	for (int i = 0; i < KP_CTL_MAX_PENDING; i++)
-		if (c->pending[i] && c->pending[i]->from == from && c->pending[i]->kind == kind)
+	for (int i = 0; i < KP_RN_MAX_PENDING; i++)
+		if (c->pending[i] && c->pending[i]->from == from && c->pending[i]->kind == (int)kind)
 			return i;
 	return -1;
 }
 
 /* slot_of_corr - the pending slot of the request the core knows as `corr`, or -1. */
-static int slot_of_corr(const struct kp_controller *c, uint64_t corr)
+static int slot_of_corr(const struct kp_raft_node *c, uint64_t corr)
 {
-	for (int i = 0; i < KP_CTL_MAX_PENDING; i++)
+	for (int i = 0; i < KP_RN_MAX_PENDING; i++)
 		if (c->pending[i] && c->pending[i]->corr == corr)
 			return i;
 	return -1;
 }
 
-void kp_ctl_pending_add(struct kp_controller *c, struct kp_ctl_request *rq)
+void kp_rn_pending_add(struct kp_raft_node *c, struct kp_ctl_request *rq)
 {
 	int i = slot_of(c, rq->from, rq->kind);
 
@@ -489,17 +502,17 @@ void kp_ctl_pending_add(struct kp_controller *c, struct kp_ctl_request *rq)
 		c->pending[i] = NULL;
 		answer_default(old); /* superseded by a newer request of the same peer */
 	}
-	for (i = 0; i < KP_CTL_MAX_PENDING && c->pending[i]; i++)
+	for (i = 0; i < KP_RN_MAX_PENDING && c->pending[i]; i++)
 		;
-	rq->deadline = kp_ctl_now() + (rq->kind == KP_CTL_FETCH ? 2 * FETCH_MAX_WAIT_MS : 0);
-	if (i == KP_CTL_MAX_PENDING) {
+	rq->deadline = kp_rn_now() + (rq->kind == KP_RN_FETCH ? 2 * KP_RN_FETCH_MAX_WAIT_MS : 0);
+	if (i == KP_RN_MAX_PENDING) {
 		answer_default(rq);
 		return;
 	}
 	c->pending[i] = rq;
 }
 
-void kp_ctl_pending_flush(struct kp_controller *c, int32_t from, enum kp_ctl_kind kind)
+void kp_rn_pending_flush(struct kp_raft_node *c, int32_t from, enum kp_rn_kind kind)
 {
 	int i = slot_of(c, from, kind);
 
@@ -511,9 +524,9 @@ void kp_ctl_pending_flush(struct kp_controller *c, int32_t from, enum kp_ctl_kin
 	}
 }
 
-void kp_ctl_expire_pending(struct kp_controller *c, int64_t now, bool all)
+void kp_rn_expire_pending(struct kp_raft_node *c, int64_t now, bool all)
 {
-	for (int i = 0; i < KP_CTL_MAX_PENDING; i++) {
+	for (int i = 0; i < KP_RN_MAX_PENDING; i++) {
 		struct kp_ctl_request *rq = c->pending[i];
 
 		if (rq && (all || rq->deadline <= now)) {
@@ -523,22 +536,22 @@ void kp_ctl_expire_pending(struct kp_controller *c, int64_t now, bool all)
 	}
 }
 
-int64_t kp_ctl_pending_deadline(const struct kp_controller *c)
+int64_t kp_rn_pending_deadline(const struct kp_raft_node *c)
 {
 	int64_t at = INT64_MAX;
 
-	for (int i = 0; i < KP_CTL_MAX_PENDING; i++)
+	for (int i = 0; i < KP_RN_MAX_PENDING; i++)
 		if (c->pending[i] && c->pending[i]->deadline < at)
 			at = c->pending[i]->deadline;
 	return at;
 }
 
-void kp_ctl_send(void *opaque, const struct kp_raft_msg *m)
+void kp_rn_send(void *opaque, const struct kp_raft_msg *m)
 {
-	struct kp_controller *c = opaque;
+	struct kp_raft_node *c = opaque;
 
 	if ((int)m->type < KP_RAFT_VOTE_REQ || (int)m->type > KP_RAFT_FETCH_RESP)
-		return;
+		return; /* FetchSnapshot: not served yet */
 	if (m->type == KP_RAFT_VOTE_REQ || m->type == KP_RAFT_BEGIN_EPOCH_REQ ||
 	    m->type == KP_RAFT_END_EPOCH_REQ || m->type == KP_RAFT_FETCH_REQ) {
 		send_request(c, m);

@@ -1,0 +1,331 @@
+/*
+ * configs_ctl.c - IncrementalAlterConfigs and AlterConfigs on the active
+ * controller (Kafka's ConfigurationControlManager.incrementalAlterConfigs
+ * and legacyAlterConfigs) for topic and broker resources: ConfigRecords
+ * for the values that change, in one batch per request.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "controller/qc_internal.h"
+#include "protocol/errors.h"
+#include "util/diag.h"
+
+/* AlterConfigOp.OpType ids. */
+enum { OP_SET = 0, OP_DELETE = 1, OP_APPEND = 2, OP_SUBTRACT = 3 };
+
+/* One resource's outcome. */
+struct cfg_result {
+	int16_t error;
+	const char *message;
+};
+
+/* check_resource - the resource exists and is of a type served here. */
+static int16_t check_resource(const kp_image *img, int8_t type, const char *name,
+			      const char **why)
+{
+	char *end;
+
+	if (type == KP_CONFIG_RESOURCE_TOPIC) {
+		if (!name || !kp_image_topic_by_name(img, name)) {
+			*why = "The topic does not exist";
+			return KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+		}
+		return 0;
+	}
+	if (type == KP_CONFIG_RESOURCE_BROKER) {
+		if (name && name[0] && (strtol(name, &end, 10) < 0 || *end)) {
+			*why = "Illegal broker id";
+			return KP_ERR_INVALID_REQUEST;
+		}
+		return 0;
+	}
+	*why = "Unsupported resource type";
+	return KP_ERR_INVALID_REQUEST;
+}
+
+/* list_has - whether the comma list `list` holds `item`. */
+static bool list_has(const char *list, const char *item)
+{
+	size_t n = strlen(item);
+
+	for (const char *p = list; p && *p;) {
+		size_t m = strcspn(p, ",");
+
+		if (m == n && strncmp(p, item, n) == 0)
+			return true;
+		p += m + (p[m] == ',');
+	}
+	return false;
+}
+
+/* list_add - append item (n bytes) to out (cap bytes, len used) unless present. */
+static void list_add(char *out, size_t cap, size_t *len, const char *item, size_t n)
+{
+	char tmp[1024];
+
+	if (n == 0 || n >= sizeof(tmp) || *len + n + 2 > cap)
+		return;
+	memcpy(tmp, item, n);
+	tmp[n] = '\0';
+	if (list_has(out, tmp))
+		return;
+	if (*len)
+		out[(*len)++] = ',';
+	memcpy(out + *len, tmp, n + 1);
+	*len += n;
+}
+
+/*
+ * list_op - AlterConfigOp APPEND / SUBTRACT on a list config: `cur` (may be
+ * NULL) with `items` added or removed, in the arena; NULL when out of memory.
+ */
+static char *list_op(kp_arena *a, const char *cur, const char *items, bool append)
+{
+	size_t cap = (cur ? strlen(cur) : 0) + (items ? strlen(items) : 0) + 2, len = 0;
+	char *out = kp_arena_alloc(a, cap);
+	const char *src[2] = { cur, append ? items : NULL };
+
+	if (!out)
+		return NULL;
+	out[0] = '\0';
+	for (int k = 0; k < 2; k++) {
+		for (const char *p = src[k]; p && *p;) {
+			size_t m = strcspn(p, ",");
+			char tmp[1024];
+
+			if (m < sizeof(tmp)) {
+				memcpy(tmp, p, m);
+				tmp[m] = '\0';
+				if (append || !items || !list_has(items, tmp))
+					list_add(out, cap, &len, p, m);
+			}
+			p += m + (p[m] == ',');
+		}
+	}
+	return out;
+}
+
+/* set_config - a ConfigRecord setting (value) or deleting (NULL) `name` if it changes. */
+static int set_config(struct kp_qc_op *op, int8_t type, const char *res, const char *name,
+		      const char *value, kp_error *err)
+{
+	const char *cur = kp_image_config_value(op->qc->img, type, res, name);
+	struct kp_config_record *c;
+
+	for (size_t i = 0; i < op->recs.n; i++) { /* the same key twice: the last wins */
+		const struct kp_config_record *o = op->recs.v[i].msg;
+
+		if (o->resource_type == type && strcmp(o->resource_name, res) == 0 &&
+		    strcmp(o->name, name) == 0)
+			cur = o->value;
+	}
+	if ((!cur && !value) || (cur && value && strcmp(cur, value) == 0))
+		return 0;
+	if (!(c = kp_qc_recs_add(&op->recs, KP_METADATA_CONFIG_RECORD)))
+		return kp_error_set(err, KP_ENOMEM, "out of memory");
+	c->resource_type = type;
+	c->resource_name = (char *)res;
+	c->name = (char *)name;
+	c->value = (char *)value;
+	return 0;
+}
+
+/* duplicate_resource - whether resource i's (type, name) appears earlier in the request. */
+static bool duplicate_resource(const int8_t *types, char *const *names, size_t stride, int32_t i)
+{
+	const char *ni = *(char *const *)((const char *)names + (size_t)i * stride);
+
+	for (int32_t j = 0; j < i; j++) {
+		const char *nj = *(char *const *)((const char *)names + (size_t)j * stride);
+
+		if (*(const int8_t *)((const char *)types + (size_t)j * stride) ==
+			    *(const int8_t *)((const char *)types + (size_t)i * stride) &&
+		    ni && nj && strcmp(ni, nj) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* incremental_one - one resource of IncrementalAlterConfigs (records kept only if all valid). */
+static int incremental_one(struct kp_qc_op *op,
+			   const struct kp_incremental_alter_configs_request_alter_configs_resource *r,
+			   struct cfg_result *res, kp_error *err)
+{
+	const char *name = r->resource_name ? r->resource_name : "";
+	size_t mark = op->recs.n;
+
+	if ((res->error = check_resource(op->qc->img, r->resource_type, name, &res->message)))
+		return 0;
+	for (int32_t i = 0; i < r->configs_count; i++) {
+		const struct kp_incremental_alter_configs_request_alterable_config *c = &r->configs[i];
+		const char *cur = kp_image_config_value(op->qc->img, r->resource_type, name, c->name);
+		const char *v = c->value;
+
+		if (c->config_operation == OP_DELETE)
+			v = NULL;
+		else if (c->config_operation == OP_APPEND || c->config_operation == OP_SUBTRACT)
+			v = list_op(&op->arena, cur, c->value, c->config_operation == OP_APPEND);
+		else if (c->config_operation != OP_SET || !c->value) {
+			op->recs.n = mark;
+			res->error = KP_ERR_INVALID_REQUEST;
+			res->message = "Invalid config operation or a null value";
+			return 0;
+		}
+		if (set_config(op, r->resource_type, name, c->name, v, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int incremental_run(struct kp_qc_op *op, kp_error *err)
+{
+	const struct kp_incremental_alter_configs_request *req = op->rq->body;
+	struct cfg_result *res = op->state;
+
+	for (int32_t i = 0; i < req->resources_count; i++) {
+		if (duplicate_resource(&req->resources[0].resource_type,
+				       &req->resources[0].resource_name, sizeof(req->resources[0]),
+				       i)) {
+			res[i].error = KP_ERR_INVALID_REQUEST;
+			res[i].message = "Duplicate resource";
+		} else if (incremental_one(op, &req->resources[i], &res[i], err) < 0) {
+			return -1;
+		}
+	}
+	if (req->validate_only)
+		op->recs.n = 0;
+	return 0;
+}
+
+static void incremental_finish(struct kp_qc_op *op, int64_t base, int16_t error)
+{
+	const struct kp_incremental_alter_configs_request *req;
+	const struct cfg_result *res = op->state;
+	struct kp_incremental_alter_configs_response *resp;
+	struct kp_incremental_alter_configs_response_alter_configs_resource_response *t;
+
+	if (!op->rq)
+		return;
+	req = op->rq->body;
+	resp = kp_incremental_alter_configs_response_new(&op->rq->arena, 1);
+	t = kp_incremental_alter_configs_response_alter_configs_resource_response_new(
+		&op->rq->arena, (size_t)req->resources_count);
+	if (!resp || !t)
+		return;
+	for (int32_t i = 0; i < req->resources_count; i++) {
+		t[i].error_code = error ? error : res[i].error;
+		t[i].error_message = error ? NULL : (char *)res[i].message;
+		t[i].resource_type = req->resources[i].resource_type;
+		t[i].resource_name = req->resources[i].resource_name;
+	}
+	resp->responses = t;
+	resp->responses_count = req->resources_count;
+	kp_qc_respond(op, resp);
+}
+
+/* legacy_one - AlterConfigs: the resource's configs become exactly the given ones. */
+static int legacy_one(struct kp_qc_op *op,
+		      const struct kp_alter_configs_request_alter_configs_resource *r,
+		      struct cfg_result *res, kp_error *err)
+{
+	const char *name = r->resource_name ? r->resource_name : "";
+
+	if ((res->error = check_resource(op->qc->img, r->resource_type, name, &res->message)))
+		return 0;
+	for (const struct kp_image_config *c = kp_image_config_first(op->qc->img, r->resource_type,
+								      name);
+	     c; c = kp_image_config_next(op->qc->img, c)) {
+		bool kept = false;
+
+		for (int32_t i = 0; i < r->configs_count && !kept; i++)
+			kept = strcmp(r->configs[i].name, c->name) == 0;
+		if (!kept && set_config(op, r->resource_type, name, c->name, NULL, err) < 0)
+			return -1;
+	}
+	for (int32_t i = 0; i < r->configs_count; i++)
+		if (set_config(op, r->resource_type, name, r->configs[i].name, r->configs[i].value,
+			       err) < 0)
+			return -1;
+	return 0;
+}
+
+static int legacy_run(struct kp_qc_op *op, kp_error *err)
+{
+	const struct kp_alter_configs_request *req = op->rq->body;
+	struct cfg_result *res = op->state;
+
+	for (int32_t i = 0; i < req->resources_count; i++) {
+		if (duplicate_resource(&req->resources[0].resource_type,
+				       &req->resources[0].resource_name, sizeof(req->resources[0]),
+				       i)) {
+			res[i].error = KP_ERR_INVALID_REQUEST;
+			res[i].message = "Duplicate resource";
+		} else if (legacy_one(op, &req->resources[i], &res[i], err) < 0) {
+			return -1;
+		}
+	}
+	if (req->validate_only)
+		op->recs.n = 0;
+	return 0;
+}
+
+static void legacy_finish(struct kp_qc_op *op, int64_t base, int16_t error)
+{
+	const struct kp_alter_configs_request *req;
+	const struct cfg_result *res = op->state;
+	struct kp_alter_configs_response *resp;
+	struct kp_alter_configs_response_alter_configs_resource_response *t;
+
+	if (!op->rq)
+		return;
+	req = op->rq->body;
+	resp = kp_alter_configs_response_new(&op->rq->arena, 1);
+	t = kp_alter_configs_response_alter_configs_resource_response_new(
+		&op->rq->arena, (size_t)req->resources_count);
+	if (!resp || !t)
+		return;
+	for (int32_t i = 0; i < req->resources_count; i++) {
+		t[i].error_code = error ? error : res[i].error;
+		t[i].error_message = error ? NULL : (char *)res[i].message;
+		t[i].resource_type = req->resources[i].resource_type;
+		t[i].resource_name = req->resources[i].resource_name;
+	}
+	resp->responses = t;
+	resp->responses_count = req->resources_count;
+	kp_qc_respond(op, resp);
+}
+
+/* submit_cfg - an op for `rq` with `n` zeroed results. */
+static int submit_cfg(struct kp_quorum_controller *qc, struct kp_ctl_request *rq, int32_t n,
+		      int (*run)(struct kp_qc_op *, kp_error *),
+		      void (*finish)(struct kp_qc_op *, int64_t, int16_t), kp_error *err)
+{
+	struct kp_qc_op *op = kp_qc_op_new(qc, rq, run, finish);
+	size_t size = (size_t)(n > 0 ? n : 0) * sizeof(struct cfg_result) + 1;
+
+	if (!op || !(op->state = kp_arena_alloc(&op->arena, size))) {
+		if (op)
+			kp_arena_free(&op->arena);
+		free(op);
+		return kp_error_set(err, KP_ENOMEM, "out of memory");
+	}
+	memset(op->state, 0, size);
+	kp_qc_submit(qc, op);
+	return 0;
+}
+
+int kp_qc_incremental_alter_configs(struct kp_quorum_controller *qc, struct kp_ctl_request *rq,
+				    kp_error *err)
+{
+	return submit_cfg(qc, rq, ((struct kp_incremental_alter_configs_request *)rq->body)
+				       ->resources_count,
+			  incremental_run, incremental_finish, err);
+}
+
+int kp_qc_alter_configs(struct kp_quorum_controller *qc, struct kp_ctl_request *rq,
+			kp_error *err)
+{
+	return submit_cfg(qc, rq, ((struct kp_alter_configs_request *)rq->body)->resources_count,
+			  legacy_run, legacy_finish, err);
+}

@@ -1,0 +1,232 @@
+/*
+ * qc_internal.h - what the quorum controller's files share, and its pure
+ * parts (placement, elections, record generation: no clock, no I/O), which
+ * tests/unit/test_quorum_controller.c calls directly. Not installed.
+ *
+ *   quorum_controller.c  lifecycle, the image, the write queue, the timer
+ *   qc_serve.c           decoding requests, NOT_CONTROLLER, dispatch
+ *   registration.c       BrokerRegistration (ClusterControlManager)
+ *   fencing.c            BrokerHeartbeat, sessions, fencing, controlled
+ *                        shutdown, leader election (ReplicationControlManager,
+ *                        BrokerHeartbeatManager, PartitionChangeBuilder)
+ *   placement.c          replica placement, round-robin and rack-aware
+ *   topics_ctl.c         CreateTopics, DeleteTopics, CreatePartitions
+ *   configs_ctl.c        IncrementalAlterConfigs, AlterConfigs
+ */
+#ifndef KP_CONTROLLER_QC_INTERNAL_H
+#define KP_CONTROLLER_QC_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "controller/quorum_controller.h"
+#include "controller/request.h"
+#include "metadata/image.h"
+#include "util/arena.h"
+
+struct event;
+
+/* ---- records being built ---------------------------------------------------- */
+
+/* A batch of records under construction; messages live in `arena` (borrowed). */
+struct kp_qc_recs {
+	struct kp_metadata_record *v;
+	size_t n, cap;
+	kp_arena *arena;
+};
+
+/* kp_qc_recs_init - an empty list whose messages go to `arena`. */
+void kp_qc_recs_init(struct kp_qc_recs *r, kp_arena *arena);
+/* kp_qc_recs_free - free the list (not the arena's messages). */
+void kp_qc_recs_free(struct kp_qc_recs *r);
+/*
+ * kp_qc_recs_add - a new default-initialized message of `type` at the
+ * newest version we write, appended; returns it (in the arena) or NULL
+ * when out of memory.
+ */
+void *kp_qc_recs_add(struct kp_qc_recs *r, int16_t type);
+
+/* ---- placement (placement.c) ----------------------------------------------- */
+
+/* A broker that can take replicas: registered, unfenced, not shutting down. */
+struct kp_qc_usable_broker {
+	int32_t id;
+	const char *rack; /* NULL when broker.rack is not set */
+};
+
+/*
+ * kp_qc_usable_brokers - the usable brokers of `img` in id order, into
+ * `out` (malloc'd; free it); returns how many (0 also when out of memory).
+ */
+size_t kp_qc_usable_brokers(const kp_image *img, struct kp_qc_usable_broker **out);
+
+/*
+ * kp_qc_place - replicas for `partitions` new partitions of `rf` replicas
+ * each among `brokers` (n of them), into out[p * rf + r]: the ZooKeeper-era
+ * AdminUtils.assignReplicasToBrokers that KRaft's StripedReplicaPlacer
+ * generalizes. Without racks: round-robin from `start` (the first
+ * partition's leader index), each later replica shifted by a per-round
+ * shift; with racks on every broker: brokers interleaved by rack and each
+ * partition's replicas on distinct racks while racks remain. Deterministic
+ * in `start`. `first_partition` is the index of the first new partition
+ * (CreatePartitions continues the rotation). Returns 0, or -1 with
+ * KP_EKAFKA INVALID_REPLICATION_FACTOR (rf < 1 or rf > n) or
+ * KP_EINVAL (some brokers with a rack, some without).
+ */
+int kp_qc_place(const struct kp_qc_usable_broker *brokers, size_t n, int32_t partitions,
+		int16_t rf, uint32_t start, int32_t first_partition, int32_t *out, kp_error *err);
+
+/* ---- elections (fencing.c) ------------------------------------------------- */
+
+/*
+ * kp_qc_leader_and_isr_updates - Kafka's
+ * ReplicationControlManager.generateLeaderAndIsrUpdates over every
+ * partition of `img`: with `remove` (a broker being fenced or shutting
+ * down; -1 for none), each partition whose ISR holds it loses it from the
+ * ISR (never emptying the ISR: the last member stays, as without ELR) and
+ * gets a new leader if it led; with `add` (a broker being unfenced; -1
+ * for none), each leaderless partition elects a leader, `add` counting as
+ * active. A leader is the first replica (in replica order) that is in the
+ * new ISR and active (unfenced, not in controlled shutdown, not
+ * `remove`); none: leader -1. Only when unclean.leader.election.enable
+ * (the topic's config, else `unclean_default`) and no ISR member is
+ * active, the first active replica leads and the ISR becomes just it
+ * (leader recovery state RECOVERING). Appends one PartitionChangeRecord
+ * per partition that changes to `out`. Returns 0 or -1 (KP_ENOMEM).
+ */
+int kp_qc_leader_and_isr_updates(const kp_image *img, int32_t remove, int32_t add,
+				 bool unclean_default, struct kp_qc_recs *out, kp_error *err);
+
+/* kp_qc_broker_active - registered, unfenced and not in controlled shutdown. */
+bool kp_qc_broker_active(const kp_image *img, int32_t id);
+
+/* kp_qc_broker_leads - whether broker `id` leads any partition of `img`. */
+bool kp_qc_broker_leads(const kp_image *img, int32_t id);
+
+/*
+ * kp_qc_fence_records - fencing broker `id` (registered in `img`): the
+ * PartitionChangeRecords of kp_qc_leader_and_isr_updates(remove = id),
+ * then a FenceBrokerRecord with its broker epoch (Kafka's
+ * handleBrokerFenced). Returns 0 or -1 (KP_ENOMEM, KP_EINVAL: not
+ * registered).
+ */
+int kp_qc_fence_records(const kp_image *img, int32_t id, bool unclean_default,
+			struct kp_qc_recs *out, kp_error *err);
+
+/* ---- topics (topics_ctl.c) --------------------------------------------------- */
+
+/* One topic to create, as CreateTopics gives it (decoded request, borrowed). */
+struct kp_qc_new_topic {
+	const char *name;
+	int32_t num_partitions;           /* -1: num.partitions */
+	int16_t replication_factor;       /* -1: default.replication.factor */
+	const int32_t *assignment;        /* explicit: partitions x rf broker ids, or NULL */
+	int32_t assigned_partitions;      /* rows of `assignment` */
+	int16_t assigned_rf;              /* columns of `assignment` */
+	const char *const *config_names;  /* configs to set (values NULL: skipped) */
+	const char *const *config_values;
+	int32_t config_count;
+};
+
+/*
+ * kp_qc_create_topic_records - validate `t` against `img` and `cfg` and
+ * append its TopicRecord (id `topic_id`), PartitionRecords (leader the
+ * first replica, ISR all replicas, epochs 0) and ConfigRecords to `out`
+ * (ReplicationControlManager.createTopic). Placement starts at `start`.
+ * The effective partitions and replication factor go to *partitions and
+ * *rf. Returns 0, or -1 with KP_EKAFKA (INVALID_TOPIC_EXCEPTION,
+ * TOPIC_ALREADY_EXISTS, INVALID_PARTITIONS, INVALID_REPLICATION_FACTOR,
+ * INVALID_REPLICA_ASSIGNMENT, INVALID_CONFIG) and a message in `err`, or
+ * KP_ENOMEM.
+ */
+int kp_qc_create_topic_records(const kp_image *img, const struct kp_qc_config *cfg,
+			       const struct kp_qc_new_topic *t, const kp_uuid *topic_id,
+			       uint32_t start, struct kp_qc_recs *out, int32_t *partitions,
+			       int16_t *rf, kp_error *err);
+
+/* kp_qc_topic_name_valid - Kafka's Topic.validate: 1..249 chars of [a-zA-Z0-9._-], not . or .. */
+bool kp_qc_topic_name_valid(const char *name, const char **why);
+
+/* ---- the controller ---------------------------------------------------------- */
+
+struct kp_qc_op;
+
+/*
+ * A write: `run` generates its records against the image (at dequeue
+ * time, no other batch in flight) into op->recs and may answer at once;
+ * `finish` answers once the batch is committed (base offset of the batch)
+ * or failed (error, e.g. NOT_CONTROLLER: base -1). Both own nothing of
+ * op, which the queue frees after finish.
+ */
+struct kp_qc_op {
+	struct kp_qc_op *next;
+	struct kp_quorum_controller *qc;
+	struct kp_ctl_request *rq;  /* the request answered (NULL: an internal write) */
+	kp_arena arena;             /* records and scratch */
+	struct kp_qc_recs recs;
+	int (*run)(struct kp_qc_op *op, kp_error *err);
+	void (*finish)(struct kp_qc_op *op, int64_t base, int16_t error);
+	void *state;                /* the handler's, in `arena` */
+	bool answered;              /* rq was answered (by run): finish does nothing more */
+};
+
+/* A broker's session on the active controller (BrokerHeartbeatManager.BrokerHeartbeatState). */
+struct kp_qc_session {
+	int32_t id;
+	int64_t last_contact_ms;   /* kp_mono_ms of the last heartbeat or registration */
+	int64_t metadata_offset;   /* its last reported current_metadata_offset */
+	bool fence_queued;         /* a session-expiry fence is queued */
+};
+
+struct kp_quorum_controller {
+	struct kp_qc_config cfg;
+	struct event_base *base;
+	kp_raft_node *node;
+	kp_image *img;
+	bool active;                 /* leader, may propose */
+	struct kp_qc_op *head, *tail; /* writes waiting */
+	struct kp_qc_op *inflight;   /* proposed, not yet committed */
+	int64_t inflight_base, inflight_end; /* the batch in flight: [base, end) */
+	struct kp_qc_session *sessions;
+	size_t n_sessions, cap_sessions;
+	struct event *timer;         /* session expiry and queue retries */
+	bool bootstrapped;           /* metadata.version in the image */
+};
+
+/*
+ * kp_qc_submit - queue `op` (its run/finish set) and start it if nothing
+ * is in flight. When not active, finish(op, -1, NOT_CONTROLLER) at once.
+ */
+void kp_qc_submit(struct kp_quorum_controller *qc, struct kp_qc_op *op);
+/* kp_qc_op_new - an op for `rq` (may be NULL) with run/finish; NULL when out of memory. */
+struct kp_qc_op *kp_qc_op_new(struct kp_quorum_controller *qc, struct kp_ctl_request *rq,
+			      int (*run)(struct kp_qc_op *, kp_error *),
+			      void (*finish)(struct kp_qc_op *, int64_t, int16_t));
+/*
+ * kp_qc_respond - answer op's request with `resp` (borrowed), or drop it
+ * when its connection closed meanwhile; marks op answered.
+ */
+void kp_qc_respond(struct kp_qc_op *op, const void *resp);
+/* kp_qc_session - the session of broker `id`, created (now) if absent; NULL when out of memory. */
+struct kp_qc_session *kp_qc_session(struct kp_quorum_controller *qc, int32_t id);
+/* kp_qc_check_sessions - fence (one op per broker) every unfenced broker whose session expired. */
+void kp_qc_check_sessions(struct kp_quorum_controller *qc);
+
+/* Request handlers (decoded rq; answer now or through an op). -1: close the connection. */
+int kp_qc_broker_registration(struct kp_quorum_controller *qc, struct kp_ctl_request *rq,
+			      kp_error *err);
+int kp_qc_broker_heartbeat(struct kp_quorum_controller *qc, struct kp_ctl_request *rq,
+			   kp_error *err);
+int kp_qc_create_topics(struct kp_quorum_controller *qc, struct kp_ctl_request *rq,
+			kp_error *err);
+int kp_qc_delete_topics(struct kp_quorum_controller *qc, struct kp_ctl_request *rq,
+			kp_error *err);
+int kp_qc_create_partitions(struct kp_quorum_controller *qc, struct kp_ctl_request *rq,
+			    kp_error *err);
+int kp_qc_incremental_alter_configs(struct kp_quorum_controller *qc, struct kp_ctl_request *rq,
+				    kp_error *err);
+int kp_qc_alter_configs(struct kp_quorum_controller *qc, struct kp_ctl_request *rq,
+			kp_error *err);
+
+#endif
