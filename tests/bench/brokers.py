@@ -128,3 +128,65 @@ def java_tool(main_class, *args, heap="512m"):
     limits the JIT to C1, which suits short test runs but not throughput)."""
     return [kafka_peer.JAVA, f"-Xmx{heap}", "-cp", kafka_peer.classpath(), main_class,
             *map(str, args)]
+
+
+def metadata_ready(port, timeout=0.5):
+    """Whether a Metadata v1 request (no topics) to 127.0.0.1:port is answered with at
+    least one broker and a controller id: the broker serves, its cluster view included."""
+    import socket
+    import struct
+    client = b"kpipe-bench"
+    body = struct.pack(">i", 0)  # topics: an empty array (v1: none, not all)
+    req = struct.pack(">hhih", 3, 1, 1, len(client)) + client + body
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+            s.sendall(struct.pack(">i", len(req)) + req)
+            data = b""
+            while len(data) < 4 or len(data) < 4 + struct.unpack(">i", data[:4])[0]:
+                chunk = s.recv(65536)
+                if not chunk:
+                    return False
+                data += chunk
+    except OSError:
+        return False
+    pos = 8  # size, correlation id
+    n, = struct.unpack_from(">i", data, pos)
+    pos += 4
+    for _ in range(n):
+        pos += 4
+        hl, = struct.unpack_from(">h", data, pos)
+        pos += 2 + hl + 4
+        rl, = struct.unpack_from(">h", data, pos)
+        pos += 2 + max(rl, 0)
+    controller, = struct.unpack_from(">i", data, pos)
+    return n >= 1 and controller >= 0
+
+
+def kbroker_startup(build, workdir, runs=5):
+    """(median ms from exec to the first Metadata answer naming a broker and a controller,
+    median VmRSS in KiB one second later with nothing to do) over `runs` kbrokers started
+    with no settings but a port and a fresh log directory each."""
+    exe = os.path.join(build, "bin", "kbroker")
+    times, rss = [], []
+    for i in range(runs):
+        port = free_port()
+        logdir = os.path.join(workdir, f"startup-{i}")
+        t0 = time.monotonic()
+        proc = subprocess.Popen([exe, "-o", f"listeners=PLAINTEXT://127.0.0.1:{port}",
+                                 "-o", f"log.dirs={logdir}", "-l", "warn"],
+                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        try:
+            while not metadata_ready(port):
+                if proc.poll() is not None or time.monotonic() - t0 > 20:
+                    raise BenchError(f"kbroker did not answer Metadata (exit {proc.poll()})")
+                time.sleep(0.002)
+            times.append((time.monotonic() - t0) * 1000)
+            time.sleep(1)
+            rss.append(proc_status(proc.pid, "VmRSS"))
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(30)
+    times.sort()
+    rss.sort()
+    return times[len(times) // 2], rss[len(rss) // 2]
