@@ -8,12 +8,14 @@
  *   its data in /tmp/kpipe-logs. -c reads a server.properties-style file;
  *   each -o then overrides one key (Kafka's names: listeners, log.dirs,
  *   num.partitions, ...). Logs go to stderr at LEVEL (default info).
- *   SIGINT or SIGTERM stops it cleanly.
+ *   SIGINT or SIGTERM stops it cleanly. With controller.quorum.voters it is
+ *   a broker of a KRaft cluster of kcontrollers (kbroker.properties(5)).
  *
  * EXIT CODES
  *   0  stopped cleanly by SIGINT/SIGTERM
- *   1  could not start (bad config value, port in use, unreadable log dir)
- *      or the event loop failed
+ *   1  could not start (bad config value, port in use, unreadable log dir),
+ *      the event loop failed, or (in a cluster) the metadata log failed or
+ *      the broker could not register in initial.broker.registration.timeout.ms
  *   2  usage error
  */
 #include <signal.h>

@@ -26,7 +26,7 @@ static int fill_api_keys(struct kp_request *rq, struct kp_api_versions_response 
 	if (!keys)
 		return -1;
 	for (int i = 0; i < kp_api_entry_count; i++) {
-		if (!kp_api_served(kp_api_entries[i].api_key, &e))
+		if (!kp_api_served(rq->broker, kp_api_entries[i].api_key, &e))
 			continue;
 		keys[n].api_key = e.api_key;
 		keys[n].min_version = e.min_version;
@@ -85,7 +85,7 @@ void kp_api_versions_unsupported(struct kp_request *rq)
 	struct kp_api_versions_response_api_version *key = kp_request_alloc(rq, sizeof(*key));
 	struct kp_api_entry e;
 
-	if (!resp || !key || !kp_api_served(18, &e)) {
+	if (!resp || !key || !kp_api_served(rq->broker, 18, &e)) {
 		kp_request_finish(rq);
 		return;
 	}

@@ -9,12 +9,15 @@
  * "stopped".
  */
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include <event2/event.h>
 
+#include "broker/cluster.h"
+#include "broker/forward.h"
 #include "broker/internal.h"
 #include "broker/meta_properties.h"
 #include "log/flusher.h"
@@ -24,6 +27,7 @@
 
 static int open_log_dirs(kp_broker *b, kp_error *err)
 {
+	snprintf(b->cluster_id, sizeof(b->cluster_id), "%s", b->cfg.cluster_id);
 	for (int i = 0; i < b->cfg.log_dir_count; i++) {
 		const char *dir = b->cfg.log_dirs[i];
 
@@ -35,6 +39,8 @@ static int open_log_dirs(kp_broker *b, kp_error *err)
 	b->topics = kp_topics_new(b->cfg.log_dirs[0], &b->cfg.log);
 	if (!b->topics)
 		return kp_error_set(err, KP_ENOMEM, "out of memory");
+	if (kp_broker_config_is_cluster(&b->cfg))
+		return 0; /* a cluster member's topics come from the metadata image */
 	for (int i = 0; i < b->cfg.log_dir_count; i++)
 		if (kp_topics_load(b->topics, b->cfg.log_dirs[i], err) < 0)
 			return -1;
@@ -139,6 +145,8 @@ kp_broker *kp_broker_new(const kp_config *cfg, kp_error *err)
 	}
 	if (watch_flusher(b, err) < 0 || kp_broker_groups_start(b, err) < 0)
 		goto fail;
+	if (kp_broker_config_is_cluster(&b->cfg) && kp_broker_cluster_new(b, err) < 0)
+		goto fail;
 	kp_diag_info("node id %d, cluster id %s, log dir %s", b->cfg.node_id, b->cluster_id,
 		     b->cfg.log_dirs[0]);
 	kp_diag_info("loaded %zu topic(s)", kp_topics_count(b->topics));
@@ -170,6 +178,15 @@ int kp_broker_start(kp_broker *b, kp_error *err)
 	b->net = kp_net_new(b->base, &ncfg, &cb);
 	if (!b->net)
 		return kp_error_set(err, KP_ENOMEM, "out of memory");
+	if (b->cluster) {
+		kp_broker_cluster_start(b); /* listens once caught up with the metadata log */
+		return 0;
+	}
+	return kp_broker_listen(b, err);
+}
+
+int kp_broker_listen(struct kp_broker *b, kp_error *err)
+{
 	for (int i = 0; i < b->cfg.listener_count; i++) {
 		const struct kp_broker_listener *l = &b->cfg.listeners[i];
 
@@ -204,10 +221,24 @@ void kp_broker_stop(kp_broker *b)
 	kp_net_drain(b->net, 5000, drained_cb, b);
 }
 
+void kp_broker_fail(kp_broker *b, const kp_error *err)
+{
+	kp_diag_error("%s", err->msg);
+	if (!b->failed) {
+		b->failed = true;
+		b->fatal = *err;
+	}
+	kp_broker_stop(b);
+}
+
 static void signal_cb(evutil_socket_t sig, short what, void *arg)
 {
+	kp_broker *b = arg;
+
 	kp_diag_info("got signal %d", (int)sig);
-	kp_broker_stop(arg);
+	if (b->cluster && kp_broker_cluster_begin_shutdown(b))
+		return; /* a controlled shutdown first; it stops the broker */
+	kp_broker_stop(b);
 }
 
 int kp_broker_run(kp_broker *b, kp_error *err)
@@ -224,6 +255,10 @@ int kp_broker_run(kp_broker *b, kp_error *err)
 	kp_topics_free(b->topics);
 	b->topics = NULL;
 	kp_diag_info("stopped");
+	if (b->failed) {
+		*err = b->fatal;
+		return -1;
+	}
 	return 0;
 }
 
@@ -234,6 +269,7 @@ void kp_broker_free(kp_broker *b)
 	kp_net_free(b->net); /* drops parked requests through on_close */
 	kp_purgatory_free(b->purgatory);
 	kp_broker_groups_free(b); /* after the purgatory: its waiters hold pending joins */
+	kp_broker_cluster_free(b);       /* after the net: forwarded requests are dropped with it */
 	kp_topics_free(b->topics); /* closing the logs waits for their flushes */
 	kp_flusher_free(b->flusher);
 	if (b->flush_done)
@@ -264,6 +300,15 @@ struct kp_topic *kp_broker_create_topic(struct kp_broker *b, const char *name, i
 	struct kp_topic *t = NULL;
 	kp_error err;
 
+	if (b->cluster) {
+		/* the controller creates it; the image brings it here (AutoTopicCreationManager) */
+		kp_forward_create_topic(b, name, partitions,
+					strcmp(name, "__consumer_offsets") == 0
+						? b->cfg.offsets_topic_replication_factor
+						: b->cfg.default_replication_factor);
+		*error_code = KP_ERR_LEADER_NOT_AVAILABLE;
+		return NULL;
+	}
 	if (kp_topics_create(b->topics, name, partitions, &t, &err) < 0) {
 		*error_code = err.code == KP_EKAFKA ? (int16_t)err.kafka_code
 						    : (int16_t)KP_ERR_KAFKA_STORAGE_ERROR;

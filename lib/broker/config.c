@@ -3,6 +3,7 @@
  */
 #include "broker/config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -23,6 +24,12 @@ static const char *const known_keys[] = {
 	"offsets.topic.num.partitions", "offsets.topic.replication.factor",
 	"group.consumer.session.timeout.ms", "group.consumer.heartbeat.interval.ms",
 	"group.consumer.max.size", "group.consumer.assignors", "group.consumer.migration.policy",
+	"cluster.id", "process.roles", "controller.quorum.voters",
+	"controller.quorum.bootstrap.servers", "controller.listener.names", "metadata.log.dir",
+	"broker.rack", "broker.heartbeat.interval.ms", "broker.session.timeout.ms",
+	"initial.broker.registration.timeout.ms", "controller.quorum.election.timeout.ms",
+	"controller.quorum.fetch.timeout.ms", "controller.quorum.request.timeout.ms",
+	"controller.quorum.retry.backoff.ms", "listener.security.protocol.map",
 	NULL,
 };
 
@@ -296,8 +303,16 @@ int kp_broker_config_parse(const kp_config *c, struct kp_broker_config *out, kp_
 
 	if (!dirs)
 		dirs = kp_config_get_str(c, "log.dir", "/tmp/kpipe-logs");
-	if (parse_log_dirs(dirs, out, err) < 0)
+	if (parse_log_dirs(dirs, out, err) < 0 ||
+	    kp_broker_quorum_config_parse(c, out->node_id, out->log_dirs[0], &out->quorum, err) < 0)
 		goto fail;
+	const char *cid = kp_config_get_str(c, "cluster.id", "");
+
+	if (strlen(cid) >= sizeof(out->cluster_id)) {
+		kp_error_set(err, KP_EINVAL, "cluster.id: '%s' is too long", cid);
+		goto fail;
+	}
+	snprintf(out->cluster_id, sizeof(out->cluster_id), "%s", cid);
 	return 0;
 fail:
 	kp_broker_config_clear(out);

@@ -17,6 +17,36 @@
 
 #define KP_BROKER_MAX_LISTENERS 8
 #define KP_BROKER_MAX_LOG_DIRS 8
+#define KP_BROKER_MAX_VOTERS 16 /* = KP_RAFT_MAX_VOTERS */
+
+/* A controller address: a voter of controller.quorum.voters (ID@HOST:PORT) or a bootstrap server. */
+struct kp_broker_controller_addr {
+	int32_t id;     /* voter id; -1 for a controller.quorum.bootstrap.servers entry */
+	char host[256];
+	int port;
+};
+
+/*
+ * The KRaft quorum a broker (Kafka's process.roles=broker) belongs to:
+ * Kafka's QuorumConfig and the broker's lifecycle settings. Empty
+ * (n_voters and n_bootstrap 0) for the single-node broker.
+ */
+struct kp_broker_quorum_config {
+	struct kp_broker_controller_addr voters[KP_BROKER_MAX_VOTERS];
+	int n_voters;                          /* controller.quorum.voters */
+	struct kp_broker_controller_addr bootstrap[KP_BROKER_MAX_VOTERS];
+	int n_bootstrap;                       /* controller.quorum.bootstrap.servers */
+	char controller_listener[32];          /* first of controller.listener.names (CONTROLLER) */
+	char metadata_log_dir[4096];           /* metadata.log.dir, else the first of log.dirs */
+	char rack[256];                        /* broker.rack; "" for none */
+	int64_t heartbeat_interval_ms;         /* broker.heartbeat.interval.ms (2000) */
+	int64_t session_timeout_ms;            /* broker.session.timeout.ms (9000; the controller's) */
+	int64_t initial_registration_timeout_ms; /* initial.broker.registration.timeout.ms (60000) */
+	int64_t election_timeout_ms;           /* controller.quorum.election.timeout.ms (1000) */
+	int64_t fetch_timeout_ms;              /* controller.quorum.fetch.timeout.ms (2000) */
+	int64_t request_timeout_ms;            /* controller.quorum.request.timeout.ms (2000) */
+	int64_t retry_backoff_ms;              /* controller.quorum.retry.backoff.ms (20) */
+};
 
 /* One entry of `listeners` / `advertised.listeners`: NAME://HOST:PORT. */
 struct kp_broker_listener {
@@ -45,7 +75,15 @@ struct kp_broker_config {
 	struct kp_group_config group;       /* group.*, offsets.retention.minutes, ... */
 	int32_t offsets_topic_partitions;   /* offsets.topic.num.partitions (50) */
 	int16_t offsets_topic_replication_factor; /* offsets.topic.replication.factor (1 here; one node) */
+	char cluster_id[32];                /* cluster.id: formats a new log dir ("": generate) */
+	struct kp_broker_quorum_config quorum; /* the KRaft quorum; empty on a single node */
 };
+
+/* kp_broker_config_is_cluster - whether `cfg` names a controller quorum (KRaft broker mode). */
+static inline bool kp_broker_config_is_cluster(const struct kp_broker_config *cfg)
+{
+	return cfg->quorum.n_voters > 0 || cfg->quorum.n_bootstrap > 0;
+}
 
 /*
  * kp_broker_config_parse - fill `out` from `c` (borrowed), applying
@@ -55,6 +93,19 @@ struct kp_broker_config {
  * of a malformed value (or KP_ENOMEM); `out` then holds nothing to free.
  */
 int kp_broker_config_parse(const kp_config *c, struct kp_broker_config *out, kp_error *err);
+
+/*
+ * kp_broker_quorum_config_parse - the quorum settings of `c` into `out`
+ * (config_quorum.c): controller.quorum.voters / .bootstrap.servers,
+ * controller.listener.names (required with either), process.roles (only
+ * "broker": combined mode is not built yet), node.id not a voter,
+ * metadata.log.dir (default `first_log_dir`), broker.rack and the
+ * heartbeat, session and Raft timeouts, with Kafka's defaults. Neither
+ * quorum key set leaves `out` empty (single node). Returns 0, or -1 with
+ * KP_EINVAL naming the key.
+ */
+int kp_broker_quorum_config_parse(const kp_config *c, int32_t node_id, const char *first_log_dir,
+				  struct kp_broker_quorum_config *out, kp_error *err);
 
 /* kp_broker_config_clear - free the strings `cfg` owns. */
 void kp_broker_config_clear(struct kp_broker_config *cfg);

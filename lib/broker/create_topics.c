@@ -149,6 +149,8 @@ static void create_one(struct kp_request *rq, const struct kp_create_topics_requ
 
 int kp_handle_create_topics(struct kp_request *rq, kp_error *err)
 {
+	if (rq->broker->cluster)
+		return kp_handle_forwarded(rq, err); /* KIP-590: the controller creates it */
 	const struct kp_create_topics_request *req = rq->body;
 	struct kp_create_topics_response *resp = kp_create_topics_response_new(&rq->arena, 1);
 	int32_t n = req->topics_count > 0 ? req->topics_count : 0;

@@ -11,41 +11,51 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "broker/forward.h"
 #include "broker/internal.h"
 #include "util/diag.h"
 
 /* Versions served; the max is clamped to the schema's (kp_api_lookup). */
 const struct kp_api_entry kp_api_entries[] = {
-	{ KP_API_PRODUCE, 0, 11, kp_handle_produce },
-	{ KP_API_FETCH, 0, 17, kp_handle_fetch },
-	{ KP_API_LIST_OFFSETS, 0, 10, kp_handle_list_offsets },
-	{ KP_API_METADATA, 0, 12, kp_handle_metadata },
-	{ KP_API_OFFSET_COMMIT, 0, 9, kp_handle_offset_commit },
-	{ KP_API_OFFSET_FETCH, 0, 9, kp_handle_offset_fetch },
-	{ KP_API_FIND_COORDINATOR, 0, 6, kp_handle_find_coordinator },
-	{ KP_API_JOIN_GROUP, 0, 9, kp_handle_join_group },
-	{ KP_API_HEARTBEAT, 0, 4, kp_handle_heartbeat },
-	{ KP_API_LEAVE_GROUP, 0, 5, kp_handle_leave_group },
-	{ KP_API_SYNC_GROUP, 0, 5, kp_handle_sync_group },
-	{ KP_API_DESCRIBE_GROUPS, 0, 5, kp_handle_describe_groups },
-	{ KP_API_LIST_GROUPS, 0, 5, kp_handle_list_groups },
-	{ KP_API_API_VERSIONS, 0, 4, kp_handle_api_versions },
-	{ KP_API_CREATE_TOPICS, 0, 7, kp_handle_create_topics },
-	{ KP_API_DELETE_GROUPS, 0, 2, kp_handle_delete_groups },
-	{ KP_API_OFFSET_DELETE, 0, 0, kp_handle_offset_delete },
-	{ KP_API_CONSUMER_GROUP_HEARTBEAT, 0, 1, kp_handle_consumer_group_heartbeat },
-	{ KP_API_CONSUMER_GROUP_DESCRIBE, 0, 1, kp_handle_consumer_group_describe },
+	{ KP_API_PRODUCE, 0, 11, kp_handle_produce, false },
+	{ KP_API_FETCH, 0, 17, kp_handle_fetch, false },
+	{ KP_API_LIST_OFFSETS, 0, 10, kp_handle_list_offsets, false },
+	{ KP_API_METADATA, 0, 12, kp_handle_metadata, false },
+	{ KP_API_OFFSET_COMMIT, 0, 9, kp_handle_offset_commit, false },
+	{ KP_API_OFFSET_FETCH, 0, 9, kp_handle_offset_fetch, false },
+	{ KP_API_FIND_COORDINATOR, 0, 6, kp_handle_find_coordinator, false },
+	{ KP_API_JOIN_GROUP, 0, 9, kp_handle_join_group, false },
+	{ KP_API_HEARTBEAT, 0, 4, kp_handle_heartbeat, false },
+	{ KP_API_LEAVE_GROUP, 0, 5, kp_handle_leave_group, false },
+	{ KP_API_SYNC_GROUP, 0, 5, kp_handle_sync_group, false },
+	{ KP_API_DESCRIBE_GROUPS, 0, 5, kp_handle_describe_groups, false },
+	{ KP_API_LIST_GROUPS, 0, 5, kp_handle_list_groups, false },
+	{ KP_API_API_VERSIONS, 0, 4, kp_handle_api_versions, false },
+	{ KP_API_CREATE_TOPICS, 0, 7, kp_handle_create_topics, false },
+	/* true: a KRaft cluster member's only (forwarded to the controller, or from the image) */
+	{ KP_API_DELETE_TOPICS, 0, 6, kp_handle_forwarded, true },
+	{ KP_API_DESCRIBE_CONFIGS, 0, 4, kp_handle_describe_configs, true },
+	{ KP_API_ALTER_CONFIGS, 0, 2, kp_handle_forwarded, true },
+	{ KP_API_CREATE_PARTITIONS, 0, 3, kp_handle_forwarded, true },
+	{ KP_API_DELETE_GROUPS, 0, 2, kp_handle_delete_groups, false },
+	{ KP_API_INCREMENTAL_ALTER_CONFIGS, 0, 1, kp_handle_forwarded, true },
+	{ KP_API_OFFSET_DELETE, 0, 0, kp_handle_offset_delete, false },
+	{ KP_API_DESCRIBE_CLUSTER, 0, 1, kp_handle_describe_cluster, true },
+	{ KP_API_CONSUMER_GROUP_HEARTBEAT, 0, 1, kp_handle_consumer_group_heartbeat, false },
+	{ KP_API_CONSUMER_GROUP_DESCRIBE, 0, 1, kp_handle_consumer_group_describe, false },
 };
 const int kp_api_entry_count = (int)(sizeof(kp_api_entries) / sizeof(kp_api_entries[0]));
 
-const struct kp_api_entry *kp_api_served(int16_t api_key, struct kp_api_entry *out)
+const struct kp_api_entry *kp_api_served(const struct kp_broker *b, int16_t api_key,
+					 struct kp_api_entry *out)
 {
 	const struct kp_api_info *info = kp_api_lookup(api_key);
 
 	if (!info)
 		return NULL;
 	for (int i = 0; i < kp_api_entry_count; i++) {
-		if (kp_api_entries[i].api_key != api_key)
+		if (kp_api_entries[i].api_key != api_key ||
+		    (kp_api_entries[i].cluster_only && !b->cluster))
 			continue;
 		*out = kp_api_entries[i];
 		if (out->max_version > info->max_version)
@@ -165,7 +175,7 @@ int kp_broker_on_frame(kp_net_conn *conn, uint8_t *frame, size_t len, void *opaq
 
 	if (!rq)
 		return -1;
-	const struct kp_api_entry *e = kp_api_served(rq->api_key, &entry);
+	const struct kp_api_entry *e = kp_api_served(b, rq->api_key, &entry);
 
 	if (!e || rq->version < e->min_version || rq->version > e->max_version) {
 		if (rq->api_key == KP_API_API_VERSIONS) {
@@ -210,6 +220,7 @@ void kp_broker_on_close(kp_net_conn *conn, void *opaque)
 	struct kp_session *s = kp_net_conn_session(conn);
 
 	kp_purgatory_conn_closed(((struct kp_broker *)opaque)->purgatory, conn);
+	kp_forward_conn_closed(opaque, conn);
 	if (s)
 		kp_diag_debug("closing connection from %s: listener %s, principal %s, client %s %s",
 			      kp_net_conn_peer(conn), s->listener, s->principal,

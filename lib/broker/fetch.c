@@ -200,8 +200,10 @@ static int fetch_partition(struct kp_request *rq, struct kp_topic *t, int16_t to
 		bud->error = true;
 		return 0;
 	}
-	if (!kp_partition_online(p)) {
-		out->error_code = KP_ERR_KAFKA_STORAGE_ERROR;
+	if (p->follower || !kp_partition_online(p)) {
+		/* a cluster member that does not lead it; replicas' fetches come with replication */
+		out->error_code = p->follower ? KP_ERR_NOT_LEADER_OR_FOLLOWER
+					      : KP_ERR_KAFKA_STORAGE_ERROR;
 		bud->error = true;
 		return 0;
 	}

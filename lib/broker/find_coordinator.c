@@ -9,6 +9,7 @@
  */
 #include <string.h>
 
+#include "broker/cluster.h"
 #include "broker/internal.h"
 
 typedef struct kp_find_coordinator_response_coordinator fc_coord;
@@ -27,6 +28,10 @@ static void lookup(struct kp_request *rq, int8_t key_type, const char *key, fc_c
 		out->error_code = KP_ERR_COORDINATOR_NOT_AVAILABLE;
 	} else if (key_type != 0) {
 		out->error_code = KP_ERR_INVALID_REQUEST;
+	} else if (rq->broker->cluster) {
+		out->error_code = kp_broker_cluster_coordinator(rq, out->key, &out->node_id,
+								(const char **)&out->host,
+								&out->port);
 	} else if (!kp_group_log_topic(rq->broker, &out->error_code)) {
 		/* __consumer_offsets is created when first needed, as Kafka does */
 	} else {

@@ -201,6 +201,8 @@ int16_t kp_group_log_append(struct kp_broker *b, const char *group_id, kp_batch_
 	if (!t)
 		return error;
 	p = kp_topic_partition(t, kp_group_log_partition_for(group_id, t->partition_count));
+	if (p && p->follower)
+		return KP_ERR_NOT_COORDINATOR; /* a cluster: another broker leads the partition */
 	if (!p || !kp_partition_online(p))
 		return KP_ERR_COORDINATOR_NOT_AVAILABLE;
 	if (kp_batch_builder_count(bb) == 0)

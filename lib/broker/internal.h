@@ -44,6 +44,9 @@ struct kp_broker {
 	struct event *flush_tick;     /* log.flush.interval.ms checks, or NULL */
 	kp_group_coord *groups;       /* the group coordinator (lib/group) */
 	struct event *group_tick;     /* its deadlines, checked every KP_GROUP_TICK_MS */
+	struct kp_broker_cluster *cluster; /* a KRaft cluster member (cluster.h); NULL: single node */
+	bool failed;                  /* kp_broker_fail: kp_broker_run returns -1 with `fatal` */
+	kp_error fatal;
 };
 
 /* How often the group coordinator's deadlines are checked (session and rebalance timeouts). */
@@ -67,14 +70,33 @@ struct kp_api_entry {
 	int16_t api_key;
 	int16_t min_version, max_version; /* served; max clamped to the schema's */
 	kp_api_handler handler;
+	bool cluster_only;                /* served only by a KRaft cluster member */
 };
 
 /* kp_api_entries / kp_api_entry_count - the dispatch table, sorted by key. */
 extern const struct kp_api_entry kp_api_entries[];
 extern const int kp_api_entry_count;
 
-/* kp_api_served - the entry for `api_key` with its max clamped to the schema, or NULL. */
-const struct kp_api_entry *kp_api_served(int16_t api_key, struct kp_api_entry *out);
+/*
+ * kp_api_served - the entry for `api_key` served by `b` (cluster-only APIs
+ * only in a cluster) with its max clamped to the schema, or NULL.
+ */
+const struct kp_api_entry *kp_api_served(const struct kp_broker *b, int16_t api_key,
+					 struct kp_api_entry *out);
+
+/*
+ * kp_broker_listen - bind every listener of b->net (kp_broker_start does
+ * it at once on a single node; a cluster member once caught up). Returns
+ * 0, or -1 with KP_EIO.
+ */
+int kp_broker_listen(struct kp_broker *b, kp_error *err);
+
+/*
+ * kp_broker_fail - a fatal error (the metadata log failed, the listeners
+ * could not open, registration timed out): log it at ERROR, remember it
+ * for kp_broker_run (which then returns -1) and stop.
+ */
+void kp_broker_fail(struct kp_broker *b, const kp_error *err);
 
 /*
  * kp_broker_on_frame / kp_broker_on_hangup / kp_broker_on_close - the net
@@ -129,7 +151,9 @@ struct kp_topic *kp_broker_auto_create(struct kp_broker *b, const char *name, bo
 
 /*
  * kp_broker_create_topic - create `name` with `partitions`, logging it at
- * INFO. Returns the topic or NULL with a Kafka error in *error_code.
+ * INFO. Returns the topic or NULL with a Kafka error in *error_code. A
+ * cluster member asks the controller instead (forward.h) and returns NULL
+ * with LEADER_NOT_AVAILABLE: the topic arrives with the metadata image.
  */
 struct kp_topic *kp_broker_create_topic(struct kp_broker *b, const char *name, int32_t partitions,
 					int16_t *error_code);
@@ -157,6 +181,29 @@ int kp_handle_produce(struct kp_request *rq, kp_error *err);
 int kp_handle_fetch(struct kp_request *rq, kp_error *err);
 int kp_handle_list_offsets(struct kp_request *rq, kp_error *err);
 int kp_handle_create_topics(struct kp_request *rq, kp_error *err);
+/* A KRaft cluster member's: forwarded to the controller, or answered from the image. */
+int kp_handle_forwarded(struct kp_request *rq, kp_error *err);
+int kp_handle_describe_cluster(struct kp_request *rq, kp_error *err);
+int kp_handle_describe_configs(struct kp_request *rq, kp_error *err);
+/*
+ * kp_metadata_from_image - Metadata answered from the image
+ * (metadata_image.c), for a cluster member. 0 or -1 with KP_ENOMEM.
+ */
+int kp_metadata_from_image(struct kp_request *rq, kp_error *err);
+
+/* Kafka's internal topics (Topic.isInternal): __consumer_offsets, __transaction_state. */
+bool kp_topic_name_internal(const char *name);
+
+/*
+ * Kafka's AclEntry.supportedOperations as bit fields (bit = AclOperation
+ * code): TOPIC READ 3, WRITE 4, CREATE 5, DELETE 6, ALTER 7, DESCRIBE 8,
+ * DESCRIBE_CONFIGS 10, ALTER_CONFIGS 11; CLUSTER CREATE 5, ALTER 7,
+ * DESCRIBE 8, CLUSTER_ACTION 9, DESCRIBE_CONFIGS 10, ALTER_CONFIGS 11,
+ * IDEMPOTENT_WRITE 12. INT32_MIN: not asked for (KIP-430).
+ */
+#define KP_TOPIC_OPERATIONS 0x0df8
+#define KP_CLUSTER_OPERATIONS 0x1fa0
+#define KP_OPERATIONS_NOT_ASKED INT32_MIN
 
 /* The group coordinator's handlers (group_*.c, find_coordinator.c, offset_*.c). */
 int kp_handle_find_coordinator(struct kp_request *rq, kp_error *err);

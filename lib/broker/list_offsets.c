@@ -114,8 +114,9 @@ static int answer_partition(struct kp_request *rq, struct kp_topic *t,
 		out->error_code = KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
 		return 0;
 	}
-	if (!kp_partition_online(p)) {
-		out->error_code = KP_ERR_KAFKA_STORAGE_ERROR;
+	if (p->follower || !kp_partition_online(p)) {
+		out->error_code = p->follower ? KP_ERR_NOT_LEADER_OR_FOLLOWER
+					      : KP_ERR_KAFKA_STORAGE_ERROR;
 		return 0;
 	}
 	out->error_code = lookup(p, rp->timestamp, &offset, &timestamp);

@@ -25,19 +25,7 @@
 typedef struct kp_metadata_response_metadata_response_topic md_topic;
 typedef struct kp_metadata_response_metadata_response_partition md_partition;
 
-/*
- * Kafka's AclEntry.supportedOperations as bit fields (bit = AclOperation
- * code): TOPIC READ 3, WRITE 4, CREATE 5, DELETE 6, ALTER 7, DESCRIBE 8,
- * DESCRIBE_CONFIGS 10, ALTER_CONFIGS 11; CLUSTER CREATE 5, ALTER 7,
- * DESCRIBE 8, CLUSTER_ACTION 9, DESCRIBE_CONFIGS 10, ALTER_CONFIGS 11,
- * IDEMPOTENT_WRITE 12.
- */
-#define TOPIC_OPERATIONS 0x0df8
-#define CLUSTER_OPERATIONS 0x1fa0
-#define OPERATIONS_NOT_ASKED INT32_MIN
-
-/* is_internal - Kafka's internal topics (Topic.isInternal), not every "__" name. */
-static bool is_internal(const char *name)
+bool kp_topic_name_internal(const char *name)
 {
 	return strcmp(name, "__consumer_offsets") == 0 || strcmp(name, "__transaction_state") == 0;
 }
@@ -92,13 +80,13 @@ static int fill_topic(struct kp_request *rq, struct kp_topic *t, const char *nam
 
 	memset(out, 0, sizeof(*out));
 	out->topic_authorized_operations =
-		req->include_topic_authorized_operations ? TOPIC_OPERATIONS : OPERATIONS_NOT_ASKED;
+		req->include_topic_authorized_operations ? KP_TOPIC_OPERATIONS : KP_OPERATIONS_NOT_ASKED;
 	out->error_code = error;
 	out->name = t ? t->name : (char *)name;
 	if (!t)
 		return 0;
 	out->topic_id = t->id;
-	out->is_internal = is_internal(t->name);
+	out->is_internal = kp_topic_name_internal(t->name);
 	return fill_partitions(rq, t, out);
 }
 
@@ -156,6 +144,8 @@ int kp_handle_metadata(struct kp_request *rq, kp_error *err)
 	const char *host;
 	int port;
 
+	if (rq->broker->cluster)
+		return kp_metadata_from_image(rq, err);
 	if (!resp || !brk)
 		return kp_error_set(err, KP_ENOMEM, "out of memory");
 	advertised(rq->broker, &host, &port);
@@ -168,7 +158,7 @@ int kp_handle_metadata(struct kp_request *rq, kp_error *err)
 	resp->cluster_id = rq->broker->cluster_id;
 	resp->controller_id = rq->broker->cfg.node_id;
 	resp->cluster_authorized_operations =
-		req->include_cluster_authorized_operations ? CLUSTER_OPERATIONS : OPERATIONS_NOT_ASKED;
+		req->include_cluster_authorized_operations ? KP_CLUSTER_OPERATIONS : KP_OPERATIONS_NOT_ASKED;
 	bool all = req->topics_count < 0 || (rq->version == 0 && req->topics_count == 0);
 	int rc = all ? fill_all_topics(rq, resp) : fill_requested_topics(rq, req, resp);
 

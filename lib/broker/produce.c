@@ -185,6 +185,8 @@ static int produce_topic(struct kp_request *rq, const struct kp_produce_request_
 			pr->error_code = acks_error;
 		} else if (!p) {
 			pr->error_code = KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+		} else if (p->follower) {
+			pr->error_code = KP_ERR_NOT_LEADER_OR_FOLLOWER; /* a cluster: led elsewhere */
 		} else if (!kp_partition_online(p)) {
 			pr->error_code = KP_ERR_KAFKA_STORAGE_ERROR;
 		} else if (internal_refused(rq, td->name)) {

@@ -26,12 +26,7 @@
 /* The suffix of a partition directory being created (see kp_topics_create). */
 #define STAGED_SUFFIX ".creating"
 
-struct kp_topics {
-	char *dir;
-	struct kp_log_config logcfg;
-	struct kp_topic **v;
-	size_t n, cap;
-};
+#include "broker/topics_internal.h"
 
 kp_topics *kp_topics_new(const char *dir, const struct kp_log_config *cfg)
 {
@@ -48,12 +43,15 @@ kp_topics *kp_topics_new(const char *dir, const struct kp_log_config *cfg)
 	return t;
 }
 
-static void topic_free(struct kp_topic *topic)
+void kp_topics_topic_free(struct kp_topic *topic)
 {
 	if (!topic)
 		return;
-	for (int32_t i = 0; i < topic->partition_count; i++)
+	for (int32_t i = 0; i < topic->partition_count; i++) {
 		kp_log_close(topic->partitions[i].log);
+		free(topic->partitions[i].replicas);
+		free(topic->partitions[i].isr);
+	}
 	free(topic->partitions);
 	free(topic->name);
 	free(topic);
@@ -64,7 +62,7 @@ void kp_topics_free(kp_topics *t)
 	if (!t)
 		return;
 	for (size_t i = 0; i < t->n; i++)
-		topic_free(t->v[i]);
+		kp_topics_topic_free(t->v[i]);
 	free(t->v);
 	free(t->dir);
 	free(t);
@@ -139,7 +137,7 @@ void kp_topics_flush(kp_topics *t)
 		}
 }
 
-static int topics_add(kp_topics *t, struct kp_topic *topic, kp_error *err)
+int kp_topics_add(kp_topics *t, struct kp_topic *topic, kp_error *err)
 {
 	if (t->n == t->cap) {
 		size_t cap = t->cap ? t->cap * 2 : 16;
@@ -154,7 +152,7 @@ static int topics_add(kp_topics *t, struct kp_topic *topic, kp_error *err)
 	return 0;
 }
 
-static struct kp_topic *topic_alloc(const char *name, int32_t partitions)
+struct kp_topic *kp_topics_topic_alloc(const char *name, int32_t partitions)
 {
 	struct kp_topic *topic = calloc(1, sizeof(*topic));
 
@@ -163,7 +161,7 @@ static struct kp_topic *topic_alloc(const char *name, int32_t partitions)
 	topic->name = strdup(name);
 	topic->partitions = calloc((size_t)partitions, sizeof(*topic->partitions));
 	if (!topic->name || !topic->partitions) {
-		topic_free(topic);
+		kp_topics_topic_free(topic);
 		return NULL;
 	}
 	topic->partition_count = partitions;
@@ -172,8 +170,8 @@ static struct kp_topic *topic_alloc(const char *name, int32_t partitions)
 	return topic;
 }
 
-/* partition_dir - "DIR/TOPIC-N", or the staging name "DIR/.TOPIC-N.creating", into `out`. */
-static void partition_dir(const char *dir, const char *topic, int32_t i, bool staged, char *out,
+/* kp_topics_partition_dir - "DIR/TOPIC-N", or the staging name "DIR/.TOPIC-N.creating", into `out`. */
+void kp_topics_partition_dir(const char *dir, const char *topic, int32_t i, bool staged, char *out,
 			  size_t outlen)
 {
 	if (staged)
@@ -182,8 +180,8 @@ static void partition_dir(const char *dir, const char *topic, int32_t i, bool st
 		snprintf(out, outlen, "%s/%s-%d", dir, topic, (int)i);
 }
 
-/* write_partition_metadata - PDIR/partition.metadata as Kafka writes it, atomically. */
-static int write_partition_metadata(const char *pdir, const kp_uuid *id, kp_error *err)
+/* kp_topics_write_partition_metadata - PDIR/partition.metadata as Kafka writes it, atomically. */
+int kp_topics_write_partition_metadata(const char *pdir, const kp_uuid *id, kp_error *err)
 {
 	char path[PATH_MAX + 32], text[64], idtext[KP_UUID_STR_LEN + 1];
 
@@ -193,8 +191,8 @@ static int write_partition_metadata(const char *pdir, const kp_uuid *id, kp_erro
 	return kp_write_file_atomic(path, text, err);
 }
 
-/* read_partition_metadata - the topic id in `pdir`'s partition.metadata; -1 if absent/bad. */
-static int read_partition_metadata(const char *pdir, kp_uuid *id)
+/* kp_topics_read_partition_metadata - the topic id in `pdir`'s partition.metadata; -1 if absent/bad. */
+int kp_topics_read_partition_metadata(const char *pdir, kp_uuid *id)
 {
 	char path[PATH_MAX + 32], line[256];
 	int rc = -1;
@@ -231,7 +229,7 @@ static int open_partitions(const kp_topics *t, const char *dir, struct kp_topic 
 	char pdir[PATH_MAX];
 
 	for (int32_t i = 0; i < topic->partition_count; i++) {
-		partition_dir(dir, topic->name, i, false, pdir, sizeof(pdir));
+		kp_topics_partition_dir(dir, topic->name, i, false, pdir, sizeof(pdir));
 		if (kp_log_open(pdir, &t->logcfg, &topic->partitions[i].log, err) == 0)
 			continue;
 		if (!offline_ok || err->code == KP_ENOMEM)
@@ -263,19 +261,19 @@ static int stage_partitions(const kp_topics *t, const struct kp_topic *topic, kp
 	char pdir[PATH_MAX];
 
 	for (int32_t i = 0; i < topic->partition_count; i++) {
-		partition_dir(t->dir, topic->name, i, true, pdir, sizeof(pdir));
+		kp_topics_partition_dir(t->dir, topic->name, i, true, pdir, sizeof(pdir));
 		if (kp_remove_dir_files(pdir, err) < 0)
 			return -1;
 		if (mkdir(pdir, 0755) < 0)
 			return kp_error_errno(err, "cannot create %s", pdir);
-		if (write_partition_metadata(pdir, &topic->id, err) < 0)
+		if (kp_topics_write_partition_metadata(pdir, &topic->id, err) < 0)
 			return -1;
 	}
 	return kp_fsync_dir(t->dir, err);
 }
 
-/* move_aside - rename directory `path` to PATH.<ms>-stray, with a WARN. */
-static int move_aside(const char *path, kp_error *err)
+/* kp_topics_move_aside - rename directory `path` to PATH.<ms>-stray, with a WARN. */
+int kp_topics_move_aside(const char *path, kp_error *err)
 {
 	char stray[PATH_MAX + 40];
 
@@ -291,13 +289,13 @@ static int commit_one(const kp_topics *t, const struct kp_topic *topic, int32_t 
 {
 	char staged[PATH_MAX], final[PATH_MAX];
 
-	partition_dir(t->dir, topic->name, i, true, staged, sizeof(staged));
-	partition_dir(t->dir, topic->name, i, false, final, sizeof(final));
+	kp_topics_partition_dir(t->dir, topic->name, i, true, staged, sizeof(staged));
+	kp_topics_partition_dir(t->dir, topic->name, i, false, final, sizeof(final));
 	if (rename(staged, final) == 0)
 		return 0;
 	if (errno != ENOTEMPTY && errno != EEXIST)
 		return kp_error_errno(err, "cannot rename %s to %s", staged, final);
-	if (move_aside(final, err) < 0)
+	if (kp_topics_move_aside(final, err) < 0)
 		return -1;
 	if (rename(staged, final) < 0)
 		return kp_error_errno(err, "cannot rename %s to %s", staged, final);
@@ -328,7 +326,7 @@ static void abandon_partitions(const kp_topics *t, struct kp_topic *topic, int32
 	for (int32_t i = 0; i < topic->partition_count; i++) {
 		kp_log_close(topic->partitions[i].log);
 		topic->partitions[i].log = NULL;
-		partition_dir(t->dir, topic->name, i, i < renamed_from, pdir, sizeof(pdir));
+		kp_topics_partition_dir(t->dir, topic->name, i, i < renamed_from, pdir, sizeof(pdir));
 		if (kp_remove_dir_files(pdir, &err) < 0)
 			kp_diag_warn("after failing to create topic %s: %s", topic->name, err.msg);
 	}
@@ -345,20 +343,20 @@ int kp_topics_create(kp_topics *t, const char *name, int32_t partitions, struct 
 		return kp_error_kafka(err, KP_ERR_TOPIC_ALREADY_EXISTS, "topic '%s' already exists", name);
 	if (partitions < 1 || partitions > KP_TOPIC_MAX_PARTITIONS)
 		return kp_error_kafka(err, KP_ERR_INVALID_PARTITIONS, "invalid partition count %d", partitions);
-	struct kp_topic *topic = topic_alloc(name, partitions);
+	struct kp_topic *topic = kp_topics_topic_alloc(name, partitions);
 	int32_t renamed_from = partitions;
 
 	if (!topic)
 		return kp_error_set(err, KP_ENOMEM, "out of memory");
 	if (kp_uuid_random(&topic->id, err) < 0 || stage_partitions(t, topic, err) < 0 ||
 	    commit_partitions(t, topic, &renamed_from, err) < 0 ||
-	    open_partitions(t, t->dir, topic, false, err) < 0 || topics_add(t, topic, err) < 0)
+	    open_partitions(t, t->dir, topic, false, err) < 0 || kp_topics_add(t, topic, err) < 0)
 		goto fail;
 	*out = topic;
 	return 0;
 fail:
 	abandon_partitions(t, topic, renamed_from);
-	topic_free(topic);
+	kp_topics_topic_free(topic);
 	return -1;
 }
 
@@ -405,8 +403,8 @@ static int read_topic_id(const char *dir, struct kp_topic *topic)
 	kp_uuid id;
 
 	for (int32_t i = 0; i < topic->partition_count; i++) {
-		partition_dir(dir, topic->name, i, false, pdir, sizeof(pdir));
-		if (read_partition_metadata(pdir, &id) < 0) {
+		kp_topics_partition_dir(dir, topic->name, i, false, pdir, sizeof(pdir));
+		if (kp_topics_read_partition_metadata(pdir, &id) < 0) {
 			kp_diag_warn("skipping topic %s: %s has no valid partition.metadata", topic->name,
 				     pdir);
 			return -1;
@@ -423,16 +421,16 @@ static int read_topic_id(const char *dir, struct kp_topic *topic)
 
 static int topic_load(kp_topics *t, const char *dir, const char *name, kp_error *err)
 {
-	struct kp_topic *topic = topic_alloc(name, count_partitions(dir, name));
+	struct kp_topic *topic = kp_topics_topic_alloc(name, count_partitions(dir, name));
 
 	if (!topic)
 		return kp_error_set(err, KP_ENOMEM, "out of memory");
 	if (read_topic_id(dir, topic) < 0) {
-		topic_free(topic);
+		kp_topics_topic_free(topic);
 		return 0;
 	}
-	if (open_partitions(t, dir, topic, true, err) < 0 || topics_add(t, topic, err) < 0) {
-		topic_free(topic);
+	if (open_partitions(t, dir, topic, true, err) < 0 || kp_topics_add(t, topic, err) < 0) {
+		kp_topics_topic_free(topic);
 		return -1;
 	}
 	return 0;

@@ -34,6 +34,18 @@ struct kp_partition {
 	int32_t index;
 	int32_t leader_epoch;
 	kp_log *log; /* NULL: offline, the log could not be opened (kp_partition_online) */
+	/*
+	 * In a KRaft cluster, the partition's state from the metadata image
+	 * (Kafka's PartitionRegistration, kept by its Partition object). On a
+	 * single node: follower false, the rest zero.
+	 */
+	bool follower;           /* this broker is not the leader: NOT_LEADER_OR_FOLLOWER */
+	bool hosted;             /* this broker is a replica: `log` belongs here */
+	int32_t leader;          /* the leader's broker id, -1 for none */
+	int32_t partition_epoch;
+	int32_t *replicas;       /* owned; replica_count of them */
+	int32_t *isr;            /* owned; isr_count of them */
+	int32_t replica_count, isr_count;
 };
 
 struct kp_topic {
@@ -107,6 +119,58 @@ int64_t kp_partition_high_watermark(const struct kp_partition *p);
  * KAFKA_STORAGE_ERROR, and Metadata shows it with leader -1.
  */
 bool kp_partition_online(const struct kp_partition *p);
+
+/* ---- a KRaft broker's registry follows the metadata image (topics_cluster.c) ---- */
+
+/*
+ * kp_topics_add_empty - register topic `name` with id `id` and
+ * `partitions` partitions (1..KP_TOPIC_MAX_PARTITIONS) whose logs are not
+ * open (not hosted here until kp_topics_open_replica). Nothing is written
+ * to disk. Returns 0 and *out (owned by `t`), or -1 with KP_EKAFKA
+ * (TOPIC_ALREADY_EXISTS for a name taken, INVALID_PARTITIONS) or KP_ENOMEM.
+ */
+int kp_topics_add_empty(kp_topics *t, const char *name, const kp_uuid *id, int32_t partitions,
+			struct kp_topic **out, kp_error *err);
+
+/*
+ * kp_topics_grow - give `topic` `partitions` partitions (CreatePartitions:
+ * only more); the new ones are not hosted. Returns 0, or -1 with
+ * KP_EINVAL (fewer) or KP_ENOMEM; `topic` then keeps its partitions.
+ */
+int kp_topics_grow(struct kp_topic *topic, int32_t partitions, kp_error *err);
+
+/*
+ * kp_topics_open_replica - host partition `index` of `topic` here: open
+ * (recovering) DIR/TOPIC-N when its partition.metadata names this topic
+ * id, else move whatever is there aside (TOPIC-N.<ms>-stray, WARN: a log
+ * of a deleted topic of the same name) and create it, partition.metadata
+ * first (Kafka's LogManager.getOrCreateLog). Returns 0, or -1 with
+ * KP_EIO / KP_ECORRUPT / KP_ENOMEM (the partition stays unhosted).
+ */
+int kp_topics_open_replica(kp_topics *t, struct kp_topic *topic, int32_t index, kp_error *err);
+
+/*
+ * kp_topics_drop_replica - stop hosting partition `index` of `topic` here
+ * (reassigned away; Kafka's StopReplica with deletion): close its log and
+ * remove its directory. Returns 0, or -1 with KP_EIO (it is not hosted
+ * any more either way).
+ */
+int kp_topics_drop_replica(kp_topics *t, struct kp_topic *topic, int32_t index, kp_error *err);
+
+/*
+ * kp_topics_delete - forget `topic`: close its logs and remove the
+ * directories of the partitions hosted here (Kafka's LogManager.asyncDelete,
+ * done at once). `topic` is freed. Returns 0, or -1 with KP_EIO when a
+ * directory could not be removed (the topic is forgotten anyway).
+ */
+int kp_topics_delete(kp_topics *t, struct kp_topic *topic, kp_error *err);
+
+/*
+ * kp_partition_set_ids - copy `n` broker ids into *dst (replacing and
+ * freeing what it held; *count gets n). Returns 0 or -1 (out of memory,
+ * *dst unchanged).
+ */
+int kp_partition_set_ids(int32_t **dst, int32_t *count, const int32_t *ids, int32_t n);
 
 /* kp_topics_flush - flush every log; logs failures at ERROR. */
 void kp_topics_flush(kp_topics *t);

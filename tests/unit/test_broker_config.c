@@ -216,6 +216,54 @@ static void test_file_steps(void **state)
 	assert_int_equal(rmdir(dir), 0);
 }
 
+/* A KRaft broker's quorum settings (config_quorum.c): parsed, defaulted and checked. */
+static void test_quorum_settings(void **state)
+{
+	const char *single[] = { "log.dirs=/tmp/a,/tmp/b", NULL };
+	const char *member[] = { "node.id=11", "log.dirs=/tmp/a,/tmp/b", "cluster.id=abc",
+				 "controller.quorum.voters=1@127.0.0.1:9093, 2@[::1]:9094",
+				 "controller.listener.names=CONTROLLER,OTHER", "broker.rack=r1", NULL };
+	const char *bad[][4] = {
+		{ "node.id=5", "controller.quorum.voters=1@h:1", NULL }, /* no listener names */
+		{ "controller.quorum.voters=1@h:1", "controller.listener.names=C",
+		  "node.id=1", NULL },                                  /* a voter: combined */
+		{ "controller.quorum.voters=x@h:1", "controller.listener.names=C", NULL },
+		{ "controller.quorum.voters=1@h", "controller.listener.names=C", NULL },
+		{ "controller.quorum.bootstrap.servers=h:1", "controller.listener.names=C", NULL },
+		{ "controller.quorum.voters=1@h:1", "controller.listener.names=C",
+		  "process.roles=broker,controller", NULL },
+	};
+	struct kp_broker_config cfg;
+	kp_config *c = config_of(single);
+	kp_error err;
+
+	assert_int_equal(kp_broker_config_parse(c, &cfg, &err), 0);
+	assert_false(kp_broker_config_is_cluster(&cfg));
+	kp_broker_config_clear(&cfg);
+	kp_config_free(c);
+	c = config_of(member);
+	assert_int_equal(kp_broker_config_parse(c, &cfg, &err), 0);
+	assert_true(kp_broker_config_is_cluster(&cfg));
+	assert_int_equal(cfg.quorum.n_voters, 2);
+	assert_int_equal(cfg.quorum.voters[1].id, 2);
+	assert_string_equal(cfg.quorum.voters[1].host, "::1");
+	assert_int_equal(cfg.quorum.voters[1].port, 9094);
+	assert_string_equal(cfg.quorum.controller_listener, "CONTROLLER");
+	assert_string_equal(cfg.quorum.metadata_log_dir, "/tmp/a");
+	assert_string_equal(cfg.quorum.rack, "r1");
+	assert_string_equal(cfg.cluster_id, "abc");
+	assert_int_equal(cfg.quorum.heartbeat_interval_ms, 2000);
+	assert_int_equal(cfg.quorum.session_timeout_ms, 9000);
+	kp_broker_config_clear(&cfg);
+	kp_config_free(c);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		c = config_of(bad[i]);
+		assert_int_equal(kp_broker_config_parse(c, &cfg, &err), -1);
+		assert_int_equal(err.code, KP_EINVAL);
+		kp_config_free(c);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -227,6 +275,7 @@ int main(void)
 		cmocka_unit_test(test_uuid_text),
 		cmocka_unit_test(test_net_and_client_headers),
 		cmocka_unit_test(test_file_steps),
+		cmocka_unit_test(test_quorum_settings),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

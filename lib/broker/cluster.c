@@ -1,0 +1,232 @@
+/*
+ * cluster.c - the life of a KRaft broker: its Raft observer feeding the
+ * image, the lifecycle manager, opening the listeners once caught up, and
+ * the controlled shutdown; see cluster.h.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "broker/cluster.h"
+#include "broker/forward.h"
+#include "broker/internal.h"
+#include "controller/raft_node.h"
+#include "util/diag.h"
+
+static void on_record(void *opaque, const struct kp_metadata_record *rec, int64_t offset,
+		      int32_t epoch)
+{
+	struct kp_broker_cluster *c = opaque;
+	kp_error err;
+
+	if (kp_image_apply(c->image, rec, offset, epoch, &err) < 0)
+		kp_diag_error("cannot apply %s at metadata offset %lld: %s",
+			      kp_metadata_record_name(rec->type), (long long)offset, err.msg);
+	c->dirty = true;
+}
+
+/* maybe_serve - open the listeners once caught up (controller's word) and published. */
+static void maybe_serve(struct kp_broker_cluster *c)
+{
+	enum kp_broker_state s = kp_lifecycle_state(c->lifecycle);
+	kp_error err;
+
+	if (c->listening || !c->published || (s != KP_BROKER_RECOVERY && s != KP_BROKER_RUNNING))
+		return;
+	c->listening = true;
+	if (kp_broker_listen(c->b, &err) < 0) {
+		kp_broker_fail(c->b, &err);
+		return;
+	}
+	kp_lifecycle_set_ready_to_unfence(c->lifecycle);
+}
+
+static void on_committed(void *opaque, int64_t high_watermark)
+{
+	struct kp_broker_cluster *c = opaque;
+
+	if (c->dirty || !c->published) {
+		c->dirty = false;
+		kp_broker_cluster_publish(c->b);
+	}
+	if (!c->published) {
+		c->published = true;
+		kp_diag_info("caught up with the metadata log: %zu topic(s), %zu broker(s), "
+			     "offset %lld", kp_image_topic_count(c->image),
+			     kp_image_broker_count(c->image),
+			     (long long)kp_image_last_offset(c->image));
+		maybe_serve(c);
+	}
+}
+
+static void on_leader(void *opaque, int32_t epoch, int32_t leader_id)
+{
+	kp_diag_info("metadata quorum epoch %d: leader %d", epoch, leader_id);
+}
+
+static void on_fatal(void *opaque, const kp_error *err)
+{
+	struct kp_broker_cluster *c = opaque;
+
+	kp_broker_fail(c->b, err);
+}
+
+static int64_t metadata_offset(void *opaque)
+{
+	struct kp_broker_cluster *c = opaque;
+
+	return kp_raft_node_last_applied(c->raft);
+}
+
+static void on_state(void *opaque, enum kp_broker_state s)
+{
+	struct kp_broker_cluster *c = opaque;
+	kp_error err;
+
+	if (s == KP_BROKER_RECOVERY || s == KP_BROKER_RUNNING) {
+		maybe_serve(c);
+	} else if (s == KP_BROKER_SHUTTING_DOWN && c->stopping) {
+		kp_broker_stop(c->b);
+	} else if (s == KP_BROKER_SHUTTING_DOWN) {
+		kp_error_set(&err, KP_EIO, "could not register with the controller quorum");
+		kp_broker_fail(c->b, &err);
+	}
+}
+
+/* raft_config - the observer's settings from the broker's quorum settings. */
+static void raft_config(const struct kp_broker *b, struct kp_raft_node_config *rc)
+{
+	const struct kp_broker_quorum_config *q = &b->cfg.quorum;
+
+	kp_raft_node_config_init(rc, b->cfg.node_id);
+	for (int i = 0; i < q->n_voters && i < KP_RAFT_MAX_VOTERS; i++) {
+		rc->voters[i].id = q->voters[i].id;
+		snprintf(rc->voters[i].host, sizeof(rc->voters[i].host), "%s", q->voters[i].host);
+		rc->voters[i].port = q->voters[i].port;
+		rc->n_voters = i + 1;
+	}
+	snprintf(rc->listener_name, sizeof(rc->listener_name), "%s", q->controller_listener);
+	snprintf(rc->log_dir, sizeof(rc->log_dir), "%s", q->metadata_log_dir);
+	snprintf(rc->cluster_id, sizeof(rc->cluster_id), "%s", b->cluster_id);
+	rc->election_timeout_ms = q->election_timeout_ms;
+	rc->fetch_timeout_ms = q->fetch_timeout_ms;
+	rc->request_timeout_ms = q->request_timeout_ms;
+	rc->retry_backoff_ms = q->retry_backoff_ms;
+}
+
+static int make_lifecycle(struct kp_broker_cluster *c, kp_error *err)
+{
+	const struct kp_broker_config *cfg = &c->b->cfg;
+	struct kp_lifecycle_config lc = {
+		.node_id = cfg->node_id,
+		.cluster_id = c->b->cluster_id,
+		.listeners = cfg->advertised,
+		.n_listeners = cfg->advertised_count,
+		.rack = cfg->quorum.rack,
+		.heartbeat_interval_ms = cfg->quorum.heartbeat_interval_ms,
+		.session_timeout_ms = cfg->quorum.session_timeout_ms,
+		.initial_registration_timeout_ms = cfg->quorum.initial_registration_timeout_ms,
+	};
+	struct kp_lifecycle_callbacks lcb = {
+		.metadata_offset = metadata_offset, .on_state = on_state, .opaque = c,
+	};
+
+	c->channel = kp_controller_channel_new(c->b->base, &cfg->quorum, c->raft, cfg->node_id, err);
+	if (!c->channel)
+		return -1;
+	c->lifecycle = kp_lifecycle_new(c->b->base, c->channel, &lc, &lcb, err);
+	return c->lifecycle ? 0 : -1;
+}
+
+int kp_broker_cluster_new(struct kp_broker *b, kp_error *err)
+{
+	struct kp_broker_cluster *c = calloc(1, sizeof(*c));
+	struct kp_raft_node_config rc;
+	struct kp_raft_node_callbacks cb = {
+		.on_record = on_record, .on_committed = on_committed, .on_leader = on_leader,
+		.on_fatal = on_fatal, .opaque = c,
+	};
+
+	if (!c)
+		return kp_error_set(err, KP_ENOMEM, "out of memory");
+	b->cluster = c;
+	c->b = b;
+	if (!(c->image = kp_image_new()))
+		return kp_error_set(err, KP_ENOMEM, "out of memory");
+	raft_config(b, &rc);
+	if (!(c->raft = kp_raft_node_new(b->base, &rc, &cb, err)))
+		return -1;
+	return make_lifecycle(c, err);
+}
+
+void kp_broker_cluster_start(struct kp_broker *b)
+{
+	kp_lifecycle_start(b->cluster->lifecycle);
+}
+
+static void shutdown_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct kp_broker *b = arg;
+
+	kp_diag_warn("controlled shutdown not acknowledged within %lld ms; stopping anyway",
+		     (long long)b->cfg.quorum.session_timeout_ms);
+	kp_broker_stop(b);
+}
+
+bool kp_broker_cluster_begin_shutdown(struct kp_broker *b)
+{
+	struct kp_broker_cluster *c = b->cluster;
+	int64_t ms = b->cfg.quorum.session_timeout_ms;
+	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000 * 1000) };
+
+	if (c->stopping || b->stopping)
+		return false; /* a second signal: stop now */
+	c->stopping = true;
+	c->shutdown_timer = event_new(b->base, -1, 0, shutdown_timeout_cb, b);
+	if (!c->shutdown_timer || event_add(c->shutdown_timer, &tv) < 0)
+		return false;
+	kp_lifecycle_begin_controlled_shutdown(c->lifecycle);
+	return true;
+}
+
+void kp_broker_cluster_free(struct kp_broker *b)
+{
+	struct kp_broker_cluster *c = b->cluster;
+
+	if (!c)
+		return;
+	kp_controller_channel *ch = c->channel;
+
+	c->channel = NULL;             /* forward.c: requests failing now are dropped */
+	kp_controller_channel_free(ch); /* its failing requests call back first */
+	kp_forward_free_all(b);
+	kp_lifecycle_free(c->lifecycle);
+	kp_raft_node_free(c->raft);
+	kp_image_free(c->image);
+	if (c->shutdown_timer)
+		event_free(c->shutdown_timer);
+	free(c);
+	b->cluster = NULL;
+}
+
+bool kp_broker_cluster_broker_alive(const struct kp_broker *b, int32_t id)
+{
+	const struct kp_image_broker *ib = kp_image_broker(b->cluster->image, id);
+
+	return ib && !ib->fenced;
+}
+
+int32_t kp_broker_cluster_controller_id(const struct kp_broker *b)
+{
+	const kp_image *img = b->cluster->image;
+
+	if (kp_broker_cluster_broker_alive(b, b->cfg.node_id))
+		return b->cfg.node_id;
+	for (const struct kp_image_broker *ib = kp_image_broker_first(img); ib;
+	     ib = kp_image_broker_next(img, ib))
+		if (!ib->fenced)
+			return ib->id;
+	return -1;
+}

@@ -1,0 +1,139 @@
+/*
+ * forward_error.c - the answer to a forwarded admin request that could
+ * not reach the controller: the request's getErrorResponse in Kafka,
+ * `code` for every topic or resource asked about.
+ */
+#include <string.h>
+
+#include "broker/forward.h"
+#include "broker/internal.h"
+
+static int create_topics(struct kp_request *rq, int16_t code)
+{
+	const struct kp_create_topics_request *req = rq->body;
+	struct kp_create_topics_response *r = kp_create_topics_response_new(&rq->arena, 1);
+	int32_t n = req->topics_count > 0 ? req->topics_count : 0;
+
+	if (!r || !(r->topics = kp_create_topics_response_creatable_topic_result_new(&rq->arena,
+										     (size_t)n + 1)))
+		return -1;
+	for (int32_t i = 0; i < n; i++) {
+		r->topics[i].name = req->topics[i].name;
+		r->topics[i].error_code = code;
+		r->topics[i].num_partitions = -1;
+		r->topics[i].replication_factor = -1;
+	}
+	r->topics_count = n;
+	KP_RESPOND(rq, CREATE_TOPICS, r);
+	return 0;
+}
+
+static int delete_topics(struct kp_request *rq, int16_t code)
+{
+	const struct kp_delete_topics_request *req = rq->body;
+	struct kp_delete_topics_response *r = kp_delete_topics_response_new(&rq->arena, 1);
+	int32_t n = rq->version >= 6 ? req->topics_count : req->topic_names_count;
+
+	n = n > 0 ? n : 0;
+	if (!r || !(r->responses = kp_delete_topics_response_deletable_topic_result_new(
+			    &rq->arena, (size_t)n + 1)))
+		return -1;
+	for (int32_t i = 0; i < n; i++) {
+		r->responses[i].name = rq->version >= 6 ? req->topics[i].name : req->topic_names[i];
+		if (rq->version >= 6)
+			r->responses[i].topic_id = req->topics[i].topic_id;
+		r->responses[i].error_code = code;
+	}
+	r->responses_count = n;
+	KP_RESPOND(rq, DELETE_TOPICS, r);
+	return 0;
+}
+
+static int create_partitions(struct kp_request *rq, int16_t code)
+{
+	const struct kp_create_partitions_request *req = rq->body;
+	struct kp_create_partitions_response *r = kp_create_partitions_response_new(&rq->arena, 1);
+	int32_t n = req->topics_count > 0 ? req->topics_count : 0;
+
+	if (!r || !(r->results = kp_create_partitions_response_create_partitions_topic_result_new(
+			    &rq->arena, (size_t)n + 1)))
+		return -1;
+	for (int32_t i = 0; i < n; i++) {
+		r->results[i].name = req->topics[i].name;
+		r->results[i].error_code = code;
+	}
+	r->results_count = n;
+	KP_RESPOND(rq, CREATE_PARTITIONS, r);
+	return 0;
+}
+
+static int incremental_alter_configs(struct kp_request *rq, int16_t code)
+{
+	const struct kp_incremental_alter_configs_request *req = rq->body;
+	struct kp_incremental_alter_configs_response *r =
+		kp_incremental_alter_configs_response_new(&rq->arena, 1);
+	int32_t n = req->resources_count > 0 ? req->resources_count : 0;
+
+	if (!r || !(r->responses =
+			    kp_incremental_alter_configs_response_alter_configs_resource_response_new(
+				    &rq->arena, (size_t)n + 1)))
+		return -1;
+	for (int32_t i = 0; i < n; i++) {
+		r->responses[i].resource_type = req->resources[i].resource_type;
+		r->responses[i].resource_name = req->resources[i].resource_name;
+		r->responses[i].error_code = code;
+	}
+	r->responses_count = n;
+	KP_RESPOND(rq, INCREMENTAL_ALTER_CONFIGS, r);
+	return 0;
+}
+
+static int alter_configs(struct kp_request *rq, int16_t code)
+{
+	const struct kp_alter_configs_request *req = rq->body;
+	struct kp_alter_configs_response *r = kp_alter_configs_response_new(&rq->arena, 1);
+	int32_t n = req->resources_count > 0 ? req->resources_count : 0;
+
+	if (!r || !(r->responses = kp_alter_configs_response_alter_configs_resource_response_new(
+			    &rq->arena, (size_t)n + 1)))
+		return -1;
+	for (int32_t i = 0; i < n; i++) {
+		r->responses[i].resource_type = req->resources[i].resource_type;
+		r->responses[i].resource_name = req->resources[i].resource_name;
+		r->responses[i].error_code = code;
+	}
+	r->responses_count = n;
+	KP_RESPOND(rq, ALTER_CONFIGS, r);
+	return 0;
+}
+
+void kp_forward_respond_error(struct kp_request *rq, int16_t code)
+{
+	int rc;
+
+	switch (rq->api_key) {
+	case KP_API_CREATE_TOPICS:
+		rc = create_topics(rq, code);
+		break;
+	case KP_API_DELETE_TOPICS:
+		rc = delete_topics(rq, code);
+		break;
+	case KP_API_CREATE_PARTITIONS:
+		rc = create_partitions(rq, code);
+		break;
+	case KP_API_INCREMENTAL_ALTER_CONFIGS:
+		rc = incremental_alter_configs(rq, code);
+		break;
+	case KP_API_ALTER_CONFIGS:
+		rc = alter_configs(rq, code);
+		break;
+	default:
+		rc = -1;
+	}
+	if (rc < 0) {
+		kp_net_conn *conn = rq->conn;
+
+		kp_request_free(rq);
+		kp_net_conn_fail(conn, "cannot answer a forwarded request");
+	}
+}
