@@ -14,6 +14,11 @@
  *   controller.quorum.request.timeout.ms     2000
  *   socket.request.max.bytes, connections.max.idle.ms
  *   cluster.id                               ours: the id to format a new data dir with
+ *   metadata.log.max.record.bytes.between.snapshots 20971520 (KIP-630 snapshots)
+ *   metadata.log.max.snapshot.interval.ms    3600000 (0: never by time)
+ *   metadata.log.segment.bytes               1073741824
+ * A node.id not in controller.quorum.voters runs as an observer until
+ * AddRaftVoter makes it a voter (KIP-853).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,7 +36,9 @@ static const char *const known_keys[] = {
 	"controller.quorum.request.timeout.ms", "socket.request.max.bytes",
 	"connections.max.idle.ms", "cluster.id", "controller.quorum.retry.backoff.ms",
 	"num.partitions", "default.replication.factor", "broker.session.timeout.ms",
-	"broker.heartbeat.interval.ms", "unclean.leader.election.enable", NULL,
+	"broker.heartbeat.interval.ms", "unclean.leader.election.enable",
+	"metadata.log.max.record.bytes.between.snapshots", "metadata.log.max.snapshot.interval.ms",
+	"metadata.log.segment.bytes", NULL,
 };
 
 /* split_hostport - "HOST:PORT" or "[V6]:PORT" into host (hsize bytes) and *port; KP_EINVAL. */
@@ -143,6 +150,17 @@ static int parse_timeouts(const kp_config *c, struct kp_raft_node_config *o, kp_
 	return 0;
 }
 
+/* parse_snapshots - KIP-630's snapshot thresholds and the metadata log's segment size. */
+static int parse_snapshots(const kp_config *c, struct kp_raft_node_config *o, kp_error *err)
+{
+	return kp_config_get_int64(c, "metadata.log.max.record.bytes.between.snapshots", 20971520,
+				   1, INT64_MAX / 2, &o->snapshot_max_bytes, err) < 0 ||
+	       kp_config_get_int64(c, "metadata.log.max.snapshot.interval.ms", 3600000, 0,
+				   INT64_MAX / 2, &o->snapshot_interval_ms, err) < 0 ||
+	       kp_config_get_int64(c, "metadata.log.segment.bytes", 1073741824, 1024, INT32_MAX,
+				   &o->segment_bytes, err) < 0 ? -1 : 0;
+}
+
 /* parse_ids - node.id and the voters. */
 static int parse_ids(const kp_config *c, struct kp_raft_node_config *o, kp_error *err)
 {
@@ -185,7 +203,8 @@ int kp_raft_node_config_parse(const kp_config *c, const char *default_dir,
 	kp_raft_node_config_init(out, -1);
 	snprintf(out->listener_name, sizeof(out->listener_name), "%.*s",
 		 (int)strcspn(names, ", \t"), names);
-	if (parse_ids(c, out, err) < 0 || parse_timeouts(c, out, err) < 0)
+	if (parse_ids(c, out, err) < 0 || parse_timeouts(c, out, err) < 0 ||
+	    parse_snapshots(c, out, err) < 0)
 		return -1;
 	parse_dirs(c, default_dir, out);
 	return 0;
@@ -232,9 +251,18 @@ int kp_controller_config_parse(const kp_config *c, struct kp_controller_config *
 	for (int i = 0; i < o->raft.n_voters; i++)
 		voter = voter || o->raft.voters[i].id == o->raft.node_id;
 	if (!voter)
-		return kp_error_set(err, KP_EINVAL, "node.id %d is not in controller.quorum.voters",
-				    o->raft.node_id);
+		kp_diag_warn("node.id %d is not in controller.quorum.voters: an observer until "
+			     "added (AddRaftVoter)", o->raft.node_id);
 	if (parse_sockets(c, o, err) < 0 || kp_qc_config_parse(c, &o->qc, err) < 0)
 		return -1;
+	for (int i = 0; i < o->n_listeners; i++) { /* our quorum endpoint, as a new voter */
+		const struct kp_ctl_endpoint *l = &o->listeners[i];
+
+		if (i == 0 || strcmp(l->name, o->raft.listener_name) == 0) {
+			o->raft.self.id = o->raft.node_id;
+			snprintf(o->raft.self.host, sizeof(o->raft.self.host), "%s", l->host);
+			o->raft.self.port = l->port;
+		}
+	}
 	return 0;
 }

@@ -35,6 +35,16 @@ static void node_on_leader(void *opaque, int32_t epoch, int32_t leader_id)
 	kp_qc_on_leader(((struct kp_controller *)opaque)->qc, epoch, leader_id);
 }
 
+static void node_on_snapshot(void *opaque, int64_t end_offset, int32_t epoch)
+{
+	kp_qc_on_snapshot(((struct kp_controller *)opaque)->qc, end_offset, epoch);
+}
+
+static const kp_image *node_image(void *opaque)
+{
+	return kp_qc_image(((struct kp_controller *)opaque)->qc);
+}
+
 static void node_on_fatal(void *opaque, const kp_error *err)
 {
 	struct kp_controller *c = opaque;
@@ -52,7 +62,8 @@ static int open_node(struct kp_controller *c, kp_error *err)
 	struct kp_raft_node_config *rc = &c->cfg.raft;
 	struct kp_raft_node_callbacks cb = {
 		.on_record = node_on_record, .on_committed = node_on_committed,
-		.on_leader = node_on_leader, .on_fatal = node_on_fatal, .opaque = c,
+		.on_leader = node_on_leader, .on_fatal = node_on_fatal,
+		.on_snapshot = node_on_snapshot, .image = node_image, .opaque = c,
 	};
 
 	if (kp_mkdir_p(rc->log_dir, err) < 0 ||

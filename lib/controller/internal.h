@@ -41,7 +41,7 @@ struct kp_controller_config {
 
 /*
  * kp_controller_config_parse - `out` from `c` with Kafka's defaults;
- * node.id must be a voter. -1 with KP_EINVAL naming the key.
+ * node.id may be an observer (not a voter). -1 with KP_EINVAL naming the key.
  */
 int kp_controller_config_parse(const kp_config *c, struct kp_controller_config *out,
 			       kp_error *err);

@@ -7,7 +7,7 @@
  * order, rebuilt from the batches on open instead of a checkpoint file
  * (the metadata log is small; snapshots will bound it).
  */
-#include "controller/metadata_log.h"
+#include "controller/metadata_log_internal.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -22,27 +22,7 @@
 #define READ_MAX_BYTES (1 << 20) /* bytes of batches a read returns (the first batch always whole) */
 #define CONTROL_TYPE_LEADER_CHANGE 2 /* Kafka's ControlRecordType.LEADER_CHANGE */
 
-struct epoch_start {
-	int32_t epoch;
-	int64_t start;
-};
-
-struct kp_mlog {
-	kp_log *log;
-	int32_t node_id; /* the leader of the control entries this node makes */
-	struct epoch_start *epochs;
-	size_t n_epochs, cap_epochs;
-	int32_t voters[KP_RAFT_MAX_VOTERS];
-	int n_voters;
-	int32_t granting[KP_RAFT_MAX_VOTERS];
-	int n_granting;
-	kp_buf rbuf; /* what read's entries point into */
-	kp_buf wbuf; /* one batch being appended */
-	kp_error err;
-};
-
-/* epoch_note - a batch of `epoch` starts at `start`: extend the cache if the epoch is new. */
-static int epoch_note(kp_mlog *l, int32_t epoch, int64_t start)
+int kp_mlog__epoch_note(kp_mlog *l, int32_t epoch, int64_t start)
 {
 	if (l->n_epochs && l->epochs[l->n_epochs - 1].epoch >= epoch)
 		return 0;
@@ -74,20 +54,24 @@ static int rebuild_epochs(kp_mlog *l, kp_error *err)
 		for (size_t pos = 0; pos + KP_BATCH_HEADER_SIZE <= l->rbuf.len;) {
 			if (kp_batch_header_parse(l->rbuf.data + pos, l->rbuf.len - pos, &h, err) < 0)
 				return -1;
-			if (epoch_note(l, h.partition_leader_epoch, h.base_offset) < 0)
+			size_t size = KP_BATCH_LOG_OVERHEAD + (size_t)h.batch_length;
+
+			if (pos + size > l->rbuf.len)
+				break;
+			if (kp_mlog__epoch_note(l, h.partition_leader_epoch, h.base_offset) < 0 ||
+			    kp_mlog__note_batch(l, h.base_offset, l->rbuf.data + pos, size) < 0)
 				return kp_error_set(err, KP_ENOMEM, "out of memory");
 			off = h.base_offset + h.last_offset_delta + 1;
-			pos += KP_BATCH_LOG_OVERHEAD + (size_t)h.batch_length;
+			pos += size;
 		}
 	}
 	return 0;
 }
 
 int kp_mlog_open(const char *dir, int32_t node_id, const int32_t *voters, int n_voters,
-		 kp_mlog **out, kp_error *err)
+		 int64_t segment_bytes, kp_mlog **out, kp_error *err)
 {
 	struct kp_log_config cfg;
-	char path[PATH_MAX];
 	kp_mlog *l = calloc(1, sizeof(*l));
 
 	if (!l)
@@ -99,9 +83,11 @@ int kp_mlog_open(const char *dir, int32_t node_id, const int32_t *voters, int n_
 		n_voters = KP_RAFT_MAX_VOTERS;
 	memcpy(l->voters, voters, sizeof(*voters) * (size_t)n_voters);
 	l->n_voters = n_voters;
-	snprintf(path, sizeof(path), "%s/%s-0", dir, KP_METADATA_TOPIC);
+	snprintf(l->dir, sizeof(l->dir), "%s/%s-0", dir, KP_METADATA_TOPIC);
 	kp_log_config_default(&cfg);
-	if (kp_log_open(path, &cfg, &l->log, err) < 0 || rebuild_epochs(l, err) < 0) {
+	if (segment_bytes > 0)
+		cfg.segment_bytes = segment_bytes;
+	if (kp_log_open(l->dir, &cfg, &l->log, err) < 0 || rebuild_epochs(l, err) < 0) {
 		kp_mlog_close(l);
 		return -1;
 	}
@@ -115,6 +101,7 @@ void kp_mlog_close(kp_mlog *l)
 		return;
 	kp_log_close(l->log);
 	free(l->epochs);
+	free(l->vrecs);
 	kp_buf_free(&l->rbuf);
 	kp_buf_free(&l->wbuf);
 	free(l);
@@ -142,7 +129,7 @@ int32_t kp_mlog_last_epoch(void *opaque)
 {
 	const kp_mlog *l = opaque;
 
-	return l->n_epochs ? l->epochs[l->n_epochs - 1].epoch : 0;
+	return l->n_epochs ? l->epochs[l->n_epochs - 1].epoch : l->snap_end ? l->snap_epoch : 0;
 }
 
 void kp_mlog_end_offset_for_epoch(void *opaque, int32_t epoch, int32_t *found, int64_t *end)
@@ -152,6 +139,11 @@ void kp_mlog_end_offset_for_epoch(void *opaque, int32_t epoch, int32_t *found, i
 
 	while (i > 0 && l->epochs[i - 1].epoch > epoch)
 		i--;
+	if (i == 0 && l->snap_end && l->snap_epoch <= epoch) { /* the snapshot counts */
+		*found = l->snap_epoch;
+		*end = l->n_epochs ? l->epochs[0].start : kp_log_end_offset(l->log);
+		return;
+	}
 	if (i == 0) {
 		*found = -1;
 		*end = 0;
@@ -223,6 +215,23 @@ out:
 	return rc;
 }
 
+/* voters_batch - the VotersRecord batch of the core's entry `e`, endpoints from l->endpoints. */
+static int voters_batch(kp_mlog *l, const struct kp_raft_entry *e, kp_buf *out)
+{
+	struct kp_voter_set set = { .n = 0 };
+
+	for (int i = 0; i < e->n_voters && i < KP_RAFT_MAX_VOTERS; i++) {
+		struct kp_raft_node_voter *v = &set.v[set.n++];
+
+		v->id = e->voters[i];
+		for (int k = 0; l->endpoints && k < l->endpoints->n; k++)
+			if (l->endpoints->v[k].id == v->id)
+				*v = l->endpoints->v[k];
+	}
+	return kp_voters_record_batch(&set, l->listener[0] ? l->listener : "CONTROLLER", e->epoch,
+				      false, out, &l->err);
+}
+
 /* append_one - write entry `e` at the log end, checking the offsets the log assigns. */
 static int append_one(kp_mlog *l, const struct kp_raft_entry *e)
 {
@@ -231,7 +240,9 @@ static int append_one(kp_mlog *l, const struct kp_raft_entry *e)
 	kp_buf_reset(&l->wbuf);
 	if (e->data)
 		kp_buf_append(&l->wbuf, e->data, e->len);
-	else if (kp_mlog_leader_change_batch(l, l->node_id, e->epoch, &l->wbuf, &l->err) < 0)
+	else if (e->n_voters > 0 ? voters_batch(l, e, &l->wbuf) < 0
+				 : kp_mlog_leader_change_batch(l, l->node_id, e->epoch, &l->wbuf,
+							       &l->err) < 0)
 		return -1;
 	if (l->wbuf.oom)
 		return kp_error_set(&l->err, KP_ENOMEM, "out of memory");
@@ -243,7 +254,9 @@ static int append_one(kp_mlog *l, const struct kp_raft_entry *e)
 	if (last - base + 1 != e->count)
 		return kp_error_set(&l->err, KP_ECORRUPT, "entry at %lld holds %lld offsets, not %d",
 				    (long long)base, (long long)(last - base + 1), e->count);
-	return epoch_note(l, e->epoch, base);
+	if (kp_mlog__epoch_note(l, e->epoch, base) < 0)
+		return -1;
+	return kp_mlog__note_batch(l, base, l->wbuf.data, l->wbuf.len);
 }
 
 int kp_mlog_append(void *opaque, const struct kp_raft_entry *entries, size_t n)
@@ -266,6 +279,7 @@ int kp_mlog_truncate(void *opaque, int64_t offset)
 
 	while (l->n_epochs && l->epochs[l->n_epochs - 1].start >= end)
 		l->n_epochs--;
+	kp_mlog__forget_from(l, end);
 	return kp_log_flush(l->log, &l->err);
 }
 

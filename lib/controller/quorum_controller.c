@@ -237,6 +237,19 @@ void kp_qc_on_record(kp_quorum_controller *qc, const struct kp_metadata_record *
 			      kp_metadata_record_name(rec->type), (long long)offset, err.msg);
 }
 
+void kp_qc_on_snapshot(kp_quorum_controller *qc, int64_t end_offset, int32_t epoch)
+{
+	kp_image *img = kp_image_new();
+
+	if (!img) {
+		kp_diag_error("controller: out of memory loading snapshot %lld-%d",
+			      (long long)end_offset, epoch);
+		return;
+	}
+	kp_image_free(qc->img);
+	qc->img = img;
+}
+
 void kp_qc_on_committed(kp_quorum_controller *qc, int64_t hw)
 {
 	if (qc->inflight && hw >= qc->inflight_end) {

@@ -81,6 +81,15 @@ void kp_qc_attach(kp_quorum_controller *qc, kp_raft_node *node);
 void kp_qc_on_record(kp_quorum_controller *qc, const struct kp_metadata_record *rec,
 		     int64_t offset, int32_t epoch);
 
+/*
+ * kp_qc_on_snapshot - the node loads snapshot (end_offset, epoch)
+ * (raft_node.h's on_snapshot): the image starts over empty; the
+ * snapshot's records follow through kp_qc_on_record (QuorumController's
+ * handleLoadSnapshot). Returns nothing; out of memory keeps the old image
+ * (logged).
+ */
+void kp_qc_on_snapshot(kp_quorum_controller *qc, int64_t end_offset, int32_t epoch);
+
 /* kp_qc_on_committed - records below `high_watermark` are applied: answer the batch in flight. */
 void kp_qc_on_committed(kp_quorum_controller *qc, int64_t high_watermark);
 

@@ -28,6 +28,7 @@ static const enum kp_rn_kind kind_of[] = {
 	[KP_RAFT_BEGIN_EPOCH_REQ] = KP_RN_BEGIN, [KP_RAFT_BEGIN_EPOCH_RESP] = KP_RN_BEGIN,
 	[KP_RAFT_END_EPOCH_REQ] = KP_RN_END, [KP_RAFT_END_EPOCH_RESP] = KP_RN_END,
 	[KP_RAFT_FETCH_REQ] = KP_RN_FETCH, [KP_RAFT_FETCH_RESP] = KP_RN_FETCH,
+	[KP_RAFT_FETCH_SNAPSHOT_REQ] = KP_RN_SNAPSHOT, [KP_RAFT_FETCH_SNAPSHOT_RESP] = KP_RN_SNAPSHOT,
 };
 
 /* cluster_id_of - the ClusterId we send: null when the node checks none. */
@@ -146,14 +147,16 @@ static int resp_msg(const struct kp_rn_sent *p, const void *resp, struct kp_raft
 		m->type = KP_RAFT_END_EPOCH_RESP;
 		PARTITION_OF((const struct kp_end_quorum_epoch_response *)resp, m);
 		return 0;
+	case KP_RN_SNAPSHOT:
+		return kp_rn_fetch_snapshot_msg(p, resp, m);
 	default:
 		m->type = KP_RAFT_FETCH_RESP;
 		return fetch_resp_msg(p, resp, m, ents);
 	}
 }
 
-/* on_response - an outconn completion: hand the answer to the core (failures: the core retries). */
-static void on_response(void *arg, const void *resp, const kp_error *err)
+/* kp_rn_on_response - an outconn completion: the answer to the core (failures: it retries). */
+void kp_rn_on_response(void *arg, const void *resp, const kp_error *err)
 {
 	struct kp_rn_sent *p = arg;
 	struct kp_raft_node *c = p->node;
@@ -178,7 +181,10 @@ static void on_response(void *arg, const void *resp, const kp_error *err)
 /* self_endpoint - this voter's address from controller.quorum.voters (what it advertises). */
 static const struct kp_raft_node_voter *self_endpoint(const struct kp_raft_node *c)
 {
-	return &c->cfg.voters[kp_rn_voter_index(c, c->cfg.node_id)];
+	static const struct kp_raft_node_voter unknown = { .id = -1 };
+	int i = kp_rn_voter_index((struct kp_raft_node *)c, c->cfg.node_id);
+
+	return i < 0 ? &unknown : &c->peers.v[i];
 }
 
 static int send_vote(struct kp_raft_node *c, kp_outconn *oc, struct kp_rn_sent *p,
@@ -203,7 +209,7 @@ static int send_vote(struct kp_raft_node *c, kp_outconn *oc, struct kp_rn_sent *
 	req.topics = &t;
 	req.topics_count = 1;
 	return kp_outconn_send(oc, KP_API_VOTE, VOTE_VERSION, &req, c->cfg.request_timeout_ms,
-			       on_response, p, err);
+			       kp_rn_on_response, p, err);
 }
 
 static int send_begin(struct kp_raft_node *c, kp_outconn *oc, struct kp_rn_sent *p,
@@ -234,7 +240,7 @@ static int send_begin(struct kp_raft_node *c, kp_outconn *oc, struct kp_rn_sent 
 	req.leader_endpoints = &ep;
 	req.leader_endpoints_count = 1;
 	return kp_outconn_send(oc, KP_API_BEGIN_QUORUM_EPOCH, BEGIN_VERSION, &req,
-			       c->cfg.request_timeout_ms, on_response, p, err);
+			       c->cfg.request_timeout_ms, kp_rn_on_response, p, err);
 }
 
 static int send_end(struct kp_raft_node *c, kp_outconn *oc, struct kp_rn_sent *p,
@@ -276,7 +282,7 @@ static int send_end(struct kp_raft_node *c, kp_outconn *oc, struct kp_rn_sent *p
 	req.leader_endpoints = &ep;
 	req.leader_endpoints_count = 1;
 	return kp_outconn_send(oc, KP_API_END_QUORUM_EPOCH, END_VERSION, &req,
-			       c->cfg.request_timeout_ms, on_response, p, err);
+			       c->cfg.request_timeout_ms, kp_rn_on_response, p, err);
 }
 
 static int send_fetch(struct kp_raft_node *c, kp_outconn *oc, struct kp_rn_sent *p,
@@ -309,7 +315,7 @@ static int send_fetch(struct kp_raft_node *c, kp_outconn *oc, struct kp_rn_sent 
 	req.topics = &t;
 	req.topics_count = 1;
 	return kp_outconn_send(oc, KP_API_FETCH, FETCH_VERSION, &req,
-			       c->cfg.request_timeout_ms + KP_RN_FETCH_MAX_WAIT_MS, on_response, p, err);
+			       c->cfg.request_timeout_ms + KP_RN_FETCH_MAX_WAIT_MS, kp_rn_on_response, p, err);
 }
 
 /* send_request - a request message out on the connection of its peer and kind. */
@@ -320,7 +326,7 @@ static void send_request(struct kp_raft_node *c, const struct kp_raft_msg *m)
 	kp_error err;
 	int rc;
 
-	if (i < 0 || m->to == c->cfg.node_id || !c->out[i][k])
+	if (i < 0 || m->to == c->cfg.node_id || !kp_rn_outconn(c, i, k))
 		return; /* not a voter we know: drop (the core retries) */
 	struct kp_rn_sent *p = malloc(sizeof(*p));
 
@@ -336,6 +342,9 @@ static void send_request(struct kp_raft_node *c, const struct kp_raft_msg *m)
 		break;
 	case KP_RAFT_END_EPOCH_REQ:
 		rc = send_end(c, c->out[i][k], p, m, &err);
+		break;
+	case KP_RAFT_FETCH_SNAPSHOT_REQ:
+		rc = kp_rn_send_fetch_snapshot(c, c->out[i][k], p, m, &err);
 		break;
 	default:
 		rc = send_fetch(c, c->out[i][k], p, m, &err);
@@ -406,7 +415,7 @@ static int respond_fetch(struct kp_ctl_request *rq, const struct kp_raft_msg *m)
 	d->error_code = m->error;
 	d->high_watermark = m->u.fetch_resp.high_watermark;
 	d->last_stable_offset = m->u.fetch_resp.high_watermark;
-	d->log_start_offset = 0;
+	d->log_start_offset = kp_mlog_log_start_offset(((struct kp_raft_node *)rq->owner)->log);
 	d->current_leader.leader_id = m->leader_id;
 	d->current_leader.leader_epoch = m->epoch;
 	if (m->u.fetch_resp.diverging_epoch >= 0) {
@@ -440,6 +449,8 @@ static int respond_msg(struct kp_ctl_request *rq, const struct kp_raft_msg *m)
 	case KP_RN_END:
 		ONE_PARTITION_RESPONSE(rq, kp_end_quorum_epoch, m, (void)0);
 		return 0;
+	case KP_RN_SNAPSHOT:
+		return kp_rn_respond_fetch_snapshot(rq, m);
 	default:
 		return respond_fetch(rq, m);
 	}
@@ -465,6 +476,9 @@ static void answer_default(struct kp_ctl_request *rq)
 		.epoch = kp_raft_epoch(r), .leader_id = kp_raft_leader(r),
 	};
 
+	if (rq->kind == KP_RN_SNAPSHOT)
+		m.error = kp_raft_role(r) == KP_RAFT_LEADER ? KP_ERR_SNAPSHOT_NOT_FOUND
+							    : KP_ERR_NOT_LEADER_OR_FOLLOWER;
 	if (rq->kind == KP_RN_FETCH) {
 		m.error = kp_raft_role(r) == KP_RAFT_LEADER ? 0 : KP_ERR_NOT_LEADER_OR_FOLLOWER;
 		m.u.fetch_resp.high_watermark = kp_raft_high_watermark(r);
@@ -550,10 +564,11 @@ void kp_rn_send(void *opaque, const struct kp_raft_msg *m)
 {
 	struct kp_raft_node *c = opaque;
 
-	if ((int)m->type < KP_RAFT_VOTE_REQ || (int)m->type > KP_RAFT_FETCH_RESP)
-		return; /* FetchSnapshot: not served yet */
+	if ((int)m->type < KP_RAFT_VOTE_REQ || (int)m->type > KP_RAFT_FETCH_SNAPSHOT_RESP)
+		return;
 	if (m->type == KP_RAFT_VOTE_REQ || m->type == KP_RAFT_BEGIN_EPOCH_REQ ||
-	    m->type == KP_RAFT_END_EPOCH_REQ || m->type == KP_RAFT_FETCH_REQ) {
+	    m->type == KP_RAFT_END_EPOCH_REQ || m->type == KP_RAFT_FETCH_REQ ||
+	    m->type == KP_RAFT_FETCH_SNAPSHOT_REQ) {
 		send_request(c, m);
 		return;
 	}

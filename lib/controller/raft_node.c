@@ -62,12 +62,63 @@ void kp_rn_schedule(struct kp_raft_node *n)
 	event_add(n->tick, &tv);
 }
 
-int kp_rn_voter_index(const struct kp_raft_node *n, int32_t id)
+/* peer_index - the index of `id` in peers, -1. */
+static int peer_index(const struct kp_raft_node *n, int32_t id)
 {
-	for (int i = 0; i < n->cfg.n_voters; i++)
-		if (n->cfg.voters[i].id == id)
+	for (int i = 0; i < n->peers.n; i++)
+		if (n->peers.v[i].id == id)
 			return i;
 	return -1;
+}
+
+int kp_rn_learn(struct kp_raft_node *n, const struct kp_raft_node_voter *v)
+{
+	int i = peer_index(n, v->id);
+
+	if (i >= 0 && (n->peers.v[i].port > 0 || v->port == 0))
+		return i;
+	if (i < 0 && n->peers.n == KP_RAFT_MAX_VOTERS)
+		return -1;
+	if (i < 0)
+		i = n->peers.n++;
+	n->peers.v[i] = *v;
+	if (v->port > 0 && v->id != n->cfg.node_id)
+		kp_diag_info("raft: voter %d is at %s:%d", v->id, v->host, v->port);
+	return i;
+}
+
+int kp_rn_voter_index(struct kp_raft_node *n, int32_t id)
+{
+	struct kp_voter_set vs;
+	int64_t off;
+	int i = peer_index(n, id);
+
+	if ((i >= 0 && n->peers.v[i].port > 0) || !kp_mlog_voter_set(n->log, INT64_MAX, &vs, &off))
+		return i;
+	for (int k = 0; k < vs.n; k++)
+		if (vs.v[k].id == id && vs.v[k].port > 0)
+			return kp_rn_learn(n, &vs.v[k]);
+	return i;
+}
+
+kp_outconn *kp_rn_outconn(struct kp_raft_node *n, int i, enum kp_rn_kind kind)
+{
+	struct kp_outconn_config oc;
+	char client_id[64];
+	kp_error err;
+
+	if (i < 0 || i >= n->peers.n || n->peers.v[i].port <= 0)
+		return NULL;
+	if (n->out[i][kind])
+		return n->out[i][kind];
+	kp_outconn_config_init(&oc);
+	snprintf(client_id, sizeof(client_id), "raft-client-%d", n->cfg.node_id);
+	oc.client_id = client_id;
+	oc.connect_timeout_ms = n->cfg.request_timeout_ms;
+	n->out[i][kind] = kp_outconn_new(n->base, n->peers.v[i].host, n->peers.v[i].port, &oc, &err);
+	if (!n->out[i][kind])
+		kp_diag_warn("raft: no connection to voter %d: %s", n->peers.v[i].id, err.msg);
+	return n->out[i][kind];
 }
 
 /* leader_view - the (epoch, leader) on_leader should say: self only once ready. */
@@ -89,7 +140,8 @@ void kp_rn_after_core(struct kp_raft_node *n)
 	if (n->ready && kp_raft_role(n->raft) != KP_RAFT_LEADER)
 		n->ready = false; /* resigned, or a newer epoch began */
 	hw = kp_raft_high_watermark(n->raft);
-	if ((hw >= 0 && hw > n->apply_next) || leader_view(n) != n->leader_told ||
+	if ((hw >= 0 && hw > n->apply_next) || leader_view(n) != n->leader_told || n->snap_deliver ||
+	    n->change ||
 	    kp_raft_epoch(n->raft) != n->leader_epoch_told ||
 	    (!n->ready && kp_raft_role(n->raft) == KP_RAFT_LEADER))
 		event_active(n->kick, EV_WRITE, 0);
@@ -109,8 +161,7 @@ void kp_rn_receive(struct kp_raft_node *n, const struct kp_raft_msg *msg)
 	kp_rn_after_core(n);
 }
 
-/* deliver_batch - the records of one committed batch (a copy) to on_record. */
-static void deliver_batch(struct kp_raft_node *n, const struct kp_raft_entry *e)
+void kp_rn_deliver_batch(struct kp_raft_node *n, const struct kp_raft_entry *e, int64_t offset)
 {
 	kp_record_iter *it = kp_record_iter_new(e->data, e->len, e->offset);
 	struct kp_metadata_record rec;
@@ -132,7 +183,7 @@ static void deliver_batch(struct kp_raft_node *n, const struct kp_raft_entry *e)
 			continue;
 		}
 		if (n->cb.on_record)
-			n->cb.on_record(n->cb.opaque, &rec, r.offset, e->epoch);
+			n->cb.on_record(n->cb.opaque, &rec, offset >= 0 ? offset : r.offset, e->epoch);
 		kp_arena_free(&arena);
 		kp_arena_init(&arena);
 	}
@@ -168,9 +219,11 @@ static size_t apply_step(struct kp_raft_node *n, int64_t hw)
 		if (e.offset + e.count > hw || e.offset + e.count <= n->apply_next)
 			break; /* not committed yet (or a stale read) */
 		if (!e.control)
-			deliver_batch(n, &e);
+			kp_rn_deliver_batch(n, &e, -1);
 		n->apply_next = e.offset + e.count;
 		n->last_applied = n->apply_next - 1;
+		n->applied_epoch = e.epoch;
+		n->snap_bytes += (int64_t)e.len;
 		if (e.epoch == kp_raft_epoch(n->raft) && kp_raft_role(n->raft) == KP_RAFT_LEADER &&
 		    kp_raft_leader(n->raft) == n->cfg.node_id)
 			n->ready = true; /* our epoch's first entry (LeaderChange) is committed */
@@ -202,6 +255,10 @@ static void kick_cb(evutil_socket_t fd, short what, void *arg)
 	if (n->failed || n->applying)
 		return;
 	n->applying = true;
+	if (n->snap_deliver) {
+		kp_rn_snapshot_deliver(n); /* the owner's state first, then the records after it */
+		before = -1;
+	}
 	tell_leader(n); /* a new leader elsewhere, or an election: before its records */
 	while (!n->failed && (hw = kp_raft_high_watermark(n->raft)) > n->apply_next)
 		if (apply_step(n, hw) == 0)
@@ -210,6 +267,10 @@ static void kick_cb(evutil_socket_t fd, short what, void *arg)
 		n->cb.on_committed(n->cb.opaque, n->apply_next);
 	if (!n->failed)
 		tell_leader(n); /* ourselves, once the LeaderChange is applied */
+	if (!n->failed)
+		kp_rn_voters_progress(n);
+	if (!n->failed)
+		kp_rn_snapshot_maybe(n);
 	n->applying = false;
 	if (!n->failed && kp_raft_high_watermark(n->raft) > n->apply_next && n->apply_next > before)
 		event_active(n->kick, EV_WRITE, 0); /* more than a step's worth */
@@ -316,6 +377,10 @@ void kp_raft_node_config_init(struct kp_raft_node_config *cfg, int32_t node_id)
 	cfg->election_backoff_max_ms = 1000;
 	cfg->request_timeout_ms = 2000;
 	cfg->retry_backoff_ms = 20;
+	cfg->snapshot_max_bytes = 20971520;
+	cfg->snapshot_interval_ms = 3600000;
+	cfg->segment_bytes = 1073741824;
+	cfg->pre_vote = KP_RN_PRE_VOTE_DEFAULT;
 }
 
 /* open_core - the metadata log, quorum-state and the Raft core. */
@@ -328,6 +393,8 @@ static int open_core(struct kp_raft_node *n, kp_error *err)
 		.send = kp_rn_send, .on_high_watermark = on_high_watermark, .on_role = on_role,
 		.opaque = n,
 	};
+
+	kp_rn_snapshot_ops(&ops);
 	struct kp_raft_quorum_state st;
 	struct kp_raft_config rc;
 	int32_t ids[KP_RAFT_MAX_VOTERS];
@@ -336,9 +403,12 @@ static int open_core(struct kp_raft_node *n, kp_error *err)
 	for (int i = 0; i < n->cfg.n_voters; i++)
 		ids[i] = n->cfg.voters[i].id;
 	if (kp_mkdir_p(n->cfg.log_dir, err) < 0 ||
-	    kp_mlog_open(n->cfg.log_dir, n->cfg.node_id, ids, n->cfg.n_voters, &n->log, err) < 0 ||
+	    kp_mlog_open(n->cfg.log_dir, n->cfg.node_id, ids, n->cfg.n_voters, n->cfg.segment_bytes,
+			 &n->log, err) < 0 ||
+	    kp_rn_snapshot_open(n, err) < 0 ||
 	    (found = kp_quorum_state_read(n->cfg.log_dir, &st, err)) < 0)
 		return -1;
+	kp_mlog_set_endpoints(n->log, &n->peers, n->cfg.listener_name);
 	kp_raft_config_init(&rc, n->cfg.node_id);
 	memcpy(rc.voters, ids, sizeof(ids));
 	rc.n_voters = n->cfg.n_voters;
@@ -348,6 +418,7 @@ static int open_core(struct kp_raft_node *n, kp_error *err)
 	rc.request_timeout_ms = n->cfg.request_timeout_ms;
 	rc.retry_backoff_ms = n->cfg.retry_backoff_ms;
 	rc.fetch_max_wait_ms = KP_RN_FETCH_MAX_WAIT_MS;
+	rc.pre_vote = n->cfg.pre_vote;
 	rc.seed = (uint64_t)kp_wall_ms() * 2654435761u ^ (uint64_t)n->cfg.node_id;
 	n->raft = kp_raft_new(&rc, &ops, found ? &st : NULL, kp_rn_now(), err);
 	if (!n->raft)
@@ -358,28 +429,28 @@ static int open_core(struct kp_raft_node *n, kp_error *err)
 	return 0;
 }
 
-/* open_peers - one outgoing connection per other voter and RPC kind. */
-static int open_peers(struct kp_raft_node *n, kp_error *err)
+/*
+ * init_peers - the endpoints: controller.quorum.voters, this node's own
+ * (cfg.self), then those of the newest VotersRecord. Connections open on
+ * first use (kp_rn_outconn).
+ */
+static void init_peers(struct kp_raft_node *n)
 {
-	struct kp_outconn_config oc;
-	char client_id[64];
+	struct kp_voter_set vs;
+	int64_t off;
 
-	kp_outconn_config_init(&oc);
-	snprintf(client_id, sizeof(client_id), "raft-client-%d", n->cfg.node_id);
-	oc.client_id = client_id;
-	oc.connect_timeout_ms = n->cfg.request_timeout_ms;
-	for (int i = 0; i < n->cfg.n_voters; i++) {
-		const struct kp_raft_node_voter *v = &n->cfg.voters[i];
+	n->peers.n = 0;
+	for (int i = 0; i < n->cfg.n_voters; i++)
+		n->peers.v[n->peers.n++] = n->cfg.voters[i];
+	if (n->cfg.self.port > 0) {
+		struct kp_raft_node_voter self = n->cfg.self;
 
-		if (v->id == n->cfg.node_id)
-			continue;
-		for (int k = 0; k < KP_RN_KINDS; k++) {
-			n->out[i][k] = kp_outconn_new(n->base, v->host, v->port, &oc, err);
-			if (!n->out[i][k])
-				return -1;
-		}
+		self.id = n->cfg.node_id;
+		kp_rn_learn(n, &self);
 	}
-	return 0;
+	if (kp_mlog_voter_set(n->log, INT64_MAX, &vs, &off))
+		for (int i = 0; i < vs.n; i++)
+			kp_rn_learn(n, &vs.v[i]);
 }
 
 /* check_config - voters present, ids unique, dir set. */
@@ -415,6 +486,8 @@ kp_raft_node *kp_raft_node_new(struct event_base *base, const struct kp_raft_nod
 		n->cb = *cb;
 	n->base = base;
 	n->last_applied = -1;
+	n->part_fd = -1;
+	n->peers.n = 0;
 	n->leader_told = KP_RAFT_NO_ID;
 	n->leader_epoch_told = -1;
 	n->tick = event_new(base, -1, 0, tick_cb, n);
@@ -423,9 +496,14 @@ kp_raft_node *kp_raft_node_new(struct event_base *base, const struct kp_raft_nod
 		kp_error_set(err, KP_ENOMEM, "out of memory");
 		goto fail;
 	}
-	if (open_core(n, err) < 0 || open_peers(n, err) < 0)
+	for (int i = 0; i < cfg->n_voters; i++) /* what open_core's mlog takes endpoints from */
+		n->peers.v[n->peers.n++] = cfg->voters[i];
+	if (open_core(n, err) < 0)
 		goto fail;
+	init_peers(n);
 	kp_rn_schedule(n);
+	if (n->snap_deliver)
+		event_active(n->kick, EV_WRITE, 0);
 	return n;
 fail:
 	kp_raft_node_free(n);
@@ -445,6 +523,8 @@ void kp_raft_node_free(kp_raft_node *n)
 		for (int k = 0; k < KP_RN_KINDS; k++)
 			kp_outconn_free(n->out[i][k]);
 	kp_raft_free(n->raft);
+	kp_rn_snapshot_close(n);
+	kp_ctl_request_free(n->change);
 	kp_mlog_close(n->log);
 	if (n->tick)
 		event_free(n->tick);
@@ -551,9 +631,36 @@ bool kp_raft_node_is_voter(const kp_raft_node *n)
 
 const struct kp_raft_node_voter *kp_raft_node_voter(const kp_raft_node *n, int32_t id)
 {
-	int i = kp_rn_voter_index(n, id);
+	int i = peer_index(n, id);
 
-	return i < 0 ? NULL : &n->cfg.voters[i];
+	return i < 0 || !kp_raft_node_is_voter_id(n, id) ? NULL : &n->peers.v[i];
+}
+
+bool kp_raft_node_is_voter_id(const kp_raft_node *n, int32_t id)
+{
+	int32_t ids[KP_RAFT_MAX_VOTERS];
+	int cnt = kp_raft_voters(n->raft, ids);
+
+	for (int i = 0; i < cnt; i++)
+		if (ids[i] == id)
+			return true;
+	return false;
+}
+
+int kp_raft_node_voters(const kp_raft_node *n, struct kp_raft_node_voter *out)
+{
+	int32_t ids[KP_RAFT_MAX_VOTERS];
+	int cnt = kp_raft_voters(n->raft, ids);
+
+	for (int i = 0; i < cnt; i++) {
+		int k = peer_index(n, ids[i]);
+
+		if (k >= 0)
+			out[i] = n->peers.v[k];
+		else
+			out[i] = (struct kp_raft_node_voter){ .id = ids[i] };
+	}
+	return cnt;
 }
 
 const struct kp_raft_node_config *kp_raft_node_config(const kp_raft_node *n)
@@ -579,7 +686,7 @@ void kp_raft_node_resign(kp_raft_node *n)
 
 bool kp_raft_node_resigning(const kp_raft_node *n)
 {
-	for (int i = 0; i < n->cfg.n_voters; i++)
+	for (int i = 0; i < n->peers.n; i++)
 		if (n->out[i][KP_RN_END] && kp_outconn_in_flight(n->out[i][KP_RN_END]) > 0)
 			return true;
 	return false;

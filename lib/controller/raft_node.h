@@ -39,6 +39,7 @@
 #include "util/error.h"
 
 struct event_base;
+struct kp_image;
 
 typedef struct kp_raft_node kp_raft_node;
 
@@ -65,6 +66,16 @@ struct kp_raft_node_config {
 	int64_t election_backoff_max_ms; /* controller.quorum.election.backoff.max.ms (1000) */
 	int64_t request_timeout_ms;      /* controller.quorum.request.timeout.ms (2000) */
 	int64_t retry_backoff_ms;        /* controller.quorum.retry.backoff.ms (20) */
+	int64_t snapshot_max_bytes;      /* metadata.log.max.record.bytes.between.snapshots
+	                                  * (20971520): committed batch bytes between snapshots */
+	int64_t snapshot_interval_ms;    /* metadata.log.max.snapshot.interval.ms (3600000; 0: never
+	                                  * by time) */
+	int64_t segment_bytes;           /* metadata.log.segment.bytes (1073741824) */
+	bool pre_vote;                   /* stand only after pre-votes (KIP-996). Needs Vote v2 on
+	                                  * the wire, which our codec lacks yet: default off */
+	struct kp_raft_node_voter self;  /* this node's controller endpoint (port 0: unknown), for
+	                                  * a node not in controller.quorum.voters that may become
+	                                  * a voter (KIP-853) */
 };
 
 /*
@@ -91,6 +102,18 @@ struct kp_raft_node_config {
  * on_fatal: the metadata log or quorum-state could not be written; the
  *   node stops doing anything and the owner must exit (Kafka halts). `err`
  *   says why.
+ * on_snapshot (KIP-630; Kafka's RaftClient.Listener.handleLoadSnapshot):
+ *   the owner must drop its state: the records of the snapshot
+ *   (end_offset, epoch) follow through on_record, each with offset
+ *   end_offset - 1, then the log's records after it. Called at start when
+ *   the metadata log dir holds a snapshot, and whenever one is fetched from
+ *   the leader (FetchSnapshot) because this replica fell behind its log
+ *   start. NULL: the records are delivered all the same (right for an
+ *   owner whose state is still empty).
+ * image: the owner's image of every record delivered so far (borrowed),
+ *   which the node writes as a snapshot every snapshot_max_bytes of
+ *   committed batches or snapshot_interval_ms (Kafka's SnapshotGenerator);
+ *   NULL (or a NULL callback): this node takes no snapshots.
  */
 struct kp_raft_node_callbacks {
 	void (*on_record)(void *opaque, const struct kp_metadata_record *rec, int64_t offset,
@@ -98,6 +121,8 @@ struct kp_raft_node_callbacks {
 	void (*on_committed)(void *opaque, int64_t high_watermark);
 	void (*on_leader)(void *opaque, int32_t epoch, int32_t leader_id);
 	void (*on_fatal)(void *opaque, const kp_error *err);
+	void (*on_snapshot)(void *opaque, int64_t end_offset, int32_t epoch);
+	const struct kp_image *(*image)(void *opaque);
 	void *opaque;
 };
 
@@ -141,7 +166,8 @@ void kp_raft_node_free(kp_raft_node *n);
  * as net.h's on_frame gets it). Returns:
  *    1  a Raft API (Vote, BeginQuorumEpoch, EndQuorumEpoch, Fetch of
  *       __cluster_metadata by Uuid.METADATA_TOPIC_ID with a replica id,
- *       DescribeQuorum; FetchSnapshot later): the node took `frame`
+ *       DescribeQuorum, FetchSnapshot, AddRaftVoter, RemoveRaftVoter):
+ *       the node took `frame`
  *       (frees it) and answers through kp_net_conn_reply now or later (a
  *       Fetch long poll waits up to 500 ms), exactly once unless the
  *       connection closes first (see kp_raft_node_conn_closed);
@@ -211,7 +237,10 @@ bool kp_raft_node_is_leader(const kp_raft_node *n);
 /* kp_raft_node_is_voter - whether node.id is one of the voters (else an observer). */
 bool kp_raft_node_is_voter(const kp_raft_node *n);
 
-/* kp_raft_node_voter - voter `id`'s entry of controller.quorum.voters, NULL if not a voter. */
+/* kp_raft_node_is_voter_id - whether `id` is in the current voter set (KIP-853). */
+bool kp_raft_node_is_voter_id(const kp_raft_node *n, int32_t id);
+
+/* kp_raft_node_voter - voter `id`'s endpoint (borrowed), NULL if not a current voter. */
 const struct kp_raft_node_voter *kp_raft_node_voter(const kp_raft_node *n, int32_t id);
 
 /* kp_raft_node_config - the node's configuration (owned by `n`). */
@@ -237,5 +266,30 @@ void kp_raft_node_flush(kp_raft_node *n);
 
 /* kp_raft_node_failed - whether on_fatal was called (then *err, if not NULL, gets why). */
 bool kp_raft_node_failed(const kp_raft_node *n, kp_error *err);
+
+/*
+ * kp_raft_node_snapshot_now - write a snapshot of the owner's image at the
+ * last delivered batch now, whatever the thresholds (tests, operators).
+ * Returns 1 when one was written, 0 when there is nothing new or no image
+ * callback, -1 with KP_EIO / KP_ENOMEM (the node goes on).
+ */
+int kp_raft_node_snapshot_now(kp_raft_node *n, kp_error *err);
+
+/*
+ * kp_raft_node_voters - the current voter set (KIP-853: the newest
+ * VotersRecord of the log or snapshot, else controller.quorum.voters)
+ * with the endpoints this node knows (port 0: unknown) into `out` (room
+ * for KP_RAFT_MAX_VOTERS); returns how many.
+ */
+int kp_raft_node_voters(const kp_raft_node *n, struct kp_raft_node_voter *out);
+
+/*
+ * kp_raft_node_load_dir - offline (no node, no loop): apply the metadata
+ * log dir `log_dir` (the parent of __cluster_metadata-0) to `img`: the
+ * latest snapshot, then every record of the log after it, whatever was
+ * committed (kcontroller --dump-metadata; Kafka's MetadataShell reading a
+ * log dir). Returns 0 or -1 with KP_EIO / KP_ECORRUPT / KP_ENOMEM.
+ */
+int kp_raft_node_load_dir(const char *log_dir, struct kp_image *img, kp_error *err);
 
 #endif

@@ -24,6 +24,8 @@ static int handle_end(struct kp_raft_node *n, struct kp_ctl_request *rq, kp_erro
 static int handle_fetch(struct kp_raft_node *n, struct kp_ctl_request *rq, kp_error *err);
 static int handle_describe_quorum(struct kp_raft_node *n, struct kp_ctl_request *rq,
 				  kp_error *err);
+static int handle_fetch_snapshot(struct kp_raft_node *n, struct kp_ctl_request *rq,
+				 kp_error *err);
 
 /* The Raft APIs served (what the owner's ApiVersions lists); clamped to the schemas'. */
 static const struct rn_api {
@@ -35,6 +37,9 @@ static const struct rn_api {
 	{ KP_API_BEGIN_QUORUM_EPOCH, 0, 1, handle_begin },
 	{ KP_API_END_QUORUM_EPOCH, 0, 1, handle_end },
 	{ KP_API_DESCRIBE_QUORUM, 0, 2, handle_describe_quorum },
+	{ KP_API_FETCH_SNAPSHOT, 0, 1, handle_fetch_snapshot },
+	{ KP_API_ADD_RAFT_VOTER, 0, 0, kp_rn_voters_handle },
+	{ KP_API_REMOVE_RAFT_VOTER, 0, 0, kp_rn_voters_handle },
 };
 #define N_APIS ((int)(sizeof(apis) / sizeof(apis[0])))
 
@@ -77,7 +82,7 @@ static int hand_over(struct kp_raft_node *n, struct kp_ctl_request *rq, int32_t 
 	m->to = n->cfg.node_id;
 	kp_rn_pending_add(n, rq);
 	kp_rn_receive(n, m);
-	/* Vote/Begin/End are answered within receive; a Fetch may wait (long poll) */
+	/* Vote/Begin/End/FetchSnapshot are answered within receive; a Fetch may wait */
 	if (kind != KP_RN_FETCH)
 		kp_rn_pending_flush(n, from, kind);
 	return 0;
@@ -168,6 +173,40 @@ static int handle_fetch(struct kp_raft_node *n, struct kp_ctl_request *rq, kp_er
 	return hand_over(n, rq, from, KP_RN_FETCH, &m);
 }
 
+/* fetch_snapshot_error - a FetchSnapshotResponse with top-level error `code`. */
+static int fetch_snapshot_error(struct kp_ctl_request *rq, int16_t code, kp_error *err)
+{
+	struct kp_fetch_snapshot_response *r = kp_fetch_snapshot_response_new(&rq->arena, 1);
+
+	if (!r)
+		return kp_error_set(err, KP_ENOMEM, "out of memory");
+	r->error_code = code;
+	kp_ctl_respond(rq, r);
+	return 0;
+}
+
+static int handle_fetch_snapshot(struct kp_raft_node *n, struct kp_ctl_request *rq,
+				 kp_error *err)
+{
+	const struct kp_fetch_snapshot_request *req = rq->body;
+	struct kp_raft_msg m = { .type = KP_RAFT_FETCH_SNAPSHOT_REQ };
+
+	if (!cluster_ok(n, req->cluster_id))
+		return fetch_snapshot_error(rq, KP_ERR_INCONSISTENT_CLUSTER_ID, err);
+	if (req->topics_count != 1 || req->topics[0].partitions_count != 1 ||
+	    !req->topics[0].name || strcmp(req->topics[0].name, KP_METADATA_TOPIC) != 0 ||
+	    req->topics[0].partitions[0].partition != 0 || req->replica_id < 0)
+		return fetch_snapshot_error(rq, KP_ERR_INVALID_REQUEST, err);
+	const struct kp_fetch_snapshot_request_partition_snapshot *p = &req->topics[0].partitions[0];
+
+	m.epoch = p->current_leader_epoch;
+	m.leader_id = n->cfg.node_id;
+	m.u.fetch_snapshot.id.end_offset = p->snapshot_id.end_offset;
+	m.u.fetch_snapshot.id.epoch = p->snapshot_id.epoch;
+	m.u.fetch_snapshot.position = p->position;
+	return hand_over(n, rq, req->replica_id, KP_RN_SNAPSHOT, &m);
+}
+
 /* replica_states - kp_raft_describe's states [from, to) as wire ReplicaStates (the leader: now). */
 static struct kp_describe_quorum_response_replica_state *
 replica_states(struct kp_raft_node *n, struct kp_ctl_request *rq,
@@ -197,24 +236,26 @@ replica_states(struct kp_raft_node *n, struct kp_ctl_request *rq,
 static int quorum_nodes(struct kp_raft_node *n, struct kp_ctl_request *rq,
 			struct kp_describe_quorum_response *resp)
 {
-	const struct kp_raft_node_config *cfg = &n->cfg;
+	struct kp_raft_node_voter *vs =
+		kp_arena_alloc(&rq->arena, KP_RAFT_MAX_VOTERS * sizeof(*vs));
+	int cnt = vs ? kp_raft_node_voters(n, vs) : 0;
 	struct kp_describe_quorum_response_node *nodes =
-		kp_describe_quorum_response_node_new(&rq->arena, (size_t)cfg->n_voters);
+		kp_describe_quorum_response_node_new(&rq->arena, (size_t)cnt);
 	struct kp_describe_quorum_response_listener *ls =
-		kp_describe_quorum_response_listener_new(&rq->arena, (size_t)cfg->n_voters);
+		kp_describe_quorum_response_listener_new(&rq->arena, (size_t)cnt);
 
-	if (!nodes || !ls)
+	if (!vs || !nodes || !ls)
 		return -1;
-	for (int i = 0; i < cfg->n_voters; i++) {
-		nodes[i].node_id = cfg->voters[i].id;
-		ls[i].name = (char *)cfg->listener_name;
-		ls[i].host = (char *)cfg->voters[i].host;
-		ls[i].port = (uint16_t)cfg->voters[i].port;
+	for (int i = 0; i < cnt; i++) {
+		nodes[i].node_id = vs[i].id;
+		ls[i].name = (char *)n->cfg.listener_name;
+		ls[i].host = vs[i].host;
+		ls[i].port = (uint16_t)vs[i].port;
 		nodes[i].listeners = &ls[i];
-		nodes[i].listeners_count = 1;
+		nodes[i].listeners_count = vs[i].port > 0 ? 1 : 0;
 	}
 	resp->nodes = nodes;
-	resp->nodes_count = cfg->n_voters;
+	resp->nodes_count = cnt;
 	return 0;
 }
 
@@ -320,6 +361,10 @@ fail:
 
 void kp_raft_node_conn_closed(kp_raft_node *n, kp_net_conn *conn)
 {
+	if (n->change && n->change->conn == conn) {
+		kp_ctl_request_free(n->change);
+		n->change = NULL;
+	}
 	for (int i = 0; i < KP_RN_MAX_PENDING; i++) {
 		if (n->pending[i] && n->pending[i]->conn == conn) {
 			kp_ctl_request_free(n->pending[i]);

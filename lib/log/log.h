@@ -163,4 +163,28 @@ int64_t kp_log_recovery_point(const kp_log *log);
  */
 int kp_log_truncate_to(kp_log *log, int64_t offset, kp_error *err);
 
+/*
+ * kp_log_advance_start - raise the log start offset to `offset` (reads
+ * and truncations below it fail from now on) and delete every segment
+ * wholly below it (Kafka's maybeIncrementLogStartOffset then
+ * deleteOldSegments: the segment holding `offset` stays whole). Nothing
+ * when `offset` is not above the start. The start is not persisted: a
+ * reopened log starts at its first segment's base, and the owner (the
+ * metadata log, from its snapshot) raises it again. A segment's file
+ * ranges (kp_log_read_ranges) die with it. Returns how many segments were
+ * deleted, or -1 with KP_ERANGE (`offset` past the log end) or KP_EIO.
+ */
+int kp_log_advance_start(kp_log *log, int64_t offset, kp_error *err);
+
+/*
+ * kp_log_reset_at - delete every segment and start an empty log at
+ * `offset` (start = end = `offset`; Kafka's truncateFullyAndStartAt, for
+ * a replica that installed a snapshot ending there). Returns 0 or -1
+ * with KP_EINVAL (negative offset) or KP_EIO.
+ */
+int kp_log_reset_at(kp_log *log, int64_t offset, kp_error *err);
+
+/* kp_log_segments_below - how many segments hold only offsets below `offset`. */
+size_t kp_log_segments_below(const kp_log *log, int64_t offset);
+
 #endif

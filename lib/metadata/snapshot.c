@@ -160,24 +160,30 @@ out:
 	return rc;
 }
 
+int kp_snapshot_write_bytes(const char *dir, int64_t end_offset, int32_t epoch,
+			    const uint8_t *data, size_t len, kp_error *err)
+{
+	char path[4096], part[4200];
+
+	if (kp_snapshot_path(path, sizeof(path), dir, end_offset, epoch, err) < 0)
+		return -1;
+	snprintf(part, sizeof(part), "%s.part", path);
+	if (write_synced(part, data, len, err) < 0)
+		return -1;
+	if (rename(part, path) < 0)
+		return kp_error_errno(err, "cannot rename %s", part);
+	return kp_fsync_dir(dir, err);
+}
+
 int kp_snapshot_write(const char *dir, const kp_image *img, int64_t end_offset, int32_t epoch,
 		      int64_t last_timestamp_ms, kp_error *err)
 {
-	char path[4096], part[4200];
 	kp_buf bytes;
 	int rc = -1;
 	kp_buf_init(&bytes);
-	if (kp_snapshot_path(path, sizeof(path), dir, end_offset, epoch, err) < 0 ||
-	    kp_snapshot_encode(img, epoch, last_timestamp_ms, &bytes, err) < 0)
+	if (kp_snapshot_encode(img, epoch, last_timestamp_ms, &bytes, err) < 0)
 		goto out;
-	snprintf(part, sizeof(part), "%s.part", path);
-	if (write_synced(part, bytes.data, bytes.len, err) < 0)
-		goto out;
-	if (rename(part, path) < 0) {
-		kp_error_errno(err, "cannot rename %s", part);
-		goto out;
-	}
-	rc = kp_fsync_dir(dir, err);
+	rc = kp_snapshot_write_bytes(dir, end_offset, epoch, bytes.data, bytes.len, err);
 out:
 	kp_buf_free(&bytes);
 	return rc;

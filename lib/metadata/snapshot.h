@@ -68,6 +68,15 @@ int kp_snapshot_write(const char *dir, const kp_image *img, int64_t end_offset, 
 		      int64_t last_timestamp_ms, kp_error *err);
 
 /*
+ * kp_snapshot_write_bytes - write snapshot file bytes data[0..len) (as
+ * kp_snapshot_encode makes them, possibly with more control batches) as
+ * snapshot (end_offset, epoch) in `dir` atomically, as kp_snapshot_write.
+ * Returns 0, or -1 with KP_EIO / KP_ERANGE in `err`.
+ */
+int kp_snapshot_write_bytes(const char *dir, int64_t end_offset, int32_t epoch,
+			    const uint8_t *data, size_t len, kp_error *err);
+
+/*
  * kp_snapshot_decode - apply the records of the snapshot file bytes
  * data[0..len) to `img` (normally empty), each at offset end_offset - 1
  * and `epoch` (so kp_image_last_offset is end_offset - 1 afterwards).
