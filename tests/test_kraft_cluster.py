@@ -26,7 +26,9 @@ CONTROLLER_OPTS = [f"broker.session.timeout.ms={SESSION_MS}", "broker.heartbeat.
 
 
 class ClusterController(Controller):
-    """A kcontroller with short broker session settings (test_controller_quorum's, plus those)."""
+    """A kcontroller with short broker session settings (test_controller_quorum's, plus those,
+    plus the class's `extra` settings)."""
+    extra = ()
 
     def start(self, timeout=20):
         args = [str(BIN / "kcontroller"), "-l", "debug", f"node.id={self.node_id}",
@@ -34,7 +36,7 @@ class ClusterController(Controller):
                 f"listeners=CONTROLLER://127.0.0.1:{self.port}",
                 f"metadata.log.dir={self.datadir}", f"cluster.id={CLUSTER_ID}",
                 "controller.quorum.election.timeout.ms=500",
-                "controller.quorum.fetch.timeout.ms=1000", *CONTROLLER_OPTS]
+                "controller.quorum.fetch.timeout.ms=1000", *CONTROLLER_OPTS, *self.extra]
         with open(self.errpath, "ab") as err:
             self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=err, stderr=err)
         wait_for(lambda: self.proc.poll() is not None or port_accepts(self.port), timeout * SLOW)
@@ -43,11 +45,11 @@ class ClusterController(Controller):
 
 
 class KraftCluster:
-    def __init__(self, root):
+    def __init__(self, root, controller_cls=ClusterController):
         self.root = root
         ports = [free_port() for _ in range(3)]
         self.voters = ",".join(f"{i + 1}@127.0.0.1:{p}" for i, p in enumerate(ports))
-        self.controllers = [ClusterController(i + 1, p, self.voters, root / f"c{i + 1}")
+        self.controllers = [controller_cls(i + 1, p, self.voters, root / f"c{i + 1}")
                             for i, p in enumerate(ports)]
         self.brokers = {}
         try:
@@ -85,6 +87,10 @@ class KraftCluster:
 def cluster(tmp_path):
     c = KraftCluster(tmp_path)
     yield c
+    check_stopped(c)
+
+
+def check_stopped(c):
     errors = c.stop()
     for proc in list(c.brokers.values()) + c.controllers:
         rep = sanitizer_report(proc.stderr)
@@ -286,3 +292,37 @@ def test_consumer_group_on_the_partition_leader(cluster, kp):
     assert sorted(second.split(), key=int) == [b"10", b"11"]
     view, _ = topic_view(metadata(kp, b1, ["__consumer_offsets"]), "__consumer_offsets")
     assert view and {v[0] for v in view.values()} <= set(BROKER_IDS)
+
+
+class SnapshottingController(ClusterController):
+    extra = ("metadata.log.max.record.bytes.between.snapshots=3000",
+             "metadata.log.segment.bytes=4096")
+
+
+def test_broker_behind_the_log_start_catches_up_from_a_snapshot(tmp_path, kp):
+    """A broker down while the controllers snapshot the metadata log and delete the segments
+    it had not fetched gets the snapshot with FetchSnapshot (KIP-630), loads its image from
+    it, then the log after it: it knows every topic made meanwhile and serves them."""
+    c = KraftCluster(tmp_path, SnapshottingController)
+    try:
+        wait_leader(c.controllers)
+        b11, b13 = c.brokers[11], c.brokers[13]
+        assert wait_for(lambda: brokers_seen(kp, b11) == list(BROKER_IDS), 15 * SLOW, 0.2)
+        b13.stop()
+        admin = AdminClient({"bootstrap.servers": b11.bootstrap})
+        names = [f"snap-{i:03d}" for i in range(60)]
+        for f in admin.create_topics([NewTopic(n, 1, 1) for n in names]).values():
+            f.result(30 * SLOW)
+        meta = [ctl.datadir / "__cluster_metadata-0" for ctl in c.controllers]
+        assert wait_for(lambda: all(list(d.glob("*.checkpoint")) and
+                                    not (d / "00000000000000000000.log").exists() for d in meta),
+                        30 * SLOW, 0.2), "the controllers took no snapshot or kept segment 0"
+        b13.start()
+        view, _ = wait_topic(kp, b13, names[-1], 1, timeout=30)
+        assert view
+        md = metadata(kp, b13)
+        assert {n for n in names} <= {t["Name"] for t in md["Topics"] if t["ErrorCode"] == 0}
+        assert "loading metadata snapshot" in b13.stderr
+        assert list((Path(b13.logdir) / "__cluster_metadata-0").glob("*.checkpoint"))
+    finally:
+        check_stopped(c)

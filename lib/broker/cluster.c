@@ -61,6 +61,33 @@ static void on_committed(void *opaque, int64_t high_watermark)
 	}
 }
 
+/* A snapshot replaces everything: a fresh image, which its records then fill (KIP-630). */
+static void on_snapshot(void *opaque, int64_t end_offset, int32_t epoch)
+{
+	struct kp_broker_cluster *c = opaque;
+	kp_image *fresh = kp_image_new();
+
+	if (!fresh) {
+		kp_error err;
+
+		kp_error_set(&err, KP_ENOMEM, "out of memory loading metadata snapshot %lld-%d",
+			     (long long)end_offset, epoch);
+		kp_broker_fail(c->b, &err);
+		return;
+	}
+	kp_image_free(c->image);
+	c->image = fresh;
+	c->dirty = true;
+	kp_diag_info("loading metadata snapshot %lld-%d", (long long)end_offset, epoch);
+}
+
+/* The image the raft node writes snapshots of: brokers keep their own (Kafka's brokers
+ * snapshot their metadata log too). */
+static const kp_image *node_image(void *opaque)
+{
+	return ((struct kp_broker_cluster *)opaque)->image;
+}
+
 static void on_leader(void *opaque, int32_t epoch, int32_t leader_id)
 {
 	kp_diag_info("metadata quorum epoch %d: leader %d", epoch, leader_id);
@@ -146,7 +173,7 @@ int kp_broker_cluster_new(struct kp_broker *b, kp_error *err)
 	struct kp_raft_node_config rc;
 	struct kp_raft_node_callbacks cb = {
 		.on_record = on_record, .on_committed = on_committed, .on_leader = on_leader,
-		.on_fatal = on_fatal, .opaque = c,
+		.on_fatal = on_fatal, .on_snapshot = on_snapshot, .image = node_image, .opaque = c,
 	};
 
 	if (!c)
