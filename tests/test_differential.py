@@ -13,6 +13,11 @@ in ApiVersions: the lowest both serve, the highest both serve and one in between
 plus kbroker's lowest when Kafka 4 removed it (KIP-896), where Kafka's answer (a
 closed connection) is an accepted difference.
 
+A script with "listener": "controller" is sent to a kcontroller (one voter) and to the
+Kafka node's CONTROLLER listener instead of the brokers; its "normalise" list names
+fields that are each node's own in that script only (offsets of two different metadata
+logs, times).
+
 Fields that legitimately differ are normalised by rule (NORMALISE below, by field
 name wherever it occurs). Every other difference must be listed in
 tests/differential/accepted.json with its reason, or the test fails with a
@@ -96,7 +101,7 @@ def normalise(value, ctx, rule=None):
                           normalise({f: x for f, x in e.items() if f != "ApiKey"}, ctx)
                           for e in v}
             else:
-                out[k] = normalise(v, ctx, NORMALISE.get(k))
+                out[k] = normalise(v, ctx, NORMALISE.get(k) or ctx.get("extra", {}).get(k))
         return out
     if isinstance(value, list):
         return [normalise(v, ctx, rule) for v in value]
@@ -316,23 +321,69 @@ def schema():
     return json.loads(p.stdout)
 
 
+class ControllerTarget:
+    """A one-voter kcontroller on a free loopback port, for "listener": "controller" scripts."""
+
+    def __init__(self, tmp_path):
+        from conftest import BIN, free_port, port_accepts
+        self.port = free_port()
+        self.bootstrap = f"127.0.0.1:{self.port}"
+        self.errpath = tmp_path / "kcontroller.stderr"
+        args = [str(BIN / "kcontroller"), "node.id=1",
+                f"controller.quorum.voters=1@{self.bootstrap}",
+                f"listeners=CONTROLLER://{self.bootstrap}", f"metadata.log.dir={tmp_path / 'meta'}"]
+        with open(self.errpath, "wb") as err:
+            self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=err, stderr=err)
+        from conftest import wait_for
+        assert wait_for(lambda: self.proc.poll() is not None or port_accepts(self.port),
+                        20 * SLOW), "kcontroller did not listen"
+
+    @property
+    def running(self):
+        return self.proc.poll() is None
+
+    @property
+    def stderr(self):
+        return self.errpath.read_text(errors="replace")
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(30)
+
+
 @pytest.mark.parametrize("name", SCRIPTS)
-def test_differential(name, broker, kafka, kp, schema):
+def test_differential(name, broker, kafka, kp, schema, tmp_path):
     assert KPWIRE.exists(), f"{KPWIRE} is not built"
     accepted = load_accepted()
     script = json.loads((DIFF_DIR / name).read_text())
-    b, k = broker(), kafka(*script.get("kafka_config", []))
+    k = kafka(*script.get("kafka_config", []))
+    if script.get("listener") == "controller":
+        b = ControllerTarget(tmp_path)
+        k_addr = f"127.0.0.1:{k.controller_port}"
+    else:
+        b, k_addr = broker(), k.bootstrap
+    try:
+        run_script(name, script, b, k_addr, kp, schema, accepted)
+    finally:
+        if isinstance(b, ControllerTarget):
+            b.stop()
+
+
+def run_script(name, script, b, k_addr, kp, schema, accepted):
+    """Runs `script` against kbroker (or kcontroller) `b` and Kafka at k_addr and fails on
+    every difference neither normalised nor accepted."""
     probe = [{"api": "ApiVersions", "version": 3,
               "request": {"ClientSoftwareName": "kpwire", "ClientSoftwareVersion": "1.0"}}]
     kb, kf = advertised(kpwire(kp, b.bootstrap, probe)[0]), \
-        advertised(kpwire(kp, k.bootstrap, probe)[0])
+        advertised(kpwire(kp, k_addr, probe)[0])
     api, key = script["api"], schema[script["api"]]["ApiKey"]
     versions = versions_to_test(api, key, kb, kf, accepted)
     removed = [v for v in versions if kafka_removed(api, v, accepted)]
     prefix = f"diff-{uuid.uuid4().hex[:10]}"
     steps = expand(script, versions, prefix, removed)
 
-    out_kb, out_kf = kpwire(kp, b.bootstrap, steps), kpwire(kp, k.bootstrap, steps)
+    out_kb, out_kf = kpwire(kp, b.bootstrap, steps), kpwire(kp, k_addr, steps)
+    extra = {f: _present(f"<{f}>") for f in script.get("normalise", [])}
     api_names = {v["ApiKey"]: n for n, v in schema.items()}
     names_kb, names_kf = learn_names(out_kb), learn_names(out_kf)
     members_kb, members_kf = learn_members(out_kb), learn_members(out_kf)
@@ -341,9 +392,9 @@ def test_differential(name, broker, kafka, kp, schema):
         if step.get("compare") is False:
             continue
         ctx_kb = {"nodes": {}, "ids": {}, "names": names_kb, "members": members_kb,
-                  "api_names": api_names}
+                  "api_names": api_names, "extra": extra}
         ctx_kf = {"nodes": {}, "ids": {}, "names": names_kf, "members": members_kf,
-                  "api_names": api_names}
+                  "api_names": api_names, "extra": extra}
         if "response" in out_kf[i] and "response" in out_kb[i]:
             drop_unserved(out_kf[i]["response"], out_kb[i]["response"])
             for out in (out_kb[i], out_kf[i]):
@@ -354,7 +405,7 @@ def test_differential(name, broker, kafka, kp, schema):
                                "kbroker": x, "kafka": y})
     used = _used_entries.setdefault(name, set())
     left = sift(mismatches, accepted, {"schema": schema}, used)
-    assert b.running, f"kbroker died:\n{b.stderr[-4000:]}"
+    assert b.running, f"kbroker/kcontroller died:\n{b.stderr[-4000:]}"
     assert not left, (f"{len(left)} difference(s) between kbroker and Apache Kafka at "
                       f"{api} versions {versions}, neither normalised nor in "
                       f"{ACCEPTED_FILE.name}:\n{report(left)}")

@@ -269,8 +269,13 @@ static int describe_partition(struct kp_raft_node *n, struct kp_ctl_request *rq,
 
 	p->leader_id = kp_raft_leader(r);
 	p->leader_epoch = kp_raft_epoch(r);
+	p->error_message = "";
 	if (kp_raft_role(r) != KP_RAFT_LEADER) {
 		p->error_code = KP_ERR_NOT_LEADER_OR_FOLLOWER;
+		p->error_message = "For requests intended only for the leader, this error indicates "
+				   "that the broker is not the current leader. For requests that can "
+				   "be satisfied by any replica, this error indicates that the broker "
+				   "is not a replica of the topic partition.";
 		return 0;
 	}
 	p->high_watermark = kp_raft_high_watermark(r);
@@ -282,6 +287,42 @@ static int describe_partition(struct kp_raft_node *n, struct kp_ctl_request *rq,
 	p->observers = replica_states(n, rq, st, n_voters, count);
 	p->observers_count = (int32_t)(count - n_voters);
 	return p->current_voters && p->observers ? 0 : -1;
+}
+
+/*
+ * not_hosted - every partition asked about answered UNKNOWN_TOPIC_OR_PARTITION
+ * with the schema's defaults otherwise, and no nodes: Kafka's answer to
+ * anything but exactly the metadata partition (checked by
+ * tests/differential/describe_quorum.json).
+ */
+static int not_hosted(struct kp_ctl_request *rq, const struct kp_describe_quorum_request *req,
+		      struct kp_describe_quorum_response *resp)
+{
+	struct kp_describe_quorum_response_topic_data *t =
+		kp_describe_quorum_response_topic_data_new(&rq->arena, (size_t)req->topics_count + 1);
+
+	if (!t)
+		return -1;
+	for (int32_t i = 0; i < req->topics_count; i++) {
+		const struct kp_describe_quorum_request_topic_data *rt = &req->topics[i];
+		struct kp_describe_quorum_response_partition_data *p =
+			kp_describe_quorum_response_partition_data_new(&rq->arena,
+								       (size_t)rt->partitions_count + 1);
+
+		if (!p)
+			return -1;
+		for (int32_t k = 0; k < rt->partitions_count; k++) {
+			p[k].partition_index = rt->partitions[k].partition_index;
+			p[k].error_code = KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+			p[k].error_message = "This server does not host this topic-partition.";
+		}
+		t[i].topic_name = rt->topic_name;
+		t[i].partitions = p;
+		t[i].partitions_count = rt->partitions_count;
+	}
+	resp->topics = t;
+	resp->topics_count = req->topics_count;
+	return 0;
 }
 
 static int handle_describe_quorum(struct kp_raft_node *n, struct kp_ctl_request *rq,
@@ -296,10 +337,12 @@ static int handle_describe_quorum(struct kp_raft_node *n, struct kp_ctl_request 
 
 	if (!resp || !t || !p)
 		return kp_error_set(err, KP_ENOMEM, "out of memory");
+	resp->error_message = "";
 	if (req->topics_count != 1 || req->topics[0].partitions_count != 1 ||
 	    strcmp(req->topics[0].topic_name, KP_METADATA_TOPIC) != 0 ||
 	    req->topics[0].partitions[0].partition_index != 0) {
-		resp->error_code = KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+		if (not_hosted(rq, req, resp) < 0)
+			return kp_error_set(err, KP_ENOMEM, "out of memory");
 		kp_ctl_respond(rq, resp);
 		return 0;
 	}

@@ -76,8 +76,11 @@ static int handle_api_versions(struct kp_controller *c, struct kp_ctl_request *r
 /*
  * handle_describe_cluster - KIP-919: asked for controller endpoints (type
  * 2), the voters and the active controller, which is what an admin client
- * bootstrapped with --bootstrap-controller routes to; brokers (type 1)
- * are not known to a controller: UNSUPPORTED_ENDPOINT_TYPE, as Kafka.
+ * bootstrapped with --bootstrap-controller routes to; asked a controller
+ * for brokers (type 1): MISMATCHED_ENDPOINT_TYPE with Kafka's message, no
+ * cluster id and controller -1 (ControllerApis.handleDescribeCluster;
+ * checked by tests/differential/describe_cluster_controller.json);
+ * another type: UNSUPPORTED_ENDPOINT_TYPE.
  */
 static int handle_describe_cluster(struct kp_controller *c, struct kp_ctl_request *rq,
 				   kp_error *err)
@@ -92,13 +95,19 @@ static int handle_describe_cluster(struct kp_controller *c, struct kp_ctl_reques
 	if (!resp || !b)
 		return kp_error_set(err, KP_ENOMEM, "out of memory");
 	resp->endpoint_type = req->endpoint_type;
-	resp->cluster_id = (char *)cfg->cluster_id;
-	resp->controller_id = kp_raft_node_leader(c->node);
 	if (req->endpoint_type != 2) {
-		resp->error_code = KP_ERR_UNSUPPORTED_ENDPOINT_TYPE;
+		resp->error_code = req->endpoint_type == 1 ? KP_ERR_MISMATCHED_ENDPOINT_TYPE
+							   : KP_ERR_UNSUPPORTED_ENDPOINT_TYPE;
+		resp->error_message = req->endpoint_type == 1 ?
+			"The request was sent to an endpoint of type CONTROLLER, but we wanted an "
+			"endpoint of type BROKER" : "Unsupported endpoint type";
+		resp->cluster_id = "";
+		resp->controller_id = -1;
 		kp_ctl_respond(rq, resp);
 		return 0;
 	}
+	resp->cluster_id = (char *)cfg->cluster_id;
+	resp->controller_id = kp_raft_node_leader(c->node);
 	for (int i = 0; i < cfg->n_voters; i++) {
 		b[i].broker_id = cfg->voters[i].id;
 		b[i].host = (char *)cfg->voters[i].host;
