@@ -145,7 +145,7 @@ kp_broker *kp_broker_new(const kp_config *cfg, kp_error *err)
 	}
 	if (watch_flusher(b, err) < 0 || kp_broker_groups_start(b, err) < 0)
 		goto fail;
-	if (kp_broker_config_is_cluster(&b->cfg) && kp_broker_cluster_new(b, err) < 0)
+	if (kp_broker_config_is_cluster(&b->cfg) && kp_broker_cluster_new(b, cfg, err) < 0)
 		goto fail;
 	kp_diag_info("node id %d, cluster id %s, log dir %s", b->cfg.node_id, b->cluster_id,
 		     b->cfg.log_dirs[0]);
@@ -178,10 +178,8 @@ int kp_broker_start(kp_broker *b, kp_error *err)
 	b->net = kp_net_new(b->base, &ncfg, &cb);
 	if (!b->net)
 		return kp_error_set(err, KP_ENOMEM, "out of memory");
-	if (b->cluster) {
-		kp_broker_cluster_start(b); /* listens once caught up with the metadata log */
-		return 0;
-	}
+	if (b->cluster) /* listens once caught up with the metadata log */
+		return kp_broker_cluster_start(b, err);
 	return kp_broker_listen(b, err);
 }
 

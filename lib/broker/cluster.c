@@ -12,6 +12,7 @@
 #include "broker/cluster.h"
 #include "broker/forward.h"
 #include "broker/internal.h"
+#include "controller/controller.h"
 #include "controller/raft_node.h"
 #include "util/diag.h"
 
@@ -115,6 +116,8 @@ static void on_state(void *opaque, enum kp_broker_state s)
 	if (s == KP_BROKER_RECOVERY || s == KP_BROKER_RUNNING) {
 		maybe_serve(c);
 	} else if (s == KP_BROKER_SHUTTING_DOWN && c->stopping) {
+		if (c->controller) /* combined mode: the voter resigns, the log is flushed */
+			kp_controller_stop_embedded(c->controller);
 		kp_broker_stop(c->b);
 	} else if (s == KP_BROKER_SHUTTING_DOWN) {
 		kp_error_set(&err, KP_EIO, "could not register with the controller quorum");
@@ -167,7 +170,7 @@ static int make_lifecycle(struct kp_broker_cluster *c, kp_error *err)
 	return c->lifecycle ? 0 : -1;
 }
 
-int kp_broker_cluster_new(struct kp_broker *b, kp_error *err)
+int kp_broker_cluster_new(struct kp_broker *b, const kp_config *cfg, kp_error *err)
 {
 	struct kp_broker_cluster *c = calloc(1, sizeof(*c));
 	struct kp_raft_node_config rc;
@@ -182,15 +185,27 @@ int kp_broker_cluster_new(struct kp_broker *b, kp_error *err)
 	c->b = b;
 	if (!(c->image = kp_image_new()))
 		return kp_error_set(err, KP_ENOMEM, "out of memory");
+	if (b->cfg.quorum.combined) { /* the voter belongs to the controller in this process */
+		cb.image = NULL;
+		if (!(c->controller = kp_controller_new_embedded(b->base, cfg, &cb, err)))
+			return -1;
+		c->raft = kp_controller_raft_node(c->controller);
+		return make_lifecycle(c, err);
+	}
 	raft_config(b, &rc);
 	if (!(c->raft = kp_raft_node_new(b->base, &rc, &cb, err)))
 		return -1;
 	return make_lifecycle(c, err);
 }
 
-void kp_broker_cluster_start(struct kp_broker *b)
+int kp_broker_cluster_start(struct kp_broker *b, kp_error *err)
 {
-	kp_lifecycle_start(b->cluster->lifecycle);
+	struct kp_broker_cluster *c = b->cluster;
+
+	if (c->controller && kp_controller_start(c->controller, err) < 0)
+		return -1;
+	kp_lifecycle_start(c->lifecycle);
+	return 0;
 }
 
 static void shutdown_timeout_cb(evutil_socket_t fd, short what, void *arg)
@@ -230,7 +245,10 @@ void kp_broker_cluster_free(struct kp_broker *b)
 	kp_controller_channel_free(ch); /* its failing requests call back first */
 	kp_forward_free_all(b);
 	kp_lifecycle_free(c->lifecycle);
-	kp_raft_node_free(c->raft);
+	if (c->controller)
+		kp_controller_free(c->controller); /* with its voter, c->raft */
+	else
+		kp_raft_node_free(c->raft);
 	kp_image_free(c->image);
 	if (c->shutdown_timer)
 		event_free(c->shutdown_timer);

@@ -19,8 +19,11 @@
  * published; then the broker stops asking to be fenced. SIGTERM first
  * runs a controlled shutdown (bounded by broker.session.timeout.ms).
  *
- * Combined mode (a voter inside kbroker) will hand a voter raft node to
- * the same code: only who owns the node changes.
+ * Combined mode (process.roles=broker,controller): the raft node is the
+ * voter of a controller embedded in this process (controller.h's
+ * kp_controller_new_embedded, listening on the controller listener), and
+ * the broker registers with it over that listener like any other broker:
+ * only who owns the node changes.
  */
 #ifndef KP_BROKER_CLUSTER_H
 #define KP_BROKER_CLUSTER_H
@@ -31,6 +34,7 @@
 #include "broker/controller_channel.h"
 #include "broker/lifecycle.h"
 #include "metadata/image.h"
+#include "util/config.h"
 #include "util/error.h"
 
 struct kp_broker;
@@ -38,11 +42,13 @@ struct kp_request;
 struct kp_topic;
 struct kp_raft_node;
 struct kp_forward;
+struct kp_controller;
 struct event;
 
 struct kp_broker_cluster {
 	struct kp_broker *b;
 	struct kp_raft_node *raft;
+	struct kp_controller *controller; /* combined mode: the embedded one (owns `raft`) */
 	kp_image *image;
 	kp_controller_channel *channel;
 	kp_lifecycle *lifecycle;
@@ -56,15 +62,22 @@ struct kp_broker_cluster {
 
 /*
  * kp_broker_cluster_new - the cluster half of `b` (b->cfg.quorum set, b->base
- * made): the image, the Raft observer (its log in metadata.log.dir), the
- * controller channel and the lifecycle manager; nothing is sent before
- * kp_broker_cluster_start. Sets b->cluster. Returns 0, or -1 with the raft
- * node's errors (KP_EIO, KP_ECORRUPT, KP_EINVAL) or KP_ENOMEM.
+ * made): the image, the Raft observer (its log in metadata.log.dir) or, in
+ * combined mode, the embedded controller configured from `cfg` (borrowed)
+ * and its voter, the controller channel and the lifecycle manager;
+ * nothing is sent before kp_broker_cluster_start. Sets b->cluster.
+ * Returns 0, or -1 with the raft node's or controller's errors (KP_EIO,
+ * KP_ECORRUPT, KP_EINVAL) or KP_ENOMEM.
  */
-int kp_broker_cluster_new(struct kp_broker *b, kp_error *err);
+int kp_broker_cluster_new(struct kp_broker *b, const kp_config *cfg, kp_error *err);
 
-/* kp_broker_cluster_start - register with the controller (the listeners open later). */
-void kp_broker_cluster_start(struct kp_broker *b);
+/*
+ * kp_broker_cluster_start - in combined mode open the embedded controller's
+ * listener; register with the controller (the client listeners open
+ * later). Returns 0, or -1 (KP_EIO: the controller listener's address is
+ * in use).
+ */
+int kp_broker_cluster_start(struct kp_broker *b, kp_error *err);
 
 /*
  * kp_broker_cluster_begin_shutdown - SIGTERM: a controlled shutdown, then

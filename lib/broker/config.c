@@ -79,16 +79,20 @@ int kp_broker_listener_parse(const char *s, struct kp_broker_listener *l, kp_err
 	return 0;
 }
 
-/* parse_listeners - a comma-separated list into `out` (at most KP_BROKER_MAX_LISTENERS). */
+/* parse_listeners - a comma-separated list into `out` (at most KP_BROKER_MAX_LISTENERS),
+ * leaving out the one named `skip` (combined mode's controller listener; NULL: none). */
 static int parse_listeners(const char *key, const char *value, struct kp_broker_listener *out,
-			   int *count, kp_error *err)
+			   int *count, const char *skip, kp_error *err)
 {
 	char *copy = strdup(value), *save = NULL;
+	size_t skip_len = skip ? strlen(skip) : 0;
 
 	if (!copy)
 		return kp_error_set(err, KP_ENOMEM, "out of memory");
 	*count = 0;
 	for (char *tok = strtok_r(copy, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save)) {
+		if (skip_len && strncmp(tok, skip, skip_len) == 0 && strncmp(tok + skip_len, "://", 3) == 0)
+			continue;
 		if (*count == KP_BROKER_MAX_LISTENERS || kp_broker_listener_parse(tok, &out[*count], err) < 0) {
 			if (*count == KP_BROKER_MAX_LISTENERS)
 				kp_error_set(err, KP_EINVAL, "%s: too many listeners", key);
@@ -284,6 +288,25 @@ static int parse_log_config(const kp_config *c, struct kp_log_config *l, kp_erro
 	return 0;
 }
 
+/*
+ * controller_listener - in combined mode (process.roles names the
+ * controller too), the first of controller.listener.names, copied into
+ * buf: that listener is the embedded controller's, not the broker's.
+ * NULL otherwise.
+ */
+static const char *controller_listener(const kp_config *c, char *buf, size_t size)
+{
+	const char *roles = kp_config_get_str(c, "process.roles", "broker");
+	const char *names = kp_config_get_str(c, "controller.listener.names", "");
+	size_t n = strcspn(names, ", \t");
+
+	if (!strstr(roles, "controller") || n == 0 || n >= size)
+		return NULL;
+	memcpy(buf, names, n);
+	buf[n] = '\0';
+	return buf;
+}
+
 int kp_broker_config_parse(const kp_config *c, struct kp_broker_config *out, kp_error *err)
 {
 	memset(out, 0, sizeof(*out));
@@ -294,10 +317,12 @@ int kp_broker_config_parse(const kp_config *c, struct kp_broker_config *out, kp_
 	    parse_group_config(c, out, err) < 0)
 		goto fail;
 	const char *ls = kp_config_get_str(c, "listeners", "PLAINTEXT://127.0.0.1:9092");
+	char name[64];
+	const char *skip = controller_listener(c, name, sizeof(name));
 
-	if (parse_listeners("listeners", ls, out->listeners, &out->listener_count, err) < 0 ||
+	if (parse_listeners("listeners", ls, out->listeners, &out->listener_count, skip, err) < 0 ||
 	    parse_listeners("advertised.listeners", kp_config_get_str(c, "advertised.listeners", ls),
-			    out->advertised, &out->advertised_count, err) < 0)
+			    out->advertised, &out->advertised_count, skip, err) < 0)
 		goto fail;
 	const char *dirs = kp_config_get(c, "log.dirs");
 
@@ -306,6 +331,7 @@ int kp_broker_config_parse(const kp_config *c, struct kp_broker_config *out, kp_
 	if (parse_log_dirs(dirs, out, err) < 0 ||
 	    kp_broker_quorum_config_parse(c, out->node_id, out->log_dirs[0], &out->quorum, err) < 0)
 		goto fail;
+
 	const char *cid = kp_config_get_str(c, "cluster.id", "");
 
 	if (strlen(cid) >= sizeof(out->cluster_id)) {

@@ -46,6 +46,8 @@ struct kp_broker_quorum_config {
 	int64_t fetch_timeout_ms;              /* controller.quorum.fetch.timeout.ms (2000) */
 	int64_t request_timeout_ms;            /* controller.quorum.request.timeout.ms (2000) */
 	int64_t retry_backoff_ms;              /* controller.quorum.retry.backoff.ms (20) */
+	bool combined;                         /* process.roles=broker,controller: the voter
+	                                        * node.id and its controller run in kbroker */
 };
 
 /* One entry of `listeners` / `advertised.listeners`: NAME://HOST:PORT. */

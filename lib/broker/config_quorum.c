@@ -6,7 +6,8 @@
  *   controller.quorum.voters             ID@HOST:PORT,...  (static quorum)
  *   controller.quorum.bootstrap.servers  HOST:PORT,...     (KIP-853; ids learnt later)
  *   controller.listener.names            CONTROLLER  (required with a quorum, as Kafka)
- *   process.roles                        broker  (combined mode is later work)
+ *   process.roles                        broker, or broker,controller (combined mode:
+ *                                        node.id a voter, the controller in kbroker)
  *   metadata.log.dir                     the first of log.dirs
  *   broker.rack, broker.heartbeat.interval.ms (2000), broker.session.timeout.ms (9000),
  *   initial.broker.registration.timeout.ms (60000), controller.quorum.election.timeout.ms
@@ -80,20 +81,31 @@ static int parse_addrs(const char *key, const char *value, bool with_id,
 	return rc;
 }
 
-/* check_roles - process.roles must be "broker" (a voter in kbroker is combined mode: later). */
-static int check_roles(const kp_config *c, int32_t node_id, const struct kp_broker_quorum_config *o,
+/*
+ * check_roles - process.roles is "broker" (node.id not a voter) or
+ * "broker,controller" in either order (combined mode: node.id a voter,
+ * whose controller runs inside kbroker); a controller alone is kcontroller.
+ */
+static int check_roles(const kp_config *c, int32_t node_id, struct kp_broker_quorum_config *o,
 		       kp_error *err)
 {
-	const char *roles = kp_config_get(c, "process.roles");
+	const char *roles = kp_config_get_str(c, "process.roles", "broker");
+	bool voter = false;
 
-	if (roles && strcmp(roles, "broker") != 0)
-		return kp_error_set(err, KP_EINVAL, "process.roles: '%s' is not supported yet "
-				    "(only broker; run controllers with kcontroller)", roles);
 	for (int i = 0; i < o->n_voters; i++)
-		if (o->voters[i].id == node_id)
-			return kp_error_set(err, KP_EINVAL, "node.id %d is a voter in "
-					    "controller.quorum.voters: combined mode is not supported "
-					    "yet", node_id);
+		voter = voter || o->voters[i].id == node_id;
+	o->combined = strcmp(roles, "broker,controller") == 0 ||
+		      strcmp(roles, "controller,broker") == 0;
+	if (!o->combined && strcmp(roles, "broker") != 0)
+		return kp_error_set(err, KP_EINVAL, "process.roles: '%s' is not broker or "
+				    "broker,controller (a controller alone is kcontroller)", roles);
+	if (voter && !o->combined)
+		return kp_error_set(err, KP_EINVAL, "node.id %d is a voter in controller.quorum.voters: "
+				    "set process.roles=broker,controller to run its controller here",
+				    node_id);
+	if (!voter && o->combined)
+		return kp_error_set(err, KP_EINVAL, "process.roles=broker,controller: node.id %d is "
+				    "not in controller.quorum.voters", node_id);
 	return 0;
 }
 

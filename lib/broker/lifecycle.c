@@ -179,9 +179,9 @@ static void heartbeat_ok(kp_lifecycle *l, const struct kp_broker_heartbeat_respo
 	l->failures = 0;
 	switch (l->state) {
 	case KP_BROKER_STARTING:
-		if (r->is_caught_up)
+		schedule(l, 10); /* quicker while starting, as Kafka; before the state change, */
+		if (r->is_caught_up) /* whose listeners may ask for a heartbeat now */
 			set_state(l, KP_BROKER_RECOVERY);
-		schedule(l, 10); /* quicker while starting, as Kafka */
 		break;
 	case KP_BROKER_RECOVERY:
 		if (!r->is_fenced)

@@ -240,10 +240,30 @@ static int parse_sockets(const kp_config *c, struct kp_controller_config *o, kp_
 	return 0;
 }
 
-int kp_controller_config_parse(const kp_config *c, struct kp_controller_config *o, kp_error *err)
+/* keep_controller_listeners - drop the listeners not in controller.listener.names. */
+static void keep_controller_listeners(const kp_config *c, struct kp_controller_config *o)
+{
+	const char *names = kp_config_get_str(c, "controller.listener.names", "CONTROLLER");
+	int n = 0;
+
+	for (int i = 0; i < o->n_listeners; i++) {
+		const char *at = strstr(names, o->listeners[i].name);
+		size_t len = strlen(o->listeners[i].name);
+		bool named = at && (at == names || at[-1] == ',' || at[-1] == ' ') &&
+			     (at[len] == '\0' || at[len] == ',' || at[len] == ' ');
+
+		if (named)
+			o->listeners[n++] = o->listeners[i];
+	}
+	o->n_listeners = n;
+}
+
+int kp_controller_config_parse(const kp_config *c, bool embedded,
+			       struct kp_controller_config *o, kp_error *err)
 {
 	memset(o, 0, sizeof(*o));
-	warn_unknown(c);
+	if (!embedded)
+		warn_unknown(c);
 	if (kp_raft_node_config_parse(c, "/tmp/kpipe-controller", &o->raft, err) < 0)
 		return -1;
 	bool voter = false;
@@ -255,6 +275,11 @@ int kp_controller_config_parse(const kp_config *c, struct kp_controller_config *
 			     "added (AddRaftVoter)", o->raft.node_id);
 	if (parse_sockets(c, o, err) < 0 || kp_qc_config_parse(c, &o->qc, err) < 0)
 		return -1;
+	if (embedded)
+		keep_controller_listeners(c, o);
+	if (o->n_listeners == 0)
+		return kp_error_set(err, KP_EINVAL, "listeners: none is named in "
+				    "controller.listener.names");
 	for (int i = 0; i < o->n_listeners; i++) { /* our quorum endpoint, as a new voter */
 		const struct kp_ctl_endpoint *l = &o->listeners[i];
 

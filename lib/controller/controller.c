@@ -18,26 +18,43 @@
 
 #define STOP_GRACE_MS 1000 /* how long a resigning leader waits for EndQuorumEpoch answers */
 
-/* The node's callbacks: records and leadership to the quorum controller, failure to us. */
+/* The node's callbacks: records and leadership to the quorum controller, then to the
+ * embedding broker (combined mode); failure to us. */
 static void node_on_record(void *opaque, const struct kp_metadata_record *rec, int64_t offset,
 			   int32_t epoch)
 {
-	kp_qc_on_record(((struct kp_controller *)opaque)->qc, rec, offset, epoch);
+	struct kp_controller *c = opaque;
+
+	kp_qc_on_record(c->qc, rec, offset, epoch);
+	if (c->also.on_record)
+		c->also.on_record(c->also.opaque, rec, offset, epoch);
 }
 
 static void node_on_committed(void *opaque, int64_t hw)
 {
-	kp_qc_on_committed(((struct kp_controller *)opaque)->qc, hw);
+	struct kp_controller *c = opaque;
+
+	kp_qc_on_committed(c->qc, hw);
+	if (c->also.on_committed)
+		c->also.on_committed(c->also.opaque, hw);
 }
 
 static void node_on_leader(void *opaque, int32_t epoch, int32_t leader_id)
 {
-	kp_qc_on_leader(((struct kp_controller *)opaque)->qc, epoch, leader_id);
+	struct kp_controller *c = opaque;
+
+	kp_qc_on_leader(c->qc, epoch, leader_id);
+	if (c->also.on_leader)
+		c->also.on_leader(c->also.opaque, epoch, leader_id);
 }
 
 static void node_on_snapshot(void *opaque, int64_t end_offset, int32_t epoch)
 {
-	kp_qc_on_snapshot(((struct kp_controller *)opaque)->qc, end_offset, epoch);
+	struct kp_controller *c = opaque;
+
+	kp_qc_on_snapshot(c->qc, end_offset, epoch);
+	if (c->also.on_snapshot)
+		c->also.on_snapshot(c->also.opaque, end_offset, epoch);
 }
 
 static const kp_image *node_image(void *opaque)
@@ -53,7 +70,10 @@ static void node_on_fatal(void *opaque, const kp_error *err)
 		return;
 	c->failed = true;
 	c->fatal = *err;
-	event_base_loopexit(c->base, NULL);
+	if (c->embedded && c->also.on_fatal)
+		c->also.on_fatal(c->also.opaque, err);
+	else if (!c->embedded)
+		event_base_loopexit(c->base, NULL);
 }
 
 /* open_node - meta.properties (cluster id), the quorum controller and the Raft voter. */
@@ -88,7 +108,7 @@ kp_controller *kp_controller_new(const kp_config *cfg, kp_error *err)
 		kp_error_set(err, KP_ENOMEM, "out of memory");
 		return NULL;
 	}
-	if (kp_controller_config_parse(cfg, &c->cfg, err) < 0)
+	if (kp_controller_config_parse(cfg, false, &c->cfg, err) < 0)
 		goto fail;
 	if (!(c->base = event_base_new())) {
 		kp_error_set(err, KP_EIO, "cannot create the event loop");
@@ -100,6 +120,42 @@ kp_controller *kp_controller_new(const kp_config *cfg, kp_error *err)
 fail:
 	kp_controller_free(c);
 	return NULL;
+}
+
+kp_controller *kp_controller_new_embedded(struct event_base *base, const kp_config *cfg,
+					  const struct kp_raft_node_callbacks *also, kp_error *err)
+{
+	struct kp_controller *c = calloc(1, sizeof(*c));
+
+	if (!c) {
+		kp_error_set(err, KP_ENOMEM, "out of memory");
+		return NULL;
+	}
+	c->embedded = true;
+	c->base = base;
+	if (also)
+		c->also = *also;
+	if (kp_controller_config_parse(cfg, true, &c->cfg, err) < 0 || open_node(c, err) < 0) {
+		kp_controller_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+kp_raft_node *kp_controller_raft_node(kp_controller *c)
+{
+	return c->node;
+}
+
+void kp_controller_stop_embedded(kp_controller *c)
+{
+	if (c->stopping)
+		return;
+	c->stopping = true;
+	kp_raft_node_resign(c->node);
+	kp_raft_node_flush(c->node);
+	if (c->net)
+		kp_net_stop_accepting(c->net);
 }
 
 int kp_controller_start(kp_controller *c, kp_error *err)
@@ -197,7 +253,7 @@ void kp_controller_free(kp_controller *c)
 		event_free(c->sigint);
 	if (c->sigterm)
 		event_free(c->sigterm);
-	if (c->base)
+	if (c->base && !c->embedded)
 		event_base_free(c->base);
 	free(c);
 }

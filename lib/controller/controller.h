@@ -19,8 +19,11 @@
 #ifndef KP_CONTROLLER_CONTROLLER_H
 #define KP_CONTROLLER_CONTROLLER_H
 
+#include "controller/raft_node.h"
 #include "util/config.h"
 #include "util/error.h"
+
+struct event_base;
 
 typedef struct kp_controller kp_controller;
 
@@ -44,6 +47,32 @@ int kp_controller_start(kp_controller *c, kp_error *err);
  * with the log's or state store's failure (the replica must not go on).
  */
 int kp_controller_run(kp_controller *c, kp_error *err);
+
+/*
+ * kp_controller_new_embedded - the controller half of a kbroker in
+ * combined mode (Kafka's process.roles=broker,controller): the same voter
+ * and quorum controller as kcontroller, on the broker's loop `base`
+ * (borrowed; no signals handled), configured from the broker's `cfg`
+ * (borrowed; keys kcontroller does not know are the broker's, and only the
+ * listeners named in controller.listener.names are the controller's).
+ * `also` (copied, may be NULL) is the broker's: told of every committed
+ * record, commit, leadership change, snapshot and fatal error of the
+ * shared Raft node after the quorum controller (its `image` is not
+ * used). Call kp_controller_start to listen; the broker runs the loop.
+ * Returns NULL with kp_controller_new's errors.
+ */
+kp_controller *kp_controller_new_embedded(struct event_base *base, const kp_config *cfg,
+					  const struct kp_raft_node_callbacks *also, kp_error *err);
+
+/* kp_controller_raft_node - the voter `c` runs (borrowed; freed with `c`). */
+kp_raft_node *kp_controller_raft_node(kp_controller *c);
+
+/*
+ * kp_controller_stop_embedded - combined mode's stop: resign leadership
+ * (EndQuorumEpoch), flush the metadata log and stop accepting; the broker
+ * then frees `c` once its loop ends.
+ */
+void kp_controller_stop_embedded(kp_controller *c);
 
 /* kp_controller_free - close everything and free `c` (NULL is fine). */
 void kp_controller_free(kp_controller *c);

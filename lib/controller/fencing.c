@@ -21,12 +21,22 @@ bool kp_qc_broker_active(const kp_image *img, int32_t id)
 	return b && !b->fenced && !b->in_controlled_shutdown;
 }
 
-bool kp_qc_broker_leads(const kp_image *img, int32_t id)
+/* has_successor - whether another active broker of p's ISR could lead it. */
+static bool has_successor(const kp_image *img, const struct kp_image_partition *p, int32_t id)
+{
+	for (int32_t k = 0; k < p->isr.count; k++)
+		if (p->isr.ids[k] != id && kp_qc_broker_active(img, p->isr.ids[k]))
+			return true;
+	return false;
+}
+
+bool kp_qc_broker_leads_movable(const kp_image *img, int32_t id)
 {
 	for (const struct kp_image_topic *t = kp_image_topic_first(img); t;
 	     t = kp_image_topic_next(img, t))
 		for (int32_t i = 0; i < t->partition_slots; i++)
-			if (t->partitions[i] && t->partitions[i]->leader == id)
+			if (t->partitions[i] && t->partitions[i]->leader == id &&
+			    has_successor(img, t->partitions[i], id))
 				return true;
 	return false;
 }
@@ -205,11 +215,11 @@ static enum hb_state next_state(const kp_image *img, const struct kp_image_broke
 		return !req->want_fence && caught_up ? HB_UNFENCED : HB_FENCED;
 	}
 	if (b->in_controlled_shutdown)
-		return kp_qc_broker_leads(img, b->id) ? HB_CONTROLLED_SHUTDOWN : HB_SHUTDOWN_NOW;
+		return kp_qc_broker_leads_movable(img, b->id) ? HB_CONTROLLED_SHUTDOWN : HB_SHUTDOWN_NOW;
 	if (req->want_fence)
 		return req->want_shut_down ? HB_SHUTDOWN_NOW : HB_FENCED;
 	if (req->want_shut_down)
-		return kp_qc_broker_leads(img, b->id) ? HB_CONTROLLED_SHUTDOWN : HB_SHUTDOWN_NOW;
+		return kp_qc_broker_leads_movable(img, b->id) ? HB_CONTROLLED_SHUTDOWN : HB_SHUTDOWN_NOW;
 	return HB_UNFENCED;
 }
 

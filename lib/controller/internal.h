@@ -41,10 +41,13 @@ struct kp_controller_config {
 
 /*
  * kp_controller_config_parse - `out` from `c` with Kafka's defaults;
- * node.id may be an observer (not a voter). -1 with KP_EINVAL naming the key.
+ * node.id may be an observer (not a voter). `embedded` (kbroker's combined
+ * mode): the keys it does not know are the broker's (no warnings) and only
+ * the listeners named in controller.listener.names are the controller's.
+ * -1 with KP_EINVAL naming the key.
  */
-int kp_controller_config_parse(const kp_config *c, struct kp_controller_config *out,
-			       kp_error *err);
+int kp_controller_config_parse(const kp_config *c, bool embedded,
+			       struct kp_controller_config *out, kp_error *err);
 
 struct kp_controller {
 	struct kp_controller_config cfg;
@@ -56,6 +59,8 @@ struct kp_controller {
 	int64_t stop_deadline; /* kp_mono_ms when a resigning leader stops waiting */
 	bool stopping, failed;
 	kp_error fatal;
+	bool embedded;         /* in kbroker (combined mode): `base` is the broker's */
+	struct kp_raft_node_callbacks also; /* the embedding broker's (combined mode) */
 };
 
 /* serve.c: the listener's callbacks. */

@@ -101,8 +101,13 @@ int kp_qc_leader_and_isr_updates(const kp_image *img, int32_t remove, int32_t ad
 /* kp_qc_broker_active - registered, unfenced and not in controlled shutdown. */
 bool kp_qc_broker_active(const kp_image *img, int32_t id);
 
-/* kp_qc_broker_leads - whether broker `id` leads any partition of `img`. */
-bool kp_qc_broker_leads(const kp_image *img, int32_t id);
+/*
+ * kp_qc_broker_leads_movable - whether broker `id` leads a partition of `img`
+ * that another active member of its ISR could lead: what a controlled
+ * shutdown waits for (a partition with no one else in its ISR cannot move,
+ * and waits for nobody: a single-node cluster stops at once).
+ */
+bool kp_qc_broker_leads_movable(const kp_image *img, int32_t id);
 
 /*
  * kp_qc_fence_records - fencing broker `id` (registered in `img`): the

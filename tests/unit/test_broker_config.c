@@ -223,7 +223,11 @@ static void test_quorum_settings(void **state)
 	const char *member[] = { "node.id=11", "log.dirs=/tmp/a,/tmp/b", "cluster.id=abc",
 				 "controller.quorum.voters=1@127.0.0.1:9093, 2@[::1]:9094",
 				 "controller.listener.names=CONTROLLER,OTHER", "broker.rack=r1", NULL };
-	const char *bad[][4] = {
+	const char *combined[] = { "controller.quorum.voters=1@127.0.0.1:9093",
+				   "controller.listener.names=CONTROLLER",
+				   "process.roles=broker,controller",
+				   "listeners=PLAINTEXT://127.0.0.1:9092,CONTROLLER://127.0.0.1:9093", NULL };
+	const char *bad[][5] = {
 		{ "node.id=5", "controller.quorum.voters=1@h:1", NULL }, /* no listener names */
 		{ "controller.quorum.voters=1@h:1", "controller.listener.names=C",
 		  "node.id=1", NULL },                                  /* a voter: combined */
@@ -231,7 +235,9 @@ static void test_quorum_settings(void **state)
 		{ "controller.quorum.voters=1@h", "controller.listener.names=C", NULL },
 		{ "controller.quorum.bootstrap.servers=h:1", "controller.listener.names=C", NULL },
 		{ "controller.quorum.voters=1@h:1", "controller.listener.names=C",
-		  "process.roles=broker,controller", NULL },
+		  "process.roles=broker,controller", "node.id=5", NULL }, /* combined, not a voter */
+		{ "controller.quorum.voters=1@h:1", "controller.listener.names=C",
+		  "process.roles=controller", NULL },                   /* that is kcontroller */
 	};
 	struct kp_broker_config cfg;
 	kp_config *c = config_of(single);
@@ -254,6 +260,14 @@ static void test_quorum_settings(void **state)
 	assert_string_equal(cfg.cluster_id, "abc");
 	assert_int_equal(cfg.quorum.heartbeat_interval_ms, 2000);
 	assert_int_equal(cfg.quorum.session_timeout_ms, 9000);
+	kp_broker_config_clear(&cfg);
+	kp_config_free(c);
+	c = config_of(combined); /* node 1, a voter: its controller listener is not the broker's */
+	assert_int_equal(kp_broker_config_parse(c, &cfg, &err), 0);
+	assert_true(cfg.quorum.combined);
+	assert_int_equal(cfg.listener_count, 1);
+	assert_string_equal(cfg.listeners[0].name, "PLAINTEXT");
+	assert_int_equal(cfg.advertised_count, 1);
 	kp_broker_config_clear(&cfg);
 	kp_config_free(c);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {

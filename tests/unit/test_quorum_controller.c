@@ -256,7 +256,7 @@ static void test_fence_moves_leaders_within_isr(void **state)
 	create(img, "u", u, 1, 2);
 	assert_ids(&part(img, "u", 0)->isr, (int32_t[]){ 1 }, 1); /* 4 is fenced: not in sync */
 	assert_false(kp_qc_broker_active(img, 4));
-	assert_true(kp_qc_broker_leads(img, 1));
+	assert_true(kp_qc_broker_leads_movable(img, 1));
 	/* fence 1: 5 partition changes and the FenceBrokerRecord */
 	assert_int_equal(updates(img, 1, -1, false, true), 6);
 	assert_true(kp_image_broker(img, 1)->fenced);
@@ -272,7 +272,7 @@ static void test_fence_moves_leaders_within_isr(void **state)
 	assert_int_equal(part(img, "s", 0)->leader, KP_IMAGE_NO_LEADER);
 	assert_ids(&part(img, "s", 0)->isr, (int32_t[]){ 1 }, 1);
 	assert_int_equal(part(img, "u", 0)->leader, KP_IMAGE_NO_LEADER); /* 4 is out of the ISR */
-	assert_false(kp_qc_broker_leads(img, 1));
+	assert_false(kp_qc_broker_leads_movable(img, 1));
 	/* fencing again changes no partition */
 	assert_int_equal(updates(img, 1, -1, false, false), 0);
 	/* unfencing 1 elects it where nobody leads */
