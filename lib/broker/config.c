@@ -91,7 +91,8 @@ static int parse_listeners(const char *key, const char *value, struct kp_broker_
 		return kp_error_set(err, KP_ENOMEM, "out of memory");
 	*count = 0;
 	for (char *tok = strtok_r(copy, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save)) {
-		if (skip_len && strncmp(tok, skip, skip_len) == 0 && strncmp(tok + skip_len, "://", 3) == 0)
+		if (skip_len && strncmp(tok, skip, skip_len) == 0 &&
+		    strncmp(tok + skip_len, "://", 3) == 0)
 			continue;
 		if (*count == KP_BROKER_MAX_LISTENERS || kp_broker_listener_parse(tok, &out[*count], err) < 0) {
 			if (*count == KP_BROKER_MAX_LISTENERS)
