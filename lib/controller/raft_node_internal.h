@@ -31,6 +31,7 @@ enum kp_rn_kind { KP_RN_VOTE, KP_RN_BEGIN, KP_RN_END, KP_RN_FETCH, KP_RN_SNAPSHO
 
 struct kp_raft_node {
 	struct kp_raft_node_config cfg;
+	bool warned_cluster_id;     /* a request of another cluster was logged */
 	struct kp_raft_node_callbacks cb;
 	struct event_base *base;
 	kp_mlog *log;

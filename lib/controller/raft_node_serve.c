@@ -64,10 +64,21 @@ bool kp_raft_node_api_range(int16_t api_key, int16_t *min, int16_t *max)
 	return true;
 }
 
-/* cluster_ok - a request's ClusterId is null or ours (Kafka: INCONSISTENT_CLUSTER_ID otherwise). */
-static bool cluster_ok(const struct kp_raft_node *n, const char *id)
+/*
+ * cluster_ok - a request's ClusterId is null or ours (Kafka: INCONSISTENT_CLUSTER_ID
+ * otherwise, which the caller answers). The first mismatch is logged at WARN: nodes
+ * formatted separately each drew their own id and can never form a quorum.
+ */
+static bool cluster_ok(struct kp_raft_node *n, const char *id)
 {
-	return !id || !n->cfg.cluster_id[0] || strcmp(id, n->cfg.cluster_id) == 0;
+	if (!id || !n->cfg.cluster_id[0] || strcmp(id, n->cfg.cluster_id) == 0)
+		return true;
+	if (!n->warned_cluster_id)
+		kp_diag_warn("refusing a request of cluster %s: this node is in cluster %s (give "
+			     "every node the same cluster.id before its first start)", id,
+			     n->cfg.cluster_id);
+	n->warned_cluster_id = true;
+	return false;
 }
 
 /* hand_over - park `rq` as `from`'s request of `kind`, give `m` to the core (it answers). */
