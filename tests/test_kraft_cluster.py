@@ -326,3 +326,48 @@ def test_broker_behind_the_log_start_catches_up_from_a_snapshot(tmp_path, kp):
         assert list((Path(b13.logdir) / "__cluster_metadata-0").glob("*.checkpoint"))
     finally:
         check_stopped(c)
+
+
+def test_java_admin_and_topic_command_create_through_any_broker(cluster, kp):
+    """The Java AdminClient creates a topic through broker 12 and Kafka's TopicCommand another
+    through broker 13: each is on every broker with the same id, its leaders spread over the
+    three brokers; a second create is TopicExistsException; TopicCommand --describe through
+    broker 11 lists each partition's leader, replicas and ISR as the Metadata answer has them;
+    the Java Admin's describeCluster names the three brokers."""
+    import clients
+    try:
+        clients.java_classes()
+        clients.kafka_peer.fetch()
+    except clients.PeerError as e:
+        pytest.fail(f"Java peers: {e}")
+    wait_leader(cluster.controllers)
+    b11, b12, b13 = (cluster.brokers[i] for i in BROKER_IDS)
+    assert wait_for(lambda: brokers_seen(kp, b11) == list(BROKER_IDS), 15 * SLOW, 0.2)
+
+    p = clients.run(clients.java_cmd("KpAdmin", b12.bootstrap, "create", "by-java", 3,
+                                     "create", "by-java", 3, "cluster"), "KpAdmin",
+                    timeout=60 * SLOW)
+    create, again, desc = clients.parse_lines(clients.ok(p, "KpAdmin").stdout)
+    assert "error" not in create, create
+    assert "TopicExistsException" in again.get("error", ""), again
+    assert sorted(n["id"] for n in desc["nodes"]) == list(BROKER_IDS), desc
+
+    topics = "org.apache.kafka.tools.TopicCommand"
+    p = clients.run(clients.tool_cmd(topics, "--bootstrap-server", b13.bootstrap, "--create",
+                                     "--topic", "by-tool", "--partitions", 3,
+                                     "--replication-factor", 1), "TopicCommand",
+                    timeout=60 * SLOW)
+    assert clients.ok(p, "kafka-topics --create").out.splitlines()[-1] == \
+        "Created topic by-tool.", p.out
+    for name in ("by-java", "by-tool"):
+        views = [wait_topic(kp, b, name, 3) for b in (b11, b12, b13)]
+        assert all(v == views[0] for v in views), views  # same partitions, leaders and id
+        assert {leader for leader, _, _ in views[0][0].values()} == set(BROKER_IDS), views[0]
+        p = clients.run(clients.tool_cmd(topics, "--bootstrap-server", b11.bootstrap,
+                                         "--describe", "--topic", name), "TopicCommand",
+                        timeout=60 * SLOW)
+        lines = [ln.split() for ln in clients.ok(p, "kafka-topics --describe").out.splitlines()]
+        parts = {int(d["Partition:"]): (int(d["Leader:"]), d["Replicas:"], d["Isr:"])
+                 for d in (dict(zip(ln[::2], ln[1::2])) for ln in lines[1:])}
+        assert parts == {i: (leader, ",".join(map(str, reps)), ",".join(map(str, isr)))
+                         for i, (leader, reps, isr) in views[0][0].items()}, p.out
