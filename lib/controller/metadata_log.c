@@ -266,7 +266,7 @@ int kp_mlog_append(void *opaque, const struct kp_raft_entry *entries, size_t n)
 	for (size_t i = 0; i < n; i++)
 		if (append_one(l, &entries[i]) < 0)
 			return -1;
-	return kp_log_flush(l->log, &l->err);
+	return kp_log_sync_data(l->log, &l->err); /* durable before the core counts it */
 }
 
 int kp_mlog_truncate(void *opaque, int64_t offset)

@@ -299,6 +299,20 @@ int kp_log_flush(kp_log *log, kp_error *err)
 	return kp_log_write_recovery_point(log, err);
 }
 
+int kp_log_sync_data(kp_log *log, kp_error *err)
+{
+	size_t first = kp_log_find_segment(log, log->recovery_point);
+
+	if (first + 1 < log->nsegs) /* a segment was rolled since: make its file and the */
+		return kp_log_flush(log, err); /* recovery point durable the full way */
+	if (log->cfg.flusher)
+		kp_flusher_wait(log->cfg.flusher, log);
+	for (size_t i = first; i < log->nsegs; i++)
+		if (kp_segment_sync_data(&log->segs[i], err) < 0)
+			return -1;
+	return 0;
+}
+
 /*
  * kp_log_truncate_to - remove every batch at or past `offset` (a follower
  * truncating to its leader's epoch boundary; Kafka's UnifiedLog.truncateTo).

@@ -138,6 +138,20 @@ bool kp_log_max_timestamp(const kp_log *log, int64_t *timestamp_ms, int64_t *off
 int kp_log_flush(kp_log *log, kp_error *err);
 
 /*
+ * kp_log_sync_data - make every batch appended so far durable, cheaply:
+ * fdatasync the .log file of each segment at or past the recovery point,
+ * and nothing else - not the indexes, which recovery rebuilds above the
+ * recovery point, nor the recovery-point checkpoint, which stays where it
+ * was (a crash rescans a little more); once a segment was rolled since the
+ * recovery point, a full kp_log_flush. For the KRaft metadata log, where
+ * each append must be on disk before the replica reports it (KIP-595) and
+ * a full kp_log_flush (five fsyncs) would dominate a controller's start.
+ * Waits first for a flush in flight on the flusher. Returns 0 or -1
+ * (KP_EIO).
+ */
+int kp_log_sync_data(kp_log *log, kp_error *err);
+
+/*
  * kp_log_flush_tick - the time policy (Kafka's LogManager.flushDirtyLogs):
  * when the log has unflushed data and log.flush.interval.ms (cfg.flush_ms)
  * have passed since its last flush at wall clock `now_ms`, request a

@@ -103,6 +103,7 @@ int kp_segment_find_timestamp(struct kp_segment *seg, int64_t ts, int64_t *offse
 			      kp_error *err);
 void kp_segment_seal(struct kp_segment *seg);
 int kp_segment_sync(struct kp_segment *seg, kp_error *err);
+int kp_segment_sync_data(struct kp_segment *seg, kp_error *err);
 bool kp_segment_index_full(const struct kp_segment *seg);
 
 /* recover.c */

@@ -342,6 +342,14 @@ int kp_segment_sync(struct kp_segment *seg, kp_error *err)
 	return 0;
 }
 
+/* kp_segment_sync_data - fdatasync the .log file only (kp_log_sync_data). */
+int kp_segment_sync_data(struct kp_segment *seg, kp_error *err)
+{
+	if (fdatasync(seg->fd) < 0)
+		return kp_error_errno(err, "%s: fdatasync", seg->path);
+	return 0;
+}
+
 /* kp_segment_index_full - whether either index reached log.index.size.max.bytes. */
 bool kp_segment_index_full(const struct kp_segment *seg)
 {
