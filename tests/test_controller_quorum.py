@@ -89,8 +89,11 @@ def describe_quorum(port, timeout=2.0):
 
 
 class Controller:
-    def __init__(self, node_id, port, voters, datadir):
+    """One kcontroller on loopback; `extra` settings (KEY=VALUE strings) after the usual."""
+
+    def __init__(self, node_id, port, voters, datadir, extra=()):
         self.node_id, self.port, self.voters = node_id, port, voters
+        self.extra = list(extra)
         self.datadir = Path(datadir)
         self.errpath = self.datadir.parent / f"kcontroller-{node_id}.stderr"
         self.proc = None
@@ -102,7 +105,7 @@ class Controller:
                 f"listeners=CONTROLLER://127.0.0.1:{self.port}",
                 f"metadata.log.dir={self.datadir}", f"cluster.id={CLUSTER_ID}",
                 "controller.quorum.election.timeout.ms=500",
-                "controller.quorum.fetch.timeout.ms=1000"]
+                "controller.quorum.fetch.timeout.ms=1000", *self.extra]
         with open(self.errpath, "ab") as err:
             self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=err, stderr=err)
         wait_for(lambda: self.proc.poll() is not None or port_accepts(self.port), timeout * SLOW)
@@ -135,23 +138,33 @@ class Controller:
         return json.loads((self.datadir / "quorum-state").read_text())
 
 
-@pytest.fixture
-def quorum(tmp_path):
-    started = []
+def start_quorum(root, n, extra=(), started=None):
+    """n kcontrollers (ids 1..n, each a voter) on free ports, data in root/cN; appended
+    to `started` as they start, so that a failed start leaves nothing unstopped."""
+    ports = [free_port() for _ in range(n)]
+    voters = ",".join(f"{i + 1}@127.0.0.1:{p}" for i, p in enumerate(ports))
+    cs = []
+    for i, p in enumerate(ports):
+        cs.append(Controller(i + 1, p, voters, root / f"c{i + 1}", extra))
+        if started is not None:
+            started.append(cs[-1])
+    return cs
 
-    def make(n):
-        ports = [free_port() for _ in range(n)]
-        voters = ",".join(f"{i + 1}@127.0.0.1:{p}" for i, p in enumerate(ports))
-        cs = [Controller(i + 1, p, voters, tmp_path / f"c{i + 1}") for i, p in enumerate(ports)]
-        started.extend(cs)
-        return cs
 
-    yield make
+def stop_quorum(started):
+    """Stop every controller of `started` still running; none may have a sanitizer report."""
     for c in started:
         if c.running:
             c.stop()
         rep = sanitizer_report(c.stderr)
         assert not rep, f"sanitizer report from kcontroller {c.node_id}:\n{rep[:6000]}"
+
+
+@pytest.fixture
+def quorum(tmp_path):
+    started = []
+    yield lambda n: start_quorum(tmp_path, n, started=started)
+    stop_quorum(started)
 
 
 def agreed_leader(controllers):

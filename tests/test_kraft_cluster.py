@@ -6,14 +6,12 @@ DescribeCluster from its image, forwards admin requests (KIP-590) and hosts the
 partitions the controller assigned to it.
 """
 import json
-import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
-from conftest import (BIN, BUILD, SLOW, Broker, free_port, port_accepts, sanitizer_report,
-                      wait_for)
+from conftest import BUILD, SLOW, Broker, free_port, sanitizer_report, wait_for
 from test_controller_quorum import CLUSTER_ID, Controller, wait_leader
 
 confluent_kafka = pytest.importorskip("confluent_kafka")
@@ -25,31 +23,13 @@ SESSION_MS = 2000
 CONTROLLER_OPTS = [f"broker.session.timeout.ms={SESSION_MS}", "broker.heartbeat.interval.ms=200"]
 
 
-class ClusterController(Controller):
-    """A kcontroller with short broker session settings (test_controller_quorum's, plus those,
-    plus the class's `extra` settings)."""
-    extra = ()
-
-    def start(self, timeout=20):
-        args = [str(BIN / "kcontroller"), "-l", "debug", f"node.id={self.node_id}",
-                f"controller.quorum.voters={self.voters}",
-                f"listeners=CONTROLLER://127.0.0.1:{self.port}",
-                f"metadata.log.dir={self.datadir}", f"cluster.id={CLUSTER_ID}",
-                "controller.quorum.election.timeout.ms=500",
-                "controller.quorum.fetch.timeout.ms=1000", *CONTROLLER_OPTS, *self.extra]
-        with open(self.errpath, "ab") as err:
-            self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=err, stderr=err)
-        wait_for(lambda: self.proc.poll() is not None or port_accepts(self.port), timeout * SLOW)
-        assert self.proc.poll() is None, \
-            f"kcontroller {self.node_id} exited:\n{self.stderr[-3000:]}"
-
-
 class KraftCluster:
-    def __init__(self, root, controller_cls=ClusterController):
+    def __init__(self, root, controller_extra=()):
         self.root = root
         ports = [free_port() for _ in range(3)]
         self.voters = ",".join(f"{i + 1}@127.0.0.1:{p}" for i, p in enumerate(ports))
-        self.controllers = [controller_cls(i + 1, p, self.voters, root / f"c{i + 1}")
+        self.controllers = [Controller(i + 1, p, self.voters, root / f"c{i + 1}",
+                                       CONTROLLER_OPTS + list(controller_extra))
                             for i, p in enumerate(ports)]
         self.brokers = {}
         try:
@@ -294,16 +274,15 @@ def test_consumer_group_on_the_partition_leader(cluster, kp):
     assert view and {v[0] for v in view.values()} <= set(BROKER_IDS)
 
 
-class SnapshottingController(ClusterController):
-    extra = ("metadata.log.max.record.bytes.between.snapshots=3000",
-             "metadata.log.segment.bytes=4096")
+SNAPSHOTTING = ("metadata.log.max.record.bytes.between.snapshots=3000",
+                "metadata.log.segment.bytes=4096")
 
 
 def test_broker_behind_the_log_start_catches_up_from_a_snapshot(tmp_path, kp):
     """A broker down while the controllers snapshot the metadata log and delete the segments
     it had not fetched gets the snapshot with FetchSnapshot (KIP-630), loads its image from
     it, then the log after it: it knows every topic made meanwhile and serves them."""
-    c = KraftCluster(tmp_path, SnapshottingController)
+    c = KraftCluster(tmp_path, SNAPSHOTTING)
     try:
         wait_leader(c.controllers)
         b11, b13 = c.brokers[11], c.brokers[13]

@@ -13,8 +13,9 @@ import time
 import pytest
 
 from conftest import BIN, SLOW, free_port, sanitizer_report, wait_for
-from test_controller_quorum import describe_quorum, wait_caught_up, wait_leader
-from test_quorum_controller import QController, create, topic_error, wire
+from test_controller_quorum import (Controller, describe_quorum, start_quorum, stop_quorum,
+                                    wait_caught_up, wait_leader)
+from test_quorum_controller import create, topic_error, wire
 
 SMALL = ["metadata.log.max.record.bytes.between.snapshots=3000",
          "metadata.log.segment.bytes=4096",
@@ -27,20 +28,11 @@ def cluster(tmp_path):
     started = []
 
     def make(n=3, extra=SMALL):
-        ports = [free_port() for _ in range(n)]
-        voters = ",".join(f"{i + 1}@127.0.0.1:{p}" for i, p in enumerate(ports))
-        cs = [QController(i + 1, p, voters, tmp_path / f"c{i + 1}", extra)
-              for i, p in enumerate(ports)]
-        started.extend(cs)
-        return cs
+        return start_quorum(tmp_path, n, extra, started)
 
     make.started = started
     yield make
-    for c in started:
-        if c.running:
-            c.stop()
-        rep = sanitizer_report(c.stderr)
-        assert not rep, f"sanitizer report from kcontroller {c.node_id}:\n{rep[:6000]}"
+    stop_quorum(started)
 
 
 def register_broker(port, broker_id=1):
@@ -183,7 +175,7 @@ def test_add_and_remove_a_voter(cluster, tmp_path):
     leader, _, _ = wait_leader(cs)
     lead = cs[leader - 1]
     port4 = free_port()
-    c4 = QController(4, port4, cs[0].voters, tmp_path / "c4",
+    c4 = Controller(4, port4, cs[0].voters, tmp_path / "c4",
                      ["broker.session.timeout.ms=600000"])
     cluster.started.append(c4)
     assert wait_for(lambda: 4 in (describe_quorum(lead.port) or {}).get("observers", {}),

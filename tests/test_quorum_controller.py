@@ -12,52 +12,19 @@ import time
 
 import pytest
 
-from conftest import BIN, BUILD, SLOW, free_port, port_accepts, sanitizer_report, wait_for
-from test_controller_quorum import CLUSTER_ID, Controller, wait_caught_up, wait_leader
+from conftest import BUILD, SLOW, wait_for
+from test_controller_quorum import (CLUSTER_ID, start_quorum, stop_quorum,
+                                    wait_caught_up, wait_leader)
 
 KPWIRE = BUILD / "tests" / "tools" / "kpwire"
 NOT_CONTROLLER = 41
 
 
-class QController(Controller):
-    """A kcontroller with extra settings (KEY=VALUE strings)."""
-
-    def __init__(self, node_id, port, voters, datadir, extra=()):
-        self.extra = list(extra)
-        super().__init__(node_id, port, voters, datadir)
-
-    def start(self, timeout=20):
-        args = [str(BIN / "kcontroller"), "-l", "debug", f"node.id={self.node_id}",
-                f"controller.quorum.voters={self.voters}",
-                f"listeners=CONTROLLER://127.0.0.1:{self.port}",
-                f"metadata.log.dir={self.datadir}", f"cluster.id={CLUSTER_ID}",
-                "controller.quorum.election.timeout.ms=500",
-                "controller.quorum.fetch.timeout.ms=1000"] + self.extra
-        with open(self.errpath, "ab") as err:
-            self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=err, stderr=err)
-        wait_for(lambda: self.proc.poll() is not None or port_accepts(self.port), timeout * SLOW)
-        assert self.proc.poll() is None, \
-            f"kcontroller {self.node_id} exited:\n{self.stderr[-3000:]}"
-
-
 @pytest.fixture
 def controllers(tmp_path):
     started = []
-
-    def make(n, extra=()):
-        ports = [free_port() for _ in range(n)]
-        voters = ",".join(f"{i + 1}@127.0.0.1:{p}" for i, p in enumerate(ports))
-        cs = [QController(i + 1, p, voters, tmp_path / f"c{i + 1}", extra)
-              for i, p in enumerate(ports)]
-        started.extend(cs)
-        return cs
-
-    yield make
-    for c in started:
-        if c.running:
-            c.stop()
-        rep = sanitizer_report(c.stderr)
-        assert not rep, f"sanitizer report from kcontroller {c.node_id}:\n{rep[:6000]}"
+    yield lambda n, extra=(): start_quorum(tmp_path, n, extra, started)
+    stop_quorum(started)
 
 
 def wire(port, *steps):
