@@ -78,6 +78,15 @@ void kp_diag_to_stderr(int level);
 int kp_parse_int64(const char *s, int64_t min, int64_t max, int64_t *out);
 int kp_parse_int32(const char *s, int32_t min, int32_t max, int32_t *out);
 
+/*
+ * kp_load_settings - a server's settings: the properties file `file` (NULL:
+ * none), then each KEY=VALUE of overrides[0..n) in order, later ones
+ * winning (Kafka's server.properties and --override). The caller frees the
+ * result with kp_config_free. Exits 1 when the file cannot be read, 2 on a
+ * malformed KEY=VALUE.
+ */
+struct kp_config *kp_load_settings(const char *file, const char *const *overrides, int n);
+
 extern const char *kp_progname;
 
 #endif

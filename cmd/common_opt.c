@@ -13,6 +13,7 @@
 #include <sys/time.h>
 #include <time.h>
 
+#include "util/config.h"
 #include "util/diag.h"
 
 #define OPT_LIST_OPTIONS 0x7f01
@@ -205,4 +206,19 @@ int kp_parse_int32(const char *s, int32_t min, int32_t max, int32_t *out)
 		return -1;
 	*out = (int32_t)v;
 	return 0;
+}
+
+kp_config *kp_load_settings(const char *file, const char *const *overrides, int n)
+{
+	kp_config *c = kp_config_new();
+	kp_error err;
+
+	if (!c)
+		kp_die("out of memory");
+	if (file && kp_config_load(c, file, &err) < 0)
+		kp_die("%s", err.msg);
+	for (int i = 0; i < n; i++)
+		if (kp_config_set_pair(c, overrides[i], &err) < 0)
+			kp_usage_error("bad setting '%s': %s", overrides[i], err.msg);
+	return c;
 }

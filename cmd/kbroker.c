@@ -72,22 +72,6 @@ static int on_opt(int id, const char *arg, void *ctx)
 	}
 }
 
-/* load_config - the file then the overrides; exits 1 (file) or 2 (malformed -o). */
-static kp_config *load_config(const struct args *a)
-{
-	kp_config *c = kp_config_new();
-	kp_error err;
-
-	if (!c)
-		kp_die("out of memory");
-	if (a->config_file && kp_config_load(c, a->config_file, &err) < 0)
-		kp_die("%s", err.msg);
-	for (int i = 0; i < a->override_count; i++)
-		if (kp_config_set_pair(c, a->overrides[i], &err) < 0)
-			kp_usage_error("bad -o '%s': %s", a->overrides[i], err.msg);
-	return c;
-}
-
 int main(int argc, char **argv)
 {
 	struct args a = { .level = KP_DIAG_INFO };
@@ -100,7 +84,7 @@ int main(int argc, char **argv)
 		kp_usage_error("unexpected operand '%s'", argv[first]);
 	kp_diag_to_stderr(a.level);
 	signal(SIGPIPE, SIG_IGN);
-	kp_config *cfg = load_config(&a);
+	kp_config *cfg = kp_load_settings(a.config_file, a.overrides, a.override_count);
 	kp_broker *b = kp_broker_new(cfg, &err);
 
 	kp_config_free(cfg);

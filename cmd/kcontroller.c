@@ -94,22 +94,6 @@ static int on_opt(int id, const char *arg, void *ctx)
 	}
 }
 
-/* load_config - the file then the overrides in order; exits 1 (file) or 2 (malformed KEY=VALUE). */
-static kp_config *load_config(const struct args *a)
-{
-	kp_config *c = kp_config_new();
-	kp_error err;
-
-	if (!c)
-		kp_die("out of memory");
-	if (a->config_file && kp_config_load(c, a->config_file, &err) < 0)
-		kp_die("%s", err.msg);
-	for (int i = 0; i < a->override_count; i++)
-		if (kp_config_set_pair(c, a->overrides[i], &err) < 0)
-			kp_usage_error("bad setting '%s': %s", a->overrides[i], err.msg);
-	return c;
-}
-
 /* dump_metadata - -d: the image of metadata log dir `dir` to stdout; exits 0 or 1. */
 static int dump_metadata(const char *dir)
 {
@@ -150,7 +134,7 @@ int main(int argc, char **argv)
 	if (a.dump_dir)
 		return dump_metadata(a.dump_dir);
 	signal(SIGPIPE, SIG_IGN);
-	kp_config *cfg = load_config(&a);
+	kp_config *cfg = kp_load_settings(a.config_file, a.overrides, a.override_count);
 	kp_controller *c = kp_controller_new(cfg, &err);
 
 	kp_config_free(cfg);

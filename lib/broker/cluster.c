@@ -263,6 +263,31 @@ bool kp_broker_cluster_broker_alive(const struct kp_broker *b, int32_t id)
 	return ib && !ib->fenced;
 }
 
+int kp_broker_cluster_list_brokers(struct kp_request *rq, size_t size,
+				   kp_broker_cluster_put_fn *put, void **out, int32_t *count)
+{
+	const kp_image *img = rq->broker->cluster->image;
+	const char *listener = rq->session ? rq->session->listener : "PLAINTEXT";
+	size_t n = kp_image_broker_count(img);
+	unsigned char *v = kp_request_alloc(rq, size * (n ? n : 1));
+	int32_t k = 0;
+
+	*out = v;
+	*count = 0;
+	if (!v)
+		return -1;
+	for (const struct kp_image_broker *ib = kp_image_broker_first(img); ib;
+	     ib = kp_image_broker_next(img, ib)) {
+		const struct kp_image_endpoint *ep = kp_image_broker_endpoint(ib, listener);
+
+		if (ib->fenced || !ep)
+			continue;
+		put(v + size * (size_t)k++, ib, ep);
+	}
+	*count = k;
+	return 0;
+}
+
 int32_t kp_broker_cluster_controller_id(const struct kp_broker *b)
 {
 	const kp_image *img = b->cluster->image;

@@ -110,6 +110,21 @@ int32_t kp_broker_cluster_controller_id(const struct kp_broker *b);
 /* kp_broker_cluster_broker_alive - whether broker `id` is registered and unfenced in the image. */
 bool kp_broker_cluster_broker_alive(const struct kp_broker *b, int32_t id);
 
+/* kp_broker_cluster_put_fn - fill response element `elem` from image broker `ib`, endpoint `ep`. */
+typedef void kp_broker_cluster_put_fn(void *elem, const struct kp_image_broker *ib,
+				      const struct kp_image_endpoint *ep);
+
+/*
+ * kp_broker_cluster_list_brokers - the brokers Metadata and DescribeCluster
+ * show rq's client (KRaftMetadataCache's alive brokers): registered,
+ * unfenced and with an endpoint for the listener rq came in on, by
+ * increasing id. An array of them, `size` bytes each, in rq's arena goes
+ * to *out (`put` fills each element; the strings stay the image's) and
+ * their number to *count. Returns 0, or -1 when memory runs out.
+ */
+int kp_broker_cluster_list_brokers(struct kp_request *rq, size_t size,
+				   kp_broker_cluster_put_fn *put, void **out, int32_t *count);
+
 /*
  * kp_broker_cluster_coordinator - the broker coordinating `group_id` for
  * rq's client (group_cluster.c): the leader of the group's

@@ -11,37 +11,23 @@
 
 typedef struct kp_describe_cluster_response_describe_cluster_broker dc_broker;
 
-static int fill_brokers(struct kp_request *rq, struct kp_describe_cluster_response *resp)
+/* put_broker - a DescribeCluster broker from `ib` (kp_broker_cluster_put_fn). */
+static void put_broker(void *elem, const struct kp_image_broker *ib,
+		       const struct kp_image_endpoint *ep)
 {
-	const kp_image *img = rq->broker->cluster->image;
-	const char *listener = rq->session ? rq->session->listener : "PLAINTEXT";
-	size_t n = kp_image_broker_count(img);
-	dc_broker *out = kp_request_alloc(rq, sizeof(*out) * (n ? n : 1));
-	int32_t k = 0;
+	dc_broker *out = elem;
 
-	if (!out)
-		return -1;
-	for (const struct kp_image_broker *ib = kp_image_broker_first(img); ib;
-	     ib = kp_image_broker_next(img, ib)) {
-		const struct kp_image_endpoint *ep = kp_image_broker_endpoint(ib, listener);
-
-		if (ib->fenced || !ep)
-			continue;
-		out[k].broker_id = ib->id;
-		out[k].host = ep->host;
-		out[k].port = ep->port;
-		out[k].rack = ib->rack;
-		k++;
-	}
-	resp->brokers = out;
-	resp->brokers_count = k;
-	return 0;
+	out->broker_id = ib->id;
+	out->host = ep->host;
+	out->port = ep->port;
+	out->rack = ib->rack;
 }
 
 int kp_handle_describe_cluster(struct kp_request *rq, kp_error *err)
 {
 	const struct kp_describe_cluster_request *req = rq->body;
 	struct kp_describe_cluster_response *resp = kp_describe_cluster_response_new(&rq->arena, 1);
+	void *brokers;
 
 	if (!resp)
 		return kp_error_set(err, KP_ENOMEM, "out of memory");
@@ -58,8 +44,10 @@ int kp_handle_describe_cluster(struct kp_request *rq, kp_error *err)
 		KP_RESPOND(rq, DESCRIBE_CLUSTER, resp);
 		return 0;
 	}
-	if (fill_brokers(rq, resp) < 0)
+	if (kp_broker_cluster_list_brokers(rq, sizeof(dc_broker), put_broker, &brokers,
+					   &resp->brokers_count) < 0)
 		return kp_error_set(err, KP_ENOMEM, "out of memory");
+	resp->brokers = brokers;
 	resp->controller_id = kp_broker_cluster_controller_id(rq->broker);
 	KP_RESPOND(rq, DESCRIBE_CLUSTER, resp);
 	return 0;

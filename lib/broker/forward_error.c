@@ -67,45 +67,37 @@ static int create_partitions(struct kp_request *rq, int16_t code)
 	return 0;
 }
 
-static int incremental_alter_configs(struct kp_request *rq, int16_t code)
-{
-	const struct kp_incremental_alter_configs_request *req = rq->body;
-	struct kp_incremental_alter_configs_response *r =
-		kp_incremental_alter_configs_response_new(&rq->arena, 1);
-	int32_t n = req->resources_count > 0 ? req->resources_count : 0;
-
-	if (!r || !(r->responses =
-			    kp_incremental_alter_configs_response_alter_configs_resource_response_new(
-				    &rq->arena, (size_t)n + 1)))
-		return -1;
-	for (int32_t i = 0; i < n; i++) {
-		r->responses[i].resource_type = req->resources[i].resource_type;
-		r->responses[i].resource_name = req->resources[i].resource_name;
-		r->responses[i].error_code = code;
+/*
+ * CONFIG_ERRORS - define `static int fn(struct kp_request *rq, int16_t code)`,
+ * the answer to AlterConfigs or IncrementalAlterConfigs request rq (`api`
+ * and `API`: alter_configs or incremental_alter_configs, in lower and
+ * upper case): every resource asked about with `code`. Their generated
+ * types differ but have the same fields. The response is in rq's arena;
+ * returns 0, or -1 when memory runs out (nothing is sent then).
+ */
+#define CONFIG_ERRORS(fn, api, API)                                                         \
+	static int fn(struct kp_request *rq, int16_t code)                                  \
+	{                                                                                   \
+		const struct kp_##api##_request *req = rq->body;                            \
+		struct kp_##api##_response *r = kp_##api##_response_new(&rq->arena, 1);     \
+		int32_t n = req->resources_count > 0 ? req->resources_count : 0;            \
+                                                                                            \
+		if (!r || !(r->responses =                                                  \
+				    kp_##api##_response_alter_configs_resource_response_new( \
+					    &rq->arena, (size_t)n + 1)))                    \
+			return -1;                                                          \
+		for (int32_t i = 0; i < n; i++) {                                           \
+			r->responses[i].resource_type = req->resources[i].resource_type;    \
+			r->responses[i].resource_name = req->resources[i].resource_name;    \
+			r->responses[i].error_code = code;                                  \
+		}                                                                           \
+		r->responses_count = n;                                                     \
+		KP_RESPOND(rq, API, r);                                                     \
+		return 0;                                                                   \
 	}
-	r->responses_count = n;
-	KP_RESPOND(rq, INCREMENTAL_ALTER_CONFIGS, r);
-	return 0;
-}
 
-static int alter_configs(struct kp_request *rq, int16_t code)
-{
-	const struct kp_alter_configs_request *req = rq->body;
-	struct kp_alter_configs_response *r = kp_alter_configs_response_new(&rq->arena, 1);
-	int32_t n = req->resources_count > 0 ? req->resources_count : 0;
-
-	if (!r || !(r->responses = kp_alter_configs_response_alter_configs_resource_response_new(
-			    &rq->arena, (size_t)n + 1)))
-		return -1;
-	for (int32_t i = 0; i < n; i++) {
-		r->responses[i].resource_type = req->resources[i].resource_type;
-		r->responses[i].resource_name = req->resources[i].resource_name;
-		r->responses[i].error_code = code;
-	}
-	r->responses_count = n;
-	KP_RESPOND(rq, ALTER_CONFIGS, r);
-	return 0;
-}
+CONFIG_ERRORS(incremental_alter_configs, incremental_alter_configs, INCREMENTAL_ALTER_CONFIGS)
+CONFIG_ERRORS(alter_configs, alter_configs, ALTER_CONFIGS)
 
 void kp_forward_respond_error(struct kp_request *rq, int16_t code)
 {

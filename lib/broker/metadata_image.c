@@ -25,31 +25,16 @@ typedef struct kp_metadata_response_metadata_response_topic md_topic;
 typedef struct kp_metadata_response_metadata_response_partition md_partition;
 typedef struct kp_metadata_response_metadata_response_broker md_broker;
 
-static int fill_brokers(struct kp_request *rq, struct kp_metadata_response *resp)
+/* put_broker - a Metadata broker from `ib` (kp_broker_cluster_put_fn). */
+static void put_broker(void *elem, const struct kp_image_broker *ib,
+		       const struct kp_image_endpoint *ep)
 {
-	const kp_image *img = rq->broker->cluster->image;
-	const char *listener = rq->session ? rq->session->listener : "PLAINTEXT";
-	size_t n = kp_image_broker_count(img);
-	md_broker *out = kp_request_alloc(rq, sizeof(*out) * (n ? n : 1));
-	int32_t k = 0;
+	md_broker *out = elem;
 
-	if (!out)
-		return -1;
-	for (const struct kp_image_broker *ib = kp_image_broker_first(img); ib;
-	     ib = kp_image_broker_next(img, ib)) {
-		const struct kp_image_endpoint *ep = kp_image_broker_endpoint(ib, listener);
-
-		if (ib->fenced || !ep)
-			continue;
-		out[k].node_id = ib->id;
-		out[k].host = ep->host;
-		out[k].port = ep->port;
-		out[k].rack = ib->rack;
-		k++;
-	}
-	resp->brokers = out;
-	resp->brokers_count = k;
-	return 0;
+	out->node_id = ib->id;
+	out->host = ep->host;
+	out->port = ep->port;
+	out->rack = ib->rack;
 }
 
 /* offline - the replicas of `ip` that are not alive, into rq's arena. */
@@ -193,9 +178,12 @@ int kp_metadata_from_image(struct kp_request *rq, kp_error *err)
 	const struct kp_metadata_request *req = rq->body;
 	struct kp_metadata_response *resp = kp_metadata_response_new(&rq->arena, 1);
 	bool all = req->topics_count < 0 || (rq->version == 0 && req->topics_count == 0);
+	void *brokers;
 
-	if (!resp || fill_brokers(rq, resp) < 0)
+	if (!resp || kp_broker_cluster_list_brokers(rq, sizeof(md_broker), put_broker, &brokers,
+						    &resp->brokers_count) < 0)
 		return kp_error_set(err, KP_ENOMEM, "out of memory");
+	resp->brokers = brokers;
 	resp->cluster_id = rq->broker->cluster_id;
 	resp->controller_id = kp_broker_cluster_controller_id(rq->broker);
 	resp->cluster_authorized_operations = req->include_cluster_authorized_operations

@@ -147,11 +147,41 @@ static bool duplicate_resource(const int8_t *types, char *const *names, size_t s
 	return false;
 }
 
-/* incremental_one - one resource of IncrementalAlterConfigs (records kept only if all valid). */
-static int incremental_one(struct kp_qc_op *op,
-			   const struct kp_incremental_alter_configs_request_alter_configs_resource *r,
-			   struct cfg_result *res, kp_error *err)
+/*
+ * run_resources - the records of every resource of op's request (n of
+ * them; the first one's type and name at `types` and `names`, the others
+ * `stride` bytes apart; op->state their n results): resource i through
+ * one(op, i, &result[i], err), or refused when the same (type, name) came
+ * earlier. With `validate_only` no record is kept. Returns 0, or -1 with
+ * KP_ENOMEM.
+ */
+static int run_resources(struct kp_qc_op *op, int32_t n, const int8_t *types,
+			 char *const *names, size_t stride, bool validate_only,
+			 int (*one)(struct kp_qc_op *, int32_t, struct cfg_result *, kp_error *),
+			 kp_error *err)
 {
+	struct cfg_result *res = op->state;
+
+	for (int32_t i = 0; i < n; i++) {
+		if (duplicate_resource(types, names, stride, i)) {
+			res[i].error = KP_ERR_INVALID_REQUEST;
+			res[i].message = "Duplicate resource";
+		} else if (one(op, i, &res[i], err) < 0) {
+			return -1;
+		}
+	}
+	if (validate_only)
+		op->recs.n = 0;
+	return 0;
+}
+
+/* incremental_one - resource ri of IncrementalAlterConfigs (records kept only if all valid). */
+static int incremental_one(struct kp_qc_op *op, int32_t ri, struct cfg_result *res,
+			   kp_error *err)
+{
+	const struct kp_incremental_alter_configs_request *req = op->rq->body;
+	const struct kp_incremental_alter_configs_request_alter_configs_resource *r =
+		&req->resources[ri];
 	const char *name = r->resource_name ? r->resource_name : "";
 	size_t mark = op->recs.n;
 
@@ -181,21 +211,10 @@ static int incremental_one(struct kp_qc_op *op,
 static int incremental_run(struct kp_qc_op *op, kp_error *err)
 {
 	const struct kp_incremental_alter_configs_request *req = op->rq->body;
-	struct cfg_result *res = op->state;
 
-	for (int32_t i = 0; i < req->resources_count; i++) {
-		if (duplicate_resource(&req->resources[0].resource_type,
-				       &req->resources[0].resource_name, sizeof(req->resources[0]),
-				       i)) {
-			res[i].error = KP_ERR_INVALID_REQUEST;
-			res[i].message = "Duplicate resource";
-		} else if (incremental_one(op, &req->resources[i], &res[i], err) < 0) {
-			return -1;
-		}
-	}
-	if (req->validate_only)
-		op->recs.n = 0;
-	return 0;
+	return run_resources(op, req->resources_count, &req->resources[0].resource_type,
+			     &req->resources[0].resource_name, sizeof(req->resources[0]),
+			     req->validate_only, incremental_one, err);
 }
 
 static void incremental_finish(struct kp_qc_op *op, int64_t base, int16_t error)
@@ -224,11 +243,11 @@ static void incremental_finish(struct kp_qc_op *op, int64_t base, int16_t error)
 	kp_qc_respond(op, resp);
 }
 
-/* legacy_one - AlterConfigs: the resource's configs become exactly the given ones. */
-static int legacy_one(struct kp_qc_op *op,
-		      const struct kp_alter_configs_request_alter_configs_resource *r,
-		      struct cfg_result *res, kp_error *err)
+/* legacy_one - AlterConfigs: resource ri's configs become exactly the given ones. */
+static int legacy_one(struct kp_qc_op *op, int32_t ri, struct cfg_result *res, kp_error *err)
 {
+	const struct kp_alter_configs_request *req = op->rq->body;
+	const struct kp_alter_configs_request_alter_configs_resource *r = &req->resources[ri];
 	const char *name = r->resource_name ? r->resource_name : "";
 
 	if ((res->error = check_resource(op->qc->img, r->resource_type, name, &res->message)))
@@ -253,21 +272,10 @@ static int legacy_one(struct kp_qc_op *op,
 static int legacy_run(struct kp_qc_op *op, kp_error *err)
 {
 	const struct kp_alter_configs_request *req = op->rq->body;
-	struct cfg_result *res = op->state;
 
-	for (int32_t i = 0; i < req->resources_count; i++) {
-		if (duplicate_resource(&req->resources[0].resource_type,
-				       &req->resources[0].resource_name, sizeof(req->resources[0]),
-				       i)) {
-			res[i].error = KP_ERR_INVALID_REQUEST;
-			res[i].message = "Duplicate resource";
-		} else if (legacy_one(op, &req->resources[i], &res[i], err) < 0) {
-			return -1;
-		}
-	}
-	if (req->validate_only)
-		op->recs.n = 0;
-	return 0;
+	return run_resources(op, req->resources_count, &req->resources[0].resource_type,
+			     &req->resources[0].resource_name, sizeof(req->resources[0]),
+			     req->validate_only, legacy_one, err);
 }
 
 static void legacy_finish(struct kp_qc_op *op, int64_t base, int16_t error)
@@ -296,36 +304,22 @@ static void legacy_finish(struct kp_qc_op *op, int64_t base, int16_t error)
 	kp_qc_respond(op, resp);
 }
 
-/* submit_cfg - an op for `rq` with `n` zeroed results. */
-static int submit_cfg(struct kp_quorum_controller *qc, struct kp_ctl_request *rq, int32_t n,
-		      int (*run)(struct kp_qc_op *, kp_error *),
-		      void (*finish)(struct kp_qc_op *, int64_t, int16_t), kp_error *err)
-{
-	struct kp_qc_op *op = kp_qc_op_new(qc, rq, run, finish);
-	size_t size = (size_t)(n > 0 ? n : 0) * sizeof(struct cfg_result) + 1;
-
-	if (!op || !(op->state = kp_arena_alloc(&op->arena, size))) {
-		if (op)
-			kp_arena_free(&op->arena);
-		free(op);
-		return kp_error_set(err, KP_ENOMEM, "out of memory");
-	}
-	memset(op->state, 0, size);
-	kp_qc_submit(qc, op);
-	return 0;
-}
-
 int kp_qc_incremental_alter_configs(struct kp_quorum_controller *qc, struct kp_ctl_request *rq,
 				    kp_error *err)
 {
-	return submit_cfg(qc, rq, ((struct kp_incremental_alter_configs_request *)rq->body)
-				       ->resources_count,
-			  incremental_run, incremental_finish, err);
+	const struct kp_incremental_alter_configs_request *req = rq->body;
+	size_t n = (size_t)(req->resources_count > 0 ? req->resources_count : 0);
+
+	return kp_qc_submit_new(qc, rq, n * sizeof(struct cfg_result), incremental_run,
+				incremental_finish, err);
 }
 
 int kp_qc_alter_configs(struct kp_quorum_controller *qc, struct kp_ctl_request *rq,
 			kp_error *err)
 {
-	return submit_cfg(qc, rq, ((struct kp_alter_configs_request *)rq->body)->resources_count,
-			  legacy_run, legacy_finish, err);
+	const struct kp_alter_configs_request *req = rq->body;
+	size_t n = (size_t)(req->resources_count > 0 ? req->resources_count : 0);
+
+	return kp_qc_submit_new(qc, rq, n * sizeof(struct cfg_result), legacy_run, legacy_finish,
+				err);
 }

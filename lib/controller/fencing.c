@@ -306,17 +306,8 @@ static void heartbeat_finish(struct kp_qc_op *op, int64_t base, int16_t error)
 int kp_qc_broker_heartbeat(struct kp_quorum_controller *qc, struct kp_ctl_request *rq,
 			   kp_error *err)
 {
-	struct kp_qc_op *op = kp_qc_op_new(qc, rq, heartbeat_run, heartbeat_finish);
-
-	if (!op || !(op->state = kp_arena_alloc(&op->arena, sizeof(struct hb_state_out)))) {
-		if (op)
-			op->rq = NULL;
-		free(op);
-		return kp_error_set(err, KP_ENOMEM, "out of memory");
-	}
-	memset(op->state, 0, sizeof(struct hb_state_out));
-	kp_qc_submit(qc, op);
-	return 0;
+	return kp_qc_submit_new(qc, rq, sizeof(struct hb_state_out), heartbeat_run,
+				heartbeat_finish, err);
 }
 
 /* ---- session expiry --------------------------------------------------------- */

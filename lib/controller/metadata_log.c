@@ -163,23 +163,11 @@ static struct kp_leader_change_message_voter *voters_array(kp_arena *a, const in
 	return v;
 }
 
-/* control_batch - turn the plain batch at `p` (len bytes) into a control batch: attribute bit, CRC. */
-static void control_batch(uint8_t *p, size_t len)
-{
-	uint16_t attrs = kp_load_u16(p + KP_BATCH_ATTRIBUTES_OFFSET) | KP_BATCH_CONTROL;
-
-	kp_store_u16(p + KP_BATCH_ATTRIBUTES_OFFSET, attrs);
-	kp_store_u32(p + KP_BATCH_CRC_OFFSET,
-		     kp_crc32c(0, p + KP_BATCH_ATTRIBUTES_OFFSET, len - KP_BATCH_ATTRIBUTES_OFFSET));
-}
-
 int kp_mlog_leader_change_batch(const kp_mlog *l, int32_t leader_id, int32_t epoch, kp_buf *out,
 				kp_error *err)
 {
-	static const uint8_t key[4] = { 0, 0, 0, CONTROL_TYPE_LEADER_CHANGE };
+	static const int type = CONTROL_TYPE_LEADER_CHANGE;
 	struct kp_leader_change_message m;
-	kp_batch_builder *b = NULL;
-	size_t at = out->len;
 	kp_arena a;
 	kp_buf value;
 	int rc = -1;
@@ -196,20 +184,10 @@ int kp_mlog_leader_change_batch(const kp_mlog *l, int32_t leader_id, int32_t epo
 		kp_error_set(err, KP_ENOMEM, "out of memory");
 		goto out;
 	}
-	if (kp_msg_encode(&kp_leader_change_message_desc, 0, &m, &value, err) < 0 ||
-	    !(b = kp_batch_builder_new(KP_COMPRESSION_NONE, -1, -1, err)))
+	if (kp_msg_encode(&kp_leader_change_message_desc, 0, &m, &value, err) < 0)
 		goto out;
-	struct kp_record rec = {
-		.timestamp = kp_wall_ms(), .key = key, .key_len = 4,
-		.value = value.data, .value_len = (int32_t)value.len,
-	};
-	if (kp_batch_builder_add(b, &rec, err) < 0 || kp_batch_builder_finish(b, -1, out, err) < 0)
-		goto out;
-	kp_batch_set_partition_leader_epoch(out->data + at, epoch);
-	control_batch(out->data + at, out->len - at);
-	rc = 0;
+	rc = kp_control_batch(&type, &value, 1, epoch, out, err);
 out:
-	kp_batch_builder_free(b);
 	kp_buf_free(&value);
 	kp_arena_free(&a);
 	return rc;

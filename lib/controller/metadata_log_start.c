@@ -73,30 +73,16 @@ static void trim_voters(kp_mlog *l, int64_t start)
 	l->n_vrecs -= drop;
 }
 
-int kp_mlog_start_after(kp_mlog *l, int64_t end_offset, int32_t epoch,
-			const struct kp_voter_set *voters, kp_error *err)
+/* set_snapshot - the log follows the snapshot (end_offset, epoch) with `voters` (NULL: none). */
+static void set_snapshot(kp_mlog *l, int64_t end_offset, int32_t epoch,
+			 const struct kp_voter_set *voters)
 {
-	int deleted = 0;
-
-	if (end_offset < l->snap_end)
-		return 0;
-	if (end_offset > kp_log_end_offset(l->log) || end_offset < kp_log_start_offset(l->log)) {
-		if (kp_log_reset_at(l->log, end_offset, err) < 0)
-			return -1;
-		l->n_epochs = 0;
-		l->n_vrecs = 0;
-	} else if ((deleted = kp_log_advance_start(l->log, end_offset, err)) < 0) {
-		return -1;
-	}
-	trim_epochs(l, end_offset);
-	trim_voters(l, end_offset);
 	l->snap_end = end_offset;
 	l->snap_epoch = epoch;
 	if (voters)
 		l->snap_voters = *voters;
 	else
 		memset(&l->snap_voters, 0, sizeof(l->snap_voters));
-	return deleted;
 }
 
 int kp_mlog_reset_at(kp_mlog *l, int64_t end_offset, int32_t epoch,
@@ -106,13 +92,25 @@ int kp_mlog_reset_at(kp_mlog *l, int64_t end_offset, int32_t epoch,
 		return -1;
 	l->n_epochs = 0;
 	l->n_vrecs = 0;
-	l->snap_end = end_offset;
-	l->snap_epoch = epoch;
-	if (voters)
-		l->snap_voters = *voters;
-	else
-		memset(&l->snap_voters, 0, sizeof(l->snap_voters));
+	set_snapshot(l, end_offset, epoch, voters);
 	return 0;
+}
+
+int kp_mlog_start_after(kp_mlog *l, int64_t end_offset, int32_t epoch,
+			const struct kp_voter_set *voters, kp_error *err)
+{
+	int deleted;
+
+	if (end_offset < l->snap_end)
+		return 0;
+	if (end_offset > kp_log_end_offset(l->log) || end_offset < kp_log_start_offset(l->log))
+		return kp_mlog_reset_at(l, end_offset, epoch, voters, err);
+	if ((deleted = kp_log_advance_start(l->log, end_offset, err)) < 0)
+		return -1;
+	trim_epochs(l, end_offset);
+	trim_voters(l, end_offset);
+	set_snapshot(l, end_offset, epoch, voters);
+	return deleted;
 }
 
 void kp_mlog_log_start(void *opaque, int64_t *offset, int32_t *epoch)

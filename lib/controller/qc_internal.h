@@ -209,6 +209,15 @@ struct kp_qc_op *kp_qc_op_new(struct kp_quorum_controller *qc, struct kp_ctl_req
 			      int (*run)(struct kp_qc_op *, kp_error *),
 			      void (*finish)(struct kp_qc_op *, int64_t, int16_t));
 /*
+ * kp_qc_submit_new - kp_qc_op_new for `rq` with run/finish, op->state
+ * `state_size` zeroed bytes in the op's arena (never NULL, even for 0),
+ * then kp_qc_submit. Returns 0, or -1 with KP_ENOMEM: nothing queued and
+ * `rq` still the caller's.
+ */
+int kp_qc_submit_new(struct kp_quorum_controller *qc, struct kp_ctl_request *rq,
+		     size_t state_size, int (*run)(struct kp_qc_op *, kp_error *),
+		     void (*finish)(struct kp_qc_op *, int64_t, int16_t), kp_error *err);
+/*
  * kp_qc_respond - answer op's request with `resp` (borrowed), or drop it
  * when its connection closed meanwhile; marks op answered.
  */

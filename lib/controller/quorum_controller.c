@@ -227,6 +227,22 @@ void kp_qc_submit(struct kp_quorum_controller *qc, struct kp_qc_op *op)
 	start_next(qc);
 }
 
+int kp_qc_submit_new(struct kp_quorum_controller *qc, struct kp_ctl_request *rq,
+		     size_t state_size, int (*run)(struct kp_qc_op *, kp_error *),
+		     void (*finish)(struct kp_qc_op *, int64_t, int16_t), kp_error *err)
+{
+	struct kp_qc_op *op = kp_qc_op_new(qc, rq, run, finish);
+
+	if (!op || !(op->state = kp_arena_alloc(&op->arena, state_size))) {
+		if (op)
+			kp_arena_free(&op->arena);
+		free(op);
+		return kp_error_set(err, KP_ENOMEM, "out of memory");
+	}
+	kp_qc_submit(qc, op);
+	return 0;
+}
+
 void kp_qc_on_record(kp_quorum_controller *qc, const struct kp_metadata_record *rec,
 		     int64_t offset, int32_t epoch)
 {

@@ -135,15 +135,6 @@ static void registration_finish(struct kp_qc_op *op, int64_t base, int16_t error
 int kp_qc_broker_registration(struct kp_quorum_controller *qc, struct kp_ctl_request *rq,
 			      kp_error *err)
 {
-	struct kp_qc_op *op = kp_qc_op_new(qc, rq, registration_run, registration_finish);
-
-	if (!op || !(op->state = kp_arena_alloc(&op->arena, sizeof(struct reg_state)))) {
-		if (op)
-			op->rq = NULL;
-		free(op);
-		return kp_error_set(err, KP_ENOMEM, "out of memory");
-	}
-	memset(op->state, 0, sizeof(struct reg_state));
-	kp_qc_submit(qc, op);
-	return 0;
+	return kp_qc_submit_new(qc, rq, sizeof(struct reg_state), registration_run,
+				registration_finish, err);
 }

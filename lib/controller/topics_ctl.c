@@ -329,31 +329,15 @@ static void create_topics_finish(struct kp_qc_op *op, int64_t base, int16_t erro
 	kp_qc_respond(op, resp);
 }
 
-/* submit - an op for `rq` whose state is `n` zeroed `size`-byte results. */
-static int submit(struct kp_quorum_controller *qc, struct kp_ctl_request *rq, size_t n,
-		  size_t size, int (*run)(struct kp_qc_op *, kp_error *),
-		  void (*finish)(struct kp_qc_op *, int64_t, int16_t), kp_error *err)
-{
-	struct kp_qc_op *op = kp_qc_op_new(qc, rq, run, finish);
-
-	if (!op || !(op->state = kp_arena_alloc(&op->arena, n * size + 1))) {
-		if (op)
-			kp_arena_free(&op->arena);
-		free(op);
-		return kp_error_set(err, KP_ENOMEM, "out of memory");
-	}
-	memset(op->state, 0, n * size + 1);
-	kp_qc_submit(qc, op);
-	return 0;
-}
-
 int kp_qc_create_topics(struct kp_quorum_controller *qc, struct kp_ctl_request *rq,
 			kp_error *err)
 {
 	const struct kp_create_topics_request *req = rq->body;
 
-	return submit(qc, rq, (size_t)(req->topics_count > 0 ? req->topics_count : 0),
-		      sizeof(struct topic_result), create_topics_run, create_topics_finish, err);
+	size_t n = (size_t)(req->topics_count > 0 ? req->topics_count : 0);
+
+	return kp_qc_submit_new(qc, rq, n * sizeof(struct topic_result), create_topics_run,
+				create_topics_finish, err);
 }
 
 /* ---- DeleteTopics ------------------------------------------------------------ */
@@ -447,8 +431,8 @@ static void delete_topics_finish(struct kp_qc_op *op, int64_t base, int16_t erro
 int kp_qc_delete_topics(struct kp_quorum_controller *qc, struct kp_ctl_request *rq,
 			kp_error *err)
 {
-	return submit(qc, rq, (size_t)delete_count(rq->body), sizeof(struct topic_result),
-		      delete_topics_run, delete_topics_finish, err);
+	return kp_qc_submit_new(qc, rq, (size_t)delete_count(rq->body) * sizeof(struct topic_result),
+				delete_topics_run, delete_topics_finish, err);
 }
 
 /* ---- CreatePartitions ---------------------------------------------------------- */
@@ -580,7 +564,8 @@ int kp_qc_create_partitions(struct kp_quorum_controller *qc, struct kp_ctl_reque
 {
 	const struct kp_create_partitions_request *req = rq->body;
 
-	return submit(qc, rq, (size_t)(req->topics_count > 0 ? req->topics_count : 0),
-		      sizeof(struct topic_result), create_partitions_run,
-		      create_partitions_finish, err);
+	size_t n = (size_t)(req->topics_count > 0 ? req->topics_count : 0);
+
+	return kp_qc_submit_new(qc, rq, n * sizeof(struct topic_result), create_partitions_run,
+				create_partitions_finish, err);
 }

@@ -61,34 +61,47 @@ static int add_control(kp_batch_builder *b, int type, const kp_buf *value, kp_er
 	return kp_batch_builder_add(b, &rec, err);
 }
 
-int kp_voters_record_batch(const struct kp_voter_set *set, const char *listener, int32_t epoch,
-			   bool kraft_version, kp_buf *out, kp_error *err)
+int kp_control_batch(const int *types, const kp_buf *values, int n, int32_t epoch, kp_buf *out,
+		     kp_error *err)
 {
-	struct kp_kraft_version_record kv;
-	kp_batch_builder *b = NULL;
+	kp_batch_builder *b = kp_batch_builder_new(KP_COMPRESSION_NONE, -1, -1, err);
 	size_t at = out->len;
-	kp_buf value, kvalue;
 	int rc = -1;
 
-	kp_buf_init(&value);
-	kp_buf_init(&kvalue);
-	kp_kraft_version_record_init(&kv);
-	kv.kraft_version = 1;
-	if (voters_value(set, listener, &value, err) < 0 ||
-	    kp_msg_encode(&kp_kraft_version_record_desc, 0, &kv, &kvalue, err) < 0 ||
-	    !(b = kp_batch_builder_new(KP_COMPRESSION_NONE, -1, -1, err)))
-		goto out;
-	if ((kraft_version && add_control(b, KP_CONTROL_KRAFT_VERSION, &kvalue, err) < 0) ||
-	    add_control(b, KP_CONTROL_KRAFT_VOTERS, &value, err) < 0 ||
-	    kp_batch_builder_finish(b, -1, out, err) < 0)
+	if (!b)
+		return -1;
+	for (int i = 0; i < n; i++)
+		if (add_control(b, types[i], &values[i], err) < 0)
+			goto out;
+	if (kp_batch_builder_finish(b, -1, out, err) < 0)
 		goto out;
 	kp_batch_set_partition_leader_epoch(out->data + at, epoch);
 	kp_batch_set_control(out->data + at, out->len - at);
 	rc = 0;
 out:
 	kp_batch_builder_free(b);
-	kp_buf_free(&value);
-	kp_buf_free(&kvalue);
+	return rc;
+}
+
+int kp_voters_record_batch(const struct kp_voter_set *set, const char *listener, int32_t epoch,
+			   bool kraft_version, kp_buf *out, kp_error *err)
+{
+	static const int types[2] = { KP_CONTROL_KRAFT_VERSION, KP_CONTROL_KRAFT_VOTERS };
+	struct kp_kraft_version_record kv;
+	kp_buf values[2]; /* KRaftVersionRecord, VotersRecord */
+	int first = kraft_version ? 0 : 1, rc = -1;
+
+	kp_buf_init(&values[0]);
+	kp_buf_init(&values[1]);
+	kp_kraft_version_record_init(&kv);
+	kv.kraft_version = 1;
+	if (kp_msg_encode(&kp_kraft_version_record_desc, 0, &kv, &values[0], err) < 0 ||
+	    voters_value(set, listener, &values[1], err) < 0)
+		goto out;
+	rc = kp_control_batch(types + first, values + first, 2 - first, epoch, out, err);
+out:
+	kp_buf_free(&values[0]);
+	kp_buf_free(&values[1]);
 	return rc;
 }
 
@@ -120,53 +133,6 @@ out:
 	return rc;
 }
 
-/* read_varint - a zigzag varint at *p (< end); false when malformed. */
-static bool read_varint(const uint8_t **p, const uint8_t *end, int64_t *v)
-{
-	uint64_t u = 0;
-
-	for (int shift = 0; shift < 64; shift += 7) {
-		if (*p >= end)
-			return false;
-		uint8_t b = *(*p)++;
-
-		u |= (uint64_t)(b & 0x7f) << shift;
-		if (!(b & 0x80)) {
-			*v = (int64_t)(u >> 1) ^ -(int64_t)(u & 1);
-			return true;
-		}
-	}
-	return false;
-}
-
-/*
- * next_control - the key and value of the uncompressed record at *p (a
- * control batch's records: length, attributes, timestamp and offset
- * deltas, key, value, headers); false when malformed.
- */
-static bool next_control(const uint8_t **p, const uint8_t *end, struct kp_record *r)
-{
-	const uint8_t *q = *p, *rend;
-	int64_t len, v;
-
-	if (!read_varint(&q, end, &len) || len < 1 || len > end - q)
-		return false;
-	rend = q + len;
-	q++; /* attributes */
-	if (!read_varint(&q, rend, &v) || !read_varint(&q, rend, &v) ||
-	    !read_varint(&q, rend, &v) || v < 0 || v > rend - q)
-		return false;
-	r->key = q;
-	r->key_len = (int32_t)v;
-	q += v;
-	if (!read_varint(&q, rend, &v) || v < 0 || v > rend - q)
-		return false;
-	r->value = q;
-	r->value_len = (int32_t)v;
-	*p = rend;
-	return true;
-}
-
 int kp_voters_record_parse(const uint8_t *p, size_t len, struct kp_voter_set *out,
 			   kp_error *err)
 {
@@ -180,7 +146,7 @@ int kp_voters_record_parse(const uint8_t *p, size_t len, struct kp_voter_set *ou
 	const uint8_t *q = p + KP_BATCH_HEADER_SIZE, *end = p + (size < len ? size : len);
 
 	for (int32_t i = 0; i < h.record_count; i++) {
-		if (!next_control(&q, end, &r))
+		if (!kp_batch_control_record_next(&q, end, &r))
 			return kp_error_set(err, KP_EPROTO, "malformed control record at %lld",
 					    (long long)h.base_offset + i);
 		if (r.key_len >= 4 && kp_load_u16(r.key + 2) == KP_CONTROL_KRAFT_VOTERS)

@@ -26,6 +26,18 @@ struct kp_voter_set {
 };
 
 /*
+ * kp_control_batch - append to `out` one uncompressed control batch of `n`
+ * records, record i of ControlRecordType types[i] (key version 0) with the
+ * encoded value values[i] (borrowed), timestamped now, with base offset 0
+ * and partitionLeaderEpoch `epoch`: how Kafka's MemoryRecords writes
+ * LeaderChange, KRaftVersion and Voters batches. Returns 0, or -1 with
+ * `err` set (KP_ENOMEM); `out` may then hold part of a batch past its
+ * old length.
+ */
+int kp_control_batch(const int *types, const kp_buf *values, int n, int32_t epoch, kp_buf *out,
+		     kp_error *err);
+
+/*
  * kp_voters_record_batch - append to `out` one control batch holding a
  * VotersRecord (version 0) of `set`, each endpoint named `listener`,
  * with base offset 0 and partitionLeaderEpoch `epoch`; with

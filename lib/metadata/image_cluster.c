@@ -182,56 +182,43 @@ static int listeners_copy(const struct kp_image_endpoint *ev, int32_t ne,
 	return 0;
 }
 
-/* broker_listeners - b's endpoints and features from RegisterBrokerRecord `r`. */
-static int broker_listeners(const struct kp_register_broker_record *r, struct kp_image_broker *b)
-{
-	int32_t ne = r->end_points_count > 0 ? r->end_points_count : 0;
-	int32_t nf = r->features_count > 0 ? r->features_count : 0;
-	struct kp_image_endpoint *ev = calloc((size_t)ne + 1, sizeof(*ev));
-	struct kp_image_feature_range *fv = calloc((size_t)nf + 1, sizeof(*fv));
-	int rc = -1;
+/*
+ * RECORD_LISTENERS - define `static int fn(const struct kp_register_KIND_record
+ * *r, struct kp_image_KIND *d)`: d's endpoints and feature ranges, copied
+ * (listeners_copy) from the registration record `r` of a broker or
+ * controller (KIND). The two records' endpoint and feature types differ
+ * but have the same fields. Returns 0, or -1 when out of memory, nothing
+ * allocated then.
+ */
+#define RECORD_LISTENERS(fn, KIND)                                                          \
+	static int fn(const struct kp_register_##KIND##_record *r, struct kp_image_##KIND *d) \
+	{                                                                                   \
+		int32_t ne = r->end_points_count > 0 ? r->end_points_count : 0;             \
+		int32_t nf = r->features_count > 0 ? r->features_count : 0;                 \
+		struct kp_image_endpoint *ev = calloc((size_t)ne + 1, sizeof(*ev));         \
+		struct kp_image_feature_range *fv = calloc((size_t)nf + 1, sizeof(*fv));    \
+		int rc = -1;                                                                \
+                                                                                            \
+		if (ev == NULL || fv == NULL)                                               \
+			goto out;                                                           \
+		for (int32_t i = 0; i < ne; i++)                                            \
+			ev[i] = (struct kp_image_endpoint){ r->end_points[i].name,          \
+				r->end_points[i].host, r->end_points[i].port,               \
+				r->end_points[i].security_protocol };                       \
+		for (int32_t i = 0; i < nf; i++)                                            \
+			fv[i] = (struct kp_image_feature_range){ r->features[i].name,       \
+				r->features[i].min_supported_version,                       \
+				r->features[i].max_supported_version };                     \
+		rc = listeners_copy(ev, ne, fv, nf, &d->endpoints, &d->endpoint_count,      \
+				    &d->features, &d->feature_count);                       \
+	out:                                                                                \
+		free(ev);                                                                   \
+		free(fv);                                                                   \
+		return rc;                                                                  \
+	}
 
-	if (ev == NULL || fv == NULL)
-		goto out;
-	for (int32_t i = 0; i < ne; i++)
-		ev[i] = (struct kp_image_endpoint){ r->end_points[i].name, r->end_points[i].host,
-			r->end_points[i].port, r->end_points[i].security_protocol };
-	for (int32_t i = 0; i < nf; i++)
-		fv[i] = (struct kp_image_feature_range){ r->features[i].name,
-			r->features[i].min_supported_version, r->features[i].max_supported_version };
-	rc = listeners_copy(ev, ne, fv, nf, &b->endpoints, &b->endpoint_count, &b->features,
-			    &b->feature_count);
-out:
-	free(ev);
-	free(fv);
-	return rc;
-}
-
-/* controller_listeners - c's endpoints and features from RegisterControllerRecord `r`. */
-static int controller_listeners(const struct kp_register_controller_record *r,
-				struct kp_image_controller *c)
-{
-	int32_t ne = r->end_points_count > 0 ? r->end_points_count : 0;
-	int32_t nf = r->features_count > 0 ? r->features_count : 0;
-	struct kp_image_endpoint *ev = calloc((size_t)ne + 1, sizeof(*ev));
-	struct kp_image_feature_range *fv = calloc((size_t)nf + 1, sizeof(*fv));
-	int rc = -1;
-
-	if (ev == NULL || fv == NULL)
-		goto out;
-	for (int32_t i = 0; i < ne; i++)
-		ev[i] = (struct kp_image_endpoint){ r->end_points[i].name, r->end_points[i].host,
-			r->end_points[i].port, r->end_points[i].security_protocol };
-	for (int32_t i = 0; i < nf; i++)
-		fv[i] = (struct kp_image_feature_range){ r->features[i].name,
-			r->features[i].min_supported_version, r->features[i].max_supported_version };
-	rc = listeners_copy(ev, ne, fv, nf, &c->endpoints, &c->endpoint_count, &c->features,
-			    &c->feature_count);
-out:
-	free(ev);
-	free(fv);
-	return rc;
-}
+RECORD_LISTENERS(broker_listeners, broker)
+RECORD_LISTENERS(controller_listeners, controller)
 
 /* ---- brokers ------------------------------------------------------------ */
 

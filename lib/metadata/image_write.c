@@ -56,6 +56,43 @@ static int write_features(const kp_image *img, struct writer *w)
 	return 0;
 }
 
+/*
+ * TO_RECORD_LISTENERS - define `static int fn(struct kp_register_KIND_record
+ * *r, const struct kp_image_KIND *s, kp_arena *a)`: r's endpoints and
+ * features, in `a`, from the registration `s` of a broker or controller
+ * (KIND); the strings stay s's. The two records' endpoint and feature
+ * types differ but have the same fields. Returns 0, or -1 when out of
+ * memory.
+ */
+#define TO_RECORD_LISTENERS(fn, KIND)                                                       \
+	static int fn(struct kp_register_##KIND##_record *r, const struct kp_image_##KIND *s, \
+		      kp_arena *a)                                                          \
+	{                                                                                   \
+		r->end_points = kp_register_##KIND##_record_##KIND##_endpoint_new(          \
+			a, (size_t)s->endpoint_count);                                      \
+		r->features = kp_register_##KIND##_record_##KIND##_feature_new(             \
+			a, (size_t)s->feature_count);                                       \
+		if (r->end_points == NULL || r->features == NULL)                           \
+			return -1;                                                          \
+		for (int32_t i = 0; i < s->endpoint_count; i++) {                           \
+			r->end_points[i].name = s->endpoints[i].name;                       \
+			r->end_points[i].host = s->endpoints[i].host;                       \
+			r->end_points[i].port = s->endpoints[i].port;                       \
+			r->end_points[i].security_protocol = s->endpoints[i].security_protocol; \
+		}                                                                           \
+		for (int32_t i = 0; i < s->feature_count; i++) {                            \
+			r->features[i].name = s->features[i].name;                          \
+			r->features[i].min_supported_version = s->features[i].min_version;  \
+			r->features[i].max_supported_version = s->features[i].max_version;  \
+		}                                                                           \
+		r->end_points_count = s->endpoint_count;                                    \
+		r->features_count = s->feature_count;                                       \
+		return 0;                                                                   \
+	}
+
+TO_RECORD_LISTENERS(broker_listeners, broker)
+TO_RECORD_LISTENERS(controller_listeners, controller)
+
 /* write_broker - BrokerRegistration.toRecord. */
 static int write_broker(const struct kp_image_broker *b, struct writer *w)
 {
@@ -71,21 +108,10 @@ static int write_broker(const struct kp_image_broker *b, struct writer *w)
 	r.rack = b->rack;
 	r.fenced = b->fenced;
 	r.in_controlled_shutdown = b->in_controlled_shutdown;
-	r.end_points = kp_register_broker_record_broker_endpoint_new(&a, (size_t)b->endpoint_count);
-	r.features = kp_register_broker_record_broker_feature_new(&a, (size_t)b->feature_count);
-	if (r.end_points == NULL || r.features == NULL) {
+	if (broker_listeners(&r, b, &a) < 0) {
 		oom(w);
 		goto out;
 	}
-	for (int32_t i = 0; i < b->endpoint_count; i++)
-		r.end_points[i] = (struct kp_register_broker_record_broker_endpoint){
-			b->endpoints[i].name, b->endpoints[i].host, b->endpoints[i].port,
-			b->endpoints[i].security_protocol };
-	for (int32_t i = 0; i < b->feature_count; i++)
-		r.features[i] = (struct kp_register_broker_record_broker_feature){
-			b->features[i].name, b->features[i].min_version, b->features[i].max_version };
-	r.end_points_count = b->endpoint_count;
-	r.features_count = b->feature_count;
 	rc = emit(w, KP_METADATA_REGISTER_BROKER_RECORD, &r);
 out:
 	kp_arena_free(&a);
@@ -103,23 +129,10 @@ static int write_controller(const struct kp_image_controller *c, struct writer *
 	kp_register_controller_record_init(&r);
 	r.controller_id = c->id;
 	r.incarnation_id = c->incarnation_id;
-	r.end_points = kp_register_controller_record_controller_endpoint_new(&a,
-									     (size_t)c->endpoint_count);
-	r.features = kp_register_controller_record_controller_feature_new(&a,
-									  (size_t)c->feature_count);
-	if (r.end_points == NULL || r.features == NULL) {
+	if (controller_listeners(&r, c, &a) < 0) {
 		oom(w);
 		goto out;
 	}
-	for (int32_t i = 0; i < c->endpoint_count; i++)
-		r.end_points[i] = (struct kp_register_controller_record_controller_endpoint){
-			c->endpoints[i].name, c->endpoints[i].host, c->endpoints[i].port,
-			c->endpoints[i].security_protocol };
-	for (int32_t i = 0; i < c->feature_count; i++)
-		r.features[i] = (struct kp_register_controller_record_controller_feature){
-			c->features[i].name, c->features[i].min_version, c->features[i].max_version };
-	r.end_points_count = c->endpoint_count;
-	r.features_count = c->feature_count;
 	rc = emit(w, KP_METADATA_REGISTER_CONTROLLER_RECORD, &r);
 out:
 	kp_arena_free(&a);

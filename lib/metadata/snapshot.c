@@ -189,35 +189,15 @@ out:
 	return rc;
 }
 
-/* A zigzag varint at *p (< end); false when malformed (the record format's varint). */
-static bool read_varint(const uint8_t **p, const uint8_t *end, int64_t *v)
-{
-	uint64_t u = 0;
-	for (int shift = 0; shift < 64; shift += 7) {
-		if (*p >= end)
-			return false;
-		uint8_t b = *(*p)++;
-		u |= (uint64_t)(b & 0x7f) << shift;
-		if (!(b & 0x80)) {
-			*v = (int64_t)(u >> 1) ^ -(int64_t)(u & 1);
-			return true;
-		}
-	}
-	return false;
-}
-
 /* The control record type of the control batch at p (sz bytes), or -1. */
 static int control_type(const uint8_t *p, size_t sz)
 {
-	const uint8_t *q = p + KP_BATCH_HEADER_SIZE, *end = p + sz;
-	int64_t v;
-	if (sz < KP_BATCH_HEADER_SIZE || !read_varint(&q, end, &v) || q >= end)
+	const uint8_t *q = p + KP_BATCH_HEADER_SIZE;
+	struct kp_record r;
+	if (sz < KP_BATCH_HEADER_SIZE || !kp_batch_control_record_next(&q, p + sz, &r) ||
+	    r.key_len != 4)
 		return -1;
-	q++; /* attributes */
-	if (!read_varint(&q, end, &v) || !read_varint(&q, end, &v) || !read_varint(&q, end, &v) ||
-	    v != 4 || end - q < 4)
-		return -1;
-	return kp_load_u16(q + 2);
+	return kp_load_u16(r.key + 2);
 }
 
 /* Applies the records of the data batch at p (sz bytes) to `img`. */

@@ -19,6 +19,7 @@
 #include <isa-l/crc.h>
 #include <limits.h>
 
+#include "record/records.h"
 #include "util/buf.h"
 
 uint32_t kp_crc32c(uint32_t crc, const void *p, size_t n)
@@ -109,4 +110,27 @@ void kp_batch_set_control(uint8_t *p, size_t len)
 	kp_store_u16(p + KP_BATCH_ATTRIBUTES_OFFSET, attrs);
 	kp_store_u32(p + KP_BATCH_CRC_OFFSET,
 		     kp_crc32c(0, p + KP_BATCH_ATTRIBUTES_OFFSET, len - KP_BATCH_ATTRIBUTES_OFFSET));
+}
+
+bool kp_batch_control_record_next(const uint8_t **p, const uint8_t *end, struct kp_record *r)
+{
+	kp_reader rd;
+	int32_t len, key_len, value_len;
+
+	kp_reader_init(&rd, *p, (size_t)(end - *p));
+	len = kp_read_varint(&rd);
+	if (rd.failed || len < 1 || (size_t)len > kp_reader_left(&rd))
+		return false;
+	kp_reader_init(&rd, rd.data + rd.pos, (size_t)len);
+	kp_read_i8(&rd);      /* attributes */
+	kp_read_varlong(&rd); /* timestampDelta */
+	kp_read_varint(&rd);  /* offsetDelta */
+	if ((key_len = kp_read_varint(&rd)) < 0 || !(r->key = kp_read_bytes(&rd, (size_t)key_len)) ||
+	    (value_len = kp_read_varint(&rd)) < 0 ||
+	    !(r->value = kp_read_bytes(&rd, (size_t)value_len)))
+		return false;
+	r->key_len = key_len;
+	r->value_len = value_len;
+	*p = rd.data + rd.len;
+	return true;
 }

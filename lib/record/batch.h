@@ -104,4 +104,19 @@ void kp_batch_set_partition_leader_epoch(uint8_t *p, int32_t epoch);
  */
 void kp_batch_set_control(uint8_t *p, size_t len);
 
+struct kp_record;
+
+/*
+ * kp_batch_control_record_next - the key and value of the record at *p in
+ * the uncompressed records section of a control batch, which ends at
+ * `end`: length, attributes, timestampDelta, offsetDelta, key, value and
+ * headers (skipped), as KafkaRaftClient's control records are laid out.
+ * Fills r->key, r->key_len, r->value and r->value_len (borrowed: they point
+ * into the batch) and moves *p past the record; the other fields of `r`
+ * are left alone. Returns false (*p unchanged, those fields of `r` not to
+ * be used) when the record is malformed, has a null key or value, or runs
+ * past `end`.
+ */
+bool kp_batch_control_record_next(const uint8_t **p, const uint8_t *end, struct kp_record *r);
+
 #endif
