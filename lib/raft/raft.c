@@ -439,6 +439,23 @@ int64_t kp_raft_next_deadline(const kp_raft *r)
 	return t;
 }
 
+/* append_own - the leader appends `e` (its offset and epoch filled here) and lets the
+ * high watermark and parked fetches see it. Returns its offset, or -1 with `err`. */
+static int64_t append_own(kp_raft *r, struct kp_raft_entry *e, kp_error *err)
+{
+	e->offset = r->ops.end_offset(r->ops.opaque);
+	e->epoch = r->epoch;
+	if (r->ops.append(r->ops.opaque, e, 1) < 0) {
+		kp_error_set(err, KP_EIO, "cannot append to the metadata log at offset %lld",
+			     (long long)e->offset);
+		return -1;
+	}
+	kp_raft__refresh_voters(r);
+	kp_raft__update_hw(r);
+	kp_raft__answer_parked(r, true);
+	return e->offset;
+}
+
 int64_t kp_raft_propose(kp_raft *r, const uint8_t *data, size_t len, int32_t count,
 			int64_t now, kp_error *err)
 {
@@ -450,20 +467,10 @@ int64_t kp_raft_propose(kp_raft *r, const uint8_t *data, size_t len, int32_t cou
 			       r->cfg.node_id);
 		return -1;
 	}
-	e.offset = r->ops.end_offset(r->ops.opaque);
-	e.epoch = r->epoch;
 	e.count = count > 0 ? count : 1;
 	e.data = data;
 	e.len = len;
-	if (r->ops.append(r->ops.opaque, &e, 1) < 0) {
-		kp_error_set(err, KP_EIO, "cannot append to the metadata log at offset %lld",
-			     (long long)e.offset);
-		return -1;
-	}
-	kp_raft__refresh_voters(r);
-	kp_raft__update_hw(r);
-	kp_raft__answer_parked(r, true);
-	return e.offset;
+	return append_own(r, &e, err);
 }
 
 void kp_raft_resign(kp_raft *r, int64_t now)
@@ -589,21 +596,11 @@ static int16_t change_refused(kp_raft *r)
 static int64_t append_voters(kp_raft *r, const int32_t *ids, int n, kp_error *err)
 {
 	struct kp_raft_entry e = { 0 };
-	e.offset = r->ops.end_offset(r->ops.opaque);
-	e.epoch = r->epoch;
 	e.count = 1;
 	e.control = true;
 	e.voters = ids;
 	e.n_voters = n;
-	if (r->ops.append(r->ops.opaque, &e, 1) < 0) {
-		kp_error_set(err, KP_EIO, "cannot append the voter set at offset %lld",
-			     (long long)e.offset);
-		return -1;
-	}
-	kp_raft__refresh_voters(r);
-	kp_raft__update_hw(r);
-	kp_raft__answer_parked(r, true);
-	return e.offset;
+	return append_own(r, &e, err);
 }
 
 int64_t kp_raft_add_voter(kp_raft *r, int32_t id, int64_t now, kp_error *err)
