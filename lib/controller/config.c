@@ -168,7 +168,8 @@ static int parse_ids(const kp_config *c, struct kp_raft_node_config *o, kp_error
 	int64_t id;
 
 	if (!kp_config_get(c, "node.id"))
-		return kp_error_set(err, KP_EINVAL, "node.id is required");
+		return kp_error_set(err, KP_EINVAL, "node.id is required (this node's id in "
+				    "controller.quorum.voters)");
 	if (kp_config_get_int64(c, "node.id", -1, 0, INT32_MAX, &id, err) < 0)
 		return -1;
 	o->node_id = (int32_t)id;
