@@ -220,14 +220,20 @@ def produce_keyed(b, topic, n):
 
 def _cases():
     """(target, client) pairs: every client against both brokers."""
-    flaky = pytest.mark.xfail(
-        reason="known bug, not fixed yet: now and then three kafka-python members of one "
-               "group rebalance against kbroker without end (1 MB of group metadata records in "
-               "4 minutes, no member ever assigned); seen in 2 of 5 full runs",
-        strict=False)
-    return [pytest.param(kind, client, id=f"{client}-{kind}",
-                         marks=[flaky] if (client, kind) == ("kafka-python", "kbroker") else [])
+    return [pytest.param(kind, client, id=f"{client}-{kind}")
             for client in CLIENTS for kind in ("kbroker", "kafka")]
+
+
+# kafka-python 3.0.12 drops a join it finished while no poll() waited for it (the
+# coordinator's _join_task is replaced when is_done) and sends JoinGroup again; from the
+# group's leader, in a Stable group, that starts a new rebalance (on Kafka too). Seen now
+# and then against kbroker as an endless series of generations in which no member's
+# on_partitions_assigned ever ran (2 of 5 full runs). Recognised by its log, it is an
+# expected failure of the client; any other failure to settle is ours.
+def _kafka_python_join_loop(client, members):
+    joins = [m.stderr.count("Successfully joined group") for m in members]
+    return client == "kafka-python" and max(joins) >= 20 \
+        and not any(a for m in members for a in m.assignments)
 
 
 @pytest.mark.parametrize("target,client", _cases(), indirect=["target"])
@@ -249,6 +255,9 @@ def test_three_members_share_a_topic_exactly(target, client, bin_dir, topic, tmp
             return complete(members)
 
         parts = wait_for(stable, 90 * SLOW, interval=0.2)
+        if not parts and _kafka_python_join_loop(client, members):
+            pytest.xfail("kafka-python rejoined after every finished join: "
+                         + " / ".join(m.stderr[-300:] for m in members))
         assert parts, ("the members' assignments did not become complete and disjoint: "
                        f"{[m.assignments for m in members]}\n" +
                        "\n".join(m.stderr[-1500:] for m in members))

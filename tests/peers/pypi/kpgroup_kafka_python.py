@@ -9,11 +9,13 @@ beside this file (kafka-python, exact version):
 version: prints kafka-python's version.
 Otherwise: a KafkaConsumer subscribes to TOPIC in GROUP (classic protocol, its default
 assignors; auto.offset.reset earliest; auto-commit every 200 ms; heartbeats every 500 ms)
-and polls until its standard input reaches end of file; then it closes the consumer, which
+and polls until its standard input reaches end of file (kafka-python's coordinator logs at
+INFO on stderr: joins, syncs, assignments, for a test that fails to show); then it closes the consumer, which
 commits what it consumed and leaves the group, and exits 0. It prints "A P,P,..." with its
 whole assignment each time that changes, and "M PARTITION OFFSET" a record. Exit status 1
 on a failure (the exception on stderr), 2 on bad usage.
 """
+import logging
 import sys
 import threading
 
@@ -28,6 +30,9 @@ def main(argv):
         print(__doc__, file=sys.stderr)
         return 2
     boot, topic, group = argv[1:]
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
+                        format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("kafka.coordinator").setLevel(logging.INFO)
     consumer = kafka.KafkaConsumer(
         bootstrap_servers=boot, group_id=group, client_id="kpipe-kafka-python",
         auto_offset_reset="earliest", enable_auto_commit=True, auto_commit_interval_ms=200,
