@@ -21,12 +21,14 @@ from kafka.protocol.metadata import MetadataRequest
 from kafka.protocol.produce import ProduceRequest
 
 from conftest import SLOW, Broker, wait_for
-from test_failures import Reader, call, kstr, lines, recv_exact, record_batch, request
+from test_failures import (Reader, call, kstr, lines, produce_v3, recv_exact, record_batch,
+                           request)
 
 UNKNOWN_TOPIC_OR_PARTITION = 3
 INVALID_REQUEST = 42
 INVALID_REPLICA_ASSIGNMENT = 39
 KAFKA_STORAGE_ERROR = 56
+NOT_LEADER_OR_FOLLOWER = 6
 
 
 # ---------------------------------------------------------------- helpers
@@ -299,7 +301,9 @@ def test_parked_fetch_of_closed_connection_is_released(broker, topic):
 
 def test_sigterm_answers_parked_fetch_and_exits(broker, topic):
     """SIGTERM with a parked Fetch and a half-received request: the Fetch is answered,
-    the broker exits 0 promptly."""
+    the broker exits 0 promptly. The controlled shutdown first takes the partition's
+    leadership away (no other replica can have it, so it has none, as Kafka's controller
+    does), which answers the Fetch NOT_LEADER_OR_FOLLOWER; nothing was read either way."""
     b = broker(partitions=1)
     create_topic(b, topic, 1)
     with connect(b) as s, connect(b) as s2:
@@ -309,7 +313,7 @@ def test_sigterm_answers_parked_fetch_and_exits(broker, topic):
         t0 = time.monotonic()
         b.proc.terminate()
         got, resp = read_response(s, fetch_v4(topic, [(0, 0)]))
-        assert got == 3 and fetched(resp)[0][0] == 0
+        assert got == 3 and fetched(resp)[0][0] in (0, NOT_LEADER_OR_FOLLOWER), fetched(resp)
         assert b.proc.wait(10 * SLOW) == 0
         assert time.monotonic() - t0 < 8 * SLOW
 
@@ -418,26 +422,33 @@ def test_create_topics_assignment_must_name_each_partition_once(broker, topic):
 # ---------------------------------------------------------------- topic creation on disk
 
 
-def test_failed_topic_creation_leaves_nothing_behind(broker, topic):
-    """When creating a topic fails half way (here a file is in the way of partition 2),
-    no partition directories remain: after a restart the topic does not exist with fewer
-    partitions, and it can then be created whole."""
+def test_file_in_the_way_of_a_new_partition_is_moved_aside(broker, topic):
+    """A topic is created by the controller, in the metadata log; the broker then makes
+    its replicas' directories. A file in the way of partition 2 is moved aside (kept, as
+    NAME.<ms>-stray, like any stray log) and the partition made: every partition is
+    served, nothing is left staged, and the topic is whole after a restart."""
     b = broker("auto.create.topics.enable=false")
     blocker = Path(b.logdir) / f"{topic}-2"
     blocker.write_bytes(b"not a directory")
     with connect(b) as s:
         r = kcall(s, CreateTopicsRequest[0]([(topic, 3, 1, [], [])], 10000))
-        assert r.topic_errors[0][1] == KAFKA_STORAGE_ERROR, r
-    blocker.unlink()
-    assert sorted(os.listdir(b.logdir)) == ["meta.properties"], os.listdir(b.logdir)
+        assert r.topic_errors[0][1] == 0, r
+
+        def partitions(corr):
+            md = kcall(s, MetadataRequest[1]([topic]), corr=corr)
+            return sorted((p[1], p[0], p[2]) for p in md.topics[0][3])
+
+        assert wait_for(lambda: partitions(2) == [(0, 0, 1), (1, 0, 1), (2, 0, 1)], 10 * SLOW)
+        assert produce_v3(s, 3, topic, record_batch([b"a"]), partition=2) == (0, 0)
+    assert blocker.is_dir()
+    strays = list(Path(b.logdir).glob(f"{topic}-2.*-stray"))
+    assert len(strays) == 1 and strays[0].read_bytes() == b"not a directory", os.listdir(b.logdir)
+    assert not list(Path(b.logdir).glob(".*.creating")), os.listdir(b.logdir)
     b.restart()
     with connect(b) as s:
-        md = kcall(s, MetadataRequest[4]([topic], False))
-        assert md.topics[0][0] == UNKNOWN_TOPIC_OR_PARTITION, md
-        r = kcall(s, CreateTopicsRequest[0]([(topic, 3, 1, [], [])], 10000), corr=2)
-        assert r.topic_errors[0][1] == 0, r
-        md = kcall(s, MetadataRequest[1]([topic]), corr=3)
-        assert len(md.topics[0][3]) == 3
+        assert produce_v3(s, 1, topic, record_batch([b"b"]), partition=2) == (0, 1)
+        md = kcall(s, MetadataRequest[1]([topic]), corr=2)
+        assert sorted((p[1], p[0]) for p in md.topics[0][3]) == [(0, 0), (1, 0), (2, 0)], md
 
 
 def test_interrupted_topic_creation_does_not_wedge_restart(broker, kp, topic):

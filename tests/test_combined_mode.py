@@ -102,3 +102,38 @@ def test_three_combined_nodes_survive_the_loss_of_the_active_controller(tmp_path
                 n.stop()
     for n in nodes:
         n.check_sanitizer()
+
+
+def test_no_settings_is_a_cluster_of_one_that_keeps_a_single_nodes_data(tmp_path, kp):
+    """kbroker with no quorum settings is a cluster of one (combined mode, its own only
+    voter on a loopback port of its own). Started on a log dir that a single node without a
+    metadata log wrote (process.roles=broker and no quorum: kbroker before it had one), its
+    new metadata log adopts the topics found there with their topic ids, so every record
+    is still served; restarted, they come from the metadata log."""
+    d = tmp_path / "logs"
+    d.mkdir()
+    b = Broker(["process.roles=broker", "num.partitions=2"], d)
+    try:
+        kp.produce(b.bootstrap, "kept", "-k", "\t",
+                   input=b"".join(b"k%d\t%d\n" % (i, i) for i in range(100)))
+        before = sorted(kp.consume_all(b.bootstrap, "kept").split())
+        ids = {p.name: (p / "partition.metadata").read_text() for p in d.glob("kept-*")}
+        assert len(before) == 100 and len(ids) == 2, (before, ids)
+        assert not (d / "__cluster_metadata-0").exists()
+        b.stop()
+        b.overrides = ["num.partitions=2"]
+        b.start()
+        assert wait_for(lambda: brokers_seen(kp, b) == [1], 15 * SLOW, 0.1)
+        assert "controller: adopted topic kept (2 partition(s)) from the log dirs" in b.stderr
+        assert (d / "__cluster_metadata-0").is_dir()
+        assert sorted(kp.consume_all(b.bootstrap, "kept").split()) == before
+        assert {p.name: (p / "partition.metadata").read_text() for p in d.glob("kept-*")} == ids
+        kp.produce(b.bootstrap, "kept", "-p", "1", input=b"more\n")
+        b.stop()
+        b.start()
+        assert wait_for(lambda: brokers_seen(kp, b) == [1], 15 * SLOW, 0.1)
+        assert b.stderr.count("adopted topic kept") == 1
+        assert sorted(kp.consume_all(b.bootstrap, "kept").split()) == sorted(before + [b"more"])
+    finally:
+        b.stop()
+    b.check_sanitizer()

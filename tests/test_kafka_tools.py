@@ -10,9 +10,6 @@ Tools that need an API kbroker lacks are expected failures of the kbroker run on
 only for that cause (clients.MissingApi, raised when the tool reports "The node does not
 support API"); they turn into unexpected passes, which fail, once the API lands:
 
-  TopicCommand --describe     DescribeConfigs (API 32): it describes the topic's configs
-  ConfigCommand               DescribeConfigs (API 32)
-  MetadataQuorumCommand       DescribeQuorum (API 55)
   ProducerPerformance with the producer's defaults: InitProducerId (API 22), idempotence
 """
 import json
@@ -80,8 +77,6 @@ def test_topic_command_create_list(target, tool, topic):
     assert topic in p.out.splitlines(), p.out
 
 
-@clients.xfail_on_kbroker("kbroker lacks DescribeConfigs (API 32): kafka-topics --describe "
-                          "describes the topic's configs")
 def test_topic_command_describe(target, tool, topic):
     """kafka-topics --describe shows the partition count and, for each partition, the
     one node as leader, replica and in-sync replica."""
@@ -199,7 +194,6 @@ def test_consumer_group_command_list(target, tool):
     assert "Error" not in p.out + p.err, p.out + p.err
 
 
-@clients.xfail_on_kbroker("kbroker lacks DescribeConfigs (API 32)")
 def test_config_command_describe_topic(target, tool, topic):
     """kafka-configs --describe shows a config the topic was created with."""
     b = target()
@@ -212,7 +206,6 @@ def test_config_command_describe_topic(target, tool, topic):
     assert "retention.ms=123456789" in p.out, p.out
 
 
-@clients.xfail_on_kbroker("kbroker lacks DescribeQuorum (API 55)")
 def test_metadata_quorum_command(target, tool):
     """kafka-metadata-quorum describe --status names a leader and the cluster id."""
     b = target()

@@ -39,11 +39,15 @@ static int open_log_dirs(kp_broker *b, kp_error *err)
 	b->topics = kp_topics_new(b->cfg.log_dirs[0], &b->cfg.log);
 	if (!b->topics)
 		return kp_error_set(err, KP_ENOMEM, "out of memory");
-	if (kp_broker_config_is_cluster(&b->cfg))
-		return 0; /* a cluster member's topics come from the metadata image */
-	for (int i = 0; i < b->cfg.log_dir_count; i++)
-		if (kp_topics_load(b->topics, b->cfg.log_dirs[i], err) < 0)
+	for (int i = 0; i < b->cfg.log_dir_count; i++) {
+		/* a cluster member's topics come from the metadata image */
+		int rc = kp_broker_config_is_cluster(&b->cfg)
+				 ? kp_topics_sweep_staged(b->cfg.log_dirs[i], err)
+				 : kp_topics_load(b->topics, b->cfg.log_dirs[i], err);
+
+		if (rc < 0)
 			return -1;
+	}
 	return 0;
 }
 
@@ -120,16 +124,22 @@ static int watch_flusher(kp_broker *b, kp_error *err)
 	return 0;
 }
 
-kp_broker *kp_broker_new(const kp_config *cfg, kp_error *err)
+kp_broker *kp_broker_new(const kp_config *given, kp_error *err)
 {
 	kp_broker *b = calloc(1, sizeof(*b));
+	kp_config *cfg = kp_config_dup(given, err);
 
-	if (!b) {
-		kp_error_set(err, KP_ENOMEM, "out of memory");
+	if (!b || !cfg) {
+		if (!b)
+			kp_error_set(err, KP_ENOMEM, "out of memory");
+		free(b);
+		kp_config_free(cfg);
 		return NULL;
 	}
-	if (kp_broker_config_parse(cfg, &b->cfg, err) < 0) {
+	if (kp_broker_config_own_quorum(cfg, err) < 0 ||
+	    kp_broker_config_parse(cfg, &b->cfg, err) < 0) {
 		free(b);
+		kp_config_free(cfg);
 		return NULL;
 	}
 	if (start_flusher(b, err) < 0 || open_log_dirs(b, err) < 0)
@@ -155,8 +165,10 @@ kp_broker *kp_broker_new(const kp_config *cfg, kp_error *err)
 
 		kp_diag_debug("topic %s: %d partition(s)", t->name, t->partition_count);
 	}
+	kp_config_free(cfg);
 	return b;
 fail:
+	kp_config_free(cfg);
 	kp_broker_free(b);
 	return NULL;
 }

@@ -170,6 +170,37 @@ static int make_lifecycle(struct kp_broker_cluster *c, kp_error *err)
 	return c->lifecycle ? 0 : -1;
 }
 
+/*
+ * adopt_local_topics - a cluster of one starting a new metadata log: the
+ * topics its log dirs already hold (a single node's data from before it
+ * had a metadata log) are loaded and go into the log's bootstrap with
+ * their ids, instead of being ignored as strays.
+ */
+static int adopt_local_topics(struct kp_broker *b, kp_controller *ctl, kp_error *err)
+{
+	struct kp_qc_adopted_topic *a;
+	size_t n;
+	int rc = 0;
+
+	if (b->cfg.quorum.n_voters != 1 || kp_raft_node_log_end_offset(kp_controller_raft_node(ctl)) > 0)
+		return 0;
+	for (int i = 0; i < b->cfg.log_dir_count; i++)
+		if (kp_topics_load(b->topics, b->cfg.log_dirs[i], err) < 0)
+			return -1;
+	if ((n = kp_topics_count(b->topics)) == 0)
+		return 0;
+	if (!(a = calloc(n, sizeof(*a))))
+		return kp_error_set(err, KP_ENOMEM, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		const struct kp_topic *t = kp_topics_at(b->topics, i);
+
+		a[i] = (struct kp_qc_adopted_topic){ t->name, t->id, t->partition_count };
+	}
+	rc = kp_controller_adopt_topics(ctl, a, n, err);
+	free(a);
+	return rc;
+}
+
 int kp_broker_cluster_new(struct kp_broker *b, const kp_config *cfg, kp_error *err)
 {
 	struct kp_broker_cluster *c = calloc(1, sizeof(*c));
@@ -187,7 +218,8 @@ int kp_broker_cluster_new(struct kp_broker *b, const kp_config *cfg, kp_error *e
 		return kp_error_set(err, KP_ENOMEM, "out of memory");
 	if (b->cfg.quorum.combined) { /* the voter belongs to the controller in this process */
 		cb.image = NULL;
-		if (!(c->controller = kp_controller_new_embedded(b->base, cfg, &cb, err)))
+		if (!(c->controller = kp_controller_new_embedded(b->base, cfg, &cb, err)) ||
+		    adopt_local_topics(b, c->controller, err) < 0)
 			return -1;
 		c->raft = kp_controller_raft_node(c->controller);
 		return make_lifecycle(c, err);

@@ -317,7 +317,7 @@ int kp_broker_config_parse(const kp_config *c, struct kp_broker_config *out, kp_
 	if (parse_numbers(c, out, err) < 0 || parse_log_config(c, &out->log, err) < 0 ||
 	    parse_group_config(c, out, err) < 0)
 		goto fail;
-	const char *ls = kp_config_get_str(c, "listeners", "PLAINTEXT://127.0.0.1:9092");
+	const char *ls = kp_config_get_str(c, "listeners", KP_BROKER_DEFAULT_LISTENERS);
 	char name[64];
 	const char *skip = controller_listener(c, name, sizeof(name));
 

@@ -87,6 +87,25 @@ static inline bool kp_broker_config_is_cluster(const struct kp_broker_config *cf
 	return cfg->quorum.n_voters > 0 || cfg->quorum.n_bootstrap > 0;
 }
 
+/* The listeners of a broker whose configuration names none. */
+#define KP_BROKER_DEFAULT_LISTENERS "PLAINTEXT://127.0.0.1:9092"
+/* Whether a broker that names no quorum and no process.roles is a cluster of one. */
+#define KP_BROKER_OWN_QUORUM_BY_DEFAULT true
+
+/*
+ * kp_broker_config_own_quorum - make `c` (modified in place) a cluster of
+ * one when it names no controller quorum and process.roles is
+ * broker,controller (or unset, when KP_BROKER_OWN_QUORUM_BY_DEFAULT):
+ * combined mode with node.id the only voter, on the listener named by
+ * controller.listener.names (default CONTROLLER), added to listeners on a
+ * free 127.0.0.1 port when it is not there (config_own_quorum.c has the
+ * settings). Returns 1 when it changed `c`, 0 when it left it alone, or
+ * -1 with KP_EINVAL (a bad controller.listener.names or listeners too
+ * long), KP_EIO (no free port) or KP_ENOMEM. Ours: Kafka wants a quorum
+ * named in combined mode.
+ */
+int kp_broker_config_own_quorum(kp_config *c, kp_error *err);
+
 /*
  * kp_broker_config_parse - fill `out` from `c` (borrowed), applying
  * defaults for unset keys. Unknown keys are logged at WARN and ignored.
@@ -99,8 +118,8 @@ int kp_broker_config_parse(const kp_config *c, struct kp_broker_config *out, kp_
 /*
  * kp_broker_quorum_config_parse - the quorum settings of `c` into `out`
  * (config_quorum.c): controller.quorum.voters / .bootstrap.servers,
- * controller.listener.names (required with either), process.roles (only
- * "broker": combined mode is not built yet), node.id not a voter,
+ * controller.listener.names (required with either), process.roles
+ * ("broker", node.id not a voter; or "broker,controller", node.id a voter),
  * metadata.log.dir (default `first_log_dir`), broker.rack and the
  * heartbeat, session and Raft timeouts, with Kafka's defaults. Neither
  * quorum key set leaves `out` empty (single node). Returns 0, or -1 with

@@ -18,15 +18,36 @@
 #include <string.h>
 
 #include "broker/internal.h"
+#include "metadata/topic_config.h"
 
 typedef struct kp_create_topics_request_creatable_topic ct_req;
 typedef struct kp_create_topics_response_creatable_topic_result ct_result;
+typedef struct kp_create_topics_request_creatable_topic_config ct_config;
 
 /*
  * check_assignments - the partition count of a manual assignment, or -1
  * unless it names partitions 0..n-1 once each, every one on this broker
  * alone (Kafka: INVALID_REPLICA_ASSIGNMENT).
  */
+/* topic_configs_check - the first bad config of a topic: INVALID_CONFIG with *msg (rq's arena). */
+static int16_t topic_configs_check(struct kp_request *rq, const ct_config *cfgs, int32_t n,
+				   const char **msg)
+{
+	char buf[512];
+
+	for (int32_t i = 0; i < n; i++) {
+		int16_t code = kp_topic_config_check(cfgs[i].name, cfgs[i].value, buf, sizeof(buf));
+
+		if (code == KP_ERR_NONE)
+			continue;
+		*msg = kp_arena_strndup(&rq->arena, buf, strlen(buf));
+		if (!*msg)
+			*msg = "invalid topic config";
+		return code;
+	}
+	return KP_ERR_NONE;
+}
+
 static int32_t check_assignments(struct kp_request *rq, const ct_req *ct)
 {
 	int32_t n = ct->assignments_count;
@@ -108,14 +129,14 @@ static int16_t validate(struct kp_request *rq, const ct_req *ct, bool duplicate,
 		*rf = 1;
 		if (*partitions < 0)
 			return *msg = "replicas must be exactly this broker", KP_ERR_INVALID_REPLICA_ASSIGNMENT;
-		return kp_topic_configs_check(rq, ct->configs, ct->configs_count, msg);
+		return topic_configs_check(rq, ct->configs, ct->configs_count, msg);
 	}
 	if (*partitions < 1 || *partitions > KP_TOPIC_MAX_PARTITIONS)
 		return *msg = "number of partitions out of range", KP_ERR_INVALID_PARTITIONS;
 	if (*rf < 1 || *rf > 1)
 		return *msg = "replication factor must be 1: there is one broker",
 		       KP_ERR_INVALID_REPLICATION_FACTOR;
-	return kp_topic_configs_check(rq, ct->configs, ct->configs_count, msg);
+	return topic_configs_check(rq, ct->configs, ct->configs_count, msg);
 }
 
 static void create_one(struct kp_request *rq, const struct kp_create_topics_request *req,

@@ -41,6 +41,7 @@ const struct kp_api_entry kp_api_entries[] = {
 	{ KP_API_INCREMENTAL_ALTER_CONFIGS, 0, 1, kp_handle_forwarded, true },
 	{ KP_API_OFFSET_DELETE, 0, 0, kp_handle_offset_delete, false },
 	{ KP_API_DESCRIBE_CLUSTER, 0, 1, kp_handle_describe_cluster, true },
+	{ KP_API_DESCRIBE_QUORUM, 0, 2, kp_handle_forwarded, true },
 	{ KP_API_CONSUMER_GROUP_HEARTBEAT, 0, 1, kp_handle_consumer_group_heartbeat, false },
 	{ KP_API_CONSUMER_GROUP_DESCRIBE, 0, 1, kp_handle_consumer_group_describe, false },
 };
@@ -166,6 +167,77 @@ static int request_decode_body(struct kp_request *rq, kp_reader *r, kp_error *er
 	return 0;
 }
 
+#define OFFSETS_TOPIC_WAIT_MS 2000
+
+/* run_handler - hand rq to its API's handler; a failure closes the connection. */
+static void run_handler(struct kp_request *rq)
+{
+	struct kp_api_entry entry;
+	const struct kp_api_entry *e = kp_api_served(rq->broker, rq->api_key, &entry);
+	kp_net_conn *conn = rq->conn;
+	kp_error err;
+
+	if (e && e->handler(rq, &err) == 0)
+		return;
+	kp_request_free(rq);
+	kp_net_conn_fail(conn, e ? err.msg : "api no longer served");
+}
+
+/*
+ * needs_offsets_topic - a group API that a cluster member can answer only
+ * once __consumer_offsets exists (the coordinator of a group is the leader
+ * of its partition), when it does not exist yet.
+ */
+static bool needs_offsets_topic(struct kp_request *rq)
+{
+	switch (rq->api_key) {
+	case KP_API_FIND_COORDINATOR: /* group keys; a transactional id finds no coordinator yet */
+	case KP_API_JOIN_GROUP:
+	case KP_API_SYNC_GROUP:
+	case KP_API_OFFSET_COMMIT:
+	case KP_API_OFFSET_FETCH:
+	case KP_API_CONSUMER_GROUP_HEARTBEAT:
+		break;
+	default:
+		return false;
+	}
+	return rq->broker->cluster && !rq->broker->stopping &&
+	       !kp_topics_find(rq->broker->topics, "__consumer_offsets");
+}
+
+/* offsets_topic_waiting - the purgatory's callback for a request waiting for __consumer_offsets. */
+static bool offsets_topic_waiting(void *arg, enum kp_op_reason why)
+{
+	struct kp_request *rq = arg;
+
+	if (why == KP_OP_CLOSED) {
+		kp_request_free(rq);
+		return true;
+	}
+	if (why == KP_OP_WAKE && needs_offsets_topic(rq))
+		return false;
+	run_handler(rq); /* the topic is there, or COORDINATOR_NOT_AVAILABLE as before */
+	return true;
+}
+
+/*
+ * wait_for_offsets_topic - the first group request of a cluster asks the
+ * controller for __consumer_offsets and waits, up to OFFSETS_TOPIC_WAIT_MS,
+ * for the metadata image to bring it (and this broker to load the
+ * partitions it leads), so that clients get an answer instead of
+ * COORDINATOR_NOT_AVAILABLE and a retry; Kafka answers at once.
+ */
+static int wait_for_offsets_topic(struct kp_request *rq, kp_error *err)
+{
+	struct kp_watch_key k;
+	int16_t error;
+
+	kp_group_log_topic(rq->broker, &error); /* asks for it */
+	kp_watch_key_image(&k);
+	return kp_purgatory_park(rq->broker->purgatory, rq->conn, OFFSETS_TOPIC_WAIT_MS, &k, 1,
+				 offsets_topic_waiting, rq, err);
+}
+
 int kp_broker_on_frame(kp_net_conn *conn, uint8_t *frame, size_t len, void *opaque, kp_error *err)
 {
 	struct kp_broker *b = opaque;
@@ -197,7 +269,7 @@ int kp_broker_on_frame(kp_net_conn *conn, uint8_t *frame, size_t len, void *opaq
 	}
 	kp_diag_debug("%s: api %d v%d correlation id %d", kp_net_conn_peer(conn), rq->api_key,
 		      rq->version, rq->hdr.correlation_id);
-	if (e->handler(rq, err) < 0) {
+	if (needs_offsets_topic(rq) ? wait_for_offsets_topic(rq, err) < 0 : e->handler(rq, err) < 0) {
 		kp_request_free(rq);
 		return -1;
 	}

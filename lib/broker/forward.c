@@ -65,6 +65,10 @@ static int16_t first_error(int16_t api, const void *resp)
 		const struct kp_alter_configs_response *r = resp;
 		return r->responses_count > 0 ? r->responses[0].error_code : 0;
 	}
+	case KP_API_DESCRIBE_QUORUM: { /* a voter that is not the leader: ask the next one */
+		int16_t code = ((const struct kp_describe_quorum_response *)resp)->error_code;
+		return code == KP_ERR_NOT_LEADER_OR_FOLLOWER ? KP_ERR_NOT_CONTROLLER : code;
+	}
 	default:
 		return 0;
 	}

@@ -99,6 +99,18 @@ static int create_partitions(struct kp_request *rq, int16_t code)
 CONFIG_ERRORS(incremental_alter_configs, incremental_alter_configs, INCREMENTAL_ALTER_CONFIGS)
 CONFIG_ERRORS(alter_configs, alter_configs, ALTER_CONFIGS)
 
+/* describe_quorum - the top-level error alone, as Kafka's getErrorResponse. */
+static int describe_quorum(struct kp_request *rq, int16_t code)
+{
+	struct kp_describe_quorum_response *r = kp_describe_quorum_response_new(&rq->arena, 1);
+
+	if (!r)
+		return -1;
+	r->error_code = code;
+	KP_RESPOND(rq, DESCRIBE_QUORUM, r);
+	return 0;
+}
+
 void kp_forward_respond_error(struct kp_request *rq, int16_t code)
 {
 	int rc;
@@ -118,6 +130,9 @@ void kp_forward_respond_error(struct kp_request *rq, int16_t code)
 		break;
 	case KP_API_ALTER_CONFIGS:
 		rc = alter_configs(rq, code);
+		break;
+	case KP_API_DESCRIBE_QUORUM:
+		rc = describe_quorum(rq, code);
 		break;
 	default:
 		rc = -1;

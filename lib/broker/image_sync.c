@@ -43,9 +43,10 @@ static void sync_partition(struct kp_broker *b, struct kp_topic *t, struct kp_pa
 	    kp_partition_set_ids(&lp->isr, &lp->isr_count, ip->isr.ids, ip->isr.count) < 0)
 		kp_diag_error("%s-%d: out of memory", t->name, lp->index);
 	if (replica && !lp->hosted) {
-		if (kp_topics_open_replica(b->topics, t, lp->index, &err) < 0)
+		if (kp_topics_open_replica(b->topics, t, lp->index, &err) < 0) {
 			kp_diag_error("partition %s-%d is offline: %s", t->name, lp->index, err.msg);
-		else
+			lp->hosted = true; /* a replica here, offline (no log) until a restart */
+		} else
 			kp_diag_info("hosting %s-%d (leader %d, leader epoch %d)", t->name,
 				     lp->index, ip->leader, ip->leader_epoch);
 	} else if (!replica && lp->hosted) {
@@ -113,4 +114,8 @@ void kp_broker_cluster_publish(struct kp_broker *b)
 				sync_partition(b, t, &t->partitions[i], ip);
 		}
 	}
+	struct kp_watch_key k;
+
+	kp_watch_key_image(&k);
+	kp_purgatory_wake(b->purgatory, &k); /* Metadata waiting for auto-created topics */
 }

@@ -159,16 +159,6 @@ struct kp_topic *kp_broker_create_topic(struct kp_broker *b, const char *name, i
 					int16_t *error_code);
 
 /*
- * kp_topic_configs_check - validate the `n` topic configs of a CreateTopics
- * topic against Kafka's topic config names, types and ranges
- * (topic_config.c). Returns KP_ERR_NONE, or INVALID_CONFIG with *msg (in
- * rq's arena) naming the first bad config. They are not applied yet.
- */
-int16_t kp_topic_configs_check(struct kp_request *rq,
-			       const struct kp_create_topics_request_creatable_topic_config *cfgs,
-			       int32_t n, const char **msg);
-
-/*
  * kp_broker_wake_partition - records were appended to topic/partition:
  * wake the requests parked on it (long-poll fetches), from the event loop.
  */

@@ -11,8 +11,12 @@
  *               leader epoch, replicas, ISR and offline replicas (replicas
  *               not alive) as the image has them
  *   auto-create a topic the image lacks is asked of the controller
- *               (Kafka's AutoTopicCreationManager) and answered
- *               LEADER_NOT_AVAILABLE, so clients ask again
+ *               (Kafka's AutoTopicCreationManager); the request then
+ *               waits in the purgatory, up to AUTO_CREATE_WAIT_MS, for
+ *               the image to have it, and a topic still missing is
+ *               answered LEADER_NOT_AVAILABLE, so clients ask again.
+ *               Kafka answers at once; waiting spares clients a retry
+ *               (old ones give up on a topic they just produced to).
  * The per-version rules are metadata.c's.
  */
 #include <string.h>
@@ -20,6 +24,9 @@
 #include "broker/cluster.h"
 #include "broker/forward.h"
 #include "broker/internal.h"
+#include "util/diag.h"
+
+#define AUTO_CREATE_WAIT_MS 1000
 
 typedef struct kp_metadata_response_metadata_response_topic md_topic;
 typedef struct kp_metadata_response_metadata_response_partition md_partition;
@@ -52,6 +59,24 @@ static int offline(struct kp_request *rq, const struct kp_image_partition *ip, m
 	return 0;
 }
 
+/*
+ * local_offline - whether this broker should lead partition `i` of `it`
+ * but its log could not be opened: answered as Kafka answers a leader
+ * whose log dir is offline (KAFKA_STORAGE_ERROR, no leader, no ISR).
+ * Other brokers learn of it only once log dir failures reach the
+ * controller (KIP-858, not built yet).
+ */
+static bool local_offline(struct kp_broker *b, const struct kp_image_topic *it,
+			  const struct kp_image_partition *ip, int32_t i)
+{
+	struct kp_topic *t;
+
+	if (ip->leader != b->cfg.node_id || !(t = kp_topics_find_id(b->topics, &it->id)))
+		return false;
+	return i < t->partition_count && t->partitions[i].hosted &&
+	       !kp_partition_online(&t->partitions[i]);
+}
+
 static int fill_partitions(struct kp_request *rq, const struct kp_image_topic *it, md_topic *out)
 {
 	md_partition *ps = kp_request_alloc(rq, sizeof(*ps) * (size_t)(it->partition_count + 1));
@@ -79,6 +104,13 @@ static int fill_partitions(struct kp_request *rq, const struct kp_image_topic *i
 		}
 		if (offline(rq, ip, p) < 0)
 			return -1;
+		if (local_offline(rq->broker, it, ip, i)) {
+			p->error_code = KP_ERR_KAFKA_STORAGE_ERROR;
+			p->leader_id = -1;
+			p->isr_nodes_count = 0;
+			if (p->offline_replicas_count < ip->replicas.count) /* this one: room left */
+				p->offline_replicas[p->offline_replicas_count++] = rq->broker->cfg.node_id;
+		}
 		k++;
 	}
 	out->partitions = ps;
@@ -173,7 +205,8 @@ static int fill_requested_topics(struct kp_request *rq, struct kp_metadata_respo
 	return 0;
 }
 
-int kp_metadata_from_image(struct kp_request *rq, kp_error *err)
+/* respond - build the answer from the image as it is now and send it. */
+static int respond(struct kp_request *rq, kp_error *err)
 {
 	const struct kp_metadata_request *req = rq->body;
 	struct kp_metadata_response *resp = kp_metadata_response_new(&rq->arena, 1);
@@ -193,4 +226,67 @@ int kp_metadata_from_image(struct kp_request *rq, kp_error *err)
 		return kp_error_set(err, KP_ENOMEM, "out of memory");
 	KP_RESPOND(rq, METADATA, resp);
 	return 0;
+}
+
+/* creating - whether rq names a topic the image lacks that it may auto-create. */
+static bool creating(struct kp_request *rq)
+{
+	const struct kp_metadata_request *req = rq->body;
+	const kp_image *img = rq->broker->cluster->image;
+
+	if (!rq->broker->cfg.auto_create_topics || (rq->version >= 4 && !req->allow_auto_topic_creation))
+		return false;
+	for (int32_t i = 0; i < req->topics_count; i++) {
+		const char *name = req->topics[i].name;
+
+		if (name && kp_topic_name_valid(name) && !kp_image_topic_by_name(img, name))
+			return true;
+	}
+	return false;
+}
+
+/* ask_creation - ask the controller for every topic rq names that the image lacks. */
+static void ask_creation(struct kp_request *rq)
+{
+	const struct kp_metadata_request *req = rq->body;
+	struct kp_broker *b = rq->broker;
+
+	for (int32_t i = 0; i < req->topics_count; i++) {
+		const char *name = req->topics[i].name;
+
+		if (name && kp_topic_name_valid(name) && !kp_image_topic_by_name(b->cluster->image, name))
+			kp_forward_create_topic(b, name, b->cfg.num_partitions,
+						b->cfg.default_replication_factor);
+	}
+}
+
+/* waiting - the purgatory's callback for a Metadata waiting for topics being created. */
+static bool waiting(void *arg, enum kp_op_reason why)
+{
+	struct kp_request *rq = arg;
+	kp_error err;
+
+	if (why == KP_OP_CLOSED) {
+		kp_request_free(rq);
+		return true;
+	}
+	if (why == KP_OP_WAKE && creating(rq))
+		return false;
+	if (respond(rq, &err) < 0) {
+		kp_diag_warn("metadata: %s", err.msg);
+		kp_request_finish(rq);
+	}
+	return true;
+}
+
+int kp_metadata_from_image(struct kp_request *rq, kp_error *err)
+{
+	struct kp_watch_key k;
+
+	if (rq->broker->stopping || !creating(rq))
+		return respond(rq, err);
+	ask_creation(rq);
+	kp_watch_key_image(&k);
+	return kp_purgatory_park(rq->broker->purgatory, rq->conn, AUTO_CREATE_WAIT_MS, &k, 1,
+				 waiting, rq, err);
 }

@@ -24,7 +24,7 @@
 #include "broker/purgatory.h"
 #include "util/clock.h"
 
-enum { KEY_PARTITION = 'p', KEY_GROUP = 'g', KEY_CONN = 'c' };
+enum { KEY_PARTITION = 'p', KEY_GROUP = 'g', KEY_CONN = 'c', KEY_IMAGE = 'i' };
 
 struct watcher;
 struct op;
@@ -70,6 +70,12 @@ void kp_watch_key_partition(struct kp_watch_key *k, const kp_uuid *topic_id, int
 	for (int i = 0; i < 4; i++)
 		k->bytes[17 + i] = (uint8_t)(p >> (24 - 8 * i));
 	k->len = 21;
+}
+
+void kp_watch_key_image(struct kp_watch_key *k)
+{
+	k->bytes[0] = KEY_IMAGE;
+	k->len = 1;
 }
 
 void kp_watch_key_group(struct kp_watch_key *k, const char *group_id)

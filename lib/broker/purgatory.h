@@ -70,6 +70,8 @@ struct kp_watch_key {
 
 /* kp_watch_key_partition - the key of partition `partition` of topic `topic_id`. */
 void kp_watch_key_partition(struct kp_watch_key *k, const kp_uuid *topic_id, int32_t partition);
+/* kp_watch_key_image - the key woken each time a cluster member applies metadata to its image. */
+void kp_watch_key_image(struct kp_watch_key *k);
 /*
  * kp_watch_key_group - the key of group `group_id` (NUL-terminated); ids
  * longer than fit are reduced to their length and a 64-bit FNV-1a hash,

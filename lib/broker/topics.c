@@ -468,6 +468,20 @@ static void warn_if_dir(const char *dir, const char *name)
 		kp_diag_warn("ignoring directory %s: not TOPIC-PARTITION", p);
 }
 
+int kp_topics_sweep_staged(const char *dir, kp_error *err)
+{
+	DIR *dh = opendir(dir);
+	struct dirent *de;
+
+	if (!dh)
+		return errno == ENOENT ? 0 : kp_error_errno(err, "cannot read %s", dir);
+	while ((de = readdir(dh)))
+		if (is_staged(de->d_name))
+			remove_staged(dir, de->d_name);
+	closedir(dh);
+	return 0;
+}
+
 int kp_topics_load(kp_topics *t, const char *dir, kp_error *err)
 {
 	DIR *dh = opendir(dir);

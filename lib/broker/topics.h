@@ -78,6 +78,14 @@ void kp_topics_free(kp_topics *t);
 int kp_topics_load(kp_topics *t, const char *dir, kp_error *err);
 
 /*
+ * kp_topics_sweep_staged - remove the staging directories an interrupted
+ * creation left in `dir` (INFO for each), as kp_topics_load does: what a
+ * cluster member does at start, its topics coming from the metadata
+ * image. Returns 0, or -1 with KP_EIO when `dir` cannot be read.
+ */
+int kp_topics_sweep_staged(const char *dir, kp_error *err);
+
+/*
  * kp_topics_create - create topic `name` with `partitions` partitions and
  * a fresh topic id: directories, partition.metadata files, empty logs,
  * all or nothing (a failure removes what it made; directories in the way

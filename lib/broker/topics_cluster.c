@@ -95,8 +95,10 @@ int kp_topics_open_replica(kp_topics *t, struct kp_topic *topic, int32_t index, 
 
 	if (!p)
 		return kp_error_set(err, KP_EINVAL, "%s has no partition %d", topic->name, index);
-	if (p->log)
+	if (p->log) {
+		p->hosted = true;
 		return 0;
+	}
 	kp_topics_partition_dir(t->dir, topic->name, index, false, pdir, sizeof(pdir));
 	if (stat(pdir, &st) == 0) {
 		bool same = kp_topics_read_partition_metadata(pdir, &id) == 0 &&

@@ -139,7 +139,14 @@ kp_controller *kp_controller_new_embedded(struct event_base *base, const kp_conf
 		kp_controller_free(c);
 		return NULL;
 	}
+	kp_qc_set_local_broker(c->qc, c->cfg.raft.node_id);
 	return c;
+}
+
+int kp_controller_adopt_topics(kp_controller *c, const struct kp_qc_adopted_topic *t, size_t n,
+			       kp_error *err)
+{
+	return kp_qc_adopt_topics(c->qc, t, n, err);
 }
 
 kp_raft_node *kp_controller_raft_node(kp_controller *c)

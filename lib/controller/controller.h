@@ -19,6 +19,7 @@
 #ifndef KP_CONTROLLER_CONTROLLER_H
 #define KP_CONTROLLER_CONTROLLER_H
 
+#include "controller/quorum_controller.h"
 #include "controller/raft_node.h"
 #include "util/config.h"
 #include "util/error.h"
@@ -55,6 +56,8 @@ int kp_controller_run(kp_controller *c, kp_error *err);
  * (borrowed; no signals handled), configured from the broker's `cfg`
  * (borrowed; keys kcontroller does not know are the broker's, and only the
  * listeners named in controller.listener.names are the controller's).
+ * The node's own broker is the quorum controller's local broker
+ * (kp_qc_set_local_broker).
  * `also` (copied, may be NULL) is the broker's: told of every committed
  * record, commit, leadership change, snapshot and fatal error of the
  * shared Raft node after the quorum controller (its `image` is not
@@ -63,6 +66,15 @@ int kp_controller_run(kp_controller *c, kp_error *err);
  */
 kp_controller *kp_controller_new_embedded(struct event_base *base, const kp_config *cfg,
 					  const struct kp_raft_node_callbacks *also, kp_error *err);
+
+/*
+ * kp_controller_adopt_topics - combined mode: the topics `t[0..n)` found
+ * in the broker's log dirs go into the metadata log's bootstrap, on this
+ * node (kp_qc_adopt_topics). Before kp_controller_start. Returns 0, or -1
+ * with KP_ENOMEM.
+ */
+int kp_controller_adopt_topics(kp_controller *c, const struct kp_qc_adopted_topic *t, size_t n,
+			       kp_error *err);
 
 /* kp_controller_raft_node - the voter `c` runs (borrowed; freed with `c`). */
 kp_raft_node *kp_controller_raft_node(kp_controller *c);

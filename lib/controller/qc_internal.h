@@ -197,7 +197,20 @@ struct kp_quorum_controller {
 	size_t n_sessions, cap_sessions;
 	struct event *timer;         /* session expiry and queue retries */
 	bool bootstrapped;           /* metadata.version in the image */
+	struct kp_qc_adopted_topic *adopt; /* for the bootstrap (names owned) */
+	size_t n_adopt;
+	int32_t local_broker_id;     /* combined mode: the broker in this process, else -1 */
 };
+
+/*
+ * kp_qc_adopted_topic_records - append a TopicRecord for `t` and a
+ * PartitionRecord for each of its partitions with `broker` as the only
+ * replica, in the ISR and leader, epochs 0 (no registration needed: the
+ * bootstrap writes them before any broker registers). Returns 0, or -1
+ * with KP_ENOMEM.
+ */
+int kp_qc_adopted_topic_records(const struct kp_qc_adopted_topic *t, int32_t broker,
+				struct kp_qc_recs *out, kp_error *err);
 
 /*
  * kp_qc_submit - queue `op` (its run/finish set) and start it if nothing

@@ -94,6 +94,7 @@ kp_quorum_controller *kp_qc_new(struct event_base *base, const struct kp_qc_conf
 	}
 	qc->cfg = *cfg;
 	qc->base = base;
+	qc->local_broker_id = -1;
 	return qc;
 }
 
@@ -128,7 +129,32 @@ void kp_qc_free(kp_quorum_controller *qc)
 		event_free(qc->timer);
 	kp_image_free(qc->img);
 	free(qc->sessions);
+	for (size_t i = 0; i < qc->n_adopt; i++)
+		free((char *)qc->adopt[i].name);
+	free(qc->adopt);
 	free(qc);
+}
+
+void kp_qc_set_local_broker(kp_quorum_controller *qc, int32_t broker_id)
+{
+	qc->local_broker_id = broker_id;
+}
+
+int kp_qc_adopt_topics(kp_quorum_controller *qc, const struct kp_qc_adopted_topic *t, size_t n,
+		       kp_error *err)
+{
+	struct kp_qc_adopted_topic *a = realloc(qc->adopt, sizeof(*a) * (qc->n_adopt + n + 1));
+
+	if (!a)
+		return kp_error_set(err, KP_ENOMEM, "out of memory");
+	qc->adopt = a;
+	for (size_t i = 0; i < n; i++) {
+		a[qc->n_adopt] = t[i];
+		if (!(a[qc->n_adopt].name = strdup(t[i].name)))
+			return kp_error_set(err, KP_ENOMEM, "out of memory");
+		qc->n_adopt++;
+	}
+	return 0;
 }
 
 const kp_image *kp_qc_image(const kp_quorum_controller *qc)
@@ -288,14 +314,22 @@ static int bootstrap_run(struct kp_qc_op *op, kp_error *err)
 		return kp_error_set(err, KP_ENOMEM, "out of memory");
 	f->name = (char *)KP_METADATA_VERSION_FEATURE;
 	f->feature_level = KP_QC_METADATA_VERSION;
+	for (size_t i = 0; i < op->qc->n_adopt; i++)
+		if (kp_qc_adopted_topic_records(&op->qc->adopt[i], op->qc->local_broker_id,
+						&op->recs, err) < 0)
+			return -1;
 	return 0;
 }
 
 static void bootstrap_finish(struct kp_qc_op *op, int64_t base, int16_t error)
 {
-	if (base >= 0)
-		kp_diag_info("controller: bootstrapped metadata.version %d at offset %lld",
-			     KP_QC_METADATA_VERSION, (long long)base);
+	if (base < 0)
+		return;
+	kp_diag_info("controller: bootstrapped metadata.version %d at offset %lld",
+		     KP_QC_METADATA_VERSION, (long long)base);
+	for (size_t i = 0; i < op->qc->n_adopt; i++)
+		kp_diag_info("controller: adopted topic %s (%d partition(s)) from the log dirs",
+			     op->qc->adopt[i].name, op->qc->adopt[i].partitions);
 }
 
 /* become_active - sessions restart now for every registered broker; bootstrap if needed. */

@@ -121,6 +121,34 @@ void kp_qc_conn_closed(kp_quorum_controller *qc, kp_net_conn *conn);
 /* kp_qc_api_range - the versions of `api_key` kp_qc_handle serves; false if none. */
 bool kp_qc_api_range(int16_t api_key, int16_t *min, int16_t *max);
 
+/* A topic found in a log dir, to be written into a new metadata log (kp_qc_adopt_topics). */
+struct kp_qc_adopted_topic {
+	const char *name;   /* borrowed */
+	kp_uuid id;         /* its partition.metadata topic id */
+	int32_t partitions; /* 0..partitions-1, each a replica of the adopting broker */
+};
+
+/*
+ * kp_qc_set_local_broker - combined mode: `broker_id` is the broker in
+ * the controller's own process. A registration of it with a new
+ * incarnation id replaces the old one at once (the process restarted;
+ * Kafka would wait for the old session to expire), and adopted topics
+ * (kp_qc_adopt_topics) are placed on it.
+ */
+void kp_qc_set_local_broker(kp_quorum_controller *qc, int32_t broker_id);
+
+/*
+ * kp_qc_adopt_topics - topics `t[0..n)` (copied) that the bootstrap of a
+ * new metadata log writes too, with the same ids, each partition on the
+ * local broker alone (replica, ISR and leader): how a single node's
+ * log dirs from before it had a metadata log become a cluster's topics.
+ * Ignored when the log already has metadata.version. Call before the
+ * quorum elects `qc`'s node. Ours, not Kafka's (kafka-storage format
+ * starts a cluster empty). Returns 0, or -1 with KP_ENOMEM.
+ */
+int kp_qc_adopt_topics(kp_quorum_controller *qc, const struct kp_qc_adopted_topic *t, size_t n,
+		       kp_error *err);
+
 /* kp_qc_image - the image of every committed record applied so far (owned by `qc`). */
 const kp_image *kp_qc_image(const kp_quorum_controller *qc);
 

@@ -3,8 +3,10 @@
  * ClusterControlManager.registerBroker): the broker epoch is the offset
  * of its RegisterBrokerRecord; the same incarnation id amends the
  * registration and keeps the epoch; a new incarnation id replaces the old
- * registration (fenced, new epoch) once the old one's session has expired,
- * DUPLICATE_BROKER_REGISTRATION while it is alive.
+ * registration (fenced, new epoch) once the old one's session has expired
+ * or it was fenced, DUPLICATE_BROKER_REGISTRATION while it is alive; in
+ * combined mode the process's own broker replaces its old registration at
+ * once (the old incarnation was this process's before it restarted).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +25,10 @@ struct reg_state {
 /* session_alive - BrokerHeartbeatManager.hasValidSession. */
 static bool session_alive(struct kp_quorum_controller *qc, int32_t id)
 {
+	const struct kp_image_broker *b = kp_image_broker(qc->img, id);
+
+	if (b && b->fenced) /* fenced (after a controlled shutdown, say): no session to defend */
+		return false;
 	for (size_t i = 0; i < qc->n_sessions; i++)
 		if (qc->sessions[i].id == id)
 			return kp_mono_ms() - qc->sessions[i].last_contact_ms <=
@@ -93,7 +99,8 @@ static int registration_run(struct kp_qc_op *op, kp_error *err)
 	if (cluster_id[0] && (!req->cluster_id || strcmp(req->cluster_id, cluster_id) != 0))
 		return st->error = KP_ERR_INCONSISTENT_CLUSTER_ID, 0;
 	same = old && memcmp(&old->incarnation_id, &req->incarnation_id, sizeof(kp_uuid)) == 0;
-	if (old && !same && session_alive(qc, req->broker_id))
+	/* combined mode: a new incarnation of this process's own broker means it restarted */
+	if (old && !same && req->broker_id != qc->local_broker_id && session_alive(qc, req->broker_id))
 		return st->error = KP_ERR_DUPLICATE_BROKER_REGISTRATION, 0;
 	if (req->is_migrating_zk_broker)
 		return st->error = KP_ERR_BROKER_ID_NOT_REGISTERED, 0;

@@ -11,6 +11,7 @@
 #include "broker/uuid.h"
 #include "controller/qc_internal.h"
 #include "protocol/errors.h"
+#include "metadata/topic_config.h"
 #include "util/diag.h"
 
 #define MAX_TOPIC_NAME 249 /* Topic.MAX_NAME_LENGTH */
@@ -120,6 +121,32 @@ static int add_partition(const kp_image *img, const kp_uuid *id, int32_t index,
 	return 0;
 }
 
+int kp_qc_adopted_topic_records(const struct kp_qc_adopted_topic *t, int32_t broker,
+				struct kp_qc_recs *out, kp_error *err)
+{
+	struct kp_topic_record *tr = kp_qc_recs_add(out, KP_METADATA_TOPIC_RECORD);
+
+	if (!tr)
+		return kp_error_set(err, KP_ENOMEM, "out of memory");
+	tr->name = (char *)t->name;
+	tr->topic_id = t->id;
+	for (int32_t i = 0; i < t->partitions; i++) {
+		struct kp_partition_record *p = kp_qc_recs_add(out, KP_METADATA_PARTITION_RECORD);
+
+		if (!p || !(p->replicas = kp_arena_memdup(out->arena, &broker, 4)) ||
+		    !(p->isr = kp_arena_memdup(out->arena, &broker, 4)))
+			return kp_error_set(err, KP_ENOMEM, "out of memory");
+		p->topic_id = t->id;
+		p->partition_id = i;
+		p->replicas_count = 1;
+		p->isr_count = 1;
+		p->leader = broker;
+		p->leader_epoch = 0;
+		p->partition_epoch = 0;
+	}
+	return 0;
+}
+
 /* add_configs - ConfigRecords of topic `name` for every config with a value. */
 static int add_configs(const struct kp_qc_new_topic *t, struct kp_qc_recs *out, kp_error *err)
 {
@@ -219,16 +246,30 @@ static int new_topic(struct kp_qc_op *op, const struct kp_create_topics_request_
 		int32_t *rows = kp_arena_alloc(&op->arena, (size_t)c->assignments_count *
 							   (size_t)(rf ? rf : 1) * 4);
 
-		if (!rows)
-			return kp_error_set(err, KP_ENOMEM, "out of memory");
-		for (int32_t p = 0; p < c->assignments_count; p++) {
-			const struct kp_create_topics_request_creatable_replica_assignment *a =
-				&c->assignments[p];
+		uint8_t *seen = kp_arena_alloc(&op->arena, (size_t)c->assignments_count);
 
-			if (a->partition_index != p || a->broker_ids_count != rf || rf == 0)
+		if (!rows || !seen)
+			return kp_error_set(err, KP_ENOMEM, "out of memory");
+		memset(seen, 0, (size_t)c->assignments_count);
+		/* any order; each of 0..n-1 once (ReplicationControlManager.createTopic) */
+		for (int32_t i = 0; i < c->assignments_count; i++) {
+			const struct kp_create_topics_request_creatable_replica_assignment *a =
+				&c->assignments[i];
+			int32_t p = a->partition_index;
+
+			if (p >= 0 && p < c->assignments_count && seen[p])
 				return kp_error_kafka(err, KP_ERR_INVALID_REPLICA_ASSIGNMENT,
-						      "Partitions should be consecutive from 0 with "
-						      "the same non-zero number of replicas each");
+						      "Found multiple manual partition assignments "
+						      "for partition %d", p);
+			if (p < 0 || p >= c->assignments_count)
+				return kp_error_kafka(err, KP_ERR_INVALID_REPLICA_ASSIGNMENT,
+						      "partitions should be a consecutive 0-based "
+						      "integer sequence");
+			if (a->broker_ids_count != rf || rf == 0)
+				return kp_error_kafka(err, KP_ERR_INVALID_REPLICA_ASSIGNMENT,
+						      "All partitions should have the same number "
+						      "of replicas");
+			seen[p] = 1;
 			memcpy(rows + (size_t)p * (size_t)rf, a->broker_ids, (size_t)rf * 4);
 		}
 		t->assignment = rows;
@@ -241,6 +282,11 @@ static int new_topic(struct kp_qc_op *op, const struct kp_create_topics_request_
 	if (!t->config_names || !t->config_values)
 		return kp_error_set(err, KP_ENOMEM, "out of memory");
 	for (int32_t i = 0; i < c->configs_count; i++) {
+		char msg[512];
+
+		if (kp_topic_config_check(c->configs[i].name, c->configs[i].value, msg,
+					  sizeof(msg)) != KP_ERR_NONE)
+			return kp_error_kafka(err, KP_ERR_INVALID_CONFIG, "%s", msg);
 		((const char **)t->config_names)[i] = c->configs[i].name;
 		((const char **)t->config_values)[i] = c->configs[i].value;
 	}
@@ -257,6 +303,16 @@ static bool duplicate_name(const struct kp_create_topics_request *req, int32_t i
 	return false;
 }
 
+/* first_of_name - the index of the first topic of the request named as topic i. */
+static int32_t first_of_name(const struct kp_create_topics_request *req, int32_t i)
+{
+	for (int32_t j = 0; j < i; j++)
+		if (req->topics[i].name && req->topics[j].name &&
+		    strcmp(req->topics[i].name, req->topics[j].name) == 0)
+			return j;
+	return i;
+}
+
 /* create_one - validate topic i and append its records (none kept on error). */
 static int create_one(struct kp_qc_op *op, const struct kp_create_topics_request *req, int32_t i,
 		      struct topic_result *r, kp_error *err)
@@ -266,7 +322,7 @@ static int create_one(struct kp_qc_op *op, const struct kp_create_topics_request
 	kp_error terr;
 
 	if (duplicate_name(req, i)) {
-		kp_error_kafka(&terr, KP_ERR_INVALID_REQUEST, "Duplicate topic name");
+		kp_error_kafka(&terr, KP_ERR_INVALID_REQUEST, "Duplicate topic name.");
 		set_error(op, r, &terr);
 		return 0;
 	}
@@ -313,19 +369,38 @@ static void create_topics_finish(struct kp_qc_op *op, int64_t base, int16_t erro
 								 (size_t)req->topics_count);
 	if (!resp || !t)
 		return;
+	int32_t n = 0;
+
 	for (int32_t i = 0; i < req->topics_count; i++) {
 		int16_t code = error ? error : res[i].error;
 
-		t[i].name = req->topics[i].name;
-		t[i].error_code = code;
-		t[i].error_message = error ? NULL : res[i].message;
-		t[i].num_partitions = code ? -1 : res[i].partitions;
-		t[i].replication_factor = code ? -1 : res[i].rf;
-		if (!code && !req->validate_only)
-			t[i].topic_id = res[i].id;
+		if (duplicate_name(req, i))
+			continue;
+		t[n].name = req->topics[i].name;
+		t[n].error_code = code;
+		t[n].error_message = error ? NULL : res[i].message;
+		t[n].num_partitions = code ? -1 : res[i].partitions;
+		t[n].replication_factor = code ? -1 : res[i].rf;
+		if (!code && !req->validate_only) {
+			t[n].topic_id = res[i].id;
+			kp_diag_info("controller: created topic %s with %d partition(s)",
+				     t[n].name, res[i].partitions);
+		}
+		n++;
+	}
+	/* then each duplicated name once, as ControllerApis.createTopics answers them */
+	for (int32_t i = 0; i < req->topics_count; i++) {
+		if (!duplicate_name(req, i) || first_of_name(req, i) != i)
+			continue;
+		t[n].name = req->topics[i].name;
+		t[n].error_code = error ? error : res[i].error;
+		t[n].error_message = error ? NULL : res[i].message;
+		t[n].num_partitions = -1;
+		t[n].replication_factor = -1;
+		n++;
 	}
 	resp->topics = t;
-	resp->topics_count = req->topics_count;
+	resp->topics_count = n;
 	kp_qc_respond(op, resp);
 }
 

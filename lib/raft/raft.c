@@ -246,9 +246,9 @@ static void resume(kp_raft *r, const struct kp_raft_quorum_state *st)
 		r->election_deadline = r->now + r->cfg.fetch_timeout_ms;
 	} else {
 		r->role = KP_RAFT_UNATTACHED;
-		if (r->voter && r->n_vs == 1)
-			r->election_deadline = r->now;
 	}
+	if (r->voter && r->n_vs == 1) /* the only voter stands at once (KafkaRaftClient.initialize) */
+		r->election_deadline = r->now;
 }
 
 kp_raft *kp_raft_new(const struct kp_raft_config *cfg, const struct kp_raft_ops *ops,

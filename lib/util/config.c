@@ -308,5 +308,21 @@ int kp_config_get_bool(const kp_config *c, const char *key, bool def, bool *out,
 	return 0;
 }
 
+kp_config *kp_config_dup(const kp_config *c, kp_error *err)
+{
+	kp_config *d = kp_config_new();
+
+	if (!d) {
+		kp_error_set(err, KP_ENOMEM, "out of memory");
+		return NULL;
+	}
+	for (size_t i = 0; i < c->count; i++)
+		if (kp_config_set(d, c->entries[i].key, c->entries[i].value, err) < 0) {
+			kp_config_free(d);
+			return NULL;
+		}
+	return d;
+}
+
 size_t kp_config_count(const kp_config *c) { return c->count; }
 const char *kp_config_key(const kp_config *c, size_t i) { return c->entries[i].key; }

@@ -31,6 +31,8 @@ typedef struct kp_config kp_config;
 kp_config *kp_config_new(void);
 /* kp_config_free - free `c` and every string it holds (NULL is fine). */
 void kp_config_free(kp_config *c);
+/* kp_config_dup - a copy of `c` (the caller frees it); NULL with KP_ENOMEM. */
+kp_config *kp_config_dup(const kp_config *c, kp_error *err);
 
 /*
  * kp_config_set - set `key` to `value` (both copied). Returns 0 or -1

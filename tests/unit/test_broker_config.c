@@ -278,6 +278,72 @@ static void test_quorum_settings(void **state)
 	}
 }
 
+/* own_quorum - kp_broker_config_own_quorum on `pairs`, parsed: its result and the settings. */
+static int own_quorum(const char *const *pairs, struct kp_broker_config *cfg, kp_config **out)
+{
+	kp_config *c = config_of(pairs);
+	kp_error err;
+	int rc = kp_broker_config_own_quorum(c, &err);
+
+	assert_true(rc >= 0);
+	assert_int_equal(kp_broker_config_parse(c, cfg, &err), 0);
+	*out = c;
+	return rc;
+}
+
+static void test_own_quorum(void **state)
+{
+	const char *combined[] = { "process.roles=broker,controller", "node.id=4",
+				   "listeners=PLAINTEXT://127.0.0.1:9192", NULL };
+	const char *named[] = { "process.roles=broker,controller", "controller.listener.names=CTL",
+				"listeners=PLAINTEXT://127.0.0.1:9192,CTL://127.0.0.1:9193", NULL };
+	const char *quorum[] = { "process.roles=broker,controller", "node.id=2",
+				 "controller.quorum.voters=2@127.0.0.1:9193",
+				 "controller.listener.names=CONTROLLER",
+				 "listeners=PLAINTEXT://127.0.0.1:9192,CONTROLLER://127.0.0.1:9193", NULL };
+	const char *broker[] = { "process.roles=broker", NULL };
+	const char *none[] = { NULL };
+	struct kp_broker_config cfg;
+	kp_config *c;
+
+	/* a free loopback port for the controller listener, node.id the only voter */
+	assert_int_equal(own_quorum(combined, &cfg, &c), 1);
+	assert_true(cfg.quorum.combined);
+	assert_int_equal(cfg.quorum.n_voters, 1);
+	assert_int_equal(cfg.quorum.voters[0].id, 4);
+	assert_string_equal(cfg.quorum.voters[0].host, "127.0.0.1");
+	assert_true(cfg.quorum.voters[0].port > 0);
+	assert_string_equal(cfg.quorum.controller_listener, "CONTROLLER");
+	assert_int_equal(cfg.listener_count, 1); /* the controller's is not the broker's */
+	assert_int_equal(cfg.listeners[0].port, 9192);
+	assert_non_null(strstr(kp_config_get(c, "listeners"), ",CONTROLLER://127.0.0.1:"));
+	kp_broker_config_clear(&cfg);
+	kp_config_free(c);
+	/* the named controller listener when configured; node.id defaults to 1 */
+	assert_int_equal(own_quorum(named, &cfg, &c), 1);
+	assert_int_equal(cfg.quorum.voters[0].id, 1);
+	assert_int_equal(cfg.quorum.voters[0].port, 9193);
+	assert_string_equal(kp_config_get(c, "listeners"),
+			    "PLAINTEXT://127.0.0.1:9192,CTL://127.0.0.1:9193");
+	kp_broker_config_clear(&cfg);
+	kp_config_free(c);
+	/* nothing said: a cluster of one, on 127.0.0.1:9092 and a controller port of its own */
+	assert_int_equal(own_quorum(none, &cfg, &c), 1);
+	assert_int_equal(cfg.quorum.voters[0].id, 1);
+	assert_int_equal(cfg.listeners[0].port, 9092);
+	kp_broker_config_clear(&cfg);
+	kp_config_free(c);
+	/* a quorum named, or a broker alone, are left as they are */
+	assert_int_equal(own_quorum(quorum, &cfg, &c), 0);
+	assert_int_equal(cfg.quorum.voters[0].port, 9193);
+	kp_broker_config_clear(&cfg);
+	kp_config_free(c);
+	assert_int_equal(own_quorum(broker, &cfg, &c), 0);
+	assert_int_equal(cfg.quorum.n_voters, 0);
+	kp_broker_config_clear(&cfg);
+	kp_config_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -290,6 +356,7 @@ int main(void)
 		cmocka_unit_test(test_net_and_client_headers),
 		cmocka_unit_test(test_file_steps),
 		cmocka_unit_test(test_quorum_settings),
+		cmocka_unit_test(test_own_quorum),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,18 +1,22 @@
 /*
- * topic_config.c - validation of topic-level configs (CreateTopics), by
- * Kafka's LogConfig definitions: names, types and ranges. Values are
- * trimmed, as Kafka's ConfigDef does; booleans are true/false in any case.
+ * topic_config.c - validation of topic-level configs (CreateTopics on
+ * the controller and on a broker), by Kafka's LogConfig definitions:
+ * names, types and ranges. Values are trimmed, as Kafka's ConfigDef does;
+ * booleans are true/false in any case.
  *
  * The configs are validated only, not applied yet: every topic uses the
- * broker's log settings (per-topic configs come with ktopics).
+ * broker's log settings (applying them comes with the storage work).
  */
 #include <ctype.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
-#include "broker/internal.h"
+#include "metadata/topic_config.h"
+#include "protocol/errors.h"
 
 enum config_type { CT_LONG, CT_INT, CT_DOUBLE, CT_BOOLEAN, CT_STRING, CT_LIST };
 
@@ -161,29 +165,18 @@ static const char *check_value(const struct topic_config *c, const char *value)
 	}
 }
 
-int16_t kp_topic_configs_check(struct kp_request *rq,
-			       const struct kp_create_topics_request_creatable_topic_config *cfgs,
-			       int32_t n, const char **msg)
+int16_t kp_topic_config_check(const char *name, const char *value, char *msg, size_t size)
 {
-	for (int32_t i = 0; i < n; i++) {
-		const char *name = cfgs[i].name ? cfgs[i].name : "";
-		const struct topic_config *c = find_config(name);
-		const char *why = NULL;
-		char buf[512];
+	const struct topic_config *c = find_config(name ? name : "");
+	const char *why = NULL;
 
-		if (!c)
-			snprintf(buf, sizeof(buf), "Unknown topic config name: %s", name);
-		else if (!cfgs[i].value)
-			snprintf(buf, sizeof(buf), "Null value not supported for topic config: %s", name);
-		else if ((why = check_value(c, cfgs[i].value)))
-			snprintf(buf, sizeof(buf), "Invalid value %.200s for configuration %s: %s",
-				 cfgs[i].value, name, why);
-		else
-			continue;
-		*msg = kp_arena_strndup(&rq->arena, buf, strlen(buf));
-		if (!*msg)
-			*msg = "invalid topic config";
-		return KP_ERR_INVALID_CONFIG;
-	}
-	return KP_ERR_NONE;
+	if (!c)
+		snprintf(msg, size, "Unknown topic config name: %s", name ? name : "");
+	else if (!value)
+		snprintf(msg, size, "Null value not supported for topic config: %s", name);
+	else if ((why = check_value(c, value)))
+		snprintf(msg, size, "Invalid value %.200s for configuration %s: %s", value, name, why);
+	else
+		return KP_ERR_NONE;
+	return KP_ERR_INVALID_CONFIG;
 }
