@@ -499,6 +499,8 @@ int kp_topics_load(kp_topics *t, const char *dir, kp_error *err)
 			continue;
 		else if (!split_dir_name(de->d_name, name, sizeof(name), &part))
 			warn_if_dir(dir, de->d_name);
+		else if (strcmp(name, "__cluster_metadata") == 0)
+			continue; /* the metadata log, not a topic */
 		else if (part == 0 && !kp_topics_find(t, name))
 			rc = topic_load(t, dir, name, err);
 	}

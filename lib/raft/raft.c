@@ -158,12 +158,14 @@ int kp_raft__become_candidate(kp_raft *r, kp_error *err)
 	r->leader = KP_RAFT_NO_ID;
 	r->role = KP_RAFT_CANDIDATE;
 	r->election_deadline = election_timeout(r);
+	/* The only voter wins at once: its vote is saved with its leadership, in one
+	 * write (a crash before it leaves the epoch unstarted, and no one else votes). */
+	if (r->n_vs == 1)
+		return kp_raft__become_leader(r, err);
 	if (kp_raft__save(r, err) < 0)
 		return -1;
 	kp_raft__notify_role(r);
 	r->granted[kp_raft__voter_index(r, r->cfg.node_id)] = true;
-	if (r->n_vs == 1)
-		return kp_raft__become_leader(r, err);
 	kp_raft__send_votes(r, true);
 	return 0;
 }
