@@ -120,6 +120,7 @@ def test_no_settings_is_a_cluster_of_one_that_keeps_a_single_nodes_data(tmp_path
         ids = {p.name: (p / "partition.metadata").read_text() for p in d.glob("kept-*")}
         assert len(before) == 100 and len(ids) == 2, (before, ids)
         assert not (d / "__cluster_metadata-0").exists()
+        assert "the old single node without a metadata log" in b.stderr
         b.stop()
         b.overrides = ["num.partitions=2"]
         b.start()

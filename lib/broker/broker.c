@@ -157,6 +157,10 @@ kp_broker *kp_broker_new(const kp_config *given, kp_error *err)
 		goto fail;
 	if (kp_broker_config_is_cluster(&b->cfg) && kp_broker_cluster_new(b, cfg, err) < 0)
 		goto fail;
+	if (!kp_broker_config_is_cluster(&b->cfg))
+		kp_diag_warn("process.roles=broker with no controller quorum: the old single node "
+			     "without a metadata log, which will go; leave process.roles unset for "
+			     "a cluster of one");
 	kp_diag_info("node id %d, cluster id %s, log dir %s", b->cfg.node_id, b->cluster_id,
 		     b->cfg.log_dirs[0]);
 	kp_diag_info("loaded %zu topic(s)", kp_topics_count(b->topics));
