@@ -5,6 +5,8 @@ controller listener, and registers with it over that listener as any broker woul
 One combined node is a whole cluster; three of them are a cluster whose controller
 survives the loss of any one.
 """
+import shutil
+import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -106,23 +108,23 @@ def test_three_combined_nodes_survive_the_loss_of_the_active_controller(tmp_path
 
 def test_no_settings_is_a_cluster_of_one_that_keeps_a_single_nodes_data(tmp_path, kp):
     """kbroker with no quorum settings is a cluster of one (combined mode, its own only
-    voter on a loopback port of its own). Started on a log dir that a single node without a
-    metadata log wrote (process.roles=broker and no quorum: kbroker before it had one), its
-    new metadata log adopts the topics found there with their topic ids, so every record
-    is still served; restarted, they come from the metadata log."""
+    voter on a loopback port of its own). Started on a log dir written by a kbroker from
+    before it had a metadata log (here: one whose metadata log and quorum-state are gone,
+    which is what such a dir looks like), its new metadata log adopts the topics found
+    there with their topic ids, so every record is still served; restarted, they come
+    from the metadata log."""
     d = tmp_path / "logs"
     d.mkdir()
-    b = Broker(["process.roles=broker", "num.partitions=2"], d)
+    b = Broker(["num.partitions=2"], d)
     try:
         kp.produce(b.bootstrap, "kept", "-k", "\t",
                    input=b"".join(b"k%d\t%d\n" % (i, i) for i in range(100)))
         before = sorted(kp.consume_all(b.bootstrap, "kept").split())
         ids = {p.name: (p / "partition.metadata").read_text() for p in d.glob("kept-*")}
         assert len(before) == 100 and len(ids) == 2, (before, ids)
-        assert not (d / "__cluster_metadata-0").exists()
-        assert "the old single node without a metadata log" in b.stderr
         b.stop()
-        b.overrides = ["num.partitions=2"]
+        shutil.rmtree(d / "__cluster_metadata-0")
+        (d / "quorum-state").unlink()
         b.start()
         assert wait_for(lambda: brokers_seen(kp, b) == [1], 15 * SLOW, 0.1)
         assert "controller: adopted topic kept (2 partition(s)) from the log dirs" in b.stderr
@@ -138,3 +140,13 @@ def test_no_settings_is_a_cluster_of_one_that_keeps_a_single_nodes_data(tmp_path
     finally:
         b.stop()
     b.check_sanitizer()
+
+
+def test_a_broker_role_without_a_quorum_is_refused(tmp_path, bin_dir):
+    """process.roles=broker names a broker of some quorum: without controller.quorum.voters
+    kbroker says so and exits 1 (leaving process.roles unset gives a cluster of one)."""
+    p = subprocess.run([str(bin_dir / "kbroker"), "-o", "process.roles=broker",
+                        "-o", f"log.dirs={tmp_path}", "-o", "listeners=PLAINTEXT://127.0.0.1:0"],
+                       capture_output=True, text=True, timeout=30)
+    assert p.returncode == 1, (p.returncode, p.stderr)
+    assert "process.roles=broker needs controller.quorum.voters" in p.stderr, p.stderr

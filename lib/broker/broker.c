@@ -39,15 +39,9 @@ static int open_log_dirs(kp_broker *b, kp_error *err)
 	b->topics = kp_topics_new(b->cfg.log_dirs[0], &b->cfg.log);
 	if (!b->topics)
 		return kp_error_set(err, KP_ENOMEM, "out of memory");
-	for (int i = 0; i < b->cfg.log_dir_count; i++) {
-		/* a cluster member's topics come from the metadata image */
-		int rc = kp_broker_config_is_cluster(&b->cfg)
-				 ? kp_topics_sweep_staged(b->cfg.log_dirs[i], err)
-				 : kp_topics_load(b->topics, b->cfg.log_dirs[i], err);
-
-		if (rc < 0)
+	for (int i = 0; i < b->cfg.log_dir_count; i++) /* topics come from the metadata image */
+		if (kp_topics_sweep_staged(b->cfg.log_dirs[i], err) < 0)
 			return -1;
-	}
 	return 0;
 }
 
@@ -142,6 +136,14 @@ kp_broker *kp_broker_new(const kp_config *given, kp_error *err)
 		kp_config_free(cfg);
 		return NULL;
 	}
+	if (!kp_broker_config_is_cluster(&b->cfg)) { /* process.roles=broker alone */
+		kp_error_set(err, KP_EINVAL, "process.roles=broker needs controller.quorum.voters "
+			     "(leave process.roles unset for a cluster of one)");
+		kp_broker_config_clear(&b->cfg);
+		free(b);
+		kp_config_free(cfg);
+		return NULL;
+	}
 	if (start_flusher(b, err) < 0 || open_log_dirs(b, err) < 0)
 		goto fail;
 	b->base = event_base_new();
@@ -155,12 +157,8 @@ kp_broker *kp_broker_new(const kp_config *given, kp_error *err)
 	}
 	if (watch_flusher(b, err) < 0 || kp_broker_groups_start(b, err) < 0)
 		goto fail;
-	if (kp_broker_config_is_cluster(&b->cfg) && kp_broker_cluster_new(b, cfg, err) < 0)
+	if (kp_broker_cluster_new(b, cfg, err) < 0)
 		goto fail;
-	if (!kp_broker_config_is_cluster(&b->cfg))
-		kp_diag_warn("process.roles=broker with no controller quorum: the old single node "
-			     "without a metadata log, which will go; leave process.roles unset for "
-			     "a cluster of one");
 	kp_diag_info("node id %d, cluster id %s, log dir %s", b->cfg.node_id, b->cluster_id,
 		     b->cfg.log_dirs[0]);
 	kp_diag_info("loaded %zu topic(s)", kp_topics_count(b->topics));
@@ -194,9 +192,7 @@ int kp_broker_start(kp_broker *b, kp_error *err)
 	b->net = kp_net_new(b->base, &ncfg, &cb);
 	if (!b->net)
 		return kp_error_set(err, KP_ENOMEM, "out of memory");
-	if (b->cluster) /* listens once caught up with the metadata log */
-		return kp_broker_cluster_start(b, err);
-	return kp_broker_listen(b, err);
+	return kp_broker_cluster_start(b, err); /* listens once caught up with the metadata log */
 }
 
 int kp_broker_listen(struct kp_broker *b, kp_error *err)
@@ -311,28 +307,13 @@ void kp_broker_wake_partition(struct kp_broker *b, const struct kp_topic *topic,
 struct kp_topic *kp_broker_create_topic(struct kp_broker *b, const char *name, int32_t partitions,
 					int16_t *error_code)
 {
-	struct kp_topic *t = NULL;
-	kp_error err;
-
-	if (b->cluster) {
-		/* the controller creates it; the image brings it here (AutoTopicCreationManager) */
-		kp_forward_create_topic(b, name, partitions,
-					strcmp(name, "__consumer_offsets") == 0
-						? b->cfg.offsets_topic_replication_factor
-						: b->cfg.default_replication_factor);
-		*error_code = KP_ERR_LEADER_NOT_AVAILABLE;
-		return NULL;
-	}
-	if (kp_topics_create(b->topics, name, partitions, &t, &err) < 0) {
-		*error_code = err.code == KP_EKAFKA ? (int16_t)err.kafka_code
-						    : (int16_t)KP_ERR_KAFKA_STORAGE_ERROR;
-		if (err.code != KP_EKAFKA)
-			kp_diag_error("cannot create topic %s: %s", name, err.msg);
-		return NULL;
-	}
-	kp_diag_info("created topic %s with %d partition(s)", name, partitions);
-	*error_code = KP_ERR_NONE;
-	return t;
+	/* the controller creates it; the image brings it here (AutoTopicCreationManager) */
+	kp_forward_create_topic(b, name, partitions,
+				strcmp(name, "__consumer_offsets") == 0
+					? b->cfg.offsets_topic_replication_factor
+					: b->cfg.default_replication_factor);
+	*error_code = KP_ERR_LEADER_NOT_AVAILABLE;
+	return NULL;
 }
 
 struct kp_topic *kp_broker_auto_create(struct kp_broker *b, const char *name, bool create,

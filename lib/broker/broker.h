@@ -1,10 +1,11 @@
 /*
- * broker.h - a single-node Kafka-protocol broker: listeners, a topic
- * registry over partition logs in log.dirs, and the API handlers, all on
- * one libevent loop.
+ * broker.h - a Kafka-protocol broker of a KRaft cluster (a cluster of
+ * one, its own controller inside, when no quorum is configured):
+ * listeners, a topic registry over partition logs in log.dirs that follows
+ * the metadata image, and the API handlers, all on one libevent loop.
  *
- *   kp_broker_new(config)  parse settings, open log dirs, load topics
- *   kp_broker_start(b)     listen on every listener
+ *   kp_broker_new(config)  parse settings, open log dirs, join the quorum
+ *   kp_broker_start(b)     register; listen once caught up
  *   kp_broker_run(b)       serve until SIGINT/SIGTERM or kp_broker_stop
  *   kp_broker_free(b)      close every log
  */

@@ -29,7 +29,8 @@ struct kp_broker_controller_addr {
 /*
  * The KRaft quorum a broker (Kafka's process.roles=broker) belongs to:
  * Kafka's QuorumConfig and the broker's lifecycle settings. Empty
- * (n_voters and n_bootstrap 0) for the single-node broker.
+ * (n_voters and n_bootstrap 0) only before kp_broker_config_own_quorum
+ * made a cluster of one; kbroker refuses to run without one.
  */
 struct kp_broker_quorum_config {
 	struct kp_broker_controller_addr voters[KP_BROKER_MAX_VOTERS];
@@ -76,9 +77,9 @@ struct kp_broker_config {
 	struct kp_log_config log;           /* log.segment.bytes, log.roll.ms, ... */
 	struct kp_group_config group;       /* group.*, offsets.retention.minutes, ... */
 	int32_t offsets_topic_partitions;   /* offsets.topic.num.partitions (50) */
-	int16_t offsets_topic_replication_factor; /* offsets.topic.replication.factor (1 here; one node) */
+	int16_t offsets_topic_replication_factor; /* offsets.topic.replication.factor (1) */
 	char cluster_id[32];                /* cluster.id: formats a new log dir ("": generate) */
-	struct kp_broker_quorum_config quorum; /* the KRaft quorum; empty on a single node */
+	struct kp_broker_quorum_config quorum; /* the KRaft quorum */
 };
 
 /* kp_broker_config_is_cluster - whether `cfg` names a controller quorum (KRaft broker mode). */
@@ -122,7 +123,7 @@ int kp_broker_config_parse(const kp_config *c, struct kp_broker_config *out, kp_
  * ("broker", node.id not a voter; or "broker,controller", node.id a voter),
  * metadata.log.dir (default `first_log_dir`), broker.rack and the
  * heartbeat, session and Raft timeouts, with Kafka's defaults. Neither
- * quorum key set leaves `out` empty (single node). Returns 0, or -1 with
+ * quorum key set leaves `out` empty. Returns 0, or -1 with
  * KP_EINVAL naming the key.
  */
 int kp_broker_quorum_config_parse(const kp_config *c, int32_t node_id, const char *first_log_dir,

@@ -31,7 +31,7 @@ const struct kp_api_entry kp_api_entries[] = {
 	{ KP_API_DESCRIBE_GROUPS, 0, 5, kp_handle_describe_groups, false },
 	{ KP_API_LIST_GROUPS, 0, 5, kp_handle_list_groups, false },
 	{ KP_API_API_VERSIONS, 0, 4, kp_handle_api_versions, false },
-	{ KP_API_CREATE_TOPICS, 0, 7, kp_handle_create_topics, false },
+	{ KP_API_CREATE_TOPICS, 0, 7, kp_handle_forwarded, false },
 	/* true: a KRaft cluster member's only (forwarded to the controller, or from the image) */
 	{ KP_API_DELETE_TOPICS, 0, 6, kp_handle_forwarded, true },
 	{ KP_API_DESCRIBE_CONFIGS, 0, 4, kp_handle_describe_configs, true },

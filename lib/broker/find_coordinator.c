@@ -1,8 +1,10 @@
 /*
  * find_coordinator.c - FindCoordinator (key 10), versions 0-6.
  *
- * Key type 0 (group, KIP-98's CoordinatorType.GROUP): on a single node
- * this broker coordinates every group. Key type 1 (transaction) answers
+ * Key type 0 (group, KIP-98's CoordinatorType.GROUP): the leader of the
+ * group's __consumer_offsets partition (kp_broker_cluster_coordinator;
+ * the topic is created when first needed, as Kafka does). Key type 1
+ * (transaction) answers
  * COORDINATOR_NOT_AVAILABLE until there is a transaction coordinator;
  * other key types INVALID_REQUEST. v4+ carry a batch of keys (KIP-699)
  * answered one Coordinator each; v0-3 one key at the top level.
@@ -17,8 +19,6 @@ typedef struct kp_find_coordinator_response_coordinator fc_coord;
 /* lookup - the node, host and port coordinating `key` of `key_type`, or an error. */
 static void lookup(struct kp_request *rq, int8_t key_type, const char *key, fc_coord *out)
 {
-	const struct kp_broker_listener *l = &rq->broker->cfg.advertised[0];
-
 	out->key = (char *)(key ? key : "");
 	out->node_id = -1;
 	out->host = "";
@@ -28,17 +28,10 @@ static void lookup(struct kp_request *rq, int8_t key_type, const char *key, fc_c
 		out->error_code = KP_ERR_COORDINATOR_NOT_AVAILABLE;
 	} else if (key_type != 0) {
 		out->error_code = KP_ERR_INVALID_REQUEST;
-	} else if (rq->broker->cluster) {
+	} else {
 		out->error_code = kp_broker_cluster_coordinator(rq, out->key, &out->node_id,
 								(const char **)&out->host,
 								&out->port);
-	} else if (!kp_group_log_topic(rq->broker, &out->error_code)) {
-		/* __consumer_offsets is created when first needed, as Kafka does */
-	} else {
-		out->error_code = KP_ERR_NONE;
-		out->node_id = rq->broker->cfg.node_id;
-		out->host = (char *)(l->host[0] ? l->host : "127.0.0.1");
-		out->port = l->port;
 	}
 	/* Kafka's Errors.message(): "NONE" on success (v1+ carry it) */
 	out->error_message = (char *)kp_kafka_error_name(out->error_code);

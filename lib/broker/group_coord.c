@@ -76,8 +76,6 @@ int kp_broker_groups_start(struct kp_broker *b, kp_error *err)
 	kp_group_log_hooks(&cfg);
 	if (!(b->groups = kp_group_coord_new(&cfg)))
 		return kp_error_set(err, KP_ENOMEM, "out of memory");
-	if (kp_group_log_load(b, err) < 0)
-		return -1;
 	b->group_tick = event_new(b->base, -1, EV_PERSIST, tick_cb, b);
 	if (!b->group_tick || event_add(b->group_tick, &tv) < 0)
 		return kp_error_set(err, KP_EIO, "cannot start the group coordinator's timer");

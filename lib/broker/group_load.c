@@ -1,7 +1,7 @@
 /*
  * group_load.c - the coordinator's load_partition / unload_partition: a
  * __consumer_offsets partition's log replayed into lib/group when this
- * broker becomes its leader (on one node: every partition at startup),
+ * broker becomes its leader (the metadata image says so: group_cluster.c),
  * and its groups forgotten when it stops leading it. Records are applied
  * in log order, the last one of a key winning and a tombstone removing
  * (what compaction would leave). Unknown key versions (other coordinators'
@@ -169,16 +169,4 @@ void kp_group_log_unload_partition(struct kp_broker *b, int32_t partition)
 	int32_t pc[2] = { partition, t ? t->partition_count : 1 };
 
 	kp_group_unload(b->groups, in_partition, pc);
-}
-
-int kp_group_log_load(struct kp_broker *b, kp_error *err)
-{
-	struct kp_topic *t = kp_topics_find(b->topics, "__consumer_offsets");
-
-	for (int32_t i = 0; t && i < t->partition_count; i++)
-		if (kp_group_log_load_partition(b, i, err) < 0)
-			return -1;
-	if (t)
-		kp_diag_info("loaded %zu group(s) from __consumer_offsets", kp_group_count(b->groups));
-	return 0;
 }

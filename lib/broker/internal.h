@@ -44,7 +44,7 @@ struct kp_broker {
 	struct event *flush_tick;     /* log.flush.interval.ms checks, or NULL */
 	kp_group_coord *groups;       /* the group coordinator (lib/group) */
 	struct event *group_tick;     /* its deadlines, checked every KP_GROUP_TICK_MS */
-	struct kp_broker_cluster *cluster; /* a KRaft cluster member (cluster.h); NULL: single node */
+	struct kp_broker_cluster *cluster; /* the KRaft cluster membership (cluster.h) */
 	bool failed;                  /* kp_broker_fail: kp_broker_run returns -1 with `fatal` */
 	kp_error fatal;
 };
@@ -85,8 +85,8 @@ const struct kp_api_entry *kp_api_served(const struct kp_broker *b, int16_t api_
 					 struct kp_api_entry *out);
 
 /*
- * kp_broker_listen - bind every listener of b->net (kp_broker_start does
- * it at once on a single node; a cluster member once caught up). Returns
+ * kp_broker_listen - bind every listener of b->net (once the broker has
+ * caught up with the metadata log). Returns
  * 0, or -1 with KP_EIO.
  */
 int kp_broker_listen(struct kp_broker *b, kp_error *err);
@@ -150,10 +150,11 @@ struct kp_topic *kp_broker_auto_create(struct kp_broker *b, const char *name, bo
 				       int16_t *error_code);
 
 /*
- * kp_broker_create_topic - create `name` with `partitions`, logging it at
- * INFO. Returns the topic or NULL with a Kafka error in *error_code. A
- * cluster member asks the controller instead (forward.h) and returns NULL
- * with LEADER_NOT_AVAILABLE: the topic arrives with the metadata image.
+ * kp_broker_create_topic - ask the active controller to create `name`
+ * with `partitions` (forward.h; the replication factor is
+ * offsets.topic.replication.factor for __consumer_offsets, else
+ * default.replication.factor). Returns NULL with LEADER_NOT_AVAILABLE in
+ * *error_code: the topic arrives with the metadata image.
  */
 struct kp_topic *kp_broker_create_topic(struct kp_broker *b, const char *name, int32_t partitions,
 					int16_t *error_code);
@@ -170,7 +171,6 @@ int kp_handle_metadata(struct kp_request *rq, kp_error *err);
 int kp_handle_produce(struct kp_request *rq, kp_error *err);
 int kp_handle_fetch(struct kp_request *rq, kp_error *err);
 int kp_handle_list_offsets(struct kp_request *rq, kp_error *err);
-int kp_handle_create_topics(struct kp_request *rq, kp_error *err);
 /* A KRaft cluster member's: forwarded to the controller, or answered from the image. */
 int kp_handle_forwarded(struct kp_request *rq, kp_error *err);
 int kp_handle_describe_cluster(struct kp_request *rq, kp_error *err);
@@ -236,8 +236,8 @@ struct kp_batch_builder;
  * error (COORDINATOR_NOT_AVAILABLE when the write failed) or NONE.
  * kp_group_log_hooks: set lib/group's store/removed hooks to write records.
  * kp_group_log_load_partition / unload_partition: become / stop being the
- * coordinator of one partition's groups (replay its log / forget them);
- * kp_group_log_load: load every partition (one node). Return 0 or -1 with err.
+ * coordinator of one partition's groups (replay its log / forget them), as
+ * this broker gains or loses its leadership. Return 0 or -1 with err.
  */
 int32_t kp_group_log_partition_for(const char *group_id, int32_t partitions);
 struct kp_topic *kp_group_log_topic(struct kp_broker *b, int16_t *error);
@@ -265,7 +265,6 @@ int kp_group_log_replay_consumer(struct kp_broker *b, int16_t kv, kp_reader *kr,
 				 const struct kp_record *r, kp_arena *a, kp_error *err);
 int kp_group_log_load_partition(struct kp_broker *b, int32_t partition, kp_error *err);
 void kp_group_log_unload_partition(struct kp_broker *b, int32_t partition);
-int kp_group_log_load(struct kp_broker *b, kp_error *err);
 
 /* kp_broker_group_now - the coordinator's clock: wall-clock milliseconds (offset timestamps). */
 int64_t kp_broker_group_now(void);

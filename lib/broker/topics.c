@@ -23,7 +23,7 @@
 #include "util/diag.h"
 #include "util/file.h"
 
-/* The suffix of a partition directory being created (see kp_topics_create). */
+/* The suffix of a partition directory being created (topics_cluster.c, create_dir). */
 #define STAGED_SUFFIX ".creating"
 
 #include "broker/topics_internal.h"
@@ -240,38 +240,6 @@ static int open_partitions(const kp_topics *t, const char *dir, struct kp_topic 
 	return 0;
 }
 
-/*
- * Creating a topic must not leave a topic with fewer partitions behind
- * when it fails or the broker dies half way, since a topic is loaded
- * from whatever TOPIC-N directories exist. So:
- *   1. stage:   DIR/.TOPIC-N.creating/partition.metadata for every N
- *               (hidden: kp_topics_load skips and later removes them)
- *   2. commit:  rename them to DIR/TOPIC-N from the last partition down
- *               to 0; kp_topics_load starts a topic from TOPIC-0, so that
- *               last rename is the commit point
- *   3. open the partition logs
- * A failure undoes the steps, partition 0 first. Directories the renames
- * find in their way (left by an interrupted attempt, or a topic that
- * could not be loaded) are moved aside to TOPIC-N.<ms>-stray, not deleted.
- */
-
-/* stage_partitions - step 1, ending with an fsync of the log dir. */
-static int stage_partitions(const kp_topics *t, const struct kp_topic *topic, kp_error *err)
-{
-	char pdir[PATH_MAX];
-
-	for (int32_t i = 0; i < topic->partition_count; i++) {
-		kp_topics_partition_dir(t->dir, topic->name, i, true, pdir, sizeof(pdir));
-		if (kp_remove_dir_files(pdir, err) < 0)
-			return -1;
-		if (mkdir(pdir, 0755) < 0)
-			return kp_error_errno(err, "cannot create %s", pdir);
-		if (kp_topics_write_partition_metadata(pdir, &topic->id, err) < 0)
-			return -1;
-	}
-	return kp_fsync_dir(t->dir, err);
-}
-
 /* kp_topics_move_aside - rename directory `path` to PATH.<ms>-stray, with a WARN. */
 int kp_topics_move_aside(const char *path, kp_error *err)
 {
@@ -282,82 +250,6 @@ int kp_topics_move_aside(const char *path, kp_error *err)
 		return kp_error_errno(err, "cannot move %s aside", path);
 	kp_diag_warn("moved %s, in the way of a new topic, to %s", path, stray);
 	return 0;
-}
-
-/* commit_one - rename staged partition `i` into place. */
-static int commit_one(const kp_topics *t, const struct kp_topic *topic, int32_t i, kp_error *err)
-{
-	char staged[PATH_MAX], final[PATH_MAX];
-
-	kp_topics_partition_dir(t->dir, topic->name, i, true, staged, sizeof(staged));
-	kp_topics_partition_dir(t->dir, topic->name, i, false, final, sizeof(final));
-	if (rename(staged, final) == 0)
-		return 0;
-	if (errno != ENOTEMPTY && errno != EEXIST)
-		return kp_error_errno(err, "cannot rename %s to %s", staged, final);
-	if (kp_topics_move_aside(final, err) < 0)
-		return -1;
-	if (rename(staged, final) < 0)
-		return kp_error_errno(err, "cannot rename %s to %s", staged, final);
-	return 0;
-}
-
-/* commit_partitions - step 2; *renamed_from gets the lowest partition renamed so far. */
-static int commit_partitions(const kp_topics *t, const struct kp_topic *topic,
-			     int32_t *renamed_from, kp_error *err)
-{
-	for (int32_t i = topic->partition_count - 1; i >= 1; i--) {
-		if (commit_one(t, topic, i, err) < 0)
-			return -1;
-		*renamed_from = i;
-	}
-	if (kp_fsync_dir(t->dir, err) < 0 || commit_one(t, topic, 0, err) < 0)
-		return -1;
-	*renamed_from = 0;
-	return kp_fsync_dir(t->dir, err);
-}
-
-/* abandon_partitions - undo a failed creation: close logs, remove its directories, 0 first. */
-static void abandon_partitions(const kp_topics *t, struct kp_topic *topic, int32_t renamed_from)
-{
-	char pdir[PATH_MAX];
-	kp_error err;
-
-	for (int32_t i = 0; i < topic->partition_count; i++) {
-		kp_log_close(topic->partitions[i].log);
-		topic->partitions[i].log = NULL;
-		kp_topics_partition_dir(t->dir, topic->name, i, i < renamed_from, pdir, sizeof(pdir));
-		if (kp_remove_dir_files(pdir, &err) < 0)
-			kp_diag_warn("after failing to create topic %s: %s", topic->name, err.msg);
-	}
-	if (kp_fsync_dir(t->dir, &err) < 0)
-		kp_diag_warn("after failing to create topic %s: %s", topic->name, err.msg);
-}
-
-int kp_topics_create(kp_topics *t, const char *name, int32_t partitions, struct kp_topic **out,
-		     kp_error *err)
-{
-	if (!kp_topic_name_valid(name))
-		return kp_error_kafka(err, KP_ERR_INVALID_TOPIC_EXCEPTION, "invalid topic name '%s'", name);
-	if (kp_topics_find(t, name))
-		return kp_error_kafka(err, KP_ERR_TOPIC_ALREADY_EXISTS, "topic '%s' already exists", name);
-	if (partitions < 1 || partitions > KP_TOPIC_MAX_PARTITIONS)
-		return kp_error_kafka(err, KP_ERR_INVALID_PARTITIONS, "invalid partition count %d", partitions);
-	struct kp_topic *topic = kp_topics_topic_alloc(name, partitions);
-	int32_t renamed_from = partitions;
-
-	if (!topic)
-		return kp_error_set(err, KP_ENOMEM, "out of memory");
-	if (kp_uuid_random(&topic->id, err) < 0 || stage_partitions(t, topic, err) < 0 ||
-	    commit_partitions(t, topic, &renamed_from, err) < 0 ||
-	    open_partitions(t, t->dir, topic, false, err) < 0 || kp_topics_add(t, topic, err) < 0)
-		goto fail;
-	*out = topic;
-	return 0;
-fail:
-	abandon_partitions(t, topic, renamed_from);
-	kp_topics_topic_free(topic);
-	return -1;
 }
 
 /* split_dir_name - "TOPIC-N" into topic name and partition; false if not that shape. */

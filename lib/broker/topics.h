@@ -8,13 +8,12 @@
  *   LOGDIR/TOPIC-0/00000000000000000000.log ...
  *   LOGDIR/TOPIC-1/...
  *
- * A topic is loaded from its TOPIC-0 directory: creation builds hidden
- * staging directories (.TOPIC-N.creating) and renames partition 0 into
- * place last, so a failed or interrupted creation leaves no topic with
- * fewer partitions behind (see kp_topics_create).
- *
- * On a single node every partition is led by this broker at leader epoch
- * 0, and the high watermark equals the log end offset.
+ * Which topics and partitions exist, and which are hosted here, comes from
+ * the metadata image (image_sync.c): a replica's directory is made under a
+ * hidden staging name (.TOPIC-N.creating) and renamed into place
+ * (kp_topics_open_replica), and leftovers of an interrupted one are swept
+ * at start. kp_topics_load reads topics from their directories: how a new
+ * metadata log of a cluster of one adopts a log dir written before it.
  */
 #ifndef KP_BROKER_TOPICS_H
 #define KP_BROKER_TOPICS_H
@@ -35,9 +34,8 @@ struct kp_partition {
 	int32_t leader_epoch;
 	kp_log *log; /* NULL: offline, the log could not be opened (kp_partition_online) */
 	/*
-	 * In a KRaft cluster, the partition's state from the metadata image
-	 * (Kafka's PartitionRegistration, kept by its Partition object). On a
-	 * single node: follower false, the rest zero.
+	 * The partition's state from the metadata image (Kafka's
+	 * PartitionRegistration, kept by its Partition object).
 	 */
 	bool follower;           /* this broker is not the leader: NOT_LEADER_OR_FOLLOWER */
 	bool hosted;             /* this broker is a replica: `log` belongs here */
@@ -84,18 +82,6 @@ int kp_topics_load(kp_topics *t, const char *dir, kp_error *err);
  * image. Returns 0, or -1 with KP_EIO when `dir` cannot be read.
  */
 int kp_topics_sweep_staged(const char *dir, kp_error *err);
-
-/*
- * kp_topics_create - create topic `name` with `partitions` partitions and
- * a fresh topic id: directories, partition.metadata files, empty logs,
- * all or nothing (a failure removes what it made; directories in the way
- * are renamed TOPIC-N.<ms>-stray with a WARN). Returns 0 and *out (owned
- * by `t`), or -1 with KP_EKAFKA (TOPIC_ALREADY_EXISTS,
- * INVALID_TOPIC_EXCEPTION, INVALID_PARTITIONS), KP_ENOMEM or KP_EIO in
- * `err`.
- */
-int kp_topics_create(kp_topics *t, const char *name, int32_t partitions, struct kp_topic **out,
-		     kp_error *err);
 
 /* kp_topics_find - the topic named `name`, or NULL. */
 struct kp_topic *kp_topics_find(const kp_topics *t, const char *name);
