@@ -17,33 +17,32 @@
 
 /* Versions served; the max is clamped to the schema's (kp_api_lookup). */
 const struct kp_api_entry kp_api_entries[] = {
-	{ KP_API_PRODUCE, 0, 11, kp_handle_produce, false },
-	{ KP_API_FETCH, 0, 17, kp_handle_fetch, false },
-	{ KP_API_LIST_OFFSETS, 0, 10, kp_handle_list_offsets, false },
-	{ KP_API_METADATA, 0, 12, kp_handle_metadata, false },
-	{ KP_API_OFFSET_COMMIT, 0, 9, kp_handle_offset_commit, false },
-	{ KP_API_OFFSET_FETCH, 0, 9, kp_handle_offset_fetch, false },
-	{ KP_API_FIND_COORDINATOR, 0, 6, kp_handle_find_coordinator, false },
-	{ KP_API_JOIN_GROUP, 0, 9, kp_handle_join_group, false },
-	{ KP_API_HEARTBEAT, 0, 4, kp_handle_heartbeat, false },
-	{ KP_API_LEAVE_GROUP, 0, 5, kp_handle_leave_group, false },
-	{ KP_API_SYNC_GROUP, 0, 5, kp_handle_sync_group, false },
-	{ KP_API_DESCRIBE_GROUPS, 0, 5, kp_handle_describe_groups, false },
-	{ KP_API_LIST_GROUPS, 0, 5, kp_handle_list_groups, false },
-	{ KP_API_API_VERSIONS, 0, 4, kp_handle_api_versions, false },
-	{ KP_API_CREATE_TOPICS, 0, 7, kp_handle_forwarded, false },
-	/* true: a KRaft cluster member's only (forwarded to the controller, or from the image) */
-	{ KP_API_DELETE_TOPICS, 0, 6, kp_handle_forwarded, true },
-	{ KP_API_DESCRIBE_CONFIGS, 0, 4, kp_handle_describe_configs, true },
-	{ KP_API_ALTER_CONFIGS, 0, 2, kp_handle_forwarded, true },
-	{ KP_API_CREATE_PARTITIONS, 0, 3, kp_handle_forwarded, true },
-	{ KP_API_DELETE_GROUPS, 0, 2, kp_handle_delete_groups, false },
-	{ KP_API_INCREMENTAL_ALTER_CONFIGS, 0, 1, kp_handle_forwarded, true },
-	{ KP_API_OFFSET_DELETE, 0, 0, kp_handle_offset_delete, false },
-	{ KP_API_DESCRIBE_CLUSTER, 0, 1, kp_handle_describe_cluster, true },
-	{ KP_API_DESCRIBE_QUORUM, 0, 2, kp_handle_forwarded, true },
-	{ KP_API_CONSUMER_GROUP_HEARTBEAT, 0, 1, kp_handle_consumer_group_heartbeat, false },
-	{ KP_API_CONSUMER_GROUP_DESCRIBE, 0, 1, kp_handle_consumer_group_describe, false },
+	{ KP_API_PRODUCE, 0, 11, kp_handle_produce },
+	{ KP_API_FETCH, 0, 17, kp_handle_fetch },
+	{ KP_API_LIST_OFFSETS, 0, 10, kp_handle_list_offsets },
+	{ KP_API_METADATA, 0, 12, kp_handle_metadata },
+	{ KP_API_OFFSET_COMMIT, 0, 9, kp_handle_offset_commit },
+	{ KP_API_OFFSET_FETCH, 0, 9, kp_handle_offset_fetch },
+	{ KP_API_FIND_COORDINATOR, 0, 6, kp_handle_find_coordinator },
+	{ KP_API_JOIN_GROUP, 0, 9, kp_handle_join_group },
+	{ KP_API_HEARTBEAT, 0, 4, kp_handle_heartbeat },
+	{ KP_API_LEAVE_GROUP, 0, 5, kp_handle_leave_group },
+	{ KP_API_SYNC_GROUP, 0, 5, kp_handle_sync_group },
+	{ KP_API_DESCRIBE_GROUPS, 0, 5, kp_handle_describe_groups },
+	{ KP_API_LIST_GROUPS, 0, 5, kp_handle_list_groups },
+	{ KP_API_API_VERSIONS, 0, 4, kp_handle_api_versions },
+	{ KP_API_CREATE_TOPICS, 0, 7, kp_handle_forwarded },
+	{ KP_API_DELETE_TOPICS, 0, 6, kp_handle_forwarded },
+	{ KP_API_DESCRIBE_CONFIGS, 0, 4, kp_handle_describe_configs },
+	{ KP_API_ALTER_CONFIGS, 0, 2, kp_handle_forwarded },
+	{ KP_API_CREATE_PARTITIONS, 0, 3, kp_handle_forwarded },
+	{ KP_API_DELETE_GROUPS, 0, 2, kp_handle_delete_groups },
+	{ KP_API_INCREMENTAL_ALTER_CONFIGS, 0, 1, kp_handle_forwarded },
+	{ KP_API_OFFSET_DELETE, 0, 0, kp_handle_offset_delete },
+	{ KP_API_DESCRIBE_CLUSTER, 0, 1, kp_handle_describe_cluster },
+	{ KP_API_DESCRIBE_QUORUM, 0, 2, kp_handle_forwarded },
+	{ KP_API_CONSUMER_GROUP_HEARTBEAT, 0, 1, kp_handle_consumer_group_heartbeat },
+	{ KP_API_CONSUMER_GROUP_DESCRIBE, 0, 1, kp_handle_consumer_group_describe },
 };
 const int kp_api_entry_count = (int)(sizeof(kp_api_entries) / sizeof(kp_api_entries[0]));
 
@@ -55,8 +54,7 @@ const struct kp_api_entry *kp_api_served(const struct kp_broker *b, int16_t api_
 	if (!info)
 		return NULL;
 	for (int i = 0; i < kp_api_entry_count; i++) {
-		if (kp_api_entries[i].api_key != api_key ||
-		    (kp_api_entries[i].cluster_only && !b->cluster))
+		if (kp_api_entries[i].api_key != api_key)
 			continue;
 		*out = kp_api_entries[i];
 		if (out->max_version > info->max_version)

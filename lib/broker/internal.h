@@ -70,7 +70,6 @@ struct kp_api_entry {
 	int16_t api_key;
 	int16_t min_version, max_version; /* served; max clamped to the schema's */
 	kp_api_handler handler;
-	bool cluster_only;                /* served only by a KRaft cluster member */
 };
 
 /* kp_api_entries / kp_api_entry_count - the dispatch table, sorted by key. */
@@ -78,8 +77,8 @@ extern const struct kp_api_entry kp_api_entries[];
 extern const int kp_api_entry_count;
 
 /*
- * kp_api_served - the entry for `api_key` served by `b` (cluster-only APIs
- * only in a cluster) with its max clamped to the schema, or NULL.
+ * kp_api_served - the entry for `api_key` served by `b` with its max
+ * clamped to the schema, or NULL.
  */
 const struct kp_api_entry *kp_api_served(const struct kp_broker *b, int16_t api_key,
 					 struct kp_api_entry *out);
