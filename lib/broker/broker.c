@@ -136,6 +136,12 @@ kp_broker *kp_broker_new(const kp_config *given, kp_error *err)
 		kp_config_free(cfg);
 		return NULL;
 	}
+	if (kp_broker_config_combined(cfg, &b->cfg, err) < 0) {
+		kp_broker_config_clear(&b->cfg);
+		free(b);
+		kp_config_free(cfg);
+		return NULL;
+	}
 	if (!kp_broker_config_is_cluster(&b->cfg)) { /* process.roles=broker alone */
 		kp_error_set(err, KP_EINVAL, "process.roles=broker needs controller.quorum.voters "
 			     "(leave process.roles unset for a cluster of one)");

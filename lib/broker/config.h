@@ -108,6 +108,15 @@ static inline bool kp_broker_config_is_cluster(const struct kp_broker_config *cf
 int kp_broker_config_own_quorum(kp_config *c, kp_error *err);
 
 /*
+ * kp_broker_config_combined - combined mode: set in `c` what the
+ * controller in this process must share with its broker and may not
+ * default on its own: metadata.log.dir, to `cfg`'s (the first log dir
+ * unless set; kcontroller alone defaults to another directory). Nothing
+ * to do outside combined mode. Returns 0, or -1 with KP_ENOMEM.
+ */
+int kp_broker_config_combined(kp_config *c, const struct kp_broker_config *cfg, kp_error *err);
+
+/*
  * kp_broker_config_parse - fill `out` from `c` (borrowed), applying
  * defaults for unset keys. Unknown keys are logged at WARN and ignored.
  * On success `out` owns copies of its strings: release them with

@@ -120,3 +120,10 @@ int kp_broker_config_own_quorum(kp_config *c, kp_error *err)
 		return -1;
 	return 1;
 }
+
+int kp_broker_config_combined(kp_config *c, const struct kp_broker_config *cfg, kp_error *err)
+{
+	if (!cfg->quorum.combined || kp_config_get(c, "metadata.log.dir"))
+		return 0;
+	return kp_config_set(c, "metadata.log.dir", cfg->quorum.metadata_log_dir, err);
+}

@@ -327,10 +327,14 @@ static void test_own_quorum(void **state)
 			    "PLAINTEXT://127.0.0.1:9192,CTL://127.0.0.1:9193");
 	kp_broker_config_clear(&cfg);
 	kp_config_free(c);
-	/* nothing said: a cluster of one, on 127.0.0.1:9092 and a controller port of its own */
+	/* nothing said: a cluster of one, on 127.0.0.1:9092 and a controller port of its own,
+	 * its controller's metadata log in the broker's log dir (not kcontroller's default) */
 	assert_int_equal(own_quorum(none, &cfg, &c), 1);
 	assert_int_equal(cfg.quorum.voters[0].id, 1);
 	assert_int_equal(cfg.listeners[0].port, 9092);
+	assert_null(kp_config_get(c, "metadata.log.dir"));
+	assert_int_equal(kp_broker_config_combined(c, &cfg, NULL), 0);
+	assert_string_equal(kp_config_get(c, "metadata.log.dir"), "/tmp/kpipe-logs");
 	kp_broker_config_clear(&cfg);
 	kp_config_free(c);
 	/* a quorum named, or a broker alone, are left as they are */
