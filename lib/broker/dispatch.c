@@ -167,24 +167,57 @@ static int request_decode_body(struct kp_request *rq, kp_reader *r, kp_error *er
 
 #define OFFSETS_TOPIC_WAIT_MS 2000
 
-/* run_handler - hand rq to its API's handler; a failure closes the connection. */
-static void run_handler(struct kp_request *rq)
+/* A request waiting for the metadata image (kp_request_wait_image). */
+struct image_wait {
+	struct kp_request *rq;
+	bool (*pending)(struct kp_request *rq);
+	kp_api_handler answer;
+};
+
+/* image_waiting - the purgatory's callback for a request waiting for the metadata image. */
+static bool image_waiting(void *arg, enum kp_op_reason why)
 {
-	struct kp_api_entry entry;
-	const struct kp_api_entry *e = kp_api_served(rq->broker, rq->api_key, &entry);
+	struct image_wait *w = arg;
+	struct kp_request *rq = w->rq;
+	kp_api_handler answer = w->answer;
 	kp_net_conn *conn = rq->conn;
 	kp_error err;
 
-	if (e && e->handler(rq, &err) == 0)
-		return;
-	kp_request_free(rq);
-	kp_net_conn_fail(conn, e ? err.msg : "api no longer served");
+	if (why == KP_OP_WAKE && !rq->broker->stopping && w->pending(rq))
+		return false;
+	free(w);
+	if (why == KP_OP_CLOSED) {
+		kp_request_free(rq);
+	} else if (answer(rq, &err) < 0) {
+		kp_request_free(rq);
+		kp_net_conn_fail(conn, err.msg);
+	}
+	return true;
+}
+
+int kp_request_wait_image(struct kp_request *rq, int64_t timeout_ms,
+			  bool (*pending)(struct kp_request *rq), kp_api_handler answer,
+			  kp_error *err)
+{
+	struct image_wait *w = malloc(sizeof(*w));
+	struct kp_watch_key k;
+
+	if (!w)
+		return kp_error_set(err, KP_ENOMEM, "out of memory");
+	*w = (struct image_wait){ rq, pending, answer };
+	kp_watch_key_image(&k);
+	if (kp_purgatory_park(rq->broker->purgatory, rq->conn, timeout_ms, &k, 1, image_waiting,
+			      w, err) < 0) {
+		free(w);
+		return -1;
+	}
+	return 0;
 }
 
 /*
- * needs_offsets_topic - a group API that a cluster member can answer only
- * once __consumer_offsets exists (the coordinator of a group is the leader
- * of its partition), when it does not exist yet.
+ * needs_offsets_topic - a group API that a broker can answer only once
+ * __consumer_offsets exists (the coordinator of a group is the leader of
+ * its partition), when it does not exist yet.
  */
 static bool needs_offsets_topic(struct kp_request *rq)
 {
@@ -199,41 +232,22 @@ static bool needs_offsets_topic(struct kp_request *rq)
 	default:
 		return false;
 	}
-	return rq->broker->cluster && !rq->broker->stopping &&
-	       !kp_topics_find(rq->broker->topics, "__consumer_offsets");
-}
-
-/* offsets_topic_waiting - the purgatory's callback for a request waiting for __consumer_offsets. */
-static bool offsets_topic_waiting(void *arg, enum kp_op_reason why)
-{
-	struct kp_request *rq = arg;
-
-	if (why == KP_OP_CLOSED) {
-		kp_request_free(rq);
-		return true;
-	}
-	if (why == KP_OP_WAKE && needs_offsets_topic(rq))
-		return false;
-	run_handler(rq); /* the topic is there, or COORDINATOR_NOT_AVAILABLE as before */
-	return true;
+	return !rq->broker->stopping && !kp_topics_find(rq->broker->topics, "__consumer_offsets");
 }
 
 /*
- * wait_for_offsets_topic - the first group request of a cluster asks the
- * controller for __consumer_offsets and waits, up to OFFSETS_TOPIC_WAIT_MS,
- * for the metadata image to bring it (and this broker to load the
- * partitions it leads), so that clients get an answer instead of
- * COORDINATOR_NOT_AVAILABLE and a retry; Kafka answers at once.
+ * wait_for_offsets_topic - the first group request asks the controller for
+ * __consumer_offsets and waits, up to OFFSETS_TOPIC_WAIT_MS, for the
+ * metadata image to bring it (and this broker to load the partitions it
+ * leads), so that clients get an answer instead of COORDINATOR_NOT_AVAILABLE
+ * and a retry; Kafka answers at once. Then `handler` answers as ever.
  */
-static int wait_for_offsets_topic(struct kp_request *rq, kp_error *err)
+static int wait_for_offsets_topic(struct kp_request *rq, kp_api_handler handler, kp_error *err)
 {
-	struct kp_watch_key k;
 	int16_t error;
 
 	kp_group_log_topic(rq->broker, &error); /* asks for it */
-	kp_watch_key_image(&k);
-	return kp_purgatory_park(rq->broker->purgatory, rq->conn, OFFSETS_TOPIC_WAIT_MS, &k, 1,
-				 offsets_topic_waiting, rq, err);
+	return kp_request_wait_image(rq, OFFSETS_TOPIC_WAIT_MS, needs_offsets_topic, handler, err);
 }
 
 int kp_broker_on_frame(kp_net_conn *conn, uint8_t *frame, size_t len, void *opaque, kp_error *err)
@@ -267,7 +281,8 @@ int kp_broker_on_frame(kp_net_conn *conn, uint8_t *frame, size_t len, void *opaq
 	}
 	kp_diag_debug("%s: api %d v%d correlation id %d", kp_net_conn_peer(conn), rq->api_key,
 		      rq->version, rq->hdr.correlation_id);
-	if (needs_offsets_topic(rq) ? wait_for_offsets_topic(rq, err) < 0 : e->handler(rq, err) < 0) {
+	if (needs_offsets_topic(rq) ? wait_for_offsets_topic(rq, e->handler, err) < 0
+				    : e->handler(rq, err) < 0) {
 		kp_request_free(rq);
 		return -1;
 	}

@@ -175,6 +175,18 @@ int kp_handle_forwarded(struct kp_request *rq, kp_error *err);
 int kp_handle_describe_cluster(struct kp_request *rq, kp_error *err);
 int kp_handle_describe_configs(struct kp_request *rq, kp_error *err);
 /*
+ * kp_request_wait_image - park `rq` until `pending(rq)` turns false after
+ * the metadata image changes (kp_watch_key_image), `timeout_ms` passes or
+ * the broker stops; then `answer(rq)` answers it as a handler would (-1
+ * closes the connection). A closed connection frees rq unanswered. For
+ * what a broker asked the controller for and waits to see (auto-created
+ * topics, __consumer_offsets). Returns 0, or -1 with KP_ENOMEM.
+ */
+int kp_request_wait_image(struct kp_request *rq, int64_t timeout_ms,
+			  bool (*pending)(struct kp_request *rq), kp_api_handler answer,
+			  kp_error *err);
+
+/*
  * kp_metadata_from_image - Metadata answered from the image
  * (metadata_image.c), for a cluster member. 0 or -1 with KP_ENOMEM.
  */

@@ -24,7 +24,6 @@
 #include "broker/cluster.h"
 #include "broker/forward.h"
 #include "broker/internal.h"
-#include "util/diag.h"
 
 #define AUTO_CREATE_WAIT_MS 1000
 
@@ -228,65 +227,40 @@ static int respond(struct kp_request *rq, kp_error *err)
 	return 0;
 }
 
-/* creating - whether rq names a topic the image lacks that it may auto-create. */
-static bool creating(struct kp_request *rq)
-{
-	const struct kp_metadata_request *req = rq->body;
-	const kp_image *img = rq->broker->cluster->image;
-
-	if (!rq->broker->cfg.auto_create_topics || (rq->version >= 4 && !req->allow_auto_topic_creation))
-		return false;
-	for (int32_t i = 0; i < req->topics_count; i++) {
-		const char *name = req->topics[i].name;
-
-		if (name && kp_topic_name_valid(name) && !kp_image_topic_by_name(img, name))
-			return true;
-	}
-	return false;
-}
-
-/* ask_creation - ask the controller for every topic rq names that the image lacks. */
-static void ask_creation(struct kp_request *rq)
+/*
+ * missing_topics - whether rq names a topic the image lacks that it may
+ * auto-create; with `ask`, ask the controller for each of them.
+ */
+static bool missing_topics(struct kp_request *rq, bool ask)
 {
 	const struct kp_metadata_request *req = rq->body;
 	struct kp_broker *b = rq->broker;
+	bool any = false;
 
-	for (int32_t i = 0; i < req->topics_count; i++) {
+	if (!b->cfg.auto_create_topics || (rq->version >= 4 && !req->allow_auto_topic_creation))
+		return false;
+	for (int32_t i = 0; i < req->topics_count && (ask || !any); i++) {
 		const char *name = req->topics[i].name;
 
-		if (name && kp_topic_name_valid(name) && !kp_image_topic_by_name(b->cluster->image, name))
+		if (!name || !kp_topic_name_valid(name) || kp_image_topic_by_name(b->cluster->image, name))
+			continue;
+		any = true;
+		if (ask)
 			kp_forward_create_topic(b, name, b->cfg.num_partitions,
 						b->cfg.default_replication_factor);
 	}
+	return any;
 }
 
-/* waiting - the purgatory's callback for a Metadata waiting for topics being created. */
-static bool waiting(void *arg, enum kp_op_reason why)
+/* creating - the pending test of a Metadata waiting for the topics it made the controller create. */
+static bool creating(struct kp_request *rq)
 {
-	struct kp_request *rq = arg;
-	kp_error err;
-
-	if (why == KP_OP_CLOSED) {
-		kp_request_free(rq);
-		return true;
-	}
-	if (why == KP_OP_WAKE && creating(rq))
-		return false;
-	if (respond(rq, &err) < 0) {
-		kp_diag_warn("metadata: %s", err.msg);
-		kp_request_finish(rq);
-	}
-	return true;
+	return missing_topics(rq, false);
 }
 
 int kp_metadata_from_image(struct kp_request *rq, kp_error *err)
 {
-	struct kp_watch_key k;
-
-	if (rq->broker->stopping || !creating(rq))
+	if (rq->broker->stopping || !missing_topics(rq, true))
 		return respond(rq, err);
-	ask_creation(rq);
-	kp_watch_key_image(&k);
-	return kp_purgatory_park(rq->broker->purgatory, rq->conn, AUTO_CREATE_WAIT_MS, &k, 1,
-				 waiting, rq, err);
+	return kp_request_wait_image(rq, AUTO_CREATE_WAIT_MS, creating, respond, err);
 }
