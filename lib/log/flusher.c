@@ -1,13 +1,15 @@
 /*
  * flusher.c - the background fsync thread of flusher.h.
  *
- *   todo (FIFO) --thread--> fdatasync fds, write recovery-point --> done
+ *   todo (FIFO) --thread--> fdatasync fds, write leader-epoch-checkpoint
+ *                           (when changed), write recovery-point --> done
  *   done --pipe byte--> kp_flusher_poll (loop) --> apply to the log
  *
  * A job owns dup()s of the fds it syncs, so a segment closed or deleted
  * meanwhile cannot make it sync a reused descriptor. Jobs run in order, so
  * the recovery-point files they write only move forward; kp_log_truncate_to
- * waits for the log's job before it writes a smaller one.
+ * waits for the log's job before it writes a smaller one. The leader epoch
+ * checkpoint is made durable before the recovery point it covers (epoch.c).
  */
 #include "log/flusher.h"
 #include "log/log_internal.h"
@@ -32,6 +34,7 @@ struct kp_flush_job {
 	int *fds;             /* owned dup()s: .log, .index, .timeindex per segment */
 	size_t nfds;
 	char *dir;            /* owned: the partition directory */
+	char *epochs;         /* owned: the leader-epoch-checkpoint text to write durably, or NULL */
 	bool sync_dir;        /* a roll happened: new file names to make durable */
 	bool done;            /* set by the thread, under the mutex */
 	kp_error err;         /* the thread's result */
@@ -54,16 +57,23 @@ static void job_free(struct kp_flush_job *j)
 		close(j->fds[i]);
 	free(j->fds);
 	free(j->dir);
+	free(j->epochs);
 	free(j);
 }
 
-/* run_job - on the thread: make the job's files durable, then record the recovery point. */
+/*
+ * run_job - on the thread: make the job's files durable, and the epoch
+ * checkpoint (its write fsyncs the directory too), then record the
+ * recovery point.
+ */
 static int run_job(struct kp_flush_job *j, kp_error *err)
 {
 	for (size_t i = 0; i < j->nfds; i++)
 		if (fdatasync(j->fds[i]) < 0)
 			return kp_error_errno(err, "%s: fdatasync", j->dir);
-	if (j->sync_dir && kp_fsync_dir(j->dir, err) < 0)
+	if (j->epochs && kp_epoch_write_file(j->dir, j->epochs, true, err) < 0)
+		return -1;
+	if (j->sync_dir && !j->epochs && kp_fsync_dir(j->dir, err) < 0)
 		return -1;
 	return kp_write_recovery_point(j->dir, j->target, err);
 }
@@ -175,6 +185,8 @@ static struct kp_flush_job *make_job(kp_log *log, kp_error *err)
 	}
 	j->log = log;
 	j->target = kp_log_end_offset(log);
+	if (kp_log_epochs_take(log, &j->epochs, err) < 0)
+		goto fail;
 	j->sync_dir = first + 1 < log->nsegs;
 	for (size_t i = first; i < log->nsegs; i++) {
 		const struct kp_segment *s = &log->segs[i];
@@ -185,6 +197,8 @@ static struct kp_flush_job *make_job(kp_log *log, kp_error *err)
 	}
 	return j;
 fail:
+	if (j && j->epochs)
+		kp_log_epochs_flushed(log, false);
 	if (j)
 		job_free(j);
 	return NULL;
@@ -217,6 +231,8 @@ static void apply(kp_flusher *f, struct kp_flush_job *j, bool follow_up)
 	kp_error err;
 
 	log->flushing = NULL;
+	if (j->epochs)
+		kp_log_epochs_flushed(log, j->rc == 0);
 	if (j->rc < 0)
 		kp_diag_error("cannot flush %s: %s", log->dir, j->err.msg);
 	else if (j->target > log->recovery_point)

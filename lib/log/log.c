@@ -1,7 +1,8 @@
 /*
  * log.c - the public partition log API of log.h over the segment list:
- * append (validate, assign offsets, roll, write), read, lookup by
- * timestamp, flush, close and truncation.
+ * append (validate, assign offsets, roll, write; a follower's append keeps
+ * the leader's offsets), read, lookup by timestamp, flush, close and
+ * truncation, keeping the leader epoch cache (epoch.c) in step.
  *
  *   segs[0]            segs[1]                 segs[nsegs-1] (active)
  *   +----------------+ +---------------------+ +------------------+
@@ -157,28 +158,103 @@ int64_t kp_log_recovery_point(const kp_log *log)
 	return log->recovery_point;
 }
 
+/* appended - after a write: count the records for the flush policy, and apply it. */
+static int appended(kp_log *log, const struct append_info *ai, kp_error *err)
+{
+	log->unflushed += ai->records;
+	if (log->unflushed >= log->cfg.flush_messages)
+		return request_flush(log, err);
+	return 0;
+}
+
 int kp_log_append(kp_log *log, uint8_t *batches, size_t len, int32_t leader_epoch,
 		  int64_t *base_offset, int64_t *last_offset, kp_error *err)
 {
 	struct append_info ai;
+	bool new_epoch = leader_epoch >= 0 && leader_epoch > kp_log_latest_epoch(log);
 	int64_t base;
 
-	if (validate_all(batches, len, &ai, err) < 0)
-		return -1;
-	if (should_roll(log, len, &ai) && roll(log, err) < 0)
+	if (validate_all(batches, len, &ai, err) < 0 ||
+	    (new_epoch && kp_epoch_reserve(&log->epochs, 1, err) < 0) ||
+	    (should_roll(log, len, &ai) && roll(log, err) < 0))
 		return -1;
 	base = kp_log_end_offset(log);
 	assign(batches, len, base, leader_epoch);
 	if (kp_segment_append(active(log), batches, len, &log->cfg, err) < 0)
 		return -1;
+	if (new_epoch && kp_epoch_assign(&log->epochs, leader_epoch, base) > 0)
+		kp_log_epochs_changed(log);
 	if (base_offset)
 		*base_offset = base;
 	if (last_offset)
 		*last_offset = base + ai.offsets - 1;
-	log->unflushed += ai.records;
-	if (log->unflushed >= log->cfg.flush_messages)
-		return request_flush(log, err);
+	return appended(log, &ai, err);
+}
+
+/*
+ * replica_check - the batches (validated) must continue the log: the first
+ * at the log end offset, each next one right after the previous one's last
+ * offset. *new_epochs gets how many new epochs they bring. Returns 0 or -1
+ * (KP_ERANGE).
+ */
+static int replica_check(const kp_log *log, const uint8_t *p, size_t len, size_t *new_epochs,
+			 kp_error *err)
+{
+	int64_t next = kp_log_end_offset(log), base;
+	int32_t latest = kp_log_latest_epoch(log), epoch;
+	size_t off = 0;
+
+	*new_epochs = 0;
+	while (off < len) {
+		base = (int64_t)kp_load_u64(p + off);
+		epoch = (int32_t)kp_load_u32(p + off + 12);
+		if (base != next)
+			return kp_error_set(err, KP_ERANGE, "%s: replica batch at offset %" PRId64 ", expected %"
+					    PRId64, log->dir, base, next);
+		if (epoch >= 0 && epoch > latest) {
+			latest = epoch;
+			(*new_epochs)++;
+		}
+		next = base + (int32_t)kp_load_u32(p + off + 23) + 1;
+		off += KP_BATCH_LOG_OVERHEAD + (size_t)(int32_t)kp_load_u32(p + off + 8);
+	}
 	return 0;
+}
+
+/* note_epochs - the cache learns the new epochs of appended batches (room reserved). */
+static void note_epochs(kp_log *log, const uint8_t *p, size_t len)
+{
+	bool changed = false;
+	size_t off = 0;
+
+	while (off < len) {
+		if (kp_epoch_assign(&log->epochs, (int32_t)kp_load_u32(p + off + 12),
+				    (int64_t)kp_load_u64(p + off)) > 0)
+			changed = true;
+		off += KP_BATCH_LOG_OVERHEAD + (size_t)(int32_t)kp_load_u32(p + off + 8);
+	}
+	if (changed)
+		kp_log_epochs_changed(log);
+}
+
+int kp_log_append_replica(kp_log *log, const uint8_t *batches, size_t len, int64_t *last_offset,
+			  kp_error *err)
+{
+	struct append_info ai;
+	size_t new_epochs;
+	int64_t base = kp_log_end_offset(log);
+
+	if (validate_all(batches, len, &ai, err) < 0 ||
+	    replica_check(log, batches, len, &new_epochs, err) < 0 ||
+	    kp_epoch_reserve(&log->epochs, new_epochs, err) < 0 ||
+	    (should_roll(log, len, &ai) && roll(log, err) < 0) ||
+	    kp_segment_append(active(log), batches, len, &log->cfg, err) < 0)
+		return -1;
+	if (new_epochs > 0)
+		note_epochs(log, batches, len);
+	if (last_offset)
+		*last_offset = base + ai.offsets - 1;
+	return appended(log, &ai, err);
 }
 
 /*
@@ -287,6 +363,8 @@ int kp_log_flush(kp_log *log, kp_error *err)
 		kp_flusher_wait(log->cfg.flusher, log);
 	log->flush_again = false;
 	log->last_flush_ms = kp_wall_ms();
+	if (kp_log_epochs_sync(log, err) < 0) /* durable before the recovery point passes its entries */
+		return -1;
 	if (end == log->recovery_point) {
 		log->unflushed = 0; /* everything below the recovery point is durable already */
 		return 0;
@@ -318,9 +396,11 @@ int kp_log_sync_data(kp_log *log, kp_error *err)
  * truncating to its leader's epoch boundary; Kafka's UnifiedLog.truncateTo).
  * Batches are never split: a batch containing `offset` goes entirely,
  * so the log end offset afterwards is <= `offset`. Segments past it are
- * deleted; the first segment is kept (possibly empty). Does nothing when
- * `offset` >= the log end offset. Returns 0, or -1 with KP_ERANGE
- * (`offset` below the log start offset), KP_EIO or KP_ECORRUPT.
+ * deleted; the first segment is kept (possibly empty). The epoch cache
+ * drops the entries starting at or past the new log end offset (Kafka's
+ * truncateFromEndAsyncFlush: written now, fsynced by the next flush).
+ * Does nothing when `offset` >= the log end offset. Returns 0, or -1 with
+ * KP_ERANGE (`offset` below the log start offset), KP_EIO or KP_ECORRUPT.
  */
 int kp_log_truncate_to(kp_log *log, int64_t offset, kp_error *err)
 {
@@ -338,6 +418,8 @@ int kp_log_truncate_to(kp_log *log, int64_t offset, kp_error *err)
 	if (kp_log_drop_segments(log, i + 1, err) < 0 ||
 	    kp_segment_truncate_to(&log->segs[i], offset, &log->cfg, err) < 0)
 		return -1;
+	if (kp_epoch_truncate_end(&log->epochs, kp_log_end_offset(log)))
+		kp_log_epochs_changed(log);
 	if (log->recovery_point <= kp_log_end_offset(log))
 		return 0;
 	log->recovery_point = kp_log_end_offset(log);
@@ -357,6 +439,7 @@ void kp_log_close(kp_log *log)
 	}
 	for (size_t i = 0; i < log->nsegs; i++)
 		kp_segment_close(&log->segs[i]);
+	kp_epoch_free(&log->epochs);
 	free(log->segs);
 	free(log->dir);
 	free(log);

@@ -6,11 +6,20 @@
  *   00000000000000000000.index      sparse offset -> file position index
  *   00000000000000000000.timeindex  sparse timestamp -> offset index
  *   00000000000000001234.log ...    next segment, named by its base offset
+ *   recovery-point                  offset below which everything is fsynced
+ *   leader-epoch-checkpoint         the leader epoch cache, in Kafka's format
  *
  * The log assigns offsets by rewriting each appended batch's base offset,
- * and never reorders or re-encodes batches. Opening a log recovers it:
- * every batch after the recovery point is checked (sizes, CRC-32C) and a
- * torn or corrupt tail is truncated to the last good batch.
+ * and never reorders or re-encodes batches (a follower's append keeps the
+ * leader's offsets). Opening a log recovers it: every batch after the
+ * recovery point is checked (sizes, CRC-32C) and a torn or corrupt tail is
+ * truncated to the last good batch.
+ *
+ * Each log keeps a leader epoch cache (Kafka's LeaderEpochFileCache,
+ * KIP-101/KIP-279): for each leader epoch that wrote batches still in the
+ * log, the first offset it wrote. Appends, truncations and start moves
+ * keep it in step; OffsetForLeaderEpoch and Fetch's diverging-epoch check
+ * read it (kp_log_epoch_end_offset).
  *
  * Memory: a kp_log owns its file descriptors and index state; callers own
  * every buffer they pass in. Not thread-safe: one thread per log.
@@ -44,7 +53,11 @@ typedef struct kp_log kp_log;
  * kp_log_open - open (creating `dir` if missing) the partition log in
  * `dir`, recovering it as described above. `cfg` is copied. Returns 0 and
  * *out, or -1 with KP_EIO (filesystem) or KP_ECORRUPT (unrecoverable
- * layout) in `err` (KP_EINVAL for an invalid `cfg`).
+ * layout) in `err` (KP_EINVAL for an invalid `cfg`). The leader epoch
+ * cache is read from leader-epoch-checkpoint and completed from the
+ * batches recovery scans; without a usable checkpoint (missing: a log
+ * written before it existed; malformed) it is rebuilt from every batch
+ * header, silently.
  */
 int kp_log_open(const char *dir, const struct kp_log_config *cfg, kp_log **out, kp_error *err);
 
@@ -70,9 +83,67 @@ int64_t kp_log_size_bytes(const kp_log *log);
  * first if needed), and *base_offset (may be NULL) gets the first
  * assigned offset; *last_offset (may be NULL) the last. The data is in
  * the page cache on return; fsync follows the flush policy.
+ *
+ * A `leader_epoch` greater than the latest in the epoch cache starts a new
+ * epoch at the first assigned offset (Kafka's assign(epoch, startOffset));
+ * a lower or negative one is written into the batches all the same but not
+ * recorded. The checkpoint file is then rewritten, not fsynced (the flush
+ * that advances the recovery point fsyncs it first); failing to write it
+ * does not fail the append: the next flush writes it, or fails.
  */
 int kp_log_append(kp_log *log, uint8_t *batches, size_t len, int32_t leader_epoch,
 		  int64_t *base_offset, int64_t *last_offset, kp_error *err);
+
+/*
+ * kp_log_append_replica - a follower's append (Kafka's appendAsFollower):
+ * the record batches in `len` bytes at `batches`, as fetched from the
+ * leader, are written exactly as they are (offsets and partition leader
+ * epochs are the leader's; nothing is rewritten, the buffer is not
+ * modified). Every batch is validated first, as by kp_log_append
+ * (KP_ECORRUPT, KP_EPROTO; `len` 0 is KP_EPROTO). The first batch's base
+ * offset must equal the log end offset and each next batch must start
+ * right after the previous one's last offset, else -1 with KP_ERANGE and
+ * nothing written: batches the log has already (an overlap, whether or not
+ * their last offset is below the log end offset) are refused like a gap;
+ * the caller fetches from the log end offset, or truncates first. The
+ * epoch cache learns every new epoch seen: a batch whose epoch is greater
+ * than the latest starts it at its base offset (a lower or negative
+ * epoch is not recorded). *last_offset (may be NULL) gets the last offset
+ * appended. fsync follows the flush policy. Returns 0 or -1 (KP_ECORRUPT,
+ * KP_EPROTO, KP_ERANGE, KP_EIO, KP_ENOMEM).
+ */
+int kp_log_append_replica(kp_log *log, const uint8_t *batches, size_t len, int64_t *last_offset,
+			  kp_error *err);
+
+/* kp_log_latest_epoch - the latest leader epoch in the cache (that of the last batch appended), -1 when none. */
+int32_t kp_log_latest_epoch(const kp_log *log);
+
+/*
+ * kp_log_epoch_end_offset - Kafka's LeaderEpochFileCache.endOffsetFor(epoch,
+ * logEndOffset), what OffsetForLeaderEpoch answers and what a leader
+ * compares a follower's last fetched epoch with (Fetch v12+ diverging
+ * epoch). *found_epoch gets the largest epoch <= `epoch` the cache holds
+ * and *end_offset the end of that epoch: the start offset of the first
+ * epoch above `epoch`. Kafka's special cases, exactly:
+ *
+ *   `epoch`                                  *found_epoch   *end_offset
+ *   -1 (UNDEFINED_EPOCH), or the cache empty  -1             -1
+ *   the latest epoch                          `epoch`        the log end offset
+ *   above the latest                          -1             -1
+ *   below every epoch kept (and any other     `epoch`        the first epoch's start
+ *   negative epoch)
+ *
+ * The last is Kafka's code (its javadoc says UNDEFINED_EPOCH_OFFSET): the
+ * older epochs' data is gone, so a follower should replicate from the
+ * first epoch kept on.
+ */
+void kp_log_epoch_end_offset(const kp_log *log, int32_t epoch, int32_t *found_epoch, int64_t *end_offset);
+
+/*
+ * kp_log_epoch_start_offset - the first offset of the latest epoch (Kafka's
+ * leader epoch start offset), -1 when the cache is empty.
+ */
+int64_t kp_log_epoch_start_offset(const kp_log *log);
 
 /*
  * kp_log_read - append to `out` whole batches starting with the one that
@@ -130,7 +201,8 @@ bool kp_log_max_timestamp(const kp_log *log, int64_t *timestamp_ms, int64_t *off
 
 /*
  * kp_log_flush - fsync every segment and index at or past the recovery
- * point, now, on the calling thread, then advance the recovery point to
+ * point, and the leader epoch checkpoint when it changed since its last
+ * fsync, now, on the calling thread, then advance the recovery point to
  * the log end offset (Kafka's UnifiedLog.flush). Waits first for a flush
  * in flight on the flusher. For shutdown and tests, not the hot path.
  * Returns 0 or -1 (KP_EIO).
@@ -171,7 +243,10 @@ int64_t kp_log_recovery_point(const kp_log *log);
  * truncating to its leader's epoch boundary; Kafka's UnifiedLog.truncateTo).
  * Batches are never split: a batch containing `offset` goes entirely, so
  * the log end offset afterwards is <= `offset`. Later segments are
- * deleted. Does nothing when `offset` >= the log end offset. Returns 0,
+ * deleted. The epoch cache drops every entry starting at or past the new
+ * log end offset (Kafka's truncateFromEndAsyncFlush(offset), which is the
+ * same when `offset` is a batch boundary; the checkpoint is fsynced by
+ * the next flush). Does nothing when `offset` >= the log end offset. Returns 0,
  * or -1 with KP_ERANGE (`offset` below the log start offset), KP_EIO or
  * KP_ECORRUPT.
  */
@@ -181,7 +256,9 @@ int kp_log_truncate_to(kp_log *log, int64_t offset, kp_error *err);
  * kp_log_advance_start - raise the log start offset to `offset` (reads
  * and truncations below it fail from now on) and delete every segment
  * wholly below it (Kafka's maybeIncrementLogStartOffset then
- * deleteOldSegments: the segment holding `offset` stays whole). Nothing
+ * deleteOldSegments: the segment holding `offset` stays whole). The
+ * epoch cache drops the entries wholly below `offset` and the epoch
+ * holding it now starts at `offset` (truncateFromStartAsyncFlush). Nothing
  * when `offset` is not above the start. The start is not persisted: a
  * reopened log starts at its first segment's base, and the owner (the
  * metadata log, from its snapshot) raises it again. A segment's file
@@ -193,8 +270,9 @@ int kp_log_advance_start(kp_log *log, int64_t offset, kp_error *err);
 /*
  * kp_log_reset_at - delete every segment and start an empty log at
  * `offset` (start = end = `offset`; Kafka's truncateFullyAndStartAt, for
- * a replica that installed a snapshot ending there). Returns 0 or -1
- * with KP_EINVAL (negative offset) or KP_EIO.
+ * a replica that installed a snapshot ending there). The epoch cache is
+ * emptied and its checkpoint fsynced (Kafka's clearAndFlush). Returns 0
+ * or -1 with KP_EINVAL (negative offset) or KP_EIO.
  */
 int kp_log_reset_at(kp_log *log, int64_t offset, kp_error *err);
 

@@ -6,8 +6,9 @@
  *   |-- 00000000000000000000.log / .index / .timeindex   segment 0
  *   |-- 00000000000000001000.log / .index / .timeindex   segment 1
  *   |-- ...                                              active segment last
- *   `-- recovery-point      "<offset>\n": everything below was fsynced
- *                           (written via recovery-point.tmp + rename)
+ *   |-- recovery-point      "<offset>\n": everything below was fsynced
+ *   |                       (written via recovery-point.tmp + rename)
+ *   `-- leader-epoch-checkpoint   the leader epoch cache (epoch.c)
  *
  * Recovery on open (Kafka's LogLoader): segments are sorted by base
  * offset; segments at or after the recovery point are fully validated
@@ -15,6 +16,13 @@
  * at the first torn or corrupt batch that segment is cut and every later
  * segment is deleted. Without a recovery-point file everything is
  * validated.
+ *
+ * The leader epoch cache is loaded from its checkpoint, whose entries
+ * below the recovery point are durable; those at or above it are dropped
+ * and re-learnt from the batches recovery validates (they start at or
+ * after the recovery point), then cut to the log's [start, end). With no
+ * usable checkpoint (a log older than it, or a torn write) every batch
+ * header is read once to rebuild it.
  */
 #include "log/log_internal.h"
 
@@ -191,8 +199,11 @@ int kp_log_write_recovery_point(kp_log *log, kp_error *err)
 	return kp_write_recovery_point(log->dir, log->recovery_point, err);
 }
 
-/* recover_all - recover every segment; cut the log at the first bad batch. */
-static int recover_all(kp_log *log, int64_t rp, kp_error *err)
+/*
+ * recover_all - recover every segment; cut the log at the first bad batch.
+ * The epochs of the batches scanned go into `ec` (may be NULL).
+ */
+static int recover_all(kp_log *log, int64_t rp, struct kp_epoch_cache *ec, kp_error *err)
 {
 	int64_t trust = rp < 0 ? INT64_MIN : rp;
 	bool cut = false;
@@ -204,7 +215,7 @@ static int recover_all(kp_log *log, int64_t rp, kp_error *err)
 		if (i > 0 && s->base < s[-1].next_offset)
 			return kp_error_set(err, KP_ECORRUPT, "%s: base offset below the end %" PRId64
 					    " of the previous segment", s->path, s[-1].next_offset);
-		if (kp_segment_recover(s, trust, &log->cfg, &cut, err) < 0)
+		if (kp_segment_recover(s, trust, &log->cfg, ec, &cut, err) < 0)
 			return -1;
 	}
 	return kp_log_drop_segments(log, i, err);
@@ -235,10 +246,53 @@ static int open_segments(kp_log *log, kp_error *err)
 	return rc;
 }
 
+/*
+ * load_epochs - before recovery: the checkpoint's entries below the
+ * recovery point `rp` (-1: none). Returns the cache for recovery to
+ * teach, or NULL when the checkpoint is unusable and recovery will not
+ * see every batch (finish_epochs rebuilds it then).
+ */
+static struct kp_epoch_cache *load_epochs(kp_log *log, int64_t rp)
+{
+	bool ok = kp_epoch_load(&log->epochs, log->dir);
+
+	log->epochs.unwritten = !ok;
+	if (!ok && rp >= 0)
+		return NULL;
+	if (kp_epoch_truncate_end(&log->epochs, rp < 0 ? 0 : rp))
+		log->epochs.unwritten = true;
+	return &log->epochs;
+}
+
+/*
+ * finish_epochs - after recovery: rebuild the cache when load_epochs gave
+ * none, keep only entries inside the log (`n_loaded`: the count recovery
+ * started from, to see whether it added any), and write the checkpoint
+ * if it changed (fsynced by the next flush).
+ */
+static int finish_epochs(kp_log *log, bool rebuild, size_t n_loaded, kp_error *err)
+{
+	struct kp_epoch_cache *c = &log->epochs;
+
+	if (rebuild && kp_log_epochs_rebuild(log, err) < 0)
+		return -1;
+	if (c->n != n_loaded)
+		c->unwritten = true;
+	if (kp_epoch_truncate_end(c, kp_log_end_offset(log)))
+		c->unwritten = true;
+	if (kp_epoch_truncate_start(c, log->start_offset))
+		c->unwritten = true;
+	if (c->unwritten)
+		kp_log_epochs_changed(log);
+	return 0;
+}
+
 int kp_log_open(const char *dir, const struct kp_log_config *cfg, kp_log **out, kp_error *err)
 {
+	struct kp_epoch_cache *ec;
 	kp_log *log;
 	int64_t rp, end;
+	size_t n_loaded;
 
 	*out = NULL;
 	if (check_config(cfg, err) < 0)
@@ -254,12 +308,16 @@ int kp_log_open(const char *dir, const struct kp_log_config *cfg, kp_log **out, 
 	if (log->cfg.segment_bytes > INT32_MAX)
 		log->cfg.segment_bytes = INT32_MAX;
 	rp = read_recovery_point(dir);
-	if (open_segments(log, err) < 0 || recover_all(log, rp, err) < 0)
+	ec = load_epochs(log, rp);
+	n_loaded = log->epochs.n;
+	if (open_segments(log, err) < 0 || recover_all(log, rp, ec, err) < 0)
 		goto fail;
 	log->start_offset = log->segs[0].base;
 	end = kp_log_end_offset(log);
 	log->recovery_point = rp < log->start_offset ? log->start_offset : rp > end ? end : rp;
 	log->last_flush_ms = kp_wall_ms();
+	if (finish_epochs(log, ec == NULL, n_loaded, err) < 0)
+		goto fail;
 	*out = log;
 	return 0;
 fail:

@@ -12,6 +12,7 @@
  *     00000000000000000000.timeindex  time index   (12-byte entries)
  *     00000000000000004711.log ...    the next segment (base offset 4711)
  *     recovery-point                  "<offset>\n": data below is fsynced
+ *     leader-epoch-checkpoint         the leader epoch cache (epoch.c)
  *
  * Index files hold only whole entries (no preallocation), big-endian:
  *
@@ -107,11 +108,43 @@ int kp_segment_sync_data(struct kp_segment *seg, kp_error *err);
 bool kp_segment_index_full(const struct kp_segment *seg);
 
 /* recover.c */
+struct kp_epoch_cache;
 int kp_segment_recover(struct kp_segment *seg, int64_t trust_below, const struct kp_log_config *cfg,
-		       bool *truncated, kp_error *err);
+		       struct kp_epoch_cache *ec, bool *truncated, kp_error *err);
 int kp_segment_truncate_to(struct kp_segment *seg, int64_t offset, const struct kp_log_config *cfg,
 			   kp_error *err);
 
+#define KP_EPOCH_CHECKPOINT "leader-epoch-checkpoint"
+
+/* One leader epoch and the first offset written in it (Kafka's EpochEntry). */
+struct kp_epoch_entry {
+	int32_t epoch;
+	int64_t start;
+};
+
+/*
+ * The leader epoch cache (Kafka's LeaderEpochFileCache): entries with
+ * strictly increasing epochs and start offsets, one per epoch that wrote
+ * batches still in the log, so a handful (one per leader election).
+ */
+struct kp_epoch_cache {
+	struct kp_epoch_entry *e; /* owned, n used of cap */
+	size_t n, cap;
+	bool unwritten;           /* the checkpoint file is older than e[] (write deferred or failed) */
+	bool unsynced;            /* the checkpoint file was written but not fsynced */
+	bool flushing;            /* a flusher job is writing it: loop-side writes wait (flusher.c) */
+};
+
+/* epoch.c */
+int kp_epoch_reserve(struct kp_epoch_cache *c, size_t more, kp_error *err);
+int kp_epoch_assign(struct kp_epoch_cache *c, int32_t epoch, int64_t start);
+bool kp_epoch_truncate_end(struct kp_epoch_cache *c, int64_t end);
+bool kp_epoch_truncate_start(struct kp_epoch_cache *c, int64_t start);
+void kp_epoch_clear(struct kp_epoch_cache *c);
+void kp_epoch_free(struct kp_epoch_cache *c);
+char *kp_epoch_format(const struct kp_epoch_cache *c);
+bool kp_epoch_load(struct kp_epoch_cache *c, const char *dir);
+int kp_epoch_write_file(const char *dir, const char *text, bool sync, kp_error *err);
 
 struct kp_log {
 	char *dir;                  /* owned */
@@ -124,7 +157,15 @@ struct kp_log {
 	int64_t last_flush_ms;      /* wall clock of the last flush (request), for flush_ms */
 	struct kp_flush_job *flushing; /* the job in flight (flusher.c), or NULL */
 	bool flush_again;           /* a flush was asked for while one was in flight */
+	struct kp_epoch_cache epochs; /* leader epoch cache, persisted in KP_EPOCH_CHECKPOINT */
 };
+
+/* epoch.c, the cache of a log and its checkpoint file */
+void kp_log_epochs_changed(kp_log *log);
+int kp_log_epochs_sync(kp_log *log, kp_error *err);
+int kp_log_epochs_take(kp_log *log, char **text, kp_error *err);
+void kp_log_epochs_flushed(kp_log *log, bool ok);
+int kp_log_epochs_rebuild(kp_log *log, kp_error *err);
 
 /* flusher.c */
 struct kp_flusher;

@@ -6,6 +6,9 @@
  *
  *   segs:  [base 0 ........][base 700 ......][base 1400 ... active]
  *   advance_start(900):     deleted  ^ start 900 (reads below fail)
+ *
+ * The leader epoch cache follows: truncateFromStartAsyncFlush(900) (the
+ * epoch holding 900 now starts there), or emptied on a reset.
  */
 #include "log/log_internal.h"
 
@@ -22,6 +25,8 @@ int kp_log_advance_start(kp_log *log, int64_t offset, kp_error *err)
 	if (offset <= log->start_offset)
 		return 0;
 	log->start_offset = offset;
+	if (kp_epoch_truncate_start(&log->epochs, offset))
+		kp_log_epochs_changed(log);
 	while (log->nsegs > 1 && log->segs[1].base <= offset) {
 		if (kp_segment_unlink(&log->segs[0], err) < 0)
 			return -1;
@@ -45,6 +50,10 @@ int kp_log_reset_at(kp_log *log, int64_t offset, kp_error *err)
 	log->start_offset = offset;
 	log->recovery_point = offset;
 	log->unflushed = 0;
+	kp_epoch_clear(&log->epochs); /* Kafka's clearAndFlush: durable before the recovery point */
+	log->epochs.unwritten = true;
+	if (kp_log_epochs_sync(log, err) < 0)
+		return -1;
 	return kp_log_write_recovery_point(log, err);
 }
 

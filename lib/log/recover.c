@@ -13,7 +13,9 @@
  * trusted (after a sanity check) and the scan starts at the last of
  * them; a missing, insane or mismatching index is dropped and rebuilt
  * from position 0. The batch at the last trusted entry is checked
- * against the entry, so a stale index cannot go unnoticed.
+ * against the entry, so a stale index cannot go unnoticed. On open the
+ * scan also teaches the leader epoch cache the epochs of the batches it
+ * keeps (Kafka's LogSegment.recover does the same).
  */
 #include "log/log_internal.h"
 
@@ -114,13 +116,14 @@ static int64_t wrapping_last(const struct kp_batch_header *h)
 }
 
 /*
- * scan - validate and index every batch from `pos` to the end. When
- * `expect_last` >= 0 the first batch must be valid and end at that offset
- * (it is the last trusted index entry); returns 1 if not, so that a bad
- * index never cuts the log. Returns 0 or -1.
+ * scan - validate and index every batch from `pos` to the end, noting
+ * each kept batch's epoch in `ec` (may be NULL). When `expect_last` >= 0
+ * the first batch must be valid and end at that offset (it is the last
+ * trusted index entry); returns 1 if not, so that a bad index never cuts
+ * the log. Returns 0 or -1.
  */
 static int scan(struct kp_segment *seg, int64_t pos, int64_t expect_last, const struct kp_log_config *cfg,
-		bool *truncated, kp_error *err)
+		struct kp_epoch_cache *ec, bool *truncated, kp_error *err)
 {
 	size_t cap = KP_BATCH_HEADER_SIZE;
 	uint8_t *buf = malloc(cap);
@@ -148,6 +151,10 @@ static int scan(struct kp_segment *seg, int64_t pos, int64_t expect_last, const 
 			goto out;
 		}
 		kp_segment_note_batch(seg, pos, &h, cfg);
+		if (ec && kp_epoch_assign(ec, h.partition_leader_epoch, h.base_offset) < 0) {
+			kp_error_set(err, KP_ENOMEM, "%s: out of memory", seg->path);
+			goto out;
+		}
 	}
 	rc = 0;
 out:
@@ -160,11 +167,12 @@ out:
  * offset index entry below `trust_below` (INT64_MIN: from the start),
  * rebuilding the indexes from there and cutting the .log at the first
  * torn or corrupt batch (*truncated is then true; later segments are the
- * caller's to delete). Fills next_offset, max_ts and roll_ts. Returns 0
- * or -1 (KP_EIO, KP_ENOMEM).
+ * caller's to delete). Fills next_offset, max_ts and roll_ts. The epoch
+ * cache `ec` (may be NULL) learns every epoch, above its latest, of the
+ * batches scanned (kp_epoch_assign). Returns 0 or -1 (KP_EIO, KP_ENOMEM).
  */
 int kp_segment_recover(struct kp_segment *seg, int64_t trust_below, const struct kp_log_config *cfg,
-		       bool *truncated, kp_error *err)
+		       struct kp_epoch_cache *ec, bool *truncated, kp_error *err)
 {
 	size_t n = trusted_entries(seg, trust_below);
 	struct kp_batch_header h;
@@ -173,12 +181,12 @@ int kp_segment_recover(struct kp_segment *seg, int64_t trust_below, const struct
 	*truncated = false;
 	if (keep_entries(seg, n, err) < 0)
 		return -1;
-	rc = scan(seg, seg->last_index_pos, n ? seg->oix.e[n - 1].key : -1, cfg, truncated, err);
+	rc = scan(seg, seg->last_index_pos, n ? seg->oix.e[n - 1].key : -1, cfg, ec, truncated, err);
 	if (rc == 1) {
 		kp_diag_warn("%s: offset index does not match the log, rebuilding it", seg->oix.path);
 		if (keep_entries(seg, 0, err) < 0)
 			return -1;
-		rc = scan(seg, 0, -1, cfg, truncated, err);
+		rc = scan(seg, 0, -1, cfg, ec, truncated, err);
 	}
 	if (rc < 0)
 		return -1;
@@ -214,5 +222,5 @@ int kp_segment_truncate_to(struct kp_segment *seg, int64_t offset, const struct 
 		;
 	if (kp_index_truncate(&seg->oix, n, err) < 0)
 		return -1;
-	return kp_segment_recover(seg, INT64_MAX, cfg, &cut_again, err);
+	return kp_segment_recover(seg, INT64_MAX, cfg, NULL, &cut_again, err);
 }
