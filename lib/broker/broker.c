@@ -19,6 +19,7 @@
 #include "broker/cluster.h"
 #include "broker/forward.h"
 #include "broker/internal.h"
+#include "broker/replica.h"
 #include "broker/meta_properties.h"
 #include "log/flusher.h"
 #include "util/clock.h"
@@ -39,6 +40,8 @@ static int open_log_dirs(kp_broker *b, kp_error *err)
 	b->topics = kp_topics_new(b->cfg.log_dirs[0], &b->cfg.log);
 	if (!b->topics)
 		return kp_error_set(err, KP_ENOMEM, "out of memory");
+	if (kp_topics_hw_load(b->topics, err) < 0)
+		return -1;
 	for (int i = 0; i < b->cfg.log_dir_count; i++) /* topics come from the metadata image */
 		if (kp_topics_sweep_staged(b->cfg.log_dirs[i], err) < 0)
 			return -1;
@@ -163,7 +166,7 @@ kp_broker *kp_broker_new(const kp_config *given, kp_error *err)
 	}
 	if (watch_flusher(b, err) < 0 || kp_broker_groups_start(b, err) < 0)
 		goto fail;
-	if (kp_broker_cluster_new(b, cfg, err) < 0)
+	if (kp_broker_cluster_new(b, cfg, err) < 0 || kp_replicas_start(b, err) < 0)
 		goto fail;
 	kp_diag_info("node id %d, cluster id %s, log dir %s", b->cfg.node_id, b->cluster_id,
 		     b->cfg.log_dirs[0]);
@@ -259,6 +262,8 @@ static void signal_cb(evutil_socket_t sig, short what, void *arg)
 
 int kp_broker_run(kp_broker *b, kp_error *err)
 {
+	kp_error hw_err;
+
 	b->sigint = evsignal_new(b->base, SIGINT, signal_cb, b);
 	b->sigterm = evsignal_new(b->base, SIGTERM, signal_cb, b);
 	if (!b->sigint || !b->sigterm || evsignal_add(b->sigint, NULL) < 0 ||
@@ -268,6 +273,9 @@ int kp_broker_run(kp_broker *b, kp_error *err)
 		return kp_error_set(err, KP_EIO, "event loop failed");
 	kp_net_free(b->net);
 	b->net = NULL;
+	kp_replicas_free(b);
+	if (kp_topics_hw_save(b->topics, &hw_err) < 0)
+		kp_diag_warn("%s", hw_err.msg);
 	kp_topics_free(b->topics);
 	b->topics = NULL;
 	kp_diag_info("stopped");
@@ -285,6 +293,7 @@ void kp_broker_free(kp_broker *b)
 	kp_net_free(b->net); /* drops parked requests through on_close */
 	kp_purgatory_free(b->purgatory);
 	kp_broker_groups_free(b); /* after the purgatory: its waiters hold pending joins */
+	kp_replicas_free(b);
 	kp_broker_cluster_free(b);       /* after the net: forwarded requests are dropped with it */
 	kp_topics_free(b->topics); /* closing the logs waits for their flushes */
 	kp_flusher_free(b->flusher);

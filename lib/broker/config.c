@@ -30,7 +30,13 @@ static const char *const known_keys[] = {
 	"initial.broker.registration.timeout.ms", "controller.quorum.election.timeout.ms",
 	"controller.quorum.fetch.timeout.ms", "controller.quorum.request.timeout.ms",
 	"controller.quorum.retry.backoff.ms", "listener.security.protocol.map",
-	NULL,
+	"replica.lag.time.max.ms", "replica.fetch.wait.max.ms", "replica.fetch.min.bytes",
+	"replica.fetch.max.bytes", "replica.fetch.response.max.bytes", "replica.fetch.backoff.ms",
+	"replica.socket.timeout.ms", "min.insync.replicas", "inter.broker.listener.name",
+	"kpipe.test.high.watermark.ignores.isr", "replica.high.watermark.checkpoint.interval.ms",
+	"unclean.leader.election.enable",
+	"auto.leader.rebalance.enable", "leader.imbalance.check.interval.seconds",
+	"leader.imbalance.per.broker.percentage", NULL,
 };
 
 static bool key_known(const char *key)
@@ -315,7 +321,8 @@ int kp_broker_config_parse(const kp_config *c, struct kp_broker_config *out, kp_
 		if (!key_known(kp_config_key(c, i)))
 			kp_diag_warn("unknown configuration key '%s' ignored", kp_config_key(c, i));
 	if (parse_numbers(c, out, err) < 0 || parse_log_config(c, &out->log, err) < 0 ||
-	    parse_group_config(c, out, err) < 0)
+	    parse_group_config(c, out, err) < 0 ||
+	    kp_replica_config_parse(c, &out->replica, err) < 0)
 		goto fail;
 	const char *ls = kp_config_get_str(c, "listeners", KP_BROKER_DEFAULT_LISTENERS);
 	char name[64];

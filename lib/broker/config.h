@@ -51,6 +51,30 @@ struct kp_broker_quorum_config {
 	                                        * node.id and its controller run in kbroker */
 };
 
+/* Partition replication (Kafka's ReplicationConfigs), Kafka's names and defaults. */
+struct kp_replica_config {
+	int64_t lag_time_max_ms;          /* replica.lag.time.max.ms (30000) */
+	int32_t fetch_wait_max_ms;        /* replica.fetch.wait.max.ms (500) */
+	int32_t fetch_min_bytes;          /* replica.fetch.min.bytes (1) */
+	int32_t fetch_max_bytes;          /* replica.fetch.max.bytes (1048576) */
+	int32_t fetch_response_max_bytes; /* replica.fetch.response.max.bytes (10485760) */
+	int64_t fetch_backoff_ms;         /* replica.fetch.backoff.ms (1000) */
+	int64_t hw_checkpoint_ms;         /* replica.high.watermark.checkpoint.interval.ms (5000) */
+	int64_t socket_timeout_ms;        /* replica.socket.timeout.ms (30000) */
+	int32_t min_insync_replicas;      /* min.insync.replicas (1): a topic may override it */
+	char inter_broker_listener[32];   /* inter.broker.listener.name (PLAINTEXT) */
+	bool test_hw_ignores_isr;         /* kpipe.test.high.watermark.ignores.isr (false): a
+	                                   * deliberately broken high watermark (the leader's log
+	                                   * end offset), for the test that shows the lost-write
+	                                   * checker catching it; never for use */
+};
+
+/*
+ * kp_replica_config_parse - the replication settings of `c` into `out`
+ * (config_replica.c). Returns 0, or -1 with KP_EINVAL naming the key.
+ */
+int kp_replica_config_parse(const kp_config *c, struct kp_replica_config *out, kp_error *err);
+
 /* One entry of `listeners` / `advertised.listeners`: NAME://HOST:PORT. */
 struct kp_broker_listener {
 	char name[32];  /* listener name, e.g. "PLAINTEXT" */
@@ -80,6 +104,7 @@ struct kp_broker_config {
 	int16_t offsets_topic_replication_factor; /* offsets.topic.replication.factor (1) */
 	char cluster_id[32];                /* cluster.id: formats a new log dir ("": generate) */
 	struct kp_broker_quorum_config quorum; /* the KRaft quorum */
+	struct kp_replica_config replica;      /* replica.*, min.insync.replicas */
 };
 
 /* kp_broker_config_is_cluster - whether `cfg` names a controller quorum (KRaft broker mode). */

@@ -28,6 +28,7 @@
 #include <event2/event.h>
 
 #include "broker/internal.h"
+#include "broker/replica.h"
 #include "record/legacy.h"
 #include "util/clock.h"
 #include "util/diag.h"
@@ -65,6 +66,76 @@ static void partition_init(fr_partition *out, int32_t index, bool read_committed
 	out->preferred_read_replica = -1;
 	out->records.data = (const uint8_t *)"";
 	out->records.len = 0;
+}
+
+/*
+ * fetch_replica - the follower broker id of rq, or -1 for a consumer
+ * (ReplicaId before v15, ReplicaState.ReplicaId from v15, KIP-903).
+ */
+static int32_t fetch_replica(const struct kp_request *rq)
+{
+	const struct kp_fetch_request *req = rq->body;
+
+	return rq->version >= 15 ? req->replica_state.replica_id : req->replica_id;
+}
+
+/*
+ * read_limit - the offset a read stops before: a follower reads up to the
+ * log end offset, a consumer up to the high watermark (Kafka's
+ * FetchIsolation LOG_END / HIGH_WATERMARK).
+ */
+static int64_t read_limit(const struct kp_request *rq, const struct kp_partition *p)
+{
+	return fetch_replica(rq) >= 0 ? INT64_MAX : kp_partition_high_watermark(p);
+}
+
+/*
+ * partition_error - the error a hosted partition `p` answers fp with, or
+ * NONE: NOT_LEADER_OR_FOLLOWER on a follower or to a broker that is not
+ * one of its replicas, KAFKA_STORAGE_ERROR when offline, and from v9 a
+ * current leader epoch other than ours: FENCED_LEADER_EPOCH when older,
+ * UNKNOWN_LEADER_EPOCH when newer (KIP-320; -1 skips the check).
+ */
+static int16_t partition_error(const struct kp_request *rq, const struct kp_partition *p,
+			       const struct kp_fetch_request_fetch_partition *fp)
+{
+	int32_t replica = fetch_replica(rq);
+
+	if (p->follower || (replica >= 0 && !kp_replica_is_follower_of(p, replica)))
+		return KP_ERR_NOT_LEADER_OR_FOLLOWER;
+	if (!kp_partition_online(p))
+		return KP_ERR_KAFKA_STORAGE_ERROR;
+	if (rq->version >= 9 && fp->current_leader_epoch >= 0 &&
+	    fp->current_leader_epoch != p->leader_epoch)
+		return fp->current_leader_epoch < p->leader_epoch ? KP_ERR_FENCED_LEADER_EPOCH
+								  : KP_ERR_UNKNOWN_LEADER_EPOCH;
+	return KP_ERR_NONE;
+}
+
+/*
+ * diverging - v12+ with a last fetched epoch: when our log does not hold
+ * that epoch up to the fetch offset, fill out's DivergingEpoch with the
+ * largest epoch we have at or below it and its end offset, and return
+ * true: the fetcher truncates there (Kafka's Partition.fetchRecords,
+ * KIP-595 style replication of KIP-101 / KIP-279).
+ */
+static bool diverging(const struct kp_request *rq, const struct kp_partition *p,
+		      const struct kp_fetch_request_fetch_partition *fp, fr_partition *out)
+{
+	int32_t epoch;
+	int64_t end;
+
+	if (rq->version < 12 || fp->last_fetched_epoch < 0)
+		return false;
+	kp_log_epoch_end_offset(p->log, fp->last_fetched_epoch, &epoch, &end);
+	if (epoch >= fp->last_fetched_epoch && end >= fp->fetch_offset)
+		return false;
+	out->diverging_epoch.epoch = epoch;
+	out->diverging_epoch.end_offset = end;
+	out->high_watermark = kp_partition_high_watermark(p);
+	out->last_stable_offset = out->high_watermark;
+	out->log_start_offset = kp_log_start_offset(p->log);
+	return true;
 }
 
 #define FETCH_MAX_RANGES 64 /* segments one partition's answer may span */
@@ -121,7 +192,7 @@ static int read_ranges(struct kp_request *rq, struct kp_partition *p,
 	*len = 0;
 	if (!partition_max(fp, bud, &max))
 		return 0;
-	if (kp_log_read_ranges(p->log, fp->fetch_offset, kp_partition_high_watermark(p), max, r,
+	if (kp_log_read_ranges(p->log, fp->fetch_offset, read_limit(rq, p), max, r,
 			       FETCH_MAX_RANGES, &n, err) < 0)
 		return -1;
 	for (size_t i = 0; i < n; i++)
@@ -152,12 +223,11 @@ static int read_partition(struct kp_request *rq, struct kp_partition *p,
 			  const struct kp_fetch_request_fetch_partition *fp, struct fetch_budget *bud,
 			  kp_buf *out, kp_error *err)
 {
-	int64_t hw = kp_partition_high_watermark(p);
 	size_t max;
 
 	if (!partition_max(fp, bud, &max))
 		return 0;
-	if (kp_log_read(p->log, fp->fetch_offset, hw, max, out, err) < 0)
+	if (kp_log_read(p->log, fp->fetch_offset, read_limit(rq, p), max, out, err) < 0)
 		return -1;
 	if (bud->got_data && out->len > max)
 		out->len = 0;
@@ -200,16 +270,14 @@ static int fetch_partition(struct kp_request *rq, struct kp_topic *t, int16_t to
 		bud->error = true;
 		return 0;
 	}
-	if (p->follower || !kp_partition_online(p)) {
-		/* a cluster member that does not lead it; replicas' fetches come with replication */
-		out->error_code = p->follower ? KP_ERR_NOT_LEADER_OR_FOLLOWER
-					      : KP_ERR_KAFKA_STORAGE_ERROR;
+	if ((out->error_code = partition_error(rq, p, fp)) != KP_ERR_NONE) {
 		bud->error = true;
 		return 0;
 	}
-	out->high_watermark = kp_partition_high_watermark(p);
-	out->last_stable_offset = out->high_watermark;
-	out->log_start_offset = kp_log_start_offset(p->log);
+	if (diverging(rq, p, fp, out)) {
+		bud->error = true; /* answered at once, as an error is */
+		return 0;
+	}
 	kp_buf_init(&recs);
 	if (rq->version >= 4 ? read_ranges(rq, p, fp, bud, out != &tmp, &ext, &err)
 			     : read_partition(rq, p, fp, bud, &recs, &err)) {
@@ -222,6 +290,13 @@ static int fetch_partition(struct kp_request *rq, struct kp_topic *t, int16_t to
 		bud->error = true;
 		goto done;
 	}
+	if (fetch_replica(rq) >= 0)
+		kp_replica_follower_fetched(rq->broker, t, p, fetch_replica(rq),
+					    ((const struct kp_fetch_request *)rq->body)->replica_state.replica_epoch,
+					    fp->fetch_offset);
+	out->high_watermark = kp_partition_high_watermark(p);
+	out->last_stable_offset = out->high_watermark;
+	out->log_start_offset = kp_log_start_offset(p->log);
 	if (ext > 0) {
 		bud->got_data = true;
 		bud->left -= (int64_t)ext;

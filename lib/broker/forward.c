@@ -65,6 +65,19 @@ static int16_t first_error(int16_t api, const void *resp)
 		const struct kp_alter_configs_response *r = resp;
 		return r->responses_count > 0 ? r->responses[0].error_code : 0;
 	}
+	case KP_API_ELECT_LEADERS: {
+		const struct kp_elect_leaders_response *r = resp;
+		const struct kp_elect_leaders_response_replica_election_result *t =
+			r->replica_election_results_count > 0 ? &r->replica_election_results[0] : NULL;
+
+		if (r->error_code || !t || t->partition_result_count == 0)
+			return r->error_code; /* v0 has none: its partitions carry it */
+		return t->partition_result[0].error_code;
+	}
+	case KP_API_ALTER_PARTITION_REASSIGNMENTS:
+		return ((const struct kp_alter_partition_reassignments_response *)resp)->error_code;
+	case KP_API_LIST_PARTITION_REASSIGNMENTS:
+		return ((const struct kp_list_partition_reassignments_response *)resp)->error_code;
 	case KP_API_DESCRIBE_QUORUM: { /* a voter that is not the leader: ask the next one */
 		int16_t code = ((const struct kp_describe_quorum_response *)resp)->error_code;
 		return code == KP_ERR_NOT_LEADER_OR_FOLLOWER ? KP_ERR_NOT_CONTROLLER : code;

@@ -111,6 +111,63 @@ static int describe_quorum(struct kp_request *rq, int16_t code)
 	return 0;
 }
 
+/*
+ * elect_leaders - Kafka's ElectLeadersRequest.getErrorResponse: the code
+ * at the top (v1+) and on every partition named (none when all were asked).
+ */
+static int elect_leaders(struct kp_request *rq, int16_t code)
+{
+	const struct kp_elect_leaders_request *req = rq->body;
+	struct kp_elect_leaders_response *r = kp_elect_leaders_response_new(&rq->arena, 1);
+	int32_t n = req->topic_partitions_count > 0 ? req->topic_partitions_count : 0;
+
+	if (!r || !(r->replica_election_results =
+			    kp_elect_leaders_response_replica_election_result_new(&rq->arena,
+										 (size_t)n + 1)))
+		return -1;
+	for (int32_t i = 0; i < n; i++) {
+		const struct kp_elect_leaders_request_topic_partitions *tp = &req->topic_partitions[i];
+		struct kp_elect_leaders_response_replica_election_result *out =
+			&r->replica_election_results[i];
+		int32_t np = tp->partitions_count > 0 ? tp->partitions_count : 0;
+
+		out->topic = tp->topic;
+		if (!(out->partition_result = kp_elect_leaders_response_partition_result_new(
+			      &rq->arena, (size_t)np + 1)))
+			return -1;
+		for (int32_t j = 0; j < np; j++) {
+			out->partition_result[j].partition_id = tp->partitions[j];
+			out->partition_result[j].error_code = code;
+		}
+		out->partition_result_count = np;
+	}
+	r->replica_election_results_count = n;
+	r->error_code = code;
+	KP_RESPOND(rq, ELECT_LEADERS, r);
+	return 0;
+}
+
+/*
+ * TOP_LEVEL_ERROR - define `static int fn(struct kp_request *rq, int16_t
+ * code)`: the answer of API (upper case; lower case `api`) with the code
+ * at the top level and nothing else, as Kafka's getErrorResponse for the
+ * reassignment APIs answers a request it cannot serve. 0, or -1 without memory.
+ */
+#define TOP_LEVEL_ERROR(fn, api, API)                                                       \
+	static int fn(struct kp_request *rq, int16_t code)                                  \
+	{                                                                                   \
+		struct kp_##api##_response *r = kp_##api##_response_new(&rq->arena, 1);     \
+                                                                                            \
+		if (!r)                                                                     \
+			return -1;                                                          \
+		r->error_code = code;                                                       \
+		KP_RESPOND(rq, API, r);                                                     \
+		return 0;                                                                   \
+	}
+
+TOP_LEVEL_ERROR(alter_reassignments, alter_partition_reassignments, ALTER_PARTITION_REASSIGNMENTS)
+TOP_LEVEL_ERROR(list_reassignments, list_partition_reassignments, LIST_PARTITION_REASSIGNMENTS)
+
 void kp_forward_respond_error(struct kp_request *rq, int16_t code)
 {
 	int rc;
@@ -133,6 +190,15 @@ void kp_forward_respond_error(struct kp_request *rq, int16_t code)
 		break;
 	case KP_API_DESCRIBE_QUORUM:
 		rc = describe_quorum(rq, code);
+		break;
+	case KP_API_ELECT_LEADERS:
+		rc = elect_leaders(rq, code);
+		break;
+	case KP_API_ALTER_PARTITION_REASSIGNMENTS:
+		rc = alter_reassignments(rq, code);
+		break;
+	case KP_API_LIST_PARTITION_REASSIGNMENTS:
+		rc = list_reassignments(rq, code);
 		break;
 	default:
 		rc = -1;

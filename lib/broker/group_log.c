@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "broker/internal.h"
+#include "broker/replica.h"
 #include "protocol/coordinator_gen.h"
 #include "record/records.h"
 #include "util/diag.h"
@@ -217,6 +218,7 @@ int16_t kp_group_log_append(struct kp_broker *b, const char *group_id, kp_batch_
 	}
 	kp_buf_free(&out);
 	kp_broker_wake_partition(b, t, p->index);
+	kp_replica_maybe_advance_hw(b, t, p);
 	return KP_ERR_NONE;
 }
 

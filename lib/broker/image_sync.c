@@ -9,6 +9,7 @@
 
 #include "broker/cluster.h"
 #include "broker/internal.h"
+#include "broker/replica.h"
 #include "util/diag.h"
 
 /* stop_hosting - `lp` was reassigned away from this broker: close its log and delete it. */
@@ -52,6 +53,8 @@ static void sync_partition(struct kp_broker *b, struct kp_topic *t, struct kp_pa
 	} else if (!replica && lp->hosted) {
 		stop_hosting(b, t, lp);
 	}
+	if (lp->hosted)
+		kp_replica_state_changed(b, t, lp, !lp->follower && (!was_leader || changed));
 	kp_broker_cluster_group_leadership(b, t, lp->index, was_leader, !lp->follower && lp->hosted);
 	if (changed)
 		kp_broker_wake_partition(b, t, lp->index); /* parked fetches re-check */
@@ -116,6 +119,7 @@ void kp_broker_cluster_publish(struct kp_broker *b)
 	}
 	struct kp_watch_key k;
 
+	kp_replica_fetchers_sync(b);
 	kp_watch_key_image(&k);
 	kp_purgatory_wake(b->purgatory, &k); /* Metadata waiting for auto-created topics */
 }

@@ -45,6 +45,7 @@ struct kp_broker {
 	kp_group_coord *groups;       /* the group coordinator (lib/group) */
 	struct event *group_tick;     /* its deadlines, checked every KP_GROUP_TICK_MS */
 	struct kp_broker_cluster *cluster; /* the KRaft cluster membership (cluster.h) */
+	struct kp_replicas *replicas; /* follower fetchers and the ISR timer (replica.h) */
 	bool failed;                  /* kp_broker_fail: kp_broker_run returns -1 with `fatal` */
 	kp_error fatal;
 };
@@ -164,12 +165,36 @@ struct kp_topic *kp_broker_create_topic(struct kp_broker *b, const char *name, i
  */
 void kp_broker_wake_partition(struct kp_broker *b, const struct kp_topic *topic, int32_t partition);
 
+/* A partition an acks=all produce waits for (produce_wait.c). */
+struct kp_produce_wait_item {
+	kp_uuid topic_id;
+	int32_t partition;
+	int64_t required_offset; /* the high watermark must reach it: last offset appended + 1 */
+	void *out;               /* its struct kp_produce_response_partition_produce_response */
+};
+
+/*
+ * kp_produce_wait - acks=all (Kafka's DelayedProduce): answer rq with
+ * `resp` (both in rq's arena) once each of the `n` partitions of `items`
+ * (in rq's arena) has a high watermark at or past its required offset,
+ * each then NONE, or NOT_ENOUGH_REPLICAS_AFTER_APPEND when its maximal
+ * ISR fell below min.insync.replicas, or NOT_LEADER_OR_FOLLOWER when
+ * this broker no longer leads it; the partitions still short when the
+ * request's timeout_ms passes (or the broker stops) answer
+ * REQUEST_TIMED_OUT. Answers at once when all are done already, else
+ * parks rq in the purgatory on the partitions' keys. Returns 0, or -1
+ * with KP_ENOMEM.
+ */
+int kp_produce_wait(struct kp_request *rq, void *resp, struct kp_produce_wait_item *items,
+		    size_t n, kp_error *err);
+
 /* The API handlers, one file each. */
 int kp_handle_api_versions(struct kp_request *rq, kp_error *err);
 int kp_handle_metadata(struct kp_request *rq, kp_error *err);
 int kp_handle_produce(struct kp_request *rq, kp_error *err);
 int kp_handle_fetch(struct kp_request *rq, kp_error *err);
 int kp_handle_list_offsets(struct kp_request *rq, kp_error *err);
+int kp_handle_offset_for_leader_epoch(struct kp_request *rq, kp_error *err);
 /* A KRaft cluster member's: forwarded to the controller, or answered from the image. */
 int kp_handle_forwarded(struct kp_request *rq, kp_error *err);
 int kp_handle_describe_cluster(struct kp_request *rq, kp_error *err);

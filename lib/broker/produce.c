@@ -10,7 +10,8 @@
  * is all-or-nothing. acks=0 gets no response (CLIENT-NOTES rule 4), so
  * when any partition failed the connection is closed instead, as Kafka
  * does, for the producer to notice and refresh its metadata;
- * acks=1 and acks=-1 are the same on one node. v5+ report the log start
+ * acks=-1 (all) waits until the ISR has the batches (produce_wait.c),
+ * acks=1 answers once the leader has them. v5+ report the log start
  * offset (KIP-107); v8+ accept per-batch errors, which we never set.
  * Clients may not write the internal topics (__consumer_offsets, whose
  * records only the group coordinator writes): INVALID_TOPIC_EXCEPTION
@@ -21,6 +22,7 @@
 #include <string.h>
 
 #include "broker/internal.h"
+#include "broker/replica.h"
 #include "record/batch.h"
 #include "record/legacy.h"
 #include "util/diag.h"
@@ -102,9 +104,20 @@ static int16_t append_error(const kp_error *err, int16_t version)
 	}
 }
 
-/* append_records - validate and append one partition's records; fills out's error and offsets. */
+/* What a produce request collects: the partitions acks=all waits for. */
+struct produce_ctx {
+	int16_t acks;
+	int16_t acks_error;
+	struct kp_produce_wait_item *waits; /* in rq's arena, cap of them */
+	size_t n, cap;
+};
+
+/*
+ * append_records - validate and append one partition's records; fills
+ * out's error and offsets, and *last with the last offset appended.
+ */
 static void append_records(struct kp_request *rq, struct kp_topic *t, struct kp_partition *p,
-			   const kp_bytes *records, pr_partition *out)
+			   const kp_bytes *records, pr_partition *out, int64_t *last)
 {
 	int32_t max = rq->broker->cfg.message_max_bytes;
 	uint8_t *data = (uint8_t *)records->data; /* points into rq->frame, which we own */
@@ -132,14 +145,15 @@ static void append_records(struct kp_request *rq, struct kp_topic *t, struct kp_
 	out->error_code = batches_check(data, len, max, rq->version);
 	if (out->error_code != KP_ERR_NONE)
 		goto done;
-	if (kp_log_append(p->log, data, len, p->leader_epoch, &out->base_offset, NULL, &err) < 0) {
+	if (kp_log_append(p->log, data, len, p->leader_epoch, &out->base_offset, last, &err) < 0) {
 		kp_diag_debug("produce to %s-%d from %s rejected: %s", t->name, p->index,
 			      kp_net_conn_peer(rq->conn), err.msg);
 		out->error_code = append_error(&err, rq->version);
 		goto done;
 	}
 	out->log_start_offset = kp_log_start_offset(p->log);
-	kp_broker_wake_partition(rq->broker, t, p->index);
+	kp_broker_wake_partition(rq->broker, t, p->index); /* followers' parked fetches */
+	kp_replica_maybe_advance_hw(rq->broker, t, p);   /* at once when the ISR is this broker */
 done:
 	kp_buf_free(&legacy);
 }
@@ -159,8 +173,32 @@ static bool internal_refused(const struct kp_request *rq, const char *name)
 	return false;
 }
 
+/*
+ * produce_partition - one partition: the checks before the append
+ * (acks=all with an ISR below min.insync.replicas is NOT_ENOUGH_REPLICAS,
+ * as Kafka's appendRecordsToLeader), the append, and for acks=all the
+ * offset its high watermark must pass, noted in ctx.
+ */
+static void produce_partition(struct kp_request *rq, struct kp_topic *t, struct kp_partition *p,
+			      const struct kp_produce_request_partition_produce_data *pd,
+			      struct produce_ctx *ctx, pr_partition *pr)
+{
+	int64_t last = -1;
+
+	if (ctx->acks == -1 && p->isr_count < kp_replica_min_isr(rq->broker, t)) {
+		pr->error_code = KP_ERR_NOT_ENOUGH_REPLICAS;
+		kp_diag_debug("produce to %s-%d: ISR of %d below min.insync.replicas %d", t->name,
+			      p->index, p->isr_count, kp_replica_min_isr(rq->broker, t));
+		return;
+	}
+	append_records(rq, t, p, &pd->records, pr, &last);
+	if (ctx->acks != -1 || pr->error_code != KP_ERR_NONE || ctx->n == ctx->cap)
+		return;
+	ctx->waits[ctx->n++] = (struct kp_produce_wait_item){ t->id, p->index, last + 1, pr };
+}
+
 static int produce_topic(struct kp_request *rq, const struct kp_produce_request_topic_produce_data *td,
-			 int16_t acks_error, pr_topic *out)
+			 struct produce_ctx *ctx, pr_topic *out)
 {
 	struct kp_topic *t = kp_topics_find(rq->broker->topics, td->name);
 	int32_t n = td->partition_data_count > 0 ? td->partition_data_count : 0;
@@ -181,8 +219,8 @@ static int produce_topic(struct kp_request *rq, const struct kp_produce_request_
 		pr->log_start_offset = -1;
 		pr->current_leader.leader_id = -1;
 		pr->current_leader.leader_epoch = -1;
-		if (acks_error) {
-			pr->error_code = acks_error;
+		if (ctx->acks_error) {
+			pr->error_code = ctx->acks_error;
 		} else if (!p) {
 			pr->error_code = KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
 		} else if (p->follower) {
@@ -192,7 +230,7 @@ static int produce_topic(struct kp_request *rq, const struct kp_produce_request_
 		} else if (internal_refused(rq, td->name)) {
 			pr->error_code = KP_ERR_INVALID_TOPIC_EXCEPTION; /* no message, as Kafka */
 		} else {
-			append_records(rq, t, p, &pd->records, pr);
+			produce_partition(rq, t, p, pd, ctx, pr);
 		}
 	}
 	return 0;
@@ -212,21 +250,41 @@ static int acks0_failure(const pr_topic *topics, int32_t n, kp_error *err)
 	return 0;
 }
 
+/* ctx_init - ctx for rq: its acks, and room for a wait per partition it names. */
+static int ctx_init(struct kp_request *rq, struct produce_ctx *ctx)
+{
+	const struct kp_produce_request *req = rq->body;
+
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->acks = req->acks;
+	if (req->acks != 0 && req->acks != 1 && req->acks != -1)
+		ctx->acks_error = KP_ERR_INVALID_REQUIRED_ACKS;
+	for (int32_t i = 0; i < req->topic_data_count; i++)
+		ctx->cap += (size_t)(req->topic_data[i].partition_data_count > 0
+					     ? req->topic_data[i].partition_data_count : 0);
+	if (req->acks == -1 && ctx->cap > 0 &&
+	    !(ctx->waits = kp_request_alloc(rq, sizeof(*ctx->waits) * ctx->cap)))
+		return -1;
+	return 0;
+}
+
+/*
+ * kp_handle_produce - append each partition's batches; acks=0 answers
+ * nothing, acks=1 answers now, acks=all once every appended partition's
+ * high watermark has passed its batches (kp_produce_wait).
+ */
 int kp_handle_produce(struct kp_request *rq, kp_error *err)
 {
 	const struct kp_produce_request *req = rq->body;
-	int16_t acks_error = KP_ERR_NONE;
 	int32_t n = req->topic_data_count > 0 ? req->topic_data_count : 0;
-
-	if (req->acks != 0 && req->acks != 1 && req->acks != -1)
-		acks_error = KP_ERR_INVALID_REQUIRED_ACKS;
+	struct produce_ctx ctx;
 	struct kp_produce_response *resp = kp_produce_response_new(&rq->arena, 1);
 	pr_topic *topics = kp_request_alloc(rq, sizeof(*topics) * (size_t)(n ? n : 1));
 
-	if (!resp || !topics)
+	if (!resp || !topics || ctx_init(rq, &ctx) < 0)
 		return kp_error_set(err, KP_ENOMEM, "out of memory");
 	for (int32_t i = 0; i < n; i++)
-		if (produce_topic(rq, &req->topic_data[i], acks_error, &topics[i]) < 0)
+		if (produce_topic(rq, &req->topic_data[i], &ctx, &topics[i]) < 0)
 			return kp_error_set(err, KP_ENOMEM, "out of memory");
 	if (req->acks == 0) {
 		if (acks0_failure(topics, n, err) < 0)
@@ -236,6 +294,8 @@ int kp_handle_produce(struct kp_request *rq, kp_error *err)
 	}
 	resp->responses = topics;
 	resp->responses_count = n;
+	if (ctx.n > 0)
+		return kp_produce_wait(rq, resp, ctx.waits, ctx.n, err);
 	KP_RESPOND(rq, PRODUCE, resp);
 	return 0;
 }

@@ -51,6 +51,7 @@ void kp_topics_topic_free(struct kp_topic *topic)
 		kp_log_close(topic->partitions[i].log);
 		free(topic->partitions[i].replicas);
 		free(topic->partitions[i].isr);
+		free(topic->partitions[i].remote);
 	}
 	free(topic->partitions);
 	free(topic->name);
@@ -65,6 +66,7 @@ void kp_topics_free(kp_topics *t)
 		kp_topics_topic_free(t->v[i]);
 	free(t->v);
 	free(t->dir);
+	kp_topics_hw_clear(t);
 	free(t);
 }
 
@@ -118,7 +120,7 @@ struct kp_topic *kp_topics_at(const kp_topics *t, size_t i)
 
 int64_t kp_partition_high_watermark(const struct kp_partition *p)
 {
-	return p->log ? kp_log_end_offset(p->log) : -1;
+	return p->log ? p->high_watermark : -1;
 }
 
 bool kp_partition_online(const struct kp_partition *p)
@@ -230,8 +232,11 @@ static int open_partitions(const kp_topics *t, const char *dir, struct kp_topic 
 
 	for (int32_t i = 0; i < topic->partition_count; i++) {
 		kp_topics_partition_dir(dir, topic->name, i, false, pdir, sizeof(pdir));
-		if (kp_log_open(pdir, &t->logcfg, &topic->partitions[i].log, err) == 0)
+		if (kp_log_open(pdir, &t->logcfg, &topic->partitions[i].log, err) == 0) {
+			topic->partitions[i].high_watermark =
+				kp_topics_hw_initial(t, topic->name, i, topic->partitions[i].log);
 			continue;
+		}
 		if (!offline_ok || err->code == KP_ENOMEM)
 			return -1;
 		kp_diag_error("partition %s is offline: cannot open its log: %s", pdir, err->msg);

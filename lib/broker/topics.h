@@ -29,6 +29,19 @@
 /* The most partitions a topic may have (and the largest N in a TOPIC-N directory plus one). */
 #define KP_TOPIC_MAX_PARTITIONS 100000
 
+/*
+ * What a partition's leader knows of one follower (Kafka's ReplicaState):
+ * fed by the follower's fetches (replica_leader.c).
+ */
+struct kp_replica_state {
+	int32_t id;                    /* its broker id */
+	int64_t log_end_offset;        /* its last fetch offset; -1 before its first fetch */
+	int64_t last_caught_up_ms;     /* monotonic ms it last had all the leader had */
+	int64_t last_fetch_ms;         /* monotonic ms of its last fetch */
+	int64_t last_fetch_leader_leo; /* the leader's log end offset at that fetch */
+	int64_t broker_epoch;          /* from its fetch (Fetch v15+), -1 unknown */
+};
+
 struct kp_partition {
 	int32_t index;
 	int32_t leader_epoch;
@@ -44,6 +57,14 @@ struct kp_partition {
 	int32_t *replicas;       /* owned; replica_count of them */
 	int32_t *isr;            /* owned; isr_count of them */
 	int32_t replica_count, isr_count;
+	/* Replication (replica.h). */
+	int64_t high_watermark;          /* consumers read below it (kp_partition_high_watermark) */
+	struct kp_replica_state *remote; /* leader: one per other replica; owned, remote_count */
+	int32_t remote_count;
+	bool isr_pending;                /* leader: an AlterPartition awaits the controller */
+	int32_t isr_adding;              /* while isr_pending: the broker it adds, -1 for none */
+	int64_t epoch_start_offset;      /* leader: its log end offset when it became leader */
+	int64_t fetch_delay_until_ms;    /* follower: no fetch before (monotonic ms) after an error */
 };
 
 struct kp_topic {
@@ -104,7 +125,11 @@ struct kp_topic *kp_topics_at(const kp_topics *t, size_t i);
  */
 bool kp_topic_name_valid(const char *name);
 
-/* kp_partition_high_watermark - on one node, the log end offset; -1 when offline. */
+/*
+ * kp_partition_high_watermark - the offset below which records are
+ * committed (replicated to the whole ISR; replica.h keeps it): what
+ * consumers may read up to and ListOffsets LATEST answers. -1 when offline.
+ */
 int64_t kp_partition_high_watermark(const struct kp_partition *p);
 
 /*
@@ -165,6 +190,21 @@ int kp_topics_delete(kp_topics *t, struct kp_topic *topic, kp_error *err);
  * *dst unchanged).
  */
 int kp_partition_set_ids(int32_t **dst, int32_t *count, const int32_t *ids, int32_t n);
+
+/*
+ * kp_topics_hw_load - read the high watermarks of DIR/replication-offset-checkpoint
+ * (Kafka's format, topics_hw.c), which partitions opened from now on start
+ * with. A missing file is no error; a torn or unknown one is ignored.
+ * Returns 0, or -1 with KP_EIO (unreadable) or KP_ENOMEM.
+ */
+int kp_topics_hw_load(kp_topics *t, kp_error *err);
+
+/*
+ * kp_topics_hw_save - write every hosted partition's high watermark to
+ * DIR/replication-offset-checkpoint (a temporary file renamed over it; no
+ * fsync). Returns 0, or -1 with KP_EIO.
+ */
+int kp_topics_hw_save(const kp_topics *t, kp_error *err);
 
 /* kp_topics_flush - flush every log; logs failures at ERROR. */
 void kp_topics_flush(kp_topics *t);

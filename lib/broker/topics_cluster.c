@@ -117,6 +117,7 @@ int kp_topics_open_replica(kp_topics *t, struct kp_topic *topic, int32_t index, 
 		p->log = NULL;
 		return -1;
 	}
+	p->high_watermark = kp_topics_hw_initial(t, topic->name, index, p->log);
 	p->hosted = true;
 	return 0;
 }
@@ -130,6 +131,7 @@ static int remove_replica(kp_topics *t, struct kp_topic *topic, struct kp_partit
 	kp_log_close(p->log);
 	p->log = NULL;
 	p->hosted = false;
+	p->high_watermark = -1;
 	kp_topics_partition_dir(t->dir, topic->name, p->index, false, pdir, sizeof(pdir));
 	return kp_remove_dir_files(pdir, err);
 }

@@ -13,7 +13,18 @@ struct kp_topics {
 	struct kp_log_config logcfg;
 	struct kp_topic **v;
 	size_t n, cap;
+	struct kp_topics_hw *hw;     /* replication-offset-checkpoint as read at start (topics_hw.c) */
 };
+
+/*
+ * kp_topics_hw_initial - the high watermark partition `partition` of
+ * `topic` starts with when its log `log` opens: the checkpointed one
+ * clamped to the log's start and end, else the log start offset.
+ */
+int64_t kp_topics_hw_initial(const kp_topics *t, const char *topic, int32_t partition,
+			     const kp_log *log);
+/* kp_topics_hw_clear - forget the checkpointed high watermarks. */
+void kp_topics_hw_clear(kp_topics *t);
 
 /* kp_topics_topic_alloc - a topic of `partitions` unopened partitions; NULL when out of memory. */
 struct kp_topic *kp_topics_topic_alloc(const char *name, int32_t partitions);

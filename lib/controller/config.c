@@ -17,6 +17,9 @@
  *   metadata.log.max.record.bytes.between.snapshots 20971520 (KIP-630 snapshots)
  *   metadata.log.max.snapshot.interval.ms    3600000 (0: never by time)
  *   metadata.log.segment.bytes               1073741824
+ *   auto.leader.rebalance.enable             true (leader.imbalance.check.interval.seconds
+ *                                            300; leader.imbalance.per.broker.percentage
+ *                                            10, unused as in KRaft)
  * A node.id not in controller.quorum.voters runs as an observer until
  * AddRaftVoter makes it a voter (KIP-853).
  */
@@ -38,7 +41,8 @@ static const char *const known_keys[] = {
 	"num.partitions", "default.replication.factor", "broker.session.timeout.ms",
 	"broker.heartbeat.interval.ms", "unclean.leader.election.enable",
 	"metadata.log.max.record.bytes.between.snapshots", "metadata.log.max.snapshot.interval.ms",
-	"metadata.log.segment.bytes", NULL,
+	"metadata.log.segment.bytes", "auto.leader.rebalance.enable",
+	"leader.imbalance.check.interval.seconds", "leader.imbalance.per.broker.percentage", NULL,
 };
 
 /* split_hostport - "HOST:PORT" or "[V6]:PORT" into host (hsize bytes) and *port; KP_EINVAL. */

@@ -12,6 +12,10 @@
  *   placement.c          replica placement, round-robin and rack-aware
  *   topics_ctl.c         CreateTopics, DeleteTopics, CreatePartitions
  *   configs_ctl.c        IncrementalAlterConfigs, AlterConfigs
+ *   alter_partition.c    AlterPartition (ReplicationControlManager.alterPartition)
+ *   elect_leaders.c      ElectLeaders and the periodic leader rebalance
+ *                        (ReplicationControlManager.electLeaders,
+ *                        maybeBalancePartitionLeaders)
  */
 #ifndef KP_CONTROLLER_QC_INTERNAL_H
 #define KP_CONTROLLER_QC_INTERNAL_H
@@ -153,6 +157,110 @@ int kp_qc_create_topic_records(const kp_image *img, const struct kp_qc_config *c
 /* kp_qc_topic_name_valid - Kafka's Topic.validate: 1..249 chars of [a-zA-Z0-9._-], not . or .. */
 bool kp_qc_topic_name_valid(const char *name, const char **why);
 
+/* ---- AlterPartition (alter_partition.c) ------------------------------------------ */
+
+/*
+ * kp_qc_alter_partition_records - ReplicationControlManager.alterPartition
+ * (KIP-497; KIP-704 leader recovery; KIP-841 NewIsrWithEpochs from v3) of
+ * the decoded `req` (borrowed) at request `version` against `img`. The
+ * top-level error goes to *error: STALE_BROKER_EPOCH unless the requester
+ * is registered with req->broker_epoch (ClusterControlManager
+ * .checkBrokerEpoch; an empty request is answered without the check), and
+ * then nothing else is done. Otherwise each partition's error, in request
+ * order (topic by topic), goes to errors[] (room for every partition of
+ * `req`), as validateAlterPartitionData decides, in this order: unknown
+ * topic (by name before v2, by id from v2; zero id unknown)
+ * UNKNOWN_TOPIC_OR_PARTITION / UNKNOWN_TOPIC_ID; unknown partition
+ * UNKNOWN_TOPIC_OR_PARTITION; a leader or partition epoch above ours
+ * NOT_CONTROLLER; a lower leader epoch FENCED_LEADER_EPOCH; the requester
+ * not the leader INVALID_REQUEST; a lower partition epoch
+ * INVALID_UPDATE_VERSION; an ISR with a negative id, a duplicate, a
+ * non-replica or without the leader (so also an empty one)
+ * INVALID_REQUEST; a leader recovery state other than 0/1, RECOVERING with
+ * more than the leader in the ISR, or RECOVERED -> RECOVERING
+ * INVALID_REQUEST; an ISR member (the leader too) not registered, fenced,
+ * in controlled shutdown or (v3, epoch not -1) with another broker epoch
+ * INELIGIBLE_REPLICA (OPERATION_NOT_ATTEMPTED before v2). Each valid
+ * partition whose ISR (compared in order) or leader recovery state
+ * changes gets a PartitionChangeRecord appended to `out` (ISR and/or
+ * leader recovery state; the leader stays; before metadata.version
+ * 3.6-IV0 an ISR shrink also sets the leader to itself, bumping the leader
+ * epoch), logged at INFO. Returns 0, or -1 with KP_ENOMEM.
+ */
+int kp_qc_alter_partition_records(const kp_image *img, const struct kp_alter_partition_request *req,
+				  int16_t version, int16_t *error, int16_t *errors,
+				  struct kp_qc_recs *out, kp_error *err);
+
+/*
+ * kp_qc_alter_partition_response - the AlterPartitionResponse to `req`
+ * (borrowed: topic names are shared with it) in `arena`: with `error`
+ * (top-level) no topics (as AlterPartitionRequest.getErrorResponse);
+ * otherwise each topic as the request named it and each partition with
+ * errors[k] (from kp_qc_alter_partition_records) or, when none, its
+ * leader, leader epoch, ISR, leader recovery state and partition epoch in
+ * `img` (the committed image, the change applied). NULL when out of memory.
+ */
+struct kp_alter_partition_response *
+kp_qc_alter_partition_response(const kp_image *img, const struct kp_alter_partition_request *req,
+			       int16_t version, int16_t error, const int16_t *errors,
+			       kp_arena *arena);
+
+/* ---- ElectLeaders and leader rebalance (elect_leaders.c) ------------------------ */
+
+/* ElectionType (KIP-460): the preferred replica, or any live replica of a leaderless partition. */
+#define KP_QC_ELECTION_PREFERRED 0
+#define KP_QC_ELECTION_UNCLEAN 1
+
+/* At most this many leader changes per rebalance batch (MAX_ELECTIONS_PER_IMBALANCE). */
+#define KP_QC_MAX_ELECTIONS_PER_IMBALANCE 1000
+
+/*
+ * kp_qc_elect_leaders_records - ReplicationControlManager.electLeaders of
+ * the decoded `req` (borrowed; its topic names are shared with the
+ * answer) against `img`: appends one PartitionChangeRecord (the new
+ * leader; the image bumps the leader epoch) per partition whose leader
+ * changes to `out`, each logged at INFO, and returns the answer in
+ * `arena`, as it will be once the batch is committed. topic_partitions
+ * null: every partition of every topic, leaving out those answered
+ * ELECTION_NOT_NEEDED (every topic is listed, maybe with no partitions);
+ * empty: an empty answer. Per partition: PREFERRED (0; v0 has no election
+ * type) elects the first replica when it is in the ISR and active
+ * (unfenced, not in controlled shutdown), ELECTION_NOT_NEEDED when it
+ * already leads, PREFERRED_LEADER_NOT_AVAILABLE when neither it nor (for
+ * a leaderless partition) another ISR member can lead; UNCLEAN (1) only
+ * for a leaderless partition (else ELECTION_NOT_NEEDED): the first active
+ * ISR member, else the first active replica with the ISR just it and
+ * leader recovery state RECOVERING (whatever unclean.leader.election.enable
+ * says), else ELIGIBLE_LEADERS_NOT_AVAILABLE; an unknown topic or
+ * partition UNKNOWN_TOPIC_OR_PARTITION. Another election type:
+ * kp_qc_elect_leaders_error_response(INVALID_REQUEST), no records. Each
+ * error carries Kafka's message (NONE: null). Returns NULL with KP_ENOMEM.
+ */
+struct kp_elect_leaders_response *
+kp_qc_elect_leaders_records(const kp_image *img, const struct kp_elect_leaders_request *req,
+			    struct kp_qc_recs *out, kp_arena *arena, kp_error *err);
+
+/*
+ * kp_qc_elect_leaders_error_response - ElectLeadersRequest.getErrorResponse
+ * in `arena`: top-level `code` (v1+) and, when `req` names partitions,
+ * each with `code` and `message` (borrowed, may be NULL). NULL when out
+ * of memory.
+ */
+struct kp_elect_leaders_response *
+kp_qc_elect_leaders_error_response(const struct kp_elect_leaders_request *req, int16_t code,
+				   const char *message, kp_arena *arena);
+
+/*
+ * kp_qc_balance_leaders_records - maybeBalancePartitionLeaders: for each
+ * partition of `img` whose first replica is in the ISR and active but
+ * does not lead, a PartitionChangeRecord making it the leader (logged at
+ * INFO), at most `max` of them; *more is set when it stopped at `max`
+ * (Kafka then checks again at once). leader.imbalance.per.broker.percentage
+ * plays no part (KRaft never used it). Returns 0, or -1 with KP_ENOMEM.
+ */
+int kp_qc_balance_leaders_records(const kp_image *img, size_t max, struct kp_qc_recs *out,
+				  bool *more, kp_error *err);
+
 /* ---- the controller ---------------------------------------------------------- */
 
 struct kp_qc_op;
@@ -200,6 +308,8 @@ struct kp_quorum_controller {
 	struct kp_qc_adopted_topic *adopt; /* for the bootstrap (names owned) */
 	size_t n_adopt;
 	int32_t local_broker_id;     /* combined mode: the broker in this process, else -1 */
+	int64_t balance_due_ms;      /* kp_mono_ms of the next leader imbalance check */
+	bool balance_queued;         /* a leader rebalance write is queued or in flight */
 };
 
 /*
@@ -239,6 +349,15 @@ void kp_qc_respond(struct kp_qc_op *op, const void *resp);
 struct kp_qc_session *kp_qc_session(struct kp_quorum_controller *qc, int32_t id);
 /* kp_qc_check_sessions - fence (one op per broker) every unfenced broker whose session expired. */
 void kp_qc_check_sessions(struct kp_quorum_controller *qc);
+/*
+ * kp_qc_maybe_balance_leaders - the active controller's timer: with
+ * auto.leader.rebalance.enable, once qc->balance_due_ms has passed and no
+ * rebalance is queued, queue one (kp_qc_balance_leaders_records); the next
+ * is due leader.imbalance.check.interval.seconds later, or at the next
+ * tick when the last one stopped at its bound (QuorumController's
+ * maybeScheduleNextBalancePartitionLeaders). Out of memory: skipped.
+ */
+void kp_qc_maybe_balance_leaders(struct kp_quorum_controller *qc);
 
 /* Request handlers (decoded rq; answer now or through an op). -1: close the connection. */
 int kp_qc_broker_registration(struct kp_quorum_controller *qc, struct kp_ctl_request *rq,
@@ -254,6 +373,10 @@ int kp_qc_create_partitions(struct kp_quorum_controller *qc, struct kp_ctl_reque
 int kp_qc_incremental_alter_configs(struct kp_quorum_controller *qc, struct kp_ctl_request *rq,
 				    kp_error *err);
 int kp_qc_alter_configs(struct kp_quorum_controller *qc, struct kp_ctl_request *rq,
+			kp_error *err);
+int kp_qc_alter_partition(struct kp_quorum_controller *qc, struct kp_ctl_request *rq,
+			  kp_error *err);
+int kp_qc_elect_leaders(struct kp_quorum_controller *qc, struct kp_ctl_request *rq,
 			kp_error *err);
 
 #endif

@@ -1,12 +1,13 @@
 /*
  * qc_serve.c - the controller APIs a quorum controller serves (Kafka's
  * ControllerApis for them): which keys and versions, decoding, dispatch
- * to the handlers in registration.c, fencing.c, topics_ctl.c and
- * configs_ctl.c.
+ * to the handlers in registration.c, fencing.c, topics_ctl.c,
+ * configs_ctl.c and alter_partition.c.
  */
 #include <stdlib.h>
 
 #include "controller/qc_internal.h"
+#include "controller/reassign.h"
 #include "util/buf.h"
 #include "util/diag.h"
 
@@ -24,6 +25,10 @@ static const struct qc_api {
 	{ KP_API_INCREMENTAL_ALTER_CONFIGS, 0, 1, kp_qc_incremental_alter_configs },
 	{ KP_API_BROKER_REGISTRATION, 0, 4, kp_qc_broker_registration },
 	{ KP_API_BROKER_HEARTBEAT, 0, 1, kp_qc_broker_heartbeat },
+	{ KP_API_ALTER_PARTITION, 0, 3, kp_qc_alter_partition },
+	{ KP_API_ALTER_PARTITION_REASSIGNMENTS, 0, 0, kp_qc_alter_partition_reassignments },
+	{ KP_API_LIST_PARTITION_REASSIGNMENTS, 0, 0, kp_qc_list_partition_reassignments },
+	{ KP_API_ELECT_LEADERS, 0, 2, kp_qc_elect_leaders },
 };
 #define N_APIS ((int)(sizeof(apis) / sizeof(apis[0])))
 

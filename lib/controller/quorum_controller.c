@@ -14,7 +14,7 @@
 #include "util/clock.h"
 #include "util/diag.h"
 
-#define TIMER_MS 250 /* how often the active controller looks for expired sessions */
+#define TIMER_MS 250 /* how often the active controller looks for expired sessions and imbalance */
 
 void kp_qc_recs_init(struct kp_qc_recs *r, kp_arena *arena)
 {
@@ -53,7 +53,7 @@ void *kp_qc_recs_add(struct kp_qc_recs *r, int16_t type)
 
 int kp_qc_config_parse(const kp_config *c, struct kp_qc_config *o, kp_error *err)
 {
-	int64_t np, rf;
+	int64_t np, rf, pct; /* leader.imbalance.per.broker.percentage: checked, unused (KRaft) */
 
 	memset(o, 0, sizeof(*o));
 	if (kp_config_get_int64(c, "num.partitions", 1, 1, INT32_MAX, &np, err) < 0 ||
@@ -63,7 +63,13 @@ int kp_qc_config_parse(const kp_config *c, struct kp_qc_config *o, kp_error *err
 	    kp_config_get_int64(c, "broker.heartbeat.interval.ms", 2000, 1, INT32_MAX,
 				&o->broker_heartbeat_interval_ms, err) < 0 ||
 	    kp_config_get_bool(c, "unclean.leader.election.enable", false,
-			       &o->unclean_leader_election, err) < 0)
+			       &o->unclean_leader_election, err) < 0 ||
+	    kp_config_get_bool(c, "auto.leader.rebalance.enable", true, &o->auto_leader_rebalance,
+			       err) < 0 ||
+	    kp_config_get_int64(c, "leader.imbalance.check.interval.seconds", 300, 1,
+				INT32_MAX, &o->leader_imbalance_check_interval_s, err) < 0 ||
+	    kp_config_get_int64(c, "leader.imbalance.per.broker.percentage", 10, INT32_MIN,
+				INT32_MAX, &pct, err) < 0)
 		return -1;
 	o->num_partitions = (int32_t)np;
 	o->default_replication_factor = (int16_t)rf;
@@ -78,6 +84,7 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
 	if (!qc->active)
 		return;
 	kp_qc_check_sessions(qc);
+	kp_qc_maybe_balance_leaders(qc);
 	event_add(qc->timer, &tv);
 }
 
@@ -340,6 +347,7 @@ static void become_active(struct kp_quorum_controller *qc, int32_t epoch)
 
 	qc->active = true;
 	qc->n_sessions = 0;
+	qc->balance_due_ms = kp_mono_ms() + qc->cfg.leader_imbalance_check_interval_s * 1000;
 	for (const struct kp_image_broker *b = kp_image_broker_first(qc->img); b;
 	     b = kp_image_broker_next(qc->img, b))
 		kp_qc_session(qc, b->id);

@@ -11,12 +11,15 @@
  *   BrokerRegistration, BrokerHeartbeat        (registration.c, fencing.c)
  *   CreateTopics, DeleteTopics, CreatePartitions (topics_ctl.c, placement.c)
  *   IncrementalAlterConfigs, AlterConfigs      (configs_ctl.c)
+ *   AlterPartition, ElectLeaders               (alter_partition.c, elect_leaders.c)
  *
  * Each write becomes one batch of records (kp_raft_node_propose) and is
  * answered once the batch is committed; one batch is in flight at a
  * time, later requests wait in a queue. A voter that is not the leader
  * answers NOT_CONTROLLER. On first leadership of an empty log the leader
- * writes the bootstrap FeatureLevelRecord (metadata.version).
+ * writes the bootstrap FeatureLevelRecord (metadata.version). With
+ * auto.leader.rebalance.enable the leader moves leadership back to each
+ * partition's preferred replica every leader.imbalance.check.interval.seconds.
  */
 #ifndef KP_CONTROLLER_QUORUM_CONTROLLER_H
 #define KP_CONTROLLER_QUORUM_CONTROLLER_H
@@ -47,6 +50,8 @@ struct kp_qc_config {
 	int64_t broker_session_timeout_ms;   /* broker.session.timeout.ms (9000) */
 	int64_t broker_heartbeat_interval_ms; /* broker.heartbeat.interval.ms (2000) */
 	bool unclean_leader_election;        /* unclean.leader.election.enable (false) */
+	bool auto_leader_rebalance;          /* auto.leader.rebalance.enable (true) */
+	int64_t leader_imbalance_check_interval_s; /* leader.imbalance.check.interval.seconds (300) */
 };
 
 typedef struct kp_quorum_controller kp_quorum_controller;

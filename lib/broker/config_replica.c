@@ -1,0 +1,49 @@
+/*
+ * config_replica.c - the settings of partition replication, under
+ * Kafka's names with Kafka's defaults (ReplicationConfigs,
+ * ServerLogConfigs.MIN_IN_SYNC_REPLICAS); see config.h.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "broker/config.h"
+
+int kp_replica_config_parse(const kp_config *c, struct kp_replica_config *o, kp_error *err)
+{
+	const char *ib = kp_config_get_str(c, "inter.broker.listener.name", "PLAINTEXT");
+	int64_t v[5];
+
+	memset(o, 0, sizeof(*o));
+	if (kp_config_get_int64(c, "replica.lag.time.max.ms", 30000, 1, INT32_MAX,
+				&o->lag_time_max_ms, err) < 0 ||
+	    kp_config_get_int64(c, "replica.fetch.wait.max.ms", 500, 0, INT32_MAX, &v[0], err) < 0 ||
+	    kp_config_get_int64(c, "replica.fetch.min.bytes", 1, 1, INT32_MAX, &v[1], err) < 0 ||
+	    kp_config_get_int64(c, "replica.fetch.max.bytes", 1048576, 0, INT32_MAX, &v[2], err) < 0 ||
+	    kp_config_get_int64(c, "replica.fetch.response.max.bytes", 10485760, 0, INT32_MAX,
+				&v[3], err) < 0 ||
+	    kp_config_get_int64(c, "replica.fetch.backoff.ms", 1000, 0, INT32_MAX,
+				&o->fetch_backoff_ms, err) < 0 ||
+	    kp_config_get_int64(c, "replica.high.watermark.checkpoint.interval.ms", 5000, 1,
+				INT32_MAX, &o->hw_checkpoint_ms, err) < 0 ||
+	    kp_config_get_int64(c, "replica.socket.timeout.ms", 30000, 1, INT32_MAX,
+				&o->socket_timeout_ms, err) < 0 ||
+	    kp_config_get_int64(c, "min.insync.replicas", 1, 1, INT16_MAX, &v[4], err) < 0)
+		return -1;
+	if (kp_config_get_bool(c, "kpipe.test.high.watermark.ignores.isr", false,
+			       &o->test_hw_ignores_isr, err) < 0)
+		return -1;
+	o->fetch_wait_max_ms = (int32_t)v[0];
+	o->fetch_min_bytes = (int32_t)v[1];
+	o->fetch_max_bytes = (int32_t)v[2];
+	o->fetch_response_max_bytes = (int32_t)v[3];
+	o->min_insync_replicas = (int32_t)v[4];
+	if (o->socket_timeout_ms < o->fetch_wait_max_ms)
+		return kp_error_set(err, KP_EINVAL, "replica.socket.timeout.ms (%lld) must be at "
+				    "least replica.fetch.wait.max.ms (%d)",
+				    (long long)o->socket_timeout_ms, o->fetch_wait_max_ms);
+	if (!*ib || strlen(ib) >= sizeof(o->inter_broker_listener))
+		return kp_error_set(err, KP_EINVAL, "inter.broker.listener.name: '%s' is not a "
+				    "listener name", ib);
+	snprintf(o->inter_broker_listener, sizeof(o->inter_broker_listener), "%s", ib);
+	return 0;
+}
