@@ -54,7 +54,9 @@ class Net:
 
     def __init__(self, n, tag=None):
         self.tag = tag or f"{os.getpid() % 1000:03d}{random.randrange(100)}"
-        self.k = random.randrange(1, 250)
+        used = subprocess.run(["ip", "-4", "route"], capture_output=True, text=True).stdout
+        self.k = next(k for k in random.sample(range(1, 250), 249)
+                      if f"10.77.{k}." not in used and "10.77.0.0/16" not in used)
         self.bridge = f"kpbr{self.tag}"
         self.host = f"10.77.{self.k}.1"
         self.ns = [f"kp{self.tag}n{i}" for i in range(n)]
