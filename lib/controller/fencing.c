@@ -41,8 +41,7 @@ bool kp_qc_broker_leads_movable(const kp_image *img, int32_t id)
 	return false;
 }
 
-/* unclean_for - unclean.leader.election.enable of topic `name` (topic, cluster, default). */
-static bool unclean_for(const kp_image *img, const char *name, bool def)
+bool kp_qc_unclean_allowed(const kp_image *img, const char *name, bool def)
 {
 	const char *k = "unclean.leader.election.enable";
 	const char *v = kp_image_config_value(img, KP_CONFIG_RESOURCE_TOPIC, name, k);
@@ -157,7 +156,8 @@ int kp_qc_leader_and_isr_updates(const kp_image *img, int32_t remove, int32_t ad
 {
 	for (const struct kp_image_topic *t = kp_image_topic_first(img); t;
 	     t = kp_image_topic_next(img, t)) {
-		struct election e = { img, remove, add, unclean_for(img, t->name, unclean_default) };
+		struct election e = { img, remove, add,
+				      kp_qc_unclean_allowed(img, t->name, unclean_default) };
 
 		for (int32_t i = 0; i < t->partition_slots; i++) {
 			const struct kp_image_partition *p = t->partitions[i];

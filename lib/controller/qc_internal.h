@@ -102,6 +102,13 @@ int kp_qc_place(const struct kp_qc_usable_broker *brokers, size_t n, int32_t par
 int kp_qc_leader_and_isr_updates(const kp_image *img, int32_t remove, int32_t add,
 				 bool unclean_default, struct kp_qc_recs *out, kp_error *err);
 
+/*
+ * kp_qc_unclean_allowed - unclean.leader.election.enable for topic `name`:
+ * the topic's config, else the cluster's (broker resource ""), else `def`
+ * (the controller's own setting), as Kafka's configurationControl does.
+ */
+bool kp_qc_unclean_allowed(const kp_image *img, const char *name, bool def);
+
 /* kp_qc_broker_active - registered, unfenced and not in controlled shutdown. */
 bool kp_qc_broker_active(const kp_image *img, int32_t id);
 

@@ -264,16 +264,6 @@ static int change_record(const kp_image *img, const struct kp_image_partition *p
 	return kp_qc_reassign_complete(img, p, r, a, NULL, err);
 }
 
-/* unclean_for - unclean.leader.election.enable of topic `name` (topic, cluster, default). */
-static bool unclean_for(const kp_image *img, const char *name, bool def)
-{
-	const char *k = "unclean.leader.election.enable";
-	const char *v = kp_image_config_value(img, KP_CONFIG_RESOURCE_TOPIC, name, k);
-
-	if (!v)
-		v = kp_image_config_value(img, KP_CONFIG_RESOURCE_BROKER, "", k);
-	return v ? strcmp(v, "true") == 0 : def;
-}
 
 /*
  * cancel_record - cancelPartitionReassignment: PartitionReassignmentRevert
@@ -295,7 +285,7 @@ static int cancel_record(const kp_image *img, const struct kp_image_topic *t,
 	if (reps.n == 0)
 		return kp_error_kafka(err, KP_ERR_INVALID_REPLICA_ASSIGNMENT, "Invalid replica "
 				      "assignment: addingReplicas contains all replicas.");
-	if (isr.n == 0 && !unclean_for(img, t->name, unclean_default))
+	if (isr.n == 0 && !kp_qc_unclean_allowed(img, t->name, unclean_default))
 		return kp_error_kafka(err, KP_ERR_INVALID_REPLICA_ASSIGNMENT, "Unable to revert "
 				      "partition assignment for %s:%d because it would require an "
 				      "unclean leader election.", t->name, p->partition_id);
