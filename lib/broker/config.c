@@ -22,6 +22,7 @@ static const char *const known_keys[] = {
 	"group.max.session.timeout.ms", "group.max.size", "offsets.retention.minutes",
 	"offsets.retention.check.interval.ms", "offset.metadata.max.bytes",
 	"offsets.topic.num.partitions", "offsets.topic.replication.factor",
+	"offsets.commit.timeout.ms",
 	"group.consumer.session.timeout.ms", "group.consumer.heartbeat.interval.ms",
 	"group.consumer.max.size", "group.consumer.assignors", "group.consumer.migration.policy",
 	"cluster.id", "process.roles", "controller.quorum.voters",
@@ -34,7 +35,7 @@ static const char *const known_keys[] = {
 	"replica.fetch.max.bytes", "replica.fetch.response.max.bytes", "replica.fetch.backoff.ms",
 	"replica.socket.timeout.ms", "min.insync.replicas", "inter.broker.listener.name",
 	"kpipe.test.high.watermark.ignores.isr", "replica.high.watermark.checkpoint.interval.ms",
-	"unclean.leader.election.enable",
+	"unclean.leader.election.enable", "replica.selector.class",
 	"auto.leader.rebalance.enable", "leader.imbalance.check.interval.seconds",
 	"leader.imbalance.per.broker.percentage", NULL,
 };
@@ -258,7 +259,9 @@ static int parse_group_config(const kp_config *c, struct kp_broker_config *o, kp
 	    kp_config_get_int64(c, "offsets.topic.replication.factor", 1, 1, INT16_MAX, &v[7],
 				err) < 0)
 		return -1;
-	if (parse_consumer_group_config(c, g, err) < 0)
+	if (parse_consumer_group_config(c, g, err) < 0 ||
+	    kp_config_get_int64(c, "offsets.commit.timeout.ms", 5000, 1, INT32_MAX,
+				&o->offsets_commit_timeout_ms, err) < 0)
 		return -1;
 	o->offsets_topic_partitions = (int32_t)v[6];
 	o->offsets_topic_replication_factor = (int16_t)v[7];

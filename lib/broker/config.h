@@ -63,6 +63,8 @@ struct kp_replica_config {
 	int64_t socket_timeout_ms;        /* replica.socket.timeout.ms (30000) */
 	int32_t min_insync_replicas;      /* min.insync.replicas (1): a topic may override it */
 	char inter_broker_listener[32];   /* inter.broker.listener.name (PLAINTEXT) */
+	bool rack_aware_selector;         /* replica.selector.class is Kafka's
+	                                   * RackAwareReplicaSelector (KIP-392); unset: false */
 	bool test_hw_ignores_isr;         /* kpipe.test.high.watermark.ignores.isr (false): a
 	                                   * deliberately broken high watermark (the leader's log
 	                                   * end offset), for the test that shows the lost-write
@@ -102,6 +104,7 @@ struct kp_broker_config {
 	struct kp_group_config group;       /* group.*, offsets.retention.minutes, ... */
 	int32_t offsets_topic_partitions;   /* offsets.topic.num.partitions (50) */
 	int16_t offsets_topic_replication_factor; /* offsets.topic.replication.factor (1) */
+	int64_t offsets_commit_timeout_ms;  /* offsets.commit.timeout.ms (5000): group writes' ISR wait */
 	char cluster_id[32];                /* cluster.id: formats a new log dir ("": generate) */
 	struct kp_broker_quorum_config quorum; /* the KRaft quorum */
 	struct kp_replica_config replica;      /* replica.*, min.insync.replicas */

@@ -1,12 +1,34 @@
 /*
  * config_replica.c - the settings of partition replication, under
  * Kafka's names with Kafka's defaults (ReplicationConfigs,
- * ServerLogConfigs.MIN_IN_SYNC_REPLICAS); see config.h.
+ * ServerLogConfigs.MIN_IN_SYNC_REPLICAS, replica.selector.class of
+ * KIP-392); see config.h.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "broker/config.h"
+
+#define RACK_AWARE_SELECTOR "org.apache.kafka.common.replica.RackAwareReplicaSelector"
+
+/*
+ * parse_selector - replica.selector.class (KIP-392): unset or empty, the
+ * leader serves every consumer (Kafka's default, null); Kafka's
+ * RackAwareReplicaSelector, the rack-aware choice of replica_select.c.
+ * Any other class is refused: Kafka would load it, kbroker cannot.
+ */
+static int parse_selector(const kp_config *c, struct kp_replica_config *o, kp_error *err)
+{
+	const char *v = kp_config_get_str(c, "replica.selector.class", "");
+
+	if (!*v)
+		return 0;
+	if (strcmp(v, RACK_AWARE_SELECTOR) != 0)
+		return kp_error_set(err, KP_EINVAL, "replica.selector.class: '%s' cannot be loaded; "
+				    "kbroker has only " RACK_AWARE_SELECTOR, v);
+	o->rack_aware_selector = true;
+	return 0;
+}
 
 int kp_replica_config_parse(const kp_config *c, struct kp_replica_config *o, kp_error *err)
 {
@@ -30,7 +52,8 @@ int kp_replica_config_parse(const kp_config *c, struct kp_replica_config *o, kp_
 	    kp_config_get_int64(c, "min.insync.replicas", 1, 1, INT16_MAX, &v[4], err) < 0)
 		return -1;
 	if (kp_config_get_bool(c, "kpipe.test.high.watermark.ignores.isr", false,
-			       &o->test_hw_ignores_isr, err) < 0)
+			       &o->test_hw_ignores_isr, err) < 0 ||
+	    parse_selector(c, o, err) < 0)
 		return -1;
 	o->fetch_wait_max_ms = (int32_t)v[0];
 	o->fetch_min_bytes = (int32_t)v[1];

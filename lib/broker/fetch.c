@@ -14,6 +14,13 @@
  * v13+ name topics by topic id (KIP-516). Fetch sessions (v7+, KIP-227)
  * are answered sessionless: session_id 0.
  *
+ * Fetching from the closest replica (KIP-392): a follower hosting a
+ * partition serves a consumer's Fetch v11+ up to its own high watermark
+ * (Kafka's FetchParams.fetchOnlyLeader); a leader told by
+ * replica.selector.class to choose replicas by rack answers a consumer
+ * in another rack with PreferredReadReplica instead of records
+ * (kp_replica_preferred_read).
+ *
  * Long poll: when fewer than min_bytes are available, no partition has an
  * error and max_wait_ms > 0, the request is parked in the broker's
  * purgatory (purgatory.h) under the keys of the partitions it asks for.
@@ -90,10 +97,24 @@ static int64_t read_limit(const struct kp_request *rq, const struct kp_partition
 }
 
 /*
+ * leader_only - whether only the leader may answer rq: a follower's
+ * fetch, or a consumer's before v11, which names no rack and cannot be
+ * sent to a preferred read replica (Kafka's FetchParams.fetchOnlyLeader:
+ * from a follower, or from a consumer without ClientMetadata, which
+ * KafkaApis gives every Fetch v11+). Independent of replica.selector.class.
+ */
+static bool leader_only(const struct kp_request *rq)
+{
+	return fetch_replica(rq) >= 0 || rq->version < 11;
+}
+
+/*
  * partition_error - the error a hosted partition `p` answers fp with, or
- * NONE: NOT_LEADER_OR_FOLLOWER on a follower or to a broker that is not
- * one of its replicas, KAFKA_STORAGE_ERROR when offline, and from v9 a
- * current leader epoch other than ours: FENCED_LEADER_EPOCH when older,
+ * NONE: NOT_LEADER_OR_FOLLOWER on a broker that is not its leader (but a
+ * follower hosting it for a consumer's v11+ fetch, KIP-392) or to a
+ * broker that is not one of its replicas, KAFKA_STORAGE_ERROR when
+ * offline, and from v9 a current leader epoch other than ours (the one
+ * the metadata gave a follower): FENCED_LEADER_EPOCH when older,
  * UNKNOWN_LEADER_EPOCH when newer (KIP-320; -1 skips the check).
  */
 static int16_t partition_error(const struct kp_request *rq, const struct kp_partition *p,
@@ -101,7 +122,8 @@ static int16_t partition_error(const struct kp_request *rq, const struct kp_part
 {
 	int32_t replica = fetch_replica(rq);
 
-	if (p->follower || (replica >= 0 && !kp_replica_is_follower_of(p, replica)))
+	if ((p->follower && (leader_only(rq) || !p->hosted)) ||
+	    (replica >= 0 && !kp_replica_is_follower_of(p, replica)))
 		return KP_ERR_NOT_LEADER_OR_FOLLOWER;
 	if (!kp_partition_online(p))
 		return KP_ERR_KAFKA_STORAGE_ERROR;
@@ -110,6 +132,45 @@ static int16_t partition_error(const struct kp_request *rq, const struct kp_part
 		return fp->current_leader_epoch < p->leader_epoch ? KP_ERR_FENCED_LEADER_EPOCH
 								  : KP_ERR_UNKNOWN_LEADER_EPOCH;
 	return KP_ERR_NONE;
+}
+
+/*
+ * offsets - fill out's high watermark, last stable offset (the high
+ * watermark: no transactions) and log start offset from p.
+ */
+static void offsets(const struct kp_partition *p, fr_partition *out)
+{
+	out->high_watermark = kp_partition_high_watermark(p);
+	out->last_stable_offset = out->high_watermark;
+	out->log_start_offset = kp_log_start_offset(p->log);
+}
+
+/*
+ * preferred_read - KIP-392: for a consumer's v11+ fetch of `p`, led here,
+ * that kp_replica_preferred_read sends to a follower in the consumer's
+ * rack, fill `out` with that follower as PreferredReadReplica, no records
+ * and the leader's offsets, and return true: the answer goes at once
+ * (Kafka's ReplicaManager.readFromLog skips the read, fetchMessages
+ * responds immediately when a partition has a preferred read replica).
+ */
+static bool preferred_read(struct kp_request *rq, const struct kp_topic *t, const struct kp_partition *p,
+			   const struct kp_fetch_request_fetch_partition *fp, fr_partition *out)
+{
+	const struct kp_fetch_request *req = rq->body;
+	int32_t id;
+
+	if (leader_only(rq))
+		return false;
+	id = kp_replica_preferred_read(rq->broker, p, req->rack_id,
+				       rq->session ? rq->session->listener : NULL, fp->fetch_offset);
+	if (id < 0)
+		return false;
+	out->preferred_read_replica = id;
+	offsets(p, out);
+	kp_diag_debug("fetch %s-%d at %lld: preferred read replica %d for client '%s' in rack '%s'",
+		      t->name, p->index, (long long)fp->fetch_offset, id,
+		      rq->hdr.client_id ? rq->hdr.client_id : "", req->rack_id);
+	return true;
 }
 
 /*
@@ -132,9 +193,7 @@ static bool diverging(const struct kp_request *rq, const struct kp_partition *p,
 		return false;
 	out->diverging_epoch.epoch = epoch;
 	out->diverging_epoch.end_offset = end;
-	out->high_watermark = kp_partition_high_watermark(p);
-	out->last_stable_offset = out->high_watermark;
-	out->log_start_offset = kp_log_start_offset(p->log);
+	offsets(p, out);
 	return true;
 }
 
@@ -274,7 +333,7 @@ static int fetch_partition(struct kp_request *rq, struct kp_topic *t, int16_t to
 		bud->error = true;
 		return 0;
 	}
-	if (diverging(rq, p, fp, out)) {
+	if (preferred_read(rq, t, p, fp, out) || diverging(rq, p, fp, out)) {
 		bud->error = true; /* answered at once, as an error is */
 		return 0;
 	}
@@ -294,9 +353,7 @@ static int fetch_partition(struct kp_request *rq, struct kp_topic *t, int16_t to
 		kp_replica_follower_fetched(rq->broker, t, p, fetch_replica(rq),
 					    ((const struct kp_fetch_request *)rq->body)->replica_state.replica_epoch,
 					    fp->fetch_offset);
-	out->high_watermark = kp_partition_high_watermark(p);
-	out->last_stable_offset = out->high_watermark;
-	out->log_start_offset = kp_log_start_offset(p->log);
+	offsets(p, out);
 	if (ext > 0) {
 		bud->got_data = true;
 		bud->left -= (int64_t)ext;

@@ -8,10 +8,12 @@
  *
  * A group lives in partition abs(String.hashCode(group id)) %
  * offsets.topic.num.partitions (Kafka's Utils.abs, i.e. & 0x7fffffff).
- * Writes go through kp_log_append of that partition and a request is
- * answered after them. The coordinator of a group is the leader of its
- * partition: load_partition replays one partition into lib/group (on one
- * node every partition at startup), unload_partition forgets its groups.
+ * Writes go through kp_log_append of that partition, checked as Kafka's
+ * append with acks=-1 (min.insync.replicas first), and a request is
+ * answered once the partition's ISR has them (group_replicated.c). The
+ * coordinator of a group is the leader of its partition: load_partition
+ * replays one partition into lib/group (on one node every partition at
+ * startup), unload_partition forgets its groups.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -191,34 +193,67 @@ static int group_record(struct kp_broker *b, kp_batch_builder *bb, const char *g
 	return rc;
 }
 
-int16_t kp_group_log_append(struct kp_broker *b, const char *group_id, kp_batch_builder *bb)
+/* write_to - group_id's partition of t, checked for a write (Kafka's append with acks=-1). */
+static struct kp_partition *write_to(struct kp_broker *b, struct kp_topic *t, const char *group_id,
+				     int16_t *error)
+{
+	struct kp_partition *p = kp_topic_partition(t, kp_group_log_partition_for(group_id,
+										   t->partition_count));
+
+	*error = KP_ERR_NONE;
+	if (p && p->follower)
+		*error = KP_ERR_NOT_COORDINATOR; /* a cluster: another broker leads the partition */
+	else if (!p || !kp_partition_online(p))
+		*error = KP_ERR_COORDINATOR_NOT_AVAILABLE;
+	else if (p->isr_count < kp_replica_min_isr(b, t))
+		*error = KP_ERR_COORDINATOR_NOT_AVAILABLE; /* NOT_ENOUGH_REPLICAS, normalized */
+	return *error ? NULL : p;
+}
+
+int16_t kp_group_log_append(struct kp_broker *b, const char *group_id, kp_batch_builder *bb,
+			    struct kp_group_write *w)
 {
 	int16_t error;
 	struct kp_topic *t = kp_group_log_topic(b, &error);
-	struct kp_partition *p;
+	struct kp_partition *p = t ? write_to(b, t, group_id, &error) : NULL;
+	int64_t last = -1;
 	kp_buf out;
 	kp_error err;
 
+	if (!p)
+		return error;
+	if (kp_batch_builder_count(bb) > 0) {
+		kp_buf_init(&out);
+		if (kp_batch_builder_finish(bb, -1, &out, &err) < 0 ||
+		    kp_log_append(p->log, out.data, out.len, p->leader_epoch, NULL, &last, &err) < 0) {
+			kp_diag_error("cannot write group %s to %s-%d: %s", group_id, OFFSETS_TOPIC,
+				      p->index, err.msg);
+			kp_buf_free(&out);
+			return KP_ERR_COORDINATOR_NOT_AVAILABLE;
+		}
+		kp_buf_free(&out);
+		kp_broker_wake_partition(b, t, p->index);
+		kp_replica_maybe_advance_hw(b, t, p);
+	}
+	if (w)
+		*w = (struct kp_group_write){ t->id, p->index, p->leader_epoch, last + 1 };
+	return KP_ERR_NONE;
+}
+
+int16_t kp_group_log_tail(struct kp_broker *b, const char *group_id, struct kp_group_write *w)
+{
+	int16_t error;
+	struct kp_topic *t = kp_group_log_topic(b, &error);
+	struct kp_partition *p = t ? kp_topic_partition(t, kp_group_log_partition_for(
+					     group_id, t->partition_count)) : NULL;
+
 	if (!t)
 		return error;
-	p = kp_topic_partition(t, kp_group_log_partition_for(group_id, t->partition_count));
 	if (p && p->follower)
-		return KP_ERR_NOT_COORDINATOR; /* a cluster: another broker leads the partition */
+		return KP_ERR_NOT_COORDINATOR;
 	if (!p || !kp_partition_online(p))
 		return KP_ERR_COORDINATOR_NOT_AVAILABLE;
-	if (kp_batch_builder_count(bb) == 0)
-		return KP_ERR_NONE;
-	kp_buf_init(&out);
-	if (kp_batch_builder_finish(bb, -1, &out, &err) < 0 ||
-	    kp_log_append(p->log, out.data, out.len, p->leader_epoch, NULL, NULL, &err) < 0) {
-		kp_diag_error("cannot write group %s to %s-%d: %s", group_id, OFFSETS_TOPIC,
-			      p->index, err.msg);
-		kp_buf_free(&out);
-		return KP_ERR_COORDINATOR_NOT_AVAILABLE;
-	}
-	kp_buf_free(&out);
-	kp_broker_wake_partition(b, t, p->index);
-	kp_replica_maybe_advance_hw(b, t, p);
+	*w = (struct kp_group_write){ t->id, p->index, p->leader_epoch, kp_log_end_offset(p->log) };
 	return KP_ERR_NONE;
 }
 
@@ -237,7 +272,7 @@ static void store(void *arg, const char *group_id)
 	kp_error err;
 
 	if (!bb || group_record(b, bb, group_id, false, &err) < 0 ||
-	    kp_group_log_append(b, group_id, bb) != KP_ERR_NONE)
+	    kp_group_log_append(b, group_id, bb, NULL) != KP_ERR_NONE)
 		kp_diag_error("group %s: its metadata was not written", group_id);
 	kp_batch_builder_free(bb);
 }
@@ -253,7 +288,7 @@ static void removed(void *arg, const char *group_id, const char *topic, int32_t 
 	if (bb)
 		rc = topic ? kp_group_log_offset_record(bb, group_id, topic, partition, NULL, &err)
 			   : group_record(b, bb, group_id, true, &err);
-	if (rc < 0 || kp_group_log_append(b, group_id, bb) != KP_ERR_NONE)
+	if (rc < 0 || kp_group_log_append(b, group_id, bb, NULL) != KP_ERR_NONE)
 		kp_diag_error("group %s: a tombstone was not written", group_id);
 	kp_batch_builder_free(bb);
 }

@@ -172,7 +172,8 @@ static void group_tombstones(struct writer *w)
 
 static void writer_finish(struct writer *w, const char *what)
 {
-	if (w->rc == 0 && w->bb && kp_group_log_append(w->b, w->group_id, w->bb) != KP_ERR_NONE)
+	if (w->rc == 0 && w->bb &&
+	    kp_group_log_append(w->b, w->group_id, w->bb, NULL) != KP_ERR_NONE)
 		w->rc = -1;
 	if (w->rc < 0 || !w->bb)
 		kp_diag_error("group %s: %s not written%s%s", w->group_id, what,

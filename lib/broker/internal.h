@@ -268,8 +268,13 @@ struct kp_batch_builder;
  * kp_group_log_builder: an empty batch builder (NULL when out of memory).
  * kp_group_log_offset_record: add group_id's offset of topic/partition to bb
  * (o NULL: a tombstone); 0 or -1 with err.
- * kp_group_log_append: append bb's records to group_id's partition; a Kafka
- * error (COORDINATOR_NOT_AVAILABLE when the write failed) or NONE.
+ * kp_group_log_append: append bb's records to group_id's partition, as
+ * Kafka's coordinator does with acks=-1: NOT_COORDINATOR when another
+ * broker leads it, COORDINATOR_NOT_AVAILABLE when it is offline, its ISR
+ * is below min.insync.replicas (NOT_ENOUGH_REPLICAS, nothing written) or
+ * the write failed, else NONE; then *w (may be NULL) tells what the
+ * answer must wait for (kp_request_respond_replicated), its
+ * required_offset 0 when bb was empty.
  * kp_group_log_hooks: set lib/group's store/removed hooks to write records.
  * kp_group_log_load_partition / unload_partition: become / stop being the
  * coordinator of one partition's groups (replay its log / forget them), as
@@ -280,8 +285,54 @@ struct kp_topic *kp_group_log_topic(struct kp_broker *b, int16_t *error);
 struct kp_batch_builder *kp_group_log_builder(void);
 int kp_group_log_offset_record(struct kp_batch_builder *bb, const char *group_id, const char *topic,
 			       int32_t partition, const struct kp_group_offset *o, kp_error *err);
-int16_t kp_group_log_append(struct kp_broker *b, const char *group_id, struct kp_batch_builder *bb);
+/* A write to __consumer_offsets: where it went and where it ends. */
+struct kp_group_write {
+	kp_uuid topic_id;        /* __consumer_offsets' */
+	int32_t partition;
+	int32_t leader_epoch;    /* the leader epoch it was appended in */
+	int64_t required_offset; /* its last offset + 1: the high watermark must reach it */
+};
+int16_t kp_group_log_append(struct kp_broker *b, const char *group_id, struct kp_batch_builder *bb,
+			    struct kp_group_write *w);
+/*
+ * kp_group_log_tail - the write a request must wait for whose records
+ * lib/group's hooks wrote (SyncGroup's group metadata, KIP-848's group
+ * state): group_id's partition up to its log end offset now, which covers
+ * them and whatever came before. NONE with *w set, NOT_COORDINATOR when
+ * another broker leads the partition, COORDINATOR_NOT_AVAILABLE when
+ * __consumer_offsets or the partition is not there.
+ */
+int16_t kp_group_log_tail(struct kp_broker *b, const char *group_id, struct kp_group_write *w);
 void kp_group_log_hooks(struct kp_group_config *cfg);
+
+/*
+ * kp_replicated_done - the answer of a request whose group write is
+ * settled (kp_request_respond_replicated): `error` is NONE when the ISR
+ * has the write, else the coordinator error of the failure. It must
+ * answer rq (or close its connection and free it); `arg` is the caller's.
+ */
+typedef void (*kp_replicated_done)(struct kp_request *rq, void *arg, int16_t error);
+
+/*
+ * kp_request_respond_replicated - answer rq through `done` once the group
+ * write `w` (from kp_group_log_append, copied) is replicated: the high
+ * watermark of its __consumer_offsets partition reached its
+ * required_offset (Kafka's coordinator writes with acks=-1). `done` gets
+ * NONE then, or COORDINATOR_NOT_AVAILABLE when the maximal ISR fell below
+ * min.insync.replicas or `timeout_ms` (offsets.commit.timeout.ms) passes
+ * first, NOT_COORDINATOR when this broker stops leading the partition (a
+ * new leader epoch too) or stops: the errors Kafka 4's
+ * GroupCoordinatorService.normalizeException makes of NOT_ENOUGH_REPLICAS,
+ * REQUEST_TIMED_OUT and NOT_LEADER_OR_FOLLOWER. Calls `done` before it
+ * returns when the write is settled already (one replica), else parks rq
+ * in the purgatory on the partition's key. A connection that closes
+ * meanwhile frees rq without calling `done`: `arg` must live in rq's
+ * arena or be freed with it. Returns 0, or -1 with KP_ENOMEM (rq is then
+ * still the caller's).
+ */
+int kp_request_respond_replicated(struct kp_request *rq, const struct kp_group_write *w,
+				  int64_t timeout_ms, kp_replicated_done done, void *arg,
+				  kp_error *err);
 /*
  * kp_group_log_record - add one coordinator record to bb: the key (struct
  * of kd at key version kv) and the value (vd at vv; value NULL makes a

@@ -10,7 +10,11 @@
  * broker's clock unless v1 gives one; v2-4's RetentionTimeMs (other than
  * -1) sets an explicit expiry of now + that, as Kafka's
  * OffsetAndMetadata.fromRequest still does; later versions leave expiry
- * to offsets.retention.minutes (KIP-211).
+ * to offsets.retention.minutes (KIP-211). The offsets are written first
+ * and taken, and the request answered, once the ISR of the group's
+ * __consumer_offsets partition has them (group_replicated.c); a write that
+ * does not get there in offsets.commit.timeout.ms fails every partition
+ * with COORDINATOR_NOT_AVAILABLE, a lost leadership with NOT_COORDINATOR.
  */
 #include <string.h>
 
@@ -101,44 +105,70 @@ static void apply(struct kp_request *rq, const oc_req_topic *rt, int16_t write_e
 	}
 }
 
+/* What a commit's answer needs once its write is settled (in rq's arena). */
+struct commit_answer {
+	struct kp_offset_commit_response *resp;
+	int64_t now;
+};
+
+/* commit_done - kp_replicated_done: apply the offsets (or the write's error) and answer. */
+static void commit_done(struct kp_request *rq, void *arg, int16_t write_error)
+{
+	const struct kp_offset_commit_request *req = rq->body;
+	struct commit_answer *a = arg;
+
+	for (int32_t i = 0; i < a->resp->topics_count; i++)
+		apply(rq, &req->topics[i], write_error, a->now, &a->resp->topics[i]);
+	KP_RESPOND(rq, OFFSET_COMMIT, a->resp);
+}
+
 /*
  * kp_handle_offset_commit - check, write every accepted offset to the
- * group's __consumer_offsets partition in one batch, then apply them and
- * answer (the write comes first: an answered commit survives a crash).
+ * group's __consumer_offsets partition in one batch, then, once the
+ * partition's ISR has the batch (within offsets.commit.timeout.ms), apply
+ * them and answer: an answered commit survives the loss of the leader,
+ * as Kafka's coordinator writes with acks=-1.
  */
 int kp_handle_offset_commit(struct kp_request *rq, kp_error *err)
 {
 	const struct kp_offset_commit_request *req = rq->body;
-	struct kp_offset_commit_response *resp = kp_offset_commit_response_new(&rq->arena, 1);
+	struct commit_answer *a = kp_request_alloc(rq, sizeof(*a));
 	int32_t n = req->topics_count > 0 ? req->topics_count : 0;
 	oc_topic *ts = kp_offset_commit_response_offset_commit_response_topic_new(&rq->arena, (size_t)n);
-	int64_t now = kp_broker_group_now();
 	int32_t generation = rq->version >= 1 ? req->generation_id_or_member_epoch : -1;
 	kp_batch_builder *bb = kp_group_log_builder();
+	struct kp_group_write w;
 	int16_t group_error, write_error = KP_ERR_NONE;
+	bool written = false;
 	int rc = 0;
 
-	if (!resp || !ts || !bb) {
-		kp_batch_builder_free(bb);
-		return kp_error_set(err, KP_ENOMEM, "out of memory");
-	}
+	if (!a || !ts || !bb || !(a->resp = kp_offset_commit_response_new(&rq->arena, 1)))
+		goto nomem;
+	a->now = kp_broker_group_now();
 	group_error = kp_group_commit_check(rq->broker->groups, req->group_id,
 					    req->member_id ? req->member_id : "",
 					    rq->version >= 7 ? req->group_instance_id : NULL,
-					    generation, rq->version, now);
+					    generation, rq->version, a->now);
 	for (int32_t i = 0; i < n && rc == 0; i++)
-		rc = check_topic(rq, &req->topics[i], group_error, now, bb, &ts[i]);
-	if (rc == 0 && kp_batch_builder_count(bb) > 0)
-		write_error = kp_group_log_append(rq->broker, req->group_id, bb);
-	kp_batch_builder_free(bb);
+		rc = check_topic(rq, &req->topics[i], group_error, a->now, bb, &ts[i]);
 	if (rc < 0)
-		return kp_error_set(err, KP_ENOMEM, "out of memory");
-	for (int32_t i = 0; i < n; i++)
-		apply(rq, &req->topics[i], write_error, now, &ts[i]);
-	resp->topics = ts;
-	resp->topics_count = n;
-	KP_RESPOND(rq, OFFSET_COMMIT, resp);
-	return 0;
+		goto nomem;
+	if (kp_batch_builder_count(bb) > 0) {
+		write_error = kp_group_log_append(rq->broker, req->group_id, bb, &w);
+		written = write_error == KP_ERR_NONE;
+	}
+	kp_batch_builder_free(bb);
+	a->resp->topics = ts;
+	a->resp->topics_count = n;
+	if (!written) {
+		commit_done(rq, a, write_error);
+		return 0;
+	}
+	return kp_request_respond_replicated(rq, &w, rq->broker->cfg.offsets_commit_timeout_ms,
+					     commit_done, a, err);
+nomem:
+	kp_batch_builder_free(bb);
+	return kp_error_set(err, KP_ENOMEM, "out of memory");
 }
 
 typedef struct kp_offset_delete_response_offset_delete_response_topic od_topic;

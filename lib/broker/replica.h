@@ -117,6 +117,24 @@ int32_t kp_replica_min_isr(const struct kp_broker *b, const struct kp_topic *t);
  */
 int32_t kp_replica_maximal_isr_count(const struct kp_partition *p);
 
+/* ---- replica_select.c: fetching from the closest replica (KIP-392) ---------- */
+
+/*
+ * kp_replica_preferred_read - leader: the broker a consumer in rack
+ * `rack` (Fetch v11+ RackId, the client's client.rack; NULL or "" for
+ * none), connected on listener `listener`, should fetch p from at
+ * `fetch_offset`, as Kafka's ReplicaManager.findPreferredReadReplica
+ * with RackAwareReplicaSelector: only when replica.selector.class names
+ * it, p is led here and the leader is not in that rack; then the ISR
+ * follower in the rack (registered, unfenced, with that listener) whose
+ * last fetch offset is at least `fetch_offset` with the largest log end
+ * offset, then the most recently caught up, then the largest id. A
+ * follower's log start offset is not tracked: the leader's stands in for
+ * it. Returns that broker id, or -1: the leader serves the fetch itself.
+ */
+int32_t kp_replica_preferred_read(const struct kp_broker *b, const struct kp_partition *p,
+				  const char *rack, const char *listener, int64_t fetch_offset);
+
 /* ---- replica_isr.c: the ISR through the controller -------------------------- */
 
 /*
