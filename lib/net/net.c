@@ -241,36 +241,21 @@ void kp_net_conn_fail(kp_net_conn *c, const char *why)
  */
 static int conn_next_frame(kp_net_conn *c, uint8_t **frame, size_t *len, char *why, size_t whylen)
 {
-	struct evbuffer *in = bufferevent_get_input(c->bev);
-	uint8_t hdr[4];
+	enum kp_frame_error fe;
+	int32_t size;
+	int rc = kp_transport_take_frame(bufferevent_get_input(c->bev), 0,
+					 c->net->cfg.max_request_bytes, frame, len, &size, &fe);
 
-	if (evbuffer_get_length(in) < 4)
-		return 0;
-	evbuffer_copyout(in, hdr, 4);
-	int32_t size = (int32_t)kp_load_u32(hdr);
-
-	if (size < 0) {
+	if (rc >= 0)
+		return rc;
+	if (fe == KP_FRAME_TOO_SMALL)
 		snprintf(why, whylen, "negative frame size %d", size);
-		return -1;
-	}
-	if ((int64_t)size > c->net->cfg.max_request_bytes) {
+	else if (fe == KP_FRAME_TOO_LARGE)
 		snprintf(why, whylen, "frame of %d bytes exceeds socket.request.max.bytes (%lld)",
 			 size, (long long)c->net->cfg.max_request_bytes);
-		return -1;
-	}
-	if (evbuffer_get_length(in) < 4 + (size_t)size)
-		return 0;
-	uint8_t *p = malloc(size ? (size_t)size : 1);
-
-	if (!p) {
+	else
 		snprintf(why, whylen, "out of memory for a frame of %d bytes", size);
-		return -1;
-	}
-	evbuffer_drain(in, 4);
-	evbuffer_remove(in, p, (size_t)size);
-	*frame = p;
-	*len = (size_t)size;
-	return 1;
+	return -1;
 }
 
 /*
@@ -401,19 +386,16 @@ static void format_peer(const struct sockaddr *sa, socklen_t salen, char *out, s
 		snprintf(out, outlen, "%s:%s", host, port);
 }
 
-/* conn_new - a connection for accepted socket `fd` (closed on failure), or NULL. */
-static kp_net_conn *conn_new(kp_net *n, evutil_socket_t fd, const char *peer)
+/* conn_new - a connection for socket `fd` accepted with `proto` (closed on failure), or NULL. */
+static kp_net_conn *conn_new(kp_net *n, evutil_socket_t fd, int proto, const char *peer)
 {
 	kp_net_conn *c = calloc(1, sizeof(*c));
-	int one = 1;
 
 	if (!c)
 		goto fail;
-	/* Responses go out as soon as they are ready, as Kafka's SocketServer does. */
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	c->net = n;
 	snprintf(c->peer, sizeof(c->peer), "%s", peer);
-	c->bev = bufferevent_socket_new(n->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	c->bev = kp_transport_bev_new(n->base, fd, proto, 0);
 	if (!c->bev)
 		goto fail;
 	bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
@@ -443,7 +425,7 @@ static void accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct soc
 		kp_diag_info("accepting connections on %s again", l->name);
 	l->failing = false;
 	format_peer(sa, (socklen_t)salen, peer, sizeof(peer));
-	kp_net_conn *c = conn_new(n, fd, peer);
+	kp_net_conn *c = conn_new(n, fd, l->proto, peer);
 
 	if (!c)
 		return;

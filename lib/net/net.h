@@ -39,9 +39,9 @@
  * KP_NET_ACCEPT_BACKOFF_MS instead of retrying in a busy loop, with one
  * WARN per episode.
  *
- * A listener has a security protocol; only PLAINTEXT exists now. SSL and
- * SASL will wrap the bufferevent (bufferevent_openssl) and add a
- * per-connection authentication state before frames reach the owner.
+ * A listener has a security protocol; only PLAINTEXT exists now. The
+ * bufferevent and the frame reading are transport.h's, shared with the
+ * outgoing connections (outconn.h): SSL and SASL go there, once for both.
  */
 #ifndef KP_NET_NET_H
 #define KP_NET_NET_H
@@ -50,6 +50,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "net/transport.h"
 #include "util/buf.h"
 #include "util/error.h"
 
@@ -57,10 +58,6 @@ struct event_base;
 
 typedef struct kp_net kp_net;
 typedef struct kp_net_conn kp_net_conn;
-
-enum kp_security_protocol {
-	KP_SECURITY_PLAINTEXT = 0,
-};
 
 #define KP_NET_OUTPUT_HIGH ((size_t)1 << 20) /* unsent response bytes that pause a connection */
 #define KP_NET_READ_AHEAD ((size_t)64 << 10) /* input read while a request is outstanding */

@@ -21,6 +21,7 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
+#include "net/transport.h"
 #include "protocol/codec.h"
 #include "util/clock.h"
 
@@ -231,28 +232,18 @@ static void complete_head(kp_outconn *c, const uint8_t *body, size_t len)
  */
 static int next_frame(kp_outconn *c, uint8_t **body, size_t *len, char *why, size_t n)
 {
-	struct evbuffer *in = bufferevent_get_input(c->bev);
-	uint8_t hdr[8];
+	enum kp_frame_error fe;
+	int32_t size;
+	int rc = kp_transport_take_frame(bufferevent_get_input(c->bev), 4,
+					 c->cfg.max_response_bytes, body, len, &size, &fe);
 
-	if (evbuffer_get_length(in) < 4)
-		return 0;
-	evbuffer_copyout(in, hdr, 4);
-	int32_t size = (int32_t)kp_load_u32(hdr);
-
-	if (size < 4 || size > c->cfg.max_response_bytes) {
-		snprintf(why, n, "bad response frame size %d", size);
-		return -1;
-	}
-	if (evbuffer_get_length(in) < 4 + (size_t)size)
-		return 0;
-	if (!(*body = malloc((size_t)size))) {
+	if (rc >= 0)
+		return rc;
+	if (fe == KP_FRAME_NO_MEMORY)
 		snprintf(why, n, "out of memory for a %d-byte response", size);
-		return -1;
-	}
-	evbuffer_drain(in, 4);
-	evbuffer_remove(in, *body, (size_t)size);
-	*len = (size_t)size;
-	return 1;
+	else
+		snprintf(why, n, "bad response frame size %d", size);
+	return -1;
 }
 
 static void read_cb(struct bufferevent *bev, void *arg)
@@ -311,7 +302,7 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
 static int start_connect(kp_outconn *c, kp_error *err)
 {
 	/* deferred callbacks: a connect that fails at once reports from the loop, not from here */
-	c->bev = bufferevent_socket_new(c->base, -1, BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+	c->bev = kp_transport_bev_new(c->base, -1, c->cfg.security_protocol, 1);
 	if (!c->bev)
 		return kp_error_set(err, KP_ENOMEM, "out of memory");
 	bufferevent_setcb(c->bev, read_cb, NULL, event_cb, c);

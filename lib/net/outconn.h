@@ -44,6 +44,7 @@ struct kp_outconn_config {
 	int64_t backoff_ms;         /* reconnect.backoff.ms (50) */
 	int64_t backoff_max_ms;     /* reconnect.backoff.max.ms (1000) */
 	int64_t max_response_bytes; /* larger response frames close the connection (100 MiB) */
+	int security_protocol;      /* enum kp_security_protocol (PLAINTEXT), as transport.h */
 };
 
 /* kp_outconn_config_init - Kafka's client defaults (in parentheses above). */
