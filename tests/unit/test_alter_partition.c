@@ -39,72 +39,9 @@
 #include "metadata/image.h"
 #include "protocol/errors.h"
 #include "util/diag.h"
-
-/* the last INFO line logged */
-static char last_info[256];
-
-static void sink(int level, const char *line, void *opaque)
-{
-	if (level == KP_DIAG_INFO)
-		snprintf(last_info, sizeof(last_info), "%s", line);
-}
+#include "qc_fixture.h"
 
 /* ---- an image to work on ------------------------------------------------- */
-
-static int64_t next_offset;
-
-static void apply_one(kp_image *img, int16_t type, const void *msg)
-{
-	struct kp_metadata_record rec = { type, kp_metadata_record_type_info(type)->max_version, msg };
-	kp_error err;
-
-	if (kp_image_apply(img, &rec, next_offset++, 1, &err) < 0)
-		fail_msg("%s: %s", kp_metadata_record_name(type), err.msg);
-}
-
-/* add_broker - register broker `id` (epoch: its record's offset), unfenced unless `fenced`. */
-static void add_broker(kp_image *img, int32_t id, bool fenced)
-{
-	struct kp_register_broker_record b;
-	struct kp_unfence_broker_record u = { .id = id };
-
-	kp_msg_init(kp_metadata_record_type_info(KP_METADATA_REGISTER_BROKER_RECORD)->desc, &b);
-	b.broker_id = id;
-	b.broker_epoch = next_offset;
-	b.incarnation_id.b[0] = (uint8_t)id;
-	apply_one(img, KP_METADATA_REGISTER_BROKER_RECORD, &b);
-	u.epoch = b.broker_epoch;
-	if (!fenced)
-		apply_one(img, KP_METADATA_UNFENCE_BROKER_RECORD, &u);
-}
-
-/* create - topic `name` with explicit rows (partitions x rf): leader the first, ISR the active. */
-static kp_uuid create(kp_image *img, const char *name, const int32_t *rows, int32_t partitions,
-		      int16_t rf)
-{
-	struct kp_qc_config cfg = { .num_partitions = 1, .default_replication_factor = 1 };
-	struct kp_qc_new_topic t = { .name = name, .num_partitions = -1, .replication_factor = -1,
-				     .assignment = rows, .assigned_partitions = partitions,
-				     .assigned_rf = rf };
-	kp_uuid id = { { 0 } };
-	struct kp_qc_recs r;
-	kp_arena a;
-	kp_error err;
-	int32_t np;
-	int16_t nrf;
-
-	id.b[0] = 0x5a;
-	id.b[15] = (uint8_t)(name[0]);
-	kp_arena_init(&a);
-	kp_qc_recs_init(&r, &a);
-	if (kp_qc_create_topic_records(img, &cfg, &t, &id, 0, &r, &np, &nrf, &err) < 0)
-		fail_msg("create %s: %s", name, err.msg);
-	for (size_t i = 0; i < r.n; i++)
-		apply_one(img, r.v[i].type, r.v[i].msg);
-	kp_qc_recs_free(&r);
-	kp_arena_free(&a);
-	return id;
-}
 
 /* the image every test starts from: brokers 1-3 unfenced, 4 fenced; t [1,2,3], u [1,2,4] */
 static kp_image *setup(void)
@@ -114,9 +51,9 @@ static kp_image *setup(void)
 
 	next_offset = 0;
 	for (int32_t i = 1; i <= 4; i++)
-		add_broker(img, i, i == 4);
-	create(img, "t", t, 1, 3);
-	create(img, "u", u, 1, 3);
+		add_broker(img, i, NULL, i == 4);
+	create(img, "t", t, 1, 3, 0x5a);
+	create(img, "u", u, 1, 3, 0x5a);
 	return img;
 }
 
@@ -360,7 +297,6 @@ static void test_expand_with_fenced_broker_is_ineligible(void **state)
 static void test_epoch_checks(void **state)
 {
 	static const int32_t two[] = { 1, 2 };
-	struct kp_partition_change_record bump;
 	kp_image *img = setup();
 	struct call c = { .version = 2, .broker = 1, .topic = "t", .isr = two, .n = 2 };
 	struct outcome o;
@@ -378,11 +314,7 @@ static void test_epoch_checks(void **state)
 	c.leader_epoch = 1;
 	assert_int_equal(alter(img, &c).error, KP_ERR_NOT_CONTROLLER);
 	/* a new leader epoch (same leader): the old one is fenced */
-	kp_msg_init(kp_metadata_record_type_info(KP_METADATA_PARTITION_CHANGE_RECORD)->desc, &bump);
-	bump.topic_id = kp_image_topic_by_name(img, "t")->id;
-	bump.partition_id = 0;
-	bump.leader = 1;
-	apply_one(img, KP_METADATA_PARTITION_CHANGE_RECORD, &bump);
+	partition_change(img, "t", 0, 1, NULL, 0, -1);
 	c.leader_epoch = 0;
 	c.partition_epoch = 2;
 	assert_int_equal(alter(img, &c).error, KP_ERR_FENCED_LEADER_EPOCH);
@@ -516,7 +448,6 @@ static void test_v3_broker_epochs(void **state)
 static void test_leader_recovery(void **state)
 {
 	static const int32_t one[] = { 1 }, two[] = { 1, 2 };
-	struct kp_partition_change_record unclean;
 	kp_image *img = setup();
 	struct call c = { .version = 1, .broker = 1, .topic = "t", .isr = two, .n = 2,
 			  .lrs = KP_IMAGE_LEADER_RECOVERING };
@@ -529,14 +460,8 @@ static void test_leader_recovery(void **state)
 	c.lrs = 2;
 	assert_int_equal(alter(img, &c).error, KP_ERR_INVALID_REQUEST);
 	/* as after an unclean election: ISR [1], RECOVERING */
-	kp_msg_init(kp_metadata_record_type_info(KP_METADATA_PARTITION_CHANGE_RECORD)->desc,
-		    &unclean);
-	unclean.topic_id = kp_image_topic_by_name(img, "t")->id;
-	unclean.partition_id = 0;
-	unclean.isr = (int32_t *)one;
-	unclean.isr_count = 1;
-	unclean.leader_recovery_state = KP_IMAGE_LEADER_RECOVERING;
-	apply_one(img, KP_METADATA_PARTITION_CHANGE_RECORD, &unclean);
+	partition_change(img, "t", 0, KP_IMAGE_NO_LEADER_CHANGE, one, 1,
+			 KP_IMAGE_LEADER_RECOVERING);
 	c = (struct call){ .version = 1, .broker = 1, .topic = "t", .partition_epoch = 1,
 			   .isr = two, .n = 2, .lrs = KP_IMAGE_LEADER_RECOVERING };
 	assert_int_equal(alter(img, &c).error, KP_ERR_INVALID_REQUEST); /* more than the leader */
@@ -568,6 +493,6 @@ int main(void)
 		cmocka_unit_test(test_leader_recovery),
 	};
 
-	kp_diag_set_sink(sink, NULL);
+	kp_diag_set_sink(info_sink, NULL);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

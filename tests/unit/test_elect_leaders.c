@@ -36,54 +36,9 @@
 #include "metadata/image.h"
 #include "protocol/errors.h"
 #include "util/diag.h"
-
-/* the last INFO line logged */
-static char last_info[256];
-
-static void sink(int level, const char *line, void *opaque)
-{
-	if (level == KP_DIAG_INFO)
-		snprintf(last_info, sizeof(last_info), "%s", line);
-}
+#include "qc_fixture.h"
 
 /* ---- an image to work on ------------------------------------------------- */
-
-static int64_t next_offset;
-
-static void apply_one(kp_image *img, int16_t type, const void *msg)
-{
-	struct kp_metadata_record rec = { type, kp_metadata_record_type_info(type)->max_version, msg };
-	kp_error err;
-
-	if (kp_image_apply(img, &rec, next_offset++, 1, &err) < 0)
-		fail_msg("%s: %s", kp_metadata_record_name(type), err.msg);
-}
-
-static void apply_all(kp_image *img, const struct kp_qc_recs *r)
-{
-	for (size_t i = 0; i < r->n; i++)
-		apply_one(img, r->v[i].type, r->v[i].msg);
-}
-
-/* unfence - an UnfenceBrokerRecord alone (no election, unlike a heartbeat). */
-static void unfence(kp_image *img, int32_t id)
-{
-	struct kp_unfence_broker_record u = { .id = id, .epoch = kp_image_broker(img, id)->epoch };
-
-	apply_one(img, KP_METADATA_UNFENCE_BROKER_RECORD, &u);
-}
-
-static void add_broker(kp_image *img, int32_t id)
-{
-	struct kp_register_broker_record b;
-
-	kp_msg_init(kp_metadata_record_type_info(KP_METADATA_REGISTER_BROKER_RECORD)->desc, &b);
-	b.broker_id = id;
-	b.broker_epoch = next_offset;
-	b.incarnation_id.b[0] = (uint8_t)id;
-	apply_one(img, KP_METADATA_REGISTER_BROKER_RECORD, &b);
-	unfence(img, id);
-}
 
 /* fence - fencing as the controller does it: the leader and ISR updates, then the fence. */
 static void fence(kp_image *img, int32_t id)
@@ -100,58 +55,12 @@ static void fence(kp_image *img, int32_t id)
 	kp_arena_free(&a);
 }
 
-/* set_isr - a PartitionChangeRecord with ISR `isr` alone (an AlterPartition expansion). */
-static void set_isr(kp_image *img, const char *topic, const int32_t *isr, int32_t n)
-{
-	struct kp_partition_change_record c;
-
-	kp_msg_init(kp_metadata_record_type_info(KP_METADATA_PARTITION_CHANGE_RECORD)->desc, &c);
-	c.topic_id = kp_image_topic_by_name(img, topic)->id;
-	c.partition_id = 0;
-	c.leader = KP_IMAGE_NO_LEADER_CHANGE;
-	c.isr = (int32_t *)isr;
-	c.isr_count = n;
-	apply_one(img, KP_METADATA_PARTITION_CHANGE_RECORD, &c);
-}
-
-static void create(kp_image *img, const char *name, const int32_t *rows, int32_t partitions,
-		   int16_t rf)
-{
-	struct kp_qc_config cfg = { .num_partitions = 1, .default_replication_factor = 1 };
-	struct kp_qc_new_topic t = { .name = name, .num_partitions = -1, .replication_factor = -1,
-				     .assignment = rows, .assigned_partitions = partitions,
-				     .assigned_rf = rf };
-	kp_uuid id = { { 0 } };
-	struct kp_qc_recs r;
-	kp_arena a;
-	kp_error err;
-	int32_t np;
-	int16_t nrf;
-
-	id.b[0] = 0xe1;
-	id.b[15] = (uint8_t)(name[0]);
-	kp_arena_init(&a);
-	kp_qc_recs_init(&r, &a);
-	if (kp_qc_create_topic_records(img, &cfg, &t, &id, 0, &r, &np, &nrf, &err) < 0)
-		fail_msg("create %s: %s", name, err.msg);
-	apply_all(img, &r);
-	kp_qc_recs_free(&r);
-	kp_arena_free(&a);
-}
-
 static const struct kp_image_partition *part(const kp_image *img, const char *topic, int32_t i)
 {
 	const struct kp_image_topic *t = kp_image_topic_by_name(img, topic);
 
 	assert_non_null(t);
 	return kp_image_topic_partition(t, i);
-}
-
-static void assert_ids(const struct kp_image_ids *ids, const int32_t *want, int32_t n)
-{
-	assert_int_equal(ids->count, n);
-	for (int32_t i = 0; i < n; i++)
-		assert_int_equal(ids->ids[i], want[i]);
 }
 
 /*
@@ -166,9 +75,9 @@ static kp_image *setup(void)
 
 	next_offset = 0;
 	for (int32_t i = 1; i <= 3; i++)
-		add_broker(img, i);
-	create(img, "t", t, 2, 3);
-	create(img, "u", u, 1, 3);
+		add_broker(img, i, NULL, false);
+	create(img, "t", t, 2, 3, 0xe1);
+	create(img, "u", u, 1, 3, 0xe1);
 	fence(img, 1);
 	unfence(img, 1);
 	assert_int_equal(part(img, "t", 0)->leader, 2);
@@ -391,7 +300,7 @@ static void test_unclean(void **state)
 	kp_image *img = setup();
 	struct run r;
 
-	create(img, "w", rows, 1, 2);
+	create(img, "w", rows, 1, 2, 0xe1);
 	fence(img, 2); /* ISR [1] */
 	fence(img, 1); /* leaderless, the ISR kept: [1] */
 	assert_int_equal(part(img, "w", 0)->leader, KP_IMAGE_NO_LEADER);
@@ -463,18 +372,11 @@ static void balance(kp_image *img, size_t max, size_t want, bool want_more)
 static void test_rebalance(void **state)
 {
 	static const int32_t isr[] = { 2, 3, 1 };
-	struct kp_partition_change_record c;
 	kp_image *img = setup();
 
 	balance(img, 10, 0, false); /* 1 is in no ISR */
 	set_isr(img, "t", isr, 3);
-	kp_msg_init(kp_metadata_record_type_info(KP_METADATA_PARTITION_CHANGE_RECORD)->desc, &c);
-	c.topic_id = kp_image_topic_by_name(img, "t")->id;
-	c.partition_id = 1;
-	c.leader = KP_IMAGE_NO_LEADER_CHANGE;
-	c.isr = (int32_t *)isr;
-	c.isr_count = 3;
-	apply_one(img, KP_METADATA_PARTITION_CHANGE_RECORD, &c);
+	partition_change(img, "t", 1, KP_IMAGE_NO_LEADER_CHANGE, isr, 3, -1);
 	balance(img, 1, 1, true);
 	assert_string_equal(last_info, "controller: t-0: leader 2 -> 1 (leader rebalance to the "
 			    "preferred replica)");
@@ -497,6 +399,6 @@ int main(void)
 		cmocka_unit_test(test_rebalance),
 	};
 
-	kp_diag_set_sink(sink, NULL);
+	kp_diag_set_sink(info_sink, NULL);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

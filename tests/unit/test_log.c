@@ -14,14 +14,10 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "log/flusher.h"
@@ -29,96 +25,13 @@
 #include "record/batch.h"
 #include "util/buf.h"
 
-struct fx {
-	char root[64];
-	char dir[96];
-};
-
-static void rm_flat(const char *dir)
-{
-	char path[512];
-	struct dirent *de;
-	DIR *d = opendir(dir);
-
-	if (!d)
-		return;
-	while ((de = readdir(d)))
-		if (de->d_name[0] != '.') {
-			snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
-			unlink(path);
-		}
-	closedir(d);
-	rmdir(dir);
-}
-
-static int setup(void **state)
-{
-	struct fx *f = calloc(1, sizeof *f);
-
-	strcpy(f->root, "/tmp/kplog-XXXXXX");
-	assert_non_null(mkdtemp(f->root));
-	snprintf(f->dir, sizeof f->dir, "%s/t-0", f->root);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-
-	rm_flat(f->dir);
-	rmdir(f->root);
-	free(f);
-	return 0;
-}
+#define LOG_FIXTURE_TEMPLATE "/tmp/kplog-XXXXXX"
+#include "log_fixture.h"
 
 /* make_batch - append to `b` a valid v2 batch of `n` records with max timestamp `ts`. */
 static void make_batch(kp_buf *b, int n, int64_t ts)
 {
-	size_t start = b->len, crc_at;
-	kp_buf rec;
-
-	kp_buf_put_i64(b, 999);        /* baseOffset: rewritten by the log */
-	kp_buf_put_i32(b, 0);          /* batchLength, set below */
-	kp_buf_put_i32(b, 0);          /* partitionLeaderEpoch */
-	kp_buf_put_i8(b, 2);
-	crc_at = b->len;
-	kp_buf_put_u32(b, 0);
-	kp_buf_put_i16(b, 0);
-	kp_buf_put_i32(b, n - 1);
-	kp_buf_put_i64(b, ts - (n - 1));
-	kp_buf_put_i64(b, ts);
-	kp_buf_put_i64(b, -1);
-	kp_buf_put_i16(b, -1);
-	kp_buf_put_i32(b, -1);
-	kp_buf_put_i32(b, n);
-	for (int i = 0; i < n; i++) {
-		kp_buf_init(&rec);
-		kp_buf_put_i8(&rec, 0);
-		kp_buf_put_varlong(&rec, i);
-		kp_buf_put_varint(&rec, i);
-		kp_buf_put_varint(&rec, -1);
-		kp_buf_put_varint(&rec, 5);
-		kp_buf_append(&rec, "hello", 5);
-		kp_buf_put_uvarint(&rec, 0);
-		kp_buf_put_varint(b, (int32_t)rec.len);
-		kp_buf_append(b, rec.data, rec.len);
-		kp_buf_free(&rec);
-	}
-	kp_buf_set_i32(b, start + 8, (int32_t)(b->len - start - 12));
-	kp_store_u32(b->data + crc_at, kp_crc32c(0, b->data + start + 21, b->len - start - 21));
-}
-
-static kp_log *open_log(struct fx *f, const struct kp_log_config *cfg)
-{
-	struct kp_log_config def;
-	kp_error err;
-	kp_log *log = NULL;
-
-	kp_log_config_default(&def);
-	if (kp_log_open(f->dir, cfg ? cfg : &def, &log, &err) < 0)
-		fail_msg("open: %s", err.msg);
-	return log;
+	put_batch(b, 999, 0, n, ts, "hello"); /* baseOffset 999: rewritten by the log */
 }
 
 /* append_n - append one batch of `n` records; returns its base offset. */
@@ -169,13 +82,6 @@ static char *seg_file(struct fx *f, int64_t base, const char *ext)
 
 	snprintf(path, sizeof path, "%s/%020lld%s", f->dir, (long long)base, ext);
 	return path;
-}
-
-static off_t file_size(const char *path)
-{
-	struct stat st;
-
-	return stat(path, &st) < 0 ? -1 : st.st_size;
 }
 
 static void test_append_offsets(void **state)
@@ -286,19 +192,13 @@ static void test_roll_and_reopen(void **state)
 /* crash_append - in a child: open, append `batches` batches of 2 records, exit without closing. */
 static void crash_append(struct fx *f, const struct kp_log_config *cfg, int batches)
 {
-	pid_t pid = fork();
-	int st;
+	kp_log *log = crash_child(f, cfg);
 
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		kp_log *log = open_log(f, cfg);
-
-		for (int i = 0; i < batches; i++)
-			append_n(log, 2, 100 + i);
-		_exit(0);
-	}
-	assert_int_equal(waitpid(pid, &st, 0), pid);
-	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	if (!log)
+		return;
+	for (int i = 0; i < batches; i++)
+		append_n(log, 2, 100 + i);
+	_exit(0);
 }
 
 static void append_file(const char *path, const void *p, size_t n)
@@ -554,18 +454,6 @@ static long long read_rp(struct fx *f)
 	return atoll(text);
 }
 
-/* await_rp - run the loop side of `fl` until `log`'s recovery point reaches `want`. */
-static void await_rp(kp_flusher *fl, kp_log *log, int64_t want)
-{
-	struct pollfd p = { .fd = kp_flusher_fd(fl), .events = POLLIN };
-
-	for (int i = 0; i < 100 && kp_log_recovery_point(log) < want; i++) {
-		assert_true(poll(&p, 1, 100) >= 0);
-		kp_flusher_poll(fl);
-	}
-	assert_int_equal(kp_log_recovery_point(log), want);
-}
-
 /* with a flusher the message policy fsyncs on its thread; the recovery point follows on poll */
 static void test_flush_async(void **state)
 {
@@ -628,15 +516,6 @@ static void touch(const char *path)
 
 	assert_true(fd >= 0);
 	close(fd);
-}
-
-static void write_text(const char *path, const char *text)
-{
-	FILE *fp = fopen(path, "w");
-
-	assert_non_null(fp);
-	fputs(text, fp);
-	fclose(fp);
 }
 
 /* a crash right after a roll: the new active segment's files exist but are empty */

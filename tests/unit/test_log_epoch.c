@@ -22,14 +22,10 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "log/flusher.h"
@@ -37,96 +33,13 @@
 #include "record/batch.h"
 #include "util/buf.h"
 
-struct fx {
-	char root[64];
-	char dir[96];
-};
-
-static void rm_flat(const char *dir)
-{
-	char path[512];
-	struct dirent *de;
-	DIR *d = opendir(dir);
-
-	if (!d)
-		return;
-	while ((de = readdir(d)))
-		if (de->d_name[0] != '.') {
-			snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
-			unlink(path);
-		}
-	closedir(d);
-	rmdir(dir);
-}
-
-static int setup(void **state)
-{
-	struct fx *f = calloc(1, sizeof *f);
-
-	strcpy(f->root, "/tmp/kpepoch-XXXXXX");
-	assert_non_null(mkdtemp(f->root));
-	snprintf(f->dir, sizeof f->dir, "%s/t-0", f->root);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-
-	rm_flat(f->dir);
-	rmdir(f->root);
-	free(f);
-	return 0;
-}
+#define LOG_FIXTURE_TEMPLATE "/tmp/kpepoch-XXXXXX"
+#include "log_fixture.h"
 
 /* make_batch - append to `b` a valid v2 batch of `n` records at `base` with partition leader epoch `epoch`. */
 static void make_batch(kp_buf *b, int64_t base, int n, int32_t epoch)
 {
-	size_t start = b->len, crc_at;
-	kp_buf rec;
-
-	kp_buf_put_i64(b, base);
-	kp_buf_put_i32(b, 0);          /* batchLength, set below */
-	kp_buf_put_i32(b, epoch);
-	kp_buf_put_i8(b, 2);
-	crc_at = b->len;
-	kp_buf_put_u32(b, 0);
-	kp_buf_put_i16(b, 0);
-	kp_buf_put_i32(b, n - 1);
-	kp_buf_put_i64(b, 1000);
-	kp_buf_put_i64(b, 1000 + n - 1);
-	kp_buf_put_i64(b, -1);
-	kp_buf_put_i16(b, -1);
-	kp_buf_put_i32(b, -1);
-	kp_buf_put_i32(b, n);
-	for (int i = 0; i < n; i++) {
-		kp_buf_init(&rec);
-		kp_buf_put_i8(&rec, 0);
-		kp_buf_put_varlong(&rec, i);
-		kp_buf_put_varint(&rec, i);
-		kp_buf_put_varint(&rec, -1);
-		kp_buf_put_varint(&rec, 5);
-		kp_buf_append(&rec, "epoch", 5);
-		kp_buf_put_uvarint(&rec, 0);
-		kp_buf_put_varint(b, (int32_t)rec.len);
-		kp_buf_append(b, rec.data, rec.len);
-		kp_buf_free(&rec);
-	}
-	kp_buf_set_i32(b, start + 8, (int32_t)(b->len - start - 12));
-	kp_store_u32(b->data + crc_at, kp_crc32c(0, b->data + start + 21, b->len - start - 21));
-}
-
-static kp_log *open_log(struct fx *f, const struct kp_log_config *cfg)
-{
-	struct kp_log_config def;
-	kp_error err;
-	kp_log *log = NULL;
-
-	kp_log_config_default(&def);
-	if (kp_log_open(f->dir, cfg ? cfg : &def, &log, &err) < 0)
-		fail_msg("open: %s", err.msg);
-	return log;
+	put_batch(b, base, epoch, n, 1000 + n - 1, "epoch");
 }
 
 /* lead - a leader's append of one batch of `n` records in `epoch`; returns its base offset. */
@@ -198,15 +111,6 @@ static const char *checkpoint(struct fx *f)
 	}
 	text[n] = 0;
 	return text;
-}
-
-static void write_text(const char *path, const char *text)
-{
-	FILE *fp = fopen(path, "w");
-
-	assert_non_null(fp);
-	fputs(text, fp);
-	fclose(fp);
 }
 
 /* log_of_three_epochs - epoch 2 at 0..14 (3 batches), 4 at 15..24, 5 at 25..29. */
@@ -494,25 +398,12 @@ static void test_stale_checkpoint_above_recovery_point(void **state)
 /* crash_lead - in a child: open, a leader's append of a batch of `n` in `epoch`, exit without closing */
 static void crash_lead(struct fx *f, int n, int32_t epoch)
 {
-	pid_t pid = fork();
-	int st;
+	kp_log *log = crash_child(f, NULL);
 
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		kp_log *log = open_log(f, NULL);
-
-		lead(log, n, epoch);
-		_exit(0);
-	}
-	assert_int_equal(waitpid(pid, &st, 0), pid);
-	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-}
-
-static off_t file_size(const char *path)
-{
-	struct stat st;
-
-	return stat(path, &st) < 0 ? -1 : st.st_size;
+	if (!log)
+		return;
+	lead(log, n, epoch);
+	_exit(0);
 }
 
 /* a torn tail cut by recovery takes the epochs that started in it along */
@@ -552,18 +443,6 @@ static void test_torn_tail(void **state)
 	assert_int_equal(kp_log_end_offset(log), 30);
 	assert_int_equal(kp_log_latest_epoch(log), 5);
 	kp_log_close(log);
-}
-
-/* await_rp - run the loop side of `fl` until `log`'s recovery point reaches `want`. */
-static void await_rp(kp_flusher *fl, kp_log *log, int64_t want)
-{
-	struct pollfd p = { .fd = kp_flusher_fd(fl), .events = POLLIN };
-
-	for (int i = 0; i < 100 && kp_log_recovery_point(log) < want; i++) {
-		assert_true(poll(&p, 1, 100) >= 0);
-		kp_flusher_poll(fl);
-	}
-	assert_int_equal(kp_log_recovery_point(log), want);
 }
 
 /* with a flusher: the checkpoint is fsynced on its thread with the data; changes meanwhile catch up */

@@ -33,84 +33,15 @@
 #include "controller/qc_internal.h"
 #include "metadata/image.h"
 #include "protocol/errors.h"
+#include "qc_fixture.h"
 
 /* ---- an image to work on ------------------------------------------------- */
-
-static int64_t next_offset;
-
-/* apply_all - apply the records of `r` to `img` (each at the next offset). */
-static void apply_all(kp_image *img, const struct kp_qc_recs *r)
-{
-	kp_error err;
-
-	for (size_t i = 0; i < r->n; i++) {
-		int rc = kp_image_apply(img, &r->v[i], next_offset++, 1, &err);
-
-		if (rc < 0)
-			fail_msg("record %zu (%s): %s", i, kp_metadata_record_name(r->v[i].type), err.msg);
-	}
-}
-
-/* add_broker - register broker `id` (rack may be NULL), unfenced unless `fenced`. */
-static void add_broker(kp_image *img, int32_t id, const char *rack, bool fenced)
-{
-	struct kp_register_broker_record b;
-	struct kp_unfence_broker_record u = { .id = id };
-	struct kp_metadata_record rec = { KP_METADATA_REGISTER_BROKER_RECORD, 3, &b };
-	kp_error err;
-
-	kp_msg_init(kp_metadata_record_type_info(rec.type)->desc, &b);
-	b.broker_id = id;
-	b.broker_epoch = next_offset;
-	b.rack = (char *)rack;
-	b.incarnation_id.b[0] = (uint8_t)id;
-	assert_int_equal(kp_image_apply(img, &rec, next_offset++, 1, &err), 0);
-	u.epoch = b.broker_epoch;
-	if (!fenced) {
-		rec = (struct kp_metadata_record){ KP_METADATA_UNFENCE_BROKER_RECORD, 0, &u };
-		assert_int_equal(kp_image_apply(img, &rec, next_offset++, 1, &err), 0);
-	}
-}
 
 static struct kp_qc_config default_cfg(void)
 {
 	return (struct kp_qc_config){ .num_partitions = 1, .default_replication_factor = 1,
 				      .broker_session_timeout_ms = 9000,
 				      .broker_heartbeat_interval_ms = 2000 };
-}
-
-/* create - a topic `name` with explicit rows (partitions x rf), applied. */
-static kp_uuid create(kp_image *img, const char *name, const int32_t *rows, int32_t partitions,
-		      int16_t rf)
-{
-	struct kp_qc_config cfg = default_cfg();
-	struct kp_qc_new_topic t = { .name = name, .num_partitions = -1, .replication_factor = -1,
-				     .assignment = rows, .assigned_partitions = partitions,
-				     .assigned_rf = rf };
-	kp_uuid id = { { 0 } };
-	struct kp_qc_recs r;
-	kp_arena a;
-	kp_error err;
-	int32_t np;
-	int16_t nrf;
-
-	id.b[15] = (uint8_t)(name[0] + 1);
-	id.b[14] = (uint8_t)strlen(name);
-	kp_arena_init(&a);
-	kp_qc_recs_init(&r, &a);
-	if (kp_qc_create_topic_records(img, &cfg, &t, &id, 0, &r, &np, &nrf, &err) < 0)
-		fail_msg("create %s: %s", name, err.msg);
-	apply_all(img, &r);
-	kp_qc_recs_free(&r);
-	kp_arena_free(&a);
-	return id;
-}
-
-static void assert_ids(const struct kp_image_ids *ids, const int32_t *want, int32_t n)
-{
-	assert_int_equal(ids->count, n);
-	for (int32_t i = 0; i < n; i++)
-		assert_int_equal(ids->ids[i], want[i]);
 }
 
 /* ---- 1. placement ------------------------------------------------------------ */
@@ -251,9 +182,9 @@ static void test_fence_moves_leaders_within_isr(void **state)
 	add_broker(img, 2, NULL, false);
 	add_broker(img, 3, NULL, false);
 	add_broker(img, 4, NULL, true);
-	create(img, "a", a, 3, 3);
-	create(img, "s", s, 1, 1);
-	create(img, "u", u, 1, 2);
+	create(img, "a", a, 3, 3, 0);
+	create(img, "s", s, 1, 1, 0);
+	create(img, "u", u, 1, 2, 0);
 	assert_ids(&part(img, "u", 0)->isr, (int32_t[]){ 1 }, 1); /* 4 is fenced: not in sync */
 	assert_false(kp_qc_broker_active(img, 4));
 	assert_true(kp_qc_broker_leads_movable(img, 1));
@@ -286,17 +217,14 @@ static void test_fence_moves_leaders_within_isr(void **state)
 static void test_unclean_election_only_when_enabled(void **state)
 {
 	static const int32_t u[] = { 1, 4 };
-	struct kp_unfence_broker_record un = { .id = 4 };
-	struct kp_metadata_record rec = { KP_METADATA_UNFENCE_BROKER_RECORD, 0, &un };
 	kp_image *img = kp_image_new();
 	kp_error err;
 
 	next_offset = 0;
 	add_broker(img, 1, NULL, false);
 	add_broker(img, 4, NULL, true);
-	create(img, "u", u, 1, 2);
-	un.epoch = kp_image_broker(img, 4)->epoch;
-	assert_int_equal(kp_image_apply(img, &rec, next_offset++, 1, &err), 0);
+	create(img, "u", u, 1, 2, 0);
+	unfence(img, 4);
 	assert_ids(&part(img, "u", 0)->isr, (int32_t[]){ 1 }, 1);
 	/* 4 is active but not in sync: a clean election leaves no leader */
 	{

@@ -45,64 +45,13 @@
 #include "metadata/image.h"
 #include "protocol/errors.h"
 #include "util/diag.h"
+#include "qc_fixture.h"
 
 static void sink(int level, const char *line, void *opaque)
 {
 }
 
 /* ---- an image to work on ------------------------------------------------- */
-
-static int64_t next_offset;
-
-static void apply_one(kp_image *img, int16_t type, const void *msg)
-{
-	struct kp_metadata_record rec = { type, kp_metadata_record_type_info(type)->max_version, msg };
-	kp_error err;
-
-	if (kp_image_apply(img, &rec, next_offset++, 1, &err) < 0)
-		fail_msg("%s: %s", kp_metadata_record_name(type), err.msg);
-}
-
-/* add_broker - register broker `id` (epoch: its record's offset), unfenced. */
-static void add_broker(kp_image *img, int32_t id)
-{
-	struct kp_register_broker_record b;
-	struct kp_unfence_broker_record u = { .id = id };
-
-	kp_msg_init(kp_metadata_record_type_info(KP_METADATA_REGISTER_BROKER_RECORD)->desc, &b);
-	b.broker_id = id;
-	b.broker_epoch = next_offset;
-	b.incarnation_id.b[0] = (uint8_t)id;
-	apply_one(img, KP_METADATA_REGISTER_BROKER_RECORD, &b);
-	u.epoch = b.broker_epoch;
-	apply_one(img, KP_METADATA_UNFENCE_BROKER_RECORD, &u);
-}
-
-/* create - topic `name` of one partition on `rf` replicas: leader the first, ISR all. */
-static void create(kp_image *img, const char *name, const int32_t *row, int32_t rf)
-{
-	struct kp_qc_config cfg = { .num_partitions = 1, .default_replication_factor = 1 };
-	struct kp_qc_new_topic t = { .name = name, .num_partitions = -1, .replication_factor = -1,
-				     .assignment = row, .assigned_partitions = 1,
-				     .assigned_rf = (int16_t)rf };
-	kp_uuid id = { { 0 } };
-	struct kp_qc_recs r;
-	kp_arena a;
-	kp_error err;
-	int32_t np;
-	int16_t nrf;
-
-	id.b[0] = 0x5a;
-	id.b[15] = (uint8_t)(name[0]);
-	kp_arena_init(&a);
-	kp_qc_recs_init(&r, &a);
-	if (kp_qc_create_topic_records(img, &cfg, &t, &id, 0, &r, &np, &nrf, &err) < 0)
-		fail_msg("create %s: %s", name, err.msg);
-	for (size_t i = 0; i < r.n; i++)
-		apply_one(img, r.v[i].type, r.v[i].msg);
-	kp_qc_recs_free(&r);
-	kp_arena_free(&a);
-}
 
 /* setup - brokers 1-4 unfenced and topic "t" on `row` (rf of them). */
 static kp_image *setup(const int32_t *row, int32_t rf)
@@ -111,8 +60,8 @@ static kp_image *setup(const int32_t *row, int32_t rf)
 
 	next_offset = 0;
 	for (int32_t i = 1; i <= 4; i++)
-		add_broker(img, i);
-	create(img, "t", row, rf);
+		add_broker(img, i, NULL, false);
+	create(img, "t", row, 1, (int16_t)rf, 0x5a);
 	return img;
 }
 
@@ -123,13 +72,6 @@ static const struct kp_image_partition *part(const kp_image *img)
 
 #define IDS(...) ((const int32_t[]){ __VA_ARGS__ }), \
 	(int32_t)(sizeof((const int32_t[]){ __VA_ARGS__ }) / sizeof(int32_t))
-
-static void assert_ids(const struct kp_image_ids *got, const int32_t *want, int32_t n)
-{
-	assert_int_equal(got->count, n);
-	for (int32_t i = 0; i < n; i++)
-		assert_int_equal(got->ids[i], want[i]);
-}
 
 /* ---- running a reassignment and an AlterPartition ----------------------------------- */
 
@@ -287,7 +229,7 @@ static void test_move_listed_and_completed(void **state)
 	struct outcome o;
 	char buf[256];
 
-	create(img, "u", IDS(3));
+	create(img, "u", (const int32_t[]){ 3 }, 1, 1, 0x5a);
 	epoch = part(img)->leader_epoch;
 	pepoch = part(img)->partition_epoch;
 	assert_int_equal(reassign(img, IDS(2, 3)), 1);
@@ -431,17 +373,10 @@ static void test_cancel_reverts(void **state)
 static void test_cancel_needing_unclean_election(void **state)
 {
 	kp_image *img = setup(IDS(1, 2));
-	struct kp_partition_change_record c;
 	size_t n;
 
 	reassign(img, IDS(3, 4)); /* replicas [3,4,1,2], adding [3,4], removing [1,2] */
-	kp_partition_change_record_init(&c);
-	c.topic_id = kp_image_topic_by_name(img, "t")->id;
-	c.partition_id = 0;
-	c.isr = (int32_t[]){ 3 };
-	c.isr_count = 1;
-	c.leader = 3;
-	apply_one(img, KP_METADATA_PARTITION_CHANGE_RECORD, &c);
+	partition_change(img, "t", 0, 3, IDS(3), -1);
 	assert_int_equal(reassign_ex(img, "t", 0, NULL, -1, true, false, &n),
 			 KP_ERR_INVALID_REPLICA_ASSIGNMENT);
 	assert_int_equal(reassign_ex(img, "t", 0, NULL, -1, true, true, &n), 0);
