@@ -127,11 +127,8 @@ static int16_t partition_error(const struct kp_request *rq, const struct kp_part
 		return KP_ERR_NOT_LEADER_OR_FOLLOWER;
 	if (!kp_partition_online(p))
 		return KP_ERR_KAFKA_STORAGE_ERROR;
-	if (rq->version >= 9 && fp->current_leader_epoch >= 0 &&
-	    fp->current_leader_epoch != p->leader_epoch)
-		return fp->current_leader_epoch < p->leader_epoch ? KP_ERR_FENCED_LEADER_EPOCH
-								  : KP_ERR_UNKNOWN_LEADER_EPOCH;
-	return KP_ERR_NONE;
+	return rq->version >= 9 ? kp_partition_leader_epoch_error(p, fp->current_leader_epoch)
+				: KP_ERR_NONE;
 }
 
 /*

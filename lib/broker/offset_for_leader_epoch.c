@@ -34,11 +34,7 @@ static int16_t partition_error(const struct kp_request *rq, const struct kp_part
 		return KP_ERR_KAFKA_STORAGE_ERROR;
 	if (p->follower && req->replica_id != DEBUGGING_REPLICA_ID)
 		return KP_ERR_NOT_LEADER_OR_FOLLOWER;
-	if (rq->version >= 2 && ask->current_leader_epoch >= 0 &&
-	    ask->current_leader_epoch != p->leader_epoch)
-		return ask->current_leader_epoch < p->leader_epoch ? KP_ERR_FENCED_LEADER_EPOCH
-								   : KP_ERR_UNKNOWN_LEADER_EPOCH;
-	return KP_ERR_NONE;
+	return kp_partition_leader_epoch_error(p, ask->current_leader_epoch);
 }
 
 /* answer_topic - every partition of `tr` into `out` (its array in rq's arena). */

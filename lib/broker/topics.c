@@ -123,6 +123,13 @@ int64_t kp_partition_high_watermark(const struct kp_partition *p)
 	return p->log ? p->high_watermark : -1;
 }
 
+int16_t kp_partition_leader_epoch_error(const struct kp_partition *p, int32_t current)
+{
+	if (current < 0 || current == p->leader_epoch)
+		return KP_ERR_NONE;
+	return current < p->leader_epoch ? KP_ERR_FENCED_LEADER_EPOCH : KP_ERR_UNKNOWN_LEADER_EPOCH;
+}
+
 bool kp_partition_online(const struct kp_partition *p)
 {
 	return p->log != NULL;

@@ -133,6 +133,14 @@ bool kp_topic_name_valid(const char *name);
 int64_t kp_partition_high_watermark(const struct kp_partition *p);
 
 /*
+ * kp_partition_leader_epoch_error - KIP-320's fencing of a request that
+ * names the leader epoch it knows (`current`, -1 for none): NONE when it
+ * is -1 or p's, FENCED_LEADER_EPOCH when older, UNKNOWN_LEADER_EPOCH when
+ * newer (Kafka's Partition.checkCurrentLeaderEpoch).
+ */
+int16_t kp_partition_leader_epoch_error(const struct kp_partition *p, int32_t current);
+
+/*
  * kp_partition_online - whether `p` has an open log. A partition whose log
  * could not be opened at startup is offline: requests for it are answered
  * KAFKA_STORAGE_ERROR, and Metadata shows it with leader -1.
