@@ -178,6 +178,13 @@ class History:
             self.polls.append((reader, partition, offset, value))
 
 
+def lost(acked, read):
+    """The acknowledged writes (values) that no read returned: what acks=all promises never
+    happens."""
+    got = set(read)
+    return sorted(v for v in acked if v not in got)
+
+
 def check(history, final):
     """Anomalies of `history` against `final` ({partition: [(offset, value)]}): a dict of
     lost, inconsistent, non_monotonic, phantom and duplicates (lists, empty when none)."""
@@ -186,7 +193,7 @@ def check(history, final):
         for o, v in recs:
             at[(p, o)] = v
     in_final = {v for recs in final.values() for _, v in recs}
-    out = {"lost": sorted(v for v in history.acked if v not in in_final)}
+    out = {"lost": lost(history.acked, in_final)}
     seen = {}
     inconsistent = []
     for v, (p, o) in history.acked.items():

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+import nemesis
 from conftest import SLOW, log_end_offsets, wait_for
 from test_controller_quorum import wait_leader
 from test_kraft_cluster import (BROKER_IDS, KraftCluster, brokers_seen, check_stopped, kpwire,
@@ -135,6 +136,30 @@ def produce_one(kp, broker, topic, value, acks, partition=0, timeout_ms=5000):
     return resp[0]["Responses"][0]["PartitionResponses"][0]
 
 
+def written_then_leader_killed(kp, c, topic, n, write_while_paused):
+    """`n` acks=all writes c0..c{n-1} replicated everywhere; then the followers are paused,
+    `write_while_paused(leader broker)` runs and the leader is killed (-9), and the followers
+    resume. Returns (old leader id, its return, the acknowledged first writes) once another
+    broker leads `topic`-0."""
+    wait_isr(kp, c, topic, list(BROKER_IDS))
+    acked, errors = produce_acks_all(c.brokers[11].bootstrap, topic, [f"c{i}" for i in range(n)])
+    assert len(acked) == n, errors
+    old, replicas, _ = partition_state(kp, c, topic)
+    followers = [c.brokers[r] for r in replicas if r != old]
+    wait_identical(c, topic, BROKER_IDS)
+    for f in followers:
+        os.kill(f.proc.pid, signal.SIGSTOP)
+    try:
+        got = write_while_paused(c.brokers[old])
+        c.brokers[old].kill9()
+    finally:
+        for f in followers:
+            os.kill(f.proc.pid, signal.SIGCONT)
+    assert wait_for(lambda: (partition_state(kp, c, topic) or (-1,))[0] not in (old, -1),
+                    30 * SLOW, 0.2)
+    return old, got, acked
+
+
 def test_followers_copy_the_leaders_batches_and_acks_all_waits_for_them(tmp_path, kp):
     c = start(tmp_path, kp)
     try:
@@ -245,26 +270,13 @@ def test_old_leader_truncates_what_only_it_had(tmp_path, kp):
     c = start(tmp_path, kp)
     try:
         create(c, "diverge")
-        wait_isr(kp, c, "diverge", list(BROKER_IDS))
-        acked, errors = produce_acks_all(c.brokers[11].bootstrap, "diverge",
-                                         [f"c{i}" for i in range(20)])
-        assert len(acked) == 20, errors
-        old, replicas, _ = partition_state(kp, c, "diverge")
-        followers = [c.brokers[n] for n in replicas if n != old]
-        wait_identical(c, "diverge", BROKER_IDS)
-        for f in followers:
-            os.kill(f.proc.pid, signal.SIGSTOP)
-        try:
+
+        def lonely(leader):
             for i in range(5):
-                assert produce_one(kp, c.brokers[old], "diverge", f"lonely{i}", 1)[
-                    "ErrorCode"] == 0
-            c.brokers[old].kill9()
-        finally:
-            for f in followers:
-                os.kill(f.proc.pid, signal.SIGCONT)
-        survivor = followers[0]
-        assert wait_for(lambda: (partition_state(kp, c, "diverge") or (-1,))[0]
-                        not in (old, -1), 30 * SLOW, 0.2)
+                assert produce_one(kp, leader, "diverge", f"lonely{i}", 1)["ErrorCode"] == 0
+        old, _, _ = written_then_leader_killed(kp, c, "diverge", 20, lonely)
+        replicas = partition_state(kp, c, "diverge")[1]
+        survivor = c.brokers[next(r for r in replicas if r != old)]
         new = partition_state(kp, c, "diverge")[0]
         acked, errors = produce_acks_all(survivor.bootstrap, "diverge",
                                          [f"n{i}" for i in range(10)])
@@ -327,12 +339,6 @@ def test_offset_for_leader_epoch_answers_from_the_epoch_cache(tmp_path, kp):
         check_stopped(c)
 
 
-def lost_writes(acked, read):
-    """The checker: acknowledged writes that no consumer reads (acks=all promises none)."""
-    got = set(read)
-    return [v for v in acked if v not in got]
-
-
 @pytest.mark.parametrize("broken", [False, True], ids=["correct", "hw-ignores-isr"])
 def test_lost_write_checker_catches_a_high_watermark_that_ignores_the_isr(tmp_path, kp, broken):
     """With the followers paused, acks=all writes to the leader must wait (and time out) and
@@ -343,34 +349,20 @@ def test_lost_write_checker_catches_a_high_watermark_that_ignores_the_isr(tmp_pa
     c = start(tmp_path, kp, *extra)
     try:
         create(c, "checked", config={"min.insync.replicas": "2"})
-        wait_isr(kp, c, "checked", list(BROKER_IDS))
-        acked, errors = produce_acks_all(c.brokers[11].bootstrap, "checked",
-                                         [f"b{i}" for i in range(10)])
-        assert len(acked) == 10, errors
-        old, replicas, _ = partition_state(kp, c, "checked")
-        followers = [c.brokers[n] for n in replicas if n != old]
-        wait_identical(c, "checked", BROKER_IDS)
-        for f in followers:
-            os.kill(f.proc.pid, signal.SIGSTOP)
-        try:
+
+        def unreplicated(leader):
             # a follower's fetch parked at the leader is answered with the first write after
             # the pause (into its socket buffer): an acks=1 primer takes that
-            assert produce_one(kp, c.brokers[old], "checked", "primer", 1)["ErrorCode"] == 0
+            assert produce_one(kp, leader, "checked", "primer", 1)["ErrorCode"] == 0
             # then at once, and done well within the session timeout (paused followers are
             # fenced after it)
             with ThreadPoolExecutor(5) as pool:
-                answers = list(pool.map(lambda i: produce_one(kp, c.brokers[old], "checked",
-                                                              f"p{i}", -1, timeout_ms=800),
-                                        range(5)))
-            c.brokers[old].kill9()
-        finally:
-            for f in followers:
-                os.kill(f.proc.pid, signal.SIGCONT)
+                return list(pool.map(lambda i: produce_one(kp, leader, "checked", f"p{i}", -1,
+                                                           timeout_ms=800), range(5)))
+        old, answers, acked = written_then_leader_killed(kp, c, "checked", 10, unreplicated)
         acked += [f"p{i}" for i, a in enumerate(answers) if a["ErrorCode"] == 0]
-        assert wait_for(lambda: (partition_state(kp, c, "checked") or (-1,))[0]
-                        not in (old, -1), 30 * SLOW, 0.2)
         new = c.brokers[partition_state(kp, c, "checked")[0]]
-        lost = lost_writes(acked, read_all(new.bootstrap, "checked", expect=10))
+        lost = nemesis.lost(acked, read_all(new.bootstrap, "checked", expect=10))
         if broken:
             assert [a["ErrorCode"] for a in answers] == [0] * 5
             assert len(lost) >= 4, lost
