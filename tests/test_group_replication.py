@@ -6,7 +6,8 @@ group's coordinator.
 An OffsetCommit is answered once the partition's high watermark passes its records: commits a
 client saw acknowledged survive the coordinator's kill -9, a commit waits while the followers
 are paused, and one that the followers do not get within offsets.commit.timeout.ms is answered
-COORDINATOR_NOT_AVAILABLE (and not taken).
+COORDINATOR_NOT_AVAILABLE (and not taken). A classic group's SyncGroup is answered likewise once
+the group metadata the leader's assignment wrote is replicated.
 """
 import os
 import signal
@@ -150,5 +151,103 @@ def test_a_commit_waits_for_the_followers_of_consumer_offsets(tmp_path, kp):
         # the followers are back: commits are answered at once again
         assert commit_error(kpwire(kp, leader.bootstrap, [commit_step("waits", 4)])[0]) == 0
         assert fetched(kp, leader, "waits") == 4
+    finally:
+        check_stopped(c)
+
+
+ASSIGNMENT = "AAEC"  # three bytes, base64
+
+
+def join_alone(kp, broker, group):
+    """A single member joins `group` (JoinGroup v5: MEMBER_ID_REQUIRED, then again with the id);
+    returns (member id, generation id), the member its leader."""
+    proto = [{"Name": "range", "Metadata": "AAAAAA=="}]
+    join = {"GroupId": group, "SessionTimeoutMs": 30000, "RebalanceTimeoutMs": 30000,
+            "ProtocolType": "consumer", "Protocols": proto}
+    first, second = kpwire(kp, broker.bootstrap, [
+        {"api": "JoinGroup", "version": 5, "request": dict(join, MemberId="")},
+        {"api": "JoinGroup", "version": 5, "request": dict(join, MemberId="@member-1")}])
+    assert first["ErrorCode"] == 79, first  # MEMBER_ID_REQUIRED
+    assert second["ErrorCode"] == 0 and second["Leader"] == second["MemberId"], second
+    return second["MemberId"], second["GenerationId"]
+
+
+def sync_step(group, member, generation):
+    return {"api": "SyncGroup", "version": 5, "request": {
+        "GroupId": group, "GenerationId": generation, "MemberId": member,
+        "ProtocolType": "consumer", "ProtocolName": "range",
+        "Assignments": [{"MemberId": member, "Assignment": ASSIGNMENT}]}}
+
+
+def paused(kp, c, coord, step, seconds):
+    """`step` sent to the coordinator while both followers of __consumer_offsets-0 are paused
+    for `seconds`: (seconds to the answer, the answer, whether it was still unanswered when
+    they resumed)."""
+    followers = [c.brokers[n] for n in BROKER_IDS if n != coord]
+    wait_isr(kp, c, OFFSETS, list(BROKER_IDS))
+    out = []
+    for f in followers:
+        os.kill(f.proc.pid, signal.SIGSTOP)
+    try:
+        th = send_later(kp, c.brokers[coord], step, out)
+        time.sleep(seconds)
+        parked = not out
+    finally:
+        for f in followers:
+            os.kill(f.proc.pid, signal.SIGCONT)
+    th.join(30 * SLOW)
+    (took, resp), = out
+    return took, resp, parked
+
+
+def paused_sync(kp, c, coord, group, seconds):
+    """The leader's SyncGroup of a fresh single-member group, while the followers are paused
+    (paused()); also returns (member id, generation id)."""
+    member, generation = join_alone(kp, c.brokers[coord], group)
+    return (*paused(kp, c, coord, sync_step(group, member, generation), seconds),
+            (member, generation))
+
+
+def test_a_sync_group_waits_for_the_followers_of_consumer_offsets(tmp_path, kp):
+    """With both followers of __consumer_offsets-0 paused, the leader's SyncGroup of a classic
+    group (which writes the group metadata with its assignment) is not answered; resumed
+    within offsets.commit.timeout.ms (1000 ms here) it is answered NONE with the assignment.
+    Paused past it (below broker.session.timeout.ms, 2000 ms), it is answered
+    COORDINATOR_NOT_AVAILABLE and the group goes back to rebalancing, as Kafka's coordinator
+    resets it when storing the assignment fails: the followers back, a SyncGroup of that
+    generation is answered REBALANCE_IN_PROGRESS at once (the member must rejoin)."""
+    c, coord = start_groups(tmp_path, kp, "offsets.commit.timeout.ms=1000")
+    try:
+        took, resp, parked, _ = paused_sync(kp, c, coord, "syncs", 0.6)
+        assert parked, (took, resp)  # not answered while the ISR lacks the assignment
+        assert resp["ErrorCode"] == 0 and resp["Assignment"] == ASSIGNMENT, resp
+        assert took >= 0.55, (took, resp)
+
+        took, resp, _, (member, generation) = paused_sync(kp, c, coord, "times-out", 1.5)
+        assert resp["ErrorCode"] == COORDINATOR_NOT_AVAILABLE and took >= 0.9, (took, resp)
+        wait_isr(kp, c, OFFSETS, list(BROKER_IDS))
+        t0 = time.monotonic()
+        again = kpwire(kp, c.brokers[coord].bootstrap, [sync_step("times-out", member,
+                                                                  generation)])[0]
+        assert again["ErrorCode"] == 27, again  # REBALANCE_IN_PROGRESS
+        assert time.monotonic() - t0 < 0.5 * SLOW
+    finally:
+        check_stopped(c)
+
+
+def test_a_consumer_group_heartbeat_waits_for_its_records(tmp_path, kp):
+    """KIP-848: a member joining a consumer group (ConsumerGroupHeartbeat, epoch 0) writes the
+    group's records; with both followers of __consumer_offsets-0 paused the heartbeat is not
+    answered, and once they resume it is answered NONE with the member's epoch."""
+    c, coord = start_groups(tmp_path, kp, "offsets.commit.timeout.ms=3000")
+    try:
+        step = {"api": "ConsumerGroupHeartbeat", "version": 0, "request": {
+            "GroupId": "kip848", "MemberId": "", "MemberEpoch": 0,
+            "RebalanceTimeoutMs": 30000, "SubscribedTopicNames": ["data"],
+            "TopicPartitions": []}}
+        took, resp, parked = paused(kp, c, coord, step, 0.6)
+        assert parked, (took, resp)
+        assert resp["ErrorCode"] == 0 and resp["MemberEpoch"] > 0 and resp["MemberId"], resp
+        assert took >= 0.55, (took, resp)
     finally:
         check_stopped(c)

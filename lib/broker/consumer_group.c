@@ -2,8 +2,9 @@
  * consumer_group.c - ConsumerGroupHeartbeat (key 68, v0-1) and
  * ConsumerGroupDescribe (key 69, v0-1), the KIP-848 consumer protocol:
  * topic ids on the wire mapped to the names lib/group works with, and the
- * answers of lib/group's consumer groups (consumer_group.h). Both answer
- * at once; nothing waits.
+ * answers of lib/group's consumer groups (consumer_group.h). Describe
+ * answers at once; a heartbeat that changed its group once the group's
+ * records are replicated (group_replicated.c).
  */
 #include <string.h>
 
@@ -91,6 +92,26 @@ static int count_partitions(const struct kp_cg_heartbeat_result *r)
 	return n;
 }
 
+/* heartbeat_done - kp_replicated_done: the answer, or only the error of a failed write. */
+static void heartbeat_done(struct kp_request *rq, void *arg, int16_t error)
+{
+	struct kp_consumer_group_heartbeat_response *resp = arg;
+
+	if (error) {
+		kp_consumer_group_heartbeat_response_init(resp);
+		resp->error_code = error;
+	}
+	KP_RESPOND(rq, CONSUMER_GROUP_HEARTBEAT, resp);
+}
+
+/*
+ * kp_handle_consumer_group_heartbeat - one heartbeat through lib/group;
+ * when it changed the group (the cstore hook wrote its records), the
+ * answer waits until the ISR of the group's partition has them
+ * (kp_group_respond_written), as Kafka 4's coordinator completes the
+ * heartbeat once its records are committed; a failed write is answered
+ * with only its error (COORDINATOR_NOT_AVAILABLE or NOT_COORDINATOR).
+ */
 int kp_handle_consumer_group_heartbeat(struct kp_request *rq, kp_error *err)
 {
 	const struct kp_consumer_group_heartbeat_request *req = rq->body;
@@ -110,6 +131,7 @@ int kp_handle_consumer_group_heartbeat(struct kp_request *rq, kp_error *err)
 		.owned_set = req->topic_partitions_count >= 0,
 	};
 	struct kp_cg_heartbeat_result r;
+	int64_t since = kp_group_log_mark(rq->broker, req->group_id);
 
 	if (!resp)
 		return kp_error_set(err, KP_ENOMEM, "out of memory");
@@ -136,8 +158,11 @@ int kp_handle_consumer_group_heartbeat(struct kp_request *rq, kp_error *err)
 		}
 	}
 	kp_cg_result_free(&r);
-	KP_RESPOND(rq, CONSUMER_GROUP_HEARTBEAT, resp);
-	return 0;
+	if (resp->error_code) {
+		KP_RESPOND(rq, CONSUMER_GROUP_HEARTBEAT, resp);
+		return 0;
+	}
+	return kp_group_respond_written(rq, req->group_id, since, heartbeat_done, resp, err);
 }
 
 /* describe_tps - an assignment for ConsumerGroupDescribe: topic ids and names. */

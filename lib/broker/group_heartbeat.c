@@ -3,7 +3,8 @@
  * v0-5; a batch of member identities from v3, KIP-345, each answered on
  * its own: an unknown group is UNKNOWN_MEMBER_ID per member with no
  * top-level error, as Kafka's GroupCoordinatorService.leaveGroup). Both
- * answer at once from lib/group's state machine.
+ * answer from lib/group's state machine; a LeaveGroup whose leaving wrote
+ * the group's metadata (the group became Empty) once that is replicated.
  */
 #include "broker/internal.h"
 
@@ -24,21 +25,25 @@ int kp_handle_heartbeat(struct kp_request *rq, kp_error *err)
 
 typedef struct kp_leave_group_response_member_response lg_member;
 
-int kp_handle_leave_group(struct kp_request *rq, kp_error *err)
+/* leave_done - kp_replicated_done: the answer, or only the top-level error of a failed write. */
+static void leave_done(struct kp_request *rq, void *arg, int16_t error)
+{
+	struct kp_leave_group_response *resp = arg;
+
+	if (error) {
+		resp->error_code = error;
+		resp->members = NULL;
+		resp->members_count = 0;
+	}
+	KP_RESPOND(rq, LEAVE_GROUP, resp);
+}
+
+/* leave_members - v3+: each member identity of the batch, in resp (NULL group id: none). */
+static int leave_members(struct kp_request *rq, struct kp_leave_group_response *resp, int64_t now,
+			 kp_error *err)
 {
 	const struct kp_leave_group_request *req = rq->body;
-	struct kp_leave_group_response *resp = kp_leave_group_response_new(&rq->arena, 1);
 	kp_group_coord *gc = rq->broker->groups;
-	int64_t now = kp_broker_group_now();
-
-	if (!resp)
-		return kp_error_set(err, KP_ENOMEM, "out of memory");
-	if (rq->version < 3) {
-		resp->error_code = kp_group_leave(gc, req->group_id, req->member_id ? req->member_id : "",
-						  NULL, now);
-		KP_RESPOND(rq, LEAVE_GROUP, resp);
-		return 0;
-	}
 	int32_t n = req->members_count > 0 ? req->members_count : 0;
 	lg_member *ms = kp_leave_group_response_member_response_new(&rq->arena, (size_t)n);
 	struct kp_group_info info;
@@ -47,13 +52,11 @@ int kp_handle_leave_group(struct kp_request *rq, kp_error *err)
 		return kp_error_set(err, KP_ENOMEM, "out of memory");
 	if (!req->group_id || !*req->group_id) {
 		resp->error_code = KP_ERR_INVALID_GROUP_ID;
-		KP_RESPOND(rq, LEAVE_GROUP, resp);
 		return 0;
 	}
 	/* an unknown group: every member UNKNOWN_MEMBER_ID (kp_group_leave), as Kafka answers */
 	if (kp_group_describe(gc, req->group_id, &info) && info.state == KP_GROUP_DEAD) {
 		resp->error_code = KP_ERR_COORDINATOR_NOT_AVAILABLE;
-		KP_RESPOND(rq, LEAVE_GROUP, resp);
 		return 0;
 	}
 	for (int32_t i = 0; i < n; i++) {
@@ -66,6 +69,30 @@ int kp_handle_leave_group(struct kp_request *rq, kp_error *err)
 	}
 	resp->members = ms;
 	resp->members_count = n;
-	KP_RESPOND(rq, LEAVE_GROUP, resp);
 	return 0;
+}
+
+/*
+ * kp_handle_leave_group - LeaveGroup; when the leaving emptied the group
+ * (its metadata written through the store hook), the answer waits until
+ * the ISR of the group's partition has it (kp_group_respond_written),
+ * as Kafka 4 completes classicGroupLeave once its records are
+ * committed; a failed write is the top-level error
+ * (COORDINATOR_NOT_AVAILABLE or NOT_COORDINATOR), no members.
+ */
+int kp_handle_leave_group(struct kp_request *rq, kp_error *err)
+{
+	const struct kp_leave_group_request *req = rq->body;
+	struct kp_leave_group_response *resp = kp_leave_group_response_new(&rq->arena, 1);
+	int64_t since = kp_group_log_mark(rq->broker, req->group_id);
+	int64_t now = kp_broker_group_now();
+
+	if (!resp)
+		return kp_error_set(err, KP_ENOMEM, "out of memory");
+	if (rq->version < 3)
+		resp->error_code = kp_group_leave(rq->broker->groups, req->group_id,
+						  req->member_id ? req->member_id : "", NULL, now);
+	else if (leave_members(rq, resp, now, err) < 0)
+		return -1;
+	return kp_group_respond_written(rq, req->group_id, since, leave_done, resp, err);
 }

@@ -7,6 +7,20 @@
  * coordinator's notify. A closed connection frees the waiting operation
  * (its member stays until its session times out, as in Kafka); shutdown
  * answers NOT_COORDINATOR so clients look for the new coordinator.
+ *
+ * A successful SyncGroup answer (the leader's and every follower's) goes
+ * out once the ISR of the group's __consumer_offsets partition has the
+ * group metadata the leader's assignment wrote (group_replicated.c), as
+ * Kafka hands the assignment out only after storing it; a JoinGroup that
+ * wrote (a static member's new member id) waits for its write likewise.
+ * The answer is copied into the request's arena first, so a connection
+ * closing meanwhile frees everything with the request. A write that
+ * fails answers only its error: COORDINATOR_NOT_AVAILABLE (not
+ * replicated within offsets.commit.timeout.ms, ISR below
+ * min.insync.replicas) or NOT_COORDINATOR (leadership lost), Kafka's
+ * appendGroupMetadataErrorToResponseError, and a failed SyncGroup puts a
+ * group still Stable in its generation back to rebalancing
+ * (kp_group_sync_failed), as Kafka's storeGroup callback does.
  */
 #include <string.h>
 
@@ -23,71 +37,143 @@ struct group_wait {
 	struct kp_group_pending *p;
 };
 
-static kp_bytes bytes_of(const uint8_t *data, size_t len)
+/* copy - n bytes of src in rq's arena (src NULL: NULL); *failed when memory runs out. */
+static void *copy(struct kp_request *rq, const void *src, size_t n, bool *failed)
 {
-	kp_bytes b = { data, (int32_t)len };
+	void *c;
+
+	if (!src)
+		return NULL;
+	if (!(c = kp_request_alloc(rq, n ? n : 1))) {
+		*failed = true;
+		return NULL;
+	}
+	if (n)
+		memcpy(c, src, n);
+	return c;
+}
+
+static char *copy_str(struct kp_request *rq, const char *s, bool *failed)
+{
+	return s ? copy(rq, s, strlen(s) + 1, failed) : NULL;
+}
+
+static kp_bytes copy_bytes(struct kp_request *rq, const uint8_t *data, size_t len, bool *failed)
+{
+	kp_bytes b = { copy(rq, data ? data : (const uint8_t *)"", len, failed), (int32_t)len };
 
 	return b;
 }
 
-/* join_respond - answer a JoinGroup from its done pending p (the caller frees p). */
-static void join_respond(struct kp_request *rq, struct kp_group_pending *p)
+/* join_build - a JoinGroup answer from its done pending p, in rq's arena; NULL when out of memory. */
+static struct kp_join_group_response *join_build(struct kp_request *rq,
+						 const struct kp_group_pending *p)
 {
 	struct kp_join_group_response *resp = kp_join_group_response_new(&rq->arena, 1);
 	struct kp_join_group_response_join_group_response_member *ms =
 		kp_join_group_response_join_group_response_member_new(&rq->arena,
 								       (size_t)p->member_count);
+	bool failed = !resp || !ms;
 
-	if (!resp || !ms) {
-		kp_net_conn_fail(rq->conn, "out of memory");
-		kp_request_free(rq);
-		return;
-	}
+	if (failed)
+		return NULL;
 	resp->error_code = p->error;
 	resp->generation_id = p->error ? -1 : p->generation_id;
-	resp->protocol_type = p->protocol_type;
-	resp->protocol_name = p->protocol_name ? p->protocol_name : (rq->version >= 7 ? NULL : "");
-	resp->leader = p->leader ? p->leader : "";
+	resp->protocol_type = copy_str(rq, p->protocol_type, &failed);
+	resp->protocol_name = p->protocol_name ? copy_str(rq, p->protocol_name, &failed)
+					       : (rq->version >= 7 ? NULL : "");
+	resp->leader = p->leader ? copy_str(rq, p->leader, &failed) : "";
 	resp->skip_assignment = p->skip_assignment;
-	resp->member_id = p->member_id ? p->member_id : "";
+	resp->member_id = p->member_id ? copy_str(rq, p->member_id, &failed) : "";
 	for (int32_t i = 0; i < p->member_count; i++) {
-		ms[i].member_id = p->members[i].member_id;
-		ms[i].group_instance_id = p->members[i].group_instance_id;
-		ms[i].metadata = bytes_of(p->members[i].metadata, p->members[i].metadata_len);
+		ms[i].member_id = copy_str(rq, p->members[i].member_id, &failed);
+		ms[i].group_instance_id = copy_str(rq, p->members[i].group_instance_id, &failed);
+		ms[i].metadata = copy_bytes(rq, p->members[i].metadata, p->members[i].metadata_len,
+					    &failed);
 	}
 	resp->members = ms;
 	resp->members_count = p->member_count;
-	KP_RESPOND(rq, JOIN_GROUP, resp);
+	return failed ? NULL : resp;
 }
 
-/* sync_respond - answer a SyncGroup from its done pending p (the caller frees p). */
-static void sync_respond(struct kp_request *rq, struct kp_group_pending *p)
+/* sync_build - a SyncGroup answer from its done pending p, in rq's arena; NULL when out of memory. */
+static struct kp_sync_group_response *sync_build(struct kp_request *rq,
+						 const struct kp_group_pending *p)
 {
 	struct kp_sync_group_response *resp = kp_sync_group_response_new(&rq->arena, 1);
+	bool failed = !resp;
 
-	if (!resp) {
-		kp_net_conn_fail(rq->conn, "out of memory");
-		kp_request_free(rq);
-		return;
-	}
+	if (failed)
+		return NULL;
 	resp->error_code = p->error;
-	resp->protocol_type = p->error ? NULL : p->protocol_type;
-	resp->protocol_name = p->error ? NULL : p->protocol_name;
-	resp->assignment = bytes_of(p->assignment ? p->assignment : (const uint8_t *)"",
-				    p->error ? 0 : p->assignment_len);
-	KP_RESPOND(rq, SYNC_GROUP, resp);
+	resp->protocol_type = p->error ? NULL : copy_str(rq, p->protocol_type, &failed);
+	resp->protocol_name = p->error ? NULL : copy_str(rq, p->protocol_name, &failed);
+	resp->assignment = copy_bytes(rq, p->assignment, p->error ? 0 : p->assignment_len, &failed);
+	return failed ? NULL : resp;
 }
 
-/* respond - answer rq from p (encoded at once, so p may go after). */
-static void respond(struct kp_request *rq, struct kp_group_pending *p)
+static void respond_error(struct kp_request *rq, int16_t error);
+
+/* sync_failed - a SyncGroup's write failed: its group rebalances (kp_group_sync_failed). */
+static void sync_failed(struct kp_request *rq)
 {
-	if (p->kind == KP_GROUP_PENDING_JOIN)
-		join_respond(rq, p);
-	else
-		sync_respond(rq, p);
+	const struct kp_sync_group_request *req = rq->body;
+
+	if (!rq->broker->stopping)
+		kp_group_sync_failed(rq->broker->groups, req->group_id, req->generation_id,
+				     kp_broker_group_now());
 }
 
-/* respond_error - answer rq with only `error` (an operation the coordinator did not finish). */
+/* answer_done - kp_replicated_done of a built answer: it, or only the write's error. */
+static void answer_done(struct kp_request *rq, void *resp, int16_t error)
+{
+	if (error && rq->api_key == KP_API_SYNC_GROUP)
+		sync_failed(rq);
+	if (error)
+		respond_error(rq, error);
+	else if (rq->api_key == KP_API_JOIN_GROUP)
+		KP_RESPOND(rq, JOIN_GROUP, (const struct kp_join_group_response *)resp);
+	else
+		KP_RESPOND(rq, SYNC_GROUP, (const struct kp_sync_group_response *)resp);
+}
+
+/* group_of - the group id of rq, a JoinGroup or SyncGroup. */
+static const char *group_of(const struct kp_request *rq)
+{
+	if (rq->api_key == KP_API_JOIN_GROUP)
+		return ((const struct kp_join_group_request *)rq->body)->group_id;
+	return ((const struct kp_sync_group_request *)rq->body)->group_id;
+}
+
+/*
+ * respond - answer rq from its done pending p (copied into rq's arena, so
+ * p may go after): an error at once, a success once the group's
+ * partition is replicated past `since` (kp_group_respond_written).
+ * Returns 0, or -1 with KP_ENOMEM (rq is then still the caller's).
+ */
+static int respond(struct kp_request *rq, const struct kp_group_pending *p, int64_t since,
+		   kp_error *err)
+{
+	void *resp = p->kind == KP_GROUP_PENDING_JOIN ? (void *)join_build(rq, p)
+						      : (void *)sync_build(rq, p);
+
+	if (!resp)
+		return kp_error_set(err, KP_ENOMEM, "out of memory");
+	if (p->error) {
+		answer_done(rq, resp, KP_ERR_NONE);
+		return 0;
+	}
+	return kp_group_respond_written(rq, group_of(rq), since, answer_done, resp, err);
+}
+
+/* fail - rq cannot be answered (out of memory): close its connection and free it. */
+static void fail(struct kp_request *rq, const kp_error *err)
+{
+	kp_net_conn_fail(rq->conn, err->msg);
+	kp_request_free(rq);
+}
+
+/* respond_error - answer rq with only `error` (an operation not finished, or its write failed). */
 static void respond_error(struct kp_request *rq, int16_t error)
 {
 	struct kp_group_pending p = {
@@ -95,8 +181,22 @@ static void respond_error(struct kp_request *rq, int16_t error)
 		.done = true,
 		.error = error,
 	};
+	kp_error err;
 
-	respond(rq, &p);
+	if (respond(rq, &p, INT64_MAX, &err) < 0)
+		fail(rq, &err);
+}
+
+/*
+ * later_since - what an answer completed after parking waits for besides
+ * the coordinator (kp_group_respond_written's `since`): a SyncGroup
+ * whatever its group's partition holds, the leader's assignment among it
+ * (Kafka hands the assignment out once it is written); a JoinGroup
+ * nothing, as Kafka completes a join phase without a write.
+ */
+static int64_t later_since(const struct kp_request *rq)
+{
+	return rq->api_key == KP_API_SYNC_GROUP ? -1 : INT64_MAX;
 }
 
 /* waiting - the purgatory's callback for a parked JoinGroup or SyncGroup. */
@@ -105,6 +205,7 @@ static bool waiting(void *arg, enum kp_op_reason why)
 	struct group_wait *w = arg; /* in rq's arena: gone once rq is answered or freed */
 	struct kp_request *rq = w->rq;
 	struct kp_group_pending *p = w->p;
+	kp_error err;
 
 	switch (why) {
 	case KP_OP_CLOSED:
@@ -120,39 +221,40 @@ static bool waiting(void *arg, enum kp_op_reason why)
 	case KP_OP_SHUTDOWN:
 		break;
 	}
-	if (p->done)
-		respond(rq, p);
-	else
+	if (!p->done)
 		respond_error(rq, why == KP_OP_SHUTDOWN ? KP_ERR_NOT_COORDINATOR
 			      : KP_ERR_REBALANCE_IN_PROGRESS);
+	else if (respond(rq, p, later_since(rq), &err) < 0)
+		fail(rq, &err);
 	kp_group_pending_free(p);
 	return true;
 }
 
 /*
- * answer_or_park - answer rq now when p is done, else park it under
+ * answer_or_park - answer rq now when p is done (after what its call
+ * wrote since `since`, a kp_group_log_mark), else park it under
  * group_id's key for as long as the coordinator may take (p->wait_ms)
  * and a margin: the coordinator answers first, the deadline is a safety net.
  */
 static int answer_or_park(struct kp_request *rq, struct kp_group_pending *p, const char *group_id,
-			  kp_error *err)
+			  int64_t since, kp_error *err)
 {
 	struct kp_watch_key key;
 	struct group_wait *w;
+	int rc;
 
 	if (!p)
 		return kp_error_set(err, KP_ENOMEM, "out of memory");
 	if (p->done) {
-		respond(rq, p);
+		rc = respond(rq, p, since, err);
 		kp_group_pending_free(p);
-		return 0;
+		return rc;
 	}
 	if (!(w = kp_request_alloc(rq, sizeof(*w)))) {
 		kp_group_pending_free(p);
 		return kp_error_set(err, KP_ENOMEM, "out of memory");
 	}
-	w->rq = rq;
-	w->p = p;
+	*w = (struct group_wait){ rq, p };
 	kp_watch_key_group(&key, group_id);
 	if (kp_purgatory_park(rq->broker->purgatory, rq->conn, p->wait_ms + PARK_MARGIN_MS, &key, 1,
 			      waiting, w, err) < 0) {
@@ -189,6 +291,7 @@ int kp_handle_join_group(struct kp_request *rq, kp_error *err)
 		.protocols = ps,
 		.protocol_count = n,
 	};
+	int64_t since;
 
 	if (!ps)
 		return kp_error_set(err, KP_ENOMEM, "out of memory");
@@ -198,8 +301,10 @@ int kp_handle_join_group(struct kp_request *rq, kp_error *err)
 		ps[i].metadata_len = req->protocols[i].metadata.len > 0
 			? (size_t)req->protocols[i].metadata.len : 0;
 	}
+	/* a join that writes (a static member's new id) is answered once that is replicated */
+	since = kp_group_log_mark(rq->broker, req->group_id);
 	return answer_or_park(rq, kp_group_join(rq->broker->groups, &a, kp_broker_group_now()),
-			      req->group_id, err);
+			      req->group_id, since, err);
 }
 
 int kp_handle_sync_group(struct kp_request *rq, kp_error *err)
@@ -226,7 +331,11 @@ int kp_handle_sync_group(struct kp_request *rq, kp_error *err)
 		as[i].len = req->assignments[i].assignment.len > 0
 			? (size_t)req->assignments[i].assignment.len : 0;
 	}
-	/* a follower waits for the leader, who has the rebalance timeout to answer */
+	/*
+	 * a follower waits for the leader, who has the rebalance timeout to
+	 * answer; every assignment goes out once the group's partition has
+	 * the leader's write replicated (-1: whatever the partition holds)
+	 */
 	return answer_or_park(rq, kp_group_sync(rq->broker->groups, &a, kp_broker_group_now()),
-			      req->group_id ? req->group_id : "", err);
+			      req->group_id ? req->group_id : "", -1, err);
 }

@@ -242,13 +242,12 @@ int16_t kp_group_log_append(struct kp_broker *b, const char *group_id, kp_batch_
 
 int16_t kp_group_log_tail(struct kp_broker *b, const char *group_id, struct kp_group_write *w)
 {
-	int16_t error;
-	struct kp_topic *t = kp_group_log_topic(b, &error);
+	struct kp_topic *t = kp_topics_find(b->topics, OFFSETS_TOPIC); /* asks for nothing */
 	struct kp_partition *p = t ? kp_topic_partition(t, kp_group_log_partition_for(
 					     group_id, t->partition_count)) : NULL;
 
 	if (!t)
-		return error;
+		return KP_ERR_COORDINATOR_NOT_AVAILABLE;
 	if (p && p->follower)
 		return KP_ERR_NOT_COORDINATOR;
 	if (!p || !kp_partition_online(p))

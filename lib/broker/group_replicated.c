@@ -17,6 +17,13 @@
  * the leader wakes whenever its high watermark, ISR or leadership
  * changes. With one replica the high watermark has passed the write when
  * the append returns, and the answer goes at once, without parking.
+ *
+ * Writes made inside lib/group's store hooks (SyncGroup's group metadata,
+ * KIP-848 group state, a LeaveGroup that empties a group) are not seen by
+ * the handler: it marks the partition's log end before the lib/group call
+ * (kp_group_log_mark) and, after it, waits for the partition up to its
+ * end when that moved (kp_group_respond_written), as Kafka 4's runtime
+ * completes an operation once the high watermark passes its records.
  */
 #include "broker/internal.h"
 #include "broker/replica.h"
@@ -94,4 +101,26 @@ int kp_request_respond_replicated(struct kp_request *rq, const struct kp_group_w
 	kp_watch_key_partition(&key, &w->topic_id, w->partition);
 	return kp_purgatory_park(rq->broker->purgatory, rq->conn, timeout_ms > 0 ? timeout_ms : 0,
 				 &key, 1, replicated_waiting, rw, err);
+}
+
+int64_t kp_group_log_mark(struct kp_broker *b, const char *group_id)
+{
+	struct kp_group_write w;
+
+	return group_id && kp_group_log_tail(b, group_id, &w) == KP_ERR_NONE ? w.required_offset
+									      : INT64_MAX;
+}
+
+int kp_group_respond_written(struct kp_request *rq, const char *group_id, int64_t since,
+			     kp_replicated_done done, void *arg, kp_error *err)
+{
+	struct kp_group_write w;
+
+	if (!group_id || kp_group_log_tail(rq->broker, group_id, &w) != KP_ERR_NONE ||
+	    w.required_offset <= since) {
+		done(rq, arg, KP_ERR_NONE);
+		return 0;
+	}
+	return kp_request_respond_replicated(rq, &w, rq->broker->cfg.offsets_commit_timeout_ms,
+					     done, arg, err);
 }

@@ -300,7 +300,7 @@ int16_t kp_group_log_append(struct kp_broker *b, const char *group_id, struct kp
  * state): group_id's partition up to its log end offset now, which covers
  * them and whatever came before. NONE with *w set, NOT_COORDINATOR when
  * another broker leads the partition, COORDINATOR_NOT_AVAILABLE when
- * __consumer_offsets or the partition is not there.
+ * __consumer_offsets or the partition is not there (it asks for no topic).
  */
 int16_t kp_group_log_tail(struct kp_broker *b, const char *group_id, struct kp_group_write *w);
 void kp_group_log_hooks(struct kp_group_config *cfg);
@@ -333,6 +333,30 @@ typedef void (*kp_replicated_done)(struct kp_request *rq, void *arg, int16_t err
 int kp_request_respond_replicated(struct kp_request *rq, const struct kp_group_write *w,
 				  int64_t timeout_ms, kp_replicated_done done, void *arg,
 				  kp_error *err);
+/*
+ * kp_group_log_mark - the log end offset of group_id's __consumer_offsets
+ * partition now (kp_group_log_tail), taken before a lib/group call whose
+ * store hooks may write; INT64_MAX when this broker does not lead the
+ * partition or it is not there (no write can be waited for then).
+ */
+int64_t kp_group_log_mark(struct kp_broker *b, const char *group_id);
+/*
+ * kp_group_respond_written - answer rq through `done` once what lib/group's
+ * hooks wrote for group_id is replicated: when the partition's log end
+ * (kp_group_log_tail) is past `since` (a kp_group_log_mark from before
+ * the call; -1 waits for whatever the partition holds, e.g. a write
+ * another request made), as kp_request_respond_replicated with
+ * offsets.commit.timeout.ms and its errors (COORDINATOR_NOT_AVAILABLE,
+ * NOT_COORDINATOR), else at once with NONE; also at once when the
+ * partition is not led here (nothing of this broker to wait for), which
+ * with one replica is the behaviour without replication. Kafka 4's
+ * CoordinatorRuntime completes a group operation once the high watermark
+ * passes its records (and those before). `arg` as for
+ * kp_request_respond_replicated (in rq's arena). Returns 0, or -1 with
+ * KP_ENOMEM (rq is then still the caller's).
+ */
+int kp_group_respond_written(struct kp_request *rq, const char *group_id, int64_t since,
+			     kp_replicated_done done, void *arg, kp_error *err);
 /*
  * kp_group_log_record - add one coordinator record to bb: the key (struct
  * of kd at key version kv) and the value (vd at vv; value NULL makes a

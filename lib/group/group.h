@@ -208,6 +208,18 @@ struct kp_group_pending *kp_group_sync(kp_group_coord *gc, const struct kp_group
 void kp_group_pending_free(struct kp_group_pending *p);
 
 /*
+ * kp_group_sync_failed - the group metadata the leader's SyncGroup of
+ * `generation_id` stored (the store hook) could not be written durably:
+ * a classic group still Stable in that generation rebalances, as Kafka's
+ * classic coordinator resets the assignment and prepares a rebalance when
+ * storing it fails (GroupMetadataManager's SyncGroup append callback);
+ * the members rejoin. Anything else (another generation, a rebalance
+ * under way, no such group) is left alone.
+ */
+void kp_group_sync_failed(kp_group_coord *gc, const char *group_id, int32_t generation_id,
+			  int64_t now);
+
+/*
  * kp_group_heartbeat - Heartbeat: NONE, or INVALID_GROUP_ID (null or
  * empty group id), UNKNOWN_MEMBER_ID,
  * FENCED_INSTANCE_ID, ILLEGAL_GENERATION, REBALANCE_IN_PROGRESS (the

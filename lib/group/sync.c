@@ -117,6 +117,17 @@ struct kp_group_pending *kp_group_sync(kp_group_coord *gc, const struct kp_group
 	return p;
 }
 
+void kp_group_sync_failed(kp_group_coord *gc, const char *group_id, int32_t generation_id,
+			  int64_t now)
+{
+	struct kp_group *g = group_id ? kp_group_find(gc, group_id) : NULL;
+
+	/* Kafka checks CompletingRebalance: the group is Stable here from the leader's sync on */
+	if (!g || g->cg || g->state != KP_GROUP_STABLE || g->generation_id != generation_id)
+		return;
+	kp_group_prepare_rebalance(gc, g, now);
+}
+
 int16_t kp_group_heartbeat(kp_group_coord *gc, const char *group_id, const char *member_id,
 			   const char *group_instance_id, int32_t generation_id, int64_t now)
 {
