@@ -171,11 +171,13 @@ static bool preferred_read(struct kp_request *rq, const struct kp_topic *t, cons
 }
 
 /*
- * diverging - v12+ with a last fetched epoch: when our log does not hold
- * that epoch up to the fetch offset, fill out's DivergingEpoch with the
- * largest epoch we have at or below it and its end offset, and return
- * true: the fetcher truncates there (Kafka's Partition.fetchRecords,
- * KIP-595 style replication of KIP-101 / KIP-279).
+ * diverging - v12+ with a last fetched epoch, as Kafka's
+ * Partition.readRecords: OFFSET_OUT_OF_RANGE in out (and true) when our
+ * log holds no end for that epoch (above every epoch kept) or the fetch
+ * offset is below the log start; when our log does not hold that epoch up
+ * to the fetch offset, out's DivergingEpoch gets the largest epoch we have
+ * at or below it and its end offset, and true: the fetcher truncates there
+ * (KIP-595 style replication of KIP-101 / KIP-279). False: read on.
  */
 static bool diverging(const struct kp_request *rq, const struct kp_partition *p,
 		      const struct kp_fetch_request_fetch_partition *fp, fr_partition *out)
@@ -186,6 +188,10 @@ static bool diverging(const struct kp_request *rq, const struct kp_partition *p,
 	if (rq->version < 12 || fp->last_fetched_epoch < 0)
 		return false;
 	kp_log_epoch_end_offset(p->log, fp->last_fetched_epoch, &epoch, &end);
+	if (epoch < 0 || end < 0 || fp->fetch_offset < kp_log_start_offset(p->log)) {
+		out->error_code = KP_ERR_OFFSET_OUT_OF_RANGE; /* offsets stay -1, as Kafka's */
+		return true;
+	}
 	if (epoch >= fp->last_fetched_epoch && end >= fp->fetch_offset)
 		return false;
 	out->diverging_epoch.epoch = epoch;
