@@ -80,6 +80,9 @@ void kp_replica_state_changed(struct kp_broker *b, struct kp_topic *t, struct kp
  */
 void kp_replica_fetchers_sync(struct kp_broker *b);
 
+/* kp_replica_remote - leader: p's state of follower `id` (owned by p), or NULL. */
+struct kp_replica_state *kp_replica_remote(const struct kp_partition *p, int32_t id);
+
 /*
  * kp_replica_is_follower_of - whether broker `replica` is one of p's
  * replicas other than this leader (may fetch as a follower).

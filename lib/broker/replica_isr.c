@@ -166,11 +166,8 @@ static void expire_partition(struct kp_broker *b, struct kp_topic *t, struct kp_
 		return;
 	for (int32_t i = 0; i < p->isr_count; i++) {
 		int32_t id = p->isr[i];
-		const struct kp_replica_state *r = NULL;
+		const struct kp_replica_state *r = kp_replica_remote(p, id);
 
-		for (int32_t k = 0; k < p->remote_count; k++)
-			if (p->remote[k].id == id)
-				r = &p->remote[k];
 		if (id == b->cfg.node_id || !r || r->log_end_offset == leo ||
 		    now - r->last_caught_up_ms <= lag) {
 			keep[n++] = id;

@@ -21,8 +21,7 @@ static bool ids_have(const int32_t *ids, int32_t n, int32_t id)
 	return false;
 }
 
-/* remote - p's state of follower `id`, or NULL. */
-static struct kp_replica_state *remote(struct kp_partition *p, int32_t id)
+struct kp_replica_state *kp_replica_remote(const struct kp_partition *p, int32_t id)
 {
 	for (int32_t i = 0; i < p->remote_count; i++)
 		if (p->remote[i].id == id)
@@ -32,10 +31,7 @@ static struct kp_replica_state *remote(struct kp_partition *p, int32_t id)
 
 bool kp_replica_is_follower_of(const struct kp_partition *p, int32_t replica)
 {
-	for (int32_t i = 0; i < p->remote_count; i++)
-		if (p->remote[i].id == replica)
-			return true;
-	return false;
+	return kp_replica_remote(p, replica) != NULL;
 }
 
 /*
@@ -126,7 +122,7 @@ static void maybe_expand_isr(struct kp_broker *b, struct kp_topic *t, struct kp_
 void kp_replica_follower_fetched(struct kp_broker *b, struct kp_topic *t, struct kp_partition *p,
 				 int32_t replica, int64_t broker_epoch, int64_t fetch_offset)
 {
-	struct kp_replica_state *r = remote(p, replica);
+	struct kp_replica_state *r = kp_replica_remote(p, replica);
 	int64_t now = kp_mono_ms(), leo;
 
 	if (!r || !p->log)
@@ -165,7 +161,7 @@ static void reset_remotes(struct kp_broker *b, struct kp_partition *p, bool fres
 	}
 	for (int32_t i = 0; i < p->replica_count; i++) {
 		int32_t id = p->replicas[i];
-		const struct kp_replica_state *old = fresh ? NULL : remote(p, id);
+		const struct kp_replica_state *old = fresh ? NULL : kp_replica_remote(p, id);
 
 		if (id == b->cfg.node_id)
 			continue;
