@@ -87,6 +87,7 @@ NORMALISE = {
     "ErrorMessage": _present("<message>"),           # free text; null vs text still compared
     "SessionId": _present("<session>"),              # fetch session ids are random
     "MemberId": _member, "Leader": _member,          # generated member ids (KIP-394)
+    "ProducerId": lambda v, ctx: "<producer-id>" if isinstance(v, int) and v >= 0 else v,
 }
 
 

@@ -3,9 +3,9 @@ kbroker, and against Apache Kafka to show the tests themselves hold.
 
 tests/peers/franz/main.go (kpfranz) is built by tests/peers/clients.py into the cache, with
 the Go module and build caches there too: create and list topics with kadm, produce with kgo
-(its default idempotent producer: kgo falls back to plain produce requests when the broker
-does not offer InitProducerId, as kbroker does not yet), and consume assigned partitions from
-their start offsets to their end offsets (kadm ListStartOffsets/ListEndOffsets).
+(its default idempotent producer: InitProducerId, then sequenced batches), and consume
+assigned partitions from their start offsets to their end offsets (kadm ListStartOffsets /
+ListEndOffsets).
 """
 import pytest
 

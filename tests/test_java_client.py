@@ -6,8 +6,9 @@ KpAdmin (Admin: createTopics, listTopics, describeTopics, describeCluster), KpPr
 (KafkaProducer) and KpConsume (KafkaConsumer with assign() and no group), all speaking the
 JSON-lines record format of tests/peers/java/Rec.java.
 
-KpProduce sets enable.idempotence=false: the Java producer's default (true) needs
-InitProducerId (API 22), which kbroker lacks (test_java_producer_default_idempotence).
+KpProduce sets enable.idempotence=false unless told otherwise;
+test_java_producer_default_idempotence runs the Java producer's default (idempotent:
+InitProducerId, then batches with producer id and sequence numbers).
 """
 import sys
 
@@ -112,8 +113,6 @@ def test_java_and_kpipe_tools_interoperate(target, java, kp, topic, dpkg_log):
         assert out.stdout == b"".join(b"%d|seq=%d,src=java\n" % (o, i) for o, i in mine)
 
 
-@clients.xfail_on_kbroker("kbroker lacks InitProducerId (API 22), which the Java producer's "
-                          "default enable.idempotence=true needs")
 def test_java_producer_default_idempotence(target, java, topic):
     """The Java producer with its default idempotence (and so acks=all) writes 100 records."""
     b = target()

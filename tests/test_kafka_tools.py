@@ -6,11 +6,9 @@ Records go in and out with tests/peers/pypi/kpconfluent.py under this python (De
 confluent-kafka 1.7), which is quick to start; without null header values, which 1.7 cannot
 read back (see clients.sample_records).
 
-Tools that need an API kbroker lacks are expected failures of the kbroker run only, strict and
-only for that cause (clients.MissingApi, raised when the tool reports "The node does not
-support API"); they turn into unexpected passes, which fail, once the API lands:
-
-  ProducerPerformance with the producer's defaults: InitProducerId (API 22), idempotence
+A tool that needs an API kbroker lacks can be marked clients.xfail_on_kbroker: an expected
+failure of the kbroker run only, strict and only for that cause (clients.MissingApi, raised
+when the tool reports "The node does not support API"); none is marked today.
 """
 import json
 import sys
@@ -155,8 +153,6 @@ def test_producer_performance(target, tool, topic):
     assert len(where) == 50
 
 
-@clients.xfail_on_kbroker("kbroker lacks InitProducerId (API 22), which the Java producer's "
-                          "default enable.idempotence=true needs")
 def test_producer_performance_defaults(target, tool, topic):
     """kafka-producer-perf-test with the producer's default configuration (idempotent)."""
     b = target()

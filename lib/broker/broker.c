@@ -164,7 +164,8 @@ kp_broker *kp_broker_new(const kp_config *given, kp_error *err)
 		kp_error_set(err, KP_ENOMEM, "out of memory");
 		goto fail;
 	}
-	if (watch_flusher(b, err) < 0 || kp_broker_groups_start(b, err) < 0)
+	if (watch_flusher(b, err) < 0 || kp_broker_groups_start(b, err) < 0 ||
+	    kp_broker_producer_expiry_start(b, err) < 0)
 		goto fail;
 	if (kp_broker_cluster_new(b, cfg, err) < 0 || kp_replicas_start(b, err) < 0)
 		goto fail;
@@ -301,6 +302,8 @@ void kp_broker_free(kp_broker *b)
 		event_free(b->flush_done);
 	if (b->flush_tick)
 		event_free(b->flush_tick);
+	if (b->producer_expiry)
+		event_free(b->producer_expiry);
 	if (b->sigint)
 		event_free(b->sigint);
 	if (b->sigterm)

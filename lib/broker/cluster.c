@@ -12,6 +12,7 @@
 #include "broker/cluster.h"
 #include "broker/forward.h"
 #include "broker/internal.h"
+#include "broker/producer_ids.h"
 #include "controller/controller.h"
 #include "controller/raft_node.h"
 #include "util/diag.h"
@@ -42,6 +43,7 @@ static void maybe_serve(struct kp_broker_cluster *c)
 		return;
 	}
 	kp_lifecycle_set_ready_to_unfence(c->lifecycle);
+	kp_producer_ids_prefetch(c->producer_ids); /* the first InitProducerId need not wait */
 }
 
 static void on_committed(void *opaque, int64_t high_watermark)
@@ -167,7 +169,11 @@ static int make_lifecycle(struct kp_broker_cluster *c, kp_error *err)
 	if (!c->channel)
 		return -1;
 	c->lifecycle = kp_lifecycle_new(c->b->base, c->channel, &lc, &lcb, err);
-	return c->lifecycle ? 0 : -1;
+	if (!c->lifecycle)
+		return -1;
+	if (!(c->producer_ids = kp_producer_ids_new(c->b)))
+		return kp_error_set(err, KP_ENOMEM, "out of memory");
+	return 0;
 }
 
 /*
@@ -276,6 +282,7 @@ void kp_broker_cluster_free(struct kp_broker *b)
 	c->channel = NULL;             /* forward.c: requests failing now are dropped */
 	kp_controller_channel_free(ch); /* its failing requests call back first */
 	kp_forward_free_all(b);
+	kp_producer_ids_free(c->producer_ids);
 	kp_lifecycle_free(c->lifecycle);
 	if (c->controller)
 		kp_controller_free(c->controller); /* with its voter, c->raft */

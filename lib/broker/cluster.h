@@ -43,6 +43,7 @@ struct kp_topic;
 struct kp_raft_node;
 struct kp_forward;
 struct kp_controller;
+struct kp_producer_ids;
 struct event;
 
 struct kp_broker_cluster {
@@ -58,6 +59,7 @@ struct kp_broker_cluster {
 	bool stopping;        /* SIGTERM: controlled shutdown under way */
 	struct event *shutdown_timer; /* bounds the controlled shutdown */
 	struct kp_forward *forwards;  /* requests forwarded to the controller (forward.c) */
+	struct kp_producer_ids *producer_ids; /* blocks of producer ids (producer_ids.h) */
 };
 
 /*

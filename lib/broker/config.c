@@ -37,7 +37,8 @@ static const char *const known_keys[] = {
 	"kpipe.test.high.watermark.ignores.isr", "replica.high.watermark.checkpoint.interval.ms",
 	"unclean.leader.election.enable", "replica.selector.class",
 	"auto.leader.rebalance.enable", "leader.imbalance.check.interval.seconds",
-	"leader.imbalance.per.broker.percentage", NULL,
+	"leader.imbalance.per.broker.percentage", "producer.id.expiration.ms",
+	"producer.id.expiration.check.interval.ms", NULL,
 };
 
 static bool key_known(const char *key)
@@ -162,7 +163,11 @@ static int parse_numbers(const kp_config *c, struct kp_broker_config *o, kp_erro
 	if (kp_config_get_int64(c, "connections.max.idle.ms", 600000, -1, INT64_MAX / 2,
 				&o->connections_max_idle_ms, err) < 0 ||
 	    kp_config_get_int64(c, "log.flush.scheduler.interval.ms", INT64_MAX, 1, INT64_MAX,
-				&o->flush_scheduler_ms, err) < 0)
+				&o->flush_scheduler_ms, err) < 0 ||
+	    kp_config_get_int64(c, "producer.id.expiration.ms", 86400000, 1, INT32_MAX,
+				&o->producer_id_expiration_ms, err) < 0 ||
+	    kp_config_get_int64(c, "producer.id.expiration.check.interval.ms", 600000, 1,
+				INT32_MAX, &o->producer_id_expiration_check_ms, err) < 0)
 		return -1;
 	return kp_config_get_bool(c, "auto.create.topics.enable", true, &o->auto_create_topics, err);
 }

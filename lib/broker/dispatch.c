@@ -38,6 +38,7 @@ const struct kp_api_entry kp_api_entries[] = {
 	{ KP_API_ALTER_CONFIGS, 0, 2, kp_handle_forwarded },
 	{ KP_API_CREATE_PARTITIONS, 0, 3, kp_handle_forwarded },
 	{ KP_API_DELETE_GROUPS, 0, 2, kp_handle_delete_groups },
+	{ KP_API_INIT_PRODUCER_ID, 0, 5, kp_handle_init_producer_id },
 	{ KP_API_ELECT_LEADERS, 0, 2, kp_handle_forwarded },
 	{ KP_API_INCREMENTAL_ALTER_CONFIGS, 0, 1, kp_handle_forwarded },
 	{ KP_API_ALTER_PARTITION_REASSIGNMENTS, 0, 0, kp_handle_forwarded },

@@ -225,7 +225,7 @@ int16_t kp_group_log_append(struct kp_broker *b, const char *group_id, kp_batch_
 	if (kp_batch_builder_count(bb) > 0) {
 		kp_buf_init(&out);
 		if (kp_batch_builder_finish(bb, -1, &out, &err) < 0 ||
-		    kp_log_append(p->log, out.data, out.len, p->leader_epoch, NULL, &last, &err) < 0) {
+		    kp_log_append(p->log, out.data, out.len, p->leader_epoch, NULL, &last, NULL, &err) < 0) {
 			kp_diag_error("cannot write group %s to %s-%d: %s", group_id, OFFSETS_TOPIC,
 				      p->index, err.msg);
 			kp_buf_free(&out);

@@ -46,6 +46,7 @@ struct kp_broker {
 	struct event *group_tick;     /* its deadlines, checked every KP_GROUP_TICK_MS */
 	struct kp_broker_cluster *cluster; /* the KRaft cluster membership (cluster.h) */
 	struct kp_replicas *replicas; /* follower fetchers and the ISR timer (replica.h) */
+	struct event *producer_expiry; /* producer.id.expiration.check.interval.ms (producer_expiry.c) */
 	bool failed;                  /* kp_broker_fail: kp_broker_run returns -1 with `fatal` */
 	kp_error fatal;
 };
@@ -195,6 +196,15 @@ int kp_handle_produce(struct kp_request *rq, kp_error *err);
 int kp_handle_fetch(struct kp_request *rq, kp_error *err);
 int kp_handle_list_offsets(struct kp_request *rq, kp_error *err);
 int kp_handle_offset_for_leader_epoch(struct kp_request *rq, kp_error *err);
+int kp_handle_init_producer_id(struct kp_request *rq, kp_error *err);
+
+/*
+ * kp_broker_producer_expiry_start - every
+ * producer.id.expiration.check.interval.ms, forget in every hosted log the
+ * idempotent producers idle for producer.id.expiration.ms (Kafka's
+ * removeExpiredProducers). Returns 0 or -1 (KP_EIO: no timer).
+ */
+int kp_broker_producer_expiry_start(struct kp_broker *b, kp_error *err);
 /* A KRaft cluster member's: forwarded to the controller, or answered from the image. */
 int kp_handle_forwarded(struct kp_request *rq, kp_error *err);
 int kp_handle_describe_cluster(struct kp_request *rq, kp_error *err);

@@ -13,6 +13,11 @@
  * acks=-1 (all) waits until the ISR has the batches (produce_wait.c),
  * acks=1 answers once the leader has them. v5+ report the log start
  * offset (KIP-107); v8+ accept per-batch errors, which we never set.
+ * An idempotent producer's batches (KIP-98) are checked by the log's
+ * producer state: a retried batch is answered with the offsets it was
+ * first written at, without writing it again; an out-of-order sequence or
+ * a fenced epoch gets OUT_OF_ORDER_SEQUENCE_NUMBER or
+ * INVALID_PRODUCER_EPOCH.
  * Clients may not write the internal topics (__consumer_offsets, whose
  * records only the group coordinator writes): INVALID_TOPIC_EXCEPTION
  * per partition, as Kafka's ReplicaManager answers every client but its
@@ -91,6 +96,8 @@ static int16_t legacy_check(const uint8_t *data, size_t len, int32_t max)
 static int16_t append_error(const kp_error *err, int16_t version)
 {
 	switch (err->code) {
+	case KP_EKAFKA: /* the producer state's: INVALID_PRODUCER_EPOCH, OUT_OF_ORDER_SEQUENCE_NUMBER */
+		return (int16_t)err->kafka_code;
 	case KP_ECORRUPT:
 		return KP_ERR_CORRUPT_MESSAGE;
 	case KP_EPROTO:
@@ -124,6 +131,8 @@ static void append_records(struct kp_request *rq, struct kp_topic *t, struct kp_
 	size_t len = records->len > 0 ? (size_t)records->len : 0;
 	kp_buf legacy;
 	kp_error err;
+	int64_t duplicate_ts;
+	int rc;
 
 	kp_buf_init(&legacy);
 	if (len == 0) {
@@ -145,13 +154,24 @@ static void append_records(struct kp_request *rq, struct kp_topic *t, struct kp_
 	out->error_code = batches_check(data, len, max, rq->version);
 	if (out->error_code != KP_ERR_NONE)
 		goto done;
-	if (kp_log_append(p->log, data, len, p->leader_epoch, &out->base_offset, last, &err) < 0) {
+	rc = kp_log_append(p->log, data, len, p->leader_epoch, &out->base_offset, last,
+			   &duplicate_ts, &err);
+	if (rc < 0) {
 		kp_diag_debug("produce to %s-%d from %s rejected: %s", t->name, p->index,
 			      kp_net_conn_peer(rq->conn), err.msg);
 		out->error_code = append_error(&err, rq->version);
+		if (err.code == KP_EKAFKA) /* Kafka reports the start with the producer state's errors */
+			out->log_start_offset = kp_log_start_offset(p->log);
 		goto done;
 	}
 	out->log_start_offset = kp_log_start_offset(p->log);
+	if (rc == 1) {
+		kp_diag_debug("produce to %s-%d from %s: a retried batch, at offset %lld already",
+			      t->name, p->index, kp_net_conn_peer(rq->conn),
+			      (long long)out->base_offset);
+		out->log_append_time_ms = duplicate_ts; /* Kafka: the batch's timestamp */
+		goto done;
+	}
 	kp_broker_wake_partition(rq->broker, t, p->index); /* followers' parked fetches */
 	kp_replica_maybe_advance_hw(rq->broker, t, p);   /* at once when the ISR is this broker */
 done:

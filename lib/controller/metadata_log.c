@@ -85,6 +85,7 @@ int kp_mlog_open(const char *dir, int32_t node_id, const int32_t *voters, int n_
 	l->n_voters = n_voters;
 	snprintf(l->dir, sizeof(l->dir), "%s/%s-0", dir, KP_METADATA_TOPIC);
 	kp_log_config_default(&cfg);
+	cfg.producer_state = false; /* control and metadata batches: no producers */
 	if (segment_bytes > 0)
 		cfg.segment_bytes = segment_bytes;
 	if (kp_log_open(l->dir, &cfg, &l->log, err) < 0 || rebuild_epochs(l, err) < 0) {
@@ -227,7 +228,7 @@ static int append_one(kp_mlog *l, const struct kp_raft_entry *e)
 	if (e->offset != kp_log_end_offset(l->log))
 		return kp_error_set(&l->err, KP_EINVAL, "append at offset %lld but the log ends at %lld",
 				    (long long)e->offset, (long long)kp_log_end_offset(l->log));
-	if (kp_log_append(l->log, l->wbuf.data, l->wbuf.len, e->epoch, &base, &last, &l->err) < 0)
+	if (kp_log_append(l->log, l->wbuf.data, l->wbuf.len, e->epoch, &base, &last, NULL, &l->err) < 0)
 		return -1;
 	if (last - base + 1 != e->count)
 		return kp_error_set(&l->err, KP_ECORRUPT, "entry at %lld holds %lld offsets, not %d",

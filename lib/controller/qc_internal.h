@@ -385,5 +385,8 @@ int kp_qc_alter_partition(struct kp_quorum_controller *qc, struct kp_ctl_request
 			  kp_error *err);
 int kp_qc_elect_leaders(struct kp_quorum_controller *qc, struct kp_ctl_request *rq,
 			kp_error *err);
+/* kp_qc_allocate_producer_ids - AllocateProducerIds (producer_ids.c). */
+int kp_qc_allocate_producer_ids(struct kp_quorum_controller *qc, struct kp_ctl_request *rq,
+				kp_error *err);
 
 #endif

@@ -2,7 +2,8 @@
  * qc_serve.c - the controller APIs a quorum controller serves (Kafka's
  * ControllerApis for them): which keys and versions, decoding, dispatch
  * to the handlers in registration.c, fencing.c, topics_ctl.c,
- * configs_ctl.c and alter_partition.c.
+ * configs_ctl.c, alter_partition.c, elect_leaders.c, reassign.c and
+ * producer_ids.c.
  */
 #include <stdlib.h>
 
@@ -29,6 +30,7 @@ static const struct qc_api {
 	{ KP_API_ALTER_PARTITION_REASSIGNMENTS, 0, 0, kp_qc_alter_partition_reassignments },
 	{ KP_API_LIST_PARTITION_REASSIGNMENTS, 0, 0, kp_qc_list_partition_reassignments },
 	{ KP_API_ELECT_LEADERS, 0, 2, kp_qc_elect_leaders },
+	{ KP_API_ALLOCATE_PRODUCER_IDS, 0, 0, kp_qc_allocate_producer_ids },
 };
 #define N_APIS ((int)(sizeof(apis) / sizeof(apis[0])))
 

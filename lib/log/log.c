@@ -118,12 +118,19 @@ static bool should_roll(const kp_log *log, size_t len, const struct append_info 
 	return waited > log->cfg.segment_ms;
 }
 
-/* roll - seal the active segment and start a new one at the log end offset. */
+/*
+ * roll - seal the active segment and start a new one at the log end
+ * offset, with a producer state snapshot there (Kafka's roll; not
+ * fsynced: a lost or torn one is replaced by an older one and a replay).
+ */
 static int roll(kp_log *log, kp_error *err)
 {
 	int64_t base = kp_log_end_offset(log);
+	kp_error why;
 
 	kp_segment_seal(active(log));
+	if (kp_producer_snapshot_write(log, false, &why) < 0)
+		kp_diag_warn("%s", why.msg);
 	return kp_log_add_segment(log, base, true, err);
 }
 
@@ -167,28 +174,56 @@ static int appended(kp_log *log, const struct append_info *ai, kp_error *err)
 	return 0;
 }
 
+/* append_duplicate - a retried batch: nothing written, its offsets in the log answer. */
+static int append_duplicate(const struct kp_producer_append *pa, int64_t *base_offset,
+			    int64_t *last_offset, int64_t *duplicate_ts)
+{
+	if (base_offset)
+		*base_offset = pa->dup_first;
+	if (last_offset)
+		*last_offset = pa->dup_last;
+	if (duplicate_ts)
+		*duplicate_ts = pa->dup_timestamp;
+	return 1;
+}
+
 int kp_log_append(kp_log *log, uint8_t *batches, size_t len, int32_t leader_epoch,
-		  int64_t *base_offset, int64_t *last_offset, kp_error *err)
+		  int64_t *base_offset, int64_t *last_offset, int64_t *duplicate_ts, kp_error *err)
 {
 	struct append_info ai;
+	struct kp_producer_append pa = { 0 };
 	bool new_epoch = leader_epoch >= 0 && leader_epoch > kp_log_latest_epoch(log);
 	int64_t base;
+	int rc = -1;
 
+	if (duplicate_ts)
+		*duplicate_ts = -1;
 	if (validate_all(batches, len, &ai, err) < 0 ||
-	    (new_epoch && kp_epoch_reserve(&log->epochs, 1, err) < 0) ||
+	    (log->cfg.producer_state &&
+	     kp_producer_check(&log->producers, batches, len, kp_log_end_offset(log), &pa, err) < 0))
+		goto out;
+	if (pa.duplicate) {
+		rc = append_duplicate(&pa, base_offset, last_offset, duplicate_ts);
+		goto out;
+	}
+	if ((new_epoch && kp_epoch_reserve(&log->epochs, 1, err) < 0) ||
 	    (should_roll(log, len, &ai) && roll(log, err) < 0))
-		return -1;
+		goto out;
 	base = kp_log_end_offset(log);
 	assign(batches, len, base, leader_epoch);
 	if (kp_segment_append(active(log), batches, len, &log->cfg, err) < 0)
-		return -1;
+		goto out;
+	kp_producer_commit(&log->producers, &pa, kp_log_end_offset(log));
 	if (new_epoch && kp_epoch_assign(&log->epochs, leader_epoch, base) > 0)
 		kp_log_epochs_changed(log);
 	if (base_offset)
 		*base_offset = base;
 	if (last_offset)
 		*last_offset = base + ai.offsets - 1;
-	return appended(log, &ai, err);
+	rc = appended(log, &ai, err);
+out:
+	kp_producer_append_free(&pa);
+	return rc;
 }
 
 /*
@@ -218,6 +253,20 @@ static int replica_check(const kp_log *log, const uint8_t *p, size_t len, size_t
 		next = base + (int32_t)kp_load_u32(p + off + 23) + 1;
 		off += KP_BATCH_LOG_OVERHEAD + (size_t)(int32_t)kp_load_u32(p + off + 8);
 	}
+	return 0;
+}
+
+/* note_producers - the producer state learns the appended batches (unchecked: the leader checked them). */
+static int note_producers(kp_log *log, const uint8_t *p, size_t len, kp_error *err)
+{
+	struct kp_batch_header h;
+
+	if (!log->cfg.producer_state)
+		return 0;
+	for (size_t off = 0; off < len; off += KP_BATCH_LOG_OVERHEAD + (size_t)h.batch_length)
+		if (kp_batch_header_parse(p + off, len - off, &h, err) < 0 ||
+		    kp_producer_replay(&log->producers, &h, err) < 0)
+			return -1;
 	return 0;
 }
 
@@ -252,6 +301,8 @@ int kp_log_append_replica(kp_log *log, const uint8_t *batches, size_t len, int64
 		return -1;
 	if (new_epochs > 0)
 		note_epochs(log, batches, len);
+	if (note_producers(log, batches, len, err) < 0)
+		return -1;
 	if (last_offset)
 		*last_offset = base + ai.offsets - 1;
 	return appended(log, &ai, err);
@@ -420,6 +471,8 @@ int kp_log_truncate_to(kp_log *log, int64_t offset, kp_error *err)
 		return -1;
 	if (kp_epoch_truncate_end(&log->epochs, kp_log_end_offset(log)))
 		kp_log_epochs_changed(log);
+	if (kp_producer_state_reload(log, err) < 0)
+		return -1;
 	if (log->recovery_point <= kp_log_end_offset(log))
 		return 0;
 	log->recovery_point = kp_log_end_offset(log);
@@ -434,13 +487,24 @@ void kp_log_close(kp_log *log)
 		return;
 	if (log->nsegs > 0) {
 		kp_segment_seal(active(log));
-		if (kp_log_flush(log, &err) < 0)
+		if (kp_log_flush(log, &err) < 0 || kp_producer_snapshot_write(log, true, &err) < 0)
 			kp_diag_warn("%s", err.msg);
 	}
 	for (size_t i = 0; i < log->nsegs; i++)
 		kp_segment_close(&log->segs[i]);
 	kp_epoch_free(&log->epochs);
+	kp_producer_state_free(&log->producers);
 	free(log->segs);
 	free(log->dir);
 	free(log);
+}
+
+size_t kp_log_expire_producers(kp_log *log, int64_t now_ms, int64_t expiration_ms)
+{
+	return kp_producer_expire(&log->producers, now_ms, expiration_ms);
+}
+
+size_t kp_log_producer_count(const kp_log *log)
+{
+	return HASH_COUNT(log->producers.map);
 }

@@ -8,6 +8,7 @@
  *   00000000000000001234.log ...    next segment, named by its base offset
  *   recovery-point                  offset below which everything is fsynced
  *   leader-epoch-checkpoint         the leader epoch cache, in Kafka's format
+ *   00000000000000001234.snapshot   idempotent producers' state at that offset
  *
  * The log assigns offsets by rewriting each appended batch's base offset,
  * and never reorders or re-encodes batches (a follower's append keeps the
@@ -20,6 +21,12 @@
  * log, the first offset it wrote. Appends, truncations and start moves
  * keep it in step; OffsetForLeaderEpoch and Fetch's diverging-epoch check
  * read it (kp_log_epoch_end_offset).
+ *
+ * Each log also keeps the state of the idempotent producers writing it
+ * (Kafka's ProducerStateManager, KIP-98): per producer id its epoch and
+ * its last five batches' sequence numbers and offsets, snapshotted at
+ * every roll and at close and rebuilt from the last snapshot and the
+ * batches after it when the log opens or is truncated.
  *
  * Memory: a kp_log owns its file descriptors and index state; callers own
  * every buffer they pass in. Not thread-safe: one thread per log.
@@ -42,6 +49,7 @@ struct kp_log_config {
 	int64_t flush_messages;       /* log.flush.interval.messages: fsync after this many records (default INT64_MAX: never) */
 	int64_t flush_ms;             /* log.flush.interval.ms: fsync unflushed data this old, via kp_log_flush_tick (default INT64_MAX: never) */
 	struct kp_flusher *flusher;   /* borrowed (flusher.h): policy fsyncs run there; NULL: inline in kp_log_append */
+	bool producer_state;          /* keep idempotent producers' state and its snapshots (default true; the metadata log: false) */
 };
 
 /* kp_log_config_default - Kafka's defaults for every field of `cfg`. */
@@ -84,6 +92,18 @@ int64_t kp_log_size_bytes(const kp_log *log);
  * assigned offset; *last_offset (may be NULL) the last. The data is in
  * the page cache on return; fsync follows the flush policy.
  *
+ * Batches with a producer id are an idempotent producer's and checked
+ * against the producer state first (Kafka's checks for a client append,
+ * KIP-98/KIP-360): a batch with the epoch and exact sequence range of one
+ * of the producer's last five batches is a retry, and the append writes
+ * nothing and returns 1 with *base_offset and *last_offset those of the
+ * batch in the log and *duplicate_ts (may be NULL) its max timestamp,
+ * which Kafka answers as the log append time; an older epoch fails
+ * with KP_EKAFKA INVALID_PRODUCER_EPOCH, a sequence that does not follow
+ * the producer's last one (or a new epoch not starting at 0) with KP_EKAFKA
+ * OUT_OF_ORDER_SEQUENCE_NUMBER, nothing written; a producer id the state
+ * does not know may start at any sequence.
+ *
  * A `leader_epoch` greater than the latest in the epoch cache starts a new
  * epoch at the first assigned offset (Kafka's assign(epoch, startOffset));
  * a lower or negative one is written into the batches all the same but not
@@ -92,7 +112,7 @@ int64_t kp_log_size_bytes(const kp_log *log);
  * does not fail the append: the next flush writes it, or fails.
  */
 int kp_log_append(kp_log *log, uint8_t *batches, size_t len, int32_t leader_epoch,
-		  int64_t *base_offset, int64_t *last_offset, kp_error *err);
+		  int64_t *base_offset, int64_t *last_offset, int64_t *duplicate_ts, kp_error *err);
 
 /*
  * kp_log_append_replica - a follower's append (Kafka's appendAsFollower):
@@ -108,7 +128,8 @@ int kp_log_append(kp_log *log, uint8_t *batches, size_t len, int32_t leader_epoc
  * the caller fetches from the log end offset, or truncates first. The
  * epoch cache learns every new epoch seen: a batch whose epoch is greater
  * than the latest starts it at its base offset (a lower or negative
- * epoch is not recorded). *last_offset (may be NULL) gets the last offset
+ * epoch is not recorded), and the producer state every batch with a
+ * producer id, unchecked. *last_offset (may be NULL) gets the last offset
  * appended. fsync follows the flush policy. Returns 0 or -1 (KP_ECORRUPT,
  * KP_EPROTO, KP_ERANGE, KP_EIO, KP_ENOMEM).
  */
@@ -275,6 +296,17 @@ int kp_log_advance_start(kp_log *log, int64_t offset, kp_error *err);
  * or -1 with KP_EINVAL (negative offset) or KP_EIO.
  */
 int kp_log_reset_at(kp_log *log, int64_t offset, kp_error *err);
+
+/*
+ * kp_log_expire_producers - forget the idempotent producers whose last
+ * batch's timestamp is `expiration_ms` or more before wall clock `now_ms`
+ * (producer.id.expiration.ms; Kafka's removeExpiredProducers), except
+ * those with an open transaction. Returns how many were removed.
+ */
+size_t kp_log_expire_producers(kp_log *log, int64_t now_ms, int64_t expiration_ms);
+
+/* kp_log_producer_count - how many producer ids the producer state holds. */
+size_t kp_log_producer_count(const kp_log *log);
 
 /* kp_log_segments_below - how many segments hold only offsets below `offset`. */
 size_t kp_log_segments_below(const kp_log *log, int64_t offset);

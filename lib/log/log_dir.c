@@ -50,6 +50,7 @@ void kp_log_config_default(struct kp_log_config *cfg)
 	cfg->flush_messages = INT64_MAX;
 	cfg->flush_ms = INT64_MAX;
 	cfg->flusher = NULL;
+	cfg->producer_state = true;
 }
 
 /* kp_log_find_segment - index of the last segment whose base offset is <= `offset` (0 if none). */
@@ -305,6 +306,7 @@ int kp_log_open(const char *dir, const struct kp_log_config *cfg, kp_log **out, 
 		return kp_error_set(err, KP_ENOMEM, "%s: out of memory", dir);
 	}
 	log->cfg = *cfg;
+	kp_producer_state_init(&log->producers);
 	if (log->cfg.segment_bytes > INT32_MAX)
 		log->cfg.segment_bytes = INT32_MAX;
 	rp = read_recovery_point(dir);
@@ -316,7 +318,8 @@ int kp_log_open(const char *dir, const struct kp_log_config *cfg, kp_log **out, 
 	end = kp_log_end_offset(log);
 	log->recovery_point = rp < log->start_offset ? log->start_offset : rp > end ? end : rp;
 	log->last_flush_ms = kp_wall_ms();
-	if (finish_epochs(log, ec == NULL, n_loaded, err) < 0)
+	if (finish_epochs(log, ec == NULL, n_loaded, err) < 0 ||
+	    kp_producer_state_reload(log, err) < 0)
 		goto fail;
 	*out = log;
 	return 0;

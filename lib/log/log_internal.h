@@ -13,6 +13,7 @@
  *     00000000000000004711.log ...    the next segment (base offset 4711)
  *     recovery-point                  "<offset>\n": data below is fsynced
  *     leader-epoch-checkpoint         the leader epoch cache (epoch.c)
+ *     00000000000000004711.snapshot   producer state (producer_snapshot.c)
  *
  * Index files hold only whole entries (no preallocation), big-endian:
  *
@@ -34,6 +35,7 @@
 #include <stdint.h>
 
 #include "log/log.h"
+#include "log/producer_state.h"
 #include "record/batch.h"
 #include "util/error.h"
 
@@ -158,6 +160,7 @@ struct kp_log {
 	struct kp_flush_job *flushing; /* the job in flight (flusher.c), or NULL */
 	bool flush_again;           /* a flush was asked for while one was in flight */
 	struct kp_epoch_cache epochs; /* leader epoch cache, persisted in KP_EPOCH_CHECKPOINT */
+	struct kp_producer_state producers; /* idempotent producers (producer_state.h) */
 };
 
 /* epoch.c, the cache of a log and its checkpoint file */

@@ -8,7 +8,10 @@
  *   advance_start(900):     deleted  ^ start 900 (reads below fail)
  *
  * The leader epoch cache follows: truncateFromStartAsyncFlush(900) (the
- * epoch holding 900 now starts there), or emptied on a reset.
+ * epoch holding 900 now starts there), or emptied on a reset. Producer
+ * snapshots below the first segment kept go with the segments (the
+ * producers stay until they expire, as in Kafka); a reset forgets every
+ * producer (truncateFullyAndStartAt).
  */
 #include "log/log_internal.h"
 
@@ -34,6 +37,10 @@ int kp_log_advance_start(kp_log *log, int64_t offset, kp_error *err)
 		log->nsegs--;
 		deleted++;
 	}
+	if (deleted > 0)
+		kp_producer_snapshots_delete(log, log->segs[0].base, INT64_MAX);
+	if (log->producers.map_end < offset)
+		log->producers.map_end = offset;
 	if (log->recovery_point < offset)
 		log->recovery_point = offset;
 	return deleted;
@@ -50,6 +57,9 @@ int kp_log_reset_at(kp_log *log, int64_t offset, kp_error *err)
 	log->start_offset = offset;
 	log->recovery_point = offset;
 	log->unflushed = 0;
+	kp_producer_state_clear(&log->producers);
+	kp_producer_snapshots_delete(log, INT64_MAX, -1);
+	log->producers.map_end = offset;
 	kp_epoch_clear(&log->epochs); /* Kafka's clearAndFlush: durable before the recovery point */
 	log->epochs.unwritten = true;
 	if (kp_log_epochs_sync(log, err) < 0)

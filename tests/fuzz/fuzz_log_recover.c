@@ -163,7 +163,7 @@ static void append_tail(kp_log *log, uint8_t *tail, size_t len)
 	int64_t end = kp_log_end_offset(log), base, last;
 	kp_error err;
 
-	if (kp_log_append(log, tail, len, 0, &base, &last, &err) < 0) {
+	if (kp_log_append(log, tail, len, 0, &base, &last, NULL, &err) < 0) {
 		FUZZ_CHECK(err.code == KP_ECORRUPT || err.code == KP_EPROTO);
 		FUZZ_CHECK(kp_log_end_offset(log) == end);
 		return;
@@ -184,7 +184,7 @@ static void append_and_read(kp_log *log)
 	kp_buf_init(&copy);
 	kp_buf_init(&out);
 	kp_buf_append(&copy, extra.data, extra.len);
-	FUZZ_CHECK(kp_log_append(log, copy.data, copy.len, 5, &base, &last, &err) == 0);
+	FUZZ_CHECK(kp_log_append(log, copy.data, copy.len, 5, &base, &last, NULL, &err) == 0);
 	FUZZ_CHECK(base == end && last == end + 1 && kp_log_end_offset(log) == end + 2);
 	FUZZ_CHECK(kp_log_read(log, base, INT64_MAX, 1, &out, &err) == 0);
 	FUZZ_CHECK(kp_batch_validate(out.data, out.len, NULL, &err) == (long)extra.len);

@@ -37,6 +37,9 @@
  *                    "headers": [ { "key": "h", "value": "x" } ] } ],
  *     "magic": 0, 1 or 2 (default: what the Produce version carries),
  *     "compression": "none", "gzip", "snappy", "lz4" or "zstd",
+ *     "producer_id": N or "@producer" (the last ProducerId >= 0 seen in a
+ *     response; -1 when none), "producer_epoch": N, "base_sequence": N
+ *     (an idempotent producer's batch; default -1 for all three),
  *     "bad_crc": true (flip the batch's, or first message's, CRC) }
  *
  * Output, one line per step:
@@ -91,6 +94,7 @@ struct wire {
 	char **members; /* member ids in order of first appearance */
 	size_t nmembers, capmembers;
 	int16_t produce_version; /* of the request whose records are being built */
+	int64_t producer_id;     /* the last ProducerId >= 0 in a response, -1 none */
 };
 
 __attribute__((format(printf, 2, 3)))
@@ -227,6 +231,9 @@ static void learn_members(struct wire *w, json_t *j)
 	json_object_foreach(j, key, v) {
 		if ((strcmp(key, "MemberId") == 0 || strcmp(key, "Leader") == 0) && json_is_string(v))
 			remember_member(w, json_string_value(v));
+		else if (strcmp(key, "ProducerId") == 0 && json_is_integer(v) &&
+			 json_integer_value(v) >= 0)
+			w->producer_id = (int64_t)json_integer_value(v);
 		else
 			learn_members(w, v);
 	}
@@ -306,6 +313,20 @@ static int record_from_json(const json_t *j, struct kp_record *rec, kp_arena *a,
 	return 0;
 }
 
+/* int_or - the integer `j`, or `dflt` when it is not one. */
+static json_int_t int_or(const json_t *j, json_int_t dflt)
+{
+	return json_is_integer(j) ? json_integer_value(j) : dflt;
+}
+
+/* producer_id - a batch's "producer_id": an integer, or "@producer" (the last one learned). */
+static int64_t producer_id(const struct wire *w, const json_t *j)
+{
+	if (json_is_string(j) && strcmp(json_string_value(j), "@producer") == 0)
+		return w->producer_id;
+	return (int64_t)int_or(j, -1);
+}
+
 /* batch_from_json - one batch description appended to `out` in its magic. */
 static int batch_from_json(struct wire *w, const json_t *j, kp_buf *out, kp_arena *a, kp_error *err)
 {
@@ -326,13 +347,15 @@ static int batch_from_json(struct wire *w, const json_t *j, kp_buf *out, kp_aren
 			     "\"compression\", \"bad_crc\"}");
 		goto out;
 	}
-	if (!(b = kp_batch_builder_new(codec, -1, -1, err)))
+	if (!(b = kp_batch_builder_new(codec, producer_id(w, json_object_get(j, "producer_id")),
+					(int16_t)int_or(json_object_get(j, "producer_epoch"), -1), err)))
 		goto out;
 	for (size_t i = 0; i < json_array_size(recs); i++)
 		if (record_from_json(json_array_get(recs, i), &rec, a, err) < 0 ||
 		    kp_batch_builder_add(b, &rec, err) < 0)
 			goto out;
-	if (kp_batch_builder_finish(b, -1, &batch, err) < 0)
+	if (kp_batch_builder_finish(b, (int32_t)int_or(json_object_get(j, "base_sequence"), -1),
+				    &batch, err) < 0)
 		goto out;
 	if (magic == 2)
 		kp_buf_append(out, batch.data, batch.len);
@@ -671,7 +694,7 @@ static int print_apis(void)
 
 int main(int argc, char **argv)
 {
-	struct wire w = { .rc = { .fd = -1 } };
+	struct wire w = { .rc = { .fd = -1 }, .producer_id = -1 };
 	json_t *script, *empty = json_object();
 	json_error_t jerr;
 	kp_error err;

@@ -1,6 +1,6 @@
 /*
  * log_fixture.h - the fixture the partition log's unit tests share
- * (test_log.c, test_log_epoch.c): a mkdtemp directory per test holding one
+ * (test_log.c, test_log_epoch.c, test_producer_state.c): a mkdtemp directory per test holding one
  * partition directory, and helpers to make batches, open logs and look at
  * the files.
  *
@@ -85,13 +85,15 @@ static inline int teardown(void **state)
 }
 
 /*
- * put_batch - append to `b` a valid v2 batch (CRC set) at base offset
- * `base` with partition leader epoch `epoch`, of `n` records (offset and
- * timestamp deltas 0..n-1, no key, value `value`) whose timestamps end at
- * `max_ts`.
+ * put_producer_batch - append to `b` a valid v2 batch (CRC set) at base
+ * offset `base` with partition leader epoch `epoch`, of `n` records
+ * (offset and timestamp deltas 0..n-1, no key, value `value`) whose
+ * timestamps end at `max_ts`, written by producer `pid` at `producer_epoch`
+ * from sequence `seq` on (-1, -1, -1: no producer).
  */
-static inline void put_batch(kp_buf *b, int64_t base, int32_t epoch, int n, int64_t max_ts,
-			     const char *value)
+static inline void put_producer_batch(kp_buf *b, int64_t base, int32_t epoch, int n, int64_t max_ts,
+				      const char *value, int64_t pid, int16_t producer_epoch,
+				      int32_t seq)
 {
 	size_t start = b->len, crc_at, vlen = strlen(value);
 	kp_buf rec;
@@ -106,9 +108,9 @@ static inline void put_batch(kp_buf *b, int64_t base, int32_t epoch, int n, int6
 	kp_buf_put_i32(b, n - 1);
 	kp_buf_put_i64(b, max_ts - (n - 1));
 	kp_buf_put_i64(b, max_ts);
-	kp_buf_put_i64(b, -1);
-	kp_buf_put_i16(b, -1);
-	kp_buf_put_i32(b, -1);
+	kp_buf_put_i64(b, pid);
+	kp_buf_put_i16(b, producer_epoch);
+	kp_buf_put_i32(b, seq);
 	kp_buf_put_i32(b, n);
 	for (int i = 0; i < n; i++) {
 		kp_buf_init(&rec);
@@ -125,6 +127,13 @@ static inline void put_batch(kp_buf *b, int64_t base, int32_t epoch, int n, int6
 	}
 	kp_buf_set_i32(b, start + 8, (int32_t)(b->len - start - 12));
 	kp_store_u32(b->data + crc_at, kp_crc32c(0, b->data + start + 21, b->len - start - 21));
+}
+
+/* put_batch - put_producer_batch without a producer. */
+static inline void put_batch(kp_buf *b, int64_t base, int32_t epoch, int n, int64_t max_ts,
+			     const char *value)
+{
+	put_producer_batch(b, base, epoch, n, max_ts, value, -1, -1, -1);
 }
 
 /* open_log - kp_log_open of f->dir with `cfg` (NULL: the defaults); an error fails the test. */

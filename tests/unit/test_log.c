@@ -43,7 +43,7 @@ static int64_t append_n(kp_log *log, int n, int64_t ts)
 
 	kp_buf_init(&b);
 	make_batch(&b, n, ts);
-	if (kp_log_append(log, b.data, b.len, 7, &base, &last, &err) < 0)
+	if (kp_log_append(log, b.data, b.len, 7, &base, &last, NULL, &err) < 0)
 		fail_msg("append: %s", err.msg);
 	assert_int_equal(last, base + n - 1);
 	kp_buf_free(&b);
@@ -99,7 +99,7 @@ static void test_append_offsets(void **state)
 	kp_buf_init(&b);
 	make_batch(&b, 2, 400);
 	make_batch(&b, 4, 500);
-	assert_int_equal(kp_log_append(log, b.data, b.len, 7, &base, &last, &err), 0);
+	assert_int_equal(kp_log_append(log, b.data, b.len, 7, &base, &last, NULL, &err), 0);
 	assert_int_equal(base, 9);
 	assert_int_equal(last, 14);
 	assert_int_equal(kp_load_u64(b.data), 9);
@@ -324,13 +324,13 @@ static void test_corrupt_append_rejected(void **state)
 	make_batch(&b, 2, 2);
 	make_batch(&b, 2, 3);
 	b.data[b.len - 1] ^= 1;
-	assert_int_equal(kp_log_append(log, b.data, b.len, 7, &base, NULL, &err), -1);
+	assert_int_equal(kp_log_append(log, b.data, b.len, 7, &base, NULL, NULL, &err), -1);
 	assert_int_equal(err.code, KP_ECORRUPT);
 	assert_int_equal(base, -5);
 	assert_int_equal(kp_load_u64(b.data), 999);
-	assert_int_equal(kp_log_append(log, b.data, b.len - 10, 7, NULL, NULL, &err), -1);
+	assert_int_equal(kp_log_append(log, b.data, b.len - 10, 7, NULL, NULL, NULL, &err), -1);
 	assert_int_equal(err.code, KP_EPROTO);
-	assert_int_equal(kp_log_append(log, b.data, 0, 7, NULL, NULL, &err), -1);
+	assert_int_equal(kp_log_append(log, b.data, 0, 7, NULL, NULL, NULL, &err), -1);
 	assert_int_equal(kp_log_end_offset(log), 2);
 	kp_buf_free(&b);
 	kp_log_close(log);

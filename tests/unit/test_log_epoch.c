@@ -51,7 +51,7 @@ static int64_t lead(kp_log *log, int n, int32_t epoch)
 
 	kp_buf_init(&b);
 	make_batch(&b, 999, n, epoch == 99 ? 0 : 99);
-	if (kp_log_append(log, b.data, b.len, epoch, &base, &last, &err) < 0)
+	if (kp_log_append(log, b.data, b.len, epoch, &base, &last, NULL, &err) < 0)
 		fail_msg("append: %s", err.msg);
 	assert_int_equal(last, base + n - 1);
 	kp_buf_free(&b);
