@@ -15,7 +15,7 @@ read, poll by poll. Checkers over it (after healing, against a final read of eve
   inconsistent    one (partition, offset) seen with two values (acknowledged or read)
   non-monotonic   a consumer reading a partition's offsets out of order
   phantom         a value read that no producer sent
-  duplicates      a value at two offsets: allowed without an idempotent producer, reported
+  duplicates      a value at two offsets: what an idempotent producer's retries must never make
 
 A schedule of faults comes from a seed (printed; KP_NEMESIS_SEED replays it).
 """

@@ -1,12 +1,13 @@
 """Replication under faults, in the spirit of Jepsen's Kafka tests (harness: tests/nemesis.py).
 
-3 kcontrollers and 3 kbrokers, each broker in its own network namespace; a producer with
-acks=all (RF 3, min.insync.replicas=2) and a consumer run while a nemesis kills (-9), pauses
+3 kcontrollers and 3 kbrokers, each broker in its own network namespace; an idempotent
+producer with acks=all (RF 3, min.insync.replicas=2) and a consumer run while a nemesis kills (-9), pauses
 (SIGSTOP/SIGCONT), isolates (its link down) and restarts leaders, followers and the active
 controller, on a schedule drawn from a seed (printed; KP_NEMESIS_SEED=N replays it,
 KP_NEMESIS_SECONDS=S runs longer than the default 30). After healing, the checkers find no
-acknowledged write lost, no offset read with two values, no consumer going backwards and
-nothing read that was never written. The checkers themselves are shown catching a
+acknowledged write lost, no offset read with two values, no consumer going backwards,
+nothing read that was never written and no value written twice (the producer's retries
+across leader changes are answered from the partitions' producer state). The checkers themselves are shown catching a
 deliberately broken high watermark in tests/test_replication.py; here, by hand:
 
     KP_NEMESIS_BROKER_EXTRA=kpipe.test.high.watermark.ignores.isr=true \
@@ -111,7 +112,7 @@ class FaultCluster:
 def produce(bootstrap, hist, stop):
     p = confluent_kafka.Producer({"bootstrap.servers": bootstrap, "acks": "all", "linger.ms": 5,
                                   "log_level": 2,
-                                  "message.timeout.ms": 30000, "enable.idempotence": False})
+                                  "message.timeout.ms": 30000, "enable.idempotence": True})
     i = 0
 
     def report(err, msg):
@@ -202,12 +203,12 @@ def test_no_acknowledged_write_is_lost_under_faults(tmp_path):
         summary = (f"seed {seed}; {len(hist.sent)} sent, {len(hist.acked)} acknowledged, "
                    f"{len(hist.failed)} failed, {len(hist.polls)} read live, "
                    f"{sum(len(r) for r in final.values())} in the final logs, "
-                   f"{len(found['duplicates'])} duplicates (no idempotence); "
+                   f"{len(found['duplicates'])} duplicates; "
                    f"nemesis: {nem.log} {nem.errors}")
         print(summary)
         assert not nem.errors, summary
         assert len(nem.log) >= 3 and len(hist.acked) > 100, summary
-        for kind in ("lost", "inconsistent", "non_monotonic", "phantom"):
+        for kind in ("lost", "inconsistent", "non_monotonic", "phantom", "duplicates"):
             assert not found[kind], f"{kind}: {found[kind][:20]}\n{summary}"
     finally:
         stop_p.set()
