@@ -125,6 +125,27 @@ def test_get_offset_shell(target, tool, topic):
     assert p.out.splitlines() == [f"{topic}:{i}:{first[i]}" for i in range(3)], p.out
 
 
+def test_log_dirs_command_describe(target, tool, topic):
+    """kafka-log-dirs --describe (DescribeLogDirs) names the broker's one log dir, an absolute
+    path, with the topic's partitions: the one that holds records has a size, the empty one
+    0, neither an offset lag."""
+    b = target()
+    create_topic(b.bootstrap, topic, 2)
+    confluent(b.bootstrap, "produce", topic, input=b"".join(
+        json.dumps({"p": 0, "v": "x" * 100}).encode() + b"\n" for _ in range(10)))
+    p = clients.ok(tool("org.apache.kafka.tools.LogDirsCommand", "--bootstrap-server",
+                        b.bootstrap, "--describe", "--topic-list", topic),
+                   "kafka-log-dirs --describe", "DESCRIBE_LOG_DIRS")
+    doc = json.loads(p.out.splitlines()[-1])
+    assert doc["version"] == 1 and len(doc["brokers"]) == 1, p.out
+    dirs = doc["brokers"][0]["logDirs"]
+    assert len(dirs) == 1 and dirs[0]["logDir"].startswith("/") and dirs[0]["error"] is None, dirs
+    parts = {d["partition"]: d for d in dirs[0]["partitions"]}
+    assert sorted(parts) == [f"{topic}-0", f"{topic}-1"], dirs
+    assert parts[f"{topic}-0"]["size"] > 1000 and parts[f"{topic}-1"]["size"] == 0, parts
+    assert all(d["offsetLag"] == 0 and d["isFuture"] is False for d in parts.values()), parts
+
+
 PERF = "org.apache.kafka.tools.ProducerPerformance"
 
 

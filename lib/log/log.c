@@ -38,6 +38,11 @@ int64_t kp_log_end_offset(const kp_log *log)
 	return active(log)->next_offset;
 }
 
+const char *kp_log_dir(const kp_log *log)
+{
+	return log->dir;
+}
+
 int64_t kp_log_size_bytes(const kp_log *log)
 {
 	int64_t n = 0;

@@ -75,6 +75,9 @@ void kp_log_close(kp_log *log);
 /* kp_log_start_offset / kp_log_end_offset - first offset kept; next offset to assign. */
 int64_t kp_log_start_offset(const kp_log *log);
 int64_t kp_log_end_offset(const kp_log *log);
+/* kp_log_dir - the partition directory the log was opened in (owned by the log). */
+const char *kp_log_dir(const kp_log *log);
+
 /* kp_log_size_bytes - total bytes of all segments. */
 int64_t kp_log_size_bytes(const kp_log *log);
 
