@@ -3,10 +3,12 @@
 //	kpfranz -b BOOTSTRAP [-codec C] [-no-idempotence] create TOPIC PARTITIONS
 //	kpfranz -b BOOTSTRAP list
 //	kpfranz -b BOOTSTRAP [-codec C] [-no-idempotence] produce TOPIC   < records
+//	kpfranz -b BOOTSTRAP [-codec C] [-no-idempotence] [-delivery-timeout D] -stream produce TOPIC   < records
 //	kpfranz -b BOOTSTRAP [-timeout D] consume TOPIC
 //	kpfranz -b BOOTSTRAP [-timeout D] group-consume TOPIC GROUP
 //
-// -log LEVEL writes kgo's log (error, warn, info, debug) on stderr.
+// -log LEVEL writes kgo's log (error, warn, info, debug) on stderr. BOOTSTRAP may list
+// several brokers separated by commas.
 //
 // Records are JSON lines in the format of tests/peers/java/Rec.java: keys,
 // values and header values are strings of ISO-8859-1 characters (one a byte)
@@ -16,6 +18,11 @@
 // list: kadm ListTopics; prints {"topics": [{"name", "partitions"}...]} sorted by name.
 // produce: reads {"k", "v", "h", "p"?} lines and produces them all (kgo, acks=all; with
 // "p" in every record, to that partition) and prints {"p", "o", "t"} for each, in input order.
+// produce -stream: produces each record as soon as its line is read (with "p" in the first
+// record, every record names its partition) and prints each delivery report as kgo calls
+// it back, flushed at once: {"i": INDEX, "p", "o", "t"} or {"i": INDEX, "error": MESSAGE},
+// INDEX counting the input records from 0; at end of input it flushes and exits 1 if any
+// record failed. -delivery-timeout D is kgo.RecordDeliveryTimeout (default: none, kgo's).
 // consume: kadm ListStartOffsets/ListEndOffsets, then a kgo client consuming the assigned
 // partitions from their start until each reaches its end offset; prints
 // {"starts": {...}, "ends": {...}} then one record line a record.
@@ -100,6 +107,8 @@ func main() {
 	codec := flag.String("codec", "none", "producer compression: none, gzip, snappy, lz4, zstd")
 	noIdem := flag.Bool("no-idempotence", false, "disable idempotent writes")
 	timeout := flag.Duration("timeout", 60*time.Second, "give up after this long")
+	stream := flag.Bool("stream", false, "produce: send each record as it is read, report each delivery as it comes")
+	deliveryTimeout := flag.Duration("delivery-timeout", 0, "produce: kgo.RecordDeliveryTimeout (0: kgo's default)")
 	logLevel := flag.String("log", "", "kgo's log on stderr: error, warn, info or debug")
 	flag.Parse()
 	args := flag.Args()
@@ -113,7 +122,7 @@ func main() {
 	out.SetEscapeHTML(false)
 	defer stdout.Flush()
 
-	opts := []kgo.Opt{kgo.SeedBrokers(*bootstrap), kgo.RequiredAcks(kgo.AllISRAcks())}
+	opts := []kgo.Opt{kgo.SeedBrokers(strings.Split(*bootstrap, ",")...), kgo.RequiredAcks(kgo.AllISRAcks())}
 	switch *codec {
 	case "none":
 		opts = append(opts, kgo.ProducerBatchCompression(kgo.NoCompression()))
@@ -131,6 +140,9 @@ func main() {
 	}
 	if *noIdem {
 		opts = append(opts, kgo.DisableIdempotentWrite())
+	}
+	if *deliveryTimeout > 0 {
+		opts = append(opts, kgo.RecordDeliveryTimeout(*deliveryTimeout))
 	}
 	if *logLevel != "" {
 		lv, ok := map[string]kgo.LogLevel{"error": kgo.LogLevelError, "warn": kgo.LogLevelWarn,
@@ -175,6 +187,8 @@ func main() {
 			topics = append(topics, map[string]any{"name": t.Topic, "partitions": len(t.Partitions)})
 		}
 		check(out.Encode(map[string]any{"topics": topics}))
+	case args[0] == "produce" && len(args) == 2 && *stream:
+		produceStream(ctx, opts, args[1], out)
 	case args[0] == "produce" && len(args) == 2:
 		produce(ctx, opts, args[1], out)
 	case args[0] == "consume" && len(args) == 2:
@@ -210,32 +224,8 @@ func produce(ctx context.Context, opts []kgo.Opt, topic string, out *json.Encode
 		if len(sc.Bytes()) == 0 {
 			continue
 		}
-		var in inRecord
-		check(json.Unmarshal(sc.Bytes(), &in))
-		r := &kgo.Record{Topic: topic}
-		var err error
-		if r.Key, err = bytesOf(in.K); err != nil {
-			die("key: %v", err)
-		}
-		if r.Value, err = bytesOf(in.V); err != nil {
-			die("value: %v", err)
-		}
-		for _, h := range in.H {
-			var kv []json.RawMessage
-			check(json.Unmarshal(h, &kv))
-			if len(kv) != 2 {
-				die("a header is [key, value]")
-			}
-			var hk string
-			check(json.Unmarshal(kv[0], &hk))
-			hv, err := bytesOf(kv[1])
-			check(err)
-			r.Headers = append(r.Headers, kgo.RecordHeader{Key: hk, Value: hv})
-		}
-		if in.P != nil {
-			manual = true
-			r.Partition = *in.P
-		}
+		r, part := record(topic, sc.Bytes())
+		manual = manual || part
 		recs = append(recs, r)
 	}
 	check(sc.Err())
@@ -253,6 +243,82 @@ func produce(ctx context.Context, opts []kgo.Opt, topic string, out *json.Encode
 	for _, r := range recs {
 		check(out.Encode(map[string]any{"p": r.Partition, "o": r.Offset,
 			"t": r.Timestamp.UnixMilli()}))
+	}
+}
+
+// record is the kgo record of one input line, and whether the line named its partition.
+func record(topic string, line []byte) (*kgo.Record, bool) {
+	var in inRecord
+	check(json.Unmarshal(line, &in))
+	r := &kgo.Record{Topic: topic}
+	var err error
+	if r.Key, err = bytesOf(in.K); err != nil {
+		die("key: %v", err)
+	}
+	if r.Value, err = bytesOf(in.V); err != nil {
+		die("value: %v", err)
+	}
+	for _, h := range in.H {
+		var kv []json.RawMessage
+		check(json.Unmarshal(h, &kv))
+		if len(kv) != 2 {
+			die("a header is [key, value]")
+		}
+		var hk string
+		check(json.Unmarshal(kv[0], &hk))
+		hv, err := bytesOf(kv[1])
+		check(err)
+		r.Headers = append(r.Headers, kgo.RecordHeader{Key: hk, Value: hv})
+	}
+	if in.P != nil {
+		r.Partition = *in.P
+	}
+	return r, in.P != nil
+}
+
+func produceStream(ctx context.Context, opts []kgo.Opt, topic string, out *json.Encoder) {
+	var mu sync.Mutex // stdout: kgo calls promises of different partitions concurrently
+	failed := 0
+	var cl *kgo.Client
+	sc := bufio.NewScanner(os.Stdin)
+	sc.Buffer(make([]byte, 1<<20), 64<<20)
+	for i := 0; sc.Scan(); {
+		if len(sc.Bytes()) == 0 {
+			continue
+		}
+		r, manual := record(topic, sc.Bytes())
+		if cl == nil {
+			if manual {
+				opts = append(opts, kgo.RecordPartitioner(kgo.ManualPartitioner()))
+			}
+			cl = client(opts)
+			defer cl.Close()
+		}
+		index := i
+		i++
+		cl.Produce(ctx, r, func(r *kgo.Record, err error) {
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				failed++
+				check(out.Encode(map[string]any{"i": index, "error": err.Error()}))
+			} else {
+				check(out.Encode(map[string]any{"i": index, "p": r.Partition, "o": r.Offset,
+					"t": r.Timestamp.UnixMilli()}))
+			}
+			check(stdout.Flush())
+		})
+	}
+	check(sc.Err())
+	if cl != nil {
+		if err := cl.Flush(ctx); err != nil {
+			die("flush: %v", err)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if failed > 0 {
+		die("%d records failed", failed)
 	}
 }
 
