@@ -13,6 +13,8 @@ download again. `KafkaServer` formats a log directory with
 `kafka-storage format --standalone` and runs `kafka.Kafka` as a combined
 broker and controller (process.roles=broker,controller) on two free loopback
 ports with a bounded heap, waits until it answers, and stops it with SIGTERM.
+`KafkaCluster` starts three such nodes (or n) as one cluster with a static
+quorum of three voters (tests/bench's replication case uses it).
 
 Command line (for a person at a shell):
     tests/peers/kafka_peer.py fetch           download if needed; print the libs dir
@@ -236,6 +238,117 @@ class KafkaServer:
 
     def check_sanitizer(self):
         """Nothing to check: Kafka is not built with sanitizers (same interface as kbroker)."""
+
+
+class KafkaClusterNode(KafkaServer):
+    """One node of a KafkaCluster: broker and controller in one process, one voter of a
+    static quorum (controller.quorum.voters), on ports the cluster chose; formatted with
+    `kafka-storage format -t CLUSTER_ID` (no --standalone: the voters are in the config).
+    Not started by the constructor: KafkaCluster starts every node at once (a node alone
+    cannot elect a controller, so it never reports itself started)."""
+
+    def __init__(self, workdir, node_id, port, controller_port, voters, cluster_id,
+                 overrides=(), heap=HEAP):
+        self.workdir = Path(workdir)
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.node_id = node_id
+        self.port = port
+        self.controller_port = controller_port
+        self.voters = voters
+        self.cluster_id = cluster_id
+        self.bootstrap = f"127.0.0.1:{self.port}"
+        self.logdir = str(self.workdir / "data")
+        self.heap = heap
+        self.overrides = list(overrides)
+        self.proc = None
+        self._log = self.workdir / "kafka.log"
+        self._props = self.workdir / "server.properties"
+        self._write_properties()
+        self._format()
+
+    def _properties(self):
+        p = super()._properties()
+        p.pop("controller.quorum.bootstrap.servers", None)
+        p["node.id"] = str(self.node_id)
+        p["controller.quorum.voters"] = self.voters
+        for o in self.overrides:  # the caller's settings win, as for KafkaServer
+            k, _, v = o.partition("=")
+            p[k.strip()] = v.strip()
+        return p
+
+    def _format(self):
+        cmd = java_cmd("kafka.tools.StorageTool", "format", "-t", self.cluster_id,
+                       "-c", self._props)
+        p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120)
+        if p.returncode != 0:
+            raise PeerError(f"kafka-storage format (node {self.node_id}) failed:\n"
+                            f"{p.stdout.decode(errors='replace')[-3000:]}")
+
+
+class KafkaCluster:
+    """n Apache Kafka nodes on loopback (default 3), each a broker and a controller in one
+    JVM (process.roles=broker,controller, node ids 1..n), one static KRaft quorum of n
+    voters: the smallest multi-broker cluster with a fault-tolerant quorum that needs no
+    more JVMs than brokers.
+
+    KafkaCluster(workdir, overrides=(...), heap="512m") formats workdir/nodeN for every
+    node, starts them all at once and returns when each has logged that it started;
+    .nodes are KafkaClusterNode (KafkaServer) objects; .bootstrap lists every node
+    ("127.0.0.1:P1,127.0.0.1:P2,..."); .stop() stops them all. A failed start stops every
+    node it started before raising PeerError.
+    """
+
+    def __init__(self, workdir, n=3, overrides=(), heap=HEAP, timeout=240):
+        from concurrent.futures import ThreadPoolExecutor
+        self.workdir = Path(workdir)
+        self.nodes = []
+        ports = [free_port() for _ in range(2 * n)]
+        if len(set(ports)) != len(ports):
+            raise PeerError("free_port() gave the same port twice; try again")
+        voters = ",".join(f"{i + 1}@127.0.0.1:{ports[n + i]}" for i in range(n))
+        cid = _cluster_id()
+        try:
+            with ThreadPoolExecutor(n) as ex:  # formatting is a JVM run per node
+                futs = [ex.submit(KafkaClusterNode, self.workdir / f"node{i + 1}", i + 1,
+                                  ports[i], ports[n + i], voters, cid, overrides, heap)
+                        for i in range(n)]
+                errors = []
+                for f in futs:
+                    try:
+                        self.nodes.append(f.result())
+                    except PeerError as e:
+                        errors.append(e)
+                if errors:
+                    raise errors[0]
+                for f in [ex.submit(k.start, timeout) for k in self.nodes]:
+                    errors.append(f.exception())
+                errors = [e for e in errors if e is not None]
+                if errors:
+                    raise errors[0] if isinstance(errors[0], PeerError) else PeerError(
+                        f"{type(errors[0]).__name__}: {errors[0]}")
+        except BaseException:
+            self.stop()
+            raise
+        self.bootstrap = ",".join(k.bootstrap for k in self.nodes)
+
+    @property
+    def running(self):
+        return bool(self.nodes) and all(k.running for k in self.nodes)
+
+    def stop(self, timeout=60):
+        """SIGTERM to every node at once, then wait for each; SIGKILL what is left after
+        timeout s (stopping them one by one would leave the last without a quorum)."""
+        for k in self.nodes:
+            if k.running:
+                k.proc.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        for k in self.nodes:
+            if k.proc is None:
+                continue
+            try:
+                k.proc.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                k.kill9()
 
 
 def _cluster_id():
