@@ -372,3 +372,47 @@ def test_lost_write_checker_catches_a_high_watermark_that_ignores_the_isr(tmp_pa
         c.brokers[old].start()
     finally:
         check_stopped(c)
+
+
+def test_topic_command_lists_under_replicated_partitions(tmp_path, kp):
+    """A follower is killed: Kafka's TopicCommand lists the topic's partitions with
+    --under-replicated-partitions and --at-min-isr-partitions (replicas 11,12,13, ISR of the
+    two others) and the Metadata answer names the dead broker an offline replica; once it is
+    back in the ISR neither option lists anything."""
+    import clients
+    try:
+        clients.kafka_peer.fetch()
+    except clients.PeerError as e:
+        pytest.fail(f"Apache Kafka jars: {e}")
+    c = start(tmp_path, kp)
+    try:
+        create(c, "under", assignment=[[11, 12, 13], [12, 11, 13]],
+               config={"min.insync.replicas": "2"})
+        for p in range(2):
+            wait_isr(kp, c, "under", list(BROKER_IDS), partition=p)
+        c.brokers[13].kill9()
+
+        def describe(option):
+            p = clients.run(clients.tool_cmd("org.apache.kafka.tools.TopicCommand",
+                                             "--bootstrap-server", c.brokers[11].bootstrap,
+                                             "--describe", "--topic", "under", option),
+                            "TopicCommand", timeout=60 * SLOW)
+            lines = [ln.split() for ln in clients.ok(p, "kafka-topics --describe").out
+                     .splitlines() if "Partition:" in ln]
+            return sorted((int(d["Partition:"]), int(d["Leader:"]), d["Replicas:"], d["Isr:"])
+                          for d in (dict(zip(ln[::2], ln[1::2])) for ln in lines))
+        want = [(0, 11, "11,12,13", "11,12"), (1, 12, "12,11,13", "12,11")]
+        got = wait_for(lambda: (lambda d: d if d == want else None)(
+            describe("--under-replicated-partitions")), 30 * SLOW, 0.5)
+        assert got == want, describe("--under-replicated-partitions")
+        assert describe("--at-min-isr-partitions") == want
+        md = metadata(kp, c.brokers[11], ["under"])
+        parts = next(t for t in md["Topics"] if t["Name"] == "under")["Partitions"]
+        assert all(p["OfflineReplicas"] == [13] for p in parts), parts
+        c.brokers[13].start()
+        for p in range(2):
+            wait_isr(kp, c, "under", list(BROKER_IDS), partition=p)
+        assert describe("--under-replicated-partitions") == []
+        assert describe("--at-min-isr-partitions") == []
+    finally:
+        check_stopped(c)
