@@ -24,7 +24,7 @@ import time
 import pytest
 
 import nemesis
-from conftest import SLOW, free_port
+from conftest import PER_TEST_TIMEOUT, SLOW, free_port
 from test_controller_quorum import CLUSTER_ID, Controller, agreed_leader, wait_leader
 
 confluent_kafka = pytest.importorskip("confluent_kafka")
@@ -172,6 +172,8 @@ def test_no_acknowledged_write_is_lost_under_faults(tmp_path):
     seed = int(os.environ.get("KP_NEMESIS_SEED", random.randrange(1 << 30)))
     seconds = float(os.environ.get("KP_NEMESIS_SECONDS", 30))
     ops = nemesis.schedule(seed, seconds, 3)
+    if seconds + 300 > PER_TEST_TIMEOUT:  # a long schedule: the suite's per-test limit grows
+        signal.alarm(int(seconds) + 300)
     print(f"nemesis seed {seed} (KP_NEMESIS_SEED={seed} replays it): {ops}")
     c = FaultCluster(tmp_path)
     hist, stop_p, stop_c = nemesis.History(), threading.Event(), threading.Event()
