@@ -35,7 +35,7 @@ endif
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
 CFLAGS  ?=
-ALL_CFLAGS  := -std=c11 -D_GNU_SOURCE -fPIC $(OPT) $(WARN) $(SANFLAGS) -Ilib \
+ALL_CFLAGS  := -std=c11 -D_GNU_SOURCE -DKP_VERSION='"$(VERSION)"' -fPIC $(OPT) $(WARN) $(SANFLAGS) -Ilib \
 	$(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null) $(CFLAGS)
 LDLIBS  := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lm -lpthread
 ALL_LDFLAGS := $(SANFLAGS) $(LDFLAGS)

@@ -7,6 +7,13 @@
  *   0  success
  *   1  failure at run time (the message says what failed)
  *   2  bad usage: unknown option, missing or malformed argument
+ *   3  partial: of several things named (topics, groups), some failed and
+ *      the others were done (each failure has its message)
+ *
+ * Every program answers -h/--help (its usage and options, exit 0) and
+ * --version ("PROG (kpipe) VERSION", exit 0). A program with verbs (git's
+ * subcommands: "ktopics create ...") has one option table per verb and
+ * runs through kp_prog_main.
  *
  * Messages go to stderr as "PROG: message", lowercase, no full stop; data
  * goes to stdout.
@@ -20,6 +27,11 @@
 #define KP_EXIT_OK 0
 #define KP_EXIT_FAILURE 1
 #define KP_EXIT_USAGE 2
+#define KP_EXIT_PARTIAL 3
+
+#ifndef KP_VERSION
+#define KP_VERSION "0.0.0"
+#endif
 
 struct kp_opt {
 	int id;                /* short option letter, or a value >= 256 for long-only */
@@ -34,11 +46,36 @@ struct kp_opt {
 #define KP_OPT_REPEAT 0x2   /* may be given more than once: "[-o KEY=VALUE]..." */
 
 struct kp_cmd {
-	const char *name;          /* program name */
+	const char *name;          /* program name, or "PROG VERB" for a verb */
 	const char *summary;       /* one line: what the program does */
 	const char *operands;      /* trailing operands for the synopsis, or NULL */
 	const struct kp_opt *opts; /* terminated by an entry with id 0 */
 };
+
+/* One verb of a program with verbs (kp_prog_main). */
+struct kp_verb {
+	const char *name;          /* "create" */
+	const struct kp_cmd *cmd;  /* its options, cmd->name "PROG VERB" (messages say "PROG: ...") */
+	int (*run)(int argc, char **argv); /* argv[0] is the verb; returns the exit status */
+};
+
+struct kp_prog {
+	const char *name;          /* "ktopics" */
+	const char *summary;       /* one line */
+	const struct kp_verb *verbs; /* terminated by an entry with a NULL name */
+};
+
+/*
+ * kp_prog_main - run the verb argv[1] of `p` with argv[1..] and return its
+ * exit status. Without a verb, or with an unknown one, prints usage to
+ * stderr and exits 2; "-h"/"--help" prints the verbs with their summaries
+ * and exits 0; "--version" prints the version; the hidden "--list-verbs"
+ * prints one verb per line for the completion scripts and exits 0.
+ */
+int kp_prog_main(const struct kp_prog *p, int argc, char **argv);
+
+/* kp_print_version - "PROG (kpipe) VERSION" on stdout. */
+void kp_print_version(const char *prog);
 
 /*
  * The option handler gets each option's id and argument (NULL for flags)
@@ -48,8 +85,8 @@ typedef int (*kp_opt_handler)(int id, const char *arg, void *ctx);
 
 /*
  * kp_opt_parse - parse argv against cmd's table, calling `handler` for each
- * option in order. -h/--help prints the help to stdout and exits 0; the
- * hidden --list-options prints one option per line for the completion
+ * option in order. -h/--help prints the help to stdout and exits 0;
+ * --version prints the version and exits 0; the hidden --list-options prints one option per line for the completion
  * scripts ("-b --broker HOST:PORT file") and exits 0. An unknown option or
  * a missing argument prints usage to stderr and exits 2. Returns the index
  * of the first operand in argv.
@@ -87,6 +124,7 @@ int kp_parse_int32(const char *s, int32_t min, int32_t max, int32_t *out);
  */
 struct kp_config *kp_load_settings(const char *file, const char *const *overrides, int n);
 
-extern const char *kp_progname;
+extern const char *kp_progname;  /* what messages start with */
+extern bool kp_progname_fixed;   /* kp_prog_main set it: kp_opt_parse leaves it */
 
 #endif

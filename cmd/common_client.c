@@ -4,11 +4,16 @@
  */
 #include "common_client.h"
 
+#include <stdlib.h>
+
 #include "util/diag.h"
 
 void kp_client_args_init(struct kp_client_args *a)
 {
-	*a = (struct kp_client_args){ .brokers = "127.0.0.1:9092", .partition = -1 };
+	const char *env = getenv("KAFKA_BOOTSTRAP_SERVERS");
+
+	*a = (struct kp_client_args){ .brokers = env && *env ? env : "127.0.0.1:9092",
+				      .partition = -1 };
 	if (!(a->cfg = kp_config_new()))
 		kp_die("out of memory");
 }
@@ -20,6 +25,14 @@ int kp_client_opt(struct kp_client_args *a, int id, const char *arg)
 	switch (id) {
 	case 'b':
 		a->brokers = arg;
+		a->brokers_given = true;
+		return 1;
+	case 'F':
+		if (kp_config_load(a->cfg, arg, &err) < 0)
+			kp_die("%s", err.msg);
+		return 1;
+	case KP_OPT_ID_JSON:
+		a->json = true;
 		return 1;
 	case 't':
 		a->topic = arg;
@@ -44,11 +57,19 @@ int kp_client_opt(struct kp_client_args *a, int id, const char *arg)
 
 kp_cluster *kp_client_connect(struct kp_client_args *a)
 {
+	if (!a->topic)
+		kp_usage_error("a topic (-t) is required");
+	return kp_client_connect_any(a);
+}
+
+kp_cluster *kp_client_connect_any(struct kp_client_args *a)
+{
+	const char *servers = kp_config_get(a->cfg, "bootstrap.servers");
 	kp_cluster *cluster;
 	kp_error err;
 
-	if (!a->topic)
-		kp_usage_error("a topic (-t) is required");
+	if (!a->brokers_given && servers && *servers)
+		a->brokers = servers;
 	kp_diag_to_stderr(KP_DIAG_WARN);
 	if (!(cluster = kp_cluster_new(a->brokers, a->cfg, &err))) {
 		if (err.code == KP_EINVAL) /* a malformed -b or -X value */

@@ -1,11 +1,18 @@
 /*
- * common_client.h - what the client programs (kproduce, kconsume) share:
- * the option rows and handling of -b, -t, -p, -k and -X, and the start-up
- * that turns them into a connected kp_cluster.
+ * common_client.h - what the client programs (kproduce, kconsume, ktopics,
+ * kgroups) share: the option rows and handling of -b, -t, -p, -k, -X, -F
+ * and --json, and the start-up that turns them into a connected kp_cluster.
+ *
+ * The bootstrap brokers are, first found: -b; bootstrap.servers in the -F
+ * file (or a -X); the environment variable KAFKA_BOOTSTRAP_SERVERS;
+ * 127.0.0.1:9092. -F FILE reads a Java client properties file (the names
+ * the Java client and Kafka's tools' --command-config use) into the same
+ * configuration as -X, in command-line order (later settings win).
  */
 #ifndef KP_CMD_COMMON_CLIENT_H
 #define KP_CMD_COMMON_CLIENT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "client/cluster.h"
@@ -19,9 +26,16 @@
 #define KP_OPT_PARTITION(help) { 'p', "partition", "PARTITION", help, NULL, 0 }
 #define KP_OPT_KEY_DELIMITER(help) { 'k', "key-delimiter", "DELIM", help, NULL, 0 }
 #define KP_OPT_PROPERTY(help) { 'X', "property", "KEY=VALUE", help, NULL, KP_OPT_REPEAT }
+#define KP_OPT_CONFIG_FILE \
+	{ 'F', "config-file", "FILE", "client properties file (Java client names)", "file", 0 }
+/* Long-only ids 0x1f0..0x1ff are the shared rows'; a program's own start at 0x100. */
+#define KP_OPT_ID_JSON 0x1f0
+#define KP_OPT_JSON { KP_OPT_ID_JSON, "json", NULL, "print one JSON document (for scripts)", NULL, 0 }
 
 struct kp_client_args {
-	const char *brokers; /* -b: bootstrap list, default "127.0.0.1:9092" */
+	const char *brokers; /* -b, else KAFKA_BOOTSTRAP_SERVERS, else "127.0.0.1:9092" */
+	bool brokers_given;  /* -b was given */
+	bool json;           /* --json */
 	const char *topic;   /* -t: required */
 	int32_t partition;   /* -p: >= 0, or -1 when not given */
 	const char *delim;   /* -k: non-empty, or NULL when not given */
@@ -33,8 +47,9 @@ void kp_client_args_init(struct kp_client_args *a);
 
 /*
  * kp_client_opt - handle option `id` with argument `arg` if it is one of
- * -b -t -p -k -X: returns 1, or exits 2 (kp_usage_error) for a bad value.
- * Returns 0 for any other option.
+ * -b -t -p -k -X -F --json: returns 1, or exits 2 (kp_usage_error) for a
+ * bad value (exits 1 when the -F file cannot be read). Returns 0 for any
+ * other option.
  */
 int kp_client_opt(struct kp_client_args *a, int id, const char *arg);
 
@@ -45,5 +60,8 @@ int kp_client_opt(struct kp_client_args *a, int id, const char *arg);
  * exits 2 for a malformed -b or -X value, 1 when no broker is reachable.
  */
 kp_cluster *kp_client_connect(struct kp_client_args *a);
+
+/* kp_client_connect_any - kp_client_connect without requiring -t (the admin programs). */
+kp_cluster *kp_client_connect_any(struct kp_client_args *a);
 
 #endif

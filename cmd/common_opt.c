@@ -17,9 +17,11 @@
 #include "util/diag.h"
 
 #define OPT_LIST_OPTIONS 0x7f01
+#define OPT_VERSION 0x7f02
 #define MAX_OPTS 64
 
 const char *kp_progname = "kpipe";
+bool kp_progname_fixed;
 static const struct kp_cmd *current_cmd;
 
 static void print_opt_usage(FILE *f, const struct kp_opt *o)
@@ -69,6 +71,12 @@ static void print_help(const struct kp_cmd *cmd)
 			printf("  %-28s %s\n", left, o->help);
 	}
 	printf("  %-28s %s\n", "-h, --help", "show this help and exit");
+	printf("  %-28s %s\n", "    --version", "print the version and exit");
+}
+
+void kp_print_version(const char *prog)
+{
+	printf("%s (kpipe) %s\n", prog, KP_VERSION);
 }
 
 static void print_option_list(const struct kp_cmd *cmd)
@@ -87,7 +95,7 @@ static void build_getopt(const struct kp_cmd *cmd, char *shortopts, struct optio
 	size_t s = 0, l = 0;
 
 	shortopts[s++] = ':';
-	for (const struct kp_opt *o = cmd->opts; o->id && l < MAX_OPTS - 3; o++) {
+	for (const struct kp_opt *o = cmd->opts; o->id && l < MAX_OPTS - 4; o++) {
 		if (o->id < 256) {
 			shortopts[s++] = (char)o->id;
 			if (o->arg)
@@ -101,6 +109,7 @@ static void build_getopt(const struct kp_cmd *cmd, char *shortopts, struct optio
 	shortopts[s] = '\0';
 	longopts[l++] = (struct option){ "help", no_argument, NULL, 'h' };
 	longopts[l++] = (struct option){ "list-options", no_argument, NULL, OPT_LIST_OPTIONS };
+	longopts[l++] = (struct option){ "version", no_argument, NULL, OPT_VERSION };
 	longopts[l] = (struct option){ NULL, 0, NULL, 0 };
 }
 
@@ -110,7 +119,8 @@ int kp_opt_parse(const struct kp_cmd *cmd, int argc, char **argv, kp_opt_handler
 	struct option longopts[MAX_OPTS];
 	int c;
 
-	kp_progname = cmd->name;
+	if (!kp_progname_fixed)
+		kp_progname = cmd->name;
 	current_cmd = cmd;
 	build_getopt(cmd, shortopts, longopts);
 	opterr = 0;
@@ -121,6 +131,10 @@ int kp_opt_parse(const struct kp_cmd *cmd, int argc, char **argv, kp_opt_handler
 		}
 		if (c == OPT_LIST_OPTIONS) {
 			print_option_list(cmd);
+			exit(KP_EXIT_OK);
+		}
+		if (c == OPT_VERSION) {
+			kp_print_version(kp_progname);
 			exit(KP_EXIT_OK);
 		}
 		if (c == ':')

@@ -1,11 +1,14 @@
-# bash completion for kpipe's programs: kbroker, kcontroller, kproduce, kconsume.
+# bash completion for kpipe's programs: kbroker, kcontroller, kproduce, kconsume,
+# ktopics, kgroups.
 # Source it, or install it as /usr/share/bash-completion/completions/kpipe
 # (with symlinks named after each program).
 #
 # The options come from the program itself ("PROG --list-options" prints
 # "SHORT LONG ARG COMPLETE" per option, "-" for none), so the option table
 # in cmd/PROG.c stays the single source. COMPLETE is "file", "dir", or a
-# list of words.
+# list of words. A program with verbs ("ktopics create ...") lists them with
+# "PROG --list-verbs"; the first word completes to a verb, and the options
+# are then "PROG VERB --list-options".
 
 _kpipe_complete()
 {
@@ -14,8 +17,15 @@ _kpipe_complete()
 	((COMP_CWORD > 0)) && prev=${COMP_WORDS[COMP_CWORD-1]}
 	COMPREPLY=()
 
-	local list
-	list=$(command "${COMP_WORDS[0]}" --list-options 2>/dev/null) || return 0
+	local list verbs verb=
+	if verbs=$(command "${COMP_WORDS[0]}" --list-verbs 2>/dev/null); then
+		if ((COMP_CWORD == 1)); then
+			mapfile -t COMPREPLY < <(compgen -W "$verbs" -- "$cur")
+			return 0
+		fi
+		verb=${COMP_WORDS[1]}
+	fi
+	list=$(command "${COMP_WORDS[0]}" $verb --list-options 2>/dev/null) || return 0
 
 	# --long=VALUE: complete VALUE for --long. Bash usually splits the word
 	# at "=" (COMP_WORDBREAKS), giving "--long" "=" "VALUE".
@@ -58,4 +68,4 @@ _kpipe_complete()
 	return 0
 }
 
-complete -F _kpipe_complete kbroker kcontroller kproduce kconsume
+complete -F _kpipe_complete kbroker kcontroller kproduce kconsume ktopics kgroups

@@ -159,6 +159,52 @@ def test_bash_completion_argument_words(kp):
     assert bash_complete(["kproduce", "-z", "z"], 2) == ["zstd"]
 
 
+def zsh_specs(words):
+    """The _arguments specs (or compadd words) completions/_kpipe builds for `words` in zsh,
+    with zsh's completion builtins replaced by functions printing their arguments (the rest
+    of the script runs as it is: the option table comes from the real program)."""
+    script = ("_arguments() { print -rl -- \"$@\" }; compadd() { print -rl -- \"$@\" }; "
+              "_call_program() { shift; \"$@\" }; "
+              f"source {ROOT / 'completions' / '_kpipe'} 2>/dev/null; "
+              f"words=({' '.join(words)}); CURRENT={len(words)}; _kpipe")
+    p = subprocess.run(["zsh", "-f", "-c", script], capture_output=True, timeout=30,
+                       env={"PATH": f"{BIN}:/usr/bin:/bin", "HOME": "/nonexistent"})
+    assert p.returncode == 0, p.stderr
+    return p.stdout.decode().splitlines()
+
+
+def test_zsh_completion_specs():
+    """zsh runs completions/_kpipe: kproduce's table becomes _arguments specs, -t and --topic
+    exclusive, --compression with its words."""
+    specs = zsh_specs(["kproduce", "--to"])
+    assert "(-t --topic)--topic[topic]:TOPIC: " in specs, specs
+    assert "(-z --compression)-z[compression]:CODEC:(none gzip snappy lz4 zstd)" in specs, specs
+
+
+def fish_complete(line):
+    p = subprocess.run(["fish", "--no-config", "-c",
+                        f"source {ROOT / 'completions' / 'kpipe.fish'}; complete -C '{line}'"],
+                       capture_output=True, timeout=30,
+                       env={"PATH": f"{BIN}:/usr/bin:/bin", "HOME": "/nonexistent"})
+    assert p.returncode == 0, p.stderr
+    return [ln.split("\t")[0] for ln in p.stdout.decode().splitlines()]
+
+
+def test_fish_completion():
+    """fish loads completions/kpipe.fish: `kproduce --to` completes to --topic and
+    `kproduce --compression z` to zstd."""
+    assert fish_complete("kproduce --to") == ["--topic"]
+    assert fish_complete("kproduce --compression z") == ["zstd"]
+
+
+def test_version(kp):
+    """Every program prints "PROG (kpipe) VERSION" for --version and exits 0."""
+    for prog in PROGRAMS:
+        p = kp.run(prog, "--version", timeout=15)
+        assert p.returncode == 0, p.err
+        assert re.fullmatch(rf"{prog} \(kpipe\) \d+\.\d+\.\d+\n", p.stdout.decode()), p.stdout
+
+
 def test_completions_registered_for_all_programs():
     """bash registers _kpipe_complete for all programs; zsh and fish files exist and name them."""
     p = subprocess.run(["bash", "--norc", "-c",
