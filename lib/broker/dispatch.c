@@ -33,6 +33,7 @@ const struct kp_api_entry kp_api_entries[] = {
 	{ KP_API_API_VERSIONS, 0, 4, kp_handle_api_versions },
 	{ KP_API_CREATE_TOPICS, 0, 7, kp_handle_forwarded },
 	{ KP_API_DELETE_TOPICS, 0, 6, kp_handle_forwarded },
+	{ KP_API_DELETE_RECORDS, 0, 2, kp_handle_delete_records },
 	{ KP_API_INIT_PRODUCER_ID, 0, 5, kp_handle_init_producer_id },
 	{ KP_API_OFFSET_FOR_LEADER_EPOCH, 2, 4, kp_handle_offset_for_leader_epoch },
 	{ KP_API_DESCRIBE_CONFIGS, 0, 4, kp_handle_describe_configs },

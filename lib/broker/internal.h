@@ -198,6 +198,7 @@ int kp_handle_list_offsets(struct kp_request *rq, kp_error *err);
 int kp_handle_offset_for_leader_epoch(struct kp_request *rq, kp_error *err);
 int kp_handle_init_producer_id(struct kp_request *rq, kp_error *err);
 int kp_handle_describe_log_dirs(struct kp_request *rq, kp_error *err);
+int kp_handle_delete_records(struct kp_request *rq, kp_error *err);
 
 /*
  * kp_broker_producer_expiry_start - every

@@ -44,7 +44,9 @@ typedef struct kp_produce_response_partition_produce_response pr_partition;
  * is MESSAGE_TOO_LARGE; a compression codec other than none, gzip, snappy,
  * lz4 or zstd is UNSUPPORTED_COMPRESSION_TYPE; a control batch is
  * INVALID_RECORD (clients may not write control records: only the
- * transaction coordinator does, KIP-98). Malformed framing is left to
+ * transaction coordinator does, KIP-98); from v3 on, a second batch for
+ * the partition is INVALID_RECORD (Kafka's ProduceRequest.validateRecords:
+ * exactly one batch per partition). Malformed framing is left to
  * kp_log_append's validation, which reports it with the CRC check.
  */
 static int16_t batches_check(const uint8_t *data, size_t len, int32_t max, int16_t version)
@@ -52,6 +54,8 @@ static int16_t batches_check(const uint8_t *data, size_t len, int32_t max, int16
 	size_t pos = 0;
 
 	while (pos + KP_BATCH_HEADER_SIZE <= len) {
+		if (pos > 0 && version >= 3) /* ProduceRequest.validateRecords */
+			return KP_ERR_INVALID_RECORD;
 		int32_t blen = (int32_t)kp_load_u32(data + pos + 8);
 		uint16_t attr = kp_load_u16(data + pos + KP_BATCH_ATTRIBUTES_OFFSET);
 
@@ -181,16 +185,9 @@ done:
 /* internal_refused - whether rq may not append to topic `name` (Kafka's Topic.isInternal). */
 static bool internal_refused(const struct kp_request *rq, const char *name)
 {
-	static const char *const internal[] = { "__consumer_offsets", "__transaction_state",
-						"__share_group_state" };
 	const char *client = rq->hdr.client_id ? rq->hdr.client_id : "";
 
-	if (strcmp(client, "__admin_client") == 0)
-		return false;
-	for (size_t i = 0; name && i < sizeof(internal) / sizeof(internal[0]); i++)
-		if (strcmp(name, internal[i]) == 0)
-			return true;
-	return false;
+	return strcmp(client, "__admin_client") != 0 && kp_topic_is_internal(name);
 }
 
 /*

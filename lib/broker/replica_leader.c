@@ -170,7 +170,7 @@ static void reset_remotes(struct kp_broker *b, struct kp_partition *p, bool fres
 			continue;
 		}
 		v[n] = (struct kp_replica_state){ .id = id, .log_end_offset = -1, .broker_epoch = -1,
-						  .last_fetch_leader_leo = -1 };
+						  .last_fetch_leader_leo = -1, .log_start_offset = -1 };
 		v[n++].last_caught_up_ms = ids_have(p->isr, p->isr_count, id) ? now : 0;
 	}
 	free(p->remote);

@@ -411,3 +411,14 @@ int kp_topics_load(kp_topics *t, const char *dir, kp_error *err)
 	closedir(dh);
 	return rc;
 }
+
+bool kp_topic_is_internal(const char *name)
+{
+	static const char *const internal[] = { "__consumer_offsets", "__transaction_state",
+						"__share_group_state" };
+
+	for (size_t i = 0; name && i < sizeof(internal) / sizeof(internal[0]); i++)
+		if (strcmp(name, internal[i]) == 0)
+			return true;
+	return false;
+}

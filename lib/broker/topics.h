@@ -40,6 +40,7 @@ struct kp_replica_state {
 	int64_t last_fetch_ms;         /* monotonic ms of its last fetch */
 	int64_t last_fetch_leader_leo; /* the leader's log end offset at that fetch */
 	int64_t broker_epoch;          /* from its fetch (Fetch v15+), -1 unknown */
+	int64_t log_start_offset;      /* from its fetch, -1 before its first */
 };
 
 struct kp_partition {
@@ -75,6 +76,13 @@ struct kp_topic {
 };
 
 typedef struct kp_topics kp_topics;
+
+/*
+ * kp_topic_is_internal - whether `name` is one of Kafka's internal topics
+ * (__consumer_offsets, __transaction_state, __share_group_state: Kafka's
+ * Topic.isInternal), which only the broker itself writes.
+ */
+bool kp_topic_is_internal(const char *name);
 
 /*
  * kp_topics_new - a registry creating new partition directories in `dir`

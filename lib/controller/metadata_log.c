@@ -86,6 +86,7 @@ int kp_mlog_open(const char *dir, int32_t node_id, const int32_t *voters, int n_
 	snprintf(l->dir, sizeof(l->dir), "%s/%s-0", dir, KP_METADATA_TOPIC);
 	kp_log_config_default(&cfg);
 	cfg.producer_state = false; /* control and metadata batches: no producers */
+	cfg.persist_start = false;  /* the snapshot the log follows says where it starts */
 	if (segment_bytes > 0)
 		cfg.segment_bytes = segment_bytes;
 	if (kp_log_open(l->dir, &cfg, &l->log, err) < 0 || rebuild_epochs(l, err) < 0) {

@@ -7,6 +7,7 @@
  *   00000000000000000000.timeindex  sparse timestamp -> offset index
  *   00000000000000001234.log ...    next segment, named by its base offset
  *   recovery-point                  offset below which everything is fsynced
+ *   log-start-offset                the log start offset, when above the first segment's base
  *   leader-epoch-checkpoint         the leader epoch cache, in Kafka's format
  *   00000000000000001234.snapshot   idempotent producers' state at that offset
  *
@@ -50,6 +51,7 @@ struct kp_log_config {
 	int64_t flush_ms;             /* log.flush.interval.ms: fsync unflushed data this old, via kp_log_flush_tick (default INT64_MAX: never) */
 	struct kp_flusher *flusher;   /* borrowed (flusher.h): policy fsyncs run there; NULL: inline in kp_log_append */
 	bool producer_state;          /* keep idempotent producers' state and its snapshots (default true; the metadata log: false) */
+	bool persist_start;           /* keep the log start offset in log-start-offset across restarts (default true; the metadata log: false, its snapshot says) */
 };
 
 /* kp_log_config_default - Kafka's defaults for every field of `cfg`. */
@@ -283,7 +285,9 @@ int kp_log_truncate_to(kp_log *log, int64_t offset, kp_error *err);
  * deleteOldSegments: the segment holding `offset` stays whole). The
  * epoch cache drops the entries wholly below `offset` and the epoch
  * holding it now starts at `offset` (truncateFromStartAsyncFlush). Nothing
- * when `offset` is not above the start. The start is not persisted: a
+ * when `offset` is not above the start. With cfg.persist_start the start is
+ * written durably to log-start-offset first and a reopened log starts
+ * there (Kafka keeps it in log-start-offset-checkpoint); without, a
  * reopened log starts at its first segment's base, and the owner (the
  * metadata log, from its snapshot) raises it again. A segment's file
  * ranges (kp_log_read_ranges) die with it. Returns how many segments were

@@ -40,6 +40,7 @@
 #include "util/file.h"
 
 #define RECOVERY_POINT "recovery-point"
+#define LOG_START "log-start-offset"
 
 void kp_log_config_default(struct kp_log_config *cfg)
 {
@@ -51,6 +52,7 @@ void kp_log_config_default(struct kp_log_config *cfg)
 	cfg->flush_ms = INT64_MAX;
 	cfg->flusher = NULL;
 	cfg->producer_state = true;
+	cfg->persist_start = true;
 }
 
 /* kp_log_find_segment - index of the last segment whose base offset is <= `offset` (0 if none). */
@@ -157,14 +159,14 @@ static int list_segments(const char *dir, int64_t **bases, size_t *n, kp_error *
 	return 0;
 }
 
-/* read_recovery_point - the offset in `dir`/recovery-point, or -1 when absent or unreadable. */
-static int64_t read_recovery_point(const char *dir)
+/* read_offset_file - the offset in `dir`/`name`, or -1 when absent or unreadable. */
+static int64_t read_offset_file(const char *dir, const char *name)
 {
 	char path[4096], text[32] = "", *end;
 	long long v;
 	FILE *f;
 
-	snprintf(path, sizeof path, "%s/%s", dir, RECOVERY_POINT);
+	snprintf(path, sizeof path, "%s/%s", dir, name);
 	f = fopen(path, "re");
 	if (!f)
 		return -1;
@@ -174,10 +176,49 @@ static int64_t read_recovery_point(const char *dir)
 	errno = 0;
 	v = strtoll(text, &end, 10);
 	if (errno || end == text || (*end && *end != '\n') || v < 0) {
-		kp_diag_warn("%s: ignoring malformed recovery point", path);
+		kp_diag_warn("%s: ignoring a malformed offset", path);
 		return -1;
 	}
 	return v;
+}
+
+/* read_recovery_point - the offset in `dir`/recovery-point, or -1. */
+static int64_t read_recovery_point(const char *dir)
+{
+	return read_offset_file(dir, RECOVERY_POINT);
+}
+
+/*
+ * kp_log_write_start - store log->start_offset in DIR/log-start-offset
+ * durably (kp_write_file_atomic), for logs whose start is their own
+ * (cfg.persist_start). Returns 0 or -1 (KP_EIO, KP_EINVAL).
+ */
+int kp_log_write_start(kp_log *log, kp_error *err)
+{
+	char path[PATH_MAX], text[32];
+
+	if (!log->cfg.persist_start)
+		return 0;
+	snprintf(text, sizeof text, "%" PRId64 "\n", log->start_offset);
+	if (snprintf(path, sizeof path, "%s/%s", log->dir, LOG_START) >= (int)sizeof path)
+		return kp_error_set(err, KP_EINVAL, "%s: path too long", log->dir);
+	return kp_write_file_atomic(path, text, err);
+}
+
+/*
+ * restore_start - a log start offset stored by an earlier kp_log_advance_start
+ * (DeleteRecords, retention) within the first segment: reads below it fail
+ * again after a restart, as Kafka's log-start-offset-checkpoint keeps them.
+ */
+static void restore_start(kp_log *log)
+{
+	int64_t start = log->cfg.persist_start ? read_offset_file(log->dir, LOG_START) : -1;
+
+	if (start > log->start_offset && start <= kp_log_end_offset(log)) {
+		log->start_offset = start;
+		if (kp_epoch_truncate_start(&log->epochs, start))
+			kp_log_epochs_changed(log);
+	}
 }
 
 /*
@@ -318,8 +359,12 @@ int kp_log_open(const char *dir, const struct kp_log_config *cfg, kp_log **out, 
 	end = kp_log_end_offset(log);
 	log->recovery_point = rp < log->start_offset ? log->start_offset : rp > end ? end : rp;
 	log->last_flush_ms = kp_wall_ms();
-	if (finish_epochs(log, ec == NULL, n_loaded, err) < 0 ||
-	    kp_producer_state_reload(log, err) < 0)
+	if (finish_epochs(log, ec == NULL, n_loaded, err) < 0)
+		goto fail;
+	restore_start(log);
+	if (log->recovery_point < log->start_offset)
+		log->recovery_point = log->start_offset;
+	if (kp_producer_state_reload(log, err) < 0)
 		goto fail;
 	*out = log;
 	return 0;

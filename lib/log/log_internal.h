@@ -12,6 +12,7 @@
  *     00000000000000000000.timeindex  time index   (12-byte entries)
  *     00000000000000004711.log ...    the next segment (base offset 4711)
  *     recovery-point                  "<offset>\n": data below is fsynced
+ *     log-start-offset                "<offset>\n": reads below fail (DeleteRecords)
  *     leader-epoch-checkpoint         the leader epoch cache (epoch.c)
  *     00000000000000004711.snapshot   producer state (producer_snapshot.c)
  *
@@ -179,6 +180,7 @@ void kp_flusher_wait(struct kp_flusher *f, kp_log *log);
 int kp_log_add_segment(kp_log *log, int64_t base, bool create, kp_error *err);
 int kp_log_drop_segments(kp_log *log, size_t from, kp_error *err);
 int kp_log_write_recovery_point(kp_log *log, kp_error *err);
+int kp_log_write_start(kp_log *log, kp_error *err);
 int kp_write_recovery_point(const char *dir, int64_t rp, kp_error *err);
 size_t kp_log_find_segment(const kp_log *log, int64_t offset);
 

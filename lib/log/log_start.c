@@ -21,13 +21,19 @@
 int kp_log_advance_start(kp_log *log, int64_t offset, kp_error *err)
 {
 	int deleted = 0;
+	int64_t old;
 
 	if (offset > kp_log_end_offset(log))
 		return kp_error_set(err, KP_ERANGE, "%s: log start %" PRId64 " past the end %" PRId64,
 				    log->dir, offset, kp_log_end_offset(log));
 	if (offset <= log->start_offset)
 		return 0;
+	old = log->start_offset;
 	log->start_offset = offset;
+	if (kp_log_write_start(log, err) < 0) {
+		log->start_offset = old;
+		return -1;
+	}
 	if (kp_epoch_truncate_start(&log->epochs, offset))
 		kp_log_epochs_changed(log);
 	while (log->nsegs > 1 && log->segs[1].base <= offset) {
@@ -57,6 +63,8 @@ int kp_log_reset_at(kp_log *log, int64_t offset, kp_error *err)
 	log->start_offset = offset;
 	log->recovery_point = offset;
 	log->unflushed = 0;
+	if (kp_log_write_start(log, err) < 0)
+		return -1;
 	kp_producer_state_clear(&log->producers);
 	kp_producer_snapshots_delete(log, INT64_MAX, -1);
 	log->producers.map_end = offset;
