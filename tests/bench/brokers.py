@@ -48,7 +48,30 @@ def proc_status(pid, key):
     return None
 
 
-class KBroker:
+class Process:
+    """What a started program (self.proc, its stderr in self.errpath) answers: its stderr so
+    far, whether it runs, and a stop (SIGTERM, SIGKILL after 30 s)."""
+
+    def stderr(self):
+        try:
+            return Path(self.errpath).read_text(errors="replace")
+        except OSError:
+            return ""
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+class KBroker(Process):
     name = "kbroker"
 
     def __init__(self, build, workdir, overrides=()):
@@ -77,23 +100,6 @@ class KBroker:
         self.stop()
         raise BenchError("kbroker did not start listening within 20 s")
 
-    def stderr(self):
-        try:
-            return Path(self.errpath).read_text(errors="replace")
-        except OSError:
-            return ""
-
-    def alive(self):
-        return self.proc.poll() is None
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
 
 
 class Kafka:

@@ -14,7 +14,6 @@ cluster, controllers included: the CPU and memory figures cover them all), .aliv
 confluent-kafka's AdminClient.
 """
 import os
-import signal
 import subprocess
 import time
 
@@ -25,7 +24,7 @@ BROKER_IDS = (11, 12, 13)
 CONTROLLER_IDS = (1, 2, 3)
 
 
-class KController:
+class KController(brokers.Process):
     """One kcontroller on loopback, a voter of `voters`."""
 
     def __init__(self, build, node_id, port, voters, cluster_id, workdir):
@@ -52,24 +51,6 @@ class KController:
                 raise BenchError(f"kcontroller {node_id} did not listen within 20 s")
             time.sleep(0.05)
 
-    def stderr(self):
-        try:
-            with open(self.errpath, errors="replace") as f:
-                return f.read()
-        except OSError:
-            return ""
-
-    def alive(self):
-        return self.proc.poll() is None
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
 
 
 class KbrokerCluster:
