@@ -96,8 +96,10 @@ void kp_broker_cluster_free(struct kp_broker *b);
  * kp_broker_cluster_publish - make the topic registry follow the image (image_sync.c):
  * add topics and partitions, update each partition's leader, epochs,
  * replicas and ISR, open the logs of the partitions this broker is a
- * replica of, delete the topics (and their logs) gone from the image.
- * Failures are logged (a partition whose log cannot open stays offline).
+ * replica of, delete the topics (and their logs) gone from the image;
+ * then the replication throttles (kp_replica_throttles_sync) and the
+ * fetchers follow. Failures are logged (a partition whose log cannot open
+ * stays offline).
  */
 void kp_broker_cluster_publish(struct kp_broker *b);
 

@@ -36,6 +36,8 @@ static const char *const known_keys[] = {
 	"replica.socket.timeout.ms", "min.insync.replicas", "inter.broker.listener.name",
 	"kpipe.test.high.watermark.ignores.isr", "replica.high.watermark.checkpoint.interval.ms",
 	"unclean.leader.election.enable", "replica.selector.class",
+	"leader.replication.throttled.rate", "follower.replication.throttled.rate",
+	"replication.quota.window.num", "replication.quota.window.size.seconds",
 	"auto.leader.rebalance.enable", "leader.imbalance.check.interval.seconds",
 	"leader.imbalance.per.broker.percentage", "producer.id.expiration.ms",
 	"producer.id.expiration.check.interval.ms", NULL,

@@ -65,6 +65,12 @@ struct kp_replica_config {
 	char inter_broker_listener[32];   /* inter.broker.listener.name (PLAINTEXT) */
 	bool rack_aware_selector;         /* replica.selector.class is Kafka's
 	                                   * RackAwareReplicaSelector (KIP-392); unset: false */
+	int64_t leader_throttled_rate;    /* leader.replication.throttled.rate, bytes/s
+	                                   * (INT64_MAX: none); a dynamic broker config in
+	                                   * the image overrides it (KIP-73) */
+	int64_t follower_throttled_rate;  /* follower.replication.throttled.rate (INT64_MAX) */
+	int32_t quota_window_num;         /* replication.quota.window.num (11) */
+	int32_t quota_window_size_s;      /* replication.quota.window.size.seconds (1) */
 	bool test_hw_ignores_isr;         /* kpipe.test.high.watermark.ignores.isr (false): a
 	                                   * deliberately broken high watermark (the leader's log
 	                                   * end offset), for the test that shows the lost-write

@@ -2,7 +2,7 @@
  * config_replica.c - the settings of partition replication, under
  * Kafka's names with Kafka's defaults (ReplicationConfigs,
  * ServerLogConfigs.MIN_IN_SYNC_REPLICAS, replica.selector.class of
- * KIP-392); see config.h.
+ * KIP-392, the replication throttles of KIP-73); see config.h.
  */
 #include <stdio.h>
 #include <string.h>
@@ -30,6 +30,32 @@ static int parse_selector(const kp_config *c, struct kp_replica_config *o, kp_er
 	return 0;
 }
 
+/*
+ * parse_throttles - the replication throttles (KIP-73, Kafka's QuotaConfig):
+ * leader.replication.throttled.rate and follower.replication.throttled.rate
+ * in bytes/s, at least 0, default Long.MAX_VALUE (none), which Kafka reads
+ * only as dynamic broker configs and kbroker also from its own settings;
+ * replication.quota.window.num (11) and replication.quota.window.size.seconds
+ * (1), the windows their rates are sampled over, at least 1.
+ */
+static int parse_throttles(const kp_config *c, struct kp_replica_config *o, kp_error *err)
+{
+	int64_t num, size;
+
+	if (kp_config_get_int64(c, "leader.replication.throttled.rate", INT64_MAX, 0, INT64_MAX,
+				&o->leader_throttled_rate, err) < 0 ||
+	    kp_config_get_int64(c, "follower.replication.throttled.rate", INT64_MAX, 0, INT64_MAX,
+				&o->follower_throttled_rate, err) < 0 ||
+	    kp_config_get_int64(c, "replication.quota.window.num", 11, 1, INT32_MAX - 1, &num,
+				err) < 0 ||
+	    kp_config_get_int64(c, "replication.quota.window.size.seconds", 1, 1,
+				INT32_MAX / 1000, &size, err) < 0)
+		return -1;
+	o->quota_window_num = (int32_t)num;
+	o->quota_window_size_s = (int32_t)size;
+	return 0;
+}
+
 int kp_replica_config_parse(const kp_config *c, struct kp_replica_config *o, kp_error *err)
 {
 	const char *ib = kp_config_get_str(c, "inter.broker.listener.name", "PLAINTEXT");
@@ -53,7 +79,7 @@ int kp_replica_config_parse(const kp_config *c, struct kp_replica_config *o, kp_
 		return -1;
 	if (kp_config_get_bool(c, "kpipe.test.high.watermark.ignores.isr", false,
 			       &o->test_hw_ignores_isr, err) < 0 ||
-	    parse_selector(c, o, err) < 0)
+	    parse_selector(c, o, err) < 0 || parse_throttles(c, o, err) < 0)
 		return -1;
 	o->fetch_wait_max_ms = (int32_t)v[0];
 	o->fetch_min_bytes = (int32_t)v[1];

@@ -21,6 +21,14 @@
  * in another rack with PreferredReadReplica instead of records
  * (kp_replica_preferred_read).
  *
+ * Replication throttles (KIP-73): a follower's Fetch gets no records of a
+ * partition that kp_replica_leader_throttled names (leader-throttled here,
+ * the follower out of the ISR, the leader quota exceeded), only its
+ * offsets, as Kafka's ReplicaManager.readFromLog answers it; the records an
+ * answer carries for leader-throttled partitions count against the leader
+ * quota when it is sent. Such a partition adds nothing towards min_bytes,
+ * so a parked fetch waits for others or for max_wait_ms.
+ *
  * Long poll: when fewer than min_bytes are available, no partition has an
  * error and max_wait_ms > 0, the request is parked in the broker's
  * purgatory (purgatory.h) under the keys of the partitions it asks for.
@@ -216,6 +224,7 @@ struct fetch_budget {
 	bool error;     /* some partition has an error */
 	struct fetch_file *files, **tail; /* external records in response order (v4+) */
 	size_t nfiles;
+	size_t throttled; /* bytes of leader-throttled partitions' records for a follower */
 };
 
 /* budget_init - an empty budget. */
@@ -321,6 +330,8 @@ static int fetch_partition(struct kp_request *rq, struct kp_topic *t, int16_t to
 	kp_buf recs;
 	size_t ext = 0;
 	kp_error err;
+	int32_t replica = fetch_replica(rq);
+	bool throttled;
 
 	if (!out)
 		out = &tmp;
@@ -341,8 +352,10 @@ static int fetch_partition(struct kp_request *rq, struct kp_topic *t, int16_t to
 		return 0;
 	}
 	kp_buf_init(&recs);
-	if (rq->version >= 4 ? read_ranges(rq, p, fp, bud, out != &tmp, &ext, &err)
-			     : read_partition(rq, p, fp, bud, &recs, &err)) {
+	throttled = replica >= 0 &&
+		    kp_replica_leader_throttled(rq->broker, p, replica, kp_mono_ms());
+	if (!throttled && (rq->version >= 4 ? read_ranges(rq, p, fp, bud, out != &tmp, &ext, &err)
+					    : read_partition(rq, p, fp, bud, &recs, &err))) {
 		out->error_code = err.code == KP_ERANGE ? KP_ERR_OFFSET_OUT_OF_RANGE
 							: KP_ERR_KAFKA_STORAGE_ERROR;
 		/* Kafka answers a failed read without offsets */
@@ -352,10 +365,12 @@ static int fetch_partition(struct kp_request *rq, struct kp_topic *t, int16_t to
 		bud->error = true;
 		goto done;
 	}
-	if (fetch_replica(rq) >= 0)
-		kp_replica_follower_fetched(rq->broker, t, p, fetch_replica(rq),
+	if (replica >= 0)
+		kp_replica_follower_fetched(rq->broker, t, p, replica,
 					    ((const struct kp_fetch_request *)rq->body)->replica_state.replica_epoch,
-					    fp->fetch_offset);
+					    fp->fetch_offset, fp->log_start_offset);
+	if (replica >= 0 && p->leader_throttled)
+		bud->throttled += ext + recs.len;
 	offsets(p, out);
 	if (ext > 0) {
 		bud->got_data = true;
@@ -443,7 +458,8 @@ static struct kp_net_file_part *file_parts(const struct fetch_budget *bud, const
 /*
  * fetch_send - encode `resp` with its external records and queue it with
  * their file ranges (kp_net_conn_reply_files); frees rq. Without external
- * records it is kp_request_respond.
+ * records it is kp_request_respond. The leader-throttled bytes of `bud`
+ * count against the leader quota.
  */
 static void fetch_send(struct kp_request *rq, const struct kp_fetch_response *resp,
 		       const struct fetch_budget *bud)
@@ -455,6 +471,9 @@ static void fetch_send(struct kp_request *rq, const struct kp_fetch_response *re
 	kp_error err;
 	kp_buf out;
 
+	if (bud->throttled > 0) /* KafkaApis records it as the answer goes */
+		kp_replica_leader_throttle_record(rq->broker, (int64_t)bud->throttled,
+						  kp_mono_ms());
 	if (bud->nfiles == 0) {
 		KP_RESPOND(rq, FETCH, resp);
 		return;

@@ -39,6 +39,8 @@ static void sync_partition(struct kp_broker *b, struct kp_topic *t, struct kp_pa
 	lp->leader_epoch = ip->leader_epoch;
 	lp->partition_epoch = ip->partition_epoch;
 	lp->follower = ip->leader != me;
+	if (changed)
+		lp->fetch_in_sync = false; /* a new leader or epoch: not known to be caught up */
 	if (kp_partition_set_ids(&lp->replicas, &lp->replica_count, ip->replicas.ids,
 				 ip->replicas.count) < 0 ||
 	    kp_partition_set_ids(&lp->isr, &lp->isr_count, ip->isr.ids, ip->isr.count) < 0)
@@ -119,6 +121,7 @@ void kp_broker_cluster_publish(struct kp_broker *b)
 	}
 	struct kp_watch_key k;
 
+	kp_replica_throttles_sync(b);
 	kp_replica_fetchers_sync(b);
 	kp_watch_key_image(&k);
 	kp_purgatory_wake(b->purgatory, &k); /* Metadata waiting for auto-created topics */

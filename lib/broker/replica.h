@@ -26,6 +26,10 @@
  *            watermark, own log end offset) as its high watermark, and
  *            truncates to the point a diverging epoch names (KIP-101,
  *            KIP-279, KIP-595's Fetch v12+ DivergingEpoch) before going on.
+ *   throttles (replica_throttle.c, KIP-73) a leader may send a follower
+ *            outside the ISR nothing of a throttled partition, and a
+ *            follower that has not caught up may leave one out of its
+ *            Fetch, while their byte rates are above the configured ones.
  *
  * Everything runs on the broker's event loop.
  */
@@ -94,10 +98,13 @@ bool kp_replica_is_follower_of(const struct kp_partition *p, int32_t replica);
  * `p`) fetched from `fetch_offset`, so its log end offset is that
  * (Kafka's Partition.updateFollowerFetchState): its caught-up time
  * advances, it may join the ISR, the high watermark may advance.
- * `broker_epoch` is from its request (Fetch v15+), -1 unknown.
+ * `broker_epoch` is from its request (Fetch v15+), -1 unknown;
+ * `log_start_offset` its log start offset from the request (a change wakes
+ * the partition's waiters: DeleteRecords' low watermark).
  */
 void kp_replica_follower_fetched(struct kp_broker *b, struct kp_topic *t, struct kp_partition *p,
-				 int32_t replica, int64_t broker_epoch, int64_t fetch_offset);
+				 int32_t replica, int64_t broker_epoch, int64_t fetch_offset,
+				 int64_t log_start_offset);
 
 /*
  * kp_replica_maybe_advance_hw - leader: raise p's high watermark to the
@@ -158,5 +165,60 @@ void kp_replica_alter_isr(struct kp_broker *b, struct kp_topic *t, struct kp_par
  * every partition led here (Kafka's maybeShrinkIsr). `now` in monotonic ms.
  */
 void kp_replica_isr_expire(struct kp_broker *b, int64_t now);
+
+/* ---- replica_throttle.c: replication throttles (KIP-73) --------------------- */
+
+struct kp_replica_quota;
+
+/*
+ * kp_replica_quota_of - b's leader (`leader` true) or follower replication
+ * quota (replica_quota.h), owned by b->replicas; NULL without them
+ * (replica_fetcher.c).
+ */
+struct kp_replica_quota *kp_replica_quota_of(struct kp_broker *b, bool leader);
+
+/*
+ * kp_replica_throttles_sync - after a publish of the image: the leader and
+ * follower quotas take their bounds (leader.replication.throttled.rate,
+ * follower.replication.throttled.rate: this broker's dynamic config, else
+ * the cluster default, else its settings) and every partition its
+ * leader_throttled / follower_throttled flags from its topic's
+ * leader.replication.throttled.replicas and
+ * follower.replication.throttled.replicas entries for this broker. Changes
+ * are logged at INFO.
+ */
+void kp_replica_throttles_sync(struct kp_broker *b);
+
+/*
+ * kp_replica_leader_throttled - leader: whether the records of p go
+ * unsent to follower `replica` at monotonic `now` (Kafka's
+ * shouldLeaderThrottle): p is leader-throttled here, `replica` is not in
+ * its ISR and the leader quota is exceeded.
+ */
+bool kp_replica_leader_throttled(struct kp_broker *b, const struct kp_partition *p,
+				 int32_t replica, int64_t now);
+
+/*
+ * kp_replica_leader_throttle_record - leader: `bytes` of leader-throttled
+ * partitions' records went to a follower at `now`: they count against the
+ * leader quota.
+ */
+void kp_replica_leader_throttle_record(struct kp_broker *b, int64_t bytes, int64_t now);
+
+/*
+ * kp_replica_follower_throttled - follower: whether p stays out of the next
+ * Fetch at `now` (Kafka's shouldFollowerThrottle): p is follower-throttled
+ * here, its last answer had not reached the leader's high watermark and the
+ * follower quota is exceeded.
+ */
+bool kp_replica_follower_throttled(struct kp_broker *b, const struct kp_partition *p, int64_t now);
+
+/*
+ * kp_replica_follower_throttle_record - follower: `bytes` of records came
+ * for p at `now`: they count against the follower quota when p is
+ * follower-throttled here.
+ */
+void kp_replica_follower_throttle_record(struct kp_broker *b, const struct kp_partition *p,
+					 int64_t bytes, int64_t now);
 
 #endif

@@ -24,6 +24,7 @@
 #include "broker/cluster.h"
 #include "broker/internal.h"
 #include "broker/replica.h"
+#include "broker/replica_quota.h"
 #include "record/batch.h"
 #include "util/buf.h"
 #include "util/clock.h"
@@ -51,6 +52,8 @@ struct kp_replicas {
 	struct event *hw_timer;      /* kp_topics_hw_save every ...checkpoint.interval.ms */
 	bool freeing;
 	char client_id[64];
+	kp_replica_quota leader_quota;   /* replication throttles (KIP-73, replica_throttle.c) */
+	kp_replica_quota follower_quota;
 };
 
 typedef struct kp_fetch_response_partition_data fr_partition;
@@ -157,7 +160,9 @@ static void apply_partition(struct fetcher *f, struct kp_topic *t, const fr_part
 	}
 	if (!append_fetched(b, t, p, d))
 		return;
+	kp_replica_follower_throttle_record(b, p, d->records.len, kp_mono_ms());
 	leo = kp_log_end_offset(p->log);
+	p->fetch_in_sync = d->high_watermark <= leo;
 	if (d->log_start_offset > kp_log_start_offset(p->log) && d->log_start_offset <= leo &&
 	    kp_log_advance_start(p->log, d->log_start_offset, &err) < 0)
 		kp_diag_warn("%s-%d: cannot follow the leader's log start offset %lld: %s", t->name,
@@ -201,14 +206,19 @@ static void fetched(void *arg, const void *resp_, const kp_error *err)
 
 /* ---- sending ----------------------------------------------------------------- */
 
-/* fetchable - whether p is fetched from `leader` now (or, with `later`, after a delay). */
-static bool fetchable(const struct kp_broker *b, const struct kp_partition *p, int32_t leader,
+/*
+ * fetchable - whether p is fetched from `leader` now (or, with `later`,
+ * after a delay: an error's backoff, or a follower throttle, which is
+ * looked at again at the next Fetch or after replica.fetch.backoff.ms as
+ * Kafka's fetcher does when it has nothing to fetch).
+ */
+static bool fetchable(struct kp_broker *b, const struct kp_partition *p, int32_t leader,
 		      int64_t now, bool *later)
 {
 	if (!p->hosted || !p->follower || p->leader != leader || !p->log ||
 	    leader == b->cfg.node_id)
 		return false;
-	if (p->fetch_delay_until_ms > now) {
+	if (p->fetch_delay_until_ms > now || kp_replica_follower_throttled(b, p, now)) {
 		*later = true;
 		return false;
 	}
@@ -221,14 +231,15 @@ static int32_t fill_topic(struct fetcher *f, kp_arena *a, struct kp_topic *t, in
 {
 	struct kp_broker *b = f->rs->b;
 	struct kp_fetch_request_fetch_partition *fp = NULL;
-	int32_t n = 0;
+	int32_t n = 0, cap;
 
 	for (int32_t i = 0; i < t->partition_count; i++)
 		n += fetchable(b, &t->partitions[i], f->leader, now, later);
 	if (n == 0 || !(fp = kp_fetch_request_fetch_partition_new(a, (size_t)n)))
 		return 0;
+	cap = n;
 	n = 0;
-	for (int32_t i = 0; i < t->partition_count; i++) {
+	for (int32_t i = 0; i < t->partition_count && n < cap; i++) {
 		struct kp_partition *p = &t->partitions[i];
 
 		if (!fetchable(b, p, f->leader, now, later))
@@ -437,15 +448,29 @@ static int timer_start(struct kp_broker *b, struct event **ev, int64_t ms,
 	return 0;
 }
 
+struct kp_replica_quota *kp_replica_quota_of(struct kp_broker *b, bool leader)
+{
+	if (!b->replicas || !b->replicas->leader_quota.s)
+		return NULL;
+	return leader ? &b->replicas->leader_quota : &b->replicas->follower_quota;
+}
+
 int kp_replicas_start(struct kp_broker *b, kp_error *err)
 {
 	kp_replicas *rs = calloc(1, sizeof(*rs));
+	int64_t window_ms = (int64_t)b->cfg.replica.quota_window_size_s * 1000;
 
 	if (!rs)
 		return kp_error_set(err, KP_ENOMEM, "out of memory");
 	rs->b = b;
 	snprintf(rs->client_id, sizeof(rs->client_id), "broker-%d-fetcher", (int)b->cfg.node_id);
 	b->replicas = rs;
+	if (kp_replica_quota_init(&rs->leader_quota, b->cfg.replica.quota_window_num, window_ms,
+				  err) < 0 ||
+	    kp_replica_quota_init(&rs->follower_quota, b->cfg.replica.quota_window_num, window_ms,
+				  err) < 0)
+		return -1;
+	kp_replica_throttles_sync(b); /* the static rates until the image is published */
 	if (timer_start(b, &rs->isr_timer, b->cfg.replica.lag_time_max_ms / 2, isr_timer_cb,
 			err) < 0 ||
 	    timer_start(b, &rs->hw_timer, b->cfg.replica.hw_checkpoint_ms, hw_timer_cb, err) < 0)
@@ -467,6 +492,8 @@ void kp_replicas_free(struct kp_broker *b)
 		event_free(rs->isr_timer);
 	if (rs->hw_timer)
 		event_free(rs->hw_timer);
+	kp_replica_quota_clear(&rs->leader_quota);
+	kp_replica_quota_clear(&rs->follower_quota);
 	free(rs);
 	b->replicas = NULL;
 }

@@ -120,7 +120,8 @@ static void maybe_expand_isr(struct kp_broker *b, struct kp_topic *t, struct kp_
 }
 
 void kp_replica_follower_fetched(struct kp_broker *b, struct kp_topic *t, struct kp_partition *p,
-				 int32_t replica, int64_t broker_epoch, int64_t fetch_offset)
+				 int32_t replica, int64_t broker_epoch, int64_t fetch_offset,
+				 int64_t log_start_offset)
 {
 	struct kp_replica_state *r = kp_replica_remote(p, replica);
 	int64_t now = kp_mono_ms(), leo;
@@ -137,6 +138,10 @@ void kp_replica_follower_fetched(struct kp_broker *b, struct kp_topic *t, struct
 	r->last_fetch_leader_leo = leo;
 	if (broker_epoch >= 0)
 		r->broker_epoch = broker_epoch;
+	if (log_start_offset != r->log_start_offset) { /* DeleteRecords waits on it */
+		r->log_start_offset = log_start_offset;
+		kp_broker_wake_partition(b, t, p->index);
+	}
 	maybe_expand_isr(b, t, p, r);
 	kp_replica_maybe_advance_hw(b, t, p);
 }

@@ -66,6 +66,11 @@ struct kp_partition {
 	int32_t isr_adding;              /* while isr_pending: the broker it adds, -1 for none */
 	int64_t epoch_start_offset;      /* leader: its log end offset when it became leader */
 	int64_t fetch_delay_until_ms;    /* follower: no fetch before (monotonic ms) after an error */
+	/* Replication throttles (KIP-73, replica_throttle.c), from the topic's configs. */
+	bool leader_throttled;           /* leader.replication.throttled.replicas names it here */
+	bool follower_throttled;         /* follower.replication.throttled.replicas names it here */
+	bool fetch_in_sync;              /* follower: the last answer reached the leader's high
+	                                  * watermark (Kafka's isReplicaInSync of the fetch) */
 };
 
 struct kp_topic {

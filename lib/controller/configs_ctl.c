@@ -2,12 +2,20 @@
  * configs_ctl.c - IncrementalAlterConfigs and AlterConfigs on the active
  * controller (Kafka's ConfigurationControlManager.incrementalAlterConfigs
  * and legacyAlterConfigs) for topic and broker resources: ConfigRecords
- * for the values that change, in one batch per request.
+ * for the values that change, in one batch per request. Values are taken
+ * as they come but for the replication throttles' (KIP-73), which brokers
+ * apply: a topic's leader.replication.throttled.replicas and
+ * follower.replication.throttled.replicas, a broker's
+ * leader.replication.throttled.rate and follower.replication.throttled.rate
+ * are checked as Kafka does (INVALID_CONFIG).
  */
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "controller/qc_internal.h"
+#include "metadata/topic_config.h"
 #include "protocol/errors.h"
 #include "util/diag.h"
 
@@ -42,6 +50,61 @@ static int16_t check_resource(const kp_image *img, int8_t type, const char *name
 	}
 	*why = "Unsupported resource type";
 	return KP_ERR_INVALID_REQUEST;
+}
+
+/*
+ * rate_error - NULL, or why `v` is not a broker's replication throttle
+ * rate (Kafka's QuotaConfig: a LONG, at least 0).
+ */
+static const char *rate_error(const char *v)
+{
+	char *end;
+	long long n;
+
+	while (*v == ' ' || *v == '\t')
+		v++;
+	errno = 0;
+	n = strtoll(v, &end, 10);
+	while (end != v && (*end == ' ' || *end == '\t'))
+		end++;
+	if (end == v || *end || errno)
+		return "Not a number of type LONG";
+	return n < 0 ? "Value must be at least 0" : NULL;
+}
+
+/*
+ * check_value - KP_ERR_NONE, or KP_ERR_INVALID_CONFIG with Kafka's message
+ * in op's arena (*why) when `value` (NULL: a deletion, always fine) is
+ * not valid for config `name` of a resource of `type`. Only the
+ * replication throttles' keys are checked.
+ */
+static int16_t check_value(struct kp_qc_op *op, int8_t type, const char *name,
+			   const char *value, const char **why)
+{
+	char msg[512];
+	const char *e;
+
+	if (!value || !name)
+		return KP_ERR_NONE;
+	if (type == KP_CONFIG_RESOURCE_TOPIC &&
+	    (strcmp(name, "leader.replication.throttled.replicas") == 0 ||
+	     strcmp(name, "follower.replication.throttled.replicas") == 0)) {
+		if (kp_topic_config_check(name, value, msg, sizeof(msg)) == KP_ERR_NONE)
+			return KP_ERR_NONE;
+	} else if (type == KP_CONFIG_RESOURCE_BROKER &&
+		   (strcmp(name, "leader.replication.throttled.rate") == 0 ||
+		    strcmp(name, "follower.replication.throttled.rate") == 0)) {
+		if (!(e = rate_error(value)))
+			return KP_ERR_NONE;
+		snprintf(msg, sizeof(msg), "Invalid value %.200s for configuration %s: %s", value,
+			 name, e);
+	} else {
+		return KP_ERR_NONE;
+	}
+	*why = kp_arena_strndup(&op->arena, msg, strlen(msg));
+	if (!*why)
+		*why = "Invalid config value";
+	return KP_ERR_INVALID_CONFIG;
 }
 
 /* list_has - whether the comma list `list` holds `item`. */
@@ -202,6 +265,10 @@ static int incremental_one(struct kp_qc_op *op, int32_t ri, struct cfg_result *r
 			res->message = "Invalid config operation or a null value";
 			return 0;
 		}
+		if ((res->error = check_value(op, r->resource_type, c->name, v, &res->message))) {
+			op->recs.n = mark;
+			return 0;
+		}
 		if (set_config(op, r->resource_type, name, c->name, v, err) < 0)
 			return -1;
 	}
@@ -252,6 +319,10 @@ static int legacy_one(struct kp_qc_op *op, int32_t ri, struct cfg_result *res, k
 
 	if ((res->error = check_resource(op->qc->img, r->resource_type, name, &res->message)))
 		return 0;
+	for (int32_t i = 0; i < r->configs_count; i++)
+		if ((res->error = check_value(op, r->resource_type, r->configs[i].name,
+					      r->configs[i].value, &res->message)))
+			return 0;
 	for (const struct kp_image_config *c = kp_image_config_first(op->qc->img, r->resource_type,
 								      name);
 	     c; c = kp_image_config_next(op->qc->img, c)) {

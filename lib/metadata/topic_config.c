@@ -6,6 +6,9 @@
  *
  * The configs are validated only, not applied yet: every topic uses the
  * broker's log settings (applying them comes with the storage work).
+ * Brokers apply min.insync.replicas and the replication throttles'
+ * leader.replication.throttled.replicas and
+ * follower.replication.throttled.replicas (KIP-73) from the image.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -18,7 +21,8 @@
 #include "metadata/topic_config.h"
 #include "protocol/errors.h"
 
-enum config_type { CT_LONG, CT_INT, CT_DOUBLE, CT_BOOLEAN, CT_STRING, CT_LIST };
+/* CT_REPLICAS: a throttled-replicas list, Kafka's ThrottledReplicaListValidator (KIP-73). */
+enum config_type { CT_LONG, CT_INT, CT_DOUBLE, CT_BOOLEAN, CT_STRING, CT_LIST, CT_REPLICAS };
 
 struct topic_config {
 	const char *name;
@@ -43,7 +47,9 @@ static const struct topic_config configs[] = {
 	{ "file.delete.delay.ms", CT_LONG, 0, LMAX, NULL },
 	{ "flush.messages", CT_LONG, 1, LMAX, NULL },
 	{ "flush.ms", CT_LONG, 0, LMAX, NULL },
+	{ "follower.replication.throttled.replicas", CT_REPLICAS, 0, 0, NULL },
 	{ "index.interval.bytes", CT_INT, 0, IMAX, NULL },
+	{ "leader.replication.throttled.replicas", CT_REPLICAS, 0, 0, NULL },
 	{ "local.retention.bytes", CT_LONG, -2, LMAX, NULL },
 	{ "local.retention.ms", CT_LONG, -2, LMAX, NULL },
 	{ "max.compaction.lag.ms", CT_LONG, 1, LMAX, NULL },
@@ -111,6 +117,60 @@ static const char *check_list(const char *v, const char *const *in)
 	}
 }
 
+/*
+ * replica_entry - whether s[0..n) is empty or PARTITION:BROKER, both all
+ * digits (Kafka's pattern "([0-9]+:[0-9]+)?").
+ */
+static bool replica_entry(const char *s, size_t n)
+{
+	const char *colon = memchr(s, ':', n);
+	size_t a, b;
+
+	if (n == 0)
+		return true;
+	if (!colon)
+		return false;
+	a = (size_t)(colon - s);
+	b = n - a - 1;
+	if (a == 0 || b == 0)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (i != a && !isdigit((unsigned char)s[i]))
+			return false;
+	return true;
+}
+
+/*
+ * check_replicas - Kafka's ThrottledReplicaListValidator: comma-separated
+ * PARTITION:BROKER entries, or the literal "*" (beside empty entries only);
+ * blanks around entries and empty entries are allowed.
+ */
+static const char *check_replicas(const char *v)
+{
+	bool star = false, listed = false, bad = false;
+	const char *s;
+	size_t n;
+
+	for (;;) {
+		const char *end = strchr(v, ',');
+
+		trim(v, end ? (size_t)(end - v) : strlen(v), &s, &n);
+		if (n == 1 && *s == '*')
+			star = true;
+		else if (!replica_entry(s, n))
+			bad = true;
+		else
+			listed |= n > 0;
+		if (!end)
+			break;
+		v = end + 1;
+	}
+	if (star ? !bad && !listed : !bad)
+		return NULL;
+	return "must be the literal '*' or a list of replicas in the following format: "
+	       "[partitionId]:[brokerId],[partitionId]:[brokerId],...";
+}
+
 /* check_number - NULL, or why `v` is not a number of c's type within c's range. */
 static const char *check_number(const struct topic_config *c, const char *v)
 {
@@ -153,6 +213,8 @@ static const char *check_value(const struct topic_config *c, const char *value)
 		return one_of(s, n, c->in) ? NULL : "not one of the valid values";
 	case CT_LIST:
 		return check_list(value, c->in);
+	case CT_REPLICAS:
+		return check_replicas(value);
 	default: {
 		char num[64];
 
@@ -174,7 +236,10 @@ int16_t kp_topic_config_check(const char *name, const char *value, char *msg, si
 		snprintf(msg, size, "Unknown topic config name: %s", name ? name : "");
 	else if (!value)
 		snprintf(msg, size, "Null value not supported for topic config: %s", name);
-	else if ((why = check_value(c, value)))
+	else if ((why = check_value(c, value)) && c->type == CT_REPLICAS)
+		snprintf(msg, size, "Invalid value %.200s for configuration %s: %s %s", value, name,
+			 name, why); /* Kafka's validator names the config again */
+	else if (why)
 		snprintf(msg, size, "Invalid value %.200s for configuration %s: %s", value, name, why);
 	else
 		return KP_ERR_NONE;
