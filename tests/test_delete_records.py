@@ -97,3 +97,31 @@ def test_answer_waits_for_a_follower_that_is_down(tmp_path, kp):
         assert wait_for(lambda: stored_start(c.brokers[13]) == 2, 30 * SLOW, 0.2)
     finally:
         check_stopped(c)
+
+
+def test_a_follower_behind_the_leaders_start_starts_over_there(tmp_path, kp):
+    """A follower away while the leader deleted records it never got: its fetch is out of
+    range, so it asks the leader for its log start (ListOffsets), starts its own log there,
+    catches up and rejoins the ISR; led by it, the partition serves what the leader kept."""
+    c = start(tmp_path, kp)
+    try:
+        create(c, TOPIC, assignment=[[11, 12, 13]])
+        wait_isr(kp, c, TOPIC, list(BROKER_IDS))
+        values = [f"v{i}" for i in range(12)]
+        acked, errors = produce_acks_all(c.brokers[11].bootstrap, TOPIC, values[:3])
+        assert len(acked) == 3, errors
+        c.brokers[13].kill9()
+        wait_isr(kp, c, TOPIC, [11, 12])
+        acked, errors = produce_acks_all(c.brokers[11].bootstrap, TOPIC, values[3:])
+        assert len(acked) == 9, errors
+        assert delete_records(kp, c.brokers[11], 8) == (0, 8)
+        c.brokers[13].start()
+        wait_isr(kp, c, TOPIC, list(BROKER_IDS))
+        assert stored_start(c.brokers[13]) == 8
+        assert c.brokers[13].wait_stderr("starting our log there", 5)
+        c.brokers[11].stop()
+        c.brokers[12].stop()
+        assert wait_for(lambda: (partition_state(kp, c, TOPIC) or (-1,))[0] == 13, 30 * SLOW, 0.2)
+        assert values_from(kp, c.brokers[13]) == values[8:]
+    finally:
+        check_stopped(c)

@@ -2,7 +2,10 @@
  * list_offsets.c - ListOffsets (key 2), versions 0-10 (KIP-79, KIP-734).
  *
  * A partition's timestamp asks for:
- *   -1 latest           the high watermark (= last stable offset here)
+ *   -1 latest           the high watermark (= last stable offset here); for a
+ *                       replica (ReplicaId >= 0: a follower, or -2 debugging)
+ *                       the log end offset, as Kafka answers without an
+ *                       isolation level
  *   -2 earliest         the log start offset
  *   -3 max timestamp    (v7+) the largest timestamp and the first record
  *                       carrying it (kp_log_max_timestamp finds the batch)
@@ -53,10 +56,12 @@ out:
 
 /*
  * lookup - *offset (-1: none) and *timestamp (-1: none) for the requested
- * timestamp `ts` in `p`. Returns KP_ERR_NONE or the partition's Kafka
+ * timestamp `ts` in `p`, asked by a replica (not a consumer) when
+ * `replica`. Returns KP_ERR_NONE or the partition's Kafka
  * error (INVALID_REQUEST for an unknown negative `ts`, KAFKA_STORAGE_ERROR).
  */
-static int16_t lookup(struct kp_partition *p, int64_t ts, int64_t *offset, int64_t *timestamp)
+static int16_t lookup(struct kp_partition *p, int64_t ts, bool replica, int64_t *offset,
+		      int64_t *timestamp)
 {
 	kp_error err;
 
@@ -64,7 +69,7 @@ static int16_t lookup(struct kp_partition *p, int64_t ts, int64_t *offset, int64
 	*timestamp = -1;
 	switch (ts) {
 	case -1:
-		*offset = kp_partition_high_watermark(p);
+		*offset = replica ? kp_log_end_offset(p->log) : kp_partition_high_watermark(p);
 		return KP_ERR_NONE;
 	case -2:
 	case -4:
@@ -119,7 +124,9 @@ static int answer_partition(struct kp_request *rq, struct kp_topic *t,
 					      : KP_ERR_KAFKA_STORAGE_ERROR;
 		return 0;
 	}
-	out->error_code = lookup(p, rp->timestamp, &offset, &timestamp);
+	out->error_code = lookup(p, rp->timestamp,
+				 ((const struct kp_list_offsets_request *)rq->body)->replica_id != -1,
+				 &offset, &timestamp);
 	if (out->error_code != KP_ERR_NONE)
 		return 0;
 	out->offset = offset;

@@ -39,6 +39,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "net/outconn.h"
 #include "util/error.h"
 
 struct kp_broker;
@@ -92,6 +93,17 @@ struct kp_replica_state *kp_replica_remote(const struct kp_partition *p, int32_t
  * replicas other than this leader (may fetch as a follower).
  */
 bool kp_replica_is_follower_of(const struct kp_partition *p, int32_t replica);
+
+/*
+ * kp_replica_out_of_range - follower: the leader (`leader`, reached over
+ * `conn`, borrowed) answered p's fetch OFFSET_OUT_OF_RANGE: ask it for its
+ * log end and start offsets (ListOffsets) and truncate to its end or start
+ * over at its start, as Kafka's fetchOffsetAndTruncate
+ * (replica_out_of_range.c); p is not fetched meanwhile. Failures are
+ * logged and p fetched again after replica.fetch.backoff.ms.
+ */
+void kp_replica_out_of_range(struct kp_broker *b, kp_outconn *conn, struct kp_topic *t,
+			     struct kp_partition *p, int32_t leader);
 
 /*
  * kp_replica_follower_fetched - leader: follower `replica` (a replica of

@@ -120,16 +120,43 @@ static void truncate_diverging(struct kp_broker *b, struct kp_topic *t, struct k
 		p->high_watermark = kp_log_end_offset(p->log);
 }
 
+/*
+ * start_at_first_batch - our log is empty at its start S (it was just
+ * started at the leader's log start) and the leader's first batch holds S
+ * but begins before it (DeleteRecords moved the start into a batch): start
+ * the log at that batch instead, as Kafka's Partition does on an
+ * UnexpectedAppendOffsetException; the leader's log start offset is
+ * followed right after. Returns whether it did.
+ */
+static bool start_at_first_batch(struct kp_topic *t, struct kp_partition *p, const uint8_t *data,
+				 size_t len)
+{
+	int64_t end = kp_log_end_offset(p->log), base = (int64_t)kp_load_u64(data);
+	int64_t last = base + (int32_t)kp_load_u32(data + 23);
+	kp_error err;
+
+	if (len < KP_BATCH_HEADER_SIZE || end != kp_log_start_offset(p->log) || base >= end ||
+	    last < end)
+		return false;
+	kp_diag_info("%s-%d: the leader's batch holding our log start %lld begins at %lld: "
+		     "starting the log there", t->name, p->index, (long long)end, (long long)base);
+	return kp_log_reset_at(p->log, base, &err) == 0;
+}
+
 /* append_fetched - append the whole batches of d's records; false on a failure (logged). */
 static bool append_fetched(struct kp_broker *b, struct kp_topic *t, struct kp_partition *p,
 			   const fr_partition *d)
 {
 	size_t len = d->records.len > 0 ? whole_batches(d->records.data, (size_t)d->records.len) : 0;
 	kp_error err;
+	int rc;
 
 	if (len == 0)
 		return true;
-	if (kp_log_append_replica(p->log, d->records.data, len, NULL, &err) < 0) {
+	rc = kp_log_append_replica(p->log, d->records.data, len, NULL, &err);
+	if (rc < 0 && err.code == KP_ERANGE && start_at_first_batch(t, p, d->records.data, len))
+		rc = kp_log_append_replica(p->log, d->records.data, len, NULL, &err);
+	if (rc < 0) {
 		kp_diag_warn("%s-%d: cannot append what the leader sent at offset %lld: %s", t->name,
 			     p->index, (long long)kp_log_end_offset(p->log), err.msg);
 		delay(b, p);
@@ -148,6 +175,10 @@ static void apply_partition(struct fetcher *f, struct kp_topic *t, const fr_part
 
 	if (!p || !p->hosted || !p->follower || p->leader != f->leader || !p->log)
 		return; /* the image moved on while the request was out */
+	if (d->error_code == KP_ERR_OFFSET_OUT_OF_RANGE) {
+		kp_replica_out_of_range(b, f->conn, t, p, f->leader);
+		return;
+	}
 	if (d->error_code != KP_ERR_NONE) {
 		kp_diag_debug("%s-%d: fetch from leader %d: %s", t->name, p->index, f->leader,
 			      kp_kafka_error_name(d->error_code));
