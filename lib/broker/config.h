@@ -75,6 +75,13 @@ struct kp_replica_config {
 	                                   * deliberately broken high watermark (the leader's log
 	                                   * end offset), for the test that shows the lost-write
 	                                   * checker catching it; never for use */
+	bool test_isr_admits_lagging;     /* kpipe.test.isr.admits.lagging.followers (false): a
+	                                   * deliberately broken ISR expansion (a follower joins
+	                                   * on its first fetch, caught up or not); never for use */
+	bool test_ignore_diverging;       /* kpipe.test.follower.ignores.diverging.epochs (false):
+	                                   * a deliberately broken follower that never truncates
+	                                   * (no last fetched epoch, diverging epochs ignored);
+	                                   * never for use */
 };
 
 /*

@@ -79,6 +79,10 @@ int kp_replica_config_parse(const kp_config *c, struct kp_replica_config *o, kp_
 		return -1;
 	if (kp_config_get_bool(c, "kpipe.test.high.watermark.ignores.isr", false,
 			       &o->test_hw_ignores_isr, err) < 0 ||
+	    kp_config_get_bool(c, "kpipe.test.isr.admits.lagging.followers", false,
+			       &o->test_isr_admits_lagging, err) < 0 ||
+	    kp_config_get_bool(c, "kpipe.test.follower.ignores.diverging.epochs", false,
+			       &o->test_ignore_diverging, err) < 0 ||
 	    parse_selector(c, o, err) < 0 || parse_throttles(c, o, err) < 0)
 		return -1;
 	o->fetch_wait_max_ms = (int32_t)v[0];

@@ -185,7 +185,8 @@ static void apply_partition(struct fetcher *f, struct kp_topic *t, const fr_part
 		delay(b, p);
 		return;
 	}
-	if (d->diverging_epoch.epoch >= 0 && d->diverging_epoch.end_offset >= 0) {
+	if (d->diverging_epoch.epoch >= 0 && d->diverging_epoch.end_offset >= 0 &&
+	    !b->cfg.replica.test_ignore_diverging) { /* broken on purpose when set: config.h */
 		truncate_diverging(b, t, p, &d->diverging_epoch);
 		return;
 	}
@@ -278,7 +279,8 @@ static int32_t fill_topic(struct fetcher *f, kp_arena *a, struct kp_topic *t, in
 		fp[n].partition = p->index;
 		fp[n].current_leader_epoch = p->leader_epoch;
 		fp[n].fetch_offset = kp_log_end_offset(p->log);
-		fp[n].last_fetched_epoch = kp_log_latest_epoch(p->log);
+		fp[n].last_fetched_epoch = b->cfg.replica.test_ignore_diverging
+						   ? -1 : kp_log_latest_epoch(p->log);
 		fp[n].log_start_offset = kp_log_start_offset(p->log);
 		fp[n].partition_max_bytes = b->cfg.replica.fetch_max_bytes;
 		n++;

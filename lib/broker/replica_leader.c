@@ -103,11 +103,14 @@ bool kp_replica_maybe_advance_hw(struct kp_broker *b, struct kp_topic *t, struct
 static void maybe_expand_isr(struct kp_broker *b, struct kp_topic *t, struct kp_partition *p,
 			     const struct kp_replica_state *r)
 {
+	bool caught_up = r->log_end_offset >= p->high_watermark &&
+			 r->log_end_offset >= p->epoch_start_offset;
 	int32_t *isr;
 
-	if (p->isr_pending || ids_have(p->isr, p->isr_count, r->id) ||
-	    r->log_end_offset < p->high_watermark ||
-	    r->log_end_offset < p->epoch_start_offset || !isr_eligible(b, r))
+	if (b->cfg.replica.test_isr_admits_lagging) /* broken on purpose: see config.h */
+		caught_up = r->log_end_offset >= 0;
+	if (p->isr_pending || ids_have(p->isr, p->isr_count, r->id) || !caught_up ||
+	    !isr_eligible(b, r))
 		return;
 	if (!(isr = malloc(sizeof(*isr) * ((size_t)p->isr_count + 1))))
 		return;
