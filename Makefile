@@ -44,8 +44,13 @@ LIB_SRC  := $(sort $(wildcard lib/*/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CMD_SRC  := $(sort $(wildcard cmd/*.c))
 CMD_COMMON := $(filter cmd/common_%.c,$(CMD_SRC))
-CMD_MAIN := $(filter-out $(CMD_COMMON),$(CMD_SRC))
+# cmd/PROG.c is a program; cmd/PROG_PART.c are more of PROG's own files, linked into it.
+CMD_PARTS := $(filter-out $(CMD_COMMON),$(foreach f,$(CMD_SRC),$(if $(findstring _,$(notdir $(f))),$(f))))
+CMD_MAIN := $(filter-out $(CMD_COMMON) $(CMD_PARTS),$(CMD_SRC))
 CMD_COMMON_OBJ := $(CMD_COMMON:%.c=$(BUILD)/%.o)
+cmd_parts_obj = $(patsubst cmd/%.c,$(BUILD)/cmd/%.o,$(filter cmd/$(1)_%.c,$(CMD_PARTS)))
+# kept between builds (make would delete them as intermediate files of the programs)
+.SECONDARY: $(CMD_SRC:%.c=$(BUILD)/%.o)
 PROGRAMS := $(patsubst cmd/%.c,$(BUILD)/bin/%,$(CMD_MAIN))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
@@ -73,9 +78,10 @@ $(SHARED): $(LIB_OBJ)
 	$(CC) -shared -Wl,-soname,libkpipe.so.0 $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # Programs link the static library so they run from the build tree as they are.
-$(BUILD)/bin/%: $(BUILD)/cmd/%.o $(CMD_COMMON_OBJ) $(STATIC)
+.SECONDEXPANSION:
+$(BUILD)/bin/%: $(BUILD)/cmd/%.o $$(call cmd_parts_obj,$$*) $(CMD_COMMON_OBJ) $(STATIC)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $< $(CMD_COMMON_OBJ) $(STATIC) $(LDLIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(call cmd_parts_obj,$*) $(CMD_COMMON_OBJ) $(STATIC) $(LDLIBS)
 
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(STATIC)
 	@mkdir -p $(dir $@)

@@ -239,3 +239,181 @@ def test_example_server_properties_is_accepted(broker, kp, topic):
     b = broker(config=ROOT / "share" / "server.properties")
     kp.produce(b.bootstrap, topic, input=b"x\n")
     assert "unknown configuration key" not in b.stderr, b.stderr
+
+
+# ---------------------------------------------------------------- programs with verbs: kgroups
+# A program with verbs ("kgroups describe ...") has one option table per verb: `PROG -h`
+# lists the verbs, `PROG --list-verbs` names them for the completion scripts, and
+# `PROG VERB -h` / `PROG VERB --list-options` are a verb's help and options.
+
+KGROUPS_VERBS = ["list", "describe", "reset-offsets", "delete", "delete-offsets", "lag"]
+
+
+def list_verbs(kp, prog):
+    p = kp.run(prog, "--list-verbs", timeout=15)
+    assert p.returncode == 0, p.err
+    return p.stdout.decode().split()
+
+
+def verb_usage(kp, prog, verb):
+    """The first line of `PROG VERB -h` without "usage: "."""
+    p = kp.run(prog, verb, "-h", timeout=15)
+    assert p.returncode == 0, p.err
+    first = p.stdout.decode().splitlines()[0]
+    assert first.startswith(f"usage: {prog} {verb} "), first
+    return first.removeprefix("usage: ")
+
+
+def verb_options(kp, prog, verb):
+    """PROG VERB --list-options parsed like list_options."""
+    p = kp.run(prog, verb, "--list-options", timeout=15)
+    assert p.returncode == 0, p.err
+    opts = []
+    for line in p.stdout.decode().splitlines():
+        short, long_, arg, complete = (None if x == "-" else x for x in line.split(None, 3))
+        assert short or long_, line
+        opts.append((short, long_, arg, complete))
+    return opts
+
+
+@pytest.mark.parametrize("prog,verbs", [("kgroups", KGROUPS_VERBS)])
+def test_verbs_help_lists_verbs_and_each_verbs_options(kp, prog, verbs):
+    """PROG --list-verbs names the verbs; PROG -h shows each with its summary and exits 0;
+    PROG VERB -h prints "usage: PROG VERB ..." and every option of the verb's table."""
+    assert list_verbs(kp, prog) == verbs
+    p = kp.run(prog, "-h", timeout=15)
+    out = p.stdout.decode()
+    assert p.returncode == 0 and out.startswith(f"usage: {prog} VERB "), (p.returncode, out)
+    for verb in verbs:
+        assert re.search(rf"^  {re.escape(verb)} +\S", out, re.M), f"{verb} missing from -h"
+        verb_usage(kp, prog, verb)
+        help_text = kp.run(prog, verb, "-h", timeout=15).stdout.decode()
+        for short, long_, _, _ in verb_options(kp, prog, verb):
+            assert (short or long_) in help_text, f"{short or long_} missing from {verb} -h"
+
+
+@pytest.mark.parametrize("prog", ["kgroups"])
+def test_verbs_without_or_unknown_verb_exit_2(kp, prog):
+    """No verb, or an unknown one, prints the usage with the verbs to stderr and exits 2."""
+    for args in ([], ["frobnicate"]):
+        p = kp.run(prog, *args, timeout=15)
+        err = p.stderr.decode()
+        assert p.returncode == 2 and f"usage: {prog} VERB" in err, (args, p.returncode, err)
+        assert err.startswith(f"{prog}: "), err
+
+
+@pytest.mark.parametrize("prog", ["kgroups"])
+def test_verbs_version(kp, prog):
+    """PROG --version and PROG VERB --version print "PROG (kpipe) VERSION" and exit 0."""
+    for args in (["--version"], [list_verbs(kp, prog)[0], "--version"]):
+        p = kp.run(prog, *args, timeout=15)
+        assert p.returncode == 0, p.err
+        assert re.fullmatch(rf"{prog} \(kpipe\) \d+\.\d+\.\d+\n", p.stdout.decode()), p.stdout
+
+
+@pytest.mark.parametrize("prog", ["kgroups"])
+def test_verbs_man_synopsis_reads_like_each_verbs_usage(kp, prog):
+    """The rendered man SYNOPSIS has one line per verb, in the order of PROG -h, each word
+    for word that verb's `PROG VERB -h` usage line (plus [-h])."""
+    env = dict(os.environ, MANWIDTH="2000")
+    page = subprocess.run(["man", "-l", str(ROOT / "man" / f"{prog}.1")], env=env,
+                          capture_output=True, timeout=30, check=True).stdout.decode()
+    lines = page.splitlines()
+    start = lines.index("SYNOPSIS") + 1
+    end = next(i for i in range(start, len(lines)) if lines[i] and not lines[i][0].isspace())
+    got = [" ".join(ln.split()) for ln in lines[start:end] if ln.strip()]
+    assert got == [verb_usage(kp, prog, v) + " [-h]" for v in list_verbs(kp, prog)]
+
+
+@pytest.mark.parametrize("prog", ["kgroups"])
+def test_verbs_man_synopsis_matches_option_tables(kp, prog):
+    """The man page has every section; its SYNOPSIS names exactly the options of the verbs'
+    tables (and -h)."""
+    page = (ROOT / "man" / f"{prog}.1").read_text()
+    for sec in ["NAME", "SYNOPSIS", "DESCRIPTION", "VERBS", "OPTIONS", "EXIT STATUS",
+                "EXAMPLES", "SEE ALSO"]:
+        assert roff_section(page, sec), f"no {sec} section"
+    in_man = synopsis_options(page)
+    known = {"-h"}
+    for verb in list_verbs(kp, prog):
+        for short, long_, _, _ in verb_options(kp, prog, verb):
+            assert short in in_man or long_ in in_man, \
+                f"{short or long_} of {prog} {verb} missing from man SYNOPSIS"
+            known |= {x for x in (short, long_) if x}
+    assert not in_man - known, f"man SYNOPSIS of {prog} has unknown options {in_man - known}"
+
+
+@pytest.mark.parametrize("prog", ["kgroups"])
+def test_verbs_man_documents_every_verb_and_option(kp, prog):
+    """VERBS has a subsection for every verb, and VERBS and OPTIONS together describe every
+    option of every verb."""
+    page = (ROOT / "man" / f"{prog}.1").read_text()
+    verbs = roff_section(page, "VERBS")
+    text = "\n".join(verbs + roff_section(page, "OPTIONS")).replace("\\-", "-")
+    for verb in list_verbs(kp, prog):
+        assert f".SS {verb}" in "\n".join(verbs).replace("\\-", "-"), f"no .SS {verb}"
+        for short, long_, _, _ in verb_options(kp, prog, verb):
+            for name in (short, long_):
+                if name:
+                    assert re.search(re.escape(name) + r"(?![A-Za-z0-9-])", text), \
+                        f"{name} ({verb}) not described in {prog}.1"
+
+
+@pytest.mark.parametrize("page", ["kgroups.1"])
+def test_verbs_man_page_renders_cleanly(page):
+    """man -l renders the page without groff warnings."""
+    p = subprocess.run(["man", "--warnings", "-l", str(ROOT / "man" / page)],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30,
+                       env={"MANWIDTH": "80", "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"})
+    assert p.returncode == 0, p.stderr
+    assert not p.stderr.strip(), p.stderr.decode()
+    assert b"NAME" in p.stdout and b"SYNOPSIS" in p.stdout
+
+
+def test_bash_completion_kgroups_verbs_and_their_options(bin_dir):
+    """bash: `kgroups de` completes to the verbs delete, delete-offsets and describe; after
+    a verb, its own options (reset-offsets --to- -> the --to-... options; --from-file takes a
+    file name)."""
+    assert sorted(bash_complete(["kgroups", "de"], 1)) == ["delete", "delete-offsets", "describe"]
+    assert sorted(bash_complete(["kgroups", "reset-offsets", "--to-"], 2)) == \
+        ["--to-datetime", "--to-earliest", "--to-latest", "--to-offset"]
+    assert bash_complete(["kgroups", "describe", "--mem"], 2) == ["--members"]
+    assert bash_complete(["kgroups", "lag", "--wa"], 2) == ["--watch"]
+    assert "--members" not in bash_complete(["kgroups", "lag", "--"], 2)
+    assert "Makefile" in bash_complete(["kgroups", "reset-offsets", "--from-file", "Make"], 3)
+
+
+def zsh_verb_words(words):
+    """What completions/_kpipe offers in zsh for `words`: compadd's words (-a ARRAY expanded)
+    or _arguments' specs."""
+    script = ("_arguments() { print -rl -- \"$@\" }; "
+              "compadd() { if [[ $1 == -a ]]; then print -rl -- ${(P)2}; "
+              "else print -rl -- \"$@\"; fi }; "
+              "_call_program() { shift; \"$@\" }; "
+              f"source {ROOT / 'completions' / '_kpipe'} 2>/dev/null; "
+              f"words=({' '.join(words)}); CURRENT={len(words)}; _kpipe")
+    p = subprocess.run(["zsh", "-f", "-c", script], capture_output=True, timeout=30,
+                       env={"PATH": f"{BIN}:/usr/bin:/bin", "HOME": "/nonexistent"})
+    assert p.returncode == 0, p.stderr
+    return p.stdout.decode().splitlines()
+
+
+def test_zsh_completion_kgroups_verbs_and_their_options():
+    """zsh: the second word completes from the verbs (de -> delete, delete-offsets,
+    describe); after a verb the specs are that verb's options."""
+    assert sorted(w for w in zsh_verb_words(["kgroups", "de"]) if w.startswith("de")) == \
+        ["delete", "delete-offsets", "describe"]
+    specs = zsh_verb_words(["kgroups", "reset-offsets", "--to-"])
+    assert "--to-earliest[to-earliest]" in specs, specs
+    assert "--to-offset=[to-offset]:OFFSET: " in specs, specs
+    assert "--from-file=[from-file]:FILE:_files" in specs, specs
+    assert not any("--members" in s for s in specs), specs
+
+
+def test_fish_completion_kgroups_verbs_and_their_options():
+    """fish: `kgroups de` completes to the three verbs; `kgroups reset-offsets --to-` to the
+    --to-... options of that verb only."""
+    assert sorted(fish_complete("kgroups de")) == ["delete", "delete-offsets", "describe"]
+    assert sorted(fish_complete("kgroups reset-offsets --to-")) == \
+        ["--to-datetime", "--to-earliest", "--to-latest", "--to-offset"]
+    assert fish_complete("kgroups describe --mem") == ["--members"]

@@ -444,6 +444,13 @@ kp_conn *kp_cluster_conn_existing(kp_cluster *c, int32_t node_id)
 	return b->conn && !kp_conn_broken(b->conn) ? b->conn : NULL;
 }
 
+size_t kp_cluster_broker_ids(const kp_cluster *c, int32_t *ids, size_t max)
+{
+	for (size_t i = 0; i < c->nbrokers && i < max; i++)
+		ids[i] = c->brokers[i].node_id;
+	return c->nbrokers;
+}
+
 void kp_cluster_drop_conn(kp_cluster *c, int32_t node_id)
 {
 	struct broker *b = broker_find(c, node_id);

@@ -112,6 +112,15 @@ kp_conn *kp_cluster_conn(kp_cluster *c, int32_t node_id, kp_error *err);
  */
 kp_conn *kp_cluster_conn_existing(kp_cluster *c, int32_t node_id);
 
+/*
+ * kp_cluster_broker_ids - the node ids of the brokers the last Metadata
+ * response named (none before the first kp_cluster_refresh or
+ * kp_cluster_topic), in that response's order: the first `max` of them
+ * into ids[] (ids may be NULL when max is 0). Returns how many there are,
+ * which may exceed `max`.
+ */
+size_t kp_cluster_broker_ids(const kp_cluster *c, int32_t *ids, size_t max);
+
 /* kp_cluster_drop_conn - close broker `node_id`'s connection (after an I/O error). */
 void kp_cluster_drop_conn(kp_cluster *c, int32_t node_id);
 
