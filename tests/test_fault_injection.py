@@ -136,9 +136,10 @@ def produce(bootstrap, hist, stop):
 
 
 def consume(bootstrap, hist, stop):
+    # warnings shown: an offset reset or a truncation the consumer detects is logged
     c = confluent_kafka.Consumer({"bootstrap.servers": bootstrap, "group.id": "unused",
                                   "enable.auto.commit": False, "auto.offset.reset": "earliest",
-                                  "log_level": 2})
+                                  "log_level": 4})
     c.assign([confluent_kafka.TopicPartition(TOPIC, p, confluent_kafka.OFFSET_BEGINNING)
               for p in range(PARTITIONS)])
     while not stop.is_set():
