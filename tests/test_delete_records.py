@@ -3,11 +3,15 @@ its followers follow it from their fetches, and the answer comes once all of the
 (the low watermark); every replica keeps the new start across a restart, and consumers,
 ListOffsets and a new leader all agree on it. The single-node answers are compared with
 Apache Kafka's in tests/differential/delete_records.json."""
+import re
+import socket
+import struct
+import time
 from pathlib import Path
 
 import pytest
 
-from conftest import SLOW, wait_for
+from conftest import SLOW, create_topic, wait_for
 from test_kraft_cluster import BROKER_IDS, check_stopped, kpwire
 from test_replication import create, partition_state, produce_acks_all, start, wait_isr
 
@@ -125,3 +129,39 @@ def test_a_follower_behind_the_leaders_start_starts_over_there(tmp_path, kp):
         assert values_from(kp, c.brokers[13]) == values[8:]
     finally:
         check_stopped(c)
+
+
+def fetch_v4(topic, offset, max_bytes, corr=7):
+    """A Fetch v4 request frame for partition 0 of `topic` from `offset` (no flexible fields)."""
+    name = topic.encode()
+    body = struct.pack(">iiiib", -1, 100, 1, max_bytes, 0)             # replica, wait, min, max, isolation
+    body += struct.pack(">ih", 1, len(name)) + name                     # one topic
+    body += struct.pack(">iiqi", 1, 0, offset, max_bytes)               # one partition
+    head = struct.pack(">hhih", 1, 4, corr, 4) + b"test"                # api, version, corr, client id
+    return struct.pack(">i", len(head) + len(body)) + head + body
+
+
+def test_a_queued_fetch_answer_outlives_the_segments_it_reads(broker, kp):
+    """A client asks for 8 MB and reads nothing, so most of the answer waits in the broker; the
+    records are deleted meanwhile (DeleteRecords to the high watermark deletes every segment but
+    the active one). The answer still arrives whole, every record intact: it reads through its
+    own descriptors of the deleted files."""
+    b = broker("log.segment.bytes=1048576")
+    create_topic(b.bootstrap, TOPIC, 1)
+    lines = b"".join(b"v%05d-" % i + b"x" * 1000 + b"\n" for i in range(8000))
+    assert kp.produce(b.bootstrap, TOPIC, input=lines).returncode == 0
+    s = socket.create_connection(("127.0.0.1", b.port))
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.sendall(fetch_v4(TOPIC, 0, 64 << 20))
+    time.sleep(1)  # the answer is queued; the socket buffers hold a little of it
+    assert delete_records(kp, b, -1) == (0, 8000)
+    size = struct.unpack(">i", s.recv(4, socket.MSG_WAITALL))[0]
+    got = bytearray()
+    while len(got) < size:
+        chunk = s.recv(1 << 20)
+        assert chunk, f"connection closed after {len(got)} of {size} bytes"
+        got += chunk
+    s.close()
+    assert size > 8_000_000
+    found = [int(x) for x in re.findall(rb"v(\d{5})-x", bytes(got))]
+    assert found == list(range(8000)), (len(found), found[:3], found[-3:])

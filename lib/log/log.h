@@ -199,10 +199,12 @@ struct kp_log_range {
  * *n is 0 when there is nothing to return. Errors as kp_log_read.
  *
  * The fds stay owned by the log. A range is valid while the log is open
- * and the segment is neither deleted nor truncated below pos + len: today
- * only kp_log_truncate_to (unused by the broker) and kp_log_close do that.
- * Whoever adds retention or deletion must keep a segment's fd open while
- * a queued response still references it (e.g. by refcounting segments).
+ * and the segment is neither deleted nor truncated below pos + len
+ * (kp_log_truncate_to, kp_log_advance_start, kp_log_reset_at,
+ * kp_log_close): a caller that keeps ranges beyond the call holds its own
+ * duplicate of the fd, as the network layer does for queued responses
+ * (kp_net_conn_reply_files), and a deleted segment's bytes stay readable
+ * through it.
  */
 int kp_log_read_ranges(kp_log *log, int64_t offset, int64_t max_offset, size_t max_bytes,
 		       struct kp_log_range *out, size_t max_ranges, size_t *n, kp_error *err);

@@ -21,6 +21,7 @@
 #include "net/net.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -173,15 +174,27 @@ void kp_net_conn_reply(kp_net_conn *c, const kp_buf *out)
 		conn_process(c);
 }
 
-/* add_file - append `len` bytes of `fd` at `pos` to `buf` as a file segment; -1 on failure. */
+/*
+ * add_file - append `len` bytes of `fd` at `pos` to `buf` as a file
+ * segment; -1 on failure. The segment reads from its own duplicate of
+ * `fd`, closed once the bytes are sent (libevent's CLOSE_ON_FREE): the log
+ * may close or delete the segment file meanwhile (DeleteRecords,
+ * retention) and the queued response still sends what it named.
+ */
 static int add_file(struct evbuffer *buf, int fd, int64_t pos, int64_t len)
 {
-	struct evbuffer_file_segment *seg = evbuffer_file_segment_new(fd, pos, len,
-								      EVBUF_FS_DISABLE_LOCKING);
+	int own = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	struct evbuffer_file_segment *seg;
 	int rc;
 
-	if (!seg)
+	if (own < 0)
 		return -1;
+	seg = evbuffer_file_segment_new(own, pos, len,
+					EVBUF_FS_DISABLE_LOCKING | EVBUF_FS_CLOSE_ON_FREE);
+	if (!seg) {
+		close(own);
+		return -1;
+	}
 	rc = evbuffer_add_file_segment(buf, seg, 0, len);
 	evbuffer_file_segment_free(seg); /* the chain keeps its own reference */
 	return rc;

@@ -142,7 +142,7 @@ void kp_net_conn_reply(kp_net_conn *c, const kp_buf *out);
 /* File bytes spliced into a response (kp_net_conn_reply_files). */
 struct kp_net_file_part {
 	size_t at;   /* position in the response kp_buf the bytes go before */
-	int fd;      /* borrowed: must stay open until the connection has sent them */
+	int fd;      /* borrowed for the call: the connection sends from its own duplicate */
 	int64_t pos; /* file position */
 	int64_t len; /* bytes, > 0 */
 };
@@ -152,8 +152,9 @@ struct kp_net_file_part {
  * is the bytes of `out` with parts[0..n) inserted (their `at` in
  * nondecreasing order, at most out->len). The file bytes are not read
  * into memory: they go to the socket with sendfile(2) (libevent file
- * segments) and count as unsent output for flow control. The fds are not
- * closed by the connection. When a file segment cannot be set up, nothing
+ * segments) and count as unsent output for flow control. Each part's fd is
+ * duplicated, and the duplicate closed once its bytes are sent, so the
+ * caller's fds may be closed (the segment file even deleted) at once. When a file segment cannot be set up, nothing
  * is queued and the connection fails (as kp_net_conn_fail). May free `c`.
  */
 void kp_net_conn_reply_files(kp_net_conn *c, const kp_buf *out, const struct kp_net_file_part *parts,
