@@ -198,11 +198,16 @@ def compare_step(kb, kf, ctx_kb, ctx_kf):
 
 def unordered(resp):
     """Lists whose order no broker promises, sorted: a ConsumerGroupDescribe group's
-    Members (Kafka lists them in its hash map's order) by their normalised MemberId."""
+    Members (Kafka lists them in its hash map's order) by their normalised MemberId;
+    a DescribeConfigs result's Configs (Kafka's hash map's order too) by Name."""
     for g in resp.get("Groups", []) if isinstance(resp.get("Groups"), list) else []:
         if isinstance(g, dict) and isinstance(g.get("Members"), list) and \
                 all(isinstance(m, dict) and "MemberEpoch" in m for m in g["Members"]):
             g["Members"].sort(key=lambda m: str(m.get("MemberId")))
+    for r in resp.get("Results", []) if isinstance(resp.get("Results"), list) else []:
+        if isinstance(r, dict) and isinstance(r.get("Configs"), list) and \
+                all(isinstance(c, dict) and "ConfigSource" in c for c in r["Configs"]):
+            r["Configs"].sort(key=lambda c: str(c.get("Name")))
     return resp
 
 

@@ -177,6 +177,8 @@ kp_broker *kp_broker_new(const kp_config *given, kp_error *err)
 
 		kp_diag_debug("topic %s: %d partition(s)", t->name, t->partition_count);
 	}
+	if (!(b->props = kp_config_dup(given, err))) /* DescribeConfigs' static configs */
+		goto fail;
 	kp_config_free(cfg);
 	return b;
 fail:
@@ -298,6 +300,7 @@ void kp_broker_free(kp_broker *b)
 	kp_broker_cluster_free(b);       /* after the net: forwarded requests are dropped with it */
 	kp_topics_free(b->topics); /* closing the logs waits for their flushes */
 	kp_flusher_free(b->flusher);
+	kp_config_free(b->props);
 	if (b->flush_done)
 		event_free(b->flush_done);
 	if (b->flush_tick)

@@ -50,6 +50,8 @@ const struct kp_api_entry kp_api_entries[] = {
 	{ KP_API_DESCRIBE_QUORUM, 0, 2, kp_handle_forwarded },
 	{ KP_API_CONSUMER_GROUP_HEARTBEAT, 0, 1, kp_handle_consumer_group_heartbeat },
 	{ KP_API_CONSUMER_GROUP_DESCRIBE, 0, 1, kp_handle_consumer_group_describe },
+	{ KP_API_LIST_CLIENT_METRICS_RESOURCES, 0, 0, kp_handle_list_config_resources },
+	{ KP_API_DESCRIBE_TOPIC_PARTITIONS, 0, 0, kp_handle_describe_topic_partitions },
 };
 const int kp_api_entry_count = (int)(sizeof(kp_api_entries) / sizeof(kp_api_entries[0]));
 

@@ -49,6 +49,7 @@ struct kp_broker {
 	struct event *producer_expiry; /* producer.id.expiration.check.interval.ms (producer_expiry.c) */
 	bool failed;                  /* kp_broker_fail: kp_broker_run returns -1 with `fatal` */
 	kp_error fatal;
+	kp_config *props;             /* the settings as given (DescribeConfigs' static configs) */
 };
 
 /* How often the group coordinator's deadlines are checked (session and rebalance timeouts). */
@@ -211,6 +212,8 @@ int kp_broker_producer_expiry_start(struct kp_broker *b, kp_error *err);
 int kp_handle_forwarded(struct kp_request *rq, kp_error *err);
 int kp_handle_describe_cluster(struct kp_request *rq, kp_error *err);
 int kp_handle_describe_configs(struct kp_request *rq, kp_error *err);
+int kp_handle_describe_topic_partitions(struct kp_request *rq, kp_error *err);
+int kp_handle_list_config_resources(struct kp_request *rq, kp_error *err);
 /*
  * kp_request_wait_image - park `rq` until `pending(rq)` turns false after
  * the metadata image changes (kp_watch_key_image), `timeout_ms` passes or

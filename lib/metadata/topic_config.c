@@ -2,7 +2,9 @@
  * topic_config.c - validation of topic-level configs (CreateTopics on
  * the controller and on a broker), by Kafka's LogConfig definitions:
  * names, types and ranges. Values are trimmed, as Kafka's ConfigDef does;
- * booleans are true/false in any case.
+ * booleans are true/false in any case. The configs Kafka 4.4 has that
+ * the table lacks (metadata/config_defs.h: compression levels, remote
+ * storage, ...) are checked by their type alone.
  *
  * The configs are validated only, not applied yet: every topic uses the
  * broker's log settings (applying them comes with the storage work).
@@ -18,11 +20,13 @@
 #include <string.h>
 #include <strings.h>
 
+#include "metadata/config_defs.h"
 #include "metadata/topic_config.h"
 #include "protocol/errors.h"
 
 /* CT_REPLICAS: a throttled-replicas list, Kafka's ThrottledReplicaListValidator (KIP-73). */
-enum config_type { CT_LONG, CT_INT, CT_DOUBLE, CT_BOOLEAN, CT_STRING, CT_LIST, CT_REPLICAS };
+enum config_type { CT_LONG, CT_INT, CT_DOUBLE, CT_BOOLEAN, CT_STRING, CT_LIST, CT_REPLICAS,
+		   CT_ANY /* a newer config known by type only (newer_config): any text */ };
 
 struct topic_config {
 	const char *name;
@@ -77,6 +81,29 @@ static const struct topic_config *find_config(const char *name)
 		if (strcmp(configs[i].name, name) == 0)
 			return &configs[i];
 	return NULL;
+}
+
+/*
+ * newer_config - a topic config of Kafka 4.4 the table above lacks
+ * (compression levels, remote storage, ...; metadata/config_defs.h),
+ * checked by its type alone into *tmp; NULL for a name Kafka does not know.
+ */
+static const struct topic_config *newer_config(const char *name, struct topic_config *tmp)
+{
+	const struct kp_topic_config_def *d = kp_topic_config_def(name);
+
+	if (!d)
+		return NULL;
+	*tmp = (struct topic_config){ d->name, CT_ANY, -LMAX - 1, LMAX, NULL };
+	if (d->type == KP_CONFIG_TYPE_BOOLEAN)
+		tmp->type = CT_BOOLEAN;
+	else if (d->type == KP_CONFIG_TYPE_LONG)
+		tmp->type = CT_LONG;
+	else if (d->type == KP_CONFIG_TYPE_DOUBLE)
+		tmp->type = CT_DOUBLE;
+	else if (d->type == KP_CONFIG_TYPE_INT || d->type == KP_CONFIG_TYPE_SHORT)
+		*tmp = (struct topic_config){ d->name, CT_INT, -IMAX - 1, IMAX, NULL };
+	return tmp;
 }
 
 /* trim - `s` (n bytes) without leading and trailing white space, as [*start, *start + *n). */
@@ -215,6 +242,8 @@ static const char *check_value(const struct topic_config *c, const char *value)
 		return check_list(value, c->in);
 	case CT_REPLICAS:
 		return check_replicas(value);
+	case CT_ANY:
+		return NULL;
 	default: {
 		char num[64];
 
@@ -229,9 +258,12 @@ static const char *check_value(const struct topic_config *c, const char *value)
 
 int16_t kp_topic_config_check(const char *name, const char *value, char *msg, size_t size)
 {
+	struct topic_config newer;
 	const struct topic_config *c = find_config(name ? name : "");
 	const char *why = NULL;
 
+	if (!c)
+		c = newer_config(name ? name : "", &newer);
 	if (!c)
 		snprintf(msg, size, "Unknown topic config name: %s", name ? name : "");
 	else if (!value)
