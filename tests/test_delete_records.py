@@ -142,19 +142,22 @@ def fetch_v4(topic, offset, max_bytes, corr=7):
 
 
 def test_a_queued_fetch_answer_outlives_the_segments_it_reads(broker, kp):
-    """A client asks for 8 MB and reads nothing, so most of the answer waits in the broker; the
-    records are deleted meanwhile (DeleteRecords to the high watermark deletes every segment but
-    the active one). The answer still arrives whole, every record intact: it reads through its
-    own descriptors of the deleted files."""
+    """A client asks for 8 MB and reads nothing, so what the socket buffers cannot hold (about
+    4 MB) waits in the broker; the records are deleted meanwhile (DeleteRecords to the high
+    watermark deletes every segment but the active one). The answer still arrives whole,
+    every record intact: it reads through its own descriptors of the deleted files."""
     b = broker("log.segment.bytes=1048576")
     create_topic(b.bootstrap, TOPIC, 1)
-    lines = b"".join(b"v%05d-" % i + b"x" * 1000 + b"\n" for i in range(8000))
-    assert kp.produce(b.bootstrap, TOPIC, input=lines).returncode == 0
+    for first in range(0, 8000, 1000):  # 8 batches, at least 8 segments
+        lines = b"".join(b"v%05d-" % i + b"x" * 1000 + b"\n" for i in range(first, first + 1000))
+        assert kp.produce(b.bootstrap, TOPIC, input=lines).returncode == 0
+    logs = lambda: len(list(Path(b.logdir, f"{TOPIC}-0").glob("*.log")))  # noqa: E731
+    assert logs() >= 8
     s = socket.create_connection(("127.0.0.1", b.port))
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     s.sendall(fetch_v4(TOPIC, 0, 64 << 20))
-    time.sleep(1)  # the answer is queued; the socket buffers hold a little of it
+    time.sleep(1)  # the answer is queued; the socket buffers hold part of it
     assert delete_records(kp, b, -1) == (0, 8000)
+    assert logs() == 1
     size = struct.unpack(">i", s.recv(4, socket.MSG_WAITALL))[0]
     got = bytearray()
     while len(got) < size:
