@@ -247,6 +247,8 @@ def test_example_server_properties_is_accepted(broker, kp, topic):
 # `PROG VERB -h` / `PROG VERB --list-options` are a verb's help and options.
 
 KGROUPS_VERBS = ["list", "describe", "reset-offsets", "delete", "delete-offsets", "lag"]
+KTOPICS_VERBS = ["create", "list", "describe", "alter", "delete", "delete-records"]
+VERB_PROGRAMS = ["kgroups", "ktopics"]
 
 
 def list_verbs(kp, prog):
@@ -276,7 +278,7 @@ def verb_options(kp, prog, verb):
     return opts
 
 
-@pytest.mark.parametrize("prog,verbs", [("kgroups", KGROUPS_VERBS)])
+@pytest.mark.parametrize("prog,verbs", [("kgroups", KGROUPS_VERBS), ("ktopics", KTOPICS_VERBS)])
 def test_verbs_help_lists_verbs_and_each_verbs_options(kp, prog, verbs):
     """PROG --list-verbs names the verbs; PROG -h shows each with its summary and exits 0;
     PROG VERB -h prints "usage: PROG VERB ..." and every option of the verb's table."""
@@ -292,7 +294,7 @@ def test_verbs_help_lists_verbs_and_each_verbs_options(kp, prog, verbs):
             assert (short or long_) in help_text, f"{short or long_} missing from {verb} -h"
 
 
-@pytest.mark.parametrize("prog", ["kgroups"])
+@pytest.mark.parametrize("prog", VERB_PROGRAMS)
 def test_verbs_without_or_unknown_verb_exit_2(kp, prog):
     """No verb, or an unknown one, prints the usage with the verbs to stderr and exits 2."""
     for args in ([], ["frobnicate"]):
@@ -302,7 +304,7 @@ def test_verbs_without_or_unknown_verb_exit_2(kp, prog):
         assert err.startswith(f"{prog}: "), err
 
 
-@pytest.mark.parametrize("prog", ["kgroups"])
+@pytest.mark.parametrize("prog", VERB_PROGRAMS)
 def test_verbs_version(kp, prog):
     """PROG --version and PROG VERB --version print "PROG (kpipe) VERSION" and exit 0."""
     for args in (["--version"], [list_verbs(kp, prog)[0], "--version"]):
@@ -311,7 +313,7 @@ def test_verbs_version(kp, prog):
         assert re.fullmatch(rf"{prog} \(kpipe\) \d+\.\d+\.\d+\n", p.stdout.decode()), p.stdout
 
 
-@pytest.mark.parametrize("prog", ["kgroups"])
+@pytest.mark.parametrize("prog", VERB_PROGRAMS)
 def test_verbs_man_synopsis_reads_like_each_verbs_usage(kp, prog):
     """The rendered man SYNOPSIS has one line per verb, in the order of PROG -h, each word
     for word that verb's `PROG VERB -h` usage line (plus [-h])."""
@@ -325,7 +327,7 @@ def test_verbs_man_synopsis_reads_like_each_verbs_usage(kp, prog):
     assert got == [verb_usage(kp, prog, v) + " [-h]" for v in list_verbs(kp, prog)]
 
 
-@pytest.mark.parametrize("prog", ["kgroups"])
+@pytest.mark.parametrize("prog", VERB_PROGRAMS)
 def test_verbs_man_synopsis_matches_option_tables(kp, prog):
     """The man page has every section; its SYNOPSIS names exactly the options of the verbs'
     tables (and -h)."""
@@ -343,7 +345,7 @@ def test_verbs_man_synopsis_matches_option_tables(kp, prog):
     assert not in_man - known, f"man SYNOPSIS of {prog} has unknown options {in_man - known}"
 
 
-@pytest.mark.parametrize("prog", ["kgroups"])
+@pytest.mark.parametrize("prog", VERB_PROGRAMS)
 def test_verbs_man_documents_every_verb_and_option(kp, prog):
     """VERBS has a subsection for every verb, and VERBS and OPTIONS together describe every
     option of every verb."""
@@ -359,7 +361,7 @@ def test_verbs_man_documents_every_verb_and_option(kp, prog):
                         f"{name} ({verb}) not described in {prog}.1"
 
 
-@pytest.mark.parametrize("page", ["kgroups.1"])
+@pytest.mark.parametrize("page", [f"{p}.1" for p in VERB_PROGRAMS])
 def test_verbs_man_page_renders_cleanly(page):
     """man -l renders the page without groff warnings."""
     p = subprocess.run(["man", "--warnings", "-l", str(ROOT / "man" / page)],
@@ -419,120 +421,14 @@ def test_fish_completion_kgroups_verbs_and_their_options():
     assert fish_complete("kgroups describe --mem") == ["--members"]
 
 
-# ---------------------------------------------------------------- programs with verbs: ktopics
-# ktopics's own checks, beside kgroups': each verb's -h and options, the man page's SYNOPSIS
-# line per verb, its sections and option descriptions, and the completion of its verbs.
-
-KTOPICS_VERBS = ["create", "list", "describe", "alter", "delete", "delete-records"]
-
-
-def kt_run(kp, *args):
-    p = kp.run("ktopics", *args, timeout=15)
-    assert p.returncode == 0, (args, p.err)
-    return p.stdout.decode()
-
-
-def kt_verb_options(kp, verb):
-    """ktopics VERB --list-options: [(short, long, arg, complete)], "-" as None."""
-    return [tuple(None if x == "-" else x for x in line.split(None, 3))
-            for line in kt_run(kp, verb, "--list-options").splitlines()]
-
-
-def kt_man():
-    return (ROOT / "man" / "ktopics.1").read_text()
-
-
-def test_ktopics_help_verbs_and_version(kp):
-    """ktopics --list-verbs names the verbs, ktopics -h lists them with their summaries;
-    each verb's -h starts "usage: ktopics VERB" and shows every option of its table;
-    --version, also after a verb, prints "ktopics (kpipe) VERSION"; no verb or an unknown
-    one exits 2 with the usage on stderr."""
-    assert kt_run(kp, "--list-verbs").split() == KTOPICS_VERBS
-    out = kt_run(kp, "-h")
-    assert out.startswith("usage: ktopics VERB "), out
-    for verb in KTOPICS_VERBS:
-        assert re.search(rf"^  {re.escape(verb)} +\S", out, re.M), f"{verb} missing from -h"
-        help_text = kt_run(kp, verb, "-h")
-        assert help_text.startswith(f"usage: ktopics {verb} "), help_text
-        for short, long_, _, _ in kt_verb_options(kp, verb):
-            assert (short or long_) in help_text, f"{short or long_} missing from {verb} -h"
-    for args in (["--version"], ["describe", "--version"]):
-        assert re.fullmatch(r"ktopics \(kpipe\) \d+\.\d+\.\d+\n", kt_run(kp, *args))
-    for args in ([], ["frobnicate"]):
-        p = kp.run("ktopics", *args, timeout=15)
-        err = p.stderr.decode()
-        assert p.returncode == 2 and "usage: ktopics VERB" in err and \
-            err.startswith("ktopics: "), (args, p.returncode, err)
-
-
-def test_ktopics_man_synopsis_reads_like_each_verbs_usage(kp):
-    """man/ktopics.1's rendered SYNOPSIS has one line per verb, in the order of ktopics -h,
-    each word for word that verb's `ktopics VERB -h` usage line (plus [-h])."""
-    env = dict(os.environ, MANWIDTH="2000")
-    page = subprocess.run(["man", "-l", str(ROOT / "man" / "ktopics.1")], env=env,
-                          capture_output=True, timeout=30, check=True).stdout.decode()
-    lines = page.splitlines()
-    start = lines.index("SYNOPSIS") + 1
-    end = next(i for i in range(start, len(lines)) if lines[i] and not lines[i][0].isspace())
-    got = [" ".join(ln.split()) for ln in lines[start:end] if ln.strip()]
-    want = [kt_run(kp, v, "-h").splitlines()[0].removeprefix("usage: ") + " [-h]"
-            for v in KTOPICS_VERBS]
-    assert got == want
-
-
-def test_ktopics_man_sections_and_options(kp):
-    """man/ktopics.1 has every section; its SYNOPSIS names exactly the verbs' options (and
-    -h); VERBS has a subsection per verb; VERBS and OPTIONS describe every option."""
-    page = kt_man()
-    for sec in ["NAME", "SYNOPSIS", "DESCRIPTION", "VERBS", "OPTIONS", "EXIT STATUS",
-                "EXAMPLES", "SEE ALSO"]:
-        assert roff_section(page, sec), f"no {sec} section"
-    in_man, known = synopsis_options(page), {"-h"}
-    verbs = "\n".join(roff_section(page, "VERBS")).replace("\\-", "-")
-    text = verbs + "\n".join(roff_section(page, "OPTIONS")).replace("\\-", "-")
-    for verb in KTOPICS_VERBS:
-        assert f".SS {verb}" in verbs, f"no .SS {verb}"
-        for short, long_, _, _ in kt_verb_options(kp, verb):
-            assert short in in_man or long_ in in_man, f"{short or long_} ({verb}) not in SYNOPSIS"
-            for name in (short, long_):
-                if name:
-                    known.add(name)
-                    assert re.search(re.escape(name) + r"(?![A-Za-z0-9-])", text), \
-                        f"{name} ({verb}) not described in ktopics.1"
-    assert not in_man - known, f"man SYNOPSIS of ktopics has unknown options {in_man - known}"
-
-
-def test_ktopics_man_page_renders_cleanly():
-    """man -l renders man/ktopics.1 without groff warnings."""
-    p = subprocess.run(["man", "--warnings", "-l", str(ROOT / "man" / "ktopics.1")],
-                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30,
-                       env={"MANWIDTH": "80", "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"})
-    assert p.returncode == 0 and not p.stderr.strip(), p.stderr.decode()
-    assert b"NAME" in p.stdout and b"SYNOPSIS" in p.stdout
-
-
-def kt_zsh_words(words):
-    """What completions/_kpipe offers in zsh for `words`: compadd's words (-a ARRAY expanded)
-    or _arguments' specs."""
-    script = ("_arguments() { print -rl -- \"$@\" }; "
-              "compadd() { if [[ $1 == -a ]]; then print -rl -- ${(P)2}; "
-              "else print -rl -- \"$@\"; fi }; "
-              "_call_program() { shift; \"$@\" }; "
-              f"source {ROOT / 'completions' / '_kpipe'} 2>/dev/null; "
-              f"words=({' '.join(words)}); CURRENT={len(words)}; _kpipe")
-    p = subprocess.run(["zsh", "-f", "-c", script], capture_output=True, timeout=30,
-                       env={"PATH": f"{BIN}:/usr/bin:/bin", "HOME": "/nonexistent"})
-    assert p.returncode == 0, p.stderr
-    return p.stdout.decode().splitlines()
-
-
+# ktopics's completion (the generic verb checks above cover its help, man page and options)
 def test_ktopics_completion_bash_zsh_fish(bin_dir):
     """`ktopics de` completes to delete, delete-records and describe in bash, zsh and fish;
     after a verb, its own options (describe --int -> --internal; delete-records --be ->
     --before)."""
     want = ["delete", "delete-records", "describe"]
     assert sorted(bash_complete(["ktopics", "de"], 1)) == want
-    assert sorted(w for w in kt_zsh_words(["ktopics", "de"]) if w.startswith("de")) == want
+    assert sorted(w for w in zsh_verb_words(["ktopics", "de"]) if w.startswith("de")) == want
     assert sorted(fish_complete("ktopics de")) == want
     assert bash_complete(["ktopics", "describe", "--configs"], 2) == ["--configs"]
     assert bash_complete(["ktopics", "describe", "--int"], 2) == ["--internal"]

@@ -15,6 +15,7 @@ import pytest
 
 import clients
 from conftest import SLOW, wait_for
+from test_kafka_tools import tool  # noqa: F401 - the Kafka tools fixture
 
 TOPICS = "org.apache.kafka.tools.TopicCommand"
 CONFIGS = "org.apache.kafka.tools.ConfigCommand"
@@ -22,20 +23,6 @@ OFFSETS = "org.apache.kafka.tools.GetOffsetShell"
 SOURCES = {"DYNAMIC_TOPIC_CONFIG": "topic", "DYNAMIC_BROKER_CONFIG": "broker",
            "DYNAMIC_DEFAULT_BROKER_CONFIG": "broker-default",
            "STATIC_BROKER_CONFIG": "broker-static", "DEFAULT_CONFIG": "default"}
-
-
-@pytest.fixture(scope="session")
-def tool():
-    """tool(CLASS, *args, timeout=60) -> CompletedProcess (.out, .err) of a Kafka tool."""
-    try:
-        clients.kafka_peer.fetch()
-    except clients.PeerError as e:
-        pytest.fail(f"Apache Kafka jars: {e}")
-
-    def run(main_class, *args, timeout=60):
-        return clients.run(clients.tool_cmd(main_class, *args), main_class.rsplit(".", 1)[1],
-                           timeout=timeout * SLOW)
-    return run
 
 
 def kt(kp, b, verb, *args, rc=0, timeout=60):
