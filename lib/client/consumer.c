@@ -2,17 +2,16 @@
  * consumer.c - assignment, start-offset lookup (ListOffsets) and the
  * Fetch loop; see consumer.h.
  *
- * Each partition keeps its next offset ("position"; -1 until resolved),
- * the log end offset seen when it was first resolved ("stop_at", where -e
- * ends even if records keep arriving), the last high watermark, its own
- * partition_max_bytes and whether its end was reached. Resolving looks up
- * the log start and end offsets (ListOffsets) and clamps the start
- * position into that range; OFFSET_OUT_OF_RANGE from a Fetch resolves the
- * partition again from its position. A poll sends one Fetch to every
- * leader before reading any response, so the long-poll waits of several
- * brokers overlap.
+ * Partitions are described in consumer_internal.h. Resolving a start
+ * position (consumer_resolve.c) looks up the log start and end offsets
+ * (ListOffsets) and clamps the start position into that range;
+ * OFFSET_OUT_OF_RANGE from a Fetch resolves the partition again from its
+ * position. A poll sends one Fetch to every leader before reading any
+ * response, so the long-poll waits of several brokers overlap. With
+ * read_committed, batches of aborted transactions are left out
+ * (consumer_txn.c).
  */
-#include "client/consumer.h"
+#include "client/consumer_internal.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -23,29 +22,28 @@
 #include "util/clock.h"
 #include "util/diag.h"
 
-#define MAX_PARTITION_BYTES (64 * 1024 * 1024)
+/* isolation.level: read_uncommitted (0) or read_committed (1) into *out. */
+static int isolation_level(const kp_config *cfg, int8_t *out, kp_error *err)
+{
+	const char *v = cfg ? kp_config_get_str(cfg, "isolation.level", "read_uncommitted")
+			    : "read_uncommitted";
 
-struct cpart {
-	char *topic;
-	int32_t partition;
-	int whence;
-	int64_t value;
-	int64_t position;  /* -1: resolve with ListOffsets */
-	int64_t stop_at;   /* log end offset at the first resolve; -1 before */
-	int64_t hw;
-	int32_t max_bytes;
-	bool at_end;
-};
+	if (strcmp(v, "read_uncommitted") && strcmp(v, "read_committed"))
+		return kp_error_set(err, KP_EINVAL, "isolation.level must be read_uncommitted or "
+				    "read_committed, not '%s'", v);
+	*out = v[5] == 'c';
+	return 0;
+}
 
-struct kp_consumer {
-	kp_cluster *cluster;
-	int max_wait_ms;
-	int32_t max_bytes;
-	int32_t partition_max_bytes;
-	struct cpart *parts;
-	size_t nparts;
-	int64_t failing_since; /* first of consecutive connection failures, or 0 */
-};
+int kp_consumer_config_check(const kp_config *cfg, kp_error *err)
+{
+	kp_consumer *c = kp_consumer_new(NULL, cfg, err);
+
+	if (!c)
+		return -1;
+	kp_consumer_free(c);
+	return 0;
+}
 
 kp_consumer *kp_consumer_new(kp_cluster *cluster, const kp_config *cfg, kp_error *err)
 {
@@ -56,10 +54,11 @@ kp_consumer *kp_consumer_new(kp_cluster *cluster, const kp_config *cfg, kp_error
 		kp_error_set(err, KP_ENOMEM, "out of memory");
 		return NULL;
 	}
-	if (cfg && (kp_config_get_int64(cfg, "fetch.max.wait.ms", w, 0, 60000, &w, err) < 0 ||
-		    kp_config_get_int64(cfg, "fetch.max.bytes", mb, 1024, INT32_MAX, &mb, err) < 0 ||
-		    kp_config_get_int64(cfg, "max.partition.fetch.bytes", pmb, 1024, INT32_MAX, &pmb,
-					err) < 0)) {
+	if ((cfg && (kp_config_get_int64(cfg, "fetch.max.wait.ms", w, 0, 60000, &w, err) < 0 ||
+		     kp_config_get_int64(cfg, "fetch.max.bytes", mb, 1024, INT32_MAX, &mb, err) < 0 ||
+		     kp_config_get_int64(cfg, "max.partition.fetch.bytes", pmb, 1024, INT32_MAX, &pmb,
+					 err) < 0)) ||
+	    isolation_level(cfg, &c->isolation, err) < 0) {
 		free(c);
 		return NULL;
 	}
@@ -158,98 +157,19 @@ bool kp_consumer_at_end(const kp_consumer *c)
 	return true;
 }
 
-/* ListOffsets for one partition at `timestamp` (-1 latest, -2 earliest). */
-static int list_offset(kp_consumer *c, const struct cpart *p, int64_t timestamp, int64_t *out,
-		       kp_error *err)
-{
-	struct kp_list_offsets_request req;
-	struct kp_list_offsets_response resp;
-	struct kp_list_offsets_request_list_offsets_topic t = { .name = p->topic };
-	struct kp_list_offsets_request_list_offsets_partition lp = {
-		.partition_index = p->partition, .current_leader_epoch = -1,
-		.timestamp = timestamp, .max_num_offsets = 1,
-	};
-	int32_t leader = kp_cluster_leader(c->cluster, p->topic, p->partition);
-	kp_conn *conn;
-	kp_arena arena;
-	int v, rc = -1;
-
-	if (leader < 0)
-		return kp_error_kafka(err, KP_ERR_LEADER_NOT_AVAILABLE, "topic %s partition %d",
-				      p->topic, (int)p->partition);
-	if (!(conn = kp_cluster_conn(c->cluster, leader, err)) ||
-	    (v = kp_conn_pick_version(conn, KP_API_LIST_OFFSETS, 0, KP_CLIENT_LIST_OFFSETS_MAX, err)) < 0)
-		return -1;
-	t.partitions = &lp;
-	t.partitions_count = 1;
-	kp_msg_init(&kp_list_offsets_request_desc, &req);
-	req.replica_id = -1;
-	req.topics = &t;
-	req.topics_count = 1;
-	kp_arena_init(&arena);
-	if (kp_conn_call(conn, KP_API_LIST_OFFSETS, (int16_t)v, &req, &arena, &resp,
-			 kp_cluster_config(c->cluster)->request_timeout_ms, err) < 0)
-		goto out;
-	if (resp.topics_count != 1 || resp.topics[0].partitions_count != 1) {
-		kp_error_set(err, KP_EPROTO, "bad ListOffsets response from %s", kp_conn_name(conn));
-		goto out;
-	}
-	const struct kp_list_offsets_response_list_offsets_partition_response *r =
-		&resp.topics[0].partitions[0];
-	if (r->error_code) {
-		kp_error_kafka(err, r->error_code, "cannot look up offsets of topic %s partition %d",
-			       p->topic, (int)p->partition);
-		goto out;
-	}
-	*out = v == 0 ? (r->old_style_offsets_count > 0 ? r->old_style_offsets[0] : 0) : r->offset;
-	rc = 0;
-out:
-	kp_arena_free(&arena);
-	return rc;
-}
-
 /*
- * Set the position of `p` from its whence/value and the log start and end
- * offsets, clamped into [start, end]; an absolute offset outside that
- * range is reported with a warning (Kafka: OFFSET_OUT_OF_RANGE, here
- * resolved like auto.offset.reset=earliest below the start and =latest
- * past the end).
+ * Hand the records in `len` bytes at `data` to cb, moving p->position; 1
+ * if cb stopped. *ended (may be NULL) gets whether the data ended exactly
+ * at the new position (the fetch may have been cut short by max bytes).
  */
-static int resolve(kp_consumer *c, struct cpart *p, kp_error *err)
-{
-	int64_t begin, end, want;
-
-	if (list_offset(c, p, -2, &begin, err) < 0 || list_offset(c, p, -1, &end, err) < 0)
-		return -1;
-	if (p->whence == KP_SEEK_BEGINNING)
-		want = begin;
-	else if (p->whence == KP_SEEK_END)
-		want = end - p->value;
-	else
-		want = p->value;
-	p->position = want < begin ? begin : want > end ? end : want;
-	if (p->whence == KP_SEEK_OFFSET && p->position != want)
-		kp_diag_warn("offset %lld is out of range for topic %s partition %d (log start offset %lld, "
-			     "log end offset %lld); reading from offset %lld", (long long)want, p->topic,
-			     (int)p->partition, (long long)begin, (long long)end, (long long)p->position);
-	if (p->stop_at < 0)
-		p->stop_at = end;
-	if (p->position >= p->stop_at)
-		p->at_end = true;
-	return 0;
-}
-
-/* Deliver the records of one partition's fetch data; 1 if cb stopped. */
-static int deliver(struct cpart *p, const struct kp_fetch_response_partition_data *d,
-		   kp_record_cb cb, void *opaque, kp_error *err)
+static int deliver_records(struct cpart *p, const uint8_t *data, size_t len, kp_record_cb cb,
+			   void *opaque, bool *ended, kp_error *err)
 {
 	kp_record_iter *it;
 	struct kp_record rec;
 	int r, rc = 0;
 
-	if (d->records.len <= 0)
-		return 0;
-	if (!(it = kp_record_iter_new(d->records.data, (size_t)d->records.len, p->position)))
+	if (!(it = kp_record_iter_new(data, len, p->position)))
 		return kp_error_set(err, KP_ENOMEM, "out of memory");
 	while ((r = kp_record_iter_next(it, &rec, err)) == 1) {
 		p->position = rec.offset + 1;
@@ -264,11 +184,66 @@ static int deliver(struct cpart *p, const struct kp_fetch_response_partition_dat
 		int64_t next = kp_record_iter_next_offset(it);
 		if (next > p->position)
 			p->position = next;
-		else if (next == p->position && d->records.len >= p->max_bytes / 2 &&
-			 p->max_bytes < MAX_PARTITION_BYTES)
-			p->max_bytes *= 2; /* a batch larger than partition_max_bytes */
+		else if (ended)
+			*ended = next == p->position;
 	}
 	kp_record_iter_free(it);
+	return rc;
+}
+
+/*
+ * read_committed with aborted transactions in the answer: hand over the
+ * records batch by batch, leaving out what kp_txn_filter_skip says. A
+ * message set older than v2 cannot be transactional: the rest is handed
+ * over as it is.
+ */
+static int deliver_committed(struct cpart *p, const struct kp_fetch_response_partition_data *d,
+			     kp_record_cb cb, void *opaque, kp_error *err)
+{
+	const uint8_t *data = d->records.data;
+	size_t len = (size_t)d->records.len, off = 0;
+	struct kp_txn_filter f;
+	struct kp_batch_header h;
+	int rc = 0;
+
+	if (kp_txn_filter_init(&f, d, err) < 0)
+		return -1;
+	while (rc == 0 && len - off >= KP_BATCH_HEADER_SIZE) {
+		size_t size;
+		if (kp_batch_header_parse(data + off, len - off, &h, NULL) < 0) {
+			rc = deliver_records(p, data + off, len - off, cb, opaque, NULL, err);
+			break;
+		}
+		size = KP_BATCH_LOG_OVERHEAD + (size_t)(h.batch_length > 0 ? h.batch_length : 0);
+		if (size < KP_BATCH_HEADER_SIZE || size > len - off)
+			break; /* a partial batch at the end */
+		if (kp_txn_filter_skip(&f, &h, data + off, size)) {
+			if (h.base_offset + h.last_offset_delta + 1 > p->position)
+				p->position = h.base_offset + h.last_offset_delta + 1;
+		} else {
+			rc = deliver_records(p, data + off, size, cb, opaque, NULL, err);
+		}
+		off += size;
+	}
+	kp_txn_filter_free(&f);
+	return rc;
+}
+
+/* Deliver the records of one partition's fetch data; 1 if cb stopped. */
+static int deliver(kp_consumer *c, struct cpart *p, const struct kp_fetch_response_partition_data *d,
+		   kp_record_cb cb, void *opaque, kp_error *err)
+{
+	bool ended = false;
+	int rc;
+
+	if (d->records.len <= 0)
+		return 0;
+	if (c->isolation && d->aborted_transactions_count > 0)
+		rc = deliver_committed(p, d, cb, opaque, err);
+	else
+		rc = deliver_records(p, d->records.data, (size_t)d->records.len, cb, opaque, &ended, err);
+	if (rc == 0 && ended && d->records.len >= p->max_bytes / 2 && p->max_bytes < MAX_PARTITION_BYTES)
+		p->max_bytes *= 2; /* a batch larger than partition_max_bytes */
 	return rc;
 }
 
@@ -292,9 +267,9 @@ static int partition_result(kp_consumer *c, struct cpart *p,
 	if (d->error_code)
 		return kp_error_kafka(err, d->error_code, "cannot fetch topic %s partition %d",
 				      p->topic, (int)p->partition);
-	if ((rc = deliver(p, d, cb, opaque, err)) != 0)
+	if ((rc = deliver(c, p, d, cb, opaque, err)) != 0)
 		return rc;
-	p->hw = d->high_watermark;
+	p->hw = c->isolation && d->last_stable_offset >= 0 ? d->last_stable_offset : d->high_watermark;
 	if (p->position >= p->hw || p->position >= p->stop_at)
 		p->at_end = true;
 	return 0;
@@ -317,7 +292,7 @@ static bool build_fetch(kp_consumer *c, int32_t leader, kp_arena *arena,
 	req->max_wait_ms = c->max_wait_ms;
 	req->min_bytes = 1;
 	req->max_bytes = c->max_bytes;
-	req->isolation_level = 0;
+	req->isolation_level = c->isolation;
 	req->session_id = 0;
 	req->session_epoch = -1;
 	req->topics = kp_arena_alloc(arena, c->nparts * sizeof *req->topics);
@@ -433,7 +408,7 @@ static int plan(kp_consumer *c, struct pending *pend, size_t *np, bool *refresh,
 		struct cpart *p = &c->parts[i];
 		int32_t leader = kp_cluster_leader(c->cluster, p->topic, p->partition);
 		size_t k;
-		if (p->position < 0 && resolve(c, p, &e) < 0) {
+		if (p->position < 0 && kp_consumer_resolve(c, p, &e) < 0) {
 			if ((e.code == KP_EKAFKA && !kp_retriable(e.kafka_code)) ||
 			    (e.code != KP_EKAFKA && !conn_error(&e)) ||
 			    (conn_error(&e) && conn_failure(c, leader, refresh, &e) < 0)) {

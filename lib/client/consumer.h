@@ -7,8 +7,10 @@
  * Fetch is used at v4-v12 (v4 brings last_stable_offset; v13+ names topics
  * by id) with max_wait_ms 500, min_bytes 1, max_bytes 50 MiB and
  * partition_max_bytes 1 MiB, doubled for a partition whose next batch does
- * not fit. isolation_level is read_uncommitted. Start positions are
- * resolved with ListOffsets (v0-v7) against the log start and end offsets:
+ * not fit. isolation.level (the Java name) is read_uncommitted by default;
+ * read_committed reads up to the last stable offset and leaves out the
+ * records of aborted transactions. Start positions are resolved with
+ * ListOffsets (v0-v7) against the log start and end offsets:
  * an absolute offset outside them, given or met as OFFSET_OUT_OF_RANGE in
  * a Fetch, continues at the nearer end (the start when records were
  * deleted, the end when it is past the end) with a warning through
@@ -30,6 +32,9 @@ enum kp_seek {
 	KP_SEEK_OFFSET,    /* value: an absolute offset */
 	KP_SEEK_BEGINNING, /* the log start offset (ListOffsets -2) */
 	KP_SEEK_END,       /* value records before the high watermark (ListOffsets -1), 0 = end */
+	KP_SEEK_TIMESTAMP, /* value: ms since the epoch; the first record at or after it (else the end) */
+	KP_SEEK_NONE,      /* no start position: the first poll fails with KP_ERANGE naming the
+			    * partition (a group's auto.offset.reset=none) */
 };
 
 typedef struct kp_consumer kp_consumer;
@@ -44,10 +49,18 @@ typedef int (*kp_record_cb)(const char *topic, int32_t partition, const struct k
 /*
  * kp_consumer_new - a consumer reading through `cluster` (borrowed; must
  * outlive the consumer). `cfg` (may be NULL) is read, not kept: fetch.max.wait.ms
- * (500), fetch.max.bytes (52428800), max.partition.fetch.bytes (1048576).
- * Returns NULL with KP_EINVAL or KP_ENOMEM.
+ * (500), fetch.max.bytes (52428800), max.partition.fetch.bytes (1048576),
+ * isolation.level (read_uncommitted or read_committed). Returns NULL with
+ * KP_EINVAL or KP_ENOMEM.
  */
 kp_consumer *kp_consumer_new(kp_cluster *cluster, const kp_config *cfg, kp_error *err);
+
+/*
+ * kp_consumer_config_check - whether kp_consumer_new would accept `cfg`'s
+ * consumer settings, without a cluster: 0, or -1 with KP_EINVAL (or
+ * KP_ENOMEM).
+ */
+int kp_consumer_config_check(const kp_config *cfg, kp_error *err);
 
 /* kp_consumer_free - free `c` (NULL is fine). */
 void kp_consumer_free(kp_consumer *c);
@@ -69,7 +82,8 @@ int kp_consumer_assign(kp_consumer *c, const char *topic, int32_t partition, int
  * every partition at its end (kp_consumer_at_end) returns before
  * fetching. Returns 0, 1 when `cb` asked to stop, or -1 with a KP_EKAFKA
  * error naming topic and partition, KP_ECORRUPT for bad data, KP_EPROTO,
- * or a connection error that persisted past request.timeout.ms.
+ * KP_ERANGE (a KP_SEEK_NONE partition), or a connection error that
+ * persisted past request.timeout.ms.
  */
 int kp_consumer_poll(kp_consumer *c, kp_record_cb cb, void *opaque, kp_error *err);
 

@@ -37,6 +37,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "client/assignor.h"
 #include "client/cluster.h"
 #include "client/consumer.h"
 #include "util/config.h"
@@ -132,6 +133,18 @@ bool kp_member_at_end(const kp_member *g);
  * FENCED_MEMBER_EPOCH).
  */
 int kp_member_commit(kp_member *g, kp_error *err);
+
+/*
+ * kp_member_committed - the group's committed offsets of the `n`
+ * partitions at `tps` into out[0..n) (-1 where the group has none):
+ * OffsetFetch at the group's coordinator, found first if need be. Needs
+ * no membership, so a reader that does not join can start where the
+ * group is (kconsume -o stored). Returns 0, or -1 with KP_EKAFKA (a group
+ * or partition error), KP_ENOMEM, or connection trouble lasting past
+ * request.timeout.ms.
+ */
+int kp_member_committed(kp_member *g, const struct kp_tp *tps, size_t n, int64_t *out,
+			kp_error *err);
 
 /*
  * kp_member_close - leave the group: with `commit`, commit first (as

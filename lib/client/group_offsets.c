@@ -166,6 +166,12 @@ static int offset_fetch(kp_member *g, const struct kp_tp *tps, size_t n, int64_t
 	}
 }
 
+int kp_member_committed(kp_member *g, const struct kp_tp *tps, size_t n, int64_t *out,
+			kp_error *err)
+{
+	return n > 0 ? offset_fetch(g, tps, n, out, err) : 0;
+}
+
 /* Start reading the newly assigned tps from their committed offsets (or the reset position). */
 static int add_partitions(kp_member *g, const struct kp_tp *tps, size_t n, kp_error *err)
 {

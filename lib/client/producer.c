@@ -43,6 +43,33 @@ void kp_split_key(const uint8_t *line, size_t len, const char *delim, size_t dle
 	*vlen = (int32_t)(len - (size_t)*klen - dlen);
 }
 
+/*
+ * enable.idempotence and max.in.flight.requests.per.connection, as the
+ * Java producer reads them: idempotence is on unless set false, or
+ * unless (not set explicitly) acks is not all or more than 5 requests may
+ * be in flight, which an explicit true refuses instead.
+ */
+static int read_idempotence(kp_producer *p, const kp_config *cfg, kp_error *err)
+{
+	const char *set = cfg ? kp_config_get(cfg, "enable.idempotence") : NULL;
+	int64_t mif = 5;
+	bool idem = true;
+
+	if (cfg && (kp_config_get_int64(cfg, "max.in.flight.requests.per.connection", mif, 1, 1000,
+					&mif, err) < 0 ||
+		    kp_config_get_bool(cfg, "enable.idempotence", true, &idem, err) < 0))
+		return -1;
+	p->idem_explicit = set && idem;
+	if (p->idem_explicit && p->acks != -1)
+		return kp_error_set(err, KP_EINVAL, "enable.idempotence=true needs acks=all");
+	if (p->idem_explicit && mif > 5)
+		return kp_error_set(err, KP_EINVAL, "enable.idempotence=true allows at most 5 for "
+				    "max.in.flight.requests.per.connection, not %lld", (long long)mif);
+	p->idempotent = idem && p->acks == -1 && mif <= 5;
+	p->max_in_flight = p->idempotent ? (int)mif : 1;
+	return 0;
+}
+
 static int read_settings(kp_producer *p, const kp_config *cfg, kp_error *err)
 {
 	const char *acks = cfg ? kp_config_get_str(cfg, "acks", "all") : "all";
@@ -68,7 +95,15 @@ static int read_settings(kp_producer *p, const kp_config *cfg, kp_error *err)
 	p->buffer_memory = (uint64_t)bm > SIZE_MAX / 2 ? SIZE_MAX / 2 : (size_t)bm;
 	p->linger_ms = (int)lg;
 	p->delivery_timeout_ms = (int)dt;
-	return 0;
+	return read_idempotence(p, cfg, err);
+}
+
+int kp_producer_config_check(const kp_config *cfg, kp_error *err)
+{
+	kp_producer p;
+
+	memset(&p, 0, sizeof p);
+	return read_settings(&p, cfg, err);
 }
 
 kp_producer *kp_producer_new(kp_cluster *cluster, const kp_config *cfg, kp_error *err)
@@ -81,6 +116,8 @@ kp_producer *kp_producer_new(kp_cluster *cluster, const kp_config *cfg, kp_error
 	}
 	p->cluster = cluster;
 	p->fail_tag = -1;
+	p->producer_id = -1;
+	p->producer_epoch = -1;
 	if (read_settings(p, cfg, err) < 0) {
 		free(p);
 		return NULL;
@@ -174,8 +211,7 @@ oom:
 	return NULL;
 }
 
-/* Seal the open batch of `pt` onto its queue. */
-static int seal(kp_producer *p, struct part *pt, kp_error *err)
+int kp_producer_seal(kp_producer *p, struct part *pt, kp_error *err)
 {
 	struct batch *b;
 
@@ -184,13 +220,17 @@ static int seal(kp_producer *p, struct part *pt, kp_error *err)
 	if (!(b = calloc(1, sizeof *b)))
 		return kp_error_set(err, KP_ENOMEM, "out of memory");
 	kp_buf_init(&b->data);
-	if (kp_batch_builder_finish(pt->builder, -1, &b->data, err) < 0) {
+	b->seq = p->idempotent ? pt->next_seq : -1;
+	b->state = BATCH_QUEUED;
+	if (kp_batch_builder_finish(pt->builder, b->seq, &b->data, err) < 0) {
 		kp_producer_batch_free(p, b);
 		return -1;
 	}
 	p->queued += b->data.len;
 	b->tags = pt->tags;
 	b->ntags = (int32_t)pt->ntags;
+	if (p->idempotent) /* sequences wrap from INT32_MAX to 0, as in Kafka */
+		pt->next_seq = (int32_t)(((int64_t)pt->next_seq + b->ntags) % ((int64_t)INT32_MAX + 1));
 	b->first_tag = b->tags[0];
 	pt->tags = NULL;
 	pt->ntags = pt->tag_cap = 0;
@@ -217,13 +257,29 @@ static int32_t choose_partition(kp_producer *p, struct ptopic *t, int32_t partit
 	return t->sticky;
 }
 
-/* Add `rec` to the open batch of `pt`, tagged `tag`. */
-static int add(kp_producer *p, struct part *pt, const struct kp_record *rec, int64_t tag,
-	       kp_error *err)
+/* The open batch of partition `pi` of `t`, started (with a producer id first) if there is none. */
+static kp_batch_builder *builder(kp_producer *p, struct ptopic *t, int32_t pi, kp_error *err)
 {
-	struct kp_record copy = *rec;
+	struct part *pt = &t->parts[pi];
 
-	if (!pt->builder && !(pt->builder = kp_batch_builder_new(p->compression, -1, -1, err)))
+	if (pt->builder)
+		return pt->builder;
+	if (p->idempotent && p->producer_id < 0 && kp_producer_init_id(p, t, err) < 0)
+		return NULL;
+	pt->builder = kp_batch_builder_new(p->compression, p->idempotent ? p->producer_id : -1,
+					   p->idempotent ? p->producer_epoch : -1, err);
+	return pt->builder;
+}
+
+/* Add `rec` to the open batch of partition `pi` of `t`, tagged `tag`. */
+static int add(kp_producer *p, struct ptopic *t, int32_t pi, const struct kp_record *rec,
+	       unsigned flags, int64_t tag, kp_error *err)
+{
+	struct part *pt = &t->parts[pi];
+	struct kp_record copy = *rec;
+	kp_batch_builder *bld = builder(p, t, pi, err);
+
+	if (!bld)
 		return -1;
 	if (pt->ntags == pt->tag_cap) {
 		size_t ncap = pt->tag_cap ? pt->tag_cap * 2 : 64;
@@ -233,9 +289,9 @@ static int add(kp_producer *p, struct part *pt, const struct kp_record *rec, int
 		pt->tags = nt;
 		pt->tag_cap = ncap;
 	}
-	if (copy.timestamp <= 0)
+	if (!(flags & KP_SEND_TIMESTAMP) && copy.timestamp <= 0)
 		copy.timestamp = kp_wall_ms();
-	if (kp_batch_builder_add(pt->builder, &copy, err) < 0)
+	if (kp_batch_builder_add(bld, &copy, err) < 0)
 		return -1;
 	pt->tags[pt->ntags++] = tag;
 	return 0;
@@ -252,6 +308,8 @@ static int deliver_sealed(kp_producer *p, kp_error *err)
 
 	if (p->need_refresh && kp_producer_backoff_refresh(p, err) < 0)
 		return -1;
+	if (p->need_reset && kp_producer_reset_id(p, err) < 0)
+		return -1;
 	if (kp_producer_pump(p, &pending, err) < 0)
 		return -1;
 	while (pending && p->queued > p->buffer_memory)
@@ -266,47 +324,69 @@ static int deliver_sealed(kp_producer *p, kp_error *err)
  * (Java: RecordTooLargeException), rather than retry a request the broker
  * refuses until delivery.timeout.ms.
  */
-static int too_large(kp_producer *p, size_t bytes, int64_t tag, kp_error *err)
+static int too_large(kp_producer *p, size_t bytes, bool headers, int64_t tag, kp_error *err)
 {
 	kp_error e;
 
 	if (kp_producer_flush(p, err) < 0)
 		return -1;
-	kp_error_set(&e, KP_ERANGE, "has %zu bytes of key and value, more than max.request.size (%zu)",
-		     bytes, p->max_request);
+	kp_error_set(&e, KP_ERANGE, "has %zu bytes of key%s value%s, more than max.request.size (%zu)",
+		     bytes, headers ? "," : " and", headers ? " and headers" : "", p->max_request);
 	return kp_producer_fail(p, &e, tag, err);
 }
 
-int kp_producer_send(kp_producer *p, const char *topic, int32_t partition,
-		     const struct kp_record *rec, int64_t tag, kp_error *err)
+/* Bytes of key, value and headers of `rec`. */
+static size_t record_bytes(const struct kp_record *rec)
+{
+	size_t n = (size_t)(rec->key_len > 0 ? rec->key_len : 0) +
+		   (size_t)(rec->value_len > 0 ? rec->value_len : 0);
+
+	for (int32_t i = 0; i < rec->header_count; i++)
+		n += (size_t)(rec->headers[i].key_len > 0 ? rec->headers[i].key_len : 0) +
+		     (size_t)(rec->headers[i].value_len > 0 ? rec->headers[i].value_len : 0) + 8;
+	return n;
+}
+
+int kp_producer_send_flags(kp_producer *p, const char *topic, int32_t partition,
+			   const struct kp_record *rec, unsigned flags, int64_t tag, kp_error *err)
 {
 	struct ptopic *t;
 	struct part *pt;
 	int32_t pi;
-	size_t est = (size_t)(rec->key_len > 0 ? rec->key_len : 0) +
-		     (size_t)(rec->value_len > 0 ? rec->value_len : 0) + 32;
+	size_t est = record_bytes(rec) + 32;
 	bool sealed = false;
 
 	if (p->failed)
 		return kp_producer_fail(p, &p->fail, p->fail_tag, err);
 	if (est > p->max_request)
-		return too_large(p, est - 32, tag, err);
+		return too_large(p, est - 32, rec->header_count > 0, tag, err);
 	if (!(t = topic_get(p, topic, err)) || (pi = choose_partition(p, t, partition, rec, err)) < 0)
 		return -1;
 	pt = &t->parts[pi];
 	if (pt->builder && kp_batch_builder_count(pt->builder) > 0 &&
 	    kp_batch_builder_size(pt->builder) + est > p->batch_size) {
-		if (seal(p, pt, err) < 0)
+		if (kp_producer_seal(p, pt, err) < 0)
 			return -1;
 		sealed = true;
 		if (partition < 0 && !rec->key && t->count > 1) {
 			t->sticky = (t->sticky + 1) % t->count;
-			pt = &t->parts[t->sticky];
+			pi = t->sticky;
 		}
 	}
-	if (add(p, pt, rec, tag, err) < 0)
+	if (add(p, t, pi, rec, flags, tag, err) < 0)
 		return -1;
 	return sealed ? deliver_sealed(p, err) : 0;
+}
+
+int kp_producer_send(kp_producer *p, const char *topic, int32_t partition,
+		     const struct kp_record *rec, int64_t tag, kp_error *err)
+{
+	return kp_producer_send_flags(p, topic, partition, rec, 0, tag, err);
+}
+
+bool kp_producer_idempotent(const kp_producer *p)
+{
+	return p->idempotent;
 }
 
 int kp_producer_flush(kp_producer *p, kp_error *err)
@@ -317,7 +397,7 @@ int kp_producer_flush(kp_producer *p, kp_error *err)
 		return kp_producer_fail(p, &p->fail, p->fail_tag, err);
 	for (size_t i = 0; i < p->ntopics; i++)
 		for (int32_t j = 0; j < p->topics[i].count; j++)
-			if (seal(p, &p->topics[i].parts[j], err) < 0)
+			if (kp_producer_seal(p, &p->topics[i].parts[j], err) < 0)
 				return -1;
 	while (pending)
 		if (kp_producer_step(p, &pending, err) < 0)

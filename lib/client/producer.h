@@ -4,16 +4,33 @@
  * Records are accumulated per partition into v2 record batches
  * (kp_batch_builder); a batch is sealed when it reaches batch.size and sent
  * in a Produce request that may carry one batch for each of several
- * partitions led by the same broker. One request is in flight per broker
- * connection, so records of a partition are acknowledged in order even
- * with retries; a new request to a broker first waits for the response to
- * the previous one, which keeps the queue of sealed batches short when
- * records come faster than the broker takes them. Retriable errors (leader
- * moved, topic being created, connection lost) are retried after a
- * metadata refresh until delivery.timeout.ms, counted from the sealing of
- * the batch; a batch of several records rejected with MESSAGE_TOO_LARGE is
- * resent as one batch per record, so only a record that is too large by
- * itself fails; other errors are fatal and reported by the next call.
+ * partitions led by the same broker.
+ *
+ * Idempotence (the Java producer's enable.idempotence, on by default with
+ * acks=all): the producer asks for a producer id (InitProducerId) before
+ * its first batch and numbers the records of each partition; up to
+ * max.in.flight.requests.per.connection (5) requests go to a broker
+ * before the oldest response is read, and a retried batch is recognised
+ * by the broker instead of being written twice, so records of a partition
+ * are written once and in order even with retries. A broker that no
+ * longer knows the producer (UNKNOWN_PRODUCER_ID, or OUT_OF_ORDER_SEQUENCE_NUMBER
+ * for a partition's oldest unacknowledged batch) has written none of the
+ * unacknowledged batches: the producer takes a new id and numbers them
+ * again (as the Java producer does, KIP-360). Without idempotence
+ * (acks 0 or 1, or enable.idempotence=false) one request is in flight per
+ * broker, which keeps the order too. A broker that does not serve
+ * InitProducerId gets the non-idempotent producer, unless
+ * enable.idempotence=true was set explicitly.
+ *
+ * A new request to a broker that already has its limit of requests in
+ * flight first waits for the oldest response, which keeps the queue of
+ * sealed batches short when records come faster than the broker takes
+ * them. Retriable errors (leader moved, topic being created, connection
+ * lost) are retried after a metadata refresh until delivery.timeout.ms,
+ * counted from the sealing of the batch; a batch of several records
+ * rejected with MESSAGE_TOO_LARGE is resent as one batch per record, so
+ * only a record that is too large by itself fails; other errors are fatal
+ * and reported by the next call.
  *
  * Configuration (Java producer names): acks (all, -1, 0, 1; default all),
  * compression.type (none, gzip, snappy, lz4, zstd), batch.size (bytes,
@@ -21,11 +38,14 @@
  * linger.ms (0; read by the caller, see kp_producer_linger_ms),
  * delivery.timeout.ms (120000), max.request.size (4194304), buffer.memory
  * (33554432: while more bytes of sealed batches wait, kp_producer_send
- * blocks delivering them), plus the cluster's keys (cluster.h).
+ * blocks delivering them), enable.idempotence (true; explicit true needs
+ * acks=all and at most 5 in flight), max.in.flight.requests.per.connection
+ * (5), plus the cluster's keys (cluster.h).
  */
 #ifndef KP_CLIENT_PRODUCER_H
 #define KP_CLIENT_PRODUCER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -43,6 +63,14 @@ typedef struct kp_producer kp_producer;
  */
 kp_producer *kp_producer_new(kp_cluster *cluster, const kp_config *cfg, kp_error *err);
 
+/*
+ * kp_producer_config_check - whether kp_producer_new would accept `cfg`'s
+ * producer settings, without a cluster: 0, or -1 with KP_EINVAL naming
+ * the bad setting (so that a tool can report bad usage before it
+ * connects).
+ */
+int kp_producer_config_check(const kp_config *cfg, kp_error *err);
+
 /* kp_producer_free - free `p` and any unsent records (NULL is fine). */
 void kp_producer_free(kp_producer *p);
 
@@ -53,16 +81,31 @@ void kp_producer_free(kp_producer *p);
  * a null key to the current sticky partition, which moves round robin each
  * time its batch fills. `tag` is the caller's label for the record (a line
  * number), reported by kp_producer_failed_tag if its batch fails. When
- * the record fills a batch, blocks until the batch is sent (and the
- * previous request to that broker answered), longer while buffer.memory is
- * exceeded. A record larger than max.request.size fails the producer
+ * the record fills a batch, blocks until the batch is sent (and, when
+ * the broker has its limit of requests in flight, the oldest answered),
+ * longer while buffer.memory is exceeded. A timestamp <= 0 is "now". The
+ * first record may wait up to max.block.ms for a producer id. A record larger than max.request.size fails the producer
  * (KP_ERANGE, its tag reported) after the records before it are delivered.
  * Returns 0, or -1 with a delivery failure (see kp_producer_flush),
- * KP_ERANGE, KP_EINVAL (partition out of range), or a metadata/connection
- * error.
+ * KP_ERANGE, KP_EINVAL (partition out of range), a metadata/connection
+ * error, or an InitProducerId failure (KP_EKAFKA).
  */
 int kp_producer_send(kp_producer *p, const char *topic, int32_t partition,
 		     const struct kp_record *rec, int64_t tag, kp_error *err);
+
+/* Flags for kp_producer_send_flags. */
+#define KP_SEND_TIMESTAMP 0x1 /* rec->timestamp is the record's, whatever its value (-1: none) */
+
+/*
+ * kp_producer_send_flags - kp_producer_send with `flags`: without
+ * KP_SEND_TIMESTAMP a timestamp <= 0 means "now" (what kp_producer_send
+ * does); with it, rec->timestamp is written as given.
+ */
+int kp_producer_send_flags(kp_producer *p, const char *topic, int32_t partition,
+			   const struct kp_record *rec, unsigned flags, int64_t tag, kp_error *err);
+
+/* kp_producer_idempotent - whether `p` numbers its batches (after a fallback: false). */
+bool kp_producer_idempotent(const kp_producer *p);
 
 /*
  * kp_producer_flush - send every queued record and wait until each is

@@ -1,5 +1,8 @@
 """The client runs the benchmark times, each bounded in time, against one broker.
 
+Producers: ProducerPerformance, kcat -P, Kafka's ConsoleProducer and kproduce (the last three
+read the same file of records on stdin); consumers: kcat -C and kconsume.
+
 Every function takes the broker (brokers.KBroker or brokers.Kafka) and returns a dict:
 throughput runs {"records", "bytes", "seconds", "rate", "mbps"} or {"error": why};
 latency runs {"p50_ms", "p99_ms", "p999_ms", ...} or {"error": why}.
@@ -102,8 +105,25 @@ def kcat_produce(broker, topic, path, count, size, acks):
     return _throughput(count, size, dt)
 
 
+def console_producer(broker, topic, path, count, size, acks):
+    """Kafka's console producer (org.apache.kafka.tools.ConsoleProducer, the Java client), one
+    record per line of path on its stdin, with its defaults (batch.size=16384, linger.ms=1000
+    from its --timeout, idempotent with acks=all) but acks and --request-timeout-ms 30000 (its
+    1500 ms default times requests out while both CPUs are busy); timed from start to exit
+    (it flushes and waits for every acknowledgement on EOF), JVM start-up included, as for
+    the other command-line producers."""
+    cmd = java_tool("org.apache.kafka.tools.ConsoleProducer", "--bootstrap-server",
+                    broker.bootstrap, "--topic", topic, "--request-required-acks", acks,
+                    "--request-timeout-ms", 30000)
+    rc, dt, _, out, err = _run(cmd, stdin_path=path)
+    if rc != 0:
+        return _fail("ConsoleProducer", rc, dt, err or out)
+    return _throughput(count, size, dt)
+
+
 def kproduce(broker, topic, path, count, size, acks, bindir):
-    """kproduce (kpipe's producer), one record per line of path; start to exit."""
+    """kproduce (kpipe's producer: linger.ms=5, batch.size=1000000; with acks=all idempotent,
+    up to 5 requests in flight), one record per line of path; start to exit."""
     rc, dt, _, _, err = _run([os.path.join(bindir, "kproduce"), "-b", broker.bootstrap,
                               "-t", topic, "-a", acks], stdin_path=path)
     if rc != 0:
