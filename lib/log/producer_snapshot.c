@@ -250,14 +250,16 @@ static int decode(struct kp_producer_state *ps, const uint8_t *p, size_t len, kp
 		struct kp_producer_entry *e;
 
 		h.producer_id = (int64_t)kp_load_u64(p);
+		if (h.producer_id < 0 || delta < 0 || seq < -1 || last_offset < -1 ||
+		    (last_offset >= 0 && last_offset < delta))
+			return kp_error_set(err, KP_ECORRUPT, "bad entry for producer %" PRId64,
+					    h.producer_id);
 		h.producer_epoch = (int16_t)kp_load_u16(p + 8);
 		h.base_offset = last_offset - delta;
 		h.last_offset_delta = delta;
-		h.base_sequence = seq >= delta ? seq - delta : INT32_MAX - (delta - seq) + 1;
+		h.base_sequence = (int32_t)(seq >= delta ? (int64_t)seq - delta
+							 : (int64_t)INT32_MAX - (delta - seq) + 1);
 		h.max_timestamp = (int64_t)kp_load_u64(p + 26);
-		if (h.producer_id < 0 || delta < 0)
-			return kp_error_set(err, KP_ECORRUPT, "bad entry for producer %" PRId64,
-					    h.producer_id);
 		if (last_offset >= 0 ? kp_producer_replay(ps, &h, err) < 0 : 0)
 			return -1;
 		HASH_FIND(hh, ps->map, &h.producer_id, sizeof(h.producer_id), e);

@@ -222,6 +222,8 @@ int kp_producer_replay(struct kp_producer_state *ps, const struct kp_batch_heade
 	struct kp_producer_entry *e;
 	int64_t end = h->base_offset + h->last_offset_delta + 1;
 
+	if (h->last_offset_delta < 0) /* a header no append would take: nothing to learn */
+		return 0;
 	if (end > ps->map_end)
 		ps->map_end = end;
 	if (h->producer_id < 0)

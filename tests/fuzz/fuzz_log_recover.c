@@ -34,6 +34,7 @@
 
 #include "fuzz.h"
 #include "log/log.h"
+#include "protocol/errors.h"
 #include "record/batch.h"
 #include "record/records.h"
 
@@ -157,15 +158,28 @@ static void read_any(kp_log *log)
 	kp_buf_free(&out);
 }
 
-/* append_tail - append `len` bytes at `tail` as a Produce would: refused whole, or in sequence. */
+/*
+ * append_tail - append `len` bytes at `tail` as a Produce would: refused
+ * whole (malformed; or an idempotent producer's batch out of sequence or
+ * from an older epoch), answered as a retry of a batch the log has
+ * (nothing written), or in sequence.
+ */
 static void append_tail(kp_log *log, uint8_t *tail, size_t len)
 {
 	int64_t end = kp_log_end_offset(log), base, last;
 	kp_error err;
+	int rc = kp_log_append(log, tail, len, 0, &base, &last, NULL, &err);
 
-	if (kp_log_append(log, tail, len, 0, &base, &last, NULL, &err) < 0) {
-		FUZZ_CHECK(err.code == KP_ECORRUPT || err.code == KP_EPROTO);
+	if (rc < 0) {
+		FUZZ_CHECK(err.code == KP_ECORRUPT || err.code == KP_EPROTO ||
+			   (err.code == KP_EKAFKA &&
+			    (err.kafka_code == KP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER ||
+			     err.kafka_code == KP_ERR_INVALID_PRODUCER_EPOCH)));
 		FUZZ_CHECK(kp_log_end_offset(log) == end);
+		return;
+	}
+	if (rc == 1) {
+		FUZZ_CHECK(kp_log_end_offset(log) == end && base <= last && last < end);
 		return;
 	}
 	FUZZ_CHECK(base == end && last >= base && kp_log_end_offset(log) == last + 1);
