@@ -20,6 +20,7 @@ CC      ?= cc
 PKG_CONFIG ?= pkg-config
 PYTHON  ?= python3
 VERSION := 0.1.0
+JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
 
 PKGS := libevent libevent_openssl openssl jansson zlib libzstd liblz4 libxxhash snappy libsasl2 libisal
 
@@ -106,9 +107,9 @@ fuzz-bin: $(FUZZ_BIN)
 # The test suite runs once, on the AddressSanitizer/UBSan build; clang must
 # also compile everything warning-free; tests/test_fuzz.py runs the fuzz build.
 check:
-	$(MAKE) SANITIZE=1 all
-	$(MAKE) CC=clang BUILD=build-clang all
-	$(MAKE) fuzz
+	$(MAKE) -j$(JOBS) SANITIZE=1 all
+	$(MAKE) -j$(JOBS) CC=clang BUILD=build-clang all
+	$(MAKE) -j$(JOBS) fuzz
 	KP_BUILD=$(abspath build-asan) KP_FUZZ_BUILD=$(abspath build-fuzz) tests/run
 
 run: deps all

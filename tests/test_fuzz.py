@@ -1,6 +1,6 @@
 """The libFuzzer targets: each tests/fuzz/NAME.c, built by `make fuzz` into
 $KP_FUZZ_BUILD/fuzz/NAME, runs for a bounded time (KP_FUZZ_SECONDS, default
-15 s, and at most FUZZ_RUNS inputs) starting from its committed seed corpus
+8 s, and at most FUZZ_RUNS inputs) starting from its committed seed corpus
 tests/fuzz/corpus/NAME and must exit 0. A crash, sanitizer report, leak,
 timeout or failed invariant fails the test with the fuzzer's output; the
 input that did it is saved in the test's tmp_path.
@@ -18,7 +18,7 @@ import pytest
 from conftest import ROOT
 
 FUZZ_BUILD = Path(os.environ.get("KP_FUZZ_BUILD") or ROOT / "build-fuzz").resolve()
-SECONDS = int(os.environ.get("KP_FUZZ_SECONDS", "15"))
+SECONDS = int(os.environ.get("KP_FUZZ_SECONDS", "8"))
 FUZZ_RUNS = 2000000
 TARGETS = sorted(p.stem for p in (ROOT / "tests" / "fuzz").glob("fuzz_*.c"))
 

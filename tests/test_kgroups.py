@@ -27,6 +27,14 @@ MEMBER_KINDS = {
     "confluent": None,
 }
 
+
+def on_both(name, values, on_kafka):
+    """Parametrize `target` and `name`: every value of `values` against kbroker, the subset
+    `on_kafka` against Apache Kafka (there the program is what is checked, so a sample of the
+    variants does; against kbroker the broker is checked too, so all of them run)."""
+    return pytest.mark.parametrize(f"target,{name}", [("kbroker", v) for v in values] +
+                                   [("kafka", v) for v in on_kafka], indirect=["target"])
+
 # A confluent-kafka (librdkafka) group member in its own process: commits every 100 ms.
 CONFLUENT_MEMBER = r"""
 import sys, confluent_kafka as ck
@@ -225,7 +233,7 @@ def test_list_shows_types_and_states_like_kafka(target, tool, kp, topic, members
     assert classic in stable and consumer in stable and empty not in stable
 
 
-@pytest.mark.parametrize("kind", list(MEMBER_KINDS))
+@on_both("kind", list(MEMBER_KINDS), ["kconsume-consumer", "confluent"])
 def test_describe_agrees_with_kafka_on_a_live_group(target, tool, kp, topic, members, kind):
     """Two live members (kconsume -g with the classic or the consumer protocol, or
     confluent-kafka) read a 4-partition topic: kgroups describe shows per partition the
@@ -358,7 +366,7 @@ def tool_plan(out):
     return {(r["TOPIC"], int(r["PARTITION"])): int(r["NEW-OFFSET"]) for r in tool_table(out)}
 
 
-@pytest.mark.parametrize("reset", list(RESETS))
+@on_both("reset", list(RESETS), ["to-earliest", "shift-back", "to-datetime", "from-file"])
 def test_reset_offsets_plan_equals_kafka_dry_run(target, tool, kp, topic, tmp_path, reset):
     """For each way to say where to (and -t TOPIC), kgroups reset-offsets prints the same new
     offsets as kafka-consumer-groups --reset-offsets --dry-run with the same options, changes
@@ -388,7 +396,7 @@ def test_reset_offsets_plan_equals_kafka_dry_run(target, tool, kp, topic, tmp_pa
     assert committed() == ours
 
 
-@pytest.mark.parametrize("scope", list(SCOPES))
+@on_both("scope", list(SCOPES), ["partitions"])
 def test_reset_offsets_scopes_equal_kafka_dry_run(target, tool, kp, topic, tmp_path, scope):
     """-t TOPIC, -t TOPIC:0,2 and --all-topics select the partitions Kafka's --topic and
     --all-topics select (--all-topics: the ones the group has committed offsets for, here
@@ -427,7 +435,7 @@ def test_reset_offsets_export_feeds_from_file(target, kp, topic, tmp_path):
                      "new_offset": 0}]
 
 
-@pytest.mark.parametrize("kind", ["kconsume-classic", "kconsume-consumer", "confluent"])
+@on_both("kind", ["kconsume-classic", "kconsume-consumer", "confluent"], ["confluent"])
 def test_reset_offsets_refused_while_group_has_members(target, tool, kp, topic, members, kind):
     """While the group has a live member, reset-offsets (dry run or --execute) exits 1 with a
     message naming the members and what to do, and commits nothing; Kafka's tool refuses the
