@@ -22,6 +22,7 @@
 #define KP_CMD_COMMON_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define KP_EXIT_OK 0
@@ -96,6 +97,16 @@ int kp_opt_parse(const struct kp_cmd *cmd, int argc, char **argv,
 
 /* kp_usage_error - print "PROG: message" and the synopsis to stderr; exits 2. */
 _Noreturn void kp_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * kp_warn - print "PROG: message" to stderr (standard output flushed first,
+ * so the two stay in order) and go on: one of several things failed.
+ */
+void kp_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * kp_exit_status - the exit status after `ok` things done and `failed`
+ * that failed: KP_EXIT_OK, KP_EXIT_FAILURE (none done) or KP_EXIT_PARTIAL.
+ */
+int kp_exit_status(size_t ok, size_t failed);
 /* kp_die - print "PROG: message" to stderr and exit 1. */
 _Noreturn void kp_die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

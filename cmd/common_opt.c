@@ -167,6 +167,23 @@ void kp_usage_error(const char *fmt, ...)
 	exit(KP_EXIT_USAGE);
 }
 
+void kp_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	fflush(stdout);
+	va_start(ap, fmt);
+	vmessage(fmt, ap);
+	va_end(ap);
+}
+
+int kp_exit_status(size_t ok, size_t failed)
+{
+	if (failed == 0)
+		return KP_EXIT_OK;
+	return ok == 0 ? KP_EXIT_FAILURE : KP_EXIT_PARTIAL;
+}
+
 void kp_die(const char *fmt, ...)
 {
 	va_list ap;

@@ -160,3 +160,11 @@ void kp_out_json(json_t *doc)
 	fputc('\n', stdout);
 	json_decref(doc);
 }
+
+void kp_table_out(const kp_table *t, bool json)
+{
+	if (json)
+		kp_out_json(kp_table_json(t));
+	else
+		kp_table_print(t, stdout);
+}

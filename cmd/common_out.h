@@ -50,6 +50,9 @@ size_t kp_table_rows(const kp_table *t);
 /* kp_table_print - `t` to `f`: aligned with a header on a terminal, else tab-separated. */
 void kp_table_print(const kp_table *t, FILE *f);
 
+/* kp_table_out - `t` on stdout: as one JSON document (kp_table_json) with `json`, else kp_table_print. */
+void kp_table_out(const kp_table *t, bool json);
+
 /* kp_table_json - `t` as a new JSON array of objects (the caller owns the reference). */
 json_t *kp_table_json(const kp_table *t);
 

@@ -34,11 +34,7 @@ void kg_args_init(struct kp_client_args *a);
 /* kg_connect - kp_client_connect_any, then frees a->cfg (read by then). */
 kp_cluster *kg_connect(struct kp_client_args *a);
 
-/* kg_warn - "kgroups: message" on stderr; the program goes on. */
-void kg_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* kg_status - the exit status after `ok` successes and `failed` failures (0, 1 or 3). */
-int kg_status(size_t ok, size_t failed);
 
 /* kg_i64 - `v` in decimal in `buf` (24 bytes), or NULL (none: "-") when v < 0 and !neg_ok. */
 const char *kg_i64(char *buf, int64_t v, bool neg_ok);

@@ -29,24 +29,7 @@ kp_cluster *kg_connect(struct kp_client_args *a)
 	return c;
 }
 
-void kg_warn(const char *fmt, ...)
-{
-	va_list ap;
 
-	fflush(stdout);
-	fprintf(stderr, "%s: ", kp_progname);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-int kg_status(size_t ok, size_t failed)
-{
-	if (failed == 0)
-		return KP_EXIT_OK;
-	return ok == 0 ? KP_EXIT_FAILURE : KP_EXIT_PARTIAL;
-}
 
 const char *kg_i64(char *buf, int64_t v, bool neg_ok)
 {

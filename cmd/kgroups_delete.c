@@ -69,10 +69,7 @@ static int on_opt(int id, const char *arg, void *ctx)
 
 static void print(const struct kp_client_args *c, kp_table *t)
 {
-	if (c->json)
-		kp_out_json(kp_table_json(t));
-	else
-		kp_table_print(t, stdout);
+	kp_table_out(t, c->json);
 	kp_table_free(t);
 }
 
@@ -95,13 +92,13 @@ int kg_delete(int argc, char **argv)
 		const char *row[] = { argv[i], done ? "deleted" : kg_result(&err) };
 
 		if (!done)
-			kg_warn("%s", err.msg);
+			kp_warn("%s", err.msg);
 		done ? ok++ : failed++;
 		kp_table_add(t, row);
 	}
 	print(&a.c, t);
 	kp_cluster_free(cluster);
-	return kg_status(ok, failed);
+	return kp_exit_status(ok, failed);
 }
 
 /* The partitions of the scope for `group` (the whole topics with its committed partitions). */
@@ -144,14 +141,14 @@ static void delete_group_offsets(kp_cluster *c, const struct kg_scope *s, const 
 		const char *row[] = { group, tps[i].topic, kg_i64(p, tps[i].partition, false),
 				      codes[i] ? kg_error_name(codes[i]) : "deleted" };
 		if (codes[i])
-			kg_warn("cannot delete the offset of group '%s' for topic %s partition %d: %s",
+			kp_warn("cannot delete the offset of group '%s' for topic %s partition %d: %s",
 				group, tps[i].topic, (int)tps[i].partition, kg_error_name(codes[i]));
 		codes[i] ? (*failed)++ : (*ok)++;
 		kp_table_add(t, row);
 	}
 	goto out;
 fail:
-	kg_warn("%s", err.msg);
+	kp_warn("%s", err.msg);
 	(*failed)++;
 out:
 	for (size_t i = 0; i < n; i++)
@@ -181,5 +178,5 @@ int kg_delete_offsets(int argc, char **argv)
 	print(&a.c, t);
 	kg_scope_free(&a.scope);
 	kp_cluster_free(cluster);
-	return kg_status(ok, failed);
+	return kp_exit_status(ok, failed);
 }

@@ -252,7 +252,7 @@ static void load_all(kp_cluster *c, char **names, size_t n, struct kg_group *gro
 		kp_error err;
 
 		if (kg_group_load(c, names[i], g, &err) < 0) {
-			kg_warn("%s", err.msg);
+			kp_warn("%s", err.msg);
 			kg_group_free(g);
 			(*failed)++;
 			continue;
@@ -318,5 +318,5 @@ int kg_describe(int argc, char **argv)
 		free(names);
 	kp_groups_listed_free(list, nlist);
 	kp_cluster_free(cluster);
-	return kg_status(ok, failed);
+	return kp_exit_status(ok, failed);
 }

@@ -109,7 +109,7 @@ static bool show_group(kp_cluster *c, const char *name, kp_table *t, const char 
 	if (ok)
 		add_group(t, &g, time);
 	else
-		kg_warn("%s", err.msg);
+		kp_warn("%s", err.msg);
 	kg_group_free(&g);
 	return ok;
 }
@@ -125,7 +125,7 @@ static int lag_round(kp_cluster *c, const struct args *a, char **names, size_t n
 	kp_error err;
 
 	if (nnames == 0 && kp_groups_list(c, &list, &nlist, &err) < 0) {
-		kg_warn("%s", err.msg);
+		kp_warn("%s", err.msg);
 		failed++;
 	}
 	for (size_t i = 0; i < (nnames ? nnames : nlist); i++) {
@@ -133,16 +133,13 @@ static int lag_round(kp_cluster *c, const struct args *a, char **names, size_t n
 			continue;
 		show_group(c, nnames ? names[i] : list[i].group_id, t, time) ? ok++ : failed++;
 	}
-	if (a->c.json)
-		kp_out_json(kp_table_json(t));
-	else
-		kp_table_print(t, stdout);
+	kp_table_out(t, a->c.json);
 	if (time && !a->c.json && kp_out_tty())
 		putchar('\n');
 	fflush(stdout);
 	kp_table_free(t);
 	kp_groups_listed_free(list, nlist);
-	return kg_status(ok, failed);
+	return kp_exit_status(ok, failed);
 }
 
 /* Sleep `ms`, in short steps so that a signal ends it at once. */

@@ -98,10 +98,7 @@ int kg_list(int argc, char **argv)
 					      cell(groups[i].protocol_type) };
 			kp_table_add(t, row);
 		}
-	if (a.c.json)
-		kp_out_json(kp_table_json(t));
-	else
-		kp_table_print(t, stdout);
+	kp_table_out(t, a.c.json);
 	kp_table_free(t);
 	kp_groups_listed_free(groups, n);
 	kp_cluster_free(cluster);

@@ -104,7 +104,7 @@ static int clamp(kp_cluster *c, struct kg_plan *p, kp_error *err)
 		int64_t to = past ? end[i] : before ? start[i] : p->target[i];
 
 		if (past || before)
-			kg_warn("new offset %" PRId64 " of topic %s partition %d is %s its log %s offset; "
+			kp_warn("new offset %" PRId64 " of topic %s partition %d is %s its log %s offset; "
 				"using %" PRId64, p->target[i], p->tps[i].topic, (int)p->tps[i].partition,
 				past ? "past" : "before", past ? "end" : "start", to);
 		p->target[i] = to;

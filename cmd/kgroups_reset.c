@@ -182,7 +182,7 @@ static bool reset_group(kp_cluster *c, const struct args *a, const char *group, 
 	ok = true;
 out:
 	if (!ok)
-		kg_warn("%s", err.msg);
+		kp_warn("%s", err.msg);
 	kg_plan_free(&p);
 	return ok;
 }
@@ -192,10 +192,8 @@ static void output(const struct args *a, kp_table *t, const char *csv)
 {
 	if (a->export)
 		fputs(csv, stdout);
-	else if (a->c.json)
-		kp_out_json(kp_table_json(t));
 	else
-		kp_table_print(t, stdout);
+		kp_table_out(t, a->c.json);
 	if (!a->execute && !a->export && !a->c.json && kp_out_tty())
 		printf("\n(dry run: --execute commits these offsets)\n");
 }
@@ -238,5 +236,5 @@ int kg_reset(int argc, char **argv)
 	kg_scope_free(&a.r.scope);
 	free_csv(&a.r);
 	kp_cluster_free(cluster);
-	return kg_status(ok, failed);
+	return kp_exit_status(ok, failed);
 }

@@ -43,18 +43,14 @@ enum {
 /* kt_connect - kp_client_connect_any, then frees a->cfg (read by then). */
 kp_cluster *kt_connect(struct kp_client_args *a);
 
-/* kt_warn - "ktopics: message" on stderr; the program goes on. */
-void kt_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* kt_status - the exit status after `ok` successes and `failed` failures (0, 1 or 3). */
-int kt_status(size_t ok, size_t failed);
 
 /*
  * kt_report - the outcomes of a verb that changes topics: each failure
  * (an error other than `fine`, 0 for none) as "ktopics: cannot VERB
  * topic 'T': ERROR_NAME: message" on stderr; with `json` the outcomes as
  * a JSON array on stdout ([{"topic", "error", "message"}]); returns the
- * exit status (kt_status).
+ * exit status (kp_exit_status).
  */
 int kt_report(const char *verb, const struct kp_admin_outcome *o, size_t n, bool json,
 	      int16_t fine);

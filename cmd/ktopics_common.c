@@ -20,23 +20,7 @@ kp_cluster *kt_connect(struct kp_client_args *a)
 	return c;
 }
 
-void kt_warn(const char *fmt, ...)
-{
-	va_list ap;
 
-	fprintf(stderr, "%s: ", kp_progname);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-int kt_status(size_t ok, size_t failed)
-{
-	if (failed == 0)
-		return KP_EXIT_OK;
-	return ok == 0 ? KP_EXIT_FAILURE : KP_EXIT_PARTIAL;
-}
 
 const char *kt_error_name(int code)
 {
@@ -76,7 +60,7 @@ int kt_report(const char *verb, const struct kp_admin_outcome *o, size_t n, bool
 
 		if (bad) {
 			failed++;
-			kt_warn("cannot %s topic '%s': %s%s%s", verb, o[i].topic,
+			kp_warn("cannot %s topic '%s': %s%s%s", verb, o[i].topic,
 				kt_error_name(o[i].error), m ? ": " : "", m ? m : "");
 		}
 		kp_table_add(t, cells);
@@ -84,7 +68,7 @@ int kt_report(const char *verb, const struct kp_admin_outcome *o, size_t n, bool
 	if (json)
 		kp_out_json(kp_table_json(t));
 	kp_table_free(t);
-	return kt_status(n - failed, failed);
+	return kp_exit_status(n - failed, failed);
 }
 
 const char *kt_ids(const int32_t *ids, int32_t n, char *buf, size_t size)

@@ -68,7 +68,7 @@ static struct kp_admin_cut *cuts(const struct args *a, const struct kp_admin_top
 		const struct kp_admin_topic *tp = &t->topics[i];
 
 		if (tp->error) {
-			kt_warn("cannot delete records of topic '%s': %s", tp->name,
+			kp_warn("cannot delete records of topic '%s': %s", tp->name,
 				kt_error_name(tp->error));
 			(*failed)++;
 		} else if (a->c.partition >= 0) {
@@ -95,7 +95,7 @@ static size_t report(const struct kp_admin_cut *k, size_t n, bool json)
 					 kt_i64(k[i].low_watermark, start), kt_error_name(k[i].error) };
 
 		if (k[i].error) {
-			kt_warn("cannot delete records of topic '%s' partition %d: %s", k[i].topic,
+			kp_warn("cannot delete records of topic '%s' partition %d: %s", k[i].topic,
 				(int)k[i].partition, kt_error_name(k[i].error));
 			failed++;
 			if (!json)
@@ -103,10 +103,7 @@ static size_t report(const struct kp_admin_cut *k, size_t n, bool json)
 		}
 		kp_table_add(t, cells);
 	}
-	if (json)
-		kp_out_json(kp_table_json(t));
-	else
-		kp_table_print(t, stdout);
+	kp_table_out(t, json);
 	kp_table_free(t);
 	return failed;
 }
@@ -140,5 +137,5 @@ int kt_delete_records(int argc, char **argv)
 	free(k);
 	kp_arena_free(&arena);
 	kp_cluster_free(c);
-	return kt_status(n - cut_failed, failed + cut_failed);
+	return kp_exit_status(n - cut_failed, failed + cut_failed);
 }

@@ -99,7 +99,7 @@ static size_t keep(struct kp_admin_topics *t, bool named, bool internal)
 		struct kp_admin_topic *tp = &t->topics[i];
 
 		if (tp->error) {
-			kt_warn("cannot describe topic '%s': %s", tp->name, kt_error_name(tp->error));
+			kp_warn("cannot describe topic '%s': %s", tp->name, kt_error_name(tp->error));
 			failed++;
 		} else if (named || internal || !tp->internal) {
 			t->topics[k++] = *tp;
@@ -160,5 +160,5 @@ int kt_describe(int argc, char **argv)
 		print_partitions(&t);
 	kp_arena_free(&arena);
 	kp_cluster_free(c);
-	return kt_status(t.ntopics - nerr, failed + nerr);
+	return kp_exit_status(t.ntopics - nerr, failed + nerr);
 }

@@ -43,7 +43,7 @@ size_t kt_configs_failed(const struct kp_admin_topic_configs *c)
 	if (!c->error)
 		return 0;
 	m = kt_message(c->message, msg, sizeof(msg));
-	kt_warn("cannot describe the configs of topic '%s': %s%s%s", c->topic,
+	kp_warn("cannot describe the configs of topic '%s': %s%s%s", c->topic,
 		kt_error_name(c->error), m ? ": " : "", m ? m : "");
 	return 1;
 }

@@ -70,10 +70,7 @@ int kt_list(int argc, char **argv)
 			continue;
 		kp_table_add(t, (const char *const[]){ tp->name });
 	}
-	if (a.c.json)
-		kp_out_json(kp_table_json(t));
-	else
-		kp_table_print(t, stdout);
+	kp_table_out(t, a.c.json);
 	kp_table_free(t);
 	kp_arena_free(&arena);
 	kp_cluster_free(c);

@@ -159,24 +159,10 @@ def test_bash_completion_argument_words(kp):
     assert bash_complete(["kproduce", "-z", "z"], 2) == ["zstd"]
 
 
-def zsh_specs(words):
-    """The _arguments specs (or compadd words) completions/_kpipe builds for `words` in zsh,
-    with zsh's completion builtins replaced by functions printing their arguments (the rest
-    of the script runs as it is: the option table comes from the real program)."""
-    script = ("_arguments() { print -rl -- \"$@\" }; compadd() { print -rl -- \"$@\" }; "
-              "_call_program() { shift; \"$@\" }; "
-              f"source {ROOT / 'completions' / '_kpipe'} 2>/dev/null; "
-              f"words=({' '.join(words)}); CURRENT={len(words)}; _kpipe")
-    p = subprocess.run(["zsh", "-f", "-c", script], capture_output=True, timeout=30,
-                       env={"PATH": f"{BIN}:/usr/bin:/bin", "HOME": "/nonexistent"})
-    assert p.returncode == 0, p.stderr
-    return p.stdout.decode().splitlines()
-
-
 def test_zsh_completion_specs():
     """zsh runs completions/_kpipe: kproduce's table becomes _arguments specs, -t and --topic
     exclusive, --compression with its words."""
-    specs = zsh_specs(["kproduce", "--to"])
+    specs = zsh_verb_words(["kproduce", "--to"])
     assert "(-t --topic)--topic[topic]:TOPIC: " in specs, specs
     assert "(-z --compression)-z[compression]:CODEC:(none gzip snappy lz4 zstd)" in specs, specs
 
