@@ -25,8 +25,8 @@ void kp_base64_encode(const uint8_t *p, size_t n, kp_buf *out);
  * kp_base64_decode - append the bytes that the `n` characters of base64
  * text at `s` stand for to `out`. Padding is optional ("QQ" and "QQ=="
  * both decode to "A"); whitespace and any character outside the alphabet
- * are refused. Returns 0, or -1 with KP_EINVAL naming the offending
- * character's position (nothing of it is appended then), or KP_ENOMEM.
+ * are refused. Returns 0, or -1 with KP_EINVAL (nothing of it is
+ * appended then), or KP_ENOMEM.
  */
 int kp_base64_decode(const char *s, size_t n, kp_buf *out, kp_error *err);
 
