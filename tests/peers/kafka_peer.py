@@ -131,11 +131,12 @@ class KafkaServer:
     kind = "kafka"
     READY = "Kafka Server started"
 
-    def __init__(self, workdir, overrides=(), heap=HEAP, start=True):
+    def __init__(self, workdir, overrides=(), heap=HEAP, start=True, port=None,
+                 controller_port=None):
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
-        self.port = free_port()
-        self.controller_port = free_port()
+        self.port = port or free_port()
+        self.controller_port = controller_port or free_port()
         self.bootstrap = f"127.0.0.1:{self.port}"
         self.logdir = str(self.workdir / "data")
         self.heap = heap
@@ -249,22 +250,11 @@ class KafkaClusterNode(KafkaServer):
 
     def __init__(self, workdir, node_id, port, controller_port, voters, cluster_id,
                  overrides=(), heap=HEAP):
-        self.workdir = Path(workdir)
-        self.workdir.mkdir(parents=True, exist_ok=True)
         self.node_id = node_id
-        self.port = port
-        self.controller_port = controller_port
         self.voters = voters
         self.cluster_id = cluster_id
-        self.bootstrap = f"127.0.0.1:{self.port}"
-        self.logdir = str(self.workdir / "data")
-        self.heap = heap
-        self.overrides = list(overrides)
-        self.proc = None
-        self._log = self.workdir / "kafka.log"
-        self._props = self.workdir / "server.properties"
-        self._write_properties()
-        self._format()
+        super().__init__(workdir, overrides, heap, start=False, port=port,
+                         controller_port=controller_port)
 
     def _properties(self):
         p = super()._properties()
