@@ -51,9 +51,10 @@ def leader_of(kp, c, topic, among):
 @pytest.mark.parametrize("broken", [False, True], ids=["correct", "isr-admits-lagging"])
 def test_lost_write_checker_catches_an_isr_that_admits_a_lagging_follower(tmp_path, kp, broken):
     """Follower 13 is down while 300 acks=all writes of 10 KB go to 11 and 12; it comes back
-    throttled to 2 KB/s (one 1 MB fetch, then none for the quota's window), so it lags. 11 and 12 are then killed. Correct: 13 is not in the
-    ISR, nobody may lead until 12 is back, and 12 has every acknowledged write. Broken: 13 is
-    in the ISR at once, is elected, and the writes it lacks are lost."""
+    throttled to 2 KB/s (one 1 MB fetch, then none for the quota's window), so it lags.
+    11 is killed, 12 leads, then 12 is killed. Correct: 13 is not in the ISR, nobody may lead
+    until 12 is back, and 12 has every acknowledged write. Broken: 13 is in the ISR at once,
+    is elected, and the writes it lacks are lost."""
     only = {13: ["follower.replication.throttled.rate=2048"]}
     if broken:
         only[11] = only[12] = ["kpipe.test.isr.admits.lagging.followers=true"]
@@ -75,7 +76,10 @@ def test_lost_write_checker_catches_an_isr_that_admits_a_lagging_follower(tmp_pa
             time.sleep(3)
             assert c.brokers[11].stderr.count("caught up") == joined
             assert sorted(partition_state(kp, c, "lagging")[2]) == [11, 12]
+        # One at a time: killed together, the controller may fence 12 first and keep 11,
+        # the last ISR member, alone in the ISR (no ELR here), so nobody could lead.
         c.brokers[11].kill9()
+        assert leader_of(kp, c, "lagging", (12, 13)) == 12
         c.brokers[12].kill9()
         if not broken:
             c.brokers[12].start()

@@ -165,7 +165,7 @@ kp_broker *kp_broker_new(const kp_config *given, kp_error *err)
 		goto fail;
 	}
 	if (watch_flusher(b, err) < 0 || kp_broker_groups_start(b, err) < 0 ||
-	    kp_broker_producer_expiry_start(b, err) < 0)
+	    kp_broker_producer_expiry_start(b, err) < 0 || kp_broker_retention_start(b, err) < 0)
 		goto fail;
 	if (kp_broker_cluster_new(b, cfg, err) < 0 || kp_replicas_start(b, err) < 0)
 		goto fail;
@@ -307,6 +307,8 @@ void kp_broker_free(kp_broker *b)
 		event_free(b->flush_tick);
 	if (b->producer_expiry)
 		event_free(b->producer_expiry);
+	if (b->retention)
+		event_free(b->retention);
 	if (b->sigint)
 		event_free(b->sigint);
 	if (b->sigterm)

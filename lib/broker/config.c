@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "broker/log_config.h"
 #include "broker/topics.h"
 #include "net/net.h"
 #include "util/diag.h"
@@ -41,7 +42,7 @@ static const char *const known_keys[] = {
 	"replication.quota.window.num", "replication.quota.window.size.seconds",
 	"auto.leader.rebalance.enable", "leader.imbalance.check.interval.seconds",
 	"leader.imbalance.per.broker.percentage", "producer.id.expiration.ms",
-	"producer.id.expiration.check.interval.ms", NULL,
+	"producer.id.expiration.check.interval.ms", "log.retention.check.interval.ms", "log.message.timestamp.type", NULL,
 };
 
 static bool key_known(const char *key)
@@ -49,7 +50,7 @@ static bool key_known(const char *key)
 	for (int i = 0; known_keys[i]; i++)
 		if (strcmp(known_keys[i], key) == 0)
 			return true;
-	return false;
+	return kp_log_config_broker_key(key);
 }
 
 int kp_broker_listener_parse(const char *s, struct kp_broker_listener *l, kp_error *err)
@@ -170,7 +171,9 @@ static int parse_numbers(const kp_config *c, struct kp_broker_config *o, kp_erro
 	    kp_config_get_int64(c, "producer.id.expiration.ms", 86400000, 1, INT32_MAX,
 				&o->producer_id_expiration_ms, err) < 0 ||
 	    kp_config_get_int64(c, "producer.id.expiration.check.interval.ms", 600000, 1,
-				INT32_MAX, &o->producer_id_expiration_check_ms, err) < 0)
+				INT32_MAX, &o->producer_id_expiration_check_ms, err) < 0 ||
+	    kp_config_get_int64(c, "log.retention.check.interval.ms", 300000, 1, INT32_MAX,
+				&o->log_retention_check_ms, err) < 0)
 		return -1;
 	return kp_config_get_bool(c, "auto.create.topics.enable", true, &o->auto_create_topics, err);
 }
@@ -303,7 +306,7 @@ static int parse_log_config(const kp_config *c, struct kp_log_config *l, kp_erro
 				&v, err) < 0)
 		return -1;
 	l->max_index_bytes = (int32_t)v;
-	return 0;
+	return kp_log_config_parse_static(c, l, err);
 }
 
 /*

@@ -115,6 +115,7 @@ struct kp_broker_config {
 	int64_t flush_scheduler_ms;         /* log.flush.scheduler.interval.ms (INT64_MAX: never) */
 	int64_t producer_id_expiration_ms;  /* producer.id.expiration.ms (86400000): idle producers forgotten */
 	int64_t producer_id_expiration_check_ms; /* producer.id.expiration.check.interval.ms (600000) */
+	int64_t log_retention_check_ms;     /* log.retention.check.interval.ms (300000) */
 	struct kp_log_config log;           /* log.segment.bytes, log.roll.ms, ... */
 	struct kp_group_config group;       /* group.*, offsets.retention.minutes, ... */
 	int32_t offsets_topic_partitions;   /* offsets.topic.num.partitions (50) */

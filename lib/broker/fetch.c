@@ -362,6 +362,12 @@ static int fetch_partition(struct kp_request *rq, struct kp_topic *t, int16_t to
 		out->high_watermark = out->last_stable_offset = out->log_start_offset = -1;
 		if (err.code != KP_ERANGE)
 			kp_diag_error("fetch from %s-%d: %s", t->name, p->index, err.msg);
+		else if (replica < 0) /* a consumer resets its position on this: say why */
+			kp_diag_info("fetch %s-%d at %lld for client '%s' (v%d) out of range [%lld, %lld] as %s, leader epoch %d",
+				     t->name, p->index, (long long)fp->fetch_offset,
+				     rq->hdr.client_id ? rq->hdr.client_id : "", rq->version,
+				     (long long)kp_log_start_offset(p->log), (long long)kp_log_end_offset(p->log),
+				     p->follower ? "follower" : "leader", p->leader_epoch);
 		bud->error = true;
 		goto done;
 	}

@@ -188,6 +188,12 @@ void kp_forward_create_topic(struct kp_broker *b, const char *name, int32_t part
 {
 	struct kp_create_topics_request rq;
 	struct kp_create_topics_request_creatable_topic t;
+	/* Kafka's GroupCoordinator.groupMetadataTopicConfigs: compacted, 100 MiB segments */
+	struct kp_create_topics_request_creatable_topic_config offsets_configs[] = {
+		{ "cleanup.policy", "compact" },
+		{ "segment.bytes", "104857600" },
+		{ "compression.type", "producer" },
+	};
 	kp_error err;
 
 	kp_create_topics_request_init(&rq);
@@ -195,6 +201,10 @@ void kp_forward_create_topic(struct kp_broker *b, const char *name, int32_t part
 	t.name = (char *)name;
 	t.num_partitions = partitions;
 	t.replication_factor = replication_factor;
+	if (strcmp(name, "__consumer_offsets") == 0) {
+		t.configs = offsets_configs;
+		t.configs_count = (int32_t)(sizeof(offsets_configs) / sizeof(offsets_configs[0]));
+	}
 	rq.topics = &t;
 	rq.topics_count = 1;
 	rq.timeout_ms = FORWARD_TIMEOUT_MS;

@@ -9,6 +9,7 @@
 
 #include "broker/cluster.h"
 #include "broker/internal.h"
+#include "broker/log_config.h"
 #include "broker/replica.h"
 #include "util/diag.h"
 
@@ -122,6 +123,7 @@ void kp_broker_cluster_publish(struct kp_broker *b)
 	struct kp_watch_key k;
 
 	kp_replica_throttles_sync(b);
+	kp_topic_log_configs_sync(b);
 	kp_replica_fetchers_sync(b);
 	kp_watch_key_image(&k);
 	kp_purgatory_wake(b->purgatory, &k); /* Metadata waiting for auto-created topics */

@@ -47,6 +47,7 @@ struct kp_broker {
 	struct kp_broker_cluster *cluster; /* the KRaft cluster membership (cluster.h) */
 	struct kp_replicas *replicas; /* follower fetchers and the ISR timer (replica.h) */
 	struct event *producer_expiry; /* producer.id.expiration.check.interval.ms (producer_expiry.c) */
+	struct event *retention;       /* log.retention.check.interval.ms (log_retention.c) */
 	bool failed;                  /* kp_broker_fail: kp_broker_run returns -1 with `fatal` */
 	kp_error fatal;
 	kp_config *props;             /* the settings as given (DescribeConfigs' static configs) */
@@ -208,6 +209,31 @@ int kp_handle_delete_records(struct kp_request *rq, kp_error *err);
  * removeExpiredProducers). Returns 0 or -1 (KP_EIO: no timer).
  */
 int kp_broker_producer_expiry_start(struct kp_broker *b, kp_error *err);
+
+/*
+ * kp_produce_validate - a leader's checks and rewrites of one partition's
+ * batches (data[0..len), modified in place) for topic `t`'s configs
+ * (produce_validate.c, Kafka's LogValidator): INVALID_RECORD for a record
+ * without a key in a compacted topic; with LogAppendTime every batch's
+ * max timestamp becomes `now_ms` and *log_append_time_ms gets it (else
+ * -1). Batches that fail their CRC are left alone for kp_log_append to
+ * refuse. Returns a Kafka error code, KP_ERR_NONE to append.
+ */
+int16_t kp_produce_validate(const struct kp_topic *t, uint8_t *data, size_t len, int64_t now_ms,
+			    int64_t *log_append_time_ms);
+
+/*
+ * kp_broker_retention_start - every log.retention.check.interval.ms run
+ * kp_broker_retention_run (log_retention.c). Returns 0 or -1 with KP_EIO.
+ */
+int kp_broker_retention_start(struct kp_broker *b, kp_error *err);
+
+/*
+ * kp_broker_retention_run - one retention pass over every hosted log
+ * (kp_log_retention below its high watermark; deletions logged at INFO,
+ * failures at ERROR). Kafka's LogManager.cleanupLogs.
+ */
+void kp_broker_retention_run(struct kp_broker *b);
 /* A KRaft cluster member's: forwarded to the controller, or answered from the image. */
 int kp_handle_forwarded(struct kp_request *rq, kp_error *err);
 int kp_handle_describe_cluster(struct kp_request *rq, kp_error *err);

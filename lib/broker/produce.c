@@ -30,6 +30,7 @@
 #include "broker/replica.h"
 #include "record/batch.h"
 #include "record/legacy.h"
+#include "util/clock.h"
 #include "util/diag.h"
 
 /* The offset and size fields before each legacy message (Kafka's LOG_OVERHEAD). */
@@ -130,12 +131,12 @@ struct produce_ctx {
 static void append_records(struct kp_request *rq, struct kp_topic *t, struct kp_partition *p,
 			   const kp_bytes *records, pr_partition *out, int64_t *last)
 {
-	int32_t max = rq->broker->cfg.message_max_bytes;
+	int32_t max = t->max_message_bytes > 0 ? t->max_message_bytes : rq->broker->cfg.message_max_bytes;
 	uint8_t *data = (uint8_t *)records->data; /* points into rq->frame, which we own */
 	size_t len = records->len > 0 ? (size_t)records->len : 0;
 	kp_buf legacy;
 	kp_error err;
-	int64_t duplicate_ts;
+	int64_t duplicate_ts, append_time = -1;
 	int rc;
 
 	kp_buf_init(&legacy);
@@ -156,6 +157,8 @@ static void append_records(struct kp_request *rq, struct kp_topic *t, struct kp_
 		max = INT32_MAX; /* checked per message above */
 	}
 	out->error_code = batches_check(data, len, max, rq->version);
+	if (out->error_code == KP_ERR_NONE)
+		out->error_code = kp_produce_validate(t, data, len, kp_wall_ms(), &append_time);
 	if (out->error_code != KP_ERR_NONE)
 		goto done;
 	rc = kp_log_append(p->log, data, len, p->leader_epoch, &out->base_offset, last,
@@ -169,6 +172,7 @@ static void append_records(struct kp_request *rq, struct kp_topic *t, struct kp_
 		goto done;
 	}
 	out->log_start_offset = kp_log_start_offset(p->log);
+	out->log_append_time_ms = append_time;
 	if (rc == 1) {
 		kp_diag_debug("produce to %s-%d from %s: a retried batch, at offset %lld already",
 			      t->name, p->index, kp_net_conn_peer(rq->conn),

@@ -78,6 +78,10 @@ struct kp_topic {
 	kp_uuid id;
 	int32_t partition_count;
 	struct kp_partition *partitions;
+	/* From the topic's configs (log_config.c, after each image publish): */
+	int32_t max_message_bytes; /* max.message.bytes, 0: the broker's message.max.bytes */
+	bool compacted;            /* cleanup.policy has "compact": records need keys */
+	bool log_append_time;      /* message.timestamp.type=LogAppendTime */
 };
 
 typedef struct kp_topics kp_topics;

@@ -52,6 +52,16 @@ struct kp_log_config {
 	struct kp_flusher *flusher;   /* borrowed (flusher.h): policy fsyncs run there; NULL: inline in kp_log_append */
 	bool producer_state;          /* keep idempotent producers' state and its snapshots (default true; the metadata log: false) */
 	bool persist_start;           /* keep the log start offset in log-start-offset across restarts (default true; the metadata log: false, its snapshot says) */
+	/* Retention and compaction (topic configs over the broker's log.* defaults; lib/log reads
+	 * them, the broker's retention task and log cleaner act on them): */
+	int64_t retention_ms;         /* retention.ms / log.retention.{ms,minutes,hours}: -1 unlimited (default 7 days) */
+	int64_t retention_bytes;      /* retention.bytes / log.retention.bytes: -1 unlimited (default) */
+	bool cleanup_delete;          /* cleanup.policy has "delete": retention applies (default true) */
+	bool cleanup_compact;         /* cleanup.policy has "compact": the log cleaner keeps the last record per key */
+	int64_t delete_retention_ms;  /* delete.retention.ms: how long a cleaned tombstone stays readable (default 1 day) */
+	double min_cleanable_dirty_ratio; /* min.cleanable.dirty.ratio: dirty bytes / total before cleaning (default 0.5) */
+	int64_t min_compaction_lag_ms;    /* min.compaction.lag.ms: a record stays uncompacted at least this long (default 0) */
+	int64_t max_compaction_lag_ms;    /* max.compaction.lag.ms: a dirty record is cleaned within this long (default INT64_MAX) */
 };
 
 /* kp_log_config_default - Kafka's defaults for every field of `cfg`. */
@@ -316,6 +326,41 @@ size_t kp_log_expire_producers(kp_log *log, int64_t now_ms, int64_t expiration_m
 
 /* kp_log_producer_count - how many producer ids the producer state holds. */
 size_t kp_log_producer_count(const kp_log *log);
+
+/* What one kp_log_retention pass deleted. */
+struct kp_log_retention_result {
+	size_t segments; /* segments deleted */
+	int64_t bytes;   /* their bytes */
+	bool by_time;    /* retention.ms decided it (else retention.bytes) */
+};
+
+/*
+ * kp_log_retention - retention by time and size (log_retention.c; Kafka's
+ * deleteRetentionMsBreachedSegments / deleteRetentionSizeBreachedSegments)
+ * when cfg.cleanup_delete: deletes the oldest closed segments wholly
+ * below `high_watermark` (offsets) whose largest timestamp is more than
+ * cfg.retention_ms before wall clock `now_ms`, or while the log stays at
+ * least cfg.retention_bytes without them, and advances the log start
+ * offset to the first segment kept (kp_log_advance_start: persisted, the
+ * epoch cache and producer snapshots follow). Never the active segment.
+ * Fills *res (what went). Returns 0, or -1 with KP_EIO (nothing more is
+ * deleted; what was deleted before the error stays deleted).
+ */
+int kp_log_retention(kp_log *log, int64_t now_ms, int64_t high_watermark,
+		     struct kp_log_retention_result *res, kp_error *err);
+
+/*
+ * kp_log_set_config - apply changed settings to an open log (a topic's
+ * configs altered: IncrementalAlterConfigs, Kafka's
+ * UnifiedLog.updateConfig). Every field of `cfg` but flusher,
+ * producer_state and persist_start (fixed at open) is copied; sizes take
+ * effect at the next roll (segment.bytes, segment.index.bytes), the rest
+ * at once. Returns whether anything changed.
+ */
+bool kp_log_set_config(kp_log *log, const struct kp_log_config *cfg);
+
+/* kp_log_get_config - the log's settings (owned by the log, valid until it changes or closes). */
+const struct kp_log_config *kp_log_get_config(const kp_log *log);
 
 /* kp_log_segments_below - how many segments hold only offsets below `offset`. */
 size_t kp_log_segments_below(const kp_log *log, int64_t offset);

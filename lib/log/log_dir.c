@@ -53,6 +53,14 @@ void kp_log_config_default(struct kp_log_config *cfg)
 	cfg->flusher = NULL;
 	cfg->producer_state = true;
 	cfg->persist_start = true;
+	cfg->retention_ms = 7LL * 24 * 60 * 60 * 1000;
+	cfg->retention_bytes = -1;
+	cfg->cleanup_delete = true;
+	cfg->cleanup_compact = false;
+	cfg->delete_retention_ms = 24LL * 60 * 60 * 1000;
+	cfg->min_cleanable_dirty_ratio = 0.5;
+	cfg->min_compaction_lag_ms = 0;
+	cfg->max_compaction_lag_ms = INT64_MAX;
 }
 
 /* kp_log_find_segment - index of the last segment whose base offset is <= `offset` (0 if none). */

@@ -6,11 +6,13 @@
  * the table lacks (metadata/config_defs.h: compression levels, remote
  * storage, ...) are checked by their type alone.
  *
- * The configs are validated only, not applied yet: every topic uses the
- * broker's log settings (applying them comes with the storage work).
- * Brokers apply min.insync.replicas and the replication throttles'
+ * Brokers apply them from the image: the log settings (segment.*,
+ * retention.*, cleanup.policy, flush.*, compaction's) through
+ * broker/log_config.c, max.message.bytes and message.timestamp.type on
+ * produce, min.insync.replicas, and the replication throttles'
  * leader.replication.throttled.replicas and
- * follower.replication.throttled.replicas (KIP-73) from the image.
+ * follower.replication.throttled.replicas (KIP-73). compression.type is
+ * accepted but not applied (batches are stored as produced).
  */
 #include <ctype.h>
 #include <errno.h>

@@ -112,6 +112,16 @@ void kp_batch_set_control(uint8_t *p, size_t len)
 		     kp_crc32c(0, p + KP_BATCH_ATTRIBUTES_OFFSET, len - KP_BATCH_ATTRIBUTES_OFFSET));
 }
 
+void kp_batch_set_log_append_time(uint8_t *p, size_t len, int64_t now_ms)
+{
+	uint16_t attrs = kp_load_u16(p + KP_BATCH_ATTRIBUTES_OFFSET) | KP_BATCH_TIMESTAMP_TYPE;
+
+	kp_store_u16(p + KP_BATCH_ATTRIBUTES_OFFSET, attrs);
+	kp_store_u64(p + 35, (uint64_t)now_ms);
+	kp_store_u32(p + KP_BATCH_CRC_OFFSET,
+		     kp_crc32c(0, p + KP_BATCH_ATTRIBUTES_OFFSET, len - KP_BATCH_ATTRIBUTES_OFFSET));
+}
+
 bool kp_batch_control_record_next(const uint8_t **p, const uint8_t *end, struct kp_record *r)
 {
 	kp_reader rd;

@@ -104,6 +104,16 @@ void kp_batch_set_partition_leader_epoch(uint8_t *p, int32_t epoch);
  */
 void kp_batch_set_control(uint8_t *p, size_t len);
 
+/*
+ * kp_batch_set_log_append_time - the batch at `p` (`len` bytes, whole and
+ * CRC-valid) gets maxTimestamp `now_ms` (wall clock ms) and the
+ * timestamp-type attribute LogAppendTime, and a recomputed CRC: what a
+ * leader does to a topic with message.timestamp.type=LogAppendTime
+ * (Kafka's DefaultRecordBatch.setMaxTimestamp from LogValidator; the
+ * records' own timestamps stay, consumers read the batch's).
+ */
+void kp_batch_set_log_append_time(uint8_t *p, size_t len, int64_t now_ms);
+
 struct kp_record;
 
 /*
