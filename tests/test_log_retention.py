@@ -124,3 +124,24 @@ def test_topic_configs_decide_over_the_broker_default_and_apply_without_a_restar
     assert start == segments(b, "kept")[0][0]
     assert read_all(b.bootstrap, "kept", start) == [(o, values[o]) for o in range(start, 150)]
     assert earliest(b.bootstrap, "compacted") == 0
+
+
+def test_a_dynamic_broker_default_trims_topics_without_their_own(broker, kp):
+    """IncrementalAlterConfigs on the cluster-wide broker resource ("": ConfigCommand
+    --entity-type brokers --entity-default) sets log.retention.bytes for every topic without
+    its own retention.bytes, at once."""
+    from test_kraft_cluster import kpwire
+    b = broker(CHECK, "log.segment.bytes=20000")
+    create(b.bootstrap, "dynamic", {})
+    values = [f"v{i:04d}-" + "x" * 1000 for i in range(150)]
+    produce(b.bootstrap, "dynamic", values)
+    time.sleep(0.5)
+    assert earliest(b.bootstrap, "dynamic") == 0
+    r = kpwire(kp, b.bootstrap, [{"api": "IncrementalAlterConfigs", "version": 1, "request": {
+        "Resources": [{"ResourceType": 4, "ResourceName": "", "Configs": [
+            {"Name": "log.retention.bytes", "ConfigOperation": 0, "Value": "30000"}]}]}}])[0]
+    assert r["Responses"][0]["ErrorCode"] == 0, r
+    assert wait_for(lambda: earliest(b.bootstrap, "dynamic") > 0, 10 * SLOW, 0.2)
+    start = earliest(b.bootstrap, "dynamic")
+    assert start == segments(b, "dynamic")[0][0]
+    assert read_all(b.bootstrap, "dynamic", start) == [(o, values[o]) for o in range(start, 150)]
