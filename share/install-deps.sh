@@ -12,7 +12,7 @@ js="$here/../tests/js"
 PKGS="build-essential clang libclang-rt-dev pkg-config python3 ca-certificates
 libevent-dev libssl-dev libsasl2-dev libjansson-dev libisal-dev libxxhash-dev
 zlib1g-dev libsnappy-dev liblz4-dev libzstd-dev libcmocka-dev uthash-dev
-kcat python3-pytest python3-confluent-kafka python3-kafka man-db
+kcat python3-pytest python3-pytest-xdist python3-confluent-kafka python3-kafka man-db
 openjdk-17-jdk-headless maven python3-venv iproute2 zsh fish"
 command -v node >/dev/null 2>&1 || PKGS="$PKGS nodejs npm"
 command -v go >/dev/null 2>&1 || PKGS="$PKGS golang-go"

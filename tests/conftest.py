@@ -80,10 +80,9 @@ def sanitizer_report(text):
 
 
 def free_port():
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A TCP port on 127.0.0.1 that nothing is bound to right now (kafka_peer.free_port: one
+    block of ports per pytest-xdist worker)."""
+    return kafka_peer.free_port()
 
 
 def port_accepts(port, timeout=0.2):

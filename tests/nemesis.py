@@ -161,7 +161,7 @@ class History:
     def __init__(self):
         self.lock = threading.Lock()
         self.sent = set()
-        self.acked = {}   # value -> (partition, offset)
+        self.acked = {}   # value -> (partition, offset); offset None: acknowledged, offset unknown
         self.failed = {}  # value -> error
         self.polls = []   # [(reader, partition, offset, value)]
 
@@ -197,7 +197,8 @@ def check(history, final):
     seen = {}
     inconsistent = []
     for v, (p, o) in history.acked.items():
-        seen.setdefault((p, o), set()).add(v)
+        if o is not None:  # acknowledged without an offset: written, place unknown
+            seen.setdefault((p, o), set()).add(v)
     for _, p, o, v in history.polls:
         seen.setdefault((p, o), set()).add(v)
     for (p, o), vs in sorted(seen.items()):

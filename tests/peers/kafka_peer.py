@@ -105,10 +105,28 @@ def java_cmd(main_class, *args, heap="256m", props=()):
             "-cp", classpath(), main_class, *map(str, args)]
 
 
+_next_port = None
+
+
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A TCP port on 127.0.0.1 that nothing is bound to right now. Under pytest-xdist each
+    worker takes ports from its own block below Linux's ephemeral range (32768 on), in turn,
+    so two workers never race for the same port between this check and a server's bind, and
+    no client connection's ephemeral port can take it meanwhile; without xdist, one block."""
+    global _next_port
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    k = int(worker[2:]) if worker[2:].isdigit() else 0
+    lo, span = 10000 + 4000 * (k % 5), 4000
+    for _ in range(span):
+        _next_port = lo if _next_port is None or not lo <= _next_port + 1 < lo + span \
+            else _next_port + 1
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", _next_port))
+            except OSError:
+                continue
+            return _next_port
+    raise PeerError(f"no free port in {lo}..{lo + span - 1}")
 
 
 def accepts(port):
