@@ -121,7 +121,10 @@ void kp_broker_cluster_publish(struct kp_broker *b)
 		}
 	}
 	struct kp_watch_key k;
+	kp_error err;
 
+	if (kp_topics_sync_created(b->topics, &err) < 0) /* before any write to the new partitions */
+		kp_diag_error("new partitions: %s", err.msg);
 	kp_replica_throttles_sync(b);
 	kp_topic_log_configs_sync(b);
 	kp_replica_fetchers_sync(b);

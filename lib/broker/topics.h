@@ -121,6 +121,14 @@ int kp_topics_load(kp_topics *t, const char *dir, kp_error *err);
  */
 int kp_topics_sweep_staged(const char *dir, kp_error *err);
 
+/*
+ * kp_topics_sync_created - fsync the log dir when kp_topics_open_replica
+ * made partition directories in it since the last call (each creation
+ * fsyncs its own directory; their names in the log dir are made durable
+ * here, once for a whole metadata publish). Returns 0 or -1 with KP_EIO.
+ */
+int kp_topics_sync_created(kp_topics *t, kp_error *err);
+
 /* kp_topics_find - the topic named `name`, or NULL. */
 struct kp_topic *kp_topics_find(const kp_topics *t, const char *name);
 /*
@@ -188,7 +196,8 @@ int kp_topics_grow(struct kp_topic *topic, int32_t partitions, kp_error *err);
  * (recovering) DIR/TOPIC-N when its partition.metadata names this topic
  * id, else move whatever is there aside (TOPIC-N.<ms>-stray, WARN: a log
  * of a deleted topic of the same name) and create it, partition.metadata
- * first (Kafka's LogManager.getOrCreateLog). Returns 0, or -1 with
+ * first (Kafka's LogManager.getOrCreateLog); the log dir itself is fsynced
+ * by the caller's kp_topics_sync_created. Returns 0, or -1 with
  * KP_EIO / KP_ECORRUPT / KP_ENOMEM (the partition stays unhosted).
  */
 int kp_topics_open_replica(kp_topics *t, struct kp_topic *topic, int32_t index, kp_error *err);

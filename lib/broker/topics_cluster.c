@@ -69,7 +69,7 @@ int kp_topics_grow(struct kp_topic *topic, int32_t partitions, kp_error *err)
 }
 
 /* create_dir - a new DIR/TOPIC-N holding only partition.metadata, made under a staging name. */
-static int create_dir(const kp_topics *t, const struct kp_topic *topic, int32_t index,
+static int create_dir(kp_topics *t, const struct kp_topic *topic, int32_t index,
 		      const char *final, kp_error *err)
 {
 	char staged[PATH_MAX];
@@ -83,6 +83,15 @@ static int create_dir(const kp_topics *t, const struct kp_topic *topic, int32_t 
 		return -1;
 	if (rename(staged, final) < 0)
 		return kp_error_errno(err, "cannot rename %s to %s", staged, final);
+	t->dir_unsynced = true; /* one fsync of the log dir for every creation of a publish */
+	return 0;
+}
+
+int kp_topics_sync_created(kp_topics *t, kp_error *err)
+{
+	if (!t->dir_unsynced)
+		return 0;
+	t->dir_unsynced = false;
 	return kp_fsync_dir(t->dir, err);
 }
 

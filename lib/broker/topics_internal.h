@@ -14,6 +14,7 @@ struct kp_topics {
 	struct kp_topic **v;
 	size_t n, cap;
 	struct kp_topics_hw *hw;     /* replication-offset-checkpoint as read at start (topics_hw.c) */
+	bool dir_unsynced;           /* a partition directory was made since the log dir's last fsync */
 };
 
 /*

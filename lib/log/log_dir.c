@@ -314,6 +314,16 @@ static struct kp_epoch_cache *load_epochs(kp_log *log, int64_t rp)
 	return &log->epochs;
 }
 
+/* checkpoint_exists - whether DIR/leader-epoch-checkpoint exists (a missing one reads as empty). */
+static bool checkpoint_exists(const char *dir)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, KP_EPOCH_CHECKPOINT);
+	return stat(path, &st) == 0;
+}
+
 /*
  * finish_epochs - after recovery: rebuild the cache when load_epochs gave
  * none, keep only entries inside the log (`n_loaded`: the count recovery
@@ -332,6 +342,8 @@ static int finish_epochs(kp_log *log, bool rebuild, size_t n_loaded, kp_error *e
 		c->unwritten = true;
 	if (kp_epoch_truncate_start(c, log->start_offset))
 		c->unwritten = true;
+	if (c->unwritten && c->n == 0 && !checkpoint_exists(log->dir))
+		c->unwritten = false; /* nothing to keep: a new log makes no file (one inode less) */
 	if (c->unwritten)
 		kp_log_epochs_changed(log);
 	return 0;
