@@ -56,7 +56,7 @@ def leaders(bootstrap, topics, partitions, timeout):
                 return time.monotonic() - t0
         except Exception:  # noqa: BLE001 - not serving yet
             pass
-        time.sleep(0.05)
+        time.sleep(0.01)
     return None
 
 
@@ -102,6 +102,8 @@ def partitions_case(build, work, n_topics, n_parts, kafka):
             r["rss_kib"] = brokers.proc_status(b.pid, "VmRSS")
             if name == "kbroker":
                 t0 = restart_kbroker(b)
+                while not brokers.accepts(b.port) and time.monotonic() - t0 < 300:
+                    time.sleep(0.002)  # a client made now starts without reconnect backoff
                 got = leaders(b.bootstrap, topics, n_parts, 300)
                 r["restart_s"] = None if got is None else time.monotonic() - t0
                 r["fds_after_restart"] = open_fds(b.pid)
@@ -194,6 +196,17 @@ def report(parts, append, n_topics, n_parts):
             print(f"  {label:24}{kb:>10.1f} MB/s   dd {dd:>8.1f} MB/s   kbroker/dd {kb / dd:.2f}")
 
 
+def main_with(build, workdir, kafka=True, topics=100, partitions=100, mib=256):
+    """The storage case in a fresh directory under `workdir`, its report printed."""
+    work = tempfile.mkdtemp(prefix="storage-", dir=workdir)
+    try:
+        parts = partitions_case(build, work, topics, partitions, kafka)
+        append = append_case(build, work, mib)
+        report(parts, append, topics, partitions)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--topics", type=int, default=100)
@@ -203,13 +216,8 @@ def main():
     ap.add_argument("--dir", default=None)
     args = ap.parse_args()
     build = os.environ.get("KP_BUILD", os.path.join(brokers.ROOT, "build"))
-    work = tempfile.mkdtemp(prefix="kpipe-storage-", dir=args.dir)
-    try:
-        parts = partitions_case(build, work, args.topics, args.partitions, not args.no_kafka)
-        append = append_case(build, work, args.mib)
-        report(parts, append, args.topics, args.partitions)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    main_with(build, args.dir or tempfile.gettempdir(), not args.no_kafka, args.topics,
+              args.partitions, args.mib)
 
 
 if __name__ == "__main__":
