@@ -165,7 +165,8 @@ kp_broker *kp_broker_new(const kp_config *given, kp_error *err)
 		goto fail;
 	}
 	if (watch_flusher(b, err) < 0 || kp_broker_groups_start(b, err) < 0 ||
-	    kp_broker_producer_expiry_start(b, err) < 0 || kp_broker_retention_start(b, err) < 0)
+	    kp_broker_producer_expiry_start(b, err) < 0 || kp_broker_retention_start(b, err) < 0 ||
+	    kp_broker_log_cleaner_start(b, err) < 0)
 		goto fail;
 	if (kp_broker_cluster_new(b, cfg, err) < 0 || kp_replicas_start(b, err) < 0)
 		goto fail;
@@ -298,6 +299,7 @@ void kp_broker_free(kp_broker *b)
 	kp_broker_groups_free(b); /* after the purgatory: its waiters hold pending joins */
 	kp_replicas_free(b);
 	kp_broker_cluster_free(b);       /* after the net: forwarded requests are dropped with it */
+	kp_broker_log_cleaner_free(b); /* before the logs close: stops a cleaning in progress */
 	kp_topics_free(b->topics); /* closing the logs waits for their flushes */
 	kp_flusher_free(b->flusher);
 	kp_config_free(b->props);

@@ -50,7 +50,7 @@ static bool key_known(const char *key)
 	for (int i = 0; known_keys[i]; i++)
 		if (strcmp(known_keys[i], key) == 0)
 			return true;
-	return kp_log_config_broker_key(key);
+	return kp_log_config_broker_key(key) || kp_cleaner_config_key(key);
 }
 
 int kp_broker_listener_parse(const char *s, struct kp_broker_listener *l, kp_error *err)
@@ -336,7 +336,8 @@ int kp_broker_config_parse(const kp_config *c, struct kp_broker_config *out, kp_
 			kp_diag_warn("unknown configuration key '%s' ignored", kp_config_key(c, i));
 	if (parse_numbers(c, out, err) < 0 || parse_log_config(c, &out->log, err) < 0 ||
 	    parse_group_config(c, out, err) < 0 ||
-	    kp_replica_config_parse(c, &out->replica, err) < 0)
+	    kp_replica_config_parse(c, &out->replica, err) < 0 ||
+	    kp_cleaner_config_parse(c, &out->cleaner, err) < 0)
 		goto fail;
 	const char *ls = kp_config_get_str(c, "listeners", KP_BROKER_DEFAULT_LISTENERS);
 	char name[64];

@@ -90,6 +90,22 @@ struct kp_replica_config {
  */
 int kp_replica_config_parse(const kp_config *c, struct kp_replica_config *out, kp_error *err);
 
+/* The log cleaner's settings (config_cleaner.c; Kafka's CleanerConfig). */
+struct kp_cleaner_config {
+	bool enable;                 /* log.cleaner.enable (true) */
+	int32_t threads;             /* log.cleaner.threads (1): 0 cleans nothing, more run as one */
+	int64_t dedupe_buffer_bytes; /* log.cleaner.dedupe.buffer.size (134217728): the offset map */
+	int64_t backoff_ms;          /* log.cleaner.backoff.ms (15000): idle wait between checks */
+};
+
+/*
+ * kp_cleaner_config_parse - the log.cleaner.* settings of `c` into `out`
+ * (config_cleaner.c). Returns 0, or -1 with KP_EINVAL naming the key.
+ */
+int kp_cleaner_config_parse(const kp_config *c, struct kp_cleaner_config *out, kp_error *err);
+/* kp_cleaner_config_key - whether `key` is one kp_cleaner_config_parse reads. */
+bool kp_cleaner_config_key(const char *key);
+
 /* One entry of `listeners` / `advertised.listeners`: NAME://HOST:PORT. */
 struct kp_broker_listener {
 	char name[32];  /* listener name, e.g. "PLAINTEXT" */
@@ -124,6 +140,7 @@ struct kp_broker_config {
 	char cluster_id[32];                /* cluster.id: formats a new log dir ("": generate) */
 	struct kp_broker_quorum_config quorum; /* the KRaft quorum */
 	struct kp_replica_config replica;      /* replica.*, min.insync.replicas */
+	struct kp_cleaner_config cleaner;      /* log.cleaner.* (log compaction) */
 };
 
 /* kp_broker_config_is_cluster - whether `cfg` names a controller quorum (KRaft broker mode). */

@@ -47,6 +47,7 @@ struct kp_broker {
 	struct kp_broker_cluster *cluster; /* the KRaft cluster membership (cluster.h) */
 	struct kp_replicas *replicas; /* follower fetchers and the ISR timer (replica.h) */
 	struct event *producer_expiry; /* producer.id.expiration.check.interval.ms (producer_expiry.c) */
+	struct kp_broker_cleaner *cleaner; /* the log cleaner (log_cleaner.c), or NULL when disabled */
 	struct event *retention;       /* log.retention.check.interval.ms (log_retention.c) */
 	bool failed;                  /* kp_broker_fail: kp_broker_run returns -1 with `fatal` */
 	kp_error fatal;
@@ -209,6 +210,16 @@ int kp_handle_delete_records(struct kp_request *rq, kp_error *err);
  * removeExpiredProducers). Returns 0 or -1 (KP_EIO: no timer).
  */
 int kp_broker_producer_expiry_start(struct kp_broker *b, kp_error *err);
+
+/*
+ * kp_broker_log_cleaner_start / _free - the log cleaner (log_cleaner.c):
+ * unless log.cleaner.enable is false or log.cleaner.threads 0, a cleaner
+ * thread and, every log.cleaner.backoff.ms, the dirtiest compacted log
+ * hosted here cleaned (Kafka's LogCleaner). Start returns 0 or -1 (KP_EIO,
+ * KP_ENOMEM); free (NULL cleaner is fine) aborts a cleaning in progress.
+ */
+int kp_broker_log_cleaner_start(struct kp_broker *b, kp_error *err);
+void kp_broker_log_cleaner_free(struct kp_broker *b);
 
 /*
  * kp_produce_validate - a leader's checks and rewrites of one partition's

@@ -25,6 +25,7 @@
  * header is read once to rebuild it.
  */
 #include "log/log_internal.h"
+#include "log/cleaner_internal.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -361,6 +362,8 @@ int kp_log_open(const char *dir, const struct kp_log_config *cfg, kp_log **out, 
 		return -1;
 	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
 		return kp_error_errno(err, "%s: mkdir", dir);
+	if (kp_clean_swap_recover(dir, err) < 0) /* an interrupted log cleaning (cleaner_swap.c) */
+		return -1;
 	log = calloc(1, sizeof *log);
 	if (!log || !(log->dir = strdup(dir))) {
 		free(log);

@@ -89,6 +89,8 @@ struct kp_segment {
 /* segment.c */
 int kp_segment_open(struct kp_segment *seg, const char *dir, int64_t base, bool create,
 		    const struct kp_log_config *cfg, kp_error *err);
+int kp_segment_open_named(struct kp_segment *seg, const char *dir, int64_t base, const char *suffix,
+			  bool create, const struct kp_log_config *cfg, kp_error *err);
 void kp_segment_close(struct kp_segment *seg);
 void kp_segment_reset(struct kp_segment *seg);
 void kp_segment_note_batch(struct kp_segment *seg, int64_t pos, const struct kp_batch_header *h,

@@ -36,11 +36,11 @@
 #include "util/diag.h"
 #include "util/file.h"
 
-static char *file_path(const char *dir, int64_t base, const char *ext)
+static char *file_path(const char *dir, int64_t base, const char *ext, const char *suffix)
 {
 	char *p = NULL;
 
-	if (asprintf(&p, "%s/%020" PRId64 "%s", dir, base, ext) < 0)
+	if (asprintf(&p, "%s/%020" PRId64 "%s%s", dir, base, ext, suffix) < 0)
 		return NULL;
 	return p;
 }
@@ -65,6 +65,17 @@ void kp_segment_reset(struct kp_segment *seg)
 int kp_segment_open(struct kp_segment *seg, const char *dir, int64_t base, bool create,
 		    const struct kp_log_config *cfg, kp_error *err)
 {
+	return kp_segment_open_named(seg, dir, base, "", create, cfg, err);
+}
+
+/*
+ * kp_segment_open_named - kp_segment_open with `suffix` after each file
+ * name (BASE.log.cleaned, BASE.index.cleaned, ...: the log cleaner's
+ * output, cleaner_swap.c); "" for the segment itself.
+ */
+int kp_segment_open_named(struct kp_segment *seg, const char *dir, int64_t base, const char *suffix,
+			  bool create, const struct kp_log_config *cfg, kp_error *err)
+{
 	char *ipath = NULL, *tpath = NULL;
 	struct stat st;
 	int rc = -1;
@@ -74,9 +85,9 @@ int kp_segment_open(struct kp_segment *seg, const char *dir, int64_t base, bool 
 	seg->base = base;
 	seg->created_ms = kp_wall_ms();
 	kp_segment_reset(seg);
-	seg->path = file_path(dir, base, ".log");
-	ipath = file_path(dir, base, ".index");
-	tpath = file_path(dir, base, ".timeindex");
+	seg->path = file_path(dir, base, ".log", suffix);
+	ipath = file_path(dir, base, ".index", suffix);
+	tpath = file_path(dir, base, ".timeindex", suffix);
 	if (!seg->path || !ipath || !tpath) {
 		kp_error_set(err, KP_ENOMEM, "%s: out of memory", dir);
 		goto out;
