@@ -161,18 +161,24 @@ int kp_flusher_fd(const kp_flusher *f)
 	return f->pipe[0];
 }
 
-/* add_fd - dup `fd` into the job. */
+/* add_fd - dup `fd` into the job; -1 (an index without its file yet) adds nothing. */
 static int add_fd(struct kp_flush_job *j, int fd, kp_error *err)
 {
-	int d = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	int d;
 
+	if (fd < 0)
+		return 0;
+	d = fcntl(fd, F_DUPFD_CLOEXEC, 0);
 	if (d < 0)
 		return kp_error_errno(err, "%s: dup", j->dir);
 	j->fds[j->nfds++] = d;
 	return 0;
 }
 
-/* make_job - a job for every segment from the recovery point's to the active one. */
+/*
+ * make_job - a job for every segment from the recovery point's to the
+ * active one (its target is set when it is queued).
+ */
 static struct kp_flush_job *make_job(kp_log *log, kp_error *err)
 {
 	size_t first = kp_log_find_segment(log, log->recovery_point);
@@ -184,7 +190,6 @@ static struct kp_flush_job *make_job(kp_log *log, kp_error *err)
 		goto fail;
 	}
 	j->log = log;
-	j->target = kp_log_end_offset(log);
 	if (kp_log_epochs_take(log, &j->epochs, err) < 0)
 		goto fail;
 	j->sync_dir = first + 1 < log->nsegs;
@@ -197,30 +202,72 @@ static struct kp_flush_job *make_job(kp_log *log, kp_error *err)
 	}
 	return j;
 fail:
-	if (j && j->epochs)
-		kp_log_epochs_flushed(log, false);
 	if (j)
-		job_free(j);
+		kp_flusher_discard(log, j);
 	return NULL;
 }
 
 /*
+ * kp_flusher_prepare - on the loop thread, before an append's write: a
+ * job for a flush of `log` (log->flushing must be NULL) holding all it
+ * needs (its own dup()s of the fds of every segment from the recovery
+ * point's on, and the leader epoch checkpoint text when the file is not
+ * durable) but not queued yet, so that queueing it after the write
+ * (kp_flusher_commit) cannot fail. The segments must not change until
+ * then (no roll, truncation or start move); the epoch cache may only
+ * change through kp_log_epochs_changed, which defers its file write to
+ * the job. *job gets the job, owned by the caller until committed or
+ * discarded. Returns 0 or -1 (KP_ENOMEM, KP_EIO from dup) with *job NULL
+ * and nothing changed.
+ */
+int kp_flusher_prepare(struct kp_log *log, struct kp_flush_job **job, kp_error *err)
+{
+	*job = make_job(log, err);
+	return *job ? 0 : -1;
+}
+
+/*
+ * kp_flusher_discard - drop a prepared job that is not to be queued (the
+ * write it was for failed): the epoch checkpoint it took is written again
+ * from the loop (kp_log_epochs_flushed). `job` may be NULL; it is freed.
+ */
+void kp_flusher_discard(struct kp_log *log, struct kp_flush_job *job)
+{
+	if (!job)
+		return;
+	if (job->epochs)
+		kp_log_epochs_flushed(log, false);
+	job_free(job);
+}
+
+/*
+ * kp_flusher_commit - queue the prepared `job` of its log, flushing up to
+ * the log's end offset now (Kafka's flush up to the log end offset).
+ * Takes ownership of `job`; cannot fail.
+ */
+void kp_flusher_commit(kp_flusher *f, struct kp_flush_job *job)
+{
+	job->target = kp_log_end_offset(job->log);
+	job->log->flushing = job;
+	pthread_mutex_lock(&f->mu);
+	*f->todo_tail = job;
+	f->todo_tail = &job->next;
+	pthread_cond_broadcast(&f->cv);
+	pthread_mutex_unlock(&f->mu);
+}
+
+/*
  * kp_flusher_submit - on the loop thread: queue a flush of `log` up to its
- * current end offset (log->flushing must be NULL). Returns 0 or -1
- * (KP_ENOMEM, KP_EIO from dup).
+ * current end offset (log->flushing must be NULL): kp_flusher_prepare and
+ * kp_flusher_commit at once. Returns 0 or -1 (KP_ENOMEM, KP_EIO from dup).
  */
 int kp_flusher_submit(kp_flusher *f, kp_log *log, kp_error *err)
 {
-	struct kp_flush_job *j = make_job(log, err);
+	struct kp_flush_job *j;
 
-	if (!j)
+	if (kp_flusher_prepare(log, &j, err) < 0)
 		return -1;
-	log->flushing = j;
-	pthread_mutex_lock(&f->mu);
-	*f->todo_tail = j;
-	f->todo_tail = &j->next;
-	pthread_cond_broadcast(&f->cv);
-	pthread_mutex_unlock(&f->mu);
+	kp_flusher_commit(f, j);
 	return 0;
 }
 

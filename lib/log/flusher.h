@@ -48,4 +48,21 @@ int kp_flusher_fd(const kp_flusher *f);
  */
 void kp_flusher_poll(kp_flusher *f);
 
+/*
+ * For lib/log's append path (log.c), which prepares the job of the flush
+ * an append will trigger before writing, so that an append whose flush
+ * job cannot be made fails having written nothing (a client's retry is
+ * then no duplicate) and queueing it after the write cannot fail:
+ *
+ *   kp_flusher_prepare -> write ok     -> kp_flusher_commit
+ *                      -> write failed -> kp_flusher_discard
+ *
+ * Documented where they are defined (flusher.c).
+ */
+struct kp_log;
+struct kp_flush_job;
+int kp_flusher_prepare(struct kp_log *log, struct kp_flush_job **job, kp_error *err);
+void kp_flusher_commit(kp_flusher *f, struct kp_flush_job *job);
+void kp_flusher_discard(struct kp_log *log, struct kp_flush_job *job);
+
 #endif

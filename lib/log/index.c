@@ -14,6 +14,9 @@
  * (offset index: key offset, val position; time index: key timestamp,
  * val offset) and every new entry is also written at the end of the file
  * with pwrite(2). Files hold only whole entries; nothing is preallocated.
+ * A missing file is an empty index and is only made when the first entry
+ * is written (kp_index_ensure): a new partition's empty segment costs one
+ * file and one descriptor, not three (many partitions, most of them idle).
  */
 #include "log/log_internal.h"
 #include "util/file.h"
@@ -112,7 +115,8 @@ out:
  * kp_index_open - open (creating) the index file at `path` (copied) of
  * the segment with base offset `base` and load its entries. `kind` is an
  * enum kp_index_kind; `max_bytes` bounds the file (kp_index_full).
- * Sets ix->created when the file was missing. Returns 0, or -1 (KP_EIO,
+ * A missing file is not made (kp_index_ensure does, for the first entry):
+ * ix->created is set and ix->fd is -1. Returns 0, or -1 (KP_EIO,
  * KP_ENOMEM) with `ix` closed.
  */
 int kp_index_open(struct kp_index *ix, int kind, const char *path, int64_t base,
@@ -126,8 +130,11 @@ int kp_index_open(struct kp_index *ix, int kind, const char *path, int64_t base,
 	ix->path = strdup(path);
 	if (!ix->path)
 		return kp_error_set(err, KP_ENOMEM, "%s: out of memory", path);
-	ix->created = access(path, F_OK) < 0 && errno == ENOENT;
-	ix->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	ix->fd = open(path, O_RDWR | O_CLOEXEC);
+	if (ix->fd < 0 && errno == ENOENT) {
+		ix->created = true; /* made by kp_index_ensure when an entry comes */
+		return 0;
+	}
 	if (ix->fd < 0) {
 		kp_error_errno(err, "%s: open", path);
 		goto fail;
@@ -138,6 +145,29 @@ int kp_index_open(struct kp_index *ix, int kind, const char *path, int64_t base,
 fail:
 	kp_index_close(ix);
 	return -1;
+}
+
+/*
+ * kp_index_ensure - make the index file when it does not exist yet (an
+ * empty index has none), holding the entries in memory. Returns 0, or -1
+ * with KP_EIO.
+ */
+int kp_index_ensure(struct kp_index *ix, kp_error *err)
+{
+	size_t es = entry_size(ix);
+	uint8_t raw[12];
+
+	if (ix->fd >= 0)
+		return 0;
+	ix->fd = open(ix->path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (ix->fd < 0)
+		return kp_error_errno(err, "%s: open", ix->path);
+	for (size_t i = 0; i < ix->n; i++) {
+		encode(ix, ix->e[i].key, ix->e[i].val, raw);
+		if (kp_pwrite_full(ix->fd, raw, es, (int64_t)(i * es), ix->path, err) < 0)
+			return -1;
+	}
+	return 0;
 }
 
 /* kp_index_close - close the file and free the entries (idempotent). */
@@ -184,6 +214,10 @@ int kp_index_truncate(struct kp_index *ix, size_t n, kp_error *err)
 {
 	if (n > ix->n)
 		n = ix->n;
+	if (ix->fd < 0) { /* no file: the entries are in memory only (none, in practice) */
+		ix->n = n;
+		return 0;
+	}
 	if (ftruncate(ix->fd, (off_t)(n * entry_size(ix))) < 0)
 		return kp_error_errno(err, "%s: truncate", ix->path);
 	ix->n = n;
@@ -196,7 +230,7 @@ int kp_index_append(struct kp_index *ix, int64_t key, int64_t val, kp_error *err
 	size_t es = entry_size(ix);
 	uint8_t raw[12];
 
-	if (reserve(ix, ix->n + 1, err) < 0)
+	if (reserve(ix, ix->n + 1, err) < 0 || kp_index_ensure(ix, err) < 0)
 		return -1;
 	encode(ix, key, val, raw);
 	if (kp_pwrite_full(ix->fd, raw, es, (int64_t)(ix->n * es), ix->path, err) < 0)
@@ -232,9 +266,13 @@ long kp_index_floor(const struct kp_index *ix, int64_t key)
 	return (long)lo - 1;
 }
 
-/* kp_index_sync - fsync the index file. */
+/* kp_index_sync - fsync the index file (none yet: nothing to make durable). */
 int kp_index_sync(struct kp_index *ix, kp_error *err)
 {
+	if (ix->fd < 0 && ix->n == 0)
+		return 0;
+	if (kp_index_ensure(ix, err) < 0)
+		return -1;
 	if (fsync(ix->fd) < 0)
 		return kp_error_errno(err, "%s: fsync", ix->path);
 	return 0;

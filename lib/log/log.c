@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "log/flusher.h"
 #include "util/clock.h"
 #include "util/diag.h"
 
@@ -170,13 +171,60 @@ int64_t kp_log_recovery_point(const kp_log *log)
 	return log->recovery_point;
 }
 
-/* appended - after a write: count the records for the flush policy, and apply it. */
-static int appended(kp_log *log, const struct append_info *ai, kp_error *err)
+/* flush_due - whether appending `ai` makes log.flush.interval.messages (cfg.flush_messages) ask for a flush. */
+static bool flush_due(const kp_log *log, const struct append_info *ai)
+{
+	return log->unflushed + ai->records >= log->cfg.flush_messages;
+}
+
+/*
+ * write_batches - write the `len` bytes at `batches` to the active
+ * segment, with the flusher job of the flush the write will trigger made
+ * first (*job, NULL when none is needed: no flusher, one in flight, or
+ * not due), so that failing to make it refuses the append before anything
+ * is written and queueing it after (appended) cannot fail. Returns 0 or
+ * -1 (KP_EIO, KP_ENOMEM) having written nothing.
+ */
+static int write_batches(kp_log *log, const uint8_t *batches, size_t len, const struct append_info *ai,
+			 struct kp_flush_job **job, kp_error *err)
+{
+	*job = NULL;
+	if (log->cfg.flusher && !log->flushing && flush_due(log, ai) &&
+	    kp_flusher_prepare(log, job, err) < 0)
+		return -1;
+	if (kp_segment_append(active(log), batches, len, &log->cfg, err) == 0)
+		return 0;
+	kp_flusher_discard(log, *job);
+	*job = NULL;
+	return -1;
+}
+
+/*
+ * appended - after a write: count the records for the flush policy, and
+ * apply it: queue `job` (write_batches made it; then this cannot fail),
+ * or ask for a flush after the one in flight, or flush inline without a
+ * flusher (which may fail: KP_EIO).
+ */
+static int appended(kp_log *log, const struct append_info *ai, struct kp_flush_job *job, kp_error *err)
 {
 	log->unflushed += ai->records;
-	if (log->unflushed >= log->cfg.flush_messages)
-		return request_flush(log, err);
+	if (!job)
+		return log->unflushed >= log->cfg.flush_messages ? request_flush(log, err) : 0;
+	log->unflushed = 0;
+	log->last_flush_ms = kp_wall_ms();
+	kp_flusher_commit(log->cfg.flusher, job);
 	return 0;
+}
+
+/*
+ * undo_epoch - a failed write takes back the epoch it started at `base`
+ * (assigned before the write, so that a flusher job made for the write
+ * carries it in its checkpoint text).
+ */
+static void undo_epoch(kp_log *log, bool added, int64_t base)
+{
+	if (added && kp_epoch_truncate_end(&log->epochs, base))
+		kp_log_epochs_changed(log);
 }
 
 /* append_duplicate - a retried batch: nothing written, its offsets in the log answer. */
@@ -197,6 +245,7 @@ int kp_log_append(kp_log *log, uint8_t *batches, size_t len, int32_t leader_epoc
 {
 	struct append_info ai;
 	struct kp_producer_append pa = { 0 };
+	struct kp_flush_job *job;
 	bool new_epoch = leader_epoch >= 0 && leader_epoch > kp_log_latest_epoch(log);
 	int64_t base;
 	int rc = -1;
@@ -215,17 +264,20 @@ int kp_log_append(kp_log *log, uint8_t *batches, size_t len, int32_t leader_epoc
 	    (should_roll(log, len, &ai) && roll(log, err) < 0))
 		goto out;
 	base = kp_log_end_offset(log);
-	assign(batches, len, base, leader_epoch);
-	if (kp_segment_append(active(log), batches, len, &log->cfg, err) < 0)
-		goto out;
-	kp_producer_commit(&log->producers, &pa, kp_log_end_offset(log));
-	if (new_epoch && kp_epoch_assign(&log->epochs, leader_epoch, base) > 0)
+	new_epoch = new_epoch && kp_epoch_assign(&log->epochs, leader_epoch, base) > 0;
+	if (new_epoch)
 		kp_log_epochs_changed(log);
+	assign(batches, len, base, leader_epoch);
+	if (write_batches(log, batches, len, &ai, &job, err) < 0) {
+		undo_epoch(log, new_epoch, base);
+		goto out;
+	}
+	kp_producer_commit(&log->producers, &pa, kp_log_end_offset(log));
 	if (base_offset)
 		*base_offset = base;
 	if (last_offset)
 		*last_offset = base + ai.offsets - 1;
-	rc = appended(log, &ai, err);
+	rc = appended(log, &ai, job, err);
 out:
 	kp_producer_append_free(&pa);
 	return rc;
@@ -295,22 +347,29 @@ int kp_log_append_replica(kp_log *log, const uint8_t *batches, size_t len, int64
 			  kp_error *err)
 {
 	struct append_info ai;
+	struct kp_flush_job *job;
 	size_t new_epochs;
-	int64_t base = kp_log_end_offset(log);
+	int64_t base;
 
 	if (validate_all(batches, len, &ai, err) < 0 ||
 	    replica_check(log, batches, len, &new_epochs, err) < 0 ||
 	    kp_epoch_reserve(&log->epochs, new_epochs, err) < 0 ||
-	    (should_roll(log, len, &ai) && roll(log, err) < 0) ||
-	    kp_segment_append(active(log), batches, len, &log->cfg, err) < 0)
+	    (should_roll(log, len, &ai) && roll(log, err) < 0))
 		return -1;
+	base = kp_log_end_offset(log);
 	if (new_epochs > 0)
 		note_epochs(log, batches, len);
-	if (note_producers(log, batches, len, err) < 0)
+	if (write_batches(log, batches, len, &ai, &job, err) < 0) {
+		undo_epoch(log, new_epochs > 0, base);
 		return -1;
+	}
+	if (note_producers(log, batches, len, err) < 0) {
+		kp_flusher_discard(log, job);
+		return -1;
+	}
 	if (last_offset)
 		*last_offset = base + ai.offsets - 1;
-	return appended(log, &ai, err);
+	return appended(log, &ai, job, err);
 }
 
 /*

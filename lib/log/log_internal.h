@@ -52,7 +52,7 @@ struct kp_index_entry {
 
 struct kp_index {
 	int kind;                  /* enum kp_index_kind */
-	int fd;                    /* -1 when closed */
+	int fd;                    /* -1 when closed, or while the file does not exist (empty) */
 	char *path;                /* owned */
 	bool created;              /* the file did not exist when opened */
 	int64_t base;              /* segment base offset */
@@ -71,6 +71,7 @@ int kp_index_append(struct kp_index *ix, int64_t key, int64_t val, kp_error *err
 bool kp_index_full(const struct kp_index *ix);
 long kp_index_floor(const struct kp_index *ix, int64_t key);
 int kp_index_sync(struct kp_index *ix, kp_error *err);
+int kp_index_ensure(struct kp_index *ix, kp_error *err);
 
 struct kp_segment {
 	int64_t base;           /* base offset, the name of the files */
@@ -108,6 +109,7 @@ int kp_segment_scan(struct kp_segment *seg, int64_t pos, int64_t max_offset, siz
 int kp_segment_find_timestamp(struct kp_segment *seg, int64_t ts, int64_t *offset, int64_t *found_ts,
 			      kp_error *err);
 void kp_segment_seal(struct kp_segment *seg);
+void kp_segment_ensure_indexes(struct kp_segment *seg);
 int kp_segment_sync(struct kp_segment *seg, kp_error *err);
 int kp_segment_sync_data(struct kp_segment *seg, kp_error *err);
 bool kp_segment_index_full(const struct kp_segment *seg);

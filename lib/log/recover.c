@@ -30,11 +30,38 @@
 #include "util/diag.h"
 #include "util/file.h"
 
-/* trusted_entries - how many offset index entries may be kept: those below `trust_below`. */
+/*
+ * index_damage - why the segment's indexes cannot be trusted at all (a
+ * file missing while the .log has batches, or entries that fail
+ * kp_index_sane), or NULL.
+ */
+static const char *index_damage(const struct kp_segment *seg)
+{
+	if (seg->size > 0 && seg->oix.created)
+		return "offset index missing";
+	if (seg->size > 0 && seg->tix.created)
+		return "time index missing";
+	if (!kp_index_sane(&seg->oix, seg->size))
+		return "offset index corrupt";
+	if (!kp_index_sane(&seg->tix, seg->size))
+		return "time index corrupt";
+	return NULL;
+}
+
+/*
+ * trusted_entries - how many offset index entries may be kept: those below
+ * `trust_below`, none when the indexes are damaged (reported: both are
+ * rebuilt from the .log, as Kafka does for a corrupt index).
+ */
 static size_t trusted_entries(struct kp_segment *seg, int64_t trust_below)
 {
-	if (!kp_index_sane(&seg->oix, seg->size) || !kp_index_sane(&seg->tix, seg->size) ||
-	    (seg->tix.created && seg->size > 0) || trust_below <= seg->base)
+	const char *damage = index_damage(seg);
+
+	if (damage) {
+		kp_diag_warn("%s: %s, rebuilding the indexes from the log", seg->path, damage);
+		return 0;
+	}
+	if (trust_below <= seg->base)
 		return 0;
 	return (size_t)(kp_index_floor(&seg->oix, trust_below - 1) + 1);
 }
@@ -94,11 +121,16 @@ static int read_batch(struct kp_segment *seg, int64_t pos, uint8_t **buf, size_t
 	return 1;
 }
 
-/* cut - truncate the .log at `pos` after a bad batch. */
+/*
+ * cut - truncate the .log at `pos` after a bad batch, reported with the
+ * bytes dropped, their position and the last offset kept (the log end
+ * offset becomes that + 1; base - 1 when the segment is left empty).
+ */
 static int cut(struct kp_segment *seg, int64_t pos, const kp_error *why, kp_error *err)
 {
-	kp_diag_warn("%s: truncating %" PRId64 " bytes at position %" PRId64 ": %s", seg->path,
-		     seg->size - pos, pos, why->msg);
+	kp_diag_warn("%s: truncating %" PRId64 " bytes at position %" PRId64 " after offset %" PRId64
+		     " (the log now ends there): %s", seg->path, seg->size - pos, pos, seg->next_offset - 1,
+		     why->msg);
 	if (ftruncate(seg->fd, (off_t)pos) < 0)
 		return kp_error_errno(err, "%s: truncate", seg->path);
 	seg->size = pos;

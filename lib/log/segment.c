@@ -337,10 +337,29 @@ int kp_segment_find_timestamp(struct kp_segment *seg, int64_t ts, int64_t *offse
 	return 0;
 }
 
-/* kp_segment_seal - on roll: a last time index entry for the largest timestamp (Kafka's onBecomeInactiveSegment). */
+/*
+ * kp_segment_seal - on roll: a last time index entry for the largest
+ * timestamp (Kafka's onBecomeInactiveSegment); its index files exist
+ * from then on (kp_segment_ensure_indexes).
+ */
 void kp_segment_seal(struct kp_segment *seg)
 {
 	tix_catch_up(seg);
+	kp_segment_ensure_indexes(seg);
+}
+
+/*
+ * kp_segment_ensure_indexes - a segment with batches gets its index files,
+ * even empty ones (they are made lazily, index.c): at a roll and at a
+ * clean close, so that only a crash leaves batches without an index,
+ * which recovery then rebuilds. Failures are left to that rebuild.
+ */
+void kp_segment_ensure_indexes(struct kp_segment *seg)
+{
+	kp_error err;
+
+	if (seg->size > 0 && seg->oix.path && seg->tix.path)
+		(void)(kp_index_ensure(&seg->oix, &err) || kp_index_ensure(&seg->tix, &err));
 }
 
 /* kp_segment_sync - fsync the .log, .index and .timeindex files. */

@@ -1,7 +1,8 @@
 /*
  * test_log.c - unit tests of lib/log: offsets, reads, rolls, reopen, crash
  * recovery (torn, garbage and corrupt tails), index rebuild, lookup by
- * timestamp and truncation. Each test works in its own mkdtemp directory:
+ * timestamp, truncation, and the flush policy (an append whose flush job
+ * cannot be made is refused unwritten). Each test works in its own mkdtemp directory:
  *
  *   /tmp/kplog-XXXXXX/
  *   `-- t-0/                 the partition directory (created by kp_log_open)
@@ -15,6 +16,7 @@
 #include <cmocka.h>
 
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -509,6 +511,72 @@ static void test_flush_tick(void **state)
 	kp_flusher_free(fl);
 }
 
+/* lowest_free_fd - the descriptor the next open/dup would get. */
+static int lowest_free_fd(void)
+{
+	int fd = dup(0);
+
+	assert_true(fd >= 0);
+	close(fd);
+	return fd;
+}
+
+/*
+ * A produce whose flush job cannot be made is refused before anything is
+ * written, so the client's retry is no duplicate: with no descriptor left
+ * (RLIMIT_NOFILE at the lowest free one) the job's dup()s fail, and the
+ * append that would trigger log.flush.interval.messages returns -1 with
+ * the log end offset, the .log size and the leader epoch cache as they
+ * were; with descriptors again the retry lands at the same offset, once.
+ */
+static void test_flush_job_failure_refuses_append(void **state)
+{
+	struct fx *f = *state;
+	struct kp_log_config cfg;
+	struct rlimit old, low;
+	int64_t bases[8];
+	kp_flusher *fl;
+	kp_error err;
+	kp_log *log;
+	off_t size;
+	kp_buf b;
+	int rc;
+
+	assert_int_equal(kp_flusher_new(&fl, &err), 0);
+	kp_log_config_default(&cfg);
+	cfg.flush_messages = 2;
+	cfg.flusher = fl;
+	log = open_log(f, &cfg);
+	append_n(log, 2, 1); /* a flush: wait for it, so that the next append makes a job */
+	await_rp(fl, log, 2);
+	size = file_size(seg_file(f, 0, ".log"));
+	kp_buf_init(&b);
+	make_batch(&b, 3, 2);
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+	low = old;
+	low.rlim_cur = (rlim_t)lowest_free_fd();
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+	rc = kp_log_append(log, b.data, b.len, 8, NULL, NULL, NULL, &err); /* epoch 8: a new one */
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+	assert_int_equal(rc, -1);
+	assert_int_equal(err.code, KP_EIO);
+	assert_int_equal(kp_log_end_offset(log), 2);
+	assert_int_equal(file_size(seg_file(f, 0, ".log")), size);
+	assert_int_equal(kp_log_latest_epoch(log), 7);
+	assert_int_equal(kp_log_recovery_point(log), 2);
+	assert_int_equal(append_n(log, 3, 2), 2); /* the retry */
+	await_rp(fl, log, 5);
+	kp_buf_free(&b);
+	kp_log_close(log);
+	log = open_log(f, &cfg);
+	assert_int_equal(kp_log_end_offset(log), 5);
+	assert_int_equal(read_bases(log, 0, INT64_MAX, 1 << 20, bases, NULL), 2);
+	assert_int_equal(bases[1], 2);
+	assert_int_equal(kp_log_latest_epoch(log), 7);
+	kp_log_close(log);
+	kp_flusher_free(fl);
+}
+
 /* touch - create an empty file at `path`. */
 static void touch(const char *path)
 {
@@ -672,6 +740,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_flush_policy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flush_async, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flush_tick, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_flush_job_failure_refuses_append, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crash_empty_active_segment, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_empty_middle_segment, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_recovery_point_beyond_end, setup, teardown),
