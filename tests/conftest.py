@@ -361,6 +361,21 @@ def target(request, bin_dir, tmp_path):
     return request.getfixturevalue("kbroker_factory")
 
 
+@pytest.fixture(scope="session")
+def java():
+    """java(MAIN, *args, input=b"", timeout=60) -> CompletedProcess (.out, .err) of a class of
+    tests/peers/java (built once into the peer cache)."""
+    import clients
+    try:
+        clients.java_classes()
+    except clients.PeerError as e:
+        pytest.fail(f"cannot build tests/peers/java: {e}")
+
+    def run(main, *args, input=b"", timeout=60):
+        return clients.run(clients.java_cmd(main, *args), main, input=input, timeout=timeout * SLOW)
+    return run
+
+
 @pytest.fixture
 def broker(request, bin_dir, tmp_path):
     """Factory: broker("num.partitions=3", ..., partitions=N, config=FILE) -> running Broker

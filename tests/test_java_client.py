@@ -20,19 +20,6 @@ from conftest import SLOW
 N = 2000
 
 
-@pytest.fixture(scope="session")
-def java():
-    """java(MAIN, *args, input=b"", timeout=60) -> CompletedProcess (.out, .err)."""
-    try:
-        clients.java_classes()
-    except clients.PeerError as e:
-        pytest.fail(f"cannot build tests/peers/java: {e}")
-
-    def run(main, *args, input=b"", timeout=60):
-        return clients.run(clients.java_cmd(main, *args), main, input=input, timeout=timeout * SLOW)
-    return run
-
-
 def confluent(bootstrap, *args, input=b""):
     """tests/peers/pypi/kpconfluent.py under this python (Debian's confluent-kafka)."""
     p = clients.run(clients.confluent_cmd(sys.executable, bootstrap, *args), "kpconfluent.py",

@@ -136,14 +136,3 @@ def test_a_topic_not_compacted_is_left_alone(broker, kp):
     assert not Path(b.logdir, "plain-0", "cleaner-offset-checkpoint").exists()
 
 
-@pytest.fixture(scope="module")
-def java():
-    """java(MAIN, *args) -> CompletedProcess, as in test_java_client.py."""
-    try:
-        clients.java_classes()
-    except clients.PeerError as e:
-        pytest.fail(f"cannot build tests/peers/java: {e}")
-
-    def run(main, *args, input=b"", timeout=60):
-        return clients.run(clients.java_cmd(main, *args), main, input=input, timeout=timeout * SLOW)
-    return run
