@@ -37,7 +37,7 @@ static int open_log_dirs(kp_broker *b, kp_error *err)
 					      sizeof(b->cluster_id), err) < 0)
 			return -1;
 	}
-	b->topics = kp_topics_new(b->cfg.log_dirs[0], &b->cfg.log);
+	b->topics = kp_topics_new(b->cfg.log_dirs, b->cfg.log_dir_count, &b->cfg.log);
 	if (!b->topics)
 		return kp_error_set(err, KP_ENOMEM, "out of memory");
 	if (kp_topics_hw_load(b->topics, err) < 0)
@@ -74,16 +74,17 @@ static void flush_tick_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 /*
- * start_flusher - with a flush policy set (log.flush.interval.messages or
- * .ms), the fsync thread every log hands its flushes to. Without one
- * nothing is fsynced before shutdown, as in Kafka by default.
+ * start_flusher - the fsync thread every log hands its flushes to: a
+ * rolled segment's (always, as Kafka flushes at each roll, which moves
+ * the recovery point) and the flush policy's (log.flush.interval.messages
+ * or .ms; by default none, as in Kafka). A flush that fails takes its log
+ * dir offline (kp_broker_log_failed).
  */
 static int start_flusher(kp_broker *b, kp_error *err)
 {
-	if (b->cfg.log.flush_messages == INT64_MAX && b->cfg.log.flush_ms == INT64_MAX)
-		return 0;
 	if (kp_flusher_new(&b->flusher, err) < 0)
 		return -1;
+	kp_flusher_on_error(b->flusher, kp_broker_log_failed_cb, b);
 	b->cfg.log.flusher = b->flusher;
 	return 0;
 }
@@ -170,8 +171,9 @@ kp_broker *kp_broker_new(const kp_config *given, kp_error *err)
 		goto fail;
 	if (kp_broker_cluster_new(b, cfg, err) < 0 || kp_replicas_start(b, err) < 0)
 		goto fail;
-	kp_diag_info("node id %d, cluster id %s, log dir %s", b->cfg.node_id, b->cluster_id,
-		     b->cfg.log_dirs[0]);
+	kp_diag_info("node id %d, cluster id %s, log dir%s %s%s", b->cfg.node_id, b->cluster_id,
+		     b->cfg.log_dir_count > 1 ? "s" : "", b->cfg.log_dirs[0],
+		     b->cfg.log_dir_count > 1 ? " and more (log.dirs)" : "");
 	kp_diag_info("loaded %zu topic(s)", kp_topics_count(b->topics));
 	for (size_t i = 0; i < kp_topics_count(b->topics); i++) {
 		struct kp_topic *t = kp_topics_at(b->topics, i);
@@ -311,6 +313,8 @@ void kp_broker_free(kp_broker *b)
 		event_free(b->producer_expiry);
 	if (b->retention)
 		event_free(b->retention);
+	if (b->dir_failure)
+		event_free(b->dir_failure);
 	if (b->sigint)
 		event_free(b->sigint);
 	if (b->sigterm)

@@ -9,7 +9,8 @@
  * here are left out, as Kafka's ReplicaManager.describeLogDirs does). A
  * partition's size is that of its segments; its offset lag
  * max(high watermark - log end offset, 0), which is 0 for a current log
- * (there are no future logs: no AlterReplicaLogDirs yet).
+ * (there are no future logs: no AlterReplicaLogDirs yet). A log dir that
+ * failed (log_dir_failure.c) answers KAFKA_STORAGE_ERROR and nothing else.
  *
  *   Results[dir]: LogDir, TotalBytes, UsableBytes
  *     Topics[t]: Name
@@ -88,8 +89,8 @@ static bool fill_topic(struct kp_request *rq, const struct kp_topic *t, const ch
 	return true;
 }
 
-/* fill_result - log dir `dir`: its path, volume and partitions. -1 when out of memory. */
-static int fill_result(struct kp_request *rq, const char *dir, dld_result *out)
+/* fill_result - log dir `dir`: its path, volume and partitions (`offline`: its error). -1 when out of memory. */
+static int fill_result(struct kp_request *rq, const char *dir, bool offline, dld_result *out)
 {
 	kp_topics *topics = rq->broker->topics;
 	size_t nt = topics ? kp_topics_count(topics) : 0;
@@ -99,6 +100,10 @@ static int fill_result(struct kp_request *rq, const char *dir, dld_result *out)
 	out->log_dir = realpath(dir, abs) ? kp_arena_strndup(&rq->arena, abs, strlen(abs))
 					  : (char *)dir;
 	out->total_bytes = out->usable_bytes = -1;
+	if (offline) { /* Kafka: KAFKA_STORAGE_ERROR, the path, nothing else */
+		out->error_code = KP_ERR_KAFKA_STORAGE_ERROR;
+		return out->log_dir ? 0 : -1;
+	}
 	if (statvfs(dir, &vfs) == 0) {
 		out->total_bytes = (int64_t)vfs.f_blocks * (int64_t)vfs.f_frsize;
 		out->usable_bytes = (int64_t)vfs.f_bavail * (int64_t)vfs.f_frsize;
@@ -121,7 +126,9 @@ int kp_handle_describe_log_dirs(struct kp_request *rq, kp_error *err)
 		return kp_error_set(err, KP_ENOMEM, "out of memory");
 	resp->results_count = cfg->log_dir_count;
 	for (int i = 0; i < cfg->log_dir_count; i++)
-		if (fill_result(rq, cfg->log_dirs[i], &resp->results[i]) < 0)
+		if (fill_result(rq, cfg->log_dirs[i],
+				rq->broker->topics && kp_topics_dir_offline(rq->broker->topics, i),
+				&resp->results[i]) < 0)
 			return kp_error_set(err, KP_ENOMEM, "out of memory");
 	KP_RESPOND(rq, DESCRIBE_LOG_DIRS, resp);
 	return 0;

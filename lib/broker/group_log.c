@@ -228,6 +228,7 @@ int16_t kp_group_log_append(struct kp_broker *b, const char *group_id, kp_batch_
 		    kp_log_append(p->log, out.data, out.len, p->leader_epoch, NULL, &last, NULL, &err) < 0) {
 			kp_diag_error("cannot write group %s to %s-%d: %s", group_id, OFFSETS_TOPIC,
 				      p->index, err.msg);
+			kp_broker_log_failed(b, kp_log_dir(p->log), &err); /* KP_EIO: its dir goes offline */
 			kp_buf_free(&out);
 			return KP_ERR_COORDINATOR_NOT_AVAILABLE;
 		}

@@ -49,6 +49,8 @@ struct kp_broker {
 	struct event *producer_expiry; /* producer.id.expiration.check.interval.ms (producer_expiry.c) */
 	struct kp_broker_cleaner *cleaner; /* the log cleaner (log_cleaner.c), or NULL when disabled */
 	struct event *retention;       /* log.retention.check.interval.ms (log_retention.c) */
+	struct event *dir_failure;     /* takes failed log dirs offline (log_dir_failure.c) */
+	uint32_t dirs_failing;         /* bit i: log dir i failed, not yet taken offline */
 	bool failed;                  /* kp_broker_fail: kp_broker_run returns -1 with `fatal` */
 	kp_error fatal;
 	kp_config *props;             /* the settings as given (DescribeConfigs' static configs) */
@@ -94,6 +96,19 @@ const struct kp_api_entry *kp_api_served(const struct kp_broker *b, int16_t api_
  * 0, or -1 with KP_EIO.
  */
 int kp_broker_listen(struct kp_broker *b, kp_error *err);
+
+/*
+ * kp_broker_log_failed - an I/O error (KP_EIO `why`) in the log whose
+ * partition directory is `path` (Kafka's LogDirFailureChannel): its log
+ * dir is taken offline with all its partitions (KAFKA_STORAGE_ERROR) from
+ * the loop, soon after, not within the caller, which may still hold the
+ * log; the other dirs keep serving; when none is left the broker stops
+ * with an error, as Kafka halts. Errors other than KP_EIO are ignored.
+ * Safe to call any number of times. kp_broker_log_failed_cb is the same
+ * as a kp_flusher_error_cb.
+ */
+void kp_broker_log_failed(struct kp_broker *b, const char *path, const kp_error *why);
+void kp_broker_log_failed_cb(void *broker, const char *path, const kp_error *why);
 
 /*
  * kp_broker_fail - a fatal error (the metadata log failed, the listeners

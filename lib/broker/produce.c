@@ -169,6 +169,7 @@ static void append_records(struct kp_request *rq, struct kp_topic *t, struct kp_
 		out->error_code = append_error(&err, rq->version);
 		if (err.code == KP_EKAFKA) /* Kafka reports the start with the producer state's errors */
 			out->log_start_offset = kp_log_start_offset(p->log);
+		kp_broker_log_failed(rq->broker, kp_log_dir(p->log), &err); /* KP_EIO: its dir goes offline */
 		goto done;
 	}
 	out->log_start_offset = kp_log_start_offset(p->log);

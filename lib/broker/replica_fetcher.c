@@ -159,6 +159,7 @@ static bool append_fetched(struct kp_broker *b, struct kp_topic *t, struct kp_pa
 	if (rc < 0) {
 		kp_diag_warn("%s-%d: cannot append what the leader sent at offset %lld: %s", t->name,
 			     p->index, (long long)kp_log_end_offset(p->log), err.msg);
+		kp_broker_log_failed(b, kp_log_dir(p->log), &err); /* KP_EIO: its dir goes offline */
 		delay(b, p);
 		return false;
 	}

@@ -28,17 +28,17 @@
 
 #include "broker/topics_internal.h"
 
-kp_topics *kp_topics_new(const char *dir, const struct kp_log_config *cfg)
+kp_topics *kp_topics_new(char *const *dirs, int ndirs, const struct kp_log_config *cfg)
 {
-	kp_topics *t = calloc(1, sizeof(*t));
+	kp_topics *t;
 
-	if (!t)
+	if (ndirs < 1 || ndirs > KP_TOPICS_MAX_DIRS || !(t = calloc(1, sizeof(*t))))
 		return NULL;
-	t->dir = strdup(dir);
-	if (!t->dir) {
-		free(t);
-		return NULL;
-	}
+	for (t->ndirs = 0; t->ndirs < ndirs; t->ndirs++)
+		if (!(t->dirs[t->ndirs].path = strdup(dirs[t->ndirs]))) {
+			kp_topics_free(t);
+			return NULL;
+		}
 	t->logcfg = *cfg;
 	return t;
 }
@@ -65,7 +65,8 @@ void kp_topics_free(kp_topics *t)
 	for (size_t i = 0; i < t->n; i++)
 		kp_topics_topic_free(t->v[i]);
 	free(t->v);
-	free(t->dir);
+	for (int i = 0; i < t->ndirs; i++)
+		free(t->dirs[i].path);
 	kp_topics_hw_clear(t);
 	free(t);
 }
@@ -232,13 +233,17 @@ int kp_topics_read_partition_metadata(const char *pdir, kp_uuid *id)
  * opened is logged at ERROR and its partition left offline (log NULL) so
  * that the broker serves everything else; otherwise it fails.
  */
-static int open_partitions(const kp_topics *t, const char *dir, struct kp_topic *topic,
+static int open_partitions(kp_topics *t, const char *dir, struct kp_topic *topic,
 			   bool offline_ok, kp_error *err)
 {
 	char pdir[PATH_MAX];
+	int d = kp_topics_dir_index(t, dir);
 
 	for (int32_t i = 0; i < topic->partition_count; i++) {
 		kp_topics_partition_dir(dir, topic->name, i, false, pdir, sizeof(pdir));
+		topic->partitions[i].dir = d < 0 ? 0 : d;
+		if (d >= 0)
+			t->dirs[d].logs++;
 		if (kp_log_open(pdir, &t->logcfg, &topic->partitions[i].log, err) == 0) {
 			topic->partitions[i].high_watermark =
 				kp_topics_hw_initial(t, topic->name, i, topic->partitions[i].log);

@@ -26,6 +26,9 @@
 #include "protocol/codec.h"
 #include "util/error.h"
 
+/* The most log dirs (log.dirs) a registry spreads partitions over. */
+#define KP_TOPICS_MAX_DIRS 16
+
 /* The most partitions a topic may have (and the largest N in a TOPIC-N directory plus one). */
 #define KP_TOPIC_MAX_PARTITIONS 100000
 
@@ -46,7 +49,8 @@ struct kp_replica_state {
 struct kp_partition {
 	int32_t index;
 	int32_t leader_epoch;
-	kp_log *log; /* NULL: offline, the log could not be opened (kp_partition_online) */
+	kp_log *log; /* NULL: offline, the log could not be opened or its dir failed (kp_partition_online) */
+	int dir;     /* while hosted: the index of its log dir (kp_topics_dir_path) */
 	/*
 	 * The partition's state from the metadata image (Kafka's
 	 * PartitionRegistration, kept by its Partition object).
@@ -82,6 +86,9 @@ struct kp_topic {
 	int32_t max_message_bytes; /* max.message.bytes, 0: the broker's message.max.bytes */
 	bool compacted;            /* cleanup.policy has "compact": records need keys */
 	bool log_append_time;      /* message.timestamp.type=LogAppendTime */
+	bool recompress;           /* compression.type is not "producer": batches are stored */
+	int8_t compression;        /*   with this codec (enum kp_compression, record/batch.h) */
+	int32_t compression_level; /*   at this level (compression.<codec>.level, KIP-390) */
 };
 
 typedef struct kp_topics kp_topics;
@@ -94,10 +101,36 @@ typedef struct kp_topics kp_topics;
 bool kp_topic_is_internal(const char *name);
 
 /*
- * kp_topics_new - a registry creating new partition directories in `dir`
- * (copied) with log settings `cfg` (copied). NULL when memory runs out.
+ * kp_topics_new - a registry over the `ndirs` log dirs `dirs` (log.dirs,
+ * 1..KP_TOPICS_MAX_DIRS, paths copied) with log settings `cfg` (copied):
+ * a new replica's directory goes to the log dir with the fewest
+ * partitions (kp_topics_open_replica). NULL when memory runs out or
+ * `ndirs` is out of range.
  */
-kp_topics *kp_topics_new(const char *dir, const struct kp_log_config *cfg);
+kp_topics *kp_topics_new(char *const *dirs, int ndirs, const struct kp_log_config *cfg);
+
+/* kp_topics_dir_count - how many log dirs; kp_topics_dir_path - the path of log dir `i`. */
+int kp_topics_dir_count(const kp_topics *t);
+const char *kp_topics_dir_path(const kp_topics *t, int i);
+/* kp_topics_dir_offline - whether log dir `i` failed (kp_topics_fail_dir). */
+bool kp_topics_dir_offline(const kp_topics *t, int i);
+
+/* kp_topics_dir_of - the log dir holding `path` (a partition directory or file in it), -1 when none. */
+int kp_topics_dir_of(const kp_topics *t, const char *path);
+
+/*
+ * kp_topics_fail_dir - log dir `d` failed (an I/O error on a write,
+ * fsync or open in it): mark it offline and close the logs of every partition in it, which
+ * stay hosted but offline (KAFKA_STORAGE_ERROR) until a restart finds the
+ * disk back (Kafka's LogDirFailureChannel and ReplicaManager.handleLogDirFailure).
+ * Must not be called while a log of that dir is in use on the stack
+ * (the broker defers it to its loop: kp_broker_log_failed). Returns how
+ * many partitions went offline, -1 when `d` is no online log dir.
+ */
+int kp_topics_fail_dir(kp_topics *t, int d);
+
+/* kp_topics_online_dirs - how many log dirs are online. */
+int kp_topics_online_dirs(const kp_topics *t);
 
 /* kp_topics_free - close every log and free `t` (NULL is fine). */
 void kp_topics_free(kp_topics *t);
@@ -122,8 +155,8 @@ int kp_topics_load(kp_topics *t, const char *dir, kp_error *err);
 int kp_topics_sweep_staged(const char *dir, kp_error *err);
 
 /*
- * kp_topics_sync_created - fsync the log dir when kp_topics_open_replica
- * made partition directories in it since the last call (each creation
+ * kp_topics_sync_created - fsync each log dir kp_topics_open_replica
+ * made partition directories in since the last call (each creation
  * fsyncs its own directory; their names in the log dir are made durable
  * here, once for a whole metadata publish). Returns 0 or -1 with KP_EIO.
  */
@@ -226,8 +259,9 @@ int kp_topics_delete(kp_topics *t, struct kp_topic *topic, kp_error *err);
 int kp_partition_set_ids(int32_t **dst, int32_t *count, const int32_t *ids, int32_t n);
 
 /*
- * kp_topics_hw_load - read the high watermarks of DIR/replication-offset-checkpoint
- * (Kafka's format, topics_hw.c), which partitions opened from now on start
+ * kp_topics_hw_load - read the high watermarks of each log dir's
+ * replication-offset-checkpoint (Kafka's format, one per log dir,
+ * topics_hw.c), which partitions opened from now on start
  * with. A missing file is no error; a torn or unknown one is ignored.
  * Returns 0, or -1 with KP_EIO (unreadable) or KP_ENOMEM.
  */
@@ -235,8 +269,9 @@ int kp_topics_hw_load(kp_topics *t, kp_error *err);
 
 /*
  * kp_topics_hw_save - write every hosted partition's high watermark to
- * DIR/replication-offset-checkpoint (a temporary file renamed over it; no
- * fsync). Returns 0, or -1 with KP_EIO.
+ * the replication-offset-checkpoint of its log dir (a temporary file
+ * renamed over it; no fsync; offline dirs skipped). Returns 0, or -1 with
+ * KP_EIO (the other dirs are still written).
  */
 int kp_topics_hw_save(const kp_topics *t, kp_error *err);
 

@@ -68,13 +68,13 @@ int kp_topics_grow(struct kp_topic *topic, int32_t partitions, kp_error *err)
 	return 0;
 }
 
-/* create_dir - a new DIR/TOPIC-N holding only partition.metadata, made under a staging name. */
-static int create_dir(kp_topics *t, const struct kp_topic *topic, int32_t index,
+/* create_dir - a new DIR/TOPIC-N in log dir `d` holding only partition.metadata, made under a staging name. */
+static int create_dir(kp_topics *t, int d, const struct kp_topic *topic, int32_t index,
 		      const char *final, kp_error *err)
 {
 	char staged[PATH_MAX];
 
-	kp_topics_partition_dir(t->dir, topic->name, index, true, staged, sizeof(staged));
+	kp_topics_partition_dir(t->dirs[d].path, topic->name, index, true, staged, sizeof(staged));
 	if (kp_remove_dir_files(staged, err) < 0)
 		return -1;
 	if (mkdir(staged, 0755) < 0)
@@ -83,16 +83,8 @@ static int create_dir(kp_topics *t, const struct kp_topic *topic, int32_t index,
 		return -1;
 	if (rename(staged, final) < 0)
 		return kp_error_errno(err, "cannot rename %s to %s", staged, final);
-	t->dir_unsynced = true; /* one fsync of the log dir for every creation of a publish */
+	t->dirs[d].unsynced = true; /* one fsync of the log dir for every creation of a publish */
 	return 0;
-}
-
-int kp_topics_sync_created(kp_topics *t, kp_error *err)
-{
-	if (!t->dir_unsynced)
-		return 0;
-	t->dir_unsynced = false;
-	return kp_fsync_dir(t->dir, err);
 }
 
 int kp_topics_open_replica(kp_topics *t, struct kp_topic *topic, int32_t index, kp_error *err)
@@ -101,6 +93,7 @@ int kp_topics_open_replica(kp_topics *t, struct kp_topic *topic, int32_t index, 
 	char pdir[PATH_MAX];
 	struct stat st;
 	kp_uuid id;
+	int d;
 
 	if (!p)
 		return kp_error_set(err, KP_EINVAL, "%s has no partition %d", topic->name, index);
@@ -108,18 +101,23 @@ int kp_topics_open_replica(kp_topics *t, struct kp_topic *topic, int32_t index, 
 		p->hosted = true;
 		return 0;
 	}
-	kp_topics_partition_dir(t->dir, topic->name, index, false, pdir, sizeof(pdir));
+	if (p->hosted && kp_topics_dir_offline(t, p->dir)) /* stays offline with its dir */
+		return kp_error_set(err, KP_EIO, "%s-%d: log dir %s is offline", topic->name, index,
+				    t->dirs[p->dir].path);
+	if ((d = kp_topics_place(t, topic, index)) < 0)
+		return kp_error_set(err, KP_EIO, "%s-%d: every log dir is offline", topic->name, index);
+	kp_topics_partition_dir(t->dirs[d].path, topic->name, index, false, pdir, sizeof(pdir));
 	if (stat(pdir, &st) == 0) {
 		bool same = kp_topics_read_partition_metadata(pdir, &id) == 0 &&
 			    memcmp(&id, &topic->id, sizeof(id)) == 0;
 
 		if (!same && kp_topics_move_aside(pdir, err) < 0)
 			return -1;
-		if (!same && create_dir(t, topic, index, pdir, err) < 0)
+		if (!same && create_dir(t, d, topic, index, pdir, err) < 0)
 			return -1;
 	} else if (errno != ENOENT) {
 		return kp_error_errno(err, "cannot stat %s", pdir);
-	} else if (create_dir(t, topic, index, pdir, err) < 0) {
+	} else if (create_dir(t, d, topic, index, pdir, err) < 0) {
 		return -1;
 	}
 	if (kp_log_open(pdir, &t->logcfg, &p->log, err) < 0) {
@@ -127,6 +125,9 @@ int kp_topics_open_replica(kp_topics *t, struct kp_topic *topic, int32_t index, 
 		return -1;
 	}
 	p->high_watermark = kp_topics_hw_initial(t, topic->name, index, p->log);
+	if (!p->hosted)
+		t->dirs[d].logs++;
+	p->dir = d;
 	p->hosted = true;
 	return 0;
 }
@@ -135,13 +136,18 @@ int kp_topics_open_replica(kp_topics *t, struct kp_topic *topic, int32_t index, 
 static int remove_replica(kp_topics *t, struct kp_topic *topic, struct kp_partition *p,
 			  kp_error *err)
 {
+	struct kp_topics_dir *d = &t->dirs[p->dir];
 	char pdir[PATH_MAX];
 
 	kp_log_close(p->log);
 	p->log = NULL;
 	p->hosted = false;
 	p->high_watermark = -1;
-	kp_topics_partition_dir(t->dir, topic->name, p->index, false, pdir, sizeof(pdir));
+	if (d->logs > 0)
+		d->logs--;
+	if (d->offline) /* nothing to touch on a failed disk: a restart finds it as a stray */
+		return 0;
+	kp_topics_partition_dir(d->path, topic->name, p->index, false, pdir, sizeof(pdir));
 	return kp_remove_dir_files(pdir, err);
 }
 

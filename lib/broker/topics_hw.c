@@ -1,5 +1,5 @@
 /*
- * topics_hw.c - the high watermarks of a log dir's partitions, kept
+ * topics_hw.c - the high watermarks of each log dir's partitions, kept
  * across restarts in Kafka's replication-offset-checkpoint file
  * (ReplicaManager.checkpointHighWatermarks, OffsetCheckpointFile):
  *
@@ -81,17 +81,37 @@ static bool parse(kp_topics *t, FILE *f)
 	return fscanf(f, "%255s", topic) == EOF;
 }
 
-int kp_topics_hw_load(kp_topics *t, kp_error *err)
+/* load_dir - the checkpoint of log dir `dir` into t->hw; a torn or foreign file adds nothing. */
+static int load_dir(kp_topics *t, const char *dir, kp_error *err)
 {
+	struct kp_topics_hw *keep = t->hw;
 	char path[PATH_MAX];
 	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/%s", t->dir, HW_FILE);
+	snprintf(path, sizeof(path), "%s/%s", dir, HW_FILE);
 	if (!(f = fopen(path, "r")))
 		return errno == ENOENT ? 0 : kp_error_errno(err, "cannot read %s", path);
+	t->hw = NULL;
 	if (!parse(t, f))
-		kp_topics_hw_clear(t); /* torn or foreign: start from the log start offsets */
+		kp_topics_hw_clear(t); /* torn or foreign: its partitions start from their log start */
 	fclose(f);
+	if (keep) { /* the other dirs' entries: a partition is in one dir only */
+		struct kp_topics_hw *e, *tmp;
+
+		HASH_ITER(hh, t->hw, e, tmp) {
+			HASH_DEL(t->hw, e);
+			HASH_ADD_KEYPTR(hh, keep, e->key, strlen(e->key), e);
+		}
+		t->hw = keep;
+	}
+	return 0;
+}
+
+int kp_topics_hw_load(kp_topics *t, kp_error *err)
+{
+	for (int i = 0; i < t->ndirs; i++)
+		if (load_dir(t, t->dirs[i].path, err) < 0)
+			return -1;
 	return 0;
 }
 
@@ -109,14 +129,14 @@ int64_t kp_topics_hw_initial(const kp_topics *t, const char *topic, int32_t part
 	return e->offset > end ? end : e->offset;
 }
 
-/* write_entries - every hosted online partition's "TOPIC P HW" line to f; how many in *n. */
-static void write_entries(const kp_topics *t, FILE *f, size_t *n)
+/* write_entries - the "TOPIC P HW" line of every online partition of log dir `d` to f; how many in *n. */
+static void write_entries(const kp_topics *t, int d, FILE *f, size_t *n)
 {
 	for (size_t i = 0; i < t->n; i++)
 		for (int32_t j = 0; j < t->v[i]->partition_count; j++) {
 			const struct kp_partition *p = &t->v[i]->partitions[j];
 
-			if (!p->hosted || !p->log || p->high_watermark < 0)
+			if (!p->hosted || !p->log || p->dir != d || p->high_watermark < 0)
 				continue;
 			if (f)
 				fprintf(f, "%s %" PRId32 " %" PRId64 "\n", t->v[i]->name, p->index,
@@ -125,21 +145,23 @@ static void write_entries(const kp_topics *t, FILE *f, size_t *n)
 		}
 }
 
-int kp_topics_hw_save(const kp_topics *t, kp_error *err)
+/* save_dir - write log dir `d`'s checkpoint (a temporary file renamed over it). */
+static int save_dir(const kp_topics *t, int d, kp_error *err)
 {
+	const char *dir = t->dirs[d].path;
 	char path[PATH_MAX], tmp[PATH_MAX];
 	size_t n = 0;
 	FILE *f;
 
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s", t->dir, HW_FILE) >= sizeof(path) ||
-	    (size_t)snprintf(tmp, sizeof(tmp), "%s/%s.tmp", t->dir, HW_FILE) >= sizeof(tmp))
-		return kp_error_set(err, KP_EINVAL, "log dir path too long: %s", t->dir);
-	write_entries(t, NULL, &n);
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, HW_FILE) >= sizeof(path) ||
+	    (size_t)snprintf(tmp, sizeof(tmp), "%s/%s.tmp", dir, HW_FILE) >= sizeof(tmp))
+		return kp_error_set(err, KP_EINVAL, "log dir path too long: %s", dir);
+	write_entries(t, d, NULL, &n);
 	if (!(f = fopen(tmp, "w")))
 		return kp_error_errno(err, "cannot write %s", tmp);
 	fprintf(f, "0\n%zu\n", n);
 	n = 0;
-	write_entries(t, f, &n);
+	write_entries(t, d, f, &n);
 	if (fclose(f) != 0) {
 		kp_error_errno(err, "cannot write %s", tmp);
 		remove(tmp);
@@ -148,4 +170,14 @@ int kp_topics_hw_save(const kp_topics *t, kp_error *err)
 	if (rename(tmp, path) < 0)
 		return kp_error_errno(err, "cannot rename %s to %s", tmp, path);
 	return 0;
+}
+
+int kp_topics_hw_save(const kp_topics *t, kp_error *err)
+{
+	int rc = 0;
+
+	for (int i = 0; i < t->ndirs; i++)
+		if (!t->dirs[i].offline && save_dir(t, i, err) < 0)
+			rc = -1;
+	return rc;
 }

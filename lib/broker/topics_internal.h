@@ -8,14 +8,33 @@
 
 #include "broker/topics.h"
 
+/* One log dir (log.dirs) of the registry (topics_dirs.c). */
+struct kp_topics_dir {
+	char *path;                  /* owned */
+	size_t logs;                 /* partitions hosted in it (new ones go to the least loaded) */
+	bool offline;                /* its disk failed (kp_topics_fail_dir): nothing opens in it */
+	bool unsynced;               /* a partition directory was made since its last fsync */
+};
+
 struct kp_topics {
-	char *dir;                   /* where new partition directories go */
+	struct kp_topics_dir dirs[KP_TOPICS_MAX_DIRS];
+	int ndirs;
 	struct kp_log_config logcfg;
 	struct kp_topic **v;
 	size_t n, cap;
 	struct kp_topics_hw *hw;     /* replication-offset-checkpoint as read at start (topics_hw.c) */
-	bool dir_unsynced;           /* a partition directory was made since the log dir's last fsync */
 };
+
+/* kp_topics_dir_index - the index in t->dirs of the log dir at `path`, -1 when none. */
+int kp_topics_dir_index(const kp_topics *t, const char *path);
+/*
+ * kp_topics_place - the log dir a new replica of `topic` partition
+ * `index` goes to: the one already holding DIR/TOPIC-N (an online one),
+ * else the online dir with the fewest partitions (Kafka's
+ * LogManager.nextLogDirs), lowest index on ties. -1 when every dir is
+ * offline.
+ */
+int kp_topics_place(const kp_topics *t, const struct kp_topic *topic, int32_t index);
 
 /*
  * kp_topics_hw_initial - the high watermark partition `partition` of

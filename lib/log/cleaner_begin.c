@@ -163,12 +163,14 @@ void kp_log_clean_stats(const kp_log *log, int64_t now_ms, int64_t first_unclean
 			st->ratio > log->cfg.min_cleanable_dirty_ratio);
 }
 
-/* snap_segment - segment `s` into `c`: its identity and a dup of its fd. */
-static int snap_segment(const struct kp_segment *s, struct kp_clean_seg *c, kp_error *err)
+/* snap_segment - segment `s` (warmed: segment_cold.c) into `c`: its identity and a dup of its fd. */
+static int snap_segment(struct kp_segment *s, struct kp_clean_seg *c, kp_error *err)
 {
 	struct kp_batch_header h;
 	int64_t pos = s->last_index_pos;
 
+	if (kp_segment_ready(s, err) < 0)
+		return -1;
 	c->base = s->base;
 	c->next_offset = s->next_offset;
 	c->size = s->size;
@@ -180,7 +182,7 @@ static int snap_segment(const struct kp_segment *s, struct kp_clean_seg *c, kp_e
 		return kp_error_errno(err, "%s: dup", s->path);
 	/* the last batch header: scan on from the last index entry */
 	for (; pos < s->size; pos += KP_BATCH_LOG_OVERHEAD + h.batch_length) {
-		if (kp_segment_read_header((struct kp_segment *)s, pos, &h, err) < 0 ||
+		if (kp_segment_read_header(s, pos, &h, err) < 0 ||
 		    kp_pread_full(s->fd, c->last, sizeof c->last, pos, s->path, err) < 0)
 			return -1;
 	}
@@ -247,6 +249,9 @@ int kp_log_clean_begin(kp_log *log, int64_t now_ms, int64_t first_uncleanable_li
 			goto fail;
 		}
 	}
+	log->use_clock++; /* the job has its own fds: the log's may go cold again */
+	log->cool_due = true;
+	kp_log_cool_idle(log);
 	if (snap_producers(log, j, err) < 0)
 		goto fail;
 	*job = j;

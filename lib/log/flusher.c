@@ -49,6 +49,8 @@ struct kp_flusher {
 	struct kp_flush_job *done;     /* finished, not yet applied */
 	bool stop;
 	int pipe[2];                   /* [0] watched by the loop, [1] written by the thread */
+	kp_flusher_error_cb on_error;  /* loop thread only (kp_flusher_on_error), or NULL */
+	void *on_error_arg;
 };
 
 static void job_free(struct kp_flush_job *j)
@@ -280,16 +282,27 @@ static void apply(kp_flusher *f, struct kp_flush_job *j, bool follow_up)
 	log->flushing = NULL;
 	if (j->epochs)
 		kp_log_epochs_flushed(log, j->rc == 0);
-	if (j->rc < 0)
+	if (j->rc < 0) {
 		kp_diag_error("cannot flush %s: %s", log->dir, j->err.msg);
-	else if (j->target > log->recovery_point)
+		if (f->on_error)
+			f->on_error(f->on_error_arg, log->dir, &j->err);
+	}
+	else if (j->target > log->recovery_point) {
 		log->recovery_point = j->target;
+		log->cool_due = true; /* closed segments below it may go cold (segment_cold.c) */
+	}
 	job_free(j);
 	if (!follow_up || !log->flush_again)
 		return;
 	log->flush_again = false;
 	if (kp_log_end_offset(log) > log->recovery_point && kp_flusher_submit(f, log, &err) < 0)
 		kp_diag_error("cannot flush %s: %s", log->dir, err.msg);
+}
+
+void kp_flusher_on_error(kp_flusher *f, kp_flusher_error_cb cb, void *arg)
+{
+	f->on_error = cb;
+	f->on_error_arg = arg;
 }
 
 void kp_flusher_poll(kp_flusher *f)

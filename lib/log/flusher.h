@@ -49,6 +49,17 @@ int kp_flusher_fd(const kp_flusher *f);
 void kp_flusher_poll(kp_flusher *f);
 
 /*
+ * kp_flusher_on_error - have `cb(arg, dir, err)` called on the loop
+ * thread (from kp_flusher_poll, or a log's wait for its job) after a job of the log in partition
+ * directory `dir` failed (`err` says how; both valid during the call
+ * only). The callback must not close or free logs (other finished jobs
+ * may still be applied in the same poll): the broker only notes the
+ * failure there and acts on it from its loop. NULL `cb` removes it.
+ */
+typedef void (*kp_flusher_error_cb)(void *arg, const char *dir, const kp_error *err);
+void kp_flusher_on_error(kp_flusher *f, kp_flusher_error_cb cb, void *arg);
+
+/*
  * For lib/log's append path (log.c), which prepares the job of the flush
  * an append will trigger before writing, so that an append whose flush
  * job cannot be made fails having written nothing (a client's retry is

@@ -170,6 +170,46 @@ int kp_index_ensure(struct kp_index *ix, kp_error *err)
 	return 0;
 }
 
+/*
+ * kp_index_cool - close the file and free the entries of a closed
+ * segment's index, keeping what reopens it (path, kind, base, capacity):
+ * kp_index_reopen. The file is left as it is.
+ */
+void kp_index_cool(struct kp_index *ix)
+{
+	if (ix->fd >= 0)
+		close(ix->fd);
+	ix->fd = -1;
+	free(ix->e);
+	ix->e = NULL;
+	ix->n = ix->cap = 0;
+}
+
+/*
+ * kp_index_reopen - reopen and load a cooled index (kp_index_cool). A
+ * missing file, or entries that kp_index_sane rejects for a .log of
+ * `log_size` bytes, leave the index empty (lookups then scan the segment
+ * from its start: slower, still right). Returns 0, or -1 (KP_EIO,
+ * KP_ENOMEM) with the index still cooled.
+ */
+int kp_index_reopen(struct kp_index *ix, int64_t log_size, kp_error *err)
+{
+	if (ix->fd >= 0)
+		return 0;
+	ix->fd = open(ix->path, O_RDWR | O_CLOEXEC);
+	if (ix->fd < 0 && errno == ENOENT)
+		return 0;
+	if (ix->fd < 0)
+		return kp_error_errno(err, "%s: open", ix->path);
+	if (load(ix, err) < 0) {
+		kp_index_cool(ix);
+		return -1;
+	}
+	if (!kp_index_sane(ix, log_size))
+		ix->n = 0;
+	return 0;
+}
+
 /* kp_index_close - close the file and free the entries (idempotent). */
 void kp_index_close(struct kp_index *ix)
 {

@@ -12,7 +12,9 @@
  *
  * A read finds its segment by binary search over base offsets, then its
  * batch through the segment's offset index, and may continue into the
- * following segments while max_bytes allows.
+ * following segments while max_bytes allows. Each read stamps the
+ * segments it touches and then lets the idle closed ones go cold
+ * (segment_cold.c).
  */
 #include "log/log_internal.h"
 
@@ -124,10 +126,17 @@ static bool should_roll(const kp_log *log, size_t len, const struct append_info 
 	return waited > log->cfg.segment_ms;
 }
 
+static int request_flush(kp_log *log, kp_error *err);
+
 /*
  * roll - seal the active segment and start a new one at the log end
  * offset, with a producer state snapshot there (Kafka's roll; not
  * fsynced: a lost or torn one is replaced by an older one and a replay).
+ * With a flusher, the sealed segment is flushed there at once, which
+ * moves the recovery point up to the new segment (Kafka's roll schedules
+ * flushUptoOffsetExclusive(newSegment.baseOffset)): recovery after a
+ * crash rescans only the active segment, and closed segments may go
+ * cold (segment_cold.c).
  */
 static int roll(kp_log *log, kp_error *err)
 {
@@ -137,7 +146,14 @@ static int roll(kp_log *log, kp_error *err)
 	kp_segment_seal(active(log));
 	if (kp_producer_snapshot_write(log, false, &why) < 0)
 		kp_diag_warn("%s", why.msg);
-	return kp_log_add_segment(log, base, true, err);
+	if (kp_log_add_segment(log, base, true, err) < 0)
+		return -1;
+	if (log->cfg.flusher && request_flush(log, &why) < 0)
+		kp_diag_warn("%s", why.msg); /* the next flush covers it */
+	log->use_clock++;
+	log->cool_due = true;
+	kp_log_cool_idle(log);
+	return 0;
 }
 
 /*
@@ -388,7 +404,7 @@ static int log_read_start(kp_log *log, int64_t offset, size_t *seg, int64_t *pos
 	if (offset == end)
 		return 1;
 	*seg = kp_log_find_segment(log, offset);
-	return kp_segment_find(&log->segs[*seg], offset, pos, err);
+	return kp_segment_find(kp_log_seg_use(log, *seg), offset, pos, err);
 }
 
 int kp_log_read(kp_log *log, int64_t offset, int64_t max_offset, size_t max_bytes,
@@ -396,21 +412,22 @@ int kp_log_read(kp_log *log, int64_t offset, int64_t max_offset, size_t max_byte
 {
 	size_t i = 0, taken = 0, len0 = out->len;
 	int64_t pos = 0;
-	int rc = log_read_start(log, offset, &i, &pos, err);
+	int rc;
 
+	log->use_clock++;
+	rc = log_read_start(log, offset, &i, &pos, err);
 	if (rc != 0)
-		return rc < 0 ? -1 : 0;
+		goto out;
 	for (; i < log->nsegs; i++, pos = 0) {
-		rc = kp_segment_read(&log->segs[i], pos, max_offset, max_bytes, &taken, out, err);
-		if (rc < 0)
-			goto fail;
-		if (rc == 1)
+		rc = kp_segment_read(kp_log_seg_use(log, i), pos, max_offset, max_bytes, &taken, out, err);
+		if (rc != 0)
 			break;
 	}
-	return 0;
-fail:
-	out->len = len0;
-	return -1;
+out:
+	if (rc < 0)
+		out->len = len0;
+	kp_log_cool_idle(log);
+	return rc < 0 ? -1 : 0;
 }
 
 int kp_log_read_ranges(kp_log *log, int64_t offset, int64_t max_offset, size_t max_bytes,
@@ -421,22 +438,24 @@ int kp_log_read_ranges(kp_log *log, int64_t offset, int64_t max_offset, size_t m
 	int rc;
 
 	*n = 0;
+	log->use_clock++;
 	rc = log_read_start(log, offset, &i, &pos, err);
 	if (rc != 0)
-		return rc < 0 ? -1 : 0;
+		goto out;
 	for (; i < log->nsegs && *n < max_ranges; i++, pos = 0) {
-		rc = kp_segment_scan(&log->segs[i], pos, max_offset, max_bytes, &taken, &stop, err);
+		rc = kp_segment_scan(kp_log_seg_use(log, i), pos, max_offset, max_bytes, &taken, &stop, err);
 		if (rc < 0)
-			goto fail;
+			break;
 		if (stop > pos)
 			out[(*n)++] = (struct kp_log_range){ log->segs[i].fd, pos, stop - pos };
 		if (rc == 1)
 			break;
 	}
-	return 0;
-fail:
-	*n = 0;
-	return -1;
+out:
+	if (rc < 0)
+		*n = 0;
+	kp_log_cool_idle(log); /* keeps the segments just read: their fds are in out[] */
+	return rc < 0 ? -1 : 0;
 }
 
 int64_t kp_log_offset_for_timestamp(kp_log *log, int64_t timestamp_ms, int64_t *found_timestamp,
@@ -445,15 +464,20 @@ int64_t kp_log_offset_for_timestamp(kp_log *log, int64_t timestamp_ms, int64_t *
 	int64_t off = -1;
 
 	kp_error_clear(err);
+	log->use_clock++;
 	for (size_t i = 0; i < log->nsegs; i++) {
 		if (log->segs[i].max_ts < timestamp_ms)
 			continue;
-		if (kp_segment_find_timestamp(&log->segs[i], timestamp_ms, &off, found_timestamp, err) < 0)
-			return -1;
+		if (kp_segment_find_timestamp(kp_log_seg_use(log, i), timestamp_ms, &off, found_timestamp,
+					      err) < 0) {
+			off = -1;
+			break;
+		}
 		if (off >= 0)
-			return off;
+			break;
 	}
-	return -1;
+	kp_log_cool_idle(log);
+	return off;
 }
 
 bool kp_log_max_timestamp(const kp_log *log, int64_t *timestamp_ms, int64_t *offset)
@@ -489,6 +513,7 @@ int kp_log_flush(kp_log *log, kp_error *err)
 			return -1;
 	log->unflushed = 0;
 	log->recovery_point = end;
+	log->cool_due = true; /* closed segments below it may go cold */
 	return kp_log_write_recovery_point(log, err);
 }
 

@@ -389,6 +389,9 @@ int kp_log_open(const char *dir, const struct kp_log_config *cfg, kp_log **out, 
 		log->recovery_point = log->start_offset;
 	if (kp_producer_state_reload(log, err) < 0)
 		goto fail;
+	log->use_clock++; /* what recovery opened and nobody reads yet goes cold */
+	log->cool_due = true;
+	kp_log_cool_idle(log);
 	*out = log;
 	return 0;
 fail:

@@ -72,6 +72,8 @@ bool kp_index_full(const struct kp_index *ix);
 long kp_index_floor(const struct kp_index *ix, int64_t key);
 int kp_index_sync(struct kp_index *ix, kp_error *err);
 int kp_index_ensure(struct kp_index *ix, kp_error *err);
+void kp_index_cool(struct kp_index *ix);
+int kp_index_reopen(struct kp_index *ix, int64_t log_size, kp_error *err);
 
 struct kp_segment {
 	int64_t base;           /* base offset, the name of the files */
@@ -82,7 +84,9 @@ struct kp_segment {
 	int64_t roll_ts;        /* first batch's maxTimestamp, -1 when none */
 	int64_t created_ms;     /* wall clock when created or loaded */
 	int64_t last_index_pos; /* position of the last offset index entry, 0 when none */
-	int fd;                 /* the .log file, -1 when closed */
+	int fd;                 /* the .log file, -1 when closed or cold */
+	bool cold;              /* files closed and index entries freed until next used (segment_cold.c) */
+	uint64_t used;          /* kp_log.use_clock when the log last read it */
 	char *path;             /* owned path of the .log file */
 	struct kp_index oix, tix;
 };
@@ -113,6 +117,17 @@ void kp_segment_ensure_indexes(struct kp_segment *seg);
 int kp_segment_sync(struct kp_segment *seg, kp_error *err);
 int kp_segment_sync_data(struct kp_segment *seg, kp_error *err);
 bool kp_segment_index_full(const struct kp_segment *seg);
+
+/* segment_cold.c */
+void kp_segment_cool(struct kp_segment *seg);
+int kp_segment_warm(struct kp_segment *seg, kp_error *err);
+/* kp_segment_ready - kp_segment_warm when `seg` is cold (every segment.c reader calls it first). */
+static inline int kp_segment_ready(struct kp_segment *seg, kp_error *err)
+{
+	return seg->cold ? kp_segment_warm(seg, err) : 0;
+}
+struct kp_segment *kp_log_seg_use(kp_log *log, size_t i);
+void kp_log_cool_idle(kp_log *log);
 
 /* recover.c */
 struct kp_epoch_cache;
@@ -166,6 +181,8 @@ struct kp_log {
 	bool flush_again;           /* a flush was asked for while one was in flight */
 	struct kp_epoch_cache epochs; /* leader epoch cache, persisted in KP_EPOCH_CHECKPOINT */
 	struct kp_producer_state producers; /* idempotent producers (producer_state.h) */
+	uint64_t use_clock;         /* ticks once per read operation (kp_log_seg_use) */
+	bool cool_due;              /* a segment was warmed or rolled since the last kp_log_cool_idle */
 };
 
 /* epoch.c, the cache of a log and its checkpoint file */

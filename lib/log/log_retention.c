@@ -30,7 +30,7 @@ static int64_t largest_ts(const struct kp_segment *seg)
 
 	if (seg->max_ts >= 0)
 		return seg->max_ts;
-	if (seg->fd < 0 || fstat(seg->fd, &st) < 0)
+	if (stat(seg->path, &st) < 0)
 		return -1;
 	return (int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000;
 }

@@ -17,6 +17,8 @@
  * then add index entries; the indexes are therefore never ahead of the
  * log after a process kill, and a short index is completed on recovery
  * by scanning forward from its last entry. Reads use pread(2) only.
+ * A closed segment may be cold (segment_cold.c): each reader here
+ * reopens it first (kp_segment_ready).
  */
 #include "log/log_internal.h"
 
@@ -226,6 +228,8 @@ int kp_segment_read_header(struct kp_segment *seg, int64_t pos, struct kp_batch_
 {
 	uint8_t raw[KP_BATCH_HEADER_SIZE];
 
+	if (kp_segment_ready(seg, err) < 0)
+		return -1;
 	if (seg->size - pos < KP_BATCH_HEADER_SIZE)
 		return kp_error_set(err, KP_ECORRUPT, "%s: batch header at %" PRId64 " past end of file",
 				    seg->path, pos);
@@ -245,10 +249,14 @@ int kp_segment_read_header(struct kp_segment *seg, int64_t pos, struct kp_batch_
  */
 int kp_segment_find(struct kp_segment *seg, int64_t offset, int64_t *pos, kp_error *err)
 {
-	long i = kp_index_floor(&seg->oix, offset);
-	int64_t p = i >= 0 ? seg->oix.e[i].val : 0;
 	struct kp_batch_header h;
+	int64_t p;
+	long i;
 
+	if (kp_segment_ready(seg, err) < 0)
+		return -1;
+	i = kp_index_floor(&seg->oix, offset);
+	p = i >= 0 ? seg->oix.e[i].val : 0;
 	while (p < seg->size) {
 		if (kp_segment_read_header(seg, p, &h, err) < 0)
 			return -1;
@@ -317,13 +325,17 @@ int kp_segment_read(struct kp_segment *seg, int64_t pos, int64_t max_offset, siz
 int kp_segment_find_timestamp(struct kp_segment *seg, int64_t ts, int64_t *offset, int64_t *found_ts,
 			      kp_error *err)
 {
-	long i = ts == INT64_MIN ? -1 : kp_index_floor(&seg->tix, ts - 1);
-	int64_t from = i >= 0 ? seg->tix.e[i].val : seg->base;
-	long j = kp_index_floor(&seg->oix, from);
-	int64_t p = j >= 0 ? seg->oix.e[j].val : 0;
 	struct kp_batch_header h;
+	int64_t from, p;
+	long i, j;
 
 	*offset = -1;
+	if (kp_segment_ready(seg, err) < 0)
+		return -1;
+	i = ts == INT64_MIN ? -1 : kp_index_floor(&seg->tix, ts - 1);
+	from = i >= 0 ? seg->tix.e[i].val : seg->base;
+	j = kp_index_floor(&seg->oix, from);
+	p = j >= 0 ? seg->oix.e[j].val : 0;
 	for (; p < seg->size; p += KP_BATCH_LOG_OVERHEAD + h.batch_length) {
 		if (kp_segment_read_header(seg, p, &h, err) < 0)
 			return -1;
@@ -358,13 +370,15 @@ void kp_segment_ensure_indexes(struct kp_segment *seg)
 {
 	kp_error err;
 
-	if (seg->size > 0 && seg->oix.path && seg->tix.path)
+	if (seg->size > 0 && !seg->cold && seg->oix.path && seg->tix.path)
 		(void)(kp_index_ensure(&seg->oix, &err) || kp_index_ensure(&seg->tix, &err));
 }
 
 /* kp_segment_sync - fsync the .log, .index and .timeindex files. */
 int kp_segment_sync(struct kp_segment *seg, kp_error *err)
 {
+	if (kp_segment_ready(seg, err) < 0)
+		return -1;
 	if (fsync(seg->fd) < 0)
 		return kp_error_errno(err, "%s: fsync", seg->path);
 	if (kp_index_sync(&seg->oix, err) < 0 || kp_index_sync(&seg->tix, err) < 0)
@@ -375,6 +389,8 @@ int kp_segment_sync(struct kp_segment *seg, kp_error *err)
 /* kp_segment_sync_data - fdatasync the .log file only (kp_log_sync_data). */
 int kp_segment_sync_data(struct kp_segment *seg, kp_error *err)
 {
+	if (kp_segment_ready(seg, err) < 0)
+		return -1;
 	if (fdatasync(seg->fd) < 0)
 		return kp_error_errno(err, "%s: fdatasync", seg->path);
 	return 0;

@@ -1,0 +1,133 @@
+/*
+ * topics_dirs.c - the log dirs (log.dirs) of the topic registry: where a
+ * new replica goes, and a dir whose disk fails (Kafka's JBOD, KIP-112).
+ *
+ *   log.dirs=/d0,/d1,/d2
+ *   /d0  12 partitions            a new replica goes to the online dir
+ *   /d1  11 partitions   <-- new  with the fewest partitions (Kafka's
+ *   /d2  offline (EIO)            LogManager.nextLogDirs), unless one
+ *                                 already holds its TOPIC-N directory
+ *
+ * A dir fails when a write, fsync or open in it fails: it goes offline
+ * with every partition in it (their logs closed; they stay hosted here
+ * and answer KAFKA_STORAGE_ERROR) and nothing opens in it again until
+ * the broker restarts; the other dirs keep serving. See topics.h.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "broker/topics.h"
+#include "util/diag.h"
+#include "util/file.h"
+
+#include "broker/topics_internal.h"
+
+int kp_topics_dir_count(const kp_topics *t)
+{
+	return t->ndirs;
+}
+
+const char *kp_topics_dir_path(const kp_topics *t, int i)
+{
+	return i >= 0 && i < t->ndirs ? t->dirs[i].path : NULL;
+}
+
+bool kp_topics_dir_offline(const kp_topics *t, int i)
+{
+	return i >= 0 && i < t->ndirs && t->dirs[i].offline;
+}
+
+int kp_topics_online_dirs(const kp_topics *t)
+{
+	int n = 0;
+
+	for (int i = 0; i < t->ndirs; i++)
+		n += !t->dirs[i].offline;
+	return n;
+}
+
+int kp_topics_dir_index(const kp_topics *t, const char *path)
+{
+	for (int i = 0; i < t->ndirs; i++)
+		if (strcmp(t->dirs[i].path, path) == 0)
+			return i;
+	return -1;
+}
+
+int kp_topics_place(const kp_topics *t, const struct kp_topic *topic, int32_t index)
+{
+	char pdir[PATH_MAX];
+	struct stat st;
+	int best = -1;
+
+	for (int i = 0; i < t->ndirs; i++) {
+		if (t->dirs[i].offline)
+			continue;
+		kp_topics_partition_dir(t->dirs[i].path, topic->name, index, false, pdir, sizeof(pdir));
+		if (t->ndirs > 1 && stat(pdir, &st) == 0)
+			return i;
+		if (best < 0 || t->dirs[i].logs < t->dirs[best].logs)
+			best = i;
+	}
+	return best;
+}
+
+int kp_topics_dir_of(const kp_topics *t, const char *path)
+{
+	size_t best_len = 0;
+	int best = -1;
+
+	for (int i = 0; i < t->ndirs; i++) {
+		size_t len = strlen(t->dirs[i].path);
+
+		if (len > best_len && strncmp(path, t->dirs[i].path, len) == 0 &&
+		    (path[len] == '/' || path[len] == '\0')) {
+			best = i;
+			best_len = len;
+		}
+	}
+	return best;
+}
+
+int kp_topics_fail_dir(kp_topics *t, int d)
+{
+	int n = 0;
+
+	if (d < 0 || d >= t->ndirs || t->dirs[d].offline)
+		return -1;
+	t->dirs[d].offline = true;
+	for (size_t i = 0; i < t->n; i++)
+		for (int32_t j = 0; j < t->v[i]->partition_count; j++) {
+			struct kp_partition *p = &t->v[i]->partitions[j];
+
+			if (!p->hosted || p->dir != d || !p->log)
+				continue;
+			kp_log_close(p->log);
+			p->log = NULL;
+			n++;
+		}
+	return n;
+}
+
+/* sync_dir - fsync log dir `d` when a partition directory was made in it since the last time. */
+static int sync_dir(struct kp_topics_dir *d, kp_error *err)
+{
+	if (!d->unsynced || d->offline)
+		return 0;
+	d->unsynced = false;
+	return kp_fsync_dir(d->path, err);
+}
+
+int kp_topics_sync_created(kp_topics *t, kp_error *err)
+{
+	int rc = 0;
+
+	for (int i = 0; i < t->ndirs; i++)
+		if (sync_dir(&t->dirs[i], err) < 0)
+			rc = -1;
+	return rc;
+}
