@@ -1,7 +1,8 @@
 """Replication under faults, in the spirit of Jepsen's Kafka tests (harness: tests/nemesis.py).
 
 3 kcontrollers and 3 kbrokers, each broker in its own network namespace; an idempotent
-producer with acks=all (RF 3, min.insync.replicas=2) and a consumer run while a nemesis kills (-9), pauses
+producer with acks=all (RF 3, min.insync.replicas=2) and a consumer (the pinned PyPI
+confluent-kafka, whose librdkafka validates its position after leader changes, KIP-320) run while a nemesis kills (-9), pauses
 (SIGSTOP/SIGCONT), isolates (its link down) and restarts leaders, followers and the active
 controller, on a schedule drawn from a seed (printed; KP_NEMESIS_SEED=N replays it,
 KP_NEMESIS_SECONDS=S runs longer than the default 30). After healing, the checkers find no
@@ -15,14 +16,17 @@ deliberately broken high watermark in tests/test_replication.py; here, by hand:
 
 (extra broker settings, space-separated) fails with the acknowledged writes it lost.
 """
+import json
 import os
 import random
 import signal
+import subprocess
 import threading
 import time
 
 import pytest
 
+import clients
 import nemesis
 from conftest import PER_TEST_TIMEOUT, SLOW, free_port
 from test_controller_quorum import CLUSTER_ID, Controller, agreed_leader, wait_leader
@@ -136,18 +140,32 @@ def produce(bootstrap, hist, stop):
     p.flush(60 * SLOW)
 
 
-def consume(bootstrap, hist, stop):
-    # warnings shown: an offset reset or a truncation the consumer detects is logged
-    c = confluent_kafka.Consumer({"bootstrap.servers": bootstrap, "group.id": "unused",
-                                  "enable.auto.commit": False, "auto.offset.reset": "earliest",
-                                  "log_level": 4})
-    c.assign([confluent_kafka.TopicPartition(TOPIC, p, confluent_kafka.OFFSET_BEGINNING)
-              for p in range(PARTITIONS)])
-    while not stop.is_set():
-        m = c.poll(0.2)
-        if m is not None and not m.error():
-            hist.read("live", m.partition(), m.offset(), m.value().decode())
-    c.close()
+def consume(bootstrap, hist, stop, python):
+    """The live reader: the pinned PyPI confluent-kafka (tests/peers/pypi/kpconfluent.py
+    follow) in its own process. Its librdkafka has KIP-320: after a leader change it checks its
+    position with OffsetForLeaderEpoch before fetching on, as Kafka's consumers do; Debian's
+    librdkafka 2.0.2 does not, and may fetch from a broker that is no longer the leader and be
+    answered OFFSET_OUT_OF_RANGE (an offset reset: a read going backwards that is the
+    client's, not the brokers'). Its warnings (offset resets, truncation) go to the test's
+    stderr."""
+    proc = subprocess.Popen(clients.confluent_cmd(python, bootstrap, "follow", TOPIC, PARTITIONS),
+                            stdout=subprocess.PIPE, text=True)
+    reader = threading.Thread(target=_read_follow, args=(proc, hist))
+    reader.start()
+    stop.wait()
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(30 * SLOW)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    reader.join(30)
+
+
+def _read_follow(proc, hist):
+    for line in proc.stdout:
+        r = json.loads(line)
+        hist.read("live", r["p"], r["o"], r["v"])
 
 
 def final_read(bootstrap):
@@ -177,6 +195,10 @@ def test_no_acknowledged_write_is_lost_under_faults(tmp_path):
     if seconds + 300 > PER_TEST_TIMEOUT:  # a long schedule: the suite's per-test limit grows
         signal.alarm(int(seconds) + 300)
     print(f"nemesis seed {seed} (KP_NEMESIS_SEED={seed} replays it): {ops}")
+    try:
+        python = clients.pypi_python()  # before the cluster: the venv may take a while once
+    except clients.PeerError as e:
+        pytest.fail(f"cannot install tests/peers/pypi/requirements.txt: {e}")
     c = FaultCluster(tmp_path)
     hist, stop_p, stop_c = nemesis.History(), threading.Event(), threading.Event()
     threads = []
@@ -189,7 +211,7 @@ def test_no_acknowledged_write_is_lost_under_faults(tmp_path):
                                       config={"min.insync.replicas": "2"})])[TOPIC].result(30)
         assert nemesis.wait(c.fully_replicated, 30)
         threads = [threading.Thread(target=produce, args=(c.bootstrap, hist, stop_p)),
-                   threading.Thread(target=consume, args=(c.bootstrap, hist, stop_c))]
+                   threading.Thread(target=consume, args=(c.bootstrap, hist, stop_c, python))]
         for t in threads:
             t.start()
         nem = nemesis.Nemesis(c, ops)

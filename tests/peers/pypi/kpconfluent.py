@@ -7,6 +7,7 @@ requirements.txt beside this file (or with any python that has confluent_kafka):
     kpconfluent.py BOOTSTRAP create TOPIC PARTITIONS [CONFIG=VALUE...]
     kpconfluent.py BOOTSTRAP produce TOPIC [CODEC]     < records
     kpconfluent.py BOOTSTRAP consume TOPIC
+    kpconfluent.py BOOTSTRAP follow TOPIC PARTITIONS
 
 Records are JSON lines in the format of tests/peers/java/Rec.java (byte strings
 as ISO-8859-1 characters, one a byte, or null).
@@ -19,9 +20,14 @@ consume: a Consumer (with the group.id confluent-kafka requires, but joining no 
   committing nothing) assign()ing every partition from its low watermark; polls until
   each reaches its high watermark; prints {"starts": {...}, "ends": {...}} and one
   record line a record.
+follow: like consume, from the beginning of partitions 0..PARTITIONS-1, but without end:
+  one {"p", "o", "v"} line a record (flushed at once), until SIGTERM or SIGINT; warnings
+  (offset resets, truncation detected, KIP-320) logged on stderr. A live reader for
+  tests/test_fault_injection.py.
 Exit status 0 on success, 1 on a failure (message on stderr), 2 on bad usage.
 """
 import json
+import signal
 import sys
 import time
 
@@ -132,6 +138,23 @@ def consume(bootstrap, topic):
         c.close()
 
 
+def follow(bootstrap, topic, partitions):
+    stop = []
+    signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
+    signal.signal(signal.SIGINT, lambda *_: stop.append(1))
+    c = ck.Consumer({"bootstrap.servers": bootstrap, "group.id": "kpipe-tests", "enable.auto.commit": False,
+                     "auto.offset.reset": "earliest", "log_level": 4})
+    c.assign([ck.TopicPartition(topic, p, ck.OFFSET_BEGINNING) for p in range(int(partitions))])
+    try:
+        while not stop:
+            m = c.poll(0.2)
+            if m is not None and not m.error():
+                print(json.dumps({"p": m.partition(), "o": m.offset(), "v": latin1(m.value())}),
+                      flush=True)
+    finally:
+        c.close()
+
+
 def main(argv):
     if len(argv) < 3:
         print(__doc__, file=sys.stderr)
@@ -145,6 +168,8 @@ def main(argv):
         produce(bootstrap, *args)
     elif cmd == "consume" and len(args) == 1:
         consume(bootstrap, *args)
+    elif cmd == "follow" and len(args) == 2:
+        follow(bootstrap, *args)
     else:
         print(f"kpconfluent: bad command {argv[2:]}", file=sys.stderr)
         return 2
