@@ -65,8 +65,7 @@ void kp_topics_free(kp_topics *t)
 	for (size_t i = 0; i < t->n; i++)
 		kp_topics_topic_free(t->v[i]);
 	free(t->v);
-	for (int i = 0; i < t->ndirs; i++)
-		free(t->dirs[i].path);
+	kp_topics_dirs_free(t);
 	kp_topics_hw_clear(t);
 	free(t);
 }
@@ -190,15 +189,28 @@ void kp_topics_partition_dir(const char *dir, const char *topic, int32_t i, bool
 		snprintf(out, outlen, "%s/%s-%d", dir, topic, (int)i);
 }
 
-/* kp_topics_write_partition_metadata - PDIR/partition.metadata as Kafka writes it, atomically. */
-int kp_topics_write_partition_metadata(const char *pdir, const kp_uuid *id, kp_error *err)
+/*
+ * kp_topics_write_partition_metadata - PDIR/partition.metadata as Kafka
+ * writes it: atomically (a temporary file fsynced and renamed) when
+ * `durable`, else written in place and not synced (a directory still
+ * being staged, made durable as a whole later: kp_topics_sync_created).
+ */
+int kp_topics_write_partition_metadata(const char *pdir, const kp_uuid *id, bool durable,
+				       kp_error *err)
 {
 	char path[PATH_MAX + 32], text[64], idtext[KP_UUID_STR_LEN + 1];
+	FILE *f;
 
 	kp_uuid_format(id, idtext);
 	snprintf(path, sizeof(path), "%s/partition.metadata", pdir);
 	snprintf(text, sizeof(text), "version: 0\ntopic_id: %s\n", idtext);
-	return kp_write_file_atomic(path, text, err);
+	if (durable)
+		return kp_write_file_atomic(path, text, err);
+	if (!(f = fopen(path, "w")))
+		return kp_error_errno(err, "cannot write %s", path);
+	if (fputs(text, f) < 0 || fclose(f) != 0)
+		return kp_error_errno(err, "cannot write %s", path);
+	return 0;
 }
 
 /* kp_topics_read_partition_metadata - the topic id in `pdir`'s partition.metadata; -1 if absent/bad. */

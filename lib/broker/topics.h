@@ -155,10 +155,14 @@ int kp_topics_load(kp_topics *t, const char *dir, kp_error *err);
 int kp_topics_sweep_staged(const char *dir, kp_error *err);
 
 /*
- * kp_topics_sync_created - fsync each log dir kp_topics_open_replica
- * made partition directories in since the last call (each creation
- * fsyncs its own directory; their names in the log dir are made durable
- * here, once for a whole metadata publish). Returns 0 or -1 with KP_EIO.
+ * kp_topics_sync_created - make the partition directories
+ * kp_topics_open_replica made since the last call durable, once for a
+ * whole metadata publish and before anything is appended to them: their
+ * partition.metadata and entries (fsyncs, or one syncfs(2) of the
+ * filesystem for a burst of more than 16 in a log dir), then each log
+ * dir's own entries. A crash before it leaves at worst a new directory
+ * with a torn partition.metadata, moved aside and made again at the
+ * next start. Returns 0 or -1 with KP_EIO.
  */
 int kp_topics_sync_created(kp_topics *t, kp_error *err);
 

@@ -79,12 +79,11 @@ static int create_dir(kp_topics *t, int d, const struct kp_topic *topic, int32_t
 		return -1;
 	if (mkdir(staged, 0755) < 0)
 		return kp_error_errno(err, "cannot create %s", staged);
-	if (kp_topics_write_partition_metadata(staged, &topic->id, err) < 0)
+	if (kp_topics_write_partition_metadata(staged, &topic->id, false, err) < 0)
 		return -1;
 	if (rename(staged, final) < 0)
 		return kp_error_errno(err, "cannot rename %s to %s", staged, final);
-	t->dirs[d].unsynced = true; /* one fsync of the log dir for every creation of a publish */
-	return 0;
+	return kp_topics_note_created(t, d, final, err); /* made durable once per publish */
 }
 
 int kp_topics_open_replica(kp_topics *t, struct kp_topic *topic, int32_t index, kp_error *err)

@@ -14,11 +14,13 @@
  * the broker restarts; the other dirs keep serving. See topics.h.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "broker/topics.h"
 #include "util/diag.h"
@@ -113,13 +115,84 @@ int kp_topics_fail_dir(kp_topics *t, int d)
 	return n;
 }
 
-/* sync_dir - fsync log dir `d` when a partition directory was made in it since the last time. */
+/*
+ * New partition directories made in one metadata publish above which one
+ * syncfs(2) of the log dir's filesystem makes them durable, instead of two
+ * fsyncs each (partition.metadata, the directory): creating 10,000
+ * partitions at once then costs one sync, not 20,000 (each a journal
+ * commit on ext4). It also writes back whatever else is dirty on that
+ * filesystem, which a burst of creations can afford.
+ */
+#define KP_SYNCFS_ABOVE 16
+
+int kp_topics_note_created(kp_topics *t, int d, const char *pdir, kp_error *err)
+{
+	struct kp_topics_dir *ld = &t->dirs[d];
+	char **v;
+
+	if (ld->ncreated == ld->capcreated) {
+		size_t cap = ld->capcreated ? ld->capcreated * 2 : 16;
+
+		if (!(v = realloc(ld->created, cap * sizeof(*v))))
+			return kp_error_set(err, KP_ENOMEM, "out of memory");
+		ld->created = v;
+		ld->capcreated = cap;
+	}
+	if (!(ld->created[ld->ncreated] = strdup(pdir)))
+		return kp_error_set(err, KP_ENOMEM, "out of memory");
+	ld->ncreated++;
+	return 0;
+}
+
+/* sync_each - fsync each new partition directory's partition.metadata, then the directory. */
+static int sync_each(struct kp_topics_dir *d, kp_error *err)
+{
+	char path[PATH_MAX + 32];
+	int fd;
+
+	for (size_t i = 0; i < d->ncreated; i++) {
+		snprintf(path, sizeof(path), "%s/partition.metadata", d->created[i]);
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || fsync(fd) < 0) {
+			kp_error_errno(err, "cannot sync %s", path);
+			if (fd >= 0)
+				close(fd);
+			return -1;
+		}
+		close(fd);
+		if (kp_fsync_dir(d->created[i], err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* sync_fs - syncfs(2) of the filesystem holding log dir `d`. */
+static int sync_fs(struct kp_topics_dir *d, kp_error *err)
+{
+	int fd = open(d->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = 0;
+
+	if (fd < 0 || syncfs(fd) < 0)
+		rc = kp_error_errno(err, "cannot sync the filesystem of %s", d->path);
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+/* sync_dir - make log dir `d`'s new partition directories durable, then its own entries. */
 static int sync_dir(struct kp_topics_dir *d, kp_error *err)
 {
-	if (!d->unsynced || d->offline)
+	int rc = 0;
+
+	if (d->ncreated == 0)
 		return 0;
-	d->unsynced = false;
-	return kp_fsync_dir(d->path, err);
+	if (!d->offline) {
+		rc = d->ncreated > KP_SYNCFS_ABOVE ? sync_fs(d, err) : sync_each(d, err);
+		if (rc == 0)
+			rc = kp_fsync_dir(d->path, err);
+	}
+	for (size_t i = 0; i < d->ncreated; i++)
+		free(d->created[i]);
+	d->ncreated = 0;
+	return rc;
 }
 
 int kp_topics_sync_created(kp_topics *t, kp_error *err)
@@ -130,4 +203,16 @@ int kp_topics_sync_created(kp_topics *t, kp_error *err)
 		if (sync_dir(&t->dirs[i], err) < 0)
 			rc = -1;
 	return rc;
+}
+
+void kp_topics_dirs_free(kp_topics *t)
+{
+	for (int i = 0; i < t->ndirs; i++) {
+		struct kp_topics_dir *d = &t->dirs[i];
+
+		for (size_t j = 0; j < d->ncreated; j++)
+			free(d->created[j]);
+		free(d->created);
+		free(d->path);
+	}
 }

@@ -13,7 +13,8 @@ struct kp_topics_dir {
 	char *path;                  /* owned */
 	size_t logs;                 /* partitions hosted in it (new ones go to the least loaded) */
 	bool offline;                /* its disk failed (kp_topics_fail_dir): nothing opens in it */
-	bool unsynced;               /* a partition directory was made since its last fsync */
+	char **created;              /* owned: partition directories made since the last kp_topics_sync_created */
+	size_t ncreated, capcreated;
 };
 
 struct kp_topics {
@@ -24,6 +25,11 @@ struct kp_topics {
 	size_t n, cap;
 	struct kp_topics_hw *hw;     /* replication-offset-checkpoint as read at start (topics_hw.c) */
 };
+
+/* kp_topics_note_created - remember partition directory `pdir` (copied) of log dir `d` for kp_topics_sync_created; -1 KP_ENOMEM. */
+int kp_topics_note_created(kp_topics *t, int d, const char *pdir, kp_error *err);
+/* kp_topics_dirs_free - free what the log dirs hold. */
+void kp_topics_dirs_free(kp_topics *t);
 
 /* kp_topics_dir_index - the index in t->dirs of the log dir at `path`, -1 when none. */
 int kp_topics_dir_index(const kp_topics *t, const char *path);
@@ -55,8 +61,9 @@ int kp_topics_add(kp_topics *t, struct kp_topic *topic, kp_error *err);
 /* kp_topics_partition_dir - "DIR/TOPIC-N", or the staging "DIR/.TOPIC-N.creating", into `out`. */
 void kp_topics_partition_dir(const char *dir, const char *topic, int32_t i, bool staged, char *out,
 			     size_t outlen);
-/* kp_topics_write_partition_metadata - PDIR/partition.metadata as Kafka writes it, atomically. */
-int kp_topics_write_partition_metadata(const char *pdir, const kp_uuid *id, kp_error *err);
+/* kp_topics_write_partition_metadata - PDIR/partition.metadata as Kafka writes it (topics.c). */
+int kp_topics_write_partition_metadata(const char *pdir, const kp_uuid *id, bool durable,
+				       kp_error *err);
 /* kp_topics_read_partition_metadata - the topic id in PDIR/partition.metadata; -1 if absent/bad. */
 int kp_topics_read_partition_metadata(const char *pdir, kp_uuid *id);
 /* kp_topics_move_aside - rename directory `path` to PATH.<ms>-stray, with a WARN; -1 KP_EIO. */
