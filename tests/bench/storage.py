@@ -3,7 +3,9 @@
 
   partitions  100 topics of 100 partitions (10,000) created with one CreateTopics through
               confluent-kafka's AdminClient on a fresh single-node kbroker and Apache Kafka:
-              seconds until every partition has a leader; then the broker's open file
+              seconds until every partition has a leader (and, on a row of its own, until
+              the CreateTopics answer; topic errors in it are counted and printed, not
+              raised: the leaders decide whether the topics exist); then the broker's open file
               descriptors (/proc/PID/fd) and VmRSS; then a restart (SIGTERM, start again)
               timed from exec until Metadata shows every partition with a leader
   append      kproduce writing 1 KiB records (acks=1) into one partition, and over 100 (its
@@ -61,16 +63,26 @@ def leaders(bootstrap, topics, partitions, timeout):
 
 
 def create_many(bootstrap, topics, partitions, timeout=300):
-    """Seconds for one CreateTopics of every topic, answered, then every leader present."""
+    """One CreateTopics of every topic: (seconds until it was answered and every leader is
+    present or None, seconds until the answer, {error name: topics} of the answer). An
+    error in the answer is counted, not raised: the topics may exist all the same (a broker
+    that retried its forwarded request answers TOPIC_ALREADY_EXISTS), and the leaders tell."""
     from confluent_kafka.admin import AdminClient, NewTopic
     admin = AdminClient({"bootstrap.servers": bootstrap})
     t0 = time.monotonic()
     futs = admin.create_topics([NewTopic(t, partitions, 1) for t in topics],
                                operation_timeout=timeout, request_timeout=timeout)
+    errors = {}
     for f in futs.values():
-        f.result(timeout)
+        try:
+            f.result(timeout)
+        except Exception as e:  # noqa: BLE001 - KafkaException(KafkaError), or a timeout
+            err = e.args[0] if e.args else None
+            name = err.name() if hasattr(err, "name") else type(e).__name__
+            errors[name] = errors.get(name, 0) + 1
+    answered = time.monotonic() - t0
     rest = leaders(bootstrap, topics, partitions, timeout)
-    return None if rest is None else time.monotonic() - t0
+    return (None if rest is None else time.monotonic() - t0), answered, errors
 
 
 def restart_kbroker(b):
@@ -96,7 +108,8 @@ def partitions_case(build, work, n_topics, n_parts, kafka):
         b = make(d)
         r = out[name] = {}
         try:
-            r["create_s"] = create_many(b.bootstrap, topics, n_parts)
+            r["create_s"], r["create_answer_s"], r["create_errors"] = create_many(
+                b.bootstrap, topics, n_parts)
             time.sleep(1)
             r["fds"] = open_fds(b.pid)
             r["rss_kib"] = brokers.proc_status(b.pid, "VmRSS")
@@ -185,10 +198,16 @@ def report(parts, append, n_topics, n_parts):
           f"(confluent-kafka AdminClient), single node")
     k, a = parts.get("kbroker", {}), parts.get("kafka", {})
     print(f"  {'':24}{'kbroker':>14}{'kafka':>14}{'kafka/kbroker':>15}")
-    for key, label in (("create_s", "create, s"), ("restart_s", "restart to serve, s"),
+    for key, label in (("create_s", "create, s"), ("create_answer_s", "  CreateTopics answer, s"),
+                       ("restart_s", "restart to serve, s"),
                        ("fds", "open fds"), ("rss_kib", "RSS, KiB")):
         print(f"  {label:24}{fmt(k.get(key)):>14}{fmt(a.get(key)):>14}"
               f"{ratio(a.get(key), k.get(key)):>15}")
+    for name, r in (("kbroker", k), ("Kafka", a)):
+        if r.get("create_errors"):
+            errs = ", ".join(f"{e} x{n}" for e, n in sorted(r["create_errors"].items()))
+            print(f"  {name}'s CreateTopics answer had topic errors: {errs} (the create row "
+                  f"still counts until every leader was present)")
     if append:
         print(f"\nappend: kproduce 1 KiB records, acks=1, batches of {BATCH >> 10} KiB, "
               f"vs dd bs={BATCH >> 10}K to the same filesystem")
@@ -197,14 +216,17 @@ def report(parts, append, n_topics, n_parts):
 
 
 def main_with(build, workdir, kafka=True, topics=100, partitions=100, mib=256):
-    """The storage case in a fresh directory under `workdir`, its report printed."""
+    """The storage case in a fresh directory under `workdir`, its report printed; returns
+    its figures ({"partitions": {broker: {...}}, "append": {label: (kbroker, dd) MB/s}})."""
     work = tempfile.mkdtemp(prefix="storage-", dir=workdir)
     try:
         parts = partitions_case(build, work, topics, partitions, kafka)
         append = append_case(build, work, mib)
         report(parts, append, topics, partitions)
+        sys.stdout.flush()
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    return {"partitions": parts, "append": append}
 
 
 def main():
