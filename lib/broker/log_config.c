@@ -17,6 +17,14 @@
  * KafkaConfig.extractLogConfigMap). The controller validated every topic
  * value already (metadata/topic_config.c); a value this table cannot take
  * is skipped, never fatal to the broker.
+ *
+ * The produce settings each topic keeps (struct kp_topic) are found the
+ * same way, layer by layer: max.message.bytes, message.timestamp.type
+ * (broker: log.message.timestamp.type), and compression.type with
+ * compression.gzip.level, compression.lz4.level, compression.zstd.level
+ * (KIP-390), whose broker synonyms have the same names. A value a layer
+ * holds that is not valid (a dynamic config the controller took as it
+ * came) is passed over for the next layer's.
  */
 #include "broker/log_config.h"
 
@@ -30,6 +38,8 @@
 #include "broker/cluster.h"
 #include "broker/internal.h"
 #include "metadata/image.h"
+#include "record/compress.h"
+#include "record/recompress.h"
 #include "util/diag.h"
 
 enum kind { K_LONG, K_INT, K_RATIO, K_POLICY };
@@ -149,10 +159,53 @@ static bool apply(const struct entry *e, struct kp_log_config *l, const char *v)
 	return false;
 }
 
+/* The compression settings: topic configs and broker properties of the same names. */
+static const struct {
+	const char *key;
+	int codec; /* the codec a level is for; -1 for compression.type */
+} compression_keys[] = {
+	{ "compression.type", -1 },
+	{ "compression.gzip.level", KP_COMPRESSION_GZIP },
+	{ "compression.lz4.level", KP_COMPRESSION_LZ4 },
+	{ "compression.zstd.level", KP_COMPRESSION_ZSTD },
+};
+
+#define NCOMPRESSION (sizeof(compression_keys) / sizeof(compression_keys[0]))
+
+/* type_valid - whether `v` is a compression.type value (Kafka's BrokerCompressionType names). */
+static bool type_valid(const char *v)
+{
+	int codec;
+
+	return kp_compression_type_parse(v, &codec);
+}
+
+/* level_of - the level `v` gives compression key i, or INT64_MIN when not a valid one. */
+static int64_t level_of(size_t i, const char *v)
+{
+	int64_t x;
+
+	while (*v == ' ' || *v == '\t')
+		v++;
+	if (!parse_long(v, INT32_MIN, IMAX, &x) ||
+	    !kp_compression_level_valid(compression_keys[i].codec, (int)x))
+		return INT64_MIN;
+	return x;
+}
+
+/* compression_valid - whether `v` is a valid value of compression key i. */
+static bool compression_valid(size_t i, const char *v)
+{
+	return compression_keys[i].codec < 0 ? type_valid(v) : level_of(i, v) != INT64_MIN;
+}
+
 bool kp_log_config_broker_key(const char *key)
 {
 	for (size_t i = 0; i < NTABLE; i++)
 		if (strcmp(table[i].broker, key) == 0)
+			return true;
+	for (size_t i = 0; i < NCOMPRESSION; i++)
+		if (strcmp(compression_keys[i].key, key) == 0)
 			return true;
 	return false;
 }
@@ -164,6 +217,13 @@ int kp_log_config_parse_static(const kp_config *c, struct kp_log_config *l, kp_e
 
 		if (v && !apply(&table[i], l, v))
 			return kp_error_set(err, KP_EINVAL, "%s: invalid value '%s'", table[i].broker, v);
+	}
+	for (size_t i = 0; i < NCOMPRESSION; i++) {
+		const char *v = kp_config_get(c, compression_keys[i].key);
+
+		if (v && !compression_valid(i, v))
+			return kp_error_set(err, KP_EINVAL, "%s: invalid value '%s'",
+					    compression_keys[i].key, v);
 	}
 	return 0;
 }
@@ -203,22 +263,75 @@ void kp_topic_log_config(const struct kp_broker *b, const char *topic, struct kp
 		kp_log_config_apply_topic(out, c->name, c->value);
 }
 
+/*
+ * topic_setting - topic config `name` of `topic`, else broker property
+ * `broker_key` (dynamic for this broker, dynamic cluster default, static):
+ * the first layer's value that `valid` (NULL: any) accepts, or NULL.
+ */
+static const char *topic_setting(const struct kp_broker *b, const char *topic, const char *name,
+				 const char *broker_key, bool (*valid)(const char *))
+{
+	const kp_image *img = b->cluster->image;
+	const char *layer[4];
+	char id[16];
+
+	snprintf(id, sizeof(id), "%d", b->cfg.node_id);
+	layer[0] = kp_image_config_value(img, KP_CONFIG_RESOURCE_TOPIC, topic, name);
+	layer[1] = kp_image_config_value(img, KP_CONFIG_RESOURCE_BROKER, id, broker_key);
+	layer[2] = kp_image_config_value(img, KP_CONFIG_RESOURCE_BROKER, "", broker_key);
+	layer[3] = b->props ? kp_config_get(b->props, broker_key) : NULL;
+	for (int i = 0; i < 4; i++)
+		if (layer[i] && (!valid || valid(layer[i])))
+			return layer[i];
+	return NULL;
+}
+
 /* timestamp_type - message.timestamp.type of `topic`: its config, else the broker's (dynamic, static). */
 static const char *timestamp_type(const struct kp_broker *b, const char *topic)
 {
-	const kp_image *img = b->cluster->image;
-	char id[16];
-	const char *v = kp_image_config_value(img, KP_CONFIG_RESOURCE_TOPIC, topic,
-					      "message.timestamp.type");
+	const char *v = topic_setting(b, topic, "message.timestamp.type",
+				      "log.message.timestamp.type", NULL);
 
-	snprintf(id, sizeof(id), "%d", b->cfg.node_id);
-	if (!v)
-		v = kp_image_config_value(img, KP_CONFIG_RESOURCE_BROKER, id, "log.message.timestamp.type");
-	if (!v)
-		v = kp_image_config_value(img, KP_CONFIG_RESOURCE_BROKER, "", "log.message.timestamp.type");
-	if (!v && b->props)
-		v = kp_config_get(b->props, "log.message.timestamp.type");
 	return v ? v : "CreateTime";
+}
+
+/* level_valid_gzip, _lz4, _zstd - topic_setting's predicates for the levels. */
+static bool level_valid_gzip(const char *v) { return compression_valid(1, v); }
+static bool level_valid_lz4(const char *v) { return compression_valid(2, v); }
+static bool level_valid_zstd(const char *v) { return compression_valid(3, v); }
+
+/*
+ * sync_compression - t's compression.type and the level of its codec
+ * (Kafka's LogConfig.compression, KIP-390); INFO when they change.
+ */
+static void sync_compression(struct kp_broker *b, struct kp_topic *t)
+{
+	static bool (*const level_valid[])(const char *) = { level_valid_gzip, level_valid_lz4,
+							     level_valid_zstd };
+	const char *type = topic_setting(b, t->name, "compression.type", "compression.type",
+					 type_valid);
+	const char *v;
+	int codec = KP_COMPRESSION_PRODUCER, level = 0;
+	bool recompress;
+
+	if (type)
+		kp_compression_type_parse(type, &codec);
+	recompress = codec != KP_COMPRESSION_PRODUCER;
+	if (recompress)
+		level = kp_compression_level_default(codec);
+	for (size_t i = 1; recompress && i < NCOMPRESSION; i++)
+		if (compression_keys[i].codec == codec &&
+		    (v = topic_setting(b, t->name, compression_keys[i].key, compression_keys[i].key,
+				       level_valid[i - 1])))
+			level = (int)level_of(i, v);
+	if (recompress == t->recompress && (!recompress || (t->compression == codec &&
+							    t->compression_level == level)))
+		return;
+	t->recompress = recompress;
+	t->compression = (int8_t)(recompress ? codec : KP_COMPRESSION_NONE);
+	t->compression_level = level;
+	kp_diag_info("compression.type of %s: %s (level %d)", t->name,
+		     type ? type : "producer", level);
 }
 
 /* sync_topic - t's hosted logs and its produce settings take the topic's current configs. */
@@ -234,6 +347,7 @@ static void sync_topic(struct kp_broker *b, struct kp_topic *t)
 		max = 0;
 	t->max_message_bytes = (int32_t)max;
 	t->log_append_time = strcmp(timestamp_type(b, t->name), "LogAppendTime") == 0;
+	sync_compression(b, t);
 	kp_topic_log_config(b, t->name, &cfg);
 	t->compacted = cfg.cleanup_compact;
 	for (int32_t i = 0; i < t->partition_count; i++)

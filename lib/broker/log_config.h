@@ -17,7 +17,10 @@
 
 struct kp_broker;
 
-/* kp_log_config_broker_key - whether `key` is a broker property this table parses. */
+/*
+ * kp_log_config_broker_key - whether `key` is a broker property this table
+ * parses (the log.* synonyms, compression.type and the compression levels).
+ */
 bool kp_log_config_broker_key(const char *key);
 
 /*
@@ -26,8 +29,11 @@ bool kp_log_config_broker_key(const char *key);
  * log.cleanup.policy, log.roll.hours, log.cleaner.{delete.retention.ms,
  * min.cleanable.ratio, min.compaction.lag.ms, max.compaction.lag.ms})
  * into `l`, over what it holds; the more precise synonym wins (ms over
- * minutes over hours, as KafkaConfig). Returns 0, or -1 with KP_EINVAL
- * naming the key of a value out of range.
+ * minutes over hours, as KafkaConfig). compression.type and
+ * compression.{gzip,lz4,zstd}.level are only checked here (Kafka refuses
+ * to start with a value out of their ranges; they are applied per topic by
+ * kp_topic_log_configs_sync). Returns 0, or -1 with KP_EINVAL naming the
+ * key of a value out of range.
  */
 int kp_log_config_parse_static(const kp_config *c, struct kp_log_config *l, kp_error *err);
 
@@ -49,8 +55,11 @@ void kp_topic_log_config(const struct kp_broker *b, const char *topic, struct kp
 /*
  * kp_topic_log_configs_sync - after each publish of the metadata image:
  * every hosted log takes its topic's settings (kp_log_set_config), each
- * topic's max.message.bytes, compacted and log_append_time are refreshed,
- * and a change of the log settings is logged at INFO.
+ * topic's max.message.bytes, compacted, log_append_time and its
+ * compression.type with the level of that codec (recompress, compression,
+ * compression_level: topic config, else the broker's dynamic then static
+ * compression.type and compression.*.level) are refreshed, and a change of
+ * the log settings or of the compression is logged at INFO.
  */
 void kp_topic_log_configs_sync(struct kp_broker *b);
 

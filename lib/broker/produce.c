@@ -6,8 +6,9 @@
  * message.max.bytes applies to each legacy message (or compressed
  * wrapper), not to the converted batch, as in Kafka; v3+ carry v2
  * record batches, appended exactly as received (offsets assigned by
- * rewriting the base offset, CLIENT-NOTES rule 10). A partition's append
- * is all-or-nothing. acks=0 gets no response (CLIENT-NOTES rule 4), so
+ * rewriting the base offset, CLIENT-NOTES rule 10) unless the topic's
+ * compression.type asks for another codec (kp_produce_recompress). A
+ * partition's append is all-or-nothing. acks=0 gets no response (CLIENT-NOTES rule 4), so
  * when any partition failed the connection is closed instead, as Kafka
  * does, for the producer to notice and refresh its metadata;
  * acks=-1 (all) waits until the ISR has the batches (produce_wait.c),
@@ -27,6 +28,7 @@
 #include <string.h>
 
 #include "broker/internal.h"
+#include "broker/produce_validate.h"
 #include "broker/replica.h"
 #include "record/batch.h"
 #include "record/legacy.h"
@@ -134,12 +136,13 @@ static void append_records(struct kp_request *rq, struct kp_topic *t, struct kp_
 	int32_t max = t->max_message_bytes > 0 ? t->max_message_bytes : rq->broker->cfg.message_max_bytes;
 	uint8_t *data = (uint8_t *)records->data; /* points into rq->frame, which we own */
 	size_t len = records->len > 0 ? (size_t)records->len : 0;
-	kp_buf legacy;
+	kp_buf legacy, recompressed;
 	kp_error err;
 	int64_t duplicate_ts, append_time = -1;
 	int rc;
 
 	kp_buf_init(&legacy);
+	kp_buf_init(&recompressed);
 	if (len == 0) {
 		out->error_code = KP_ERR_CORRUPT_MESSAGE;
 		return;
@@ -157,6 +160,12 @@ static void append_records(struct kp_request *rq, struct kp_topic *t, struct kp_
 		max = INT32_MAX; /* checked per message above */
 	}
 	out->error_code = batches_check(data, len, max, rq->version);
+	if (out->error_code == KP_ERR_NONE &&
+	    kp_produce_recompress(t, &data, &len, max, &recompressed, &err) < 0) {
+		kp_diag_debug("produce to %s-%d from %s rejected: %s", t->name, p->index,
+			      kp_net_conn_peer(rq->conn), err.msg);
+		out->error_code = append_error(&err, rq->version);
+	}
 	if (out->error_code == KP_ERR_NONE)
 		out->error_code = kp_produce_validate(t, data, len, kp_wall_ms(), &append_time);
 	if (out->error_code != KP_ERR_NONE)
@@ -185,6 +194,7 @@ static void append_records(struct kp_request *rq, struct kp_topic *t, struct kp_
 	kp_replica_maybe_advance_hw(rq->broker, t, p);   /* at once when the ISR is this broker */
 done:
 	kp_buf_free(&legacy);
+	kp_buf_free(&recompressed);
 }
 
 /* internal_refused - whether rq may not append to topic `name` (Kafka's Topic.isInternal). */

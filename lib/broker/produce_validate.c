@@ -11,14 +11,23 @@
  *                                  attribute is set (CRC recomputed); the
  *                                  answer's LogAppendTimeMs is that clock
  *
+ *   compression.type not producer  a batch with another codec is rebuilt
+ *                                  with the topic's (and its level,
+ *                                  KIP-390), before the checks above:
+ *                                  kp_produce_recompress, record/recompress.h
+ *
  * The batches are checked whole (CRC) before any rewrite, so a corrupt
  * batch is never given a fresh CRC: it goes on to kp_log_append, which
- * refuses it with CORRUPT_MESSAGE.
+ * refuses it with CORRUPT_MESSAGE (kp_produce_recompress refuses it so
+ * itself, with the same error).
  */
+#include "broker/produce_validate.h"
+
 #include "broker/internal.h"
 #include "protocol/errors.h"
 #include "record/batch.h"
 #include "record/records.h"
+#include "record/recompress.h"
 #include "util/buf.h"
 
 /* keys_present - false when some record of the (CRC-valid) batches has a null key. */
@@ -83,4 +92,29 @@ int16_t kp_produce_validate(const struct kp_topic *t, uint8_t *data, size_t len,
 		*log_append_time_ms = now_ms;
 	}
 	return KP_ERR_NONE;
+}
+
+int kp_produce_recompress(const struct kp_topic *t, uint8_t **data, size_t *len, int32_t max,
+			  kp_buf *buf, kp_error *err)
+{
+	size_t pos = 0;
+	int rc;
+
+	if (!t->recompress)
+		return 0;
+	rc = kp_records_recompress(*data, *len, t->compression, t->compression_level, buf, err);
+	if (rc <= 0)
+		return rc;
+	while (pos + KP_BATCH_LOG_OVERHEAD <= buf->len) { /* UnifiedLog.append's re-check */
+		size_t n = KP_BATCH_LOG_OVERHEAD + kp_load_u32(buf->data + pos + 8);
+
+		if (n > (size_t)max)
+			return kp_error_set(err, KP_ERANGE, "message batch size is %zu bytes in append "
+					    "to %s, which exceeds the maximum configured size of %d",
+					    n, t->name, (int)max);
+		pos += n;
+	}
+	*data = buf->data;
+	*len = buf->len;
+	return 0;
 }

@@ -3,16 +3,18 @@
  * the controller and on a broker), by Kafka's LogConfig definitions:
  * names, types and ranges. Values are trimmed, as Kafka's ConfigDef does;
  * booleans are true/false in any case. The configs Kafka 4.4 has that
- * the table lacks (metadata/config_defs.h: compression levels, remote
- * storage, ...) are checked by their type alone.
+ * the table lacks (metadata/config_defs.h: remote storage, ...) are
+ * checked by their type alone.
  *
  * Brokers apply them from the image: the log settings (segment.*,
  * retention.*, cleanup.policy, flush.*, compaction's) through
  * broker/log_config.c, max.message.bytes and message.timestamp.type on
  * produce, min.insync.replicas, and the replication throttles'
  * leader.replication.throttled.replicas and
- * follower.replication.throttled.replicas (KIP-73). compression.type is
- * accepted but not applied (batches are stored as produced).
+ * follower.replication.throttled.replicas (KIP-73), and compression.type
+ * with the level of its codec (compression.gzip.level, .lz4.level,
+ * .zstd.level, KIP-390) on produce: batches of another codec are
+ * re-compressed (record/recompress.h).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -26,8 +28,12 @@
 #include "metadata/topic_config.h"
 #include "protocol/errors.h"
 
-/* CT_REPLICAS: a throttled-replicas list, Kafka's ThrottledReplicaListValidator (KIP-73). */
+/*
+ * CT_REPLICAS: a throttled-replicas list, Kafka's ThrottledReplicaListValidator (KIP-73).
+ * CT_GZIP_LEVEL: an INT in [min, max] but for 0, GzipCompression.LevelValidator (KIP-390).
+ */
 enum config_type { CT_LONG, CT_INT, CT_DOUBLE, CT_BOOLEAN, CT_STRING, CT_LIST, CT_REPLICAS,
+		   CT_GZIP_LEVEL,
 		   CT_ANY /* a newer config known by type only (newer_config): any text */ };
 
 struct topic_config {
@@ -48,7 +54,11 @@ static const char *const timestamp_types[] = { "CreateTime", "LogAppendTime", NU
 /* Kafka's topic configs (LogConfig), sorted by name. */
 static const struct topic_config configs[] = {
 	{ "cleanup.policy", CT_LIST, 0, 0, cleanup_policies },
+	/* KIP-390 levels: Kafka's GzipCompression, Lz4Compression, ZstdCompression (zstd-jni's min) */
+	{ "compression.gzip.level", CT_GZIP_LEVEL, -1, 9, NULL },
+	{ "compression.lz4.level", CT_INT, 1, 17, NULL },
 	{ "compression.type", CT_STRING, 0, 0, compression_types },
+	{ "compression.zstd.level", CT_INT, -131072, 22, NULL },
 	{ "delete.retention.ms", CT_LONG, 0, LMAX, NULL },
 	{ "file.delete.delay.ms", CT_LONG, 0, LMAX, NULL },
 	{ "flush.messages", CT_LONG, 1, LMAX, NULL },
@@ -248,12 +258,20 @@ static const char *check_value(const struct topic_config *c, const char *value)
 		return NULL;
 	default: {
 		char num[64];
+		const char *why;
 
 		if (n >= sizeof(num))
 			return "not a number";
 		memcpy(num, s, n);
 		num[n] = '\0';
-		return check_number(c, num);
+		if (c->type != CT_GZIP_LEVEL)
+			return check_number(c, num);
+		why = check_number(&(struct topic_config){ c->name, CT_INT, c->min, c->max, NULL }, num);
+		if (why && strcmp(why, "value out of range") != 0)
+			return why;
+		if (why || strtol(num, NULL, 10) == 0)
+			return "Value must be between 1 and 9 or equal to -1";
+		return NULL;
 	}
 	}
 }

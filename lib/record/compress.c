@@ -73,14 +73,14 @@ static int too_big(kp_error *err, size_t limit)
 
 /* ---- gzip ---- */
 
-static int gzip_compress(const uint8_t *in, size_t len, kp_buf *out, kp_error *err)
+static int gzip_compress(const uint8_t *in, size_t len, int level, kp_buf *out, kp_error *err)
 {
 	z_stream zs;
 	uLong bound;
 	int rc = -1;
 
 	memset(&zs, 0, sizeof zs);
-	if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+	if (deflateInit2(&zs, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
 		return nomem(err, KP_COMPRESSION_GZIP);
 	bound = deflateBound(&zs, (uLong)len);
 	if (!kp_buf_reserve(out, bound)) {
@@ -217,7 +217,7 @@ static int snappy_decompress(const uint8_t *in, size_t len, size_t limit, kp_buf
 
 /* ---- lz4 ---- */
 
-static int lz4_compress(const uint8_t *in, size_t len, kp_buf *out, kp_error *err)
+static int lz4_compress(const uint8_t *in, size_t len, int level, kp_buf *out, kp_error *err)
 {
 	LZ4F_preferences_t prefs;
 	size_t bound, n;
@@ -225,6 +225,7 @@ static int lz4_compress(const uint8_t *in, size_t len, kp_buf *out, kp_error *er
 	memset(&prefs, 0, sizeof prefs);
 	prefs.frameInfo.blockSizeID = LZ4F_max64KB;
 	prefs.frameInfo.blockMode = LZ4F_blockIndependent;
+	prefs.compressionLevel = level;
 	bound = LZ4F_compressFrameBound(len, &prefs);
 	if (!kp_buf_reserve(out, bound))
 		return nomem(err, KP_COMPRESSION_LZ4);
@@ -314,13 +315,13 @@ out:
 
 /* ---- zstd ---- */
 
-static int zstd_compress(const uint8_t *in, size_t len, kp_buf *out, kp_error *err)
+static int zstd_compress(const uint8_t *in, size_t len, int level, kp_buf *out, kp_error *err)
 {
 	size_t bound = ZSTD_compressBound(len), n;
 
 	if (!kp_buf_reserve(out, bound))
 		return nomem(err, KP_COMPRESSION_ZSTD);
-	n = ZSTD_compress(out->data + out->len, bound, in, len, 3);
+	n = ZSTD_compress(out->data + out->len, bound, in, len, level);
 	if (ZSTD_isError(n))
 		return kp_error_set(err, KP_ENOMEM, "zstd compression failed: %s", ZSTD_getErrorName(n));
 	out->len += n;
@@ -372,7 +373,34 @@ out:
 
 /* ---- dispatch ---- */
 
-int kp_compress(int codec, const uint8_t *in, size_t len, kp_buf *out, kp_error *err)
+bool kp_compression_level_valid(int codec, int level)
+{
+	switch (codec) {
+	case KP_COMPRESSION_GZIP: /* GzipCompression.LevelValidator: Deflater's default or 1..9 */
+		return level == KP_GZIP_LEVEL_DEFAULT ||
+		       (level >= KP_GZIP_LEVEL_MIN && level <= KP_GZIP_LEVEL_MAX);
+	case KP_COMPRESSION_LZ4:
+		return level >= KP_LZ4_LEVEL_MIN && level <= KP_LZ4_LEVEL_MAX;
+	case KP_COMPRESSION_ZSTD:
+		return level >= KP_ZSTD_LEVEL_MIN && level <= KP_ZSTD_LEVEL_MAX;
+	default:
+		return true; /* none and snappy have no levels */
+	}
+}
+
+int kp_compression_level_default(int codec)
+{
+	switch (codec) {
+	case KP_COMPRESSION_GZIP: return KP_GZIP_LEVEL_DEFAULT;
+	case KP_COMPRESSION_LZ4: return KP_LZ4_LEVEL_DEFAULT;
+	case KP_COMPRESSION_ZSTD: return KP_ZSTD_LEVEL_DEFAULT;
+	default: return 0;
+	}
+}
+
+/* compress_any - kp_compress_level, `level` already checked (lz4 0: liblz4's fast default). */
+static int compress_any(int codec, int level, const uint8_t *in, size_t len, kp_buf *out,
+			kp_error *err)
 {
 	size_t start = out->len;
 	int rc;
@@ -384,15 +412,32 @@ int kp_compress(int codec, const uint8_t *in, size_t len, kp_buf *out, kp_error 
 		kp_buf_append(out, in, len);
 		rc = out->oom ? nomem(err, codec) : 0;
 		break;
-	case KP_COMPRESSION_GZIP: rc = gzip_compress(in, len, out, err); break;
+	case KP_COMPRESSION_GZIP: rc = gzip_compress(in, len, level, out, err); break;
 	case KP_COMPRESSION_SNAPPY: rc = snappy_compress_xerial(in, len, out, err); break;
-	case KP_COMPRESSION_LZ4: rc = lz4_compress(in, len, out, err); break;
-	case KP_COMPRESSION_ZSTD: rc = zstd_compress(in, len, out, err); break;
+	case KP_COMPRESSION_LZ4: rc = lz4_compress(in, len, level, out, err); break;
+	case KP_COMPRESSION_ZSTD: rc = zstd_compress(in, len, level, out, err); break;
 	default: return kp_error_set(err, KP_EINVAL, "unknown compression codec %d", codec);
 	}
 	if (rc < 0 && out->len > start)
 		out->len = start;
 	return rc;
+}
+
+int kp_compress(int codec, const uint8_t *in, size_t len, kp_buf *out, kp_error *err)
+{
+	/* what the producer side always used: zlib's default, liblz4's fast mode, zstd 3 */
+	int level = codec == KP_COMPRESSION_LZ4 ? 0 : kp_compression_level_default(codec);
+
+	return compress_any(codec, level, in, len, out, err);
+}
+
+int kp_compress_level(int codec, int level, const uint8_t *in, size_t len, kp_buf *out,
+		      kp_error *err)
+{
+	if (!kp_compression_level_valid(codec, level))
+		return kp_error_set(err, KP_EINVAL, "%s compression level %d out of range",
+				    kp_compression_name(codec), level);
+	return compress_any(codec, level, in, len, out, err);
 }
 
 static int decompress(int codec, bool legacy_hc, const uint8_t *in, size_t len, size_t limit,

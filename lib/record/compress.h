@@ -23,6 +23,7 @@
 #ifndef KP_RECORD_COMPRESS_H
 #define KP_RECORD_COMPRESS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -36,11 +37,48 @@
 /*
  * kp_compress - compress `len` bytes at `in` with `codec` (enum
  * kp_compression; KP_COMPRESSION_NONE copies) and append the result to
- * `out` (caller-owned; on failure its length is restored). Returns 0, or
+ * `out` (caller-owned; on failure its length is restored), at the
+ * libraries' usual levels (zlib's default, liblz4's fast mode, zstd 3: what
+ * the producer side uses). Returns 0, or
  * -1 with KP_EINVAL (unknown codec), KP_ENOMEM or KP_ERANGE (input over
  * 4 GiB) in `err`.
  */
 int kp_compress(int codec, const uint8_t *in, size_t len, kp_buf *out, kp_error *err);
+
+/*
+ * Compression levels (KIP-390: Kafka's GzipCompression, Lz4Compression and
+ * ZstdCompression, the compression.{gzip,lz4,zstd}.level configs): gzip
+ * 1-9 or -1 (zlib's default, 6), lz4 1-17 (levels from 3 on are LZ4 HC),
+ * zstd -131072 (zstd's ZSTD_minCLevel) to 22. none and snappy have none.
+ */
+#define KP_GZIP_LEVEL_MIN 1
+#define KP_GZIP_LEVEL_MAX 9
+#define KP_GZIP_LEVEL_DEFAULT (-1)
+#define KP_LZ4_LEVEL_MIN 1
+#define KP_LZ4_LEVEL_MAX 17
+#define KP_LZ4_LEVEL_DEFAULT 9
+#define KP_ZSTD_LEVEL_MIN (-131072)
+#define KP_ZSTD_LEVEL_MAX 22
+#define KP_ZSTD_LEVEL_DEFAULT 3
+
+/*
+ * kp_compression_level_valid - whether `level` is one Kafka accepts for
+ * `codec` (always true for none and snappy, which ignore it).
+ */
+bool kp_compression_level_valid(int codec, int level);
+
+/* kp_compression_level_default - Kafka's default level for `codec` (0 for none and snappy). */
+int kp_compression_level_default(int codec);
+
+/*
+ * kp_compress_level - kp_compress at compression level `level` (see
+ * above; ignored for none and snappy), as a Kafka 4 broker re-compresses
+ * with its topic's compression.*.level. Returns 0, or -1 with KP_EINVAL
+ * (unknown codec, or a level kp_compression_level_valid refuses), KP_ENOMEM
+ * or KP_ERANGE in `err`; `out` as kp_compress.
+ */
+int kp_compress_level(int codec, int level, const uint8_t *in, size_t len, kp_buf *out,
+		      kp_error *err);
 
 /*
  * kp_decompress - decompress `len` bytes at `in` compressed with `codec`
