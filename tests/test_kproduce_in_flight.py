@@ -213,7 +213,8 @@ def proxy():
 def broker_behind(request, target, proxy):
     """A broker of the target kind advertising the proxy's address; the proxy forwards to it."""
     adv = f"advertised.listeners=PLAINTEXT://127.0.0.1:{proxy.port}"
-    if request.node.callspec.params.get("target") == "kafka":
+    callspec = getattr(request.node, "callspec", None)
+    if callspec and callspec.params.get("target") == "kafka":
         b = target(adv, partitions=1, fresh=True)   # stopped at this test's teardown
     else:
         b = target(adv, partitions=1)
@@ -232,14 +233,11 @@ MODES = [
 ]
 
 
-@pytest.mark.parametrize("what,args,pipelined", MODES, ids=["default", "idempotent", "plain"])
-def test_produce_requests_in_flight_keep_order(request, target, proxy, kp, topic,
-                                               what, args, pipelined):
+def produce_through(request, target, proxy, kp, topic, what, args, pipelined):
     """Thousands of lines in small batches (--linger-ms=0 --batch-size=1000) to partition 0
-    through the proxy. Idempotent (acks=all by default, or -X enable.idempotence=true): more
-    than one Produce request was outstanding at some moment, at most
-    max.in.flight.requests.per.connection (5). Not idempotent: exactly one at a time, as
-    documented. Either way kconsume reads back exactly the input lines, in order."""
+    through the proxy. Pipelined (idempotent): more than one Produce request was outstanding
+    at some moment, at most max.in.flight.requests.per.connection (5). Not: exactly one at a
+    time, as documented. Either way kconsume reads back exactly the input lines, in order."""
     b = broker_behind(request, target, proxy)
     via = f"127.0.0.1:{proxy.port}"
     create_topic(via, topic, 1)
@@ -264,3 +262,17 @@ def test_produce_requests_in_flight_keep_order(request, target, proxy, kp, topic
     assert proxy.outstanding == 0, info
     # Every record once, in input order (kconsume, too, reaches the leader through the proxy).
     assert kp.consume_all(via, topic, "-p", "0") == data, info
+
+
+def test_produce_requests_in_flight_keep_order(request, target, proxy, kp, topic):
+    """acks=all, idempotent by default: several requests in flight, order kept; on kbroker
+    and on Apache Kafka."""
+    produce_through(request, target, proxy, kp, topic, *MODES[0])
+
+
+@pytest.mark.parametrize("what,args,pipelined", MODES[1:], ids=["idempotent", "plain"])
+def test_in_flight_follows_idempotence(request, broker, proxy, kp, topic, what, args, pipelined):
+    """-X enable.idempotence=true keeps up to 5 in flight, =false one at a time: the client's
+    setting, shown on one broker kind (each Kafka case needs a node of its own, advertising
+    this proxy)."""
+    produce_through(request, broker, proxy, kp, topic, what, args, pipelined)
