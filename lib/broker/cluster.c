@@ -291,6 +291,8 @@ void kp_broker_cluster_free(struct kp_broker *b)
 	kp_image_free(c->image);
 	if (c->shutdown_timer)
 		event_free(c->shutdown_timer);
+	if (c->publish_more)
+		event_free(c->publish_more);
 	free(c);
 	b->cluster = NULL;
 }

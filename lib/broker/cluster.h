@@ -58,6 +58,7 @@ struct kp_broker_cluster {
 	bool listening;       /* the client listeners are open */
 	bool stopping;        /* SIGTERM: controlled shutdown under way */
 	struct event *shutdown_timer; /* bounds the controlled shutdown */
+	struct event *publish_more;   /* the next pass of a publish with more logs to open (image_sync.c) */
 	struct kp_forward *forwards;  /* requests forwarded to the controller (forward.c) */
 	struct kp_producer_ids *producer_ids; /* blocks of producer ids (producer_ids.h) */
 };
@@ -99,7 +100,8 @@ void kp_broker_cluster_free(struct kp_broker *b);
  * replica of, delete the topics (and their logs) gone from the image;
  * then the replication throttles (kp_replica_throttles_sync) and the
  * fetchers follow. Failures are logged (a partition whose log cannot open
- * stays offline).
+ * stays offline). Once the broker serves, a pass opens a bounded number of
+ * new logs and schedules the next pass for the rest.
  */
 void kp_broker_cluster_publish(struct kp_broker *b);
 

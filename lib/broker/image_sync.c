@@ -3,8 +3,15 @@
  * metadata image (Kafka's BrokerMetadataPublisher handing the delta to
  * ReplicaManager.applyDelta and LogManager): see kp_broker_cluster_publish in
  * cluster.h. The whole image is compared with the registry at each
- * publish; metadata changes are rare next to produce and fetch.
+ * publish; metadata changes are rare next to produce and fetch. Once the
+ * broker serves, one pass opens at most KP_PUBLISH_OPENS new logs and
+ * leaves the rest to passes that follow from the loop, so that creating
+ * thousands of partitions does not hold every request and heartbeat for
+ * seconds (the first publish at start opens everything: nothing is
+ * served before it).
  */
+#include <event2/event.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "broker/cluster.h"
@@ -12,6 +19,9 @@
 #include "broker/log_config.h"
 #include "broker/replica.h"
 #include "util/diag.h"
+
+/* New logs one publish pass opens at most once the broker serves (image_sync.c). */
+#define KP_PUBLISH_OPENS 1000
 
 /* stop_hosting - `lp` was reassigned away from this broker: close its log and delete it. */
 static void stop_hosting(struct kp_broker *b, struct kp_topic *t, struct kp_partition *lp)
@@ -23,9 +33,13 @@ static void stop_hosting(struct kp_broker *b, struct kp_topic *t, struct kp_part
 		kp_diag_warn("deleting %s-%d: %s", t->name, lp->index, err.msg);
 }
 
-/* sync_partition - local partition `lp` takes image partition `ip`'s state; opens its log. */
-static void sync_partition(struct kp_broker *b, struct kp_topic *t, struct kp_partition *lp,
-			   const struct kp_image_partition *ip)
+/*
+ * sync_partition - local partition `lp` takes image partition `ip`'s state;
+ * opens its log. A partition whose log is to be opened while *opens_left
+ * is 0 is left as it was, for a later pass (returns false); else true.
+ */
+static bool sync_partition(struct kp_broker *b, struct kp_topic *t, struct kp_partition *lp,
+			   const struct kp_image_partition *ip, size_t *opens_left)
 {
 	int32_t me = b->cfg.node_id;
 	bool changed = lp->leader != ip->leader || lp->leader_epoch != ip->leader_epoch;
@@ -35,7 +49,11 @@ static void sync_partition(struct kp_broker *b, struct kp_topic *t, struct kp_pa
 
 	if (!changed && lp->replica_count > 0 && lp->partition_epoch == ip->partition_epoch &&
 	    replica == lp->hosted)
-		return; /* every change of a partition bumps its partition epoch */
+		return true; /* every change of a partition bumps its partition epoch */
+	if (replica && !lp->hosted && (*opens_left)-- == 0) {
+		*opens_left = 0;
+		return false;
+	}
 	lp->leader = ip->leader;
 	lp->leader_epoch = ip->leader_epoch;
 	lp->partition_epoch = ip->partition_epoch;
@@ -61,6 +79,7 @@ static void sync_partition(struct kp_broker *b, struct kp_topic *t, struct kp_pa
 	kp_broker_cluster_group_leadership(b, t, lp->index, was_leader, !lp->follower && lp->hosted);
 	if (changed)
 		kp_broker_wake_partition(b, t, lp->index); /* parked fetches re-check */
+	return true;
 }
 
 /* local_topic - the registry's topic for image topic `it`, made (or remade) when missing. */
@@ -104,9 +123,34 @@ static void delete_removed(struct kp_broker *b, const kp_image *img)
 	}
 }
 
+/* publish_more_cb - the next pass of a publish that opened its quota of logs. */
+static void publish_more_cb(evutil_socket_t fd, short what, void *arg)
+{
+	kp_broker_cluster_publish(arg);
+}
+
+/*
+ * publish_later - ask for another pass from the loop, after it has polled
+ * for what is waiting (requests, heartbeats, the controller's answers): a
+ * timer, since an event made active at once would run before the loop
+ * polls again. False when no timer could be set (the next publish does
+ * the rest).
+ */
+static bool publish_later(struct kp_broker *b)
+{
+	struct kp_broker_cluster *c = b->cluster;
+	struct timeval soon = { 0, 1000 };
+
+	if (!c->publish_more && !(c->publish_more = evtimer_new(b->base, publish_more_cb, b)))
+		return false;
+	return evtimer_add(c->publish_more, &soon) == 0;
+}
+
 void kp_broker_cluster_publish(struct kp_broker *b)
 {
 	const kp_image *img = b->cluster->image;
+	size_t opens_left = b->cluster->published ? KP_PUBLISH_OPENS : SIZE_MAX;
+	bool all = true;
 
 	delete_removed(b, img);
 	for (const struct kp_image_topic *it = kp_image_topic_first(img); it;
@@ -116,10 +160,12 @@ void kp_broker_cluster_publish(struct kp_broker *b)
 		for (int32_t i = 0; t && i < it->partition_slots; i++) {
 			const struct kp_image_partition *ip = kp_image_topic_partition(it, i);
 
-			if (ip)
-				sync_partition(b, t, &t->partitions[i], ip);
+			if (ip && !sync_partition(b, t, &t->partitions[i], ip, &opens_left))
+				all = false;
 		}
 	}
+	if (!all && !publish_later(b))
+		kp_diag_warn("out of memory: new partitions wait for the next metadata change");
 	struct kp_watch_key k;
 	kp_error err;
 
