@@ -230,7 +230,8 @@ def check(history, final):
 def schedule(seed, seconds, n_brokers):
     """[(start s, kind, target broker index or None, duration s)] from `seed`."""
     rnd = random.Random(seed)
-    kinds = ["kill-leader", "kill-follower", "pause", "isolate-leader", "isolate", "kill-controller"]
+    kinds = ["kill-leader", "kill-follower", "pause", "isolate-leader", "isolate", "kill-controller",
+             "pause-controller"]
     ops, t = [], 2.0
     while t < seconds:
         kind = rnd.choice(kinds)
@@ -281,13 +282,18 @@ class Nemesis(threading.Thread):
             c.net.isolate(target)
             time.sleep(dur)
             c.net.heal(target)
-        elif kind == "kill-controller":
+        elif kind in ("kill-controller", "pause-controller"):
             ctl = c.active_controller()
             if ctl is None:
                 return
-            ctl.kill9()
-            time.sleep(dur)
-            ctl.start()
+            if kind == "kill-controller":
+                ctl.kill9()
+                time.sleep(dur)
+                ctl.start()
+            else:  # a stalled active controller: the others elect a new one, it must step down
+                ctl.proc.send_signal(signal.SIGSTOP)
+                time.sleep(dur)
+                ctl.proc.send_signal(signal.SIGCONT)
 
 
 def reports(procs):

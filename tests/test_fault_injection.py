@@ -140,7 +140,10 @@ def produce(bootstrap, hist, stop):
         i += 1
         p.poll(0)
         time.sleep(0.003)
-    p.flush(60 * SLOW)
+    try:
+        p.flush(60 * SLOW)
+    except confluent_kafka.KafkaException as e:  # fatal, as above
+        print(f"producer stopped: {e}")
 
 
 def consume(bootstrap, hist, stop, python):
@@ -156,6 +159,7 @@ def consume(bootstrap, hist, stop, python):
     reader = threading.Thread(target=_read_follow, args=(proc, hist))
     reader.start()
     stop.wait()
+    died = proc.poll()
     proc.send_signal(signal.SIGTERM)
     try:
         proc.wait(30 * SLOW)
@@ -163,6 +167,8 @@ def consume(bootstrap, hist, stop, python):
         proc.kill()
         proc.wait()
     reader.join(30)
+    if died is not None:  # before it was told to stop: the run lost its live reader
+        hist.reader_died = f"the live consumer exited with {died} before the end"
 
 
 def _read_follow(proc, hist):
@@ -237,6 +243,7 @@ def run_schedule(tmp_path, seed, seconds, extra=()):
         print(summary)
         assert not nem.errors, summary
         assert len(nem.log) >= 3 and len(hist.acked) > 100, summary
+        assert not getattr(hist, "reader_died", None), f"{hist.reader_died}\n{summary}"
         return found, summary
     finally:
         stop_p.set()
