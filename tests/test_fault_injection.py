@@ -197,9 +197,10 @@ def final_read(bootstrap):
     return out
 
 
-def run_schedule(tmp_path, seed, seconds, extra=()):
+def run_schedule(tmp_path, seed, seconds, extra=(), need_reader=True):
     """The cluster under the nemesis's schedule for `seed`, with `extra` broker settings:
-    (what the checkers found, a summary line). Fails the test on the harness's own trouble."""
+    (what the checkers found, a summary line). Fails the test on the harness's own trouble,
+    the live consumer dying early included when `need_reader`."""
     ops = nemesis.schedule(seed, seconds, 3)
     if seconds + 300 > PER_TEST_TIMEOUT:  # a long schedule: the suite's per-test limit grows
         signal.alarm(int(seconds) + 300)
@@ -243,7 +244,8 @@ def run_schedule(tmp_path, seed, seconds, extra=()):
         print(summary)
         assert not nem.errors, summary
         assert len(nem.log) >= 3 and len(hist.acked) > 100, summary
-        assert not getattr(hist, "reader_died", None), f"{hist.reader_died}\n{summary}"
+        assert not (need_reader and getattr(hist, "reader_died", None)), \
+            f"{hist.reader_died}\n{summary}"
         return found, summary
     finally:
         stop_p.set()
@@ -274,6 +276,8 @@ def test_harness_finds_a_planted_bug(tmp_path):
     (a leader's high watermark, and so acks=all, moves with its own log end alone): the
     checkers must report acknowledged writes lost. Shows that the passing run above is the
     brokers' doing, not a harness that cannot see a loss."""
+    # the live consumer is not needed: lost writes are found against the final read (once
+    # seen: librdkafka aborting in rd_slice_narrow_copy while the planted bug ran)
     found, summary = run_schedule(tmp_path, PLANTED_SEED, 30,
-                                  ["kpipe.test.high.watermark.ignores.isr=true"])
+                                  ["kpipe.test.high.watermark.ignores.isr=true"], need_reader=False)
     assert found["lost"], f"the planted bug lost nothing: {summary}"
