@@ -8,6 +8,11 @@
  * 127.0.0.1:9092. -F FILE reads a Java client properties file (the names
  * the Java client and Kafka's tools' --command-config use) into the same
  * configuration as -X, in command-line order (later settings win).
+ *
+ * TLS and SASL are not built yet: a security.protocol other than
+ * PLAINTEXT, or any ssl.* or sasl.* setting, is refused rather than
+ * ignored (which would connect in plaintext): exit 1 from a -F file, 2
+ * from a -X.
  */
 #ifndef KP_CMD_COMMON_CLIENT_H
 #define KP_CMD_COMMON_CLIENT_H
@@ -48,8 +53,8 @@ void kp_client_args_init(struct kp_client_args *a);
 /*
  * kp_client_opt - handle option `id` with argument `arg` if it is one of
  * -b -t -p -k -X -F --json: returns 1, or exits 2 (kp_usage_error) for a
- * bad value (exits 1 when the -F file cannot be read). Returns 0 for any
- * other option.
+ * bad value or a -X asking for TLS or SASL (exits 1 when the -F file
+ * cannot be read or asks for them). Returns 0 for any other option.
  */
 int kp_client_opt(struct kp_client_args *a, int id, const char *arg);
 

@@ -44,6 +44,8 @@
  *      standard output went away (EPIPE: quiet, like head(1) expects)
  *   1  failure (no broker, no such topic, a fetch error)
  *   2  bad usage
+ *   3  as 0, but of several -t topics some could not be read (no such
+ *      topic, no partition -p; each has its message) and were left out
  */
 #include <signal.h>
 #include <stdio.h>
@@ -352,7 +354,7 @@ int main(int argc, char **argv)
 	kp_cluster *cluster;
 	kp_consumer *c;
 	char **topics;
-	size_t n;
+	size_t n, nread;
 	kp_error err;
 	int first;
 
@@ -372,12 +374,14 @@ int main(int argc, char **argv)
 	if (!(c = kp_consumer_new(cluster, a.c.cfg, &err)))
 		kp_usage_error("%s", err.msg);
 	kp_config_free(a.c.cfg);
-	n = kc_topics(a.c.topic, a.c.brokers, cluster, &topics);
+	nread = n = kc_topics(a.c.topic, a.c.brokers, cluster, &topics);
+	if (kc_readable(cluster, topics, &nread, a.c.partition) > 0)
+		kc_exit_status = KP_EXIT_PARTIAL; /* the others are read */
 	if (a.group) {
-		run_group(&a, cluster, c, &gc, topics, n);
+		run_group(&a, cluster, c, &gc, topics, nread);
 	} else {
 		struct kc_start st = { a.whence, a.value, a.stored ? stored_group : NULL, &gc };
-		kc_assign(cluster, c, topics, n, a.c.partition, &st);
+		kc_assign(cluster, c, topics, nread, a.c.partition, &st);
 		if (a.count != 0)
 			consume(&a, c);
 	}
@@ -388,5 +392,5 @@ int main(int argc, char **argv)
 	kp_buf_free(&a.style.rdelim);
 	kp_buf_free(&a.line);
 	free(stored_group);
-	return KP_EXIT_OK;
+	return kc_exit_status;
 }

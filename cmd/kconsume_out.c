@@ -44,12 +44,14 @@ void kc_render(const struct kc_style *st, const char *topic, int32_t partition,
 		kp_die("out of memory");
 }
 
+int kc_exit_status = KP_EXIT_OK;
+
 void kc_check_output(void)
 {
 	if (!ferror(stdout))
 		return;
 	if (errno == EPIPE)
-		_Exit(KP_EXIT_OK);
+		_Exit(kc_exit_status);
 	kp_die("cannot write to standard output: %s", strerror(errno));
 }
 
@@ -58,7 +60,7 @@ void kc_check_reader(void)
 	struct pollfd pfd = { .fd = STDOUT_FILENO, .events = 0 };
 
 	if (poll(&pfd, 1, 0) == 1 && (pfd.revents & (POLLERR | POLLHUP)))
-		_Exit(KP_EXIT_OK);
+		_Exit(kc_exit_status);
 }
 
 void kc_out_check_reader(struct kc_out *o)

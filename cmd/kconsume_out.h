@@ -57,9 +57,16 @@ int kc_out_flush(void *opaque);
 void kc_out_check_reader(struct kc_out *o);
 
 /*
+ * kc_exit_status - what kconsume exits with when it ends well (done,
+ * interrupted, or its reader gone): KP_EXIT_OK, or KP_EXIT_PARTIAL once
+ * some -t topic was left out.
+ */
+extern int kc_exit_status;
+
+/*
  * kc_check_output / kc_check_reader - for stdio output outside group
- * mode: exit 0 quietly when the reader has gone (EPIPE, or poll(2) says
- * so), exit 1 on other write errors.
+ * mode: exit quietly (kc_exit_status) when the reader has gone (EPIPE, or
+ * poll(2) says so), exit 1 on other write errors.
  */
 void kc_check_output(void);
 void kc_check_reader(void);

@@ -5,6 +5,7 @@
 #include "kconsume_topics.h"
 
 #include <regex.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -93,6 +94,45 @@ static void committed(kp_cluster *cluster, kp_consumer *c, char **topics, size_t
 	if (!g || kp_member_committed(g, tps, n, off, &err) < 0)
 		kp_die("cannot read the committed offsets of group '%s': %s", st->stored, err.msg);
 	kp_member_free(g);
+}
+
+/*
+ * readable - whether `topic` can be read (it exists, with partition
+ * `partition` unless that is -1); a message says why not. Exits 1 when
+ * the cluster cannot be asked at all.
+ */
+static bool readable(kp_cluster *cluster, const char *topic, int32_t partition)
+{
+	int32_t count;
+	kp_error err;
+
+	if (kp_cluster_topic(cluster, topic, &count, &err) < 0) {
+		if (err.code != KP_ENOTFOUND && err.code != KP_EKAFKA)
+			kp_die("%s", err.msg);
+		kp_warn("%s", err.msg);
+		return false;
+	}
+	if (partition >= count) {
+		kp_warn("topic '%s' has no partition %d (it has %d)", topic, (int)partition, (int)count);
+		return false;
+	}
+	return true;
+}
+
+size_t kc_readable(kp_cluster *cluster, char **topics, size_t *n, int32_t partition)
+{
+	size_t k = 0, all = *n;
+
+	for (size_t i = 0; i < all; i++)
+		if (readable(cluster, topics[i], partition)) {
+			char *t = topics[k];
+			topics[k++] = topics[i];
+			topics[i] = t;
+		}
+	if (k == 0) /* each has had its message */
+		exit(KP_EXIT_FAILURE);
+	*n = k;
+	return all - k;
 }
 
 /* Every (topic, partition) to read into *tps (free it; the topics are borrowed). */

@@ -1,8 +1,8 @@
 /*
  * kconsume_topics.h - what kconsume reads: the -t list (names, and
- * ^REGEX patterns matched against the cluster's topics), and, without a
- * group, the partitions assigned with their start positions, the group's
- * committed offsets for -o stored.
+ * ^REGEX patterns matched against the cluster's topics) less the topics
+ * that cannot be read, and, without a group, the partitions assigned with
+ * their start positions, the group's committed offsets for -o stored.
  */
 #ifndef KP_CMD_KCONSUME_TOPICS_H
 #define KP_CMD_KCONSUME_TOPICS_H
@@ -35,6 +35,16 @@ struct kc_start {
 	const char *stored;   /* -o stored: the group whose committed offsets to start from */
 	const struct kp_member_config *gc; /* its settings (for the coordinator) */
 };
+
+/*
+ * kc_readable - keep of topics[0..*n) the ones that can be read: each
+ * exists and, unless `partition` is -1, has that partition. Each other
+ * one gets a message ("topic 'X' does not exist ...") and is moved past
+ * the new *n (still in the array, for kc_topics_free with the old count).
+ * Returns how many were left out; exits 1 when that is all of them, or
+ * when the cluster cannot be asked.
+ */
+size_t kc_readable(kp_cluster *cluster, char **topics, size_t *n, int32_t partition);
 
 /*
  * kc_assign - assign partition `partition` (-1: every partition) of each

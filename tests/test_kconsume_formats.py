@@ -123,6 +123,53 @@ def test_several_topics_and_patterns(target, kp, topic):
     assert sorted(rows.splitlines()) == [b"in-a", b"in-b", b"in-other"]
 
 
+def test_several_topics_with_a_missing_one_is_partial(target, kp, topic):
+    """Of several -t topics, one that cannot be read (it does not exist; with -p, it has no
+    such partition) gets a message "kconsume: topic 'NAME' ..." and the others are read;
+    kconsume then exits 3 (partial) where it would have exited 0: at -e, with -g, when its
+    reader goes away. When no topic named can be read it exits 1, a message for each."""
+    import subprocess
+    from conftest import BIN
+    b = target()
+    a, two, missing = f"{topic}-a", f"{topic}-two", f"{topic}-missing"
+    create_topic(b.bootstrap, a, 1)
+    create_topic(b.bootstrap, two, 2)
+    kp.produce(b.bootstrap, a, input=b"in-a\n")
+    kp.produce(b.bootstrap, two, "-p", "1", input=b"in-two\n")
+    no_auto = ["-X", "allow.auto.create.topics=false"]  # Metadata must not create `missing`
+    p = kp.consume(b.bootstrap, f"{a},{missing},{two}", "-o", "beginning", "-e", "-f", "%t %s\\n",
+                   *no_auto, ok=False)
+    assert p.returncode == 3, (p.returncode, p.err)
+    assert sorted(p.stdout.splitlines()) == [f"{a} in-a".encode(), f"{two} in-two".encode()]
+    (msg,) = p.err.splitlines()
+    assert msg.startswith(f"kconsume: topic '{missing}' ") and "does not exist" in msg, p.err
+    # with -g the group subscribes to the topics that exist
+    p = kp.consume(b.bootstrap, f"{missing},{a}", "-g", f"{topic}-group", "-o", "beginning", "-e",
+                   *no_auto, ok=False, timeout=90)
+    assert p.returncode == 3 and p.stdout == b"in-a\n", (p.returncode, p.err)
+    assert f"kconsume: topic '{missing}' " in p.err
+    # -p 1: `a` has partition 0 only
+    p = kp.consume(b.bootstrap, f"{a},{two}", "-p", "1", "-o", "beginning", "-e", ok=False)
+    assert p.returncode == 3 and p.stdout == b"in-two\n", (p.returncode, p.err)
+    assert p.err.splitlines() == [f"kconsume: topic '{a}' has no partition 1 (it has 1)"]
+    # the reader goes away (as head -1): still partial
+    r = subprocess.Popen([str(BIN / "kconsume"), "-b", b.bootstrap, "-t", f"{missing},{a}", "-o",
+                          "beginning", "-X", "fetch.max.wait.ms=200", *no_auto],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert r.stdout.readline() == b"in-a\n"
+    r.stdout.close()
+    assert r.wait(60 * SLOW) == 3, r.stderr.read()
+    assert f"topic '{missing}'" in r.stderr.read().decode()
+    # none can be read: failure, each named
+    p = kp.consume(b.bootstrap, f"{missing},{missing}2", "-o", "beginning", "-e", *no_auto,
+                   ok=False)
+    assert p.returncode == 1 and p.stdout == b"", (p.returncode, p.err)
+    assert [m.split("'")[1] for m in p.err.splitlines()] == [missing, missing + "2"], p.err
+    # all there: 0 as ever
+    p = kp.consume(b.bootstrap, f"{a},{two}", "-o", "beginning", "-e", *no_auto)
+    assert sorted(p.stdout.splitlines()) == [b"in-a", b"in-two"] and p.err == ""
+
+
 def test_start_at_a_time(target, kp, topic):
     """-o @TIME starts each partition at its first record with a timestamp at or after TIME
     (milliseconds or ISO 8601), as kcat -o s@TIME does; after the last record: nothing."""

@@ -362,22 +362,61 @@ def test_usage_errors(kp, bin_dir, args, message):
     assert p.returncode == 2 and message in p.err, (p.returncode, p.err)
 
 
-def test_bootstrap_from_environment_and_file(target, kp, topic, tmp_path):
-    """Without -b the bootstrap brokers come from bootstrap.servers in a -F file, else from
-    KAFKA_BOOTSTRAP_SERVERS."""
+def bootstrap_args(prog, topic, group):
+    """A command line of `prog` without -b that reads (or, kproduce, writes) `topic` (kgroups:
+    describes `group`), for test_bootstrap_from_environment_and_file."""
+    return {"ktopics": ["list", topic],
+            "kproduce": ["-t", topic],
+            "kconsume": ["-t", topic, "-o", "beginning", "-e"],
+            "kgroups": ["describe", group]}[prog]
+
+
+def check_bootstrap_output(prog, p, topic, group):
+    """What bootstrap_args' command prints when it found the broker."""
+    out = p.stdout.decode()
+    assert p.returncode == 0, f"{prog}: exit {p.returncode}\n{p.stderr.decode()}"
+    if prog == "ktopics":
+        assert out.split() == [topic], out
+    elif prog == "kconsume":
+        assert out.splitlines()[0] == "first", out
+    elif prog == "kgroups":
+        assert [r.split("\t")[:2] for r in out.splitlines()] == [[group, topic]], out
+
+
+@pytest.mark.parametrize("prog", ["ktopics", "kproduce", "kconsume", "kgroups"])
+def test_bootstrap_from_environment_and_file(target, kp, topic, tmp_path, prog):
+    """Without -b every client program takes the bootstrap brokers from bootstrap.servers in a
+    -F file (before the environment), else from KAFKA_BOOTSTRAP_SERVERS."""
     import os
     import subprocess
-    from conftest import BIN
+    import confluent_kafka as ck
+    from conftest import BIN, sanitizer_report
     b = target()
+    group = f"{topic}-group"
     kt(kp, b, "create", topic)
-    env = dict(os.environ, KAFKA_BOOTSTRAP_SERVERS=b.bootstrap)
-    p = subprocess.run([str(BIN / "ktopics"), "list", topic], env=env, capture_output=True,
-                       timeout=60 * SLOW)
-    assert p.returncode == 0 and p.stdout.decode().split() == [topic], p.stderr
+    kp.produce(b.bootstrap, topic, input=b"first\n")
+    if prog == "kgroups":
+        c = ck.Consumer({"bootstrap.servers": b.bootstrap, "group.id": group,
+                         "enable.auto.commit": False})
+        try:
+            c.commit(offsets=[ck.TopicPartition(topic, 0, 1)], asynchronous=False)
+        finally:
+            c.close()
+
+    def run(env_servers, *extra):
+        env = dict(os.environ, KAFKA_BOOTSTRAP_SERVERS=env_servers)
+        p = subprocess.run([str(BIN / prog), *bootstrap_args(prog, topic, group), *map(str, extra)],
+                           env=env, input=b"more\n", capture_output=True, timeout=60 * SLOW)
+        assert not sanitizer_report(p.stderr.decode(errors="replace")), p.stderr
+        return p
+
+    check_bootstrap_output(prog, run(b.bootstrap), topic, group)
     props = tmp_path / "client.properties"
-    props.write_text(f"bootstrap.servers={b.bootstrap}\nclient.id=ktopics-test\n")
-    p = kp.run("ktopics", "list", "-F", props, topic)
-    assert p.returncode == 0 and p.stdout.decode().split() == [topic], p.err
+    props.write_text(f"bootstrap.servers={b.bootstrap}\nclient.id={prog}-test\n")
+    # nothing listens on port 1: only the file's bootstrap.servers reaches the broker
+    check_bootstrap_output(prog, run("127.0.0.1:1", "-F", props), topic, group)
+    if prog == "kproduce":
+        assert kp.consume_all(b.bootstrap, topic) == b"first\nmore\nmore\n"
 
 
 def test_no_broker(kp, bin_dir):
