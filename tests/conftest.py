@@ -56,9 +56,20 @@ def _default_build():
     return ROOT / "build"
 
 
+def _is_asan(build):
+    """Whether the build's programs carry AddressSanitizer: its runtime's symbols in kbroker
+    (gcc links libasan dynamically, clang statically; both leave __asan_init named), whatever
+    the build directory is called."""
+    try:
+        with open(build / "bin" / "kbroker", "rb") as f:
+            return b"__asan_init" in f.read()
+    except OSError:
+        return "asan" in build.name
+
+
 BUILD = _default_build()
 BIN = BUILD / "bin"
-ASAN = "asan" in BUILD.name
+ASAN = _is_asan(BUILD)
 
 # Every program is started with these in its environment.
 if ASAN:
