@@ -366,7 +366,8 @@ def tool_plan(out):
     return {(r["TOPIC"], int(r["PARTITION"])): int(r["NEW-OFFSET"]) for r in tool_table(out)}
 
 
-@on_both("reset", list(RESETS), ["to-earliest", "shift-back", "to-datetime", "from-file"])
+@on_both("reset", list(RESETS), ["to-earliest", "to-latest", "to-offset", "shift-back",
+                                  "to-datetime", "by-duration", "from-file"])
 def test_reset_offsets_plan_equals_kafka_dry_run(target, tool, kp, topic, tmp_path, reset):
     """For each way to say where to (and -t TOPIC), kgroups reset-offsets prints the same new
     offsets as kafka-consumer-groups --reset-offsets --dry-run with the same options, changes
@@ -396,7 +397,7 @@ def test_reset_offsets_plan_equals_kafka_dry_run(target, tool, kp, topic, tmp_pa
     assert committed() == ours
 
 
-@on_both("scope", list(SCOPES), ["partitions"])
+@on_both("scope", list(SCOPES), list(SCOPES))
 def test_reset_offsets_scopes_equal_kafka_dry_run(target, tool, kp, topic, tmp_path, scope):
     """-t TOPIC, -t TOPIC:0,2 and --all-topics select the partitions Kafka's --topic and
     --all-topics select (--all-topics: the ones the group has committed offsets for, here
@@ -539,6 +540,41 @@ def test_lag_per_topic_and_watch(target, kp, topic):
         p.send_signal(signal.SIGINT)
         out, err = p.communicate(timeout=30 * SLOW)
     assert p.returncode == 0, err
+
+
+def test_lag_equals_kafka_lag_column(target, tool, kp, topic):
+    """A group without members whose committed offsets are behind the log end on several
+    partitions of two topics (one partition caught up, one never committed): kgroups
+    describe's LAG of each partition is the LAG kafka-consumer-groups --describe shows, and
+    kgroups lag's row of each topic (also when asked for every group, and in --json) counts
+    the partitions Kafka lists for it and sums their LAG."""
+    b = target()
+    other = f"{topic}-2"
+    create_topic(b.bootstrap, topic, 4)
+    create_topic(b.bootstrap, other, 2)
+    produce(kp, b, topic, [10, 20, 30, 5])
+    produce(kp, b, other, [5, 7])
+    group = f"{topic}-g"
+    commit(b, group, topic, {0: 4, 1: 20, 2: 25})  # partition 3 never committed
+    commit(b, group, other, {0: 1, 1: 3})
+
+    theirs = {(r["TOPIC"], int(r["PARTITION"])): none(r["LAG"]) for r in tool_table(
+        tool("--bootstrap-server", b.bootstrap, "--describe", "--group", group))}
+    assert theirs == {(topic, 0): "6", (topic, 1): "0", (topic, 2): "5",
+                      (other, 0): "4", (other, 1): "4"}, theirs
+    ours = {(r[1], int(r[2])): none(r[5]) for r in kg_rows(kgroups(kp, b, "describe", group))}
+    assert ours == theirs
+
+    want = [[group, t, str(sum(1 for (tt, _) in theirs if tt == t)),
+             str(sum(int(lag) for (tt, _), lag in theirs.items() if tt == t))]
+            for t in sorted({t for t, _ in theirs})]
+    assert want == [[group, topic, "3", "11"], [group, other, "2", "8"]]
+    assert kg_rows(kgroups(kp, b, "lag", group)) == want
+    assert [r for r in kg_rows(kgroups(kp, b, "lag")) if r[0] == group] == want
+    assert [[d["group"], d["topic"], str(d["partitions"]), str(d["lag"])] for d in
+            json.loads(kgroups(kp, b, "lag", "--json", group).out)] == want
+    (state,) = kg_rows(kgroups(kp, b, "describe", "--state", group))
+    assert state[7] == "19", state
 
 
 # ---------------------------------------------------------------- usage

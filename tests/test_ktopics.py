@@ -244,6 +244,82 @@ def test_configs_like_config_command(target, tool, kp, topic):
     assert seg["synonyms"] == [{"name": "segment.ms", "value": "7200000", "source": "topic"}]
 
 
+def config_synonyms(tool, b, topic, name):
+    """kafka-configs --describe --all: the synonyms of config `name` of `topic`, each as
+    {"name", "value", "source"} with the source as ktopics names it."""
+    p = clients.ok(tool(CONFIGS, "--bootstrap-server", b.bootstrap, "--describe", "--all",
+                        "--entity-type", "topics", "--entity-name", topic),
+                   "kafka-configs --describe --all")
+    for line in p.out.splitlines():
+        m = re.fullmatch(r"  ([^=]+)=(.*) sensitive=(true|false) synonyms=\{(.*)\}", line)
+        if m and m.group(1) == name:
+            out = []
+            for syn in re.split(r", (?=[A-Z_]+:)", m.group(4)) if m.group(4) else []:
+                source, _, kv = syn.partition(":")
+                k, _, v = kv.partition("=")
+                out.append({"name": k, "value": v, "source": SOURCES[source]})
+            return out
+    pytest.fail(f"kafka-configs shows no {name} for {topic}:\n{p.out}")
+
+
+def test_broker_config_source_like_config_command(target, tool, kp, topic):
+    """On a broker started with log.retention.ms=12345678 (a static broker setting: Kafka's
+    STATIC_BROKER_CONFIG, ktopics' broker-static), describe --configs shows a topic's
+    retention.ms with that value and that source, and one with its own retention.ms as
+    topic; every config's value and source, and retention.ms's synonyms in order, are what
+    kafka-configs --describe --all shows."""
+    b = target("log.retention.ms=12345678")
+    own = f"{topic}-own"
+    kt(kp, b, "create", topic)
+    kt(kp, b, "create", "-c", "retention.ms=1000", own)
+    wait_partitions(kp, b, topic, 1)
+    wait_partitions(kp, b, own, 1)
+
+    for name, want in ((topic, ("12345678", "broker-static")), (own, ("1000", "topic"))):
+        mine = {r[1]: (r[2] if r[2] != "-" else "", r[3]) for r in
+                rows(kt(kp, b, "describe", "--configs", name))}
+        assert mine["retention.ms"] == want, mine["retention.ms"]
+        assert mine == config_command(tool, b, name)
+        t = described(kp, b, name)[name]
+        ret = next(c for c in t["configs"] if c["name"] == "retention.ms")
+        assert (ret["value"], ret["source"]) == want, ret
+        theirs = config_synonyms(tool, b, name, "retention.ms")
+        assert ret["synonyms"] == theirs, (ret["synonyms"], theirs)
+        assert ret["synonyms"][-2:] == [
+            {"name": "log.retention.ms", "value": "12345678", "source": "broker-static"},
+            {"name": "log.retention.hours", "value": "168", "source": "default"}], ret
+
+
+# ---------------------------------------------------------------- many partitions
+
+
+def test_describe_pages_past_2000_partitions(target, tool, kp, topic):
+    """A topic of 2,100 partitions, more than the 2,000 ktopics asks DescribeTopicPartitions
+    for a page, followed by a topic of 3: describe (table and JSON) lists every partition
+    once and in order, the second topic's after the first's, as kafka-topics --describe has
+    them."""
+    b = target()
+    big, small = f"{topic}-a", f"{topic}-b"
+    kt(kp, b, "create", "-p", 2100, big, timeout=120)
+    kt(kp, b, "create", "-p", 3, small)
+
+    def led():
+        t = described(kp, b, big)[big]
+        return len(t["partitions"]) == 2100 and all(p["leader"] is not None
+                                                    for p in t["partitions"])
+    assert wait_for(led, 120 * SLOW, 1), "2100 partitions with leaders"
+    wait_partitions(kp, b, small, 3)
+    want = [(big, i) for i in range(2100)] + [(small, i) for i in range(3)]
+    lines = rows(kt(kp, b, "describe", big, small))
+    assert [(r[0], int(r[1])) for r in lines] == want
+    assert all(r[2] != "-" and r[6:8] == ["0", "0"] for r in lines), \
+        [r for r in lines if r[2] == "-" or r[6:8] != ["0", "0"]][:5]
+    d = described(kp, b, big, small)
+    assert [(n, p["partition"]) for n in (big, small) for p in d[n]["partitions"]] == want
+    head, parts = topic_command(tool, b, big)
+    check_like_topic_command(d[big], head, parts)
+
+
 # ---------------------------------------------------------------- alter partitions
 
 
@@ -273,20 +349,38 @@ def test_alter_partitions(target, tool, kp, topic):
 # ---------------------------------------------------------------- delete
 
 
-def test_delete(target, kp, topic):
+def test_delete(target, tool, kp, topic):
     """delete removes topics (quietly, exit 0); a missing one is an error unless
-    --if-exists; a missing one beside an existing one is exit 3; describe then says it is
-    unknown."""
+    --if-exists (which still deletes the ones that exist); a missing one beside an existing
+    one is exit 3; describe then says it is unknown. After each delete kafka-topics --list
+    lists what ktopics list --internal lists: the deleted topics gone, the others there."""
     b = target()
-    for name in (f"{topic}-1", f"{topic}-2", f"{topic}-3"):
+    mine = [f"{topic}-{i}" for i in range(1, 5)]
+    for name in mine:
         kt(kp, b, "create", name)
+
+    def left(*names):
+        """Wait until ktopics lists exactly `names` of ours; then kafka-topics --list must
+        list what ktopics list --internal lists, ours included."""
+        assert wait_for(lambda: kt(kp, b, "list", f"{topic}-*").out.split() == list(names),
+                        20 * SLOW, 0.2), kt(kp, b, "list", f"{topic}-*").out
+        everything = kt(kp, b, "list", "--internal").out.split()
+        p = clients.ok(tool(TOPICS, "--bootstrap-server", b.bootstrap, "--list"),
+                       "kafka-topics --list")
+        assert sorted(p.out.split()) == everything, (p.out, everything)
+        assert [n for n in everything if n in mine] == list(names), everything
+
+    left(*mine)
     assert kt(kp, b, "delete", f"{topic}-1", f"{topic}-2").out == ""
-    assert wait_for(lambda: kt(kp, b, "list", f"{topic}-*").out.split() == [f"{topic}-3"],
-                    20 * SLOW, 0.2)
+    left(f"{topic}-3", f"{topic}-4")
     p = kt(kp, b, "delete", f"{topic}-1", rc=1)
     assert f"cannot delete topic '{topic}-1': UNKNOWN_TOPIC_OR_PARTITION" in p.err, p.err
-    kt(kp, b, "delete", "--if-exists", f"{topic}-1")
+    assert kt(kp, b, "delete", "--if-exists", f"{topic}-1").out == ""
+    left(f"{topic}-3", f"{topic}-4")
+    assert kt(kp, b, "delete", "--if-exists", f"{topic}-2", f"{topic}-4").out == ""
+    left(f"{topic}-3")
     kt(kp, b, "delete", f"{topic}-3", f"{topic}-1", rc=3)
+    left()
     p = kt(kp, b, "describe", f"{topic}-3", rc=1)
     assert "UNKNOWN_TOPIC_OR_PARTITION" in p.err, p.err
 
