@@ -9,8 +9,9 @@
  * read into memory: kp_log_read_ranges names their file ranges, the
  * response carries them as external records (kp_msg_encode_ext) and the
  * connection sends them from the page cache with sendfile(2)
- * (kp_net_conn_reply_files). The segment fds stay open while the broker
- * runs (see kp_log_read_ranges for the constraint on future retention).
+ * (kp_net_conn_reply_files). The logs' idle segments are cooled only
+ * after that (kp_log_cool_idle), so every range of one answer stays
+ * valid even when it reads one partition twice (see kp_log_read_ranges).
  * v13+ name topics by topic id (KIP-516). Fetch sessions (v7+, KIP-227)
  * are answered sessionless: session_id 0.
  *
@@ -213,6 +214,7 @@ static bool diverging(const struct kp_request *rq, const struct kp_partition *p,
 /* The file ranges of one partition's external records, in the request's arena. */
 struct fetch_file {
 	struct fetch_file *next;
+	kp_log *log;    /* the log the ranges are of: cooled once they are duplicated (fetch_send) */
 	size_t n;
 	struct kp_log_range r[];
 };
@@ -275,6 +277,7 @@ static int read_ranges(struct kp_request *rq, struct kp_partition *p,
 	if (!(ff = kp_request_alloc(rq, sizeof(*ff) + n * sizeof(r[0]))))
 		return kp_error_set(err, KP_ENOMEM, "out of memory");
 	ff->next = NULL;
+	ff->log = p->log;
 	ff->n = n;
 	memcpy(ff->r, r, n * sizeof(r[0]));
 	*bud->tail = ff;
@@ -462,6 +465,21 @@ static struct kp_net_file_part *file_parts(const struct fetch_budget *bud, const
 }
 
 /*
+ * read_logs - the log of each of bud's external records (malloc'ed,
+ * bud->nfiles of them), to cool once their ranges are duplicated; NULL
+ * without memory (they are cooled by a later read).
+ */
+static kp_log **read_logs(const struct fetch_budget *bud)
+{
+	kp_log **v = malloc(sizeof(*v) * (bud->nfiles ? bud->nfiles : 1));
+	size_t i = 0;
+
+	for (const struct fetch_file *f = bud->files; v && f; f = f->next)
+		v[i++] = f->log;
+	return v;
+}
+
+/*
  * fetch_send - encode `resp` with its external records and queue it with
  * their file ranges (kp_net_conn_reply_files); frees rq. Without external
  * records it is kp_request_respond. The leader-throttled bytes of `bud`
@@ -473,7 +491,8 @@ static void fetch_send(struct kp_request *rq, const struct kp_fetch_response *re
 	kp_net_conn *conn = rq->conn;
 	struct kp_ext_sink sink = { NULL, bud->nfiles, 0 };
 	struct kp_net_file_part *parts = NULL;
-	size_t n = 0;
+	size_t n = 0, bud_nfiles = bud->nfiles;
+	kp_log **logs;
 	kp_error err;
 	kp_buf out;
 
@@ -499,11 +518,15 @@ static void fetch_send(struct kp_request *rq, const struct kp_fetch_response *re
 	else if (!(parts = file_parts(bud, sink.refs, &n)))
 		kp_error_set(&err, KP_ENOMEM, "out of memory");
 send:
+	logs = read_logs(bud); /* bud lives in rq's arena */
 	kp_request_free(rq);
 	if (parts)
-		kp_net_conn_reply_files(conn, &out, parts, n);
+		kp_net_conn_reply_files(conn, &out, parts, n); /* duplicates the fds */
 	else
 		kp_net_conn_fail(conn, err.msg);
+	for (size_t i = 0; logs && i < bud_nfiles; i++)
+		kp_log_cool_idle(logs[i]); /* only now: one log may be read twice for one answer */
+	free(logs);
 	free(parts);
 	free(sink.refs);
 	kp_buf_free(&out);

@@ -167,10 +167,13 @@ void kp_broker_cluster_publish(struct kp_broker *b)
 	if (!all && !publish_later(b))
 		kp_diag_warn("out of memory: new partitions wait for the next metadata change");
 	struct kp_watch_key k;
+	int failed = 0;
 	kp_error err;
 
-	if (kp_topics_sync_created(b->topics, &err) < 0) /* before any write to the new partitions */
+	if (kp_topics_sync_created(b->topics, &failed, &err) < 0) { /* before any write to them */
 		kp_diag_error("new partitions: %s", err.msg);
+		kp_broker_log_failed(b, kp_topics_dir_path(b->topics, failed), &err);
+	}
 	kp_replica_throttles_sync(b);
 	kp_topic_log_configs_sync(b);
 	kp_replica_fetchers_sync(b);

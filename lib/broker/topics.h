@@ -162,9 +162,11 @@ int kp_topics_sweep_staged(const char *dir, kp_error *err);
  * filesystem for a burst of more than 16 in a log dir), then each log
  * dir's own entries. A crash before it leaves at worst a new directory
  * with a torn partition.metadata, moved aside and made again at the
- * next start. Returns 0 or -1 with KP_EIO.
+ * next start. Returns 0, or -1 with KP_EIO and *failed the index of a log
+ * dir that could not be synced (the caller takes it offline: its new
+ * partitions are not known to be durable).
  */
-int kp_topics_sync_created(kp_topics *t, kp_error *err);
+int kp_topics_sync_created(kp_topics *t, int *failed, kp_error *err);
 
 /* kp_topics_find - the topic named `name`, or NULL. */
 struct kp_topic *kp_topics_find(const kp_topics *t, const char *name);

@@ -105,6 +105,12 @@ int kp_topics_open_replica(kp_topics *t, struct kp_topic *topic, int32_t index, 
 				    t->dirs[p->dir].path);
 	if ((d = kp_topics_place(t, topic, index)) < 0)
 		return kp_error_set(err, KP_EIO, "%s-%d: every log dir is offline", topic->name, index);
+	if (!p->hosted || p->dir != d) { /* placed from now on, even if the open fails below (the */
+		if (p->hosted && t->dirs[p->dir].logs > 0) /* caller then keeps it hosted, offline) */
+			t->dirs[p->dir].logs--;
+		t->dirs[d].logs++;
+		p->dir = d;
+	}
 	kp_topics_partition_dir(t->dirs[d].path, topic->name, index, false, pdir, sizeof(pdir));
 	if (stat(pdir, &st) == 0) {
 		bool same = kp_topics_read_partition_metadata(pdir, &id) == 0 &&
@@ -124,9 +130,6 @@ int kp_topics_open_replica(kp_topics *t, struct kp_topic *topic, int32_t index, 
 		return -1;
 	}
 	p->high_watermark = kp_topics_hw_initial(t, topic->name, index, p->log);
-	if (!p->hosted)
-		t->dirs[d].logs++;
-	p->dir = d;
 	p->hosted = true;
 	return 0;
 }

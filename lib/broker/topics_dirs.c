@@ -108,7 +108,7 @@ int kp_topics_fail_dir(kp_topics *t, int d)
 
 			if (!p->hosted || p->dir != d || !p->log)
 				continue;
-			kp_log_close(p->log);
+			kp_log_abandon(p->log); /* nothing more written to the failed disk */
 			p->log = NULL;
 			n++;
 		}
@@ -195,13 +195,15 @@ static int sync_dir(struct kp_topics_dir *d, kp_error *err)
 	return rc;
 }
 
-int kp_topics_sync_created(kp_topics *t, kp_error *err)
+int kp_topics_sync_created(kp_topics *t, int *failed, kp_error *err)
 {
 	int rc = 0;
 
 	for (int i = 0; i < t->ndirs; i++)
-		if (sync_dir(&t->dirs[i], err) < 0)
+		if (sync_dir(&t->dirs[i], err) < 0) {
 			rc = -1;
+			*failed = i;
+		}
 	return rc;
 }
 

@@ -454,8 +454,7 @@ int kp_log_read_ranges(kp_log *log, int64_t offset, int64_t max_offset, size_t m
 out:
 	if (rc < 0)
 		*n = 0;
-	kp_log_cool_idle(log); /* keeps the segments just read: their fds are in out[] */
-	return rc < 0 ? -1 : 0;
+	return rc < 0 ? -1 : 0; /* no cooling here: the caller cools once it holds dups (log.h) */
 }
 
 int64_t kp_log_offset_for_timestamp(kp_log *log, int64_t timestamp_ms, int64_t *found_timestamp,
@@ -579,6 +578,15 @@ void kp_log_close(kp_log *log)
 		if (kp_log_flush(log, &err) < 0 || kp_producer_snapshot_write(log, true, &err) < 0)
 			kp_diag_warn("%s", err.msg);
 	}
+	kp_log_abandon(log);
+}
+
+void kp_log_abandon(kp_log *log)
+{
+	if (!log)
+		return;
+	if (log->cfg.flusher)
+		kp_flusher_wait(log->cfg.flusher, log); /* the job points at the log */
 	for (size_t i = 0; i < log->nsegs; i++)
 		kp_segment_close(&log->segs[i]);
 	kp_epoch_free(&log->epochs);

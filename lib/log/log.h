@@ -211,13 +211,34 @@ struct kp_log_range {
  * The fds stay owned by the log. A range is valid while the log is open
  * and the segment is neither deleted nor truncated below pos + len
  * (kp_log_truncate_to, kp_log_advance_start, kp_log_reset_at,
- * kp_log_close): a caller that keeps ranges beyond the call holds its own
- * duplicate of the fd, as the network layer does for queued responses
- * (kp_net_conn_reply_files), and a deleted segment's bytes stay readable
- * through it.
+ * kp_log_close) nor cooled (kp_log_cool_idle, which this call does not
+ * do, so that several reads of one log for one answer all stay valid): a
+ * caller that keeps ranges holds its own duplicate of the fd, as the
+ * network layer does for queued responses (kp_net_conn_reply_files),
+ * then calls kp_log_cool_idle; a deleted segment's bytes stay readable
+ * through the duplicate.
  */
 int kp_log_read_ranges(kp_log *log, int64_t offset, int64_t max_offset, size_t max_bytes,
 		       struct kp_log_range *out, size_t max_ranges, size_t *n, kp_error *err);
+
+/*
+ * kp_log_cool_idle - close the files of the least recently read closed
+ * segments below the recovery point beyond the few a log keeps open
+ * (segment_cold.c), when a read warmed one or a roll or flush happened
+ * since the last call; for callers of kp_log_read_ranges once the fds
+ * they keep are duplicated (other reads, rolls and opens call it
+ * themselves). Never fails: a segment is reopened by its next read.
+ */
+void kp_log_cool_idle(kp_log *log);
+
+/*
+ * kp_log_abandon - free `log` (NULL is fine) without writing anything: no
+ * seal, flush, snapshot or checkpoint, only its flusher job waited for
+ * and its files closed (Kafka's closeHandlers for a failed log dir, where
+ * a write could block, fail, or record a recovery point over data the
+ * disk lost). The next open recovers it from its last recovery point.
+ */
+void kp_log_abandon(kp_log *log);
 
 /*
  * kp_log_offset_for_timestamp - the first offset whose batch's max

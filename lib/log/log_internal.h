@@ -127,7 +127,6 @@ static inline int kp_segment_ready(struct kp_segment *seg, kp_error *err)
 	return seg->cold ? kp_segment_warm(seg, err) : 0;
 }
 struct kp_segment *kp_log_seg_use(kp_log *log, size_t i);
-void kp_log_cool_idle(kp_log *log);
 
 /* recover.c */
 struct kp_epoch_cache;

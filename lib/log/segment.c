@@ -205,6 +205,8 @@ int kp_segment_append(struct kp_segment *seg, const uint8_t *buf, size_t len,
 	struct kp_batch_header h;
 	size_t off = 0;
 
+	if (kp_segment_ready(seg, err) < 0) /* cold: a truncation made it active and failed to warm it */
+		return -1;
 	if (kp_pwrite_full(seg->fd, buf, len, pos0, seg->path, err) < 0) {
 		if (ftruncate(seg->fd, (off_t)pos0) < 0)
 			kp_diag_warn("%s: cannot cut back a failed write: %s", seg->path, strerror(errno));

@@ -3,7 +3,8 @@
  * descriptors (lib/log/segment_cold.c): a log of many segments keeps the
  * active one and at most a few recently read closed ones open, reads
  * every offset and timestamp right through cold segments, keeps the
- * descriptors a read handed out, reopens with few open, truncates into a
+ * descriptors reads handed out until their caller cools the log, reopens
+ * with few open, truncates into a
  * cold segment, and reports a cold segment's file changed behind its back.
  *
  *   /tmp/kpidle-XXXXXX/t-0/   20+ segments of 3 batches (segment.bytes 300)
@@ -144,6 +145,38 @@ static void test_ranges_keep_their_descriptors(void **state)
 	kp_log_close(log);
 }
 
+/*
+ * Several reads of one log for one answer (a Fetch naming a partition
+ * twice) keep every range's descriptor open until the caller, holding its
+ * duplicates, calls kp_log_cool_idle: reading six cold segments one after
+ * the other leaves all six readable, and the cooling afterwards brings the
+ * log back under its bound.
+ */
+static void test_reads_keep_ranges_until_cooled(void **state)
+{
+	struct fx *f = *state;
+	struct kp_log_config cfg;
+	struct kp_log_range r[6];
+	kp_error err;
+	size_t n;
+	uint8_t raw[8];
+	kp_log *log = open_filled(f, &cfg);
+
+	assert_int_equal(first_base(log, 118, &err), 118); /* the early segments go cold */
+	for (int i = 0; i < 6; i++) {
+		assert_int_equal(kp_log_read_ranges(log, 6 * i, INT64_MAX, 1, &r[i], 1, &n, &err), 0);
+		assert_int_equal(n, 1);
+	}
+	for (int i = 0; i < 6; i++) {
+		assert_int_equal(pread(r[i].fd, raw, 8, r[i].pos), 8);
+		assert_int_equal((int64_t)kp_load_u64(raw), 6 * i);
+	}
+	assert_true(log_fds(f->dir) > MAX_LOG_FDS - 3);
+	kp_log_cool_idle(log);
+	assert_true(log_fds(f->dir) <= MAX_LOG_FDS);
+	kp_log_close(log);
+}
+
 /* A reopened log opens only what it needs; recovery and reads see everything. */
 static void test_reopen_keeps_few_open(void **state)
 {
@@ -203,6 +236,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_reads_through_cold_segments, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ranges_keep_their_descriptors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reads_keep_ranges_until_cooled, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reopen_keeps_few_open, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_truncate_into_cold_segment, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_changed_cold_segment_reported, setup, teardown),
