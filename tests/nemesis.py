@@ -1,11 +1,10 @@
 """A fault-injection harness in the spirit of Jepsen's Kafka tests, for tests/test_fault_injection.py.
 
 Network: a Linux bridge in the test's namespace with address 10.77.K.1, and one network
-namespace per broker (veth to the bridge, address 10.77.K.(10+i), port 9092): the kcontrollers
-listen on all addresses of the test's namespace (voters at 10.77.K.1), clients connect to the
-brokers' addresses through the bridge, and taking a broker's veth down cuts it off from
-everyone (controllers, clients and the other brokers) until it comes up again. Needs root
-(CAP_NET_ADMIN) and iproute2.
+namespace per broker and per controller (veth to the bridge, address 10.77.K.(10+i); brokers
+on port 9092, kcontrollers on 9093): clients connect to the brokers' addresses through the
+bridge, and taking a node's veth down cuts it off from everyone (the controllers, the clients
+and the other brokers) until it comes up again. Needs root (CAP_NET_ADMIN) and iproute2.
 
 History: the producer records every write it sent and, for each acknowledged one, the
 partition and offset the broker gave; consumers record every (partition, offset, value) they
@@ -231,7 +230,7 @@ def schedule(seed, seconds, n_brokers):
     """[(start s, kind, target broker index or None, duration s)] from `seed`."""
     rnd = random.Random(seed)
     kinds = ["kill-leader", "kill-follower", "pause", "isolate-leader", "isolate", "kill-controller",
-             "pause-controller"]
+             "pause-controller", "isolate-controller"]
     ops, t = [], 2.0
     while t < seconds:
         kind = rnd.choice(kinds)
@@ -282,11 +281,15 @@ class Nemesis(threading.Thread):
             c.net.isolate(target)
             time.sleep(dur)
             c.net.heal(target)
-        elif kind in ("kill-controller", "pause-controller"):
+        elif kind in ("kill-controller", "pause-controller", "isolate-controller"):
             ctl = c.active_controller()
             if ctl is None:
                 return
-            if kind == "kill-controller":
+            if kind == "isolate-controller":  # cut off from brokers and the other voters
+                c.net.isolate(ctl.link)
+                time.sleep(dur)
+                c.net.heal(ctl.link)
+            elif kind == "kill-controller":
                 ctl.kill9()
                 time.sleep(dur)
                 ctl.start()

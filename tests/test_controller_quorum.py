@@ -42,7 +42,7 @@ def _read_uvarint(buf, pos):
             return n, pos
 
 
-def describe_quorum(port, timeout=2.0):
+def describe_quorum(port, timeout=2.0, host="127.0.0.1"):
     """DescribeQuorum v0 of __cluster_metadata-0: a dict, or None when unreachable."""
     topic = b"__cluster_metadata"
     body = (_uvarint(2) + _uvarint(len(topic) + 1) + topic + _uvarint(2) +
@@ -50,7 +50,7 @@ def describe_quorum(port, timeout=2.0):
     header = struct.pack(">hhih", 55, 0, 7, 4) + b"test" + b"\0"
     frame = header + body
     try:
-        with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        with socket.create_connection((host, port), timeout=timeout) as s:
             s.sendall(struct.pack(">i", len(frame)) + frame)
             data = b""
             while len(data) < 4 or len(data) < 4 + struct.unpack(">i", data[:4])[0]:
@@ -89,7 +89,10 @@ def describe_quorum(port, timeout=2.0):
 
 
 class Controller:
-    """One kcontroller on loopback; `extra` settings (KEY=VALUE strings) after the usual."""
+    """One kcontroller on loopback; `extra` settings (KEY=VALUE strings) after the usual.
+    A subclass may listen elsewhere: `host`, command() and accepts()."""
+
+    host = "127.0.0.1"
 
     def __init__(self, node_id, port, voters, datadir, extra=()):
         self.node_id, self.port, self.voters = node_id, port, voters
@@ -99,16 +102,22 @@ class Controller:
         self.proc = None
         self.start()
 
-    def start(self, timeout=20):
-        args = [str(BIN / "kcontroller"), "-l", "debug", f"node.id={self.node_id}",
+    def command(self):
+        return [str(BIN / "kcontroller"), "-l", "debug", f"node.id={self.node_id}",
                 f"controller.quorum.voters={self.voters}",
-                f"listeners=CONTROLLER://127.0.0.1:{self.port}",
+                f"listeners=CONTROLLER://{self.host}:{self.port}",
                 f"metadata.log.dir={self.datadir}", f"cluster.id={CLUSTER_ID}",
                 "controller.quorum.election.timeout.ms=500",
                 "controller.quorum.fetch.timeout.ms=1000", *self.extra]
+
+    def accepts(self):
+        return port_accepts(self.port)
+
+    def start(self, timeout=20):
         with open(self.errpath, "ab") as err:
-            self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=err, stderr=err)
-        wait_for(lambda: self.proc.poll() is not None or port_accepts(self.port), timeout * SLOW)
+            self.proc = subprocess.Popen(self.command(), stdin=subprocess.DEVNULL, stdout=err,
+                                         stderr=err)
+        wait_for(lambda: self.proc.poll() is not None or self.accepts(), timeout * SLOW)
         assert self.proc.poll() is None, f"kcontroller {self.node_id} exited:\n{self.stderr[-3000:]}"
 
     @property
@@ -132,7 +141,7 @@ class Controller:
         assert rc == 0, f"kcontroller {self.node_id} exited {rc}:\n{self.stderr[-3000:]}"
 
     def describe(self):
-        return describe_quorum(self.port)
+        return describe_quorum(self.port, host=self.host)
 
     def quorum_state(self):
         return json.loads((self.datadir / "quorum-state").read_text())

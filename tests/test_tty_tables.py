@@ -9,6 +9,7 @@ import re
 import subprocess
 
 from conftest import BIN, SLOW, create_topic, sanitizer_report
+from test_kgroups import commit
 
 TOPIC_COLS = ["TOPIC", "PARTITION", "LEADER", "REPLICAS", "ISR", "OFFLINE", "LOG-START-OFFSET",
               "LOG-END-OFFSET"]
@@ -99,18 +100,6 @@ only."""
     rc, text, err = on_tty("ktopics", "list", "-b", b.bootstrap, topic)
     assert rc == 0 and aligned(text, ["TOPIC"], set()) == [[topic]], (text, err)
     assert on_pipe(kp, "ktopics", "list", "-b", b.bootstrap, topic) == f"{topic}\n"
-
-
-def commit(b, group, topic, offsets):
-    """Commit {partition: offset} for `group` without joining it (librdkafka)."""
-    import confluent_kafka as ck
-    c = ck.Consumer({"bootstrap.servers": b.bootstrap, "group.id": group,
-                     "enable.auto.commit": False})
-    try:
-        c.commit(offsets=[ck.TopicPartition(topic, p, o) for p, o in offsets.items()],
-                 asynchronous=False)
-    finally:
-        c.close()
 
 
 def test_kgroups_describe_and_list_on_a_terminal_and_a_pipe(target, kp, topic):
