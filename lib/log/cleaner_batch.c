@@ -118,39 +118,17 @@ static bool keep(const struct kp_clean_filter *f, const struct kp_batch_header *
 	return !r->tombstone || !has_horizon || f->now_ms < h->base_timestamp;
 }
 
-/* put_header - a 61-byte v2 header into `out` (batchLength and CRC set by seal). */
+/* put_header - `h` with these attributes, timestamps and count into `out` (kp_batch_header_put). */
 static void put_header(kp_buf *out, const struct kp_batch_header *h, int16_t attrs, int64_t base_ts,
 		       int64_t max_ts, int32_t count)
 {
-	kp_buf_put_i64(out, h->base_offset);
-	kp_buf_put_i32(out, 0);
-	kp_buf_put_i32(out, h->partition_leader_epoch);
-	kp_buf_put_i8(out, 2);
-	kp_buf_put_u32(out, 0);
-	kp_buf_put_i16(out, attrs);
-	kp_buf_put_i32(out, h->last_offset_delta);
-	kp_buf_put_i64(out, base_ts);
-	kp_buf_put_i64(out, max_ts);
-	kp_buf_put_i64(out, h->producer_id);
-	kp_buf_put_i16(out, h->producer_epoch);
-	kp_buf_put_i32(out, h->base_sequence);
-	kp_buf_put_i32(out, count);
-}
+	struct kp_batch_header nh = *h;
 
-/* seal - set batchLength and the CRC of the batch that starts at out[start]. */
-static int seal(kp_buf *out, size_t start, kp_error *err)
-{
-	uint8_t *p;
-	size_t total;
-
-	if (out->oom)
-		return kp_error_set(err, KP_ENOMEM, "out of memory writing a cleaned batch");
-	p = out->data + start;
-	total = out->len - start;
-	kp_store_u32(p + 8, (uint32_t)(total - KP_BATCH_LOG_OVERHEAD));
-	kp_store_u32(p + KP_BATCH_CRC_OFFSET,
-		     kp_crc32c(0, p + KP_BATCH_ATTRIBUTES_OFFSET, total - KP_BATCH_ATTRIBUTES_OFFSET));
-	return 0;
+	nh.attributes = attrs;
+	nh.base_timestamp = base_ts;
+	nh.max_timestamp = max_ts;
+	nh.record_count = count;
+	kp_batch_header_put(out, &nh);
 }
 
 /* empty_header - the batch's header alone, recordCount 0 (Kafka's writeEmptyHeader). */
@@ -160,7 +138,7 @@ static int empty_header(const struct kp_batch_header *h, kp_buf *out, kp_error *
 	int16_t attrs = h->attributes & (KP_BATCH_TIMESTAMP_TYPE | KP_BATCH_TRANSACTIONAL | KP_BATCH_CONTROL);
 
 	put_header(out, h, attrs, -1, h->max_timestamp, 0);
-	return seal(out, start, err);
+	return kp_batch_seal(out, start, err);
 }
 
 /*
@@ -193,7 +171,7 @@ static int rebuild(const struct kp_batch_header *h, const struct kp_clean_rec *k
 		out->len = start;
 		return -1;
 	}
-	return seal(out, start, err);
+	return kp_batch_seal(out, start, err);
 }
 
 /*

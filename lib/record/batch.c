@@ -112,6 +112,40 @@ void kp_batch_set_control(uint8_t *p, size_t len)
 		     kp_crc32c(0, p + KP_BATCH_ATTRIBUTES_OFFSET, len - KP_BATCH_ATTRIBUTES_OFFSET));
 }
 
+void kp_batch_header_put(kp_buf *out, const struct kp_batch_header *h)
+{
+	kp_buf_put_i64(out, h->base_offset);
+	kp_buf_put_i32(out, 0); /* batchLength: kp_batch_seal */
+	kp_buf_put_i32(out, h->partition_leader_epoch);
+	kp_buf_put_i8(out, 2);
+	kp_buf_put_u32(out, 0); /* crc: kp_batch_seal */
+	kp_buf_put_i16(out, h->attributes);
+	kp_buf_put_i32(out, h->last_offset_delta);
+	kp_buf_put_i64(out, h->base_timestamp);
+	kp_buf_put_i64(out, h->max_timestamp);
+	kp_buf_put_i64(out, h->producer_id);
+	kp_buf_put_i16(out, h->producer_epoch);
+	kp_buf_put_i32(out, h->base_sequence);
+	kp_buf_put_i32(out, h->record_count);
+}
+
+int kp_batch_seal(kp_buf *out, size_t start, kp_error *err)
+{
+	size_t total;
+	uint8_t *p;
+
+	if (out->oom)
+		return kp_error_set(err, KP_ENOMEM, "out of memory writing a record batch");
+	total = out->len - start;
+	if (total - KP_BATCH_LOG_OVERHEAD > INT32_MAX)
+		return kp_error_set(err, KP_ERANGE, "record batch of %zu bytes too large", total);
+	p = out->data + start;
+	kp_store_u32(p + 8, (uint32_t)(total - KP_BATCH_LOG_OVERHEAD));
+	kp_store_u32(p + KP_BATCH_CRC_OFFSET,
+		     kp_crc32c(0, p + KP_BATCH_ATTRIBUTES_OFFSET, total - KP_BATCH_ATTRIBUTES_OFFSET));
+	return 0;
+}
+
 void kp_batch_set_log_append_time(uint8_t *p, size_t len, int64_t now_ms)
 {
 	uint16_t attrs = kp_load_u16(p + KP_BATCH_ATTRIBUTES_OFFSET) | KP_BATCH_TIMESTAMP_TYPE;

@@ -27,6 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util/buf.h"
 #include "util/error.h"
 
 #define KP_BATCH_HEADER_SIZE 61   /* bytes from baseOffset to the first record */
@@ -68,6 +69,21 @@ struct kp_batch_header {
  * `crc` (0 to start). kp_crc32c(0, "123456789", 9) == 0xe3069283.
  */
 uint32_t kp_crc32c(uint32_t crc, const void *p, size_t n);
+
+/*
+ * kp_batch_header_put - append the 61-byte v2 header `h` to `out` (magic
+ * 2; batchLength and crc written as 0, for kp_batch_seal once the records
+ * follow). `out` grows as kp_buf does (out->oom on failure).
+ */
+void kp_batch_header_put(kp_buf *out, const struct kp_batch_header *h);
+
+/*
+ * kp_batch_seal - set batchLength and the CRC-32C of the batch that starts
+ * at out->data[start] and ends at out->len (a header by
+ * kp_batch_header_put, then its records). Returns 0, or -1 with KP_ENOMEM
+ * (out->oom) or KP_ERANGE (larger than a batchLength can say).
+ */
+int kp_batch_seal(kp_buf *out, size_t start, kp_error *err);
 
 /*
  * kp_batch_header_parse - parse the fixed header at `p` (`len` bytes

@@ -157,25 +157,16 @@ static int copy_records(struct rebuild *rb, const uint8_t *recs, size_t n, kp_er
 	return 0;
 }
 
-/* put_header - the rebuilt batch's 61-byte header into `out`, batchLength and crc 0. */
+/* put_header - the rebuilt batch's header into `out` (kp_batch_header_put). */
 static void put_header(const struct rebuild *rb, int codec, kp_buf *out)
 {
-	const struct kp_batch_header *h = rb->h;
-	int16_t attrs = (int16_t)(codec | (h->attributes & (KP_BATCH_TRANSACTIONAL | KP_BATCH_CONTROL)));
+	struct kp_batch_header nh = *rb->h;
 
-	kp_buf_put_i64(out, h->base_offset);
-	kp_buf_put_i32(out, 0); /* batchLength, set later */
-	kp_buf_put_i32(out, h->partition_leader_epoch);
-	kp_buf_put_i8(out, 2);
-	kp_buf_put_u32(out, 0); /* crc, set later */
-	kp_buf_put_i16(out, attrs);
-	kp_buf_put_i32(out, h->record_count - 1);
-	kp_buf_put_i64(out, rb->first_ts);
-	kp_buf_put_i64(out, rb->max_ts);
-	kp_buf_put_i64(out, h->producer_id);
-	kp_buf_put_i16(out, h->producer_epoch);
-	kp_buf_put_i32(out, h->base_sequence);
-	kp_buf_put_i32(out, h->record_count);
+	nh.attributes = (int16_t)(codec | (nh.attributes & (KP_BATCH_TRANSACTIONAL | KP_BATCH_CONTROL)));
+	nh.last_offset_delta = nh.record_count - 1;
+	nh.base_timestamp = rb->first_ts;
+	nh.max_timestamp = rb->max_ts;
+	kp_batch_header_put(out, &nh);
 }
 
 /* check_count - Kafka's LogValidator.validateBatch on a client's v2 batch. */
@@ -198,7 +189,7 @@ int kp_batch_recompress(const uint8_t *p, size_t len, int codec, int level, kp_b
 	struct rebuild rb = { .h = &h, .first_ts = -1, .max_ts = -1 };
 	kp_buf plain;
 	const uint8_t *recs;
-	size_t start = out->len, n, total;
+	size_t start = out->len, n;
 	long size;
 	int src, rc = -1;
 
@@ -228,17 +219,9 @@ int kp_batch_recompress(const uint8_t *p, size_t len, int codec, int level, kp_b
 		kp_error_set(err, KP_ENOMEM, "out of memory writing batch header");
 		goto out;
 	}
-	if (kp_compress_level(codec, level, rb.records.data, rb.records.len, out, err) < 0)
+	if (kp_compress_level(codec, level, rb.records.data, rb.records.len, out, err) < 0 ||
+	    kp_batch_seal(out, start, err) < 0)
 		goto out;
-	total = out->len - start;
-	if (total - KP_BATCH_LOG_OVERHEAD > INT32_MAX) {
-		kp_error_set(err, KP_ERANGE, "record batch of %zu bytes too large", total);
-		goto out;
-	}
-	kp_store_u32(out->data + start + 8, (uint32_t)(total - KP_BATCH_LOG_OVERHEAD));
-	kp_store_u32(out->data + start + KP_BATCH_CRC_OFFSET,
-		     kp_crc32c(0, out->data + start + KP_BATCH_ATTRIBUTES_OFFSET,
-			       total - KP_BATCH_ATTRIBUTES_OFFSET));
 	rc = 0;
 out:
 	if (rc < 0 && out->len > start)
