@@ -491,7 +491,7 @@ static void fetch_send(struct kp_request *rq, const struct kp_fetch_response *re
 	kp_net_conn *conn = rq->conn;
 	struct kp_ext_sink sink = { NULL, bud->nfiles, 0 };
 	struct kp_net_file_part *parts = NULL;
-	size_t n = 0, bud_nfiles = bud->nfiles;
+	size_t n = 0;
 	kp_log **logs;
 	kp_error err;
 	kp_buf out;
@@ -524,7 +524,7 @@ send:
 		kp_net_conn_reply_files(conn, &out, parts, n); /* duplicates the fds */
 	else
 		kp_net_conn_fail(conn, err.msg);
-	for (size_t i = 0; logs && i < bud_nfiles; i++)
+	for (size_t i = 0; logs && i < bud->nfiles; i++) /* bud itself is the caller's */
 		kp_log_cool_idle(logs[i]); /* only now: one log may be read twice for one answer */
 	free(logs);
 	free(parts);

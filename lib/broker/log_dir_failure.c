@@ -37,12 +37,14 @@ static void dir_failure_cb(evutil_socket_t fd, short what, void *arg)
 
 		if (!(failing & (1u << d)) || (n = kp_topics_fail_dir(b->topics, d)) < 0)
 			continue;
-		kp_diag_error("log dir %s is offline: %d partition(s) in it are offline until a restart",
+		kp_diag_error("log dir %s is offline: %d partition(s) in it are offline until kbroker "
+			      "is restarted with the disk mended",
 			      kp_topics_dir_path(b->topics, d), n);
 	}
 	if (kp_topics_online_dirs(b->topics) > 0)
 		return;
-	kp_error_set(&err, KP_EIO, "shutting down: every log dir has failed");
+	kp_error_set(&err, KP_EIO, "shutting down: every log dir has failed (the errors above say "
+		     "how; mend or replace the disks of log.dirs, then start again)");
 	kp_broker_fail(b, &err);
 }
 
